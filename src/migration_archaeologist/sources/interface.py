@@ -1,0 +1,64 @@
+"""The one small protocol every source speaks: a stream of Sightings plus the bytes they point at.
+
+A source never decides what a revision *is*; it only reports where and when a content (named by its
+git blob id) was seen. The catalog folds those reports together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+#: Where a content was seen. ``worktree`` is a file present on disk now.
+SOURCES = ("history", "reflog", "stash", "unreachable", "archive", "bytecode", "worktree")
+#: What happened to the path in that place.
+EVENTS = ("added", "modified", "deleted", "seen")
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One place and time a version of a revision file was seen."""
+
+    blob: str
+    source: str
+    event: str
+    commit: str | None
+    ref: str | None
+    path: str | None
+    date: str | None  # ISO 8601 with offset, the commit's author date
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "source": self.source,
+            "event": self.event,
+            "commit": self.commit,
+            "ref": self.ref,
+            "path": self.path,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An object a source knew about but could not read (missing from a partial clone, corrupt)."""
+
+    blob: str
+    path: str | None
+    commit: str | None
+    reason: str
+
+
+class Source(Protocol):
+    """Anything that can report sightings of revision files."""
+
+    def iter_sightings(self) -> Iterator[Sighting]:
+        """Yield sightings of revision-file contents; contents are then available via ``content``."""
+
+    def content(self, blob: str) -> bytes:
+        """The exact bytes of a blob this source yielded a sighting for."""
+
+
+def git_blob_id(data: bytes) -> str:
+    """Git's blob id of ``data``, so one content seen in several sources is one candidate."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
