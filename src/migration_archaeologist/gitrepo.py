@@ -1,0 +1,140 @@
+"""Locate a repository and run git against it the way it actually is (bare, mirror, shallow, detached).
+
+GitPython's ``Repo`` guesses bareness from the config file, and a mirror copied without its config
+is then taken for a work tree; git's own ``rev-parse`` never guesses, so it decides here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import git
+
+from migration_archaeologist.errors import EmptyRepository, GitFailed, NotARepository
+
+#: Keep git from paging, prompting, fetching lazily, or reading the user's config in ways that change output.
+GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_NO_LAZY_FETCH": "1",
+    "GIT_PAGER": "cat",
+    "LC_ALL": "C",
+}
+GIT_CONFIG_ARGS = ("-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=false")
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A git repository as git sees it."""
+
+    git_dir: Path
+    work_tree: Path | None  # None for bare repositories and config-less mirrors
+    head: str | None  # commit sha HEAD points at
+    head_ref: str | None  # e.g. refs/heads/main; None when HEAD is detached
+    shallow: bool
+    partial: bool  # a promisor remote is configured: blobs may be missing on purpose
+
+    @property
+    def display_path(self) -> Path:
+        return self.work_tree or self.git_dir
+
+    def command(self, *args: str) -> list[str]:
+        base = ["git", "--git-dir", str(self.git_dir)]
+        if self.work_tree is not None:
+            base += ["--work-tree", str(self.work_tree)]
+        return base + list(GIT_CONFIG_ARGS) + list(args)
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        """Run a short git command and return its stdout."""
+        proc = subprocess.run(
+            self.command(*args), input=input, capture_output=True, env=git_env(), check=False
+        )
+        if check and proc.returncode != 0:
+            raise GitFailed(f"git {args[0]} failed: {first_line(proc.stderr)}")
+        return proc.stdout
+
+    def popen(self, *args: str, stdin: int | None = None) -> subprocess.Popen[bytes]:
+        """Start a streaming git command (log, cat-file --batch)."""
+        return subprocess.Popen(
+            self.command(*args),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=git_env(),
+            bufsize=1 << 16,
+        )
+
+    def gitpython(self) -> git.Repo:
+        """A GitPython handle for callers that want one (never used for history walking)."""
+        return git.Repo(str(self.git_dir))
+
+
+def git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(GIT_ENV)
+    return env
+
+
+def first_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    # git prints "hint:" lines before the real "fatal:" line; the fatal one is what a user needs.
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else "no output"
+
+
+def open_repository(path: Path | str) -> Repository:
+    """Open the repository at or above ``path``; raise NotARepository / EmptyRepository with one line."""
+    path = Path(path)
+    if not path.exists():
+        raise NotARepository(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise NotARepository(f"{path}: not a directory")
+
+    def rev_parse(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["git", *GIT_CONFIG_ARGS, "rev-parse", *args], cwd=cwd, capture_output=True, env=git_env()
+        )
+
+    probe = rev_parse("--is-bare-repository", "--absolute-git-dir", cwd=path)
+    if probe.returncode != 0:
+        raise NotARepository(f"{path.resolve()}: not a git repository (git: {first_line(probe.stderr)})")
+    bare_text, git_dir_text = probe.stdout.decode().split("\n")[:2]
+    git_dir = Path(git_dir_text)
+    work_tree: Path | None = None
+    if bare_text.strip() != "true":
+        top = rev_parse("--show-toplevel", cwd=path)
+        if top.returncode == 0 and top.stdout.strip():
+            work_tree = Path(top.stdout.decode().strip())
+
+    def quick(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["git", "--git-dir", str(git_dir), *GIT_CONFIG_ARGS, *args], capture_output=True, env=git_env()
+        )
+
+    head_proc = quick("rev-parse", "--verify", "-q", "HEAD^{commit}")
+    head = head_proc.stdout.decode().strip() or None
+    if head is None:
+        any_ref = quick("for-each-ref", "--count=1", "--format=%(objectname)")
+        if not any_ref.stdout.strip():
+            raise EmptyRepository(f"{path.resolve()}: the repository has no commits yet, nothing to scan")
+    symref = quick("symbolic-ref", "-q", "HEAD").stdout.decode().strip() or None
+    shallow = quick("rev-parse", "--is-shallow-repository").stdout.decode().strip() == "true"
+    partial = bool(quick("config", "--get-regexp", r"^remote\..*\.promisor$").stdout.strip()) or bool(
+        quick("config", "--get", "extensions.partialclone").stdout.strip()
+    )
+    return Repository(
+        git_dir=git_dir,
+        work_tree=work_tree,
+        head=head,
+        head_ref=symref if head else None,
+        shallow=shallow,
+        partial=partial,
+    )
+
+
