@@ -1,0 +1,140 @@
+"""One call from a repository path to a catalog and its chain: what ``scan`` and ``check`` show."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import networkx as nx
+
+from migration_archaeologist.catalog import Catalog, build_catalog
+from migration_archaeologist.config import find_configs
+from migration_archaeologist.errors import UsageError
+from migration_archaeologist.gitrepo import Repository, open_repository
+from migration_archaeologist.graph import ChainGraph, analyse_catalog
+from migration_archaeologist.sources.git_history import CommitInfo, GitHistory
+from migration_archaeologist.sources.interface import Unreadable
+from migration_archaeologist.sources.worktree import WorkTree
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    repository: Repository
+    versions_dirs: tuple[Path, ...]  # absolute
+    versions_origin: str  # "option", "config <path>", "history", or "none"
+    catalog: Catalog
+    chain: ChainGraph
+    missing: tuple[str, ...]  # revisions not present that the versions directory needs, in chain order
+    commits: Mapping[str, CommitInfo]
+    unreadable: tuple[Unreadable, ...]
+    warnings: tuple[str, ...]
+    commits_walked: int
+    blobs_read: int
+
+    def relative(self, path: Path) -> str:
+        root = self.repository.work_tree
+        if root is None:
+            return path.as_posix()
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def scan_repository(
+    path: Path | str,
+    *,
+    versions: Sequence[Path | str] = (),
+    picks: Mapping[str, str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ScanResult:
+    """Scan everything git holds plus the versions directories on disk."""
+    repo = open_repository(path)
+    history = GitHistory(repo, progress)
+    found = history.result()
+    warnings = list(found.warnings)
+    dirs, origin = _versions_dirs(repo, versions, found)
+    sources: list = [history]
+    worktree: WorkTree | None = None
+    if repo.work_tree is not None:
+        worktree = WorkTree(repo.work_tree, list(dirs))
+        sources.append(worktree)
+    elif versions:
+        warnings.append("bare repository: there is no working tree, so no revision is present")
+    for directory in dirs:
+        if repo.work_tree is not None and not directory.is_dir():
+            warnings.append(f"versions directory {directory} does not exist")
+    if repo.head is not None and repo.head_ref is None:
+        warnings.append(f"HEAD is detached at {repo.head[:10]}; 'HEAD's history' means that commit's ancestry")
+    catalog = build_catalog(sources, head_history=found.head_history, picks=picks)
+    if worktree is not None:
+        warnings.extend(f"could not read {item}" for item in worktree.unreadable)
+    chain = analyse_catalog(catalog)
+    return ScanResult(
+        repository=repo,
+        versions_dirs=dirs,
+        versions_origin=origin,
+        catalog=catalog,
+        chain=chain,
+        missing=_needed_missing(catalog, chain),
+        commits=found.commits,
+        unreadable=tuple(found.unreadable),
+        warnings=tuple(warnings),
+        commits_walked=found.commits_walked,
+        blobs_read=found.blobs_read,
+    )
+
+
+def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found) -> tuple[tuple[Path, ...], str]:  # type: ignore[no-untyped-def]
+    root = repo.work_tree
+    if versions:
+        return tuple(_versions_option(root, Path(v)) for v in versions), "option"
+    if root is None:
+        return (), "none"
+    configs = find_configs(root)
+    if len(configs) > 1:
+        names = ", ".join(str(c.path.relative_to(root)) for c in configs)
+        raise UsageError(f"several Alembic configurations found ({names}): choose one with --versions DIR")
+    if configs:
+        return configs[0].versions_dirs, f"config {configs[0].path.relative_to(root)}"
+    # No configuration left (the seed lost alembic.ini too): where did revision files live in history?
+    folders: Counter[str] = Counter()
+    for blob, changes in found.changes.items():
+        for change in changes:
+            folder = change.path.rsplit("/", 1)[0] if "/" in change.path else ""
+            folders[folder] += 1
+    versions_named = [f for f in folders if f.rsplit("/", 1)[-1] == "versions"]
+    pool = versions_named or list(folders)
+    if not pool:
+        return (), "none"
+    best = max(pool, key=lambda f: (folders[f], (root / f).is_dir()))
+    return (Path(os.path.normpath(root / best)),), "history"
+
+
+def _versions_option(root: Path | None, value: Path) -> Path:
+    """A relative --versions is read against the repository first, then against the current directory."""
+    if value.is_absolute():
+        return Path(os.path.normpath(value))
+    if root is not None and ((root / value).exists() or not value.exists()):
+        return Path(os.path.normpath(root / value))
+    return Path(os.path.normpath(Path.cwd() / value))
+
+
+def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
+    """Revisions not present that belong with the present ones (same chain), or all when none is present.
+
+    A squashed-away old chain shares no edge with today's revisions, so it is history, not a gap.
+    """
+    present = {rev for rev, entry in catalog.entries.items() if entry.present}
+    absent = [rev for rev in chain.order if rev in catalog.entries and rev not in present]
+    if not present:
+        return tuple(absent)
+    undirected = chain.graph.to_undirected(as_view=True)
+    linked: set[str] = set()
+    for component in nx.connected_components(undirected):
+        if component & present:
+            linked |= component
+    return tuple(rev for rev in absent if rev in linked)

@@ -1,0 +1,62 @@
+"""Revision files present in the versions directories now: what Alembic would load today."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
+from migration_archaeologist.sources.interface import Sighting, git_blob_id
+
+
+class WorkTree:
+    """Source of ``worktree`` sightings for every ``*.py`` in the given versions directories."""
+
+    def __init__(self, root: Path, versions_dirs: list[Path]) -> None:
+        self.root = root
+        self.versions_dirs = versions_dirs
+        self._contents: dict[str, bytes] = {}
+        self._parsed: dict[str, RevisionFile | Unparseable] = {}
+        self.unreadable: list[str] = []
+
+    def files(self) -> Iterator[Path]:
+        for directory in self.versions_dirs:
+            if not directory.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(directory):
+                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.endswith(".py") and not name.startswith("."):
+                        yield Path(dirpath) / name
+
+    def iter_sightings(self) -> Iterator[Sighting]:
+        for path in self.files():
+            try:
+                data = path.read_bytes()
+                stamp = path.stat().st_mtime
+            except OSError as exc:
+                self.unreadable.append(f"{path}: {exc.strerror}")
+                continue
+            parsed = parse_revision(data)
+            if parsed is None:
+                continue
+            blob = git_blob_id(data)
+            self._contents[blob] = data
+            self._parsed[blob] = parsed
+            date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
+            yield Sighting(blob, "worktree", "seen", None, None, _relative(path, self.root), date)
+
+    def content(self, blob: str) -> bytes:
+        return self._contents[blob]
+
+    def parsed(self, blob: str) -> RevisionFile | Unparseable:
+        return self._parsed[blob]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
