@@ -1,0 +1,197 @@
+"""The command line: read options, call the library, pick a format, map outcomes to exit codes. No logic."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from migration_archaeologist import __version__
+from migration_archaeologist.errors import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    ArchaeologistError,
+    UsageError,
+)
+from migration_archaeologist.report import console as console_report
+from migration_archaeologist.report.json_report import check_document, restore_document, scan_document
+from migration_archaeologist.restore import apply_restore, plan_restore
+from migration_archaeologist.scan import ScanResult, scan_repository
+
+EXIT_INTERNAL = 4
+
+app = typer.Typer(
+    name="migration-archaeologist",
+    help="Recover lost Alembic revision files from git history, rebuild the chain, restore it safely.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+RepoArg = typer.Argument(Path("."), help="Repository (or any folder inside it). Default: the current directory.")
+VersionsOpt = typer.Option(
+    None, "--versions", help="Versions directory (repeatable). Default: from alembic.ini / [tool.alembic], else history."
+)
+JsonOpt = typer.Option(False, "--json", help="Print a JSON document instead of tables.")
+PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
+
+
+def _out() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+def _picks(values: Optional[List[str]]) -> dict[str, str]:
+    picks: dict[str, str] = {}
+    for value in values or []:
+        rev, sep, blob = value.partition("=")
+        if not sep or not rev or not blob:
+            raise UsageError(f"--pick {value!r}: expected REV=BLOB, e.g. --pick 84456d47e6aa=3f2a9c1")
+        picks[rev.strip()] = blob.strip()
+    return picks
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
+    """A spinner with counts on stderr, only for people: never with --json or when not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_err(), transient=True
+    ) as progress:
+        task = progress.add_task("scanning git history", total=None)
+
+        def update(phase: str, count: int) -> None:
+            progress.update(task, description=f"{phase}: {count:,}")
+
+        yield update
+
+
+def _scan(repo: Path, versions: Optional[List[Path]], picks: Optional[List[str]], as_json: bool) -> ScanResult:
+    with _progress(not as_json) as update:
+        return scan_repository(repo, versions=versions or (), picks=_picks(picks), progress=update)
+
+
+def _print_json(doc: object) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def scan(
+    repo: Path = RepoArg,
+    versions: Optional[List[Path]] = VersionsOpt,
+    pick: Optional[List[str]] = PickOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Find every version of every revision file in git: all refs, reflogs, stashes, unreachable objects.
+
+    Example: [bold]migration-archaeologist scan . --json[/bold]
+    """
+    result = _scan(repo, versions, pick, as_json)
+    if as_json:
+        _print_json(scan_document(result))
+    else:
+        console_report.render_scan(_out(), result)
+    raise typer.Exit(EXIT_FINDINGS if result.chain.problems or result.missing else EXIT_OK)
+
+
+@app.command()
+def check(
+    repo: Path = RepoArg,
+    versions: Optional[List[Path]] = VersionsOpt,
+    pick: Optional[List[str]] = PickOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Exit 1 if the chain has any problem or a needed revision is missing; usable as a CI gate.
+
+    Example: [bold]migration-archaeologist check --versions alembic/versions[/bold]
+    """
+    result = _scan(repo, versions, pick, as_json)
+    if as_json:
+        _print_json(check_document(result))
+    else:
+        console_report.render_check(_out(), result)
+    raise typer.Exit(EXIT_FINDINGS if result.chain.problems or result.missing else EXIT_OK)
+
+
+@app.command()
+def restore(
+    targets: List[str] = typer.Argument(..., metavar="REVISION... [REPO]", help="Revision IDs (or labels), then the repository."),
+    versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
+    apply: bool = typer.Option(False, "--apply", help="Write the files. Without it, only show the plan."),
+    pick: Optional[List[str]] = PickOpt,
+    as_json: bool = JsonOpt,
+    no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
+) -> None:
+    """Restore REVISION and every missing ancestor of it; a dry run unless --apply.
+
+    Example: [bold]migration-archaeologist restore b22b3b5a376f . --apply[/bold]
+    """
+    revisions, repo = _split_targets(targets)
+    result = _scan(repo, [versions] if versions else None, pick, as_json)
+    plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None)
+    out = _out()
+    if not apply:
+        if as_json:
+            _print_json(restore_document(plan))
+        else:
+            console_report.render_plan(out, plan, result)
+            console_report.render_dry_run_footer(out, plan)
+        raise typer.Exit(EXIT_FINDINGS if plan.conflicts else EXIT_OK)
+    if not as_json:
+        console_report.render_plan(out, plan, result)
+    outcome = apply_restore(plan, result, check_with_alembic=not no_alembic_check)
+    if as_json:
+        _print_json(restore_document(plan, outcome))
+    else:
+        console_report.render_outcome(out, outcome)
+    raise typer.Exit(EXIT_FINDINGS if outcome.heads_agree is False else EXIT_OK)
+
+
+def _split_targets(targets: List[str]) -> tuple[list[str], Path]:
+    """``REVISION... [REPO]``: a last argument that is a directory is the repository."""
+    if len(targets) > 1 and Path(targets[-1]).is_dir():
+        return targets[:-1], Path(targets[-1])
+    return list(targets), Path(".")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"migration-archaeologist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version."),
+) -> None:
+    """Recover lost Alembic revision files. Exit codes: 0 ok, 1 findings, 2 usage error, 3 environment error."""
+
+
+def main() -> None:
+    """Entry point: every error a user can cause ends in one red line and a documented exit code."""
+    try:
+        app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+    except ArchaeologistError as exc:
+        _err().print(f"[red]error:[/red] {exc.message}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err().print("[red]interrupted[/red]: nothing was left half-written")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        if os.environ.get("MA_DEBUG"):
+            raise
+        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (run with MA_DEBUG=1 for a traceback)")
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,222 @@
+"""Rich renderings for people: tables, the chain as a tree, problems. Render only, never compute."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from migration_archaeologist.catalog import RevisionEntry
+from migration_archaeologist.restore import RestoreOutcome, RestorePlan
+from migration_archaeologist.scan import ScanResult
+
+SOURCE_STYLE = {"history": "cyan", "reflog": "magenta", "stash": "yellow", "unreachable": "red", "worktree": "green"}
+
+
+def status_of(result: ScanResult, rev: str) -> str:
+    entry = result.catalog.entries[rev]
+    if entry.present:
+        return "present"
+    return "missing" if rev in result.missing else "historic"
+
+
+def _status_text(status: str) -> Text:
+    style = {"present": "green", "missing": "bold red", "historic": "dim"}[status]
+    return Text(status, style=style)
+
+
+def _found_in(entry: RevisionEntry) -> Text:
+    places: dict[str, None] = {}
+    for candidate in entry.candidates:
+        for s in candidate.sightings:
+            if s.source == "worktree":
+                continue
+            label = s.ref if s.source in ("reflog", "stash") and s.ref else s.source
+            places.setdefault(f"{s.source}\0{label}", None)
+    text = Text()
+    for i, key in enumerate(places):
+        source, label = key.split("\0")
+        if i:
+            text.append(", ")
+        text.append(label, style=SOURCE_STYLE.get(source, ""))
+    if len(entry.candidates) > 1:
+        text.append(f" ({len(entry.candidates)} versions)", style="dim")
+    return text
+
+
+def render_scan(console: Console, result: ScanResult) -> None:
+    repo = result.repository
+    head = f"{repo.head[:10]}" if repo.head else "no HEAD"
+    where = ", ".join(result.relative(d) for d in result.versions_dirs) or "none"
+    console.print(f"[bold]{repo.display_path}[/bold]  HEAD {head}  versions: {where} [dim]({result.versions_origin})[/dim]")
+    console.print(
+        f"[dim]walked {result.commits_walked} commits touching .py files, read {result.blobs_read} distinct blobs[/dim]"
+    )
+    table = Table(title="Revisions", title_justify="left", show_lines=False)
+    table.add_column("revision", style="bold", no_wrap=True)
+    table.add_column("message")
+    table.add_column("status", no_wrap=True)
+    table.add_column("found in")
+    table.add_column("deleted", no_wrap=True)
+    order = list(result.chain.order) + sorted(set(result.catalog.entries) - set(result.chain.order))
+    for rev in order:
+        entry = result.catalog.entries[rev]
+        deletion = entry.deletion() if not entry.present else None
+        deleted = f"{deletion.commit[:7]} {(deletion.date or '')[:10]}" if deletion and deletion.commit else ""
+        table.add_row(rev, entry.parsed.message or "", _status_text(status_of(result, rev)), _found_in(entry), deleted)
+    if order:
+        console.print(table)
+        console.print(chain_tree(result))
+    else:
+        console.print("No Alembic revision files found anywhere in this repository's history.")
+    render_problems(console, result)
+    render_warnings(console, result)
+    if result.missing:
+        tips = [h for h in result.chain.heads if h in result.missing] or list(result.missing[-1:])
+        console.print(
+            f"\n[bold]{len(result.missing)} revision(s) missing[/bold] from the versions directory, all recoverable. "
+            f"Preview the restore with:\n  migration-archaeologist restore {' '.join(tips)}"
+        )
+
+
+def chain_tree(result: ScanResult) -> Tree:
+    chain = result.chain
+    tree = Tree("[bold]chain[/bold] (base → head)")
+    shown: set[str] = set()
+
+    def label(rev: str) -> Text:
+        entry = result.catalog.entries.get(rev)
+        text = Text(rev, style="bold")
+        if entry is None:
+            return text.append("  (not found anywhere)", style="red")
+        text.append(f"  {entry.parsed.message or ''}  ")
+        text.append_text(_status_text(status_of(result, rev)))
+        marks = []
+        if rev in chain.heads:
+            marks.append("head")
+        if rev in chain.merge_points:
+            marks.append("merge of " + ", ".join(entry.parsed.down_revisions))
+        if rev in chain.branch_points:
+            marks.append("branch point")
+        if entry.parsed.branch_labels:
+            marks.append("labels: " + ", ".join(entry.parsed.branch_labels))
+        if entry.parsed.depends_on:
+            marks.append("depends on " + ", ".join(entry.parsed.depends_on))
+        if marks:
+            text.append(f"  ({'; '.join(marks)})", style="dim")
+        return text
+
+    def grow(node: Tree, rev: str) -> None:
+        if rev in shown:
+            node.add(Text(f"{rev} (see above)", style="dim"))
+            return
+        shown.add(rev)
+        branch = node.add(label(rev))
+        for child in chain.children(rev):
+            grow(branch, child)
+
+    roots = list(chain.bases) + sorted(n for n, d in chain.graph.nodes(data="missing") if d)
+    for rev in roots:
+        grow(tree, rev)
+    for rev in chain.order:  # members of cycles have no base to hang from
+        if rev not in shown:
+            grow(tree, rev)
+    return tree
+
+
+def render_problems(console: Console, result: ScanResult) -> None:
+    problems = result.chain.problems
+    if not problems:
+        return
+    console.print(f"\n[bold red]{len(problems)} problem(s)[/bold red]")
+    for p in problems:
+        console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False)
+
+
+def render_warnings(console: Console, result: ScanResult) -> None:
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if result.unreadable:
+        console.print(f"[yellow]warning:[/yellow] {len(result.unreadable)} object(s) could not be read:")
+        for item in result.unreadable[:20]:
+            where = f" ({item.path} in {item.commit[:10]})" if item.path and item.commit else ""
+            console.print(f"  {item.blob}{where}: {item.reason}", highlight=False)
+
+
+def render_check(console: Console, result: ScanResult) -> None:
+    heads = ", ".join(result.chain.heads) or "none"
+    if not result.chain.problems and not result.missing:
+        console.print(f"[green]ok[/green]: {len(result.catalog.entries)} revisions, head {heads}")
+        render_warnings(console, result)
+        return
+    render_problems(console, result)
+    if result.missing:
+        console.print(
+            f"\n[bold red]{len(result.missing)} revision(s) missing[/bold red] from the versions directory: "
+            + ", ".join(result.missing)
+        )
+    render_warnings(console, result)
+
+
+def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None:
+    table = Table(title=f"Restore into {plan.versions_dir}", title_justify="left")
+    table.add_column("revision", style="bold", no_wrap=True)
+    table.add_column("file")
+    table.add_column("from")
+    table.add_column("action", no_wrap=True)
+    for f in plan.files:
+        s = f.sighting
+        origin = ""
+        if s is not None:
+            ref = f" {s.ref}" if s.ref else ""
+            commit = f" {s.commit[:10]}" if s.commit else ""
+            origin = f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip()
+        style = {"write": "green", "unchanged": "dim", "conflict": "bold red"}[f.action]
+        action = Text(f.action, style=style)
+        table.add_row(f.revision, f.target.name, origin, action)
+    if plan.files:
+        console.print(table)
+    for f in plan.conflicts:
+        console.print(f"[red]conflict[/red] {f.revision}: {f.note}", highlight=False)
+    if plan.already_present:
+        console.print(f"[dim]already present: {', '.join(plan.already_present)}[/dim]")
+    if plan.unrecoverable:
+        console.print(
+            f"[yellow]warning:[/yellow] not found anywhere, cannot be restored: {', '.join(plan.unrecoverable)}"
+        )
+    if not plan.to_write and not plan.conflicts:
+        console.print("Nothing to restore: every revision asked for is present.")
+
+
+def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
+    for path in outcome.written:
+        console.print(f"[green]wrote[/green] {path}", highlight=False)
+    if outcome.manifest:
+        console.print(f"manifest: {outcome.manifest}", highlight=False)
+    view = outcome.alembic
+    ours = ", ".join(outcome.our_heads) or "none"
+    if view is None:
+        return
+    for warning in view.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if view.stand_ins:
+        console.print(f"[dim]Alembic check used stand-ins for modules not importable here: {', '.join(view.stand_ins)}[/dim]")
+    agree = outcome.heads_agree
+    if agree is None:
+        console.print(
+            f"[yellow]warning:[/yellow] Alembic's own loader could not give a conclusive answer"
+            f"{': ' + view.error if view.error else ''}; our graph's head(s): {ours}"
+        )
+    elif agree:
+        console.print(f"[green]Alembic's ScriptDirectory sees head(s) {', '.join(view.heads)}, as we do.[/green]")
+    else:
+        console.print(
+            f"[bold red]Alembic sees head(s) {', '.join(view.heads) or 'none'} but our graph says {ours}[/bold red]"
+        )
+
+
+def render_dry_run_footer(console: Console, plan: RestorePlan) -> None:
+    count = len(plan.to_write)
+    if count:
+        console.print(f"\ndry run: nothing written. Run again with --apply to write {count} file(s).")

@@ -1,0 +1,108 @@
+"""The machine-readable documents: ``migration-archaeologist/scan/1`` and friends. Render only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migration_archaeologist.scan import ScanResult
+
+SCAN_SCHEMA = "migration-archaeologist/scan/1"
+CHECK_SCHEMA = "migration-archaeologist/check/1"
+RESTORE_SCHEMA = "migration-archaeologist/restore/1"
+
+
+def scan_document(result: ScanResult) -> dict[str, Any]:
+    catalog = result.catalog
+    order = list(result.chain.order) + sorted(set(catalog.entries) - set(result.chain.order))
+    revisions = []
+    for rev in order:
+        entry = catalog.entries[rev]
+        parsed = entry.parsed
+        revisions.append(
+            {
+                "revision": rev,
+                "down_revisions": list(parsed.down_revisions),
+                "branch_labels": list(parsed.branch_labels),
+                "depends_on": list(parsed.depends_on),
+                "message": parsed.message,
+                "create_date": parsed.create_date,
+                "present": entry.present,
+                "chosen": entry.chosen.blob,
+                "reason": entry.reason,
+                "candidates": [
+                    {
+                        "blob": c.blob,
+                        "size": c.size,
+                        "fidelity": c.fidelity,
+                        "sightings": [s.to_json() for s in c.sightings],
+                    }
+                    for c in entry.candidates
+                ],
+            }
+        )
+    return {
+        "schema": SCAN_SCHEMA,
+        "repository": str(result.repository.display_path),
+        "head": result.repository.head,
+        "versions_dirs": [result.relative(d) for d in result.versions_dirs],
+        "revisions": revisions,
+        "problems": [p.to_json() for p in result.chain.problems],
+        "heads": list(result.chain.heads),
+        "missing": list(result.missing),
+        "unreadable": [
+            {"blob": u.blob, "path": u.path, "commit": u.commit, "reason": u.reason} for u in result.unreadable
+        ],
+        "warnings": list(result.warnings),
+    }
+
+
+def check_document(result: ScanResult) -> dict[str, Any]:
+    return {
+        "schema": CHECK_SCHEMA,
+        "repository": str(result.repository.display_path),
+        "ok": not result.chain.problems and not result.missing,
+        "heads": list(result.chain.heads),
+        "missing": list(result.missing),
+        "problems": [p.to_json() for p in result.chain.problems],
+        "warnings": list(result.warnings),
+    }
+
+
+def restore_document(plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    files = []
+    for f in plan.files:
+        s = f.sighting
+        files.append(
+            {
+                "revision": f.revision,
+                "file": str(f.target),
+                "blob": f.blob,
+                "action": f.action,
+                "note": f.note,
+                "fidelity": f.fidelity,
+                "source": s.to_json() if s else None,
+            }
+        )
+    doc: dict[str, Any] = {
+        "schema": RESTORE_SCHEMA,
+        "versions_dir": str(plan.versions_dir),
+        "applied": outcome is not None,
+        "requested": list(plan.requested),
+        "already_present": list(plan.already_present),
+        "unrecoverable": list(plan.unrecoverable),
+        "files": files,
+    }
+    if outcome is not None:
+        view = outcome.alembic
+        doc["written"] = [str(p) for p in outcome.written]
+        doc["manifest"] = str(outcome.manifest) if outcome.manifest else None
+        doc["heads"] = list(outcome.our_heads)
+        doc["alembic"] = None if view is None else {
+            "heads": list(view.heads),
+            "conclusive": view.conclusive,
+            "agrees": outcome.heads_agree,
+            "stand_ins": list(view.stand_ins),
+            "warnings": list(view.warnings),
+            "error": view.error,
+        }
+    return doc

@@ -1,0 +1,276 @@
+"""Write chosen revisions back into a versions directory: byte-identical, atomic, never over anything.
+
+A plan is computed first and shown (dry-run); ``apply`` writes nothing at all if any file in the
+plan would collide with a different file. After writing, Alembic itself loads the directory in a
+subprocess and must see the same heads as our graph.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from migration_archaeologist import __version__
+from migration_archaeologist.alembic_check import AlembicView, alembic_view
+from migration_archaeologist.catalog import RevisionEntry
+from migration_archaeologist.errors import RestoreConflict, RevisionNotFound, UsageError
+from migration_archaeologist.graph import build_graph
+from migration_archaeologist.revision import RevisionFile
+from migration_archaeologist.scan import ScanResult
+from migration_archaeologist.sources.interface import Sighting, git_blob_id
+from migration_archaeologist.sources.worktree import WorkTree
+
+MANIFEST_NAME = "migration-archaeologist-manifest.json"
+_SAFE_NAME = re.compile(r"^[^/\\\x00]+\.py$")
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    revision: str
+    blob: str
+    target: Path
+    sighting: Sighting | None  # where the content and its file name come from
+    fidelity: str
+    action: str  # "write", "unchanged" (identical file already there), "conflict"
+    note: str
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    versions_dir: Path
+    files: tuple[PlannedFile, ...]
+    requested: tuple[str, ...]
+    already_present: tuple[str, ...]
+    unrecoverable: tuple[str, ...]  # ancestors no source holds
+
+    @property
+    def conflicts(self) -> tuple[PlannedFile, ...]:
+        return tuple(f for f in self.files if f.action == "conflict")
+
+    @property
+    def to_write(self) -> tuple[PlannedFile, ...]:
+        return tuple(f for f in self.files if f.action == "write")
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    plan: RestorePlan
+    written: tuple[Path, ...]
+    manifest: Path | None
+    our_heads: tuple[str, ...]
+    alembic: AlembicView | None
+
+    @property
+    def heads_agree(self) -> bool | None:
+        """None when Alembic could not give a conclusive answer (reported as a warning, not a failure)."""
+        if self.alembic is None or not self.alembic.conclusive:
+            return None
+        return tuple(sorted(self.alembic.heads)) == tuple(sorted(self.our_heads))
+
+
+def plan_restore(result: ScanResult, revisions: Sequence[str], versions_dir: Path | None = None) -> RestorePlan:
+    """REV and every ancestor of it (down_revision and depends_on) that is not in the versions directory."""
+    target_dir = _target_dir(result, versions_dir)
+    entries = result.catalog.entries
+    wanted: list[str] = []
+    for name in revisions:
+        rev = _resolve(result, name)
+        wanted.append(rev)
+    needed: set[str] = set()
+    unrecoverable: set[str] = set()
+    for rev in wanted:
+        for node in {rev} | result.chain.ancestors(rev):
+            if node in entries:
+                needed.add(node)
+            else:
+                unrecoverable.add(node)
+    present = sorted(r for r in needed if entries[r].present)
+    order = [r for r in result.chain.order if r in needed and not entries[r].present]
+    files: list[PlannedFile] = []
+    names_taken: dict[Path, str] = {}
+    for rev in order:
+        planned = _plan_file(entries[rev], target_dir, result.catalog.content(entries[rev].chosen.blob))
+        if planned.action != "conflict" and planned.target in names_taken:
+            planned = PlannedFile(
+                rev,
+                planned.blob,
+                planned.target,
+                planned.sighting,
+                planned.fidelity,
+                "conflict",
+                f"{planned.target.name} is also the file name of {names_taken[planned.target]} in this plan",
+            )
+        names_taken.setdefault(planned.target, rev)
+        files.append(planned)
+    return RestorePlan(target_dir, tuple(files), tuple(wanted), tuple(present), tuple(sorted(unrecoverable)))
+
+
+def _resolve(result: ScanResult, name: str) -> str:
+    entries = result.catalog.entries
+    if name in entries:
+        return name
+    if name in result.chain.branch_labels:
+        return result.chain.branch_labels[name]
+    prefixed = [rev for rev in entries if rev.startswith(name)] if len(name) >= 4 else []
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if len(prefixed) > 1:
+        raise UsageError(f"'{name}' is ambiguous: {', '.join(sorted(prefixed))}")
+    raise RevisionNotFound(
+        f"Can't locate revision identified by '{name}' in git history, reflogs, stashes or unreachable objects"
+    )
+
+
+def _target_dir(result: ScanResult, versions_dir: Path | None) -> Path:
+    if versions_dir is not None:
+        return versions_dir
+    if len(result.versions_dirs) == 1:
+        return result.versions_dirs[0]
+    if not result.versions_dirs:
+        raise UsageError("no versions directory known (no alembic.ini, none in history): pass --versions DIR")
+    names = ", ".join(str(d) for d in result.versions_dirs)
+    raise UsageError(f"several versions directories ({names}): choose one with --versions DIR")
+
+
+def _plan_file(entry: RevisionEntry, target_dir: Path, data: bytes) -> PlannedFile:
+    chosen = entry.chosen
+    # A commit that holds the content (not the one deleting it), so `git show COMMIT:PATH` gives these bytes.
+    named = [s for s in chosen.sightings if s.path and s.event != "deleted" and s.source != "worktree"]
+    named = named or [s for s in chosen.sightings if s.path]
+    sighting = max(named, key=lambda s: s.date or "") if named else (chosen.sightings[-1] if chosen.sightings else None)
+    try:
+        name = _file_name(entry, sighting)
+    except ValueError as exc:
+        return PlannedFile(entry.revision, chosen.blob, target_dir, sighting, chosen.fidelity, "conflict", str(exc))
+    target = target_dir / name
+    if target.is_symlink() or target.exists():
+        try:
+            existing = target.read_bytes()
+        except OSError as exc:
+            return PlannedFile(
+                entry.revision, chosen.blob, target, sighting, chosen.fidelity, "conflict", f"cannot read it: {exc}"
+            )
+        if existing == data:
+            return PlannedFile(entry.revision, chosen.blob, target, sighting, chosen.fidelity, "unchanged", "identical")
+        return PlannedFile(
+            entry.revision,
+            chosen.blob,
+            target,
+            sighting,
+            chosen.fidelity,
+            "conflict",
+            f"{target} already exists with different content (blob {git_blob_id(existing)[:10]},"
+            f" recovered blob {chosen.blob[:10]}); it is never overwritten: move it aside or use --versions",
+        )
+    return PlannedFile(entry.revision, chosen.blob, target, sighting, chosen.fidelity, "write", entry.reason)
+
+
+def _file_name(entry: RevisionEntry, sighting: Sighting | None) -> str:
+    """The historic file's own name, and nothing from its directories."""
+    if sighting is None or not sighting.path:
+        slug = re.sub(r"[^a-z0-9]+", "_", (entry.parsed.message or "").lower()).strip("_")[:40]
+        return f"{entry.revision}_{slug}.py" if slug else f"{entry.revision}.py"
+    raw = sighting.path.replace("\\", "/")
+    name = raw.rsplit("/", 1)[-1]
+    if ".py" in name and not name.endswith(".py"):
+        name = name[: name.rindex(".py") + 3]  # archive/x.py.bak comes back as x.py, or Alembic would skip it
+    if name in ("", ".", "..") or name.startswith(".") or not _SAFE_NAME.match(name) or ".." in name:
+        raise ValueError(f"historic file name {raw!r} is not safe to write into a versions directory")
+    return name
+
+
+def apply_restore(plan: RestorePlan, result: ScanResult, *, check_with_alembic: bool = True) -> RestoreOutcome:
+    """Write the plan; refuse everything if any file would be overwritten."""
+    if plan.conflicts:
+        first = plan.conflicts[0]
+        more = f" (and {len(plan.conflicts) - 1} more)" if len(plan.conflicts) > 1 else ""
+        raise RestoreConflict(f"nothing written: {first.revision}: {first.note}{more}")
+    plan.versions_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for planned in plan.to_write:
+        _write_new(planned.target, result.catalog.content(planned.blob))
+        written.append(planned.target)
+    manifest = _update_manifest(plan, result, written) if written else None
+    dirs = sorted({plan.versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
+    present = WorkTree(plan.versions_dir, dirs)
+    revisions = {}
+    for sighting in present.iter_sightings():
+        parsed = present.parsed(sighting.blob)
+        if isinstance(parsed, RevisionFile):
+            revisions[parsed.revision] = parsed
+    our_heads = build_graph(revisions).heads
+    view = alembic_view(dirs) if check_with_alembic else None
+    return RestoreOutcome(plan, tuple(written), manifest, our_heads, view)
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """Temp file + hard link: the name appears complete or not at all, and never replaces a file."""
+    fd, tmp = tempfile.mkstemp(prefix=".ma-restore-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise RestoreConflict(f"nothing more written: {target} appeared while restoring; it was left as it is")
+        except OSError:
+            # file systems without hard links: check-then-rename is the best they allow
+            if target.exists():
+                raise RestoreConflict(f"nothing more written: {target} appeared while restoring")
+            os.rename(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path]) -> Path:
+    path = plan.versions_dir / MANIFEST_NAME
+    doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
+    if path.exists():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and isinstance(loaded.get("restored"), list):
+                doc = loaded
+        except (OSError, ValueError):
+            path.rename(path.with_suffix(f".unreadable-{os.getpid()}.json"))  # keep it; never lose a record
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for planned in plan.to_write:
+        s = planned.sighting
+        doc["restored"].append(
+            {
+                "revision": planned.revision,
+                "file": planned.target.name,
+                "blob": planned.blob,
+                "commit": s.commit if s else None,
+                "source": s.source if s else None,
+                "ref": s.ref if s else None,
+                "original_path": s.path if s else None,
+                "fidelity": planned.fidelity,
+                "reason": planned.note,
+                "restored_at": now,
+                "repository": str(result.repository.display_path),
+                "tool": f"migration-archaeologist {__version__}",
+            }
+        )
+    fd, tmp = tempfile.mkstemp(prefix=".ma-manifest-", suffix=".tmp", dir=plan.versions_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(doc, handle, indent=2)
+        handle.write("\n")
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+    return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
