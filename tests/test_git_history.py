@@ -1,0 +1,203 @@
+"""The history scanner on real repositories: every place git can still hold a revision file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitfixture import GitRepo, revision_source
+from migration_archaeologist.errors import EmptyRepository, NotARepository
+from migration_archaeologist.gitrepo import open_repository
+from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.sources.git_history import GitHistory
+
+V = "app/alembic/versions"
+
+
+def sightings_by_rev(result) -> dict[str, list[tuple[str, str, str | None]]]:
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+    for rev, entry in result.catalog.entries.items():
+        out[rev] = [(s.source, s.event, s.path) for c in entry.candidates for s in c.sightings]
+    return out
+
+
+def base_history(repo: GitRepo) -> None:
+    repo.commit("app", {"app/models.py": "class Task: pass\n"})
+    repo.commit("base", {f"{V}/aaa_base.py": revision_source("aaa", None, "base")})
+    repo.commit("next", {f"{V}/bbb_next.py": revision_source("bbb", "aaa", "next")})
+
+
+def test_deleted_file_is_found_with_its_deletion(repo: GitRepo) -> None:
+    base_history(repo)
+    deleting = repo.commit("cleanup", remove=[f"{V}/bbb_next.py"])
+    result = scan_repository(repo.path)
+    entry = result.catalog.entries["bbb"]
+    assert not entry.present
+    assert result.missing == ("bbb",)
+    deletion = entry.deletion()
+    assert deletion is not None and deletion.commit == deleting and deletion.source == "history"
+    assert "deleted in" in entry.reason
+    assert result.catalog.entries["aaa"].present
+
+
+def test_moved_to_another_folder_is_found_by_content(repo: GitRepo) -> None:
+    base_history(repo)
+    (repo.path / "archive" / "old").mkdir(parents=True)
+    repo.git("mv", f"{V}/bbb_next.py", "archive/old/bbb_next.py")
+    repo.git("mv", "archive/old", "legacy")  # and moved again, to a folder nobody would search
+    repo.commit("archive old migrations")
+    result = scan_repository(repo.path, versions=[V])
+    paths = {p for _src, _ev, p in sightings_by_rev(result)["bbb"]}
+    assert "legacy/bbb_next.py" in paths and f"{V}/bbb_next.py" in paths
+    assert len(result.catalog.entries["bbb"].candidates) == 1  # one content, many places
+    assert not result.catalog.entries["bbb"].present
+
+
+def test_renamed_file_keeps_one_candidate(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.git("mv", f"{V}/bbb_next.py", f"{V}/bbb_renamed_next.py")
+    repo.commit("rename")
+    result = scan_repository(repo.path, versions=[V])
+    entry = result.catalog.entries["bbb"]
+    assert entry.present and entry.chosen.present_paths == (f"{V}/bbb_renamed_next.py",)
+    events = {(ev, p) for _s, ev, p in sightings_by_rev(result)["bbb"]}
+    assert ("deleted", f"{V}/bbb_next.py") in events and ("added", f"{V}/bbb_renamed_next.py") in events
+
+
+def test_deleted_branch_survives_in_reflog(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.git("checkout", "-q", "-b", "feature/x")
+    repo.commit("ccc on a branch", {f"{V}/ccc_feature.py": revision_source("ccc", "bbb", "feature")})
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "feature/x")
+    result = scan_repository(repo.path)
+    sources = {(s.source, s.ref) for c in result.catalog.entries["ccc"].candidates for s in c.sightings}
+    assert sources == {("reflog", "HEAD@{1}")}
+    assert "in the reflog (HEAD@{1})" in result.catalog.entries["ccc"].reason
+
+
+def test_every_stash_entry_is_scanned(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.write(f"{V}/ddd_stashed.py", revision_source("ddd", "bbb", "stashed first"))
+    repo.git("add", f"{V}/ddd_stashed.py")
+    repo.git("stash", "push", "-q", "-m", "wip ddd")
+    repo.write(f"{V}/eee_untracked.py", revision_source("eee", "bbb", "untracked in a stash"))
+    repo.git("stash", "push", "-q", "--include-untracked", "-m", "wip eee")
+    result = scan_repository(repo.path)
+    ddd = {(s.source, s.ref) for c in result.catalog.entries["ddd"].candidates for s in c.sightings}
+    eee = {(s.source, s.ref) for c in result.catalog.entries["eee"].candidates for s in c.sightings}
+    assert ("stash", "stash@{1}") in ddd  # not only refs/stash: the older entry too
+    assert ("stash", "stash@{0}") in eee  # the untracked-files commit of a stash
+    assert "in a stash (stash@{1})" in result.catalog.entries["ddd"].reason
+
+
+def test_unreachable_commit_and_dangling_blob(repo: GitRepo) -> None:
+    base_history(repo)
+    lost = repo.commit("fff", {f"{V}/fff_lost.py": revision_source("fff", "bbb", "lost commit")})
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    dangling = revision_source("ggg", "bbb", "only ever staged")
+    repo.write(f"{V}/ggg.py", dangling)
+    repo.git("add", f"{V}/ggg.py")
+    repo.git("rm", "-q", "--cached", f"{V}/ggg.py")
+    (repo.path / V / "ggg.py").unlink()
+    result = scan_repository(repo.path)
+    fff = [s for c in result.catalog.entries["fff"].candidates for s in c.sightings]
+    assert {(s.source, s.commit) for s in fff} == {("unreachable", lost)}
+    ggg = [s for c in result.catalog.entries["ggg"].candidates for s in c.sightings]
+    assert [(s.source, s.event, s.path, s.commit) for s in ggg] == [("unreachable", "seen", None, None)]
+    assert result.catalog.entries["ggg"].chosen.blob == repo.blob_of(dangling)
+    assert "dangling" in result.catalog.entries["ggg"].reason
+
+
+def test_each_blob_is_read_once(repo: GitRepo) -> None:
+    base_history(repo)
+    for i in range(5):  # the same content on many branches and paths
+        repo.git("branch", f"copy{i}")
+    (repo.path / "elsewhere").mkdir()
+    repo.git("mv", f"{V}/aaa_base.py", "elsewhere/aaa_base.py")
+    repo.commit("move")
+    history = GitHistory(open_repository(repo.path))
+    scan = history.result()
+    py_blobs = set(repo.git("rev-list", "--all", "--objects").split())  # superset; count distinct .py blobs
+    distinct = {
+        line.split()[0]
+        for line in repo.git("rev-list", "--all", "--objects").splitlines()
+        if line.endswith(".py")
+    }
+    assert scan.blobs_read == len(distinct) and py_blobs
+
+
+def test_not_a_repository_and_empty_repository(tmp_path: Path) -> None:
+    with pytest.raises(NotARepository, match="not a git repository"):
+        scan_repository(tmp_path)
+    GitRepo.init(tmp_path / "empty")
+    with pytest.raises(EmptyRepository, match="no commits yet"):
+        scan_repository(tmp_path / "empty")
+
+
+def test_detached_head(repo: GitRepo) -> None:
+    base_history(repo)
+    first = repo.git("rev-parse", "HEAD~1")
+    repo.git("checkout", "-q", "--detach", first)
+    result = scan_repository(repo.path, versions=[V])
+    assert any("detached" in w for w in result.warnings)
+    assert result.catalog.entries["aaa"].present and not result.catalog.entries["bbb"].present
+    assert "bbb" in result.catalog.entries and "branch or tag outside HEAD" in result.catalog.entries["bbb"].reason
+
+
+def test_bare_repository_and_mirror_without_config(repo: GitRepo, tmp_path: Path) -> None:
+    base_history(repo)
+    repo.commit("cleanup", remove=[f"{V}/bbb_next.py"])
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(tmp_path / "bare.git")], check=True)
+    subprocess.run(["git", "clone", "-q", "--mirror", str(repo.path), str(tmp_path / "mirror")], check=True)
+    (tmp_path / "mirror" / "config").unlink()
+    for where in (tmp_path / "bare.git", tmp_path / "mirror"):
+        result = scan_repository(where)
+        assert result.repository.work_tree is None
+        assert set(result.catalog.entries) == {"aaa", "bbb"}
+        assert not any(e.present for e in result.catalog.entries.values())
+
+
+def test_shallow_clone_warns_that_history_is_truncated(repo: GitRepo, tmp_path: Path) -> None:
+    base_history(repo)
+    repo.commit("more", {"app/views.py": "x = 1\n"})
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True)
+    result = scan_repository(clone)
+    assert any("shallow clone: history is truncated" in w for w in result.warnings)
+    assert {"aaa", "bbb"} <= set(result.catalog.entries)  # the boundary commit's tree is still read
+
+
+def test_missing_blob_is_listed_and_the_scan_goes_on(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.commit("ccc", {f"{V}/ccc.py": revision_source("ccc", "bbb", "third")})
+    repo.commit("cleanup", remove=[f"{V}/ccc.py"])
+    blob = repo.git("rev-parse", f"HEAD~1:{V}/ccc.py")
+    loose = repo.path / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.unlink()
+    result = scan_repository(repo.path)
+    assert "ccc" not in result.catalog.entries
+    assert {"aaa", "bbb"} <= set(result.catalog.entries)
+    assert any(u.blob == blob and u.path == f"{V}/ccc.py" for u in result.unreadable)
+
+
+def test_binary_and_broken_files_do_not_stop_the_scan(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.commit(
+        "junk",
+        {
+            f"{V}/broken.py": revision_source("hhh", "bbb", "broken").replace("def upgrade()", "def upgrade("),
+            f"{V}/latin.py": b"# no cookie\nrevision = 'iii'\ndown_revision = 'bbb'\n# caf\xe9\n",
+            f"{V}/binary.py": b"\x89PNG\r\n\x1a\n\x00\x00revision down_revision",
+        },
+    )
+    result = scan_repository(repo.path, versions=[V])
+    kinds = {(p.kind, p.revisions) for p in result.chain.problems}
+    assert ("unparseable", ("hhh",)) in kinds and ("unparseable", ("iii",)) in kinds
+    messages = " ".join(p.message for p in result.chain.problems)
+    assert "syntax error" in messages and "binary" in messages
+    assert {"aaa", "bbb"} <= set(result.catalog.entries)
