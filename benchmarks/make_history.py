@@ -1,0 +1,905 @@
+"""Generate a synthetic, deterministic monorepo history with Alembic revisions.
+
+The whole history is written through ONE ``git fast-import`` stream, so tens of
+thousands of commits take seconds rather than minutes::
+
+    python benchmarks/make_history.py DEST --commits 20000 --revisions 500 \\
+        [--refs 2000] [--seed 1] [--no-repack]
+
+What the history contains:
+
+* ~300 ordinary ``.py`` files in application folders (models, views, utils,
+  services, tests ...), many modified over time, plus ``.md``/``.json``/``.txt``
+  files;
+* ``--revisions`` Alembic revision files added over time under
+  ``app/alembic/versions/``, chained through ``down_revision`` with occasional
+  branch points and merge revisions (tuple ``down_revision``).  Some are edited
+  later, some moved to ``archive/old_migrations/`` (delete + add in one commit),
+  some deleted for good, and some only exist on unmerged branches;
+* feature branches (most merged with merge commits, some never merged), tags
+  (annotated and lightweight), ``release/*`` branches;
+* exactly ``--refs`` extra refs: ``refs/pull/<n>/head`` and
+  ``refs/remotes/origin/feature-<n>``.
+
+Author, dates (strictly increasing) and content are derived from ``--seed``
+only, so the same arguments always give the same commit ids.  The total number
+of commits (``git rev-list --all --count``) is exactly ``--commits``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+AUTHOR = b"Bench Author <bench@example.com>"
+START_EPOCH = 1_500_000_000
+VERSIONS_DIR = "app/alembic/versions"
+ARCHIVE_DIR = "archive/old_migrations"
+
+APPS = [
+    "accounts", "billing", "catalog", "inventory", "orders", "payments",
+    "shipping", "notifications", "search", "reports", "analytics", "support",
+]
+APP_MODULES = [
+    "__init__.py", "models.py", "views.py", "utils.py", "serializers.py",
+    "forms.py", "admin.py", "urls.py", "signals.py", "tasks.py",
+    "permissions.py", "constants.py", "api/__init__.py", "api/handlers.py",
+    "api/schemas.py", "services/__init__.py", "services/{app}_service.py",
+    "tests/__init__.py", "tests/test_models.py", "tests/test_views.py",
+    "tests/test_utils.py",
+]
+EXTRA_PY = [
+    "app/__init__.py", "app/config.py", "app/db.py", "app/alembic/env.py",
+    "libs/common/__init__.py", "libs/common/db.py", "libs/common/cache.py",
+    "libs/common/logging_utils.py", "libs/common/http.py",
+    "libs/common/retry.py", "libs/common/timeutils.py", "libs/common/money.py",
+    "libs/common/validators.py", "libs/common/pagination.py",
+    "libs/common/feature_flags.py", "services/api/__init__.py",
+    "services/api/main.py", "services/api/deps.py",
+    "services/api/middleware.py", "services/api/auth.py",
+    "services/api/routes.py", "services/api/config.py",
+    "services/worker/__init__.py", "services/worker/main.py",
+    "services/worker/queue.py", "services/worker/jobs.py",
+    "services/worker/scheduler.py", "services/worker/config.py",
+    "scripts/backfill_orders.py", "scripts/rotate_keys.py",
+    "scripts/export_reports.py", "scripts/seed_dev_db.py",
+]
+OTHER_FILES = [
+    "README.md", "CHANGELOG.md", "docs/architecture.md", "docs/deployment.md",
+    "docs/onboarding.md", "docs/api.md", "config/settings.json",
+    "config/logging.json", "config/feature_flags.json", "requirements.txt",
+    "requirements-dev.txt", "alembic.ini", "app/alembic/script.py.mako",
+    "app/alembic/README", "package.json", "notes/todo.txt",
+] + [f"app/{a}/README.md" for a in APPS] + [f"app/{a}/fixtures/initial.json" for a in APPS]
+
+NOUNS = [
+    "invoice", "customer", "order", "account", "payment", "shipment",
+    "product", "report", "session", "token", "user", "item", "cart", "refund",
+    "address", "coupon", "ticket", "event", "message", "batch", "warehouse",
+    "supplier", "discount", "subscription", "webhook", "audit", "tenant",
+]
+VERBS = [
+    "get", "create", "update", "delete", "validate", "compute", "load", "sync",
+    "render", "parse", "build", "fetch", "apply", "normalize", "export",
+    "import", "merge", "archive", "notify", "schedule",
+]
+ADJS = [
+    "active", "pending", "stale", "recent", "primary", "cached", "expired",
+    "draft", "visible", "billable", "overdue", "verified", "default", "legacy",
+]
+COLS = [
+    "status", "email", "name", "amount", "currency", "created_at", "updated_at",
+    "external_id", "priority", "notes", "country", "quantity", "sku", "due_date",
+    "is_active", "owner_id", "tenant_id", "reference", "score", "metadata",
+]
+SA_TYPES = [
+    "sa.String(length=255)", "sa.Integer()", "sa.Boolean()", "sa.Text()",
+    "sa.DateTime(timezone=True)", "sa.Numeric(precision=12, scale=2)",
+    "sa.JSON()", "sa.BigInteger()", "sa.String(length=64)",
+]
+WORDS = (
+    "the service now handles retries and the cache is warmed on startup while "
+    "legacy handlers are kept for compatibility until the migration completes "
+    "please update your local settings before running the worker"
+).split()
+
+
+@dataclass
+class Summary:
+    """What was generated."""
+
+    dest: str
+    commits: int
+    py_blobs: int
+    blobs: int
+    refs: int
+    extra_refs: int
+    branches: int
+    tags: int
+    revisions: int
+    revisions_modified: int
+    revisions_archived: int
+    revisions_deleted: int
+    revisions_unmerged: int
+    head: str
+    seconds: float
+
+    def line(self) -> str:
+        """One-line human summary."""
+        return (
+            f"make_history: {self.commits} commits, {self.py_blobs} distinct .py blobs "
+            f"({self.blobs} blobs total), {self.refs} refs ({self.extra_refs} extra, "
+            f"{self.branches} branches, {self.tags} tags), {self.revisions} revisions "
+            f"({self.revisions_modified} modified, {self.revisions_archived} archived, "
+            f"{self.revisions_deleted} deleted, {self.revisions_unmerged} only on unmerged "
+            f"branches), {self.seconds:.1f} s -> {self.dest}"
+        )
+
+
+@dataclass(eq=False)
+class TextFile:
+    """Content state of one ordinary file (shared by all branches)."""
+
+    path: str
+    kind: str
+    sections: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Revision:
+    """One Alembic revision file."""
+
+    rev: str
+    down: str | tuple[str, ...] | None
+    slug: str
+    typed: bool
+    ops: list[tuple[str, str]]
+    create_date: str
+    path: str
+    mark: int = 0
+    gone: bool = False      # deleted for good on main
+
+
+@dataclass(eq=False)
+class Branch:
+    """A feature branch: forked from main, maybe merged back later."""
+
+    name: str
+    pr: int
+    base_revs: list[str]
+    tip: int = 0
+    changes: dict[str, int] = field(default_factory=dict)
+    revs: list[str] = field(default_factory=list)
+    merge: bool = True
+    merged: bool = False
+
+
+def _plural(word: str) -> str:
+    return word + ("es" if word.endswith(("s", "x", "ch")) else "s")
+
+
+def _camel(word: str) -> str:
+    return "".join(part.capitalize() for part in word.split("_"))
+
+
+class HistoryWriter:
+    """Builds the fast-import stream and tracks what has been emitted."""
+
+    def __init__(self, sink: IO[bytes], rng: random.Random) -> None:
+        self.sink = sink
+        self.rng = rng
+        self.buf: list[bytes] = []
+        self.buf_len = 0
+        self.next_mark = 1
+        self.blob_marks: dict[str, int] = {}
+        self.py_blobs: set[str] = set()
+        self.commit_marks: list[int] = []
+        self.when = START_EPOCH
+
+    # -- low level -----------------------------------------------------------------
+    def _write(self, chunk: bytes) -> None:
+        self.buf.append(chunk)
+        self.buf_len += len(chunk)
+        if self.buf_len > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send buffered stream data to fast-import."""
+        if self.buf:
+            self.sink.write(b"".join(self.buf))
+            self.buf.clear()
+            self.buf_len = 0
+
+    def _mark(self) -> int:
+        mark = self.next_mark
+        self.next_mark += 1
+        return mark
+
+    def blob(self, text: str, path: str) -> int:
+        """Emit a blob (deduplicated by content) and return its mark."""
+        data = text.encode()
+        sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        if path.endswith(".py"):
+            self.py_blobs.add(sha)
+        mark = self.blob_marks.get(sha)
+        if mark is None:
+            mark = self._mark()
+            self.blob_marks[sha] = mark
+            self._write(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
+        return mark
+
+    def commit(
+        self,
+        message: str,
+        parents: list[int],
+        changes: list[tuple[str, str, int]],
+    ) -> int:
+        """Emit a commit on the scratch ref ``refs/heads/main`` with explicit parents.
+
+        ``changes`` holds ``("M", path, blob_mark)`` / ``("D", path, 0)`` in order.
+        """
+        self.when += self.rng.randint(1800, 12600)
+        mark = self._mark()
+        msg = message.encode()
+        out = [
+            b"commit refs/heads/main\nmark :%d\n" % mark,
+            b"author %s %d +0000\n" % (AUTHOR, self.when),
+            b"committer %s %d +0000\n" % (AUTHOR, self.when),
+            b"data %d\n%s\n" % (len(msg), msg),
+        ]
+        if parents:
+            out.append(b"from :%d\n" % parents[0])
+            out.extend(b"merge :%d\n" % p for p in parents[1:])
+        for op, path, blob_mark in changes:
+            if op == "D":
+                out.append(b"D %s\n" % path.encode())
+            else:
+                out.append(b"M 100644 :%d %s\n" % (blob_mark, path.encode()))
+        out.append(b"\n")
+        self._write(b"".join(out))
+        self.commit_marks.append(mark)
+        return mark
+
+    def ref(self, name: str, mark: int) -> None:
+        """Point ``name`` at a commit mark."""
+        self._write(b"reset %s\nfrom :%d\n\n" % (name.encode(), mark))
+
+    def annotated_tag(self, name: str, mark: int, message: str) -> None:
+        """Emit an annotated tag object."""
+        msg = message.encode()
+        self._write(
+            b"tag %s\nfrom :%d\ntagger %s %d +0000\ndata %d\n%s\n"
+            % (name.encode(), mark, AUTHOR, self.when, len(msg), msg)
+        )
+
+
+class Generator:
+    """Plans the history and drives :class:`HistoryWriter`."""
+
+    def __init__(self, writer: HistoryWriter, rng: random.Random, commits: int,
+                 revisions: int, refs: int) -> None:
+        self.w = writer
+        self.rng = rng
+        self.n_commits = commits
+        self.n_revisions = revisions
+        self.n_refs = refs
+        self.files: dict[str, TextFile] = {}
+        self.pending_files: list[str] = []
+        self.py_pool: list[str] = []        # existing .py paths, repeated by weight
+        self.other_pool: list[str] = []
+        self.revs: dict[str, Revision] = {}
+        self.main_revs: list[str] = []      # every revision ever added on main, in order
+        self.events: list[tuple[int, str, str]] = []  # (due commit index, kind, rev)
+        self.branches: list[Branch] = []
+        self.open_branches: list[Branch] = []
+        self.tags: list[tuple[str, int, bool]] = []
+        self.release_branches: list[tuple[str, int]] = []
+        self.emitted = 0
+        self.main_tip = 0
+        self.rev_carry = 0
+        self.file_carry = 0
+        self.rev_slots: Counter = Counter()
+        self.file_slots: Counter = Counter()
+        self.pr_counter = 0
+        self.fate_acc = {"modify": 0.6, "archive": 0.6, "delete": 0.6}
+        self.stats = Counter()
+
+    # -- content ---------------------------------------------------------------------
+    def _py_kind(self, path: str) -> str:
+        name = path.rsplit("/", 1)[-1]
+        if name == "__init__.py":
+            return "init"
+        if "/tests/" in path:
+            return "test"
+        for key in ("models", "views", "handlers", "service", "schemas", "serializers"):
+            if key in name:
+                return key.rstrip("s") if key != "service" else "service"
+        return "util"
+
+    def _py_header(self, f: TextFile) -> str:
+        module = f.path[:-3].replace("/", ".")
+        lines = [f'"""{module}: {self.rng.choice(WORDS)} {self.rng.choice(NOUNS)} helpers."""', ""]
+        if f.kind == "model":
+            lines += ["from sqlalchemy import Column, DateTime, Integer, String, func",
+                      "", "from app.db import Base"]
+        elif f.kind in ("view", "handler"):
+            lines += ["from http import HTTPStatus", "",
+                      "from libs.common.http import JsonResponse, get_object_or_404",
+                      "from libs.common.validators import PermissionDenied"]
+        elif f.kind == "test":
+            lines += ["import pytest", "", "from tests.factories import make_object"]
+        else:
+            lines += ["from __future__ import annotations", "", "import logging",
+                      "", "log = logging.getLogger(__name__)"]
+        return "\n".join(lines)
+
+    def _py_section(self, kind: str) -> str:
+        r = self.rng
+        noun, verb, adj, col = r.choice(NOUNS), r.choice(VERBS), r.choice(ADJS), r.choice(COLS)
+        k = r.randint(1, 999)
+        if kind == "model":
+            c2 = r.choice(COLS)
+            return (
+                f"class {_camel(adj)}{_camel(noun)}{k}(Base):\n"
+                f'    __tablename__ = "{noun}_{adj}_{k}"\n\n'
+                f"    id = Column(Integer, primary_key=True)\n"
+                f"    {col} = Column(String({r.choice([32, 64, 128, 255])}), nullable={r.choice(['True', 'False'])})\n"
+                f"    {c2}_{k} = Column(Integer, default={r.randint(0, 9)})\n"
+                f"    created_at = Column(DateTime, server_default=func.now())\n\n"
+                f"    def __repr__(self) -> str:\n"
+                f'        return f"<{_camel(noun)} {{self.id}} {{self.{col}!r}}>"'
+            )
+        if kind in ("view", "handler"):
+            return (
+                f"def {verb}_{noun}_{k}_view(request, {noun}_id: int):\n"
+                f'    """{verb.capitalize()} a {adj} {noun} for the current user."""\n'
+                f"    {noun} = get_object_or_404(\"{noun}\", pk={noun}_id)\n"
+                f'    if not request.user.has_perm("{verb}_{noun}"):\n'
+                f"        raise PermissionDenied({k})\n"
+                f"    data = {{\"id\": {noun}.id, \"{col}\": {noun}.{col}}}\n"
+                f"    return JsonResponse(data, status=HTTPStatus.{r.choice(['OK', 'CREATED', 'ACCEPTED'])})"
+            )
+        if kind == "test":
+            return (
+                f"def test_{verb}_{noun}_{adj}_{k}():\n"
+                f'    obj = make_object("{noun}", {col}={k})\n'
+                f"    assert obj.{col} == {k}\n"
+                f"    assert obj.{r.choice(COLS)} is not None"
+            )
+        if kind in ("service", "schema", "serializer"):
+            return (
+                f"class {_camel(noun)}{_camel(verb)}{k}:\n"
+                f'    """{_camel(adj)} {noun} {verb} step."""\n\n'
+                f"    fields = ({', '.join(repr(c) for c in r.sample(COLS, 3))})\n\n"
+                f"    def run(self, {noun}, *, dry_run: bool = False) -> dict:\n"
+                f"        if dry_run or not {noun}.{col}:\n"
+                f"            return {{}}\n"
+                f'        log.info("{verb} {noun} %s", {noun}.id)\n'
+                f"        return {{name: getattr({noun}, name) for name in self.fields}}"
+            )
+        if kind == "init":
+            return f"__all__ = [{', '.join(repr(f'{v}_{noun}') for v in r.sample(VERBS, 2))}]"
+        op = r.choice(["<", ">", "==", ">=", "!="])
+        return (
+            f"def {verb}_{noun}_{adj}_{k}(items, *, limit: int = {r.randint(5, 500)}):\n"
+            f'    """Return {adj} {noun}s, at most ``limit``."""\n'
+            f"    result = []\n"
+            f"    for item in items:\n"
+            f"        if item.{col} {op} {r.randint(0, 100)}:\n"
+            f"            result.append(item)\n"
+            f"        if len(result) >= limit:\n"
+            f"            break\n"
+            f"    return result"
+        )
+
+    def _other_text(self, f: TextFile) -> str:
+        if f.path.endswith(".json"):
+            return json.dumps({"version": len(f.sections), "entries": f.sections[-25:]}, indent=2)
+        return "\n".join(f.sections[-60:])
+
+    def _other_line(self, f: TextFile) -> str:
+        r = self.rng
+        if f.path.endswith(".json"):
+            return f"{r.choice(NOUNS)}.{r.choice(COLS)}={r.randint(0, 9999)}"
+        if "requirements" in f.path or f.path.endswith(".txt"):
+            return f"{r.choice(NOUNS)}-{r.choice(VERBS)}=={r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}"
+        return f"- {' '.join(r.sample(WORDS, 8))} ({r.choice(NOUNS)} #{r.randint(1, 9999)})"
+
+    def _new_file(self, path: str) -> tuple[str, str, int]:
+        """Create a file's initial content; returns an ``M`` change."""
+        if path.endswith(".py"):
+            f = TextFile(path, "")
+            f.kind = self._py_kind(path)
+            n = 1 if f.kind == "init" else self.rng.randint(2, 6)
+            f.sections = [self._py_header(f)] + [self._py_section(f.kind) for _ in range(n)]
+            weight = {"init": 1, "test": 2, "util": 3}.get(f.kind, 5)
+            self.py_pool.extend([path] * weight)
+        else:
+            f = TextFile(path, "other")
+            f.sections = [f"# {path}"] + [self._other_line(f) for _ in range(5)]
+            self.other_pool.extend([path] * (6 if path == "CHANGELOG.md" else 1))
+        self.files[path] = f
+        return ("M", path, self._file_blob(f))
+
+    def _file_blob(self, f: TextFile) -> int:
+        if f.kind == "other":
+            return self.w.blob(self._other_text(f) + "\n", f.path)
+        return self.w.blob("\n\n\n".join(f.sections) + "\n", f.path)
+
+    def _modify_file(self, path: str) -> tuple[str, str, int]:
+        f = self.files[path]
+        r = self.rng
+        if f.kind == "other":
+            f.sections.append(self._other_line(f))
+        else:
+            body = f.sections[1:]
+            roll = r.random()
+            if roll < 0.3 and len(body) < 24 or not body:
+                body.append(self._py_section(f.kind))
+            elif roll < 0.75:
+                body[r.randrange(len(body))] = self._py_section(f.kind)
+            elif roll < 0.9:
+                i = r.randrange(len(body))
+                body[i] += f"\n    # TODO(#{r.randint(1, 9999)}): {' '.join(r.sample(WORDS, 5))}"
+            elif len(body) > 3:
+                del body[r.randrange(len(body))]
+            else:
+                body.append(self._py_section(f.kind))
+            f.sections[1:] = body
+        return ("M", path, self._file_blob(f))
+
+    # -- alembic ---------------------------------------------------------------------
+    def _rev_text(self, rv: Revision) -> str:
+        if isinstance(rv.down, tuple):
+            revises = ", ".join(rv.down)
+            down_src = "(" + ", ".join(f"'{d}'" for d in rv.down) + ")"
+        else:
+            revises = rv.down or ""
+            down_src = f"'{rv.down}'" if rv.down else "None"
+        head = [f'"""{rv.slug.replace("_", " ")}', "", f"Revision ID: {rv.rev}",
+                f"Revises: {revises}", f"Create Date: {rv.create_date}", "", '"""']
+        if rv.typed:
+            head += ["from typing import Sequence, Union", "", "from alembic import op",
+                     "import sqlalchemy as sa", "", "",
+                     "# revision identifiers, used by Alembic.",
+                     f"revision: str = '{rv.rev}'",
+                     f"down_revision: Union[str, Sequence[str], None] = {down_src}",
+                     "branch_labels: Union[str, Sequence[str], None] = None",
+                     "depends_on: Union[str, Sequence[str], None] = None"]
+            sig = " -> None"
+        else:
+            head += ["from alembic import op", "import sqlalchemy as sa", "", "",
+                     "# revision identifiers, used by Alembic.",
+                     f"revision = '{rv.rev}'", f"down_revision = {down_src}",
+                     "branch_labels = None", "depends_on = None"]
+            sig = ""
+        ups = [u for u, _ in rv.ops] or ["pass"]
+        downs = [d for _, d in reversed(rv.ops)] or ["pass"]
+        body = (
+            [f"def upgrade(){sig}:", "    # ### commands auto generated by Alembic - please adjust! ###"]
+            + [f"    {line}" for u in ups for line in u.split("\n")]
+            + ["    # ### end Alembic commands ###", "", "",
+               f"def downgrade(){sig}:", "    # ### commands auto generated by Alembic - please adjust! ###"]
+            + [f"    {line}" for d in downs for line in d.split("\n")]
+            + ["    # ### end Alembic commands ###"]
+        )
+        return "\n".join(head) + "\n\n\n" + "\n".join(body) + "\n"
+
+    def _rev_op(self) -> tuple[str, str, str]:
+        """Return (slug, upgrade source, downgrade source) for one operation."""
+        r = self.rng
+        table = f"{r.choice(APPS)}_{_plural(r.choice(NOUNS))}"
+        col = f"{r.choice(COLS)}_{r.randint(1, 99)}"
+        typ = r.choice(SA_TYPES)
+        kind = r.choice(["add_column", "add_column", "create_table", "create_index",
+                         "alter_column", "drop_column"])
+        if kind == "add_column":
+            return (f"add_{col}_to_{table}",
+                    f"op.add_column('{table}', sa.Column('{col}', {typ}, nullable=True))",
+                    f"op.drop_column('{table}', '{col}')")
+        if kind == "drop_column":
+            return (f"drop_{col}_from_{table}",
+                    f"op.drop_column('{table}', '{col}')",
+                    f"op.add_column('{table}', sa.Column('{col}', {typ}, autoincrement=False, nullable=True))")
+        if kind == "create_index":
+            ix = f"ix_{table}_{col}"
+            return (f"add_index_on_{table}_{col}",
+                    f"op.create_index(op.f('{ix}'), '{table}', ['{col}'], unique={r.choice(['False', 'True'])})",
+                    f"op.drop_index(op.f('{ix}'), table_name='{table}')")
+        if kind == "alter_column":
+            return (f"make_{table}_{col}_not_null",
+                    f"op.alter_column('{table}', '{col}',\n               existing_type={typ},\n               nullable=False)",
+                    f"op.alter_column('{table}', '{col}',\n               existing_type={typ},\n               nullable=True)")
+        cols = r.sample(COLS, r.randint(2, 5))
+        lines = [f"op.create_table('{table}',", "sa.Column('id', sa.Integer(), nullable=False),"]
+        lines += [f"sa.Column('{c}', {r.choice(SA_TYPES)}, nullable=True)," for c in cols]
+        lines += ["sa.PrimaryKeyConstraint('id')", ")"]
+        return (f"create_{table}_table", "\n".join(lines), f"op.drop_table('{table}')")
+
+    def _heads(self, revs: list[str]) -> list[str]:
+        parents: set[str] = set()
+        for rid in revs:
+            down = self.revs[rid].down
+            if isinstance(down, tuple):
+                parents.update(down)
+            elif down:
+                parents.add(down)
+        return [rid for rid in revs if rid not in parents]
+
+    def _new_revision(self, known: list[str]) -> Revision:
+        r = self.rng
+        rid = f"{r.getrandbits(48):012x}"
+        while rid in self.revs:
+            rid = f"{r.getrandbits(48):012x}"
+        heads = self._heads(known)
+        down: str | tuple[str, ...] | None
+        ops: list[tuple[str, str]] = []
+        if not heads:
+            down, slug = None, "initial_schema"
+            for _ in range(3):
+                s, u, d = self._rev_op()
+                ops.append((u, d))
+        elif len(heads) >= 2 and r.random() < 0.6:
+            down, slug = tuple(heads[:2]), "merge_heads"
+        else:
+            if len(known) > 4 and r.random() < 0.05:
+                down = r.choice(known[-6:-1])   # branch point: second child of an older revision
+            else:
+                down = heads[-1]
+            slug = ""
+            for _ in range(r.choice([1, 1, 1, 2, 3])):
+                s, u, d = self._rev_op()
+                slug = slug or s
+                ops.append((u, d))
+        date = datetime.fromtimestamp(self.w.when, tz=timezone.utc)
+        create_date = date.strftime("%Y-%m-%d %H:%M:%S") + f".{r.randint(0, 999999):06d}"
+        slug = slug[:60]
+        rv = Revision(rid, down, slug, r.random() < 0.3, ops, create_date,
+                      f"{VERSIONS_DIR}/{rid}_{slug}.py")
+        rv.mark = self.w.blob(self._rev_text(rv), rv.path)
+        self.revs[rid] = rv
+        return rv
+
+    def _land_on_main(self, rv: Revision) -> None:
+        """Record that a revision is now in main's tree and decide its later fate."""
+        self.main_revs.append(rv.rev)
+        rates = {"modify": 0.15, "archive": 0.10, "delete": 0.08}
+        for kind, rate in rates.items():
+            self.fate_acc[kind] += rate
+        remaining = self.n_commits - self.emitted
+        if remaining < 3:
+            return
+        if self.fate_acc["modify"] >= 1:
+            self.fate_acc["modify"] -= 1
+            self.events.append((self.emitted + self.rng.randint(1, max(1, remaining // 3)), "modify", rv.rev))
+        for kind in ("archive", "delete"):
+            if self.fate_acc[kind] >= 1:
+                self.fate_acc[kind] -= 1
+                lo = remaining // 3
+                self.events.append((self.emitted + self.rng.randint(lo + 1, max(lo + 1, remaining - 1)), kind, rv.rev))
+                break
+
+    def _due_events(self) -> list[tuple[str, str, int]]:
+        changes: list[tuple[str, str, int]] = []
+        keep = []
+        for due, kind, rid in self.events:
+            if due > self.emitted:
+                keep.append((due, kind, rid))
+                continue
+            rv = self.revs[rid]
+            if rv.gone:
+                continue
+            if any(c[1] == rv.path for c in changes):
+                keep.append((due, kind, rid))   # one change per path and commit
+                continue
+            if kind == "modify":
+                s, u, d = self._rev_op()
+                rv.ops.append((u, d))
+                rv.mark = self.w.blob(self._rev_text(rv), rv.path)
+                changes.append(("M", rv.path, rv.mark))
+                self.stats["modified"] += 1
+            elif kind == "archive":
+                if rv.path.startswith(ARCHIVE_DIR):
+                    continue
+                changes.append(("D", rv.path, 0))
+                rv.path = f"{ARCHIVE_DIR}/{rv.path.rsplit('/', 1)[1]}"
+                rv.mark = self.w.blob(self._rev_text(rv), rv.path)
+                changes.append(("M", rv.path, rv.mark))
+                self.stats["archived"] += 1
+            else:
+                changes.append(("D", rv.path, 0))
+                rv.gone = True
+                self.stats["deleted"] += 1
+        self.events = keep
+        return changes
+
+    # -- commits ---------------------------------------------------------------------
+    def _ordinary_changes(self, allow_new: bool) -> list[tuple[str, str, int]]:
+        r = self.rng
+        changes: list[tuple[str, str, int]] = []
+        touched: set[str] = set()
+        if allow_new and self.file_carry and self.pending_files:
+            take = min(self.file_carry, len(self.pending_files))
+            self.file_carry -= take
+            for _ in range(take):
+                path = self.pending_files.pop(0)
+                changes.append(self._new_file(path))
+                touched.add(path)
+        for _ in range(r.choice([1, 1, 2, 2, 2, 3, 4])):
+            pool = self.py_pool if r.random() < 0.85 else self.other_pool
+            path = r.choice(pool)
+            if path in touched:
+                continue
+            touched.add(path)
+            changes.append(self._modify_file(path))
+        return changes
+
+    def _message(self, changes: list[tuple[str, str, int]]) -> str:
+        r = self.rng
+        path = changes[0][1] if changes else "app"
+        area = path.split("/")[1] if path.count("/") > 1 else path.split("/")[0]
+        text = f"{area}: {r.choice(VERBS)} {r.choice(ADJS)} {r.choice(NOUNS)} handling"
+        if r.random() < 0.3:
+            text += f" (#{r.randint(100, 20000)})"
+        if r.random() < 0.2:
+            text += "\n\n" + " ".join(r.sample(WORDS, 12)) + "."
+        return text
+
+    def _tick(self) -> None:
+        """Collect the new-file quota scheduled for the commit about to be written."""
+        self.file_carry += self.file_slots.get(self.emitted, 0)
+
+    def _take_revisions(self, known: list[str]) -> list[Revision]:
+        count = self.rev_slots.get(self.emitted, 0) + self.rev_carry
+        self.rev_carry = 0
+        out = []
+        for _ in range(count):
+            rv = self._new_revision(known)
+            known.append(rv.rev)
+            out.append(rv)
+        return out
+
+    def run(self) -> None:
+        """Emit the whole history."""
+        r = self.rng
+        n = self.n_commits
+        all_py = [p for p in EXTRA_PY]
+        for app in APPS:
+            all_py += [f"app/{app}/{m.format(app=app)}" for m in APP_MODULES]
+        initial = sorted(r.sample(all_py, max(1, len(all_py) * 35 // 100)))
+        if "app/alembic/env.py" not in initial:
+            initial.append("app/alembic/env.py")
+        later = [p for p in all_py if p not in initial]
+        r.shuffle(later)
+        self.pending_files = later
+        self.file_slots = Counter(r.randrange(1, max(2, n * 7 // 10)) for _ in later)
+        self.rev_slots = (Counter(r.randrange(1, n) for _ in range(self.n_revisions)) if n > 1
+                          else Counter({0: self.n_revisions}))
+        tag_every = max(50, n // 24)
+        next_tag = tag_every
+
+        # Root commit: scaffolding and the first files.
+        changes = [self._new_file(p) for p in initial + OTHER_FILES]
+        revs = self._take_revisions(self.main_revs[:])
+        for rv in revs:
+            changes.append(("M", rv.path, rv.mark))
+        self.main_tip = self.w.commit("Initial import of the monorepo", [], changes)
+        for rv in revs:
+            self._land_on_main(rv)
+        self.emitted = 1
+
+        while self.emitted < n:
+            remaining = n - self.emitted
+            ready = [b for b in self.open_branches if b.merge]
+            if remaining > 1 and ready and r.random() < 0.12:
+                self._merge(ready[0])
+            elif remaining > 3 and r.random() < 0.07:
+                self._feature_branch(min(r.randint(1, 6), remaining - 2))
+            else:
+                self._main_commit()
+            if self.emitted >= next_tag and self.emitted < n:
+                next_tag += tag_every
+                number = len(self.tags) + 1
+                name = f"v{1 + number // 10}.{number % 10}.0"
+                self.tags.append((name, self.main_tip, number % 2 == 0))
+                if number % 6 == 0:
+                    self.release_branches.append((f"release/{1 + number // 10}.{number % 10}", self.main_tip))
+        self._finish_refs()
+
+    def _main_commit(self) -> None:
+        self._tick()
+        changes = self._due_events()
+        revs = self._take_revisions(self.main_revs[:])
+        if changes and not revs and self.rng.random() < 0.5:
+            msg = ("Archive old migrations" if any(c[1].startswith(ARCHIVE_DIR) for c in changes)
+                   else "Clean up alembic versions")
+        else:
+            changes += self._ordinary_changes(allow_new=True)
+            msg = self._message(changes)
+        for rv in revs:
+            changes.append(("M", rv.path, rv.mark))
+        if revs:
+            msg = f"Add migration {revs[0].rev}: {revs[0].slug.replace('_', ' ')}\n\n" + msg
+        self.main_tip = self.w.commit(msg, [self.main_tip], changes)
+        for rv in revs:
+            self._land_on_main(rv)
+        self.emitted += 1
+
+    def _feature_branch(self, length: int) -> None:
+        r = self.rng
+        self.pr_counter += 1
+        b = Branch(f"feature/{r.choice(VERBS)}-{r.choice(NOUNS)}-{self.pr_counter}",
+                   self.pr_counter, self.main_revs[:])
+        b.merge = r.random() < 0.75
+        parent = self.main_tip
+        for i in range(length):
+            self._tick()
+            changes = self._ordinary_changes(allow_new=False)
+            revs = self._take_revisions(b.base_revs + b.revs)
+            for rv in revs:
+                changes.append(("M", rv.path, rv.mark))
+                b.revs.append(rv.rev)
+            for _, path, mark in changes:
+                b.changes[path] = mark
+            msg = ("WIP: " if i < length - 1 and r.random() < 0.3 else "") + self._message(changes)
+            parent = self.w.commit(msg, [parent], changes)
+            self.emitted += 1
+        b.tip = parent
+        self.branches.append(b)
+        if b.merge:
+            self.open_branches.append(b)
+        else:
+            self.stats["unmerged_revs"] += len(b.revs)
+
+    def _merge(self, b: Branch) -> None:
+        self.open_branches.remove(b)
+        self._tick()
+        self.rev_carry += self.rev_slots.get(self.emitted, 0)   # merges add no revision files
+        changes = [("M", path, mark) for path, mark in b.changes.items()]
+        msg = f"Merge pull request #{b.pr} from acme/{b.name}\n\n{self._message(changes)}"
+        self.main_tip = self.w.commit(msg, [self.main_tip, b.tip], changes)
+        b.merged = True
+        for rid in b.revs:
+            self._land_on_main(self.revs[rid])
+        self.emitted += 1
+
+    def _finish_refs(self) -> None:
+        r = self.rng
+        for b in self.open_branches:       # never got merged: becomes an unmerged branch
+            b.merge = False
+            self.stats["unmerged_revs"] += len(b.revs)
+        self.open_branches = []
+        heads: dict[str, int] = {"refs/heads/main": self.main_tip}
+        for name, mark in self.release_branches:
+            heads[f"refs/heads/{name}"] = mark
+        unmerged = [b for b in self.branches if not b.merged]
+        merged = [b for b in self.branches if b.merged]
+        headless = []
+        for b in unmerged:
+            if r.random() < 0.5:
+                heads[f"refs/heads/{b.name}"] = b.tip
+            else:
+                headless.append(b)
+        for b in merged:
+            if r.random() < 0.05:       # merged but the branch was never deleted
+                heads[f"refs/heads/{b.name}"] = b.tip
+        n_pull = (self.n_refs * 3 + 3) // 4
+        n_remote = self.n_refs - n_pull
+        # Unmerged branches without a head: only a PR ref keeps them alive (if we have enough).
+        for b in headless[n_pull:]:
+            heads[f"refs/heads/{b.name}"] = b.tip
+        pull_targets = [(b.pr, b.tip) for b in headless[:n_pull]]
+        covered = {id(b) for b in headless[:n_pull]}
+        others = [b for b in self.branches if id(b) not in covered]
+        for b in others[: n_pull - len(pull_targets)]:
+            pull_targets.append((b.pr, b.tip))
+        pr = self.pr_counter
+        while len(pull_targets) < n_pull:  # bot PRs whose branch is some main commit
+            pr += 1
+            pull_targets.append((pr, r.choice(self.w.commit_marks)))
+        extra = {f"refs/pull/{num}/head": mark for num, mark in sorted(pull_targets)}
+        for i in range(1, n_remote + 1):
+            if self.branches and r.random() < 0.7:
+                mark = r.choice(self.branches).tip
+            else:
+                mark = r.choice(self.w.commit_marks)
+            extra[f"refs/remotes/origin/feature-{i}"] = mark
+        for name, mark in list(heads.items()) + list(extra.items()):
+            self.w.ref(name, mark)
+        for name, mark, annotated in self.tags:
+            if annotated:
+                self.w.annotated_tag(name, mark, f"Release {name}")
+            else:
+                self.w.ref(f"refs/tags/{name}", mark)
+        self.stats["heads"] = len(heads)
+        self.stats["extra_refs"] = len(extra)
+
+
+def _git(dest: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(dest), *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int = 2000,
+             seed: int = 1, repack: bool = True) -> Summary:
+    """Create the repository at ``dest`` (must not exist or be empty)."""
+    if commits < 1 or revisions < 0 or refs < 0:
+        raise ValueError("need commits >= 1, revisions >= 0, refs >= 0")
+    started = time.perf_counter()
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise FileExistsError(f"{dest} exists and is not empty")
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "--initial-branch=main", str(dest)], check=True)
+    proc = subprocess.Popen(["git", "-C", str(dest), "fast-import", "--quiet", "--done"],
+                            stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    rng = random.Random(seed)
+    writer = HistoryWriter(proc.stdin, rng)
+    gen = Generator(writer, rng, commits, revisions, refs)
+    try:
+        gen.run()
+        writer._write(b"done\n")
+        writer.flush()
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    if proc.wait() != 0:
+        raise RuntimeError(f"git fast-import failed with exit code {proc.returncode}")
+    if repack:
+        _git(dest, "repack", "-adq")
+        _git(dest, "pack-refs", "--all")
+    head = _git(dest, "rev-parse", "HEAD").strip()
+    n_refs = len(_git(dest, "for-each-ref", "--format=%(refname)").splitlines())
+    return Summary(
+        dest=str(dest),
+        commits=len(writer.commit_marks),
+        py_blobs=len(writer.py_blobs),
+        blobs=len(writer.blob_marks),
+        refs=n_refs,
+        extra_refs=gen.stats["extra_refs"],
+        branches=gen.stats["heads"],
+        tags=len(gen.tags),
+        revisions=len(gen.revs),
+        revisions_modified=gen.stats["modified"],
+        revisions_archived=gen.stats["archived"],
+        revisions_deleted=gen.stats["deleted"],
+        revisions_unmerged=gen.stats["unmerged_revs"],
+        head=head,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dest", type=Path, help="directory to create (must not exist or be empty)")
+    parser.add_argument("--commits", type=int, default=20000)
+    parser.add_argument("--revisions", type=int, default=500)
+    parser.add_argument("--refs", type=int, default=2000, help="extra refs (pull/remote)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
+                        help="run 'git repack -adq' and 'git pack-refs --all' afterwards")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args(argv)
+    try:
+        summary = generate(args.dest, args.commits, args.revisions, args.refs, args.seed, args.repack)
+    except (FileExistsError, ValueError, RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"make_history: error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(summary)) if args.json else summary.line())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
