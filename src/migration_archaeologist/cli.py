@@ -185,7 +185,7 @@ def main() -> None:
     try:
         app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
     except ArchaeologistError as exc:
-        _err().print(f"[red]error:[/red] {exc.message}")
+        _err().print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err().print("[red]interrupted[/red]: nothing was left half-written")
@@ -193,5 +193,5 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
         if os.environ.get("MA_DEBUG"):
             raise
-        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (run with MA_DEBUG=1 for a traceback)")
+        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
         sys.exit(EXIT_INTERNAL)

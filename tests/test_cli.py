@@ -1,0 +1,168 @@
+"""The command line as a user meets it: exit codes, one-line errors, JSON contract, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gitfixture import GitRepo, revision_source
+
+V = "alembic/versions"
+CLI = [sys.executable, "-m", "migration_archaeologist"]
+
+
+def ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
+
+
+@pytest.fixture
+def lost(repo: GitRepo) -> GitRepo:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("next", {f"{V}/b_next.py": revision_source("b", "a", "next")})
+    repo.commit("cleanup", remove=[f"{V}/b_next.py"])
+    return repo
+
+
+def test_scan_json_contract(lost: GitRepo) -> None:
+    proc = ma("scan", str(lost.path), "--json")
+    assert proc.returncode == 1  # a needed revision is missing: a finding
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "migration-archaeologist/scan/1"
+    assert doc["repository"] == str(lost.path) and doc["head"] == lost.git("rev-parse", "HEAD")
+    assert doc["versions_dirs"] == [V]
+    b = next(r for r in doc["revisions"] if r["revision"] == "b")
+    assert set(b) >= {"revision", "down_revisions", "branch_labels", "depends_on", "message", "create_date",
+                      "present", "chosen", "candidates"}
+    assert b["down_revisions"] == ["a"] and b["present"] is False and b["message"] == "next"
+    cand = b["candidates"][0]
+    assert cand["blob"] == b["chosen"] and cand["fidelity"] == "exact" and cand["size"] > 0
+    assert [(s["source"], s["event"]) for s in cand["sightings"]] == [("history", "added"), ("history", "deleted")]
+    assert set(cand["sightings"][0]) == {"source", "event", "commit", "ref", "path", "date"}
+    assert cand["sightings"][0]["date"].startswith("2025-10-")
+    assert doc["problems"] == [] and doc["missing"] == ["b"]
+
+
+def test_scan_console_shows_table_tree_and_next_step(lost: GitRepo) -> None:
+    proc = ma("scan", str(lost.path))
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert "Revisions" in out and "missing" in out and "present" in out
+    assert "chain (base → head)" in out
+    deletion = lost.git("rev-parse", "--short=7", "HEAD")
+    assert deletion in out  # deleted in which commit
+    assert "migration-archaeologist restore b" in out
+
+
+def test_check_exit_codes(lost: GitRepo) -> None:
+    assert ma("check", str(lost.path)).returncode == 1
+    lost.commit("restore by hand", {f"{V}/b_next.py": revision_source("b", "a", "next")})
+    proc = ma("check", str(lost.path), "--json")
+    assert proc.returncode == 0, proc.stdout
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True and doc["heads"] == ["b"]
+
+
+def test_restore_dry_run_then_apply(lost: GitRepo) -> None:
+    before = snapshot(lost.path)
+    dry = ma("restore", "b", str(lost.path))
+    assert dry.returncode == 0 and "dry run: nothing written" in dry.stdout
+    assert snapshot(lost.path) == before
+    applied = ma("restore", "b", str(lost.path), "--apply", "--json")
+    assert applied.returncode == 0, applied.stderr
+    doc = json.loads(applied.stdout)
+    assert doc["alembic"]["heads"] == ["b"] and doc["alembic"]["agrees"] is True
+    assert (lost.path / V / "b_next.py").read_text() == revision_source("b", "a", "next")
+
+
+def test_restore_refuses_to_overwrite_with_one_line(lost: GitRepo) -> None:
+    (lost.path / V / "b_next.py").write_text("# mine\n")
+    before = snapshot(lost.path)
+    proc = ma("restore", "b", str(lost.path), "--apply")
+    assert proc.returncode == 1
+    assert "already exists with different content" in one_line_error(proc)
+    assert snapshot(lost.path) == before
+
+
+def test_same_revision_already_present_with_other_content(lost: GitRepo) -> None:
+    (lost.path / V / "b_local.py").write_text(revision_source("b", "a", "my local edit"))
+    before = snapshot(lost.path)
+    proc = ma("restore", "b", str(lost.path), "--apply")
+    assert proc.returncode == 0 and "already present: a, b" in proc.stdout
+    assert snapshot(lost.path) == before
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda tmp: tmp, "not a git repository"),
+        (lambda tmp: GitRepo.init(tmp / "empty").path, "no commits yet"),
+        (lambda tmp: tmp / "nope", "no such file or directory"),
+    ],
+    ids=["not-a-repo", "empty-repo", "no-such-path"],
+)
+def test_environment_errors_are_one_line_exit_3(tmp_path: Path, make, expected: str) -> None:  # type: ignore[no-untyped-def]
+    target = make(tmp_path)
+    proc = ma("scan", str(target))
+    assert proc.returncode == 3
+    assert expected in one_line_error(proc)
+
+
+def test_unknown_revision_and_bad_pick(lost: GitRepo) -> None:
+    proc = ma("restore", "84456d47e6aa", str(lost.path))
+    assert proc.returncode == 1
+    assert "Can't locate revision identified by '84456d47e6aa'" in one_line_error(proc)
+    bad = ma("scan", str(lost.path), "--pick", "b")
+    assert bad.returncode == 2 and "expected REV=BLOB" in one_line_error(bad)
+    none = ma("scan", str(lost.path), "--pick", "b=ffffff")
+    assert none.returncode == 2 and "no candidate matches" in one_line_error(none)
+
+
+def test_pick_overrides_the_choice(repo: GitRepo) -> None:
+    repo.commit("a", {f"{V}/a.py": revision_source("a", None, "base")})
+    old = revision_source("b", "a", "first draft")
+    repo.commit("b1", {f"{V}/b.py": old})
+    repo.commit("b2", {f"{V}/b.py": revision_source("b", "a", "final")})
+    repo.commit("gone", remove=[f"{V}/b.py"])
+    default = json.loads(ma("scan", str(repo.path), "--json").stdout)
+    b = next(r for r in default["revisions"] if r["revision"] == "b")
+    assert b["message"] == "final"
+    picked = json.loads(ma("scan", str(repo.path), "--json", "--pick", f"b={repo.blob_of(old)[:8]}").stdout)
+    b = next(r for r in picked["revisions"] if r["revision"] == "b")
+    assert b["message"] == "first draft" and "--pick" in b["reason"]
+
+
+def test_versions_default_from_alembic_ini(repo: GitRepo) -> None:
+    repo.commit(
+        "project",
+        {
+            "svc/alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = sqlite:///x.db\n",
+            "svc/migrations/versions/a.py": revision_source("a", None, "base"),
+        },
+    )
+    doc = json.loads(ma("scan", str(repo.path), "--json").stdout)
+    assert doc["versions_dirs"] == ["svc/migrations/versions"]
+    assert doc["revisions"][0]["present"] is True
+
+
+def test_help_and_module_entry_point() -> None:
+    proc = ma("--help")
+    assert proc.returncode == 0 and "scan" in proc.stdout and "restore" in proc.stdout
+    usage = ma("scan", "--bogus")
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
