@@ -20,9 +20,7 @@ from migration_archaeologist.errors import (
     ArchaeologistError,
     UsageError,
 )
-from migration_archaeologist.report import console as console_report
 from migration_archaeologist.report.json_report import check_document, restore_document, scan_document
-from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import ScanResult, scan_repository
 
 EXIT_INTERNAL = 4
@@ -103,6 +101,8 @@ def scan(
     if as_json:
         _print_json(scan_document(result))
     else:
+        from migration_archaeologist.report import console as console_report
+
         console_report.render_scan(_out(), result)
     raise typer.Exit(EXIT_FINDINGS if result.chain.problems or result.missing else EXIT_OK)
 
@@ -122,6 +122,8 @@ def check(
     if as_json:
         _print_json(check_document(result))
     else:
+        from migration_archaeologist.report import console as console_report
+
         console_report.render_check(_out(), result)
     raise typer.Exit(EXIT_FINDINGS if result.chain.problems or result.missing else EXIT_OK)
 
@@ -139,6 +141,9 @@ def restore(
 
     Example: [bold]migration-archaeologist restore b22b3b5a376f . --apply[/bold]
     """
+    from migration_archaeologist.report import console as console_report
+    from migration_archaeologist.restore import apply_restore, plan_restore
+
     revisions, repo = _split_targets(targets)
     result = _scan(repo, [versions] if versions else None, pick, as_json)
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None)

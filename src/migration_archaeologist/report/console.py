@@ -7,9 +7,13 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from typing import TYPE_CHECKING
+
 from migration_archaeologist.catalog import RevisionEntry
-from migration_archaeologist.restore import RestoreOutcome, RestorePlan
 from migration_archaeologist.scan import ScanResult
+
+if TYPE_CHECKING:
+    from migration_archaeologist.restore import RestoreOutcome, RestorePlan
 
 SOURCE_STYLE = {"history": "cyan", "reflog": "magenta", "stash": "yellow", "unreachable": "red", "worktree": "green"}
 

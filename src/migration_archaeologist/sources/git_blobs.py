@@ -1,52 +1,86 @@
-"""One ``git cat-file --batch`` process for every blob a scan reads, each distinct blob once.
+"""``git cat-file --batch`` sessions that read each distinct blob of a scan once.
 
-Requests are written from the thread that discovers them while another thread reads answers, so
-git walks history and hands out contents at the same time.
+Requests are queued by the thread that discovers them and written by a thread of their own (so the
+history walk never waits for cat-file), while answers are read by another: git walks history and
+hands out contents at the same time.
 """
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import threading
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from migration_archaeologist.gitrepo import Repository
 
 #: A revision file is source text; anything bigger than this is not one and is not read whole.
 MAX_BLOB_SIZE = 8 * 1024 * 1024
+_BATCH = 256
 
 
 class CatFile:
-    """A ``git cat-file --batch`` session: ``request`` from one thread, ``answers`` in another."""
+    """One cat-file process: ``request`` from one thread, ``answers`` in another.
 
-    def __init__(self, repo: Repository) -> None:
-        self._proc: subprocess.Popen[bytes] = repo.popen("cat-file", "--batch", stdin=subprocess.PIPE)
+    ``requested`` may be shared between sessions so a blob is never read twice in one scan;
+    ``present`` (the object inventory) keeps a partial clone from fetching what it lacks.
+    """
+
+    def __init__(
+        self, repo: Repository, requested: set[str], present: frozenset[bytes] | None = None
+    ) -> None:
+        self._proc: subprocess.Popen[bytes] = repo.popen("cat-file", "--batch", "--buffer", stdin=subprocess.PIPE)
         self._lock = threading.Lock()
-        self._requested: set[str] = set()
+        self._requested = requested
+        self._present = present
+        #: blobs not asked for because the object database does not hold them (partial clones)
+        self.not_present: list[str] = []
+        self._pending: list[bytes] = []
+        self._queue: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
         self._stderr: list[bytes] = []
-        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._drain.start()
+        self._threads = [
+            threading.Thread(target=self._write_requests, daemon=True),
+            threading.Thread(target=self._drain_stderr, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _write_requests(self) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            while (batch := self._queue.get()) is not None:
+                stdin.write(b"".join(batch))
+            stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
 
     def _drain_stderr(self) -> None:
         assert self._proc.stderr is not None
         self._stderr.append(self._proc.stderr.read())
 
     def request(self, sha: str) -> bool:
-        """Ask for ``sha`` unless it was asked for before; False if it was a repeat."""
+        """Ask for ``sha`` unless this scan asked for it before; False if it was a repeat."""
         with self._lock:
             if sha in self._requested:
                 return False
             self._requested.add(sha)
-            assert self._proc.stdin is not None
-            self._proc.stdin.write(sha.encode("ascii") + b"\n")
-            self._proc.stdin.flush()
+            encoded = sha.encode("ascii")
+            if self._present is not None and encoded not in self._present:
+                self.not_present.append(sha)
+                return False
+            self._pending.append(encoded + b"\n")
+            if len(self._pending) >= _BATCH:
+                self._queue.put(self._pending)
+                self._pending = []
         return True
 
     def close_requests(self) -> None:
         with self._lock:
-            assert self._proc.stdin is not None
-            if not self._proc.stdin.closed:
-                self._proc.stdin.close()
+            if self._pending:
+                self._queue.put(self._pending)
+                self._pending = []
+            self._queue.put(None)
 
     def answers(self) -> Iterator[tuple[str, bytes | None]]:
         """Yield (sha, bytes) per request in order; None for a missing, non-blob or oversize object."""
@@ -61,8 +95,7 @@ class CatFile:
             if len(parts) < 3 or parts[1] != b"blob":
                 # "<sha> missing" / "<sha> ambiguous", or a non-blob (nothing to read then but its body)
                 if len(parts) == 3:
-                    size = int(parts[2])
-                    _skip(out, size + 1)
+                    _skip(out, int(parts[2]) + 1)
                 yield sha, None
                 continue
             size = int(parts[2])
@@ -74,10 +107,11 @@ class CatFile:
             out.read(1)  # the newline after each object
             yield sha, data
         self._proc.wait()
-        self._drain.join()
+        for thread in self._threads:
+            thread.join()
 
 
-def _skip(stream, count: int) -> None:  # type: ignore[no-untyped-def]
+def _skip(stream: BinaryIO, count: int) -> None:
     while count > 0:
         chunk = stream.read(min(count, 1 << 20))
         if not chunk:

@@ -1,52 +1,47 @@
-"""Objects no ref reaches: dangling commits and blobs, as ``git fsck --unreachable --no-reflogs`` lists them.
+"""Objects no ref or reflog reaches: dangling and unreachable commits and blobs.
 
-``--connectivity-only`` keeps fsck from hashing every blob: we only need the reachability answer,
-and that walk costs about what ``git rev-list --all --objects`` costs.
+``git fsck --unreachable --no-reflogs`` answers this by walking every object again, which costs as
+much as the history walk itself. The history walk already knows every commit it showed and every
+blob any of their diffs named (every blob in a walked tree enters through some diff), so the
+unreachable ones are simply the rest of the object inventory: one ``cat-file --batch-all-objects``,
+which reads pack indexes, not objects.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-from migration_archaeologist.gitrepo import Repository, first_line
+from migration_archaeologist.gitrepo import Repository
 
 
 @dataclass(frozen=True)
-class FsckReport:
-    """What fsck saw that no ref reaches (reflog-only objects included: ``--no-reflogs``)."""
+class ObjectInventory:
+    """Every commit and blob the object database holds (loose, packed, alternates)."""
 
-    commits: tuple[str, ...]
-    blobs: tuple[str, ...]
-    missing: tuple[str, ...]  # objects something points at but the repository does not hold
-    error: str | None  # fsck's complaint, when it exited non-zero
+    commits: frozenset[bytes]
+    blobs: frozenset[bytes]
 
 
-def run_fsck(repo: Repository) -> FsckReport:
-    """One fsck process; its non-zero exit (corruption) is reported, never raised: the scan goes on."""
-    proc = repo.popen("fsck", "--connectivity-only", "--unreachable", "--no-reflogs", "--no-progress")
-    stderr_chunks: list[bytes] = []
-    drain = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
-    drain.start()
-    commits: list[str] = []
-    blobs: list[str] = []
-    missing: list[str] = []
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        parts = raw.decode("ascii", "replace").split()
-        if len(parts) < 3:
-            continue
-        state, kind, sha = parts[0], parts[1], parts[2]
-        if state in ("unreachable", "dangling"):
-            if kind == "commit":
-                commits.append(sha)
-            elif kind == "blob":
-                blobs.append(sha)
-        elif state == "missing":
-            missing.append(sha)
-    proc.wait()
-    drain.join()
-    error = None
-    if proc.returncode not in (0, None) and (missing or stderr_chunks and stderr_chunks[0].strip()):
-        error = f"git fsck reported problems: {first_line(b''.join(stderr_chunks))}"
-    return FsckReport(tuple(commits), tuple(blobs), tuple(missing), error)
+def list_objects(repo: Repository) -> ObjectInventory:
+    out = repo.run(
+        "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objecttype) %(objectname)", check=False
+    )
+    commits: set[bytes] = set()
+    blobs: set[bytes] = set()
+    for line in out.splitlines():
+        kind, _, sha = line.partition(b" ")
+        if kind == b"blob":
+            blobs.add(sha)
+        elif kind == b"commit":
+            commits.add(sha)
+    return ObjectInventory(frozenset(commits), frozenset(blobs))
+
+
+def unreachable_commits(inventory: ObjectInventory, walked: set[bytes]) -> list[str]:
+    """Commits the walk over all refs and reflogs never showed (fsck's unreachable, minus reflog-only)."""
+    return sorted(sha.decode("ascii") for sha in inventory.commits - walked)
+
+
+def dangling_blobs(inventory: ObjectInventory, seen: set[bytes]) -> list[str]:
+    """Blobs no walked diff named: staged-then-dropped files, blobs of dangling trees, hash-object writes."""
+    return sorted(sha.decode("ascii") for sha in inventory.blobs - seen)
