@@ -201,3 +201,19 @@ def test_binary_and_broken_files_do_not_stop_the_scan(repo: GitRepo) -> None:
     messages = " ".join(p.message for p in result.chain.problems)
     assert "syntax error" in messages and "binary" in messages
     assert {"aaa", "bbb"} <= set(result.catalog.entries)
+
+
+def test_thorough_reads_a_file_turned_into_a_revision_in_place(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.commit("helper", {"app/helpers.py": "def helper():\n    return 1\n"})
+    # someone pastes a revision into an existing application module (never seen in practice)
+    repo.commit("paste", {"app/helpers.py": revision_source("ppp", "bbb", "pasted")})
+    default = scan_repository(repo.path, versions=[V])
+    thorough = scan_repository(repo.path, versions=[V], thorough=True)
+    assert "ppp" not in default.catalog.entries and default.skipped_versions == 1
+    assert "ppp" in thorough.catalog.entries and thorough.skipped_versions == 0
+    # a revision file edited in place at an ordinary path is followed: the path held a revision when added
+    repo.commit("moved", {"app/x.py": revision_source("qqq", "bbb", "v1")})
+    repo.commit("edit", {"app/x.py": revision_source("qqq", "bbb", "v2")})
+    again = scan_repository(repo.path, versions=[V])
+    assert len(again.catalog.entries["qqq"].candidates) == 2

@@ -39,6 +39,9 @@ VersionsOpt = typer.Option(
     None, "--versions", help="Versions directory (repeatable). Default: from alembic.ini / [tool.alembic], else history."
 )
 JsonOpt = typer.Option(False, "--json", help="Print a JSON document instead of tables.")
+ThoroughOpt = typer.Option(
+    False, "--thorough", help="Read every version of every .py file, not only added files and migration paths."
+)
 PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
 
 
@@ -77,9 +80,11 @@ def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
         yield update
 
 
-def _scan(repo: Path, versions: Optional[List[Path]], picks: Optional[List[str]], as_json: bool) -> ScanResult:
+def _scan(
+    repo: Path, versions: Optional[List[Path]], picks: Optional[List[str]], as_json: bool, thorough: bool
+) -> ScanResult:
     with _progress(not as_json) as update:
-        return scan_repository(repo, versions=versions or (), picks=_picks(picks), progress=update)
+        return scan_repository(repo, versions=versions or (), picks=_picks(picks), progress=update, thorough=thorough)
 
 
 def _print_json(doc: object) -> None:
@@ -91,13 +96,14 @@ def scan(
     repo: Path = RepoArg,
     versions: Optional[List[Path]] = VersionsOpt,
     pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Find every version of every revision file in git: all refs, reflogs, stashes, unreachable objects.
 
     Example: [bold]migration-archaeologist scan . --json[/bold]
     """
-    result = _scan(repo, versions, pick, as_json)
+    result = _scan(repo, versions, pick, as_json, thorough)
     if as_json:
         _print_json(scan_document(result))
     else:
@@ -112,13 +118,14 @@ def check(
     repo: Path = RepoArg,
     versions: Optional[List[Path]] = VersionsOpt,
     pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Exit 1 if the chain has any problem or a needed revision is missing; usable as a CI gate.
 
     Example: [bold]migration-archaeologist check --versions alembic/versions[/bold]
     """
-    result = _scan(repo, versions, pick, as_json)
+    result = _scan(repo, versions, pick, as_json, thorough)
     if as_json:
         _print_json(check_document(result))
     else:
@@ -134,6 +141,7 @@ def restore(
     versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the files. Without it, only show the plan."),
     pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
 ) -> None:
@@ -145,7 +153,7 @@ def restore(
     from migration_archaeologist.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
-    result = _scan(repo, [versions] if versions else None, pick, as_json)
+    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough)
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None)
     out = _out()
     if not apply:

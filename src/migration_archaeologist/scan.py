@@ -33,6 +33,7 @@ class ScanResult:
     warnings: tuple[str, ...]
     commits_walked: int
     blobs_read: int
+    skipped_versions: int
 
     def relative(self, path: Path) -> str:
         root = self.repository.work_tree
@@ -50,10 +51,15 @@ def scan_repository(
     versions: Sequence[Path | str] = (),
     picks: Mapping[str, str] | None = None,
     progress: Callable[[str, int], None] | None = None,
+    thorough: bool = False,
 ) -> ScanResult:
-    """Scan everything git holds plus the versions directories on disk."""
+    """Scan everything git holds plus the versions directories on disk.
+
+    ``thorough`` reads every version of every .py blob instead of skipping later versions of
+    files that were not revision files when added (see ``GitHistory``).
+    """
     repo = open_repository(path)
-    history = GitHistory(repo, progress)
+    history = GitHistory(repo, progress, thorough=thorough)
     found = history.result()
     warnings = list(found.warnings)
     dirs, origin = _versions_dirs(repo, versions, found)
@@ -85,6 +91,7 @@ def scan_repository(
         warnings=tuple(warnings),
         commits_walked=found.commits_walked,
         blobs_read=found.blobs_read,
+        skipped_versions=found.skipped_versions,
     )
 
 

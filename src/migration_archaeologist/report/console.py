@@ -54,9 +54,8 @@ def render_scan(console: Console, result: ScanResult) -> None:
     head = f"{repo.head[:10]}" if repo.head else "no HEAD"
     where = ", ".join(result.relative(d) for d in result.versions_dirs) or "none"
     console.print(f"[bold]{repo.display_path}[/bold]  HEAD {head}  versions: {where} [dim]({result.versions_origin})[/dim]")
-    console.print(
-        f"[dim]walked {result.commits_walked} commits touching .py files, read {result.blobs_read} distinct blobs[/dim]"
-    )
+    skipped = f", left {result.skipped_versions} later versions of non-revision files unread (--thorough reads them)" if result.skipped_versions else ""
+    console.print(f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}[/dim]")
     table = Table(title="Revisions", title_justify="left", show_lines=False)
     table.add_column("revision", style="bold", no_wrap=True)
     table.add_column("message")
