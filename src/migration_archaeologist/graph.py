@@ -81,6 +81,8 @@ def analyse_catalog(catalog: Catalog) -> ChainGraph:
         present = [s.path for s in broken.sightings if s.source == "worktree"]
         if broken.revision_hint in known and not present:
             continue  # a broken draft of a revision that also exists readable: history, not a problem
+        if not broken.revision_hint and not present and not any(_in_versions_dir(s.path) for s in broken.sightings):
+            continue  # markers in some other file (a template, a script): nothing says it is a revision
         where = present[0] if present else _where(broken.sightings)
         ids = (broken.revision_hint,) if broken.revision_hint else ()
         extra.append(Problem("unparseable", ids, f"{where}: {broken.reason}", present[0] if present else None))
@@ -257,6 +259,10 @@ def _basename_groups(entry: RevisionEntry) -> list[set[str]]:
             names |= g
         groups.append(names)
     return groups
+
+
+def _in_versions_dir(path: str | None) -> bool:
+    return bool(path) and "/versions/" in f"/{path}"
 
 
 def _where(sightings: Iterable[object]) -> str:

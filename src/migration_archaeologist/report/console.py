@@ -194,9 +194,9 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
 
 def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
     for path in outcome.written:
-        console.print(f"[green]wrote[/green] {path}", highlight=False)
+        console.print(f"[green]wrote[/green] {path}", highlight=False, soft_wrap=True)
     if outcome.manifest:
-        console.print(f"manifest: {outcome.manifest}", highlight=False)
+        console.print(f"manifest: {outcome.manifest}", highlight=False, soft_wrap=True)
     view = outcome.alembic
     ours = ", ".join(outcome.our_heads) or "none"
     if view is None:

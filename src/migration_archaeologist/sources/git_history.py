@@ -234,6 +234,8 @@ class _Walk:
     deferred: dict[str, list[str]] = field(default_factory=dict)
 
 
+#: Never revision source: Alembic's own templates and bytecode (bytecode is a source of its own).
+_NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyc", b".pyo", b".pyi")
 _MIGRATIONS_LIKE = re.compile(rb"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
@@ -323,8 +325,8 @@ def _walk_log(
                 seen_blobs.add(new_sha)
                 seen_blobs.add(old_sha)
                 path_bytes = tokens[i + 1]
-                if b".py" not in path_bytes:  # .py, .pyc, .py.bak; the content decides the rest
-                    continue
+                if b".py" not in path_bytes or path_bytes.endswith(_NOT_SOURCE):
+                    continue  # .py, .py.bak, .py~ are read; the content decides the rest
                 modes = meta[-97:-84]
                 if commit is None:
                     commit = sha.decode("ascii")

@@ -1,0 +1,65 @@
+"""The main job on the shipped sample: build TaskMan-v2 in a temp dir and recover its lost revisions.
+
+Runs the real console script, as a user would: scan, restore (dry run), restore --apply, check.
+Exit 0 when the chain up to b22b3b5a376f is back and Alembic agrees; otherwise the failing step's code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("migration-archaeologist")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "migration_archaeologist"]
+
+
+def _step(args: list[str], allowed: tuple[int, ...]) -> int:
+    print(f"\n$ migration-archaeologist {shlex.join(args)}", flush=True)
+    code = subprocess.run([*_cli(), *args]).returncode
+    if code not in allowed:
+        print(f"step failed with exit code {code}", file=sys.stderr)
+        sys.exit(code or 1)
+    return code
+
+
+def main() -> None:
+    spec = importlib.util.spec_from_file_location("taskman_build", HERE / "build.py")
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    keep = len(sys.argv) > 1 and sys.argv[1] == "--keep"
+    workdir = Path(tempfile.mkdtemp(prefix="taskman-v2-"))
+    repo = workdir / "TaskMan-v2-repo"
+    try:
+        info = builder.build(repo)
+        print(f"built the TaskMan-v2 sample at {repo}: alembic.ini and every revision file deleted, "
+              f"database stamped {info['stamped']}")
+        _step(["scan", str(repo)], allowed=(1,))  # 1 = findings: revisions missing
+        _step(["restore", "b22b3b5a376f", str(repo)], allowed=(0,))
+        _step(["restore", "b22b3b5a376f", str(repo), "--apply"], allowed=(0,))
+        _step(["check", str(repo)], allowed=(0,))
+        versions = repo / info["versions_dir"]
+        for rev, meta in info["revisions"].items():
+            restored = versions / meta["file"]
+            blob = subprocess.run(["git", "hash-object", str(restored)], capture_output=True, text=True).stdout.strip()
+            if blob != meta["blob"]:
+                sys.exit(f"{rev}: restored file differs from its last committed version")
+        print(f"\nall {len(info['revisions'])} revisions restored byte-identical into {versions}")
+    finally:
+        if keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
