@@ -217,3 +217,19 @@ def test_thorough_reads_a_file_turned_into_a_revision_in_place(repo: GitRepo) ->
     repo.commit("edit", {"app/x.py": revision_source("qqq", "bbb", "v2")})
     again = scan_repository(repo.path, versions=[V])
     assert len(again.catalog.entries["qqq"].candidates) == 2
+
+
+def test_missing_tree_is_stepped_over_commit_by_commit(repo: GitRepo) -> None:
+    repo.commit("aaa", {f"{V}/aaa_base.py": revision_source("aaa", None, "base")})
+    broken = repo.commit("bbb", {f"{V}/bbb_next.py": revision_source("bbb", "aaa", "next")})
+    repo.commit("ccc", {f"{V}/ccc.py": revision_source("ccc", "bbb", "third")})
+    repo.commit("cleanup", {"NOTES.txt": "cleaned\n"}, remove=[f"{V}/ccc.py"])
+    tree = repo.git("rev-parse", f"{broken}^{{tree}}")
+    (repo.path / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    result = scan_repository(repo.path, versions=[V])
+    assert {"aaa", "bbb", "ccc"} <= set(result.catalog.entries)  # nothing readable is lost
+    assert any(u.commit == broken and "unable to read tree" in u.reason for u in result.unreadable)
+    assert len(result.unreadable) == 2  # the broken commit and its child, which diffs against it
+    assert any("scanned commit by commit instead" in w for w in result.warnings)
+    ccc = result.catalog.entries["ccc"]
+    assert any(s.event == "deleted" for c in ccc.candidates for s in c.sightings)

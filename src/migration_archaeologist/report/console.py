@@ -139,7 +139,7 @@ def render_problems(console: Console, result: ScanResult) -> None:
 
 def render_warnings(console: Console, result: ScanResult) -> None:
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if result.unreadable:
         console.print(f"[yellow]warning:[/yellow] {len(result.unreadable)} object(s) could not be read:")
         for item in result.unreadable[:20]:
@@ -202,7 +202,7 @@ def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
     if view is None:
         return
     for warning in view.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if view.stand_ins:
         console.print(f"[dim]Alembic check used stand-ins for modules not importable here: {', '.join(view.stand_ins)}[/dim]")
     agree = outcome.heads_agree

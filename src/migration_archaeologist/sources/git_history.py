@@ -134,7 +134,13 @@ class GitHistory:
             first = self._session(repo, requested, present, scan)
             log_error = _walk_log(repo, ["--all", "--reflog"], None, first[0], scan, walk, self._progress)
             inventory = inventory_future.result()
+            if log_error:
+                # A missing or corrupt object stops git log for good: show every commit the object
+                # database holds one by one instead, stepping over each commit git cannot show.
+                log_error = _walk_each(repo, sorted(c.decode() for c in inventory.commits), first[0], scan, walk,
+                                       self._progress, log_error)
             lost_commits = unreachable_commits(inventory, walk.commits)
+            lost_commits = [c for c in lost_commits if c not in walk.failed]
             if lost_commits:
                 # every unreachable commit is listed, not only tips: show each once, without walking again
                 extra_error = _walk_log(repo, ["--no-walk=unsorted"], lost_commits, first[0], scan, walk, self._progress)
@@ -232,6 +238,8 @@ class _Walk:
     blobs: set[bytes] = field(default_factory=set)
     info: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)  # raw date, author, subject
     deferred: dict[str, list[str]] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)  # commits git could not show (missing tree, corrupt object)
+    last: str | None = None  # the last commit a log stream showed
 
 
 #: Never revision source: Alembic's own templates and bytecode (bytecode is a source of its own).
@@ -310,6 +318,7 @@ def _walk_log(
             if sha in seen_commits:
                 continue
             seen_commits.add(sha)
+            walk.last = sha.decode("ascii")
             if len(seen_commits) % 2000 == 0:
                 progress("walking history", len(seen_commits))
             commit: str | None = None
@@ -354,6 +363,59 @@ def _walk_log(
     if proc.returncode != 0:
         return f"git log stopped early, results may be incomplete: {first_line(b''.join(stderr))}"
     return None
+
+
+def _walk_each(
+    repo: Repository,
+    commits: list[str],
+    cat: CatFile,
+    scan: HistoryScan,
+    walk: _Walk,
+    progress: Progress,
+    first_error: str,
+) -> str:
+    """Show ``commits`` with ``--no-walk``; where git dies, note the commit it died on and go on after it.
+
+    git prints a commit's header before diffing it, so the culprit is either the last commit shown
+    (its tree could not be read) or the next one (its object could not be read); showing the last
+    one alone again tells which.
+    """
+    remaining = [c for c in commits if c.encode() not in walk.commits]
+    while remaining:
+        walk.last = None
+        error = _walk_log(repo, ["--no-walk=unsorted"], remaining, cat, scan, walk, progress)
+        if error is None:
+            break
+        last = walk.last
+        index = remaining.index(last) if last in remaining else -1
+        if last is not None and not _shows_alone(repo, last, cat, scan, walk, progress):
+            bad, index = last, index
+        else:
+            index += 1
+            if index >= len(remaining):
+                break
+            bad = remaining[index]
+        walk.failed.add(bad)
+        reason = (error.split(": ", 1)[-1] if last == bad or last is None else _first_error_alone(repo, bad)) or error
+        scan.unreadable.append(Unreadable(bad, None, bad, reason))
+        remaining = remaining[index + 1 :]
+    return f"{first_error.split(': ', 1)[-1]}; scanned commit by commit instead, {len(walk.failed)} commit(s) could not be read"
+
+
+def _shows_alone(
+    repo: Repository, commit: str, cat: CatFile, scan: HistoryScan, walk: _Walk, progress: Progress
+) -> bool:
+    """Show one commit again, dropping whatever its interrupted first showing recorded."""
+    for changes in scan.changes.values():
+        changes[:] = [c for c in changes if c.commit != commit]
+    walk.commits.discard(commit.encode())
+    return _walk_log(repo, ["--no-walk=unsorted"], [commit], cat, scan, walk, progress) is None
+
+
+def _first_error_alone(repo: Repository, commit: str) -> str:
+    proc = repo.popen("log", "--no-walk", "--raw", "--format=%H", commit)
+    _out, err = proc.communicate()
+    return first_line(err) if proc.returncode else ""
 
 
 def _reflog_entries(repo: Repository) -> list[ReflogEntry]:
