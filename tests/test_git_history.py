@@ -233,3 +233,16 @@ def test_missing_tree_is_stepped_over_commit_by_commit(repo: GitRepo) -> None:
     assert any("scanned commit by commit instead" in w for w in result.warnings)
     ccc = result.catalog.entries["ccc"]
     assert any(s.event == "deleted" for c in ccc.candidates for s in c.sightings)
+
+
+def test_versions_from_other_time_zones_are_ordered_by_instant(repo: GitRepo) -> None:
+    repo.commit("a", {f"{V}/aaa_base.py": revision_source("aaa", None, "base")})
+    repo.env = {"GIT_AUTHOR_DATE": "2025-10-20T12:00:00+00:00", "GIT_COMMITTER_DATE": "2025-10-20T12:00:00+00:00"}
+    repo.commit("v1", {f"{V}/bbb.py": revision_source("bbb", "aaa", "first, London noon")})
+    repo.env = {"GIT_AUTHOR_DATE": "2025-10-20T09:00:00-05:00", "GIT_COMMITTER_DATE": "2025-10-20T09:00:00-05:00"}
+    repo.commit("v2", {f"{V}/bbb.py": revision_source("bbb", "aaa", "second, New York 9am = 14:00 UTC")})
+    repo.env = {}
+    repo.commit("gone", remove=[f"{V}/bbb.py"])
+    entry = scan_repository(repo.path, versions=[V]).catalog.entries["bbb"]
+    assert entry.parsed.message == "second, New York 9am = 14:00 UTC"
+    assert all(s.date.endswith("+00:00") for c in entry.candidates for s in c.sightings if s.date)

@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable, Iterator, NamedTuple
 
 from migration_archaeologist.gitrepo import Repository, first_line
@@ -32,7 +33,7 @@ Progress = Callable[[str, int], None]
 
 @dataclass(frozen=True)
 class CommitInfo:
-    date: str
+    date: str  # ISO 8601, UTC
     author: str
     subject: str
 
@@ -175,7 +176,7 @@ class GitHistory:
         scan.changes = {b: c for b, c in scan.changes.items() if b in scan.parsed}
         used = {change.commit for changes in scan.changes.values() for change in changes}
         scan.commits = {
-            sha: CommitInfo(raw[0].decode("ascii"), raw[1].decode("utf-8", "replace"), raw[2].decode("utf-8", "replace"))
+            sha: CommitInfo(_utc(raw[0]), raw[1].decode("utf-8", "replace"), raw[2].decode("utf-8", "replace"))
             for sha, raw in walk.info.items()
             if sha in used
         }
@@ -272,7 +273,7 @@ def _walk_log(
         "--diff-merges=first-parent",
         "--no-textconv",
         "--no-ext-diff",
-        "--format=%x01%H%x00%aI%x00%an%x00%s",
+        "--format=%x01%H%x00%at%x00%an%x00%s",
     ]
     if stdin_tips is not None:
         args.append("--stdin")
@@ -363,6 +364,14 @@ def _walk_log(
     if proc.returncode != 0:
         return f"git log stopped early, results may be incomplete: {first_line(b''.join(stderr))}"
     return None
+
+
+def _utc(stamp: bytes) -> str:
+    """Author dates in UTC: sightings from people in different time zones must sort as strings."""
+    try:
+        return datetime.fromtimestamp(int(stamp), tz=timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return ""
 
 
 def _walk_each(
