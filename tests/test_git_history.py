@@ -246,3 +246,16 @@ def test_versions_from_other_time_zones_are_ordered_by_instant(repo: GitRepo) ->
     entry = scan_repository(repo.path, versions=[V]).catalog.entries["bbb"]
     assert entry.parsed.message == "second, New York 9am = 14:00 UTC"
     assert all(s.date.endswith("+00:00") for c in entry.candidates for s in c.sightings if s.date)
+
+
+def test_last_version_before_deletion_wins_over_a_skewed_clock(repo: GitRepo) -> None:
+    repo.commit("a", {f"{V}/aaa_base.py": revision_source("aaa", None, "base")})
+    repo.env = {"GIT_AUTHOR_DATE": "2025-10-20T12:00:00+00:00", "GIT_COMMITTER_DATE": "2025-10-20T12:00:00+00:00"}
+    repo.commit("v1", {f"{V}/bbb.py": revision_source("bbb", "aaa", "first")})
+    repo.env = {"GIT_AUTHOR_DATE": "2025-10-01T12:00:00+00:00", "GIT_COMMITTER_DATE": "2025-10-01T12:00:00+00:00"}
+    repo.commit("v2 from a laptop with a wrong clock", {f"{V}/bbb.py": revision_source("bbb", "aaa", "second")})
+    repo.env = {}
+    deleting = repo.commit("gone", remove=[f"{V}/bbb.py"])
+    entry = scan_repository(repo.path, versions=[V]).catalog.entries["bbb"]
+    assert entry.parsed.message == "second"
+    assert entry.reason.startswith(f"last version in HEAD's history, deleted in {deleting[:10]}")

@@ -90,7 +90,7 @@ class UnparseableFile:
 class Catalog:
     entries: Mapping[str, RevisionEntry]
     unparseable: tuple[UnparseableFile, ...]
-    head_history: frozenset[str] = field(default=frozenset(), repr=False)
+    head_history: Mapping[str, int] = field(default_factory=dict, repr=False)
     contents: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
     def content(self, blob: str) -> bytes:
@@ -100,7 +100,7 @@ class Catalog:
 def build_catalog(
     sources: Iterable[ParsingSource],
     *,
-    head_history: frozenset[str] = frozenset(),
+    head_history: Mapping[str, int] | None = None,
     picks: Mapping[str, str] | None = None,
 ) -> Catalog:
     """Group sightings by content, then by revision ID, then choose a candidate per revision."""
@@ -126,6 +126,7 @@ def build_catalog(
         candidate = Candidate(blob, len(contents[blob]), fidelity, result, ordered)
         by_revision.setdefault(result.revision, []).append(candidate)
 
+    head_history = head_history or {}
     picks = dict(picks or {})
     unknown = sorted(set(picks) - set(by_revision))
     if unknown:
@@ -145,7 +146,7 @@ def _sighting_order(s: Sighting) -> tuple[str, int]:
     return (s.date or "", ("added", "modified", "seen", "deleted").index(s.event))
 
 
-def _tier(candidate: Candidate, head_history: frozenset[str]) -> int:
+def _tier(candidate: Candidate, head_history: Mapping[str, int]) -> int:
     sources = {s.source for s in candidate.sightings}
     if any(s.source == "history" and s.commit in head_history for s in candidate.sightings):
         return TIER_HEAD
@@ -165,7 +166,7 @@ def _choose(
     rev_id: str,
     candidates: tuple[Candidate, ...],
     known_ids: frozenset[str],
-    head_history: frozenset[str],
+    head_history: Mapping[str, int],
     pick: str | None,
 ) -> tuple[Candidate, str]:
     if pick is not None:
@@ -184,15 +185,18 @@ def _choose(
     def in_head(s: Sighting) -> bool:
         return s.source == "history" and s.commit in head_history
 
-    def key(c: Candidate) -> tuple[bool, int, str]:
+    def key(c: Candidate) -> tuple[bool, int, int, str]:
         tier = _tier(c, head_history)
-        relevant = [s.date or "" for s in c.sightings if tier != TIER_HEAD or in_head(s)]
-        return (_fits(c.revision, known_ids), -tier, max(relevant, default=""))
+        if tier == TIER_HEAD:
+            # newest in HEAD's topological order: "the last version before it was deleted", even with clock skew
+            newest = min(head_history[s.commit] for s in c.sightings if in_head(s))  # type: ignore[index]
+            return (_fits(c.revision, known_ids), -tier, -newest, "")
+        return (_fits(c.revision, known_ids), -tier, 0, max((s.date or "" for s in c.sightings), default=""))
 
     ranked = sorted(candidates, key=key, reverse=True)
     chosen = ranked[0]
     tier = _tier(chosen, head_history)
-    reason = _reason(chosen, tier, in_head)
+    reason = _reason(chosen, tier, in_head, head_history)
     if len(candidates) > 1:
         by_place = sorted(candidates, key=lambda c: key(c)[1:], reverse=True)
         if by_place[0] is not chosen:
@@ -202,10 +206,10 @@ def _choose(
     return chosen, reason
 
 
-def _reason(chosen: Candidate, tier: int, in_head) -> str:  # type: ignore[no-untyped-def]
+def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, int]) -> str:  # type: ignore[no-untyped-def]
     if tier == TIER_HEAD:
         head_sightings = [s for s in chosen.sightings if in_head(s)]
-        last = max(head_sightings, key=_sighting_order)
+        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1]))
         if last.event == "deleted":
             return f"last version in HEAD's history, deleted in {last.commit[:10]} on {_day(last.date)}"  # type: ignore[index]
         return f"last version in HEAD's history, {last.event} in {last.commit[:10]} at {last.path}"  # type: ignore[index]

@@ -16,7 +16,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator, Mapping, NamedTuple
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
@@ -64,7 +64,7 @@ class HistoryScan:
     changes: dict[str, list[_Change]] = field(default_factory=dict)
     commits: dict[str, CommitInfo] = field(default_factory=dict)
     origin: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # commit -> (source, ref)
-    head_history: frozenset[str] = frozenset()
+    head_history: Mapping[str, int] = field(default_factory=dict)  # commit -> rank, 0 = HEAD, topo order
     dangling_blobs: tuple[str, ...] = ()
     unreadable: list[Unreadable] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -437,11 +437,12 @@ def _reflog_entries(repo: Repository) -> list[ReflogEntry]:
     return entries
 
 
-def _head_history(repo: Repository) -> frozenset[str]:
+def _head_history(repo: Repository) -> dict[str, int]:
+    """HEAD's ancestry ranked newest first in topological order: clock skew cannot reorder it."""
     if repo.head is None:
-        return frozenset()
-    out = repo.run("rev-list", repo.head, check=False)
-    return frozenset(out.decode("ascii").split())
+        return {}
+    out = repo.run("rev-list", "--topo-order", repo.head, check=False)
+    return {sha: rank for rank, sha in enumerate(out.decode("ascii").split())}
 
 
 def _classify(
