@@ -462,6 +462,9 @@ def _ops_in(func: ast.FunctionDef, op_names: frozenset[str]) -> Iterator[OpCall]
                 found = _op_call(node, op_names, batches)
                 if found is not None:
                     yield found
+                    # an op's own arguments (columns, constraints, op.f names) hold no further ops;
+                    # not walking them halves the cost of reading a 64-column create_table
+                    continue
             children = [(child, batches) for child in ast.iter_child_nodes(node)]
         stack.extend(reversed(children))
 

@@ -6,18 +6,18 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from migration_archaeologist.catalog import Catalog, build_catalog
 from migration_archaeologist.config import find_configs
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.gitrepo import Repository, open_repository
-from migration_archaeologist.graph import ChainGraph, analyse_catalog
 from migration_archaeologist.sources.git_history import CommitInfo, GitHistory
 from migration_archaeologist.sources.interface import Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
+
+if TYPE_CHECKING:
+    from migration_archaeologist.graph import ChainGraph
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,8 @@ def scan_repository(
     catalog = build_catalog(sources, head_history=found.head_history, picks=picks)
     if worktree is not None:
         warnings.extend(f"could not read {item}" for item in worktree.unreadable)
+    from migration_archaeologist.graph import analyse_catalog
+
     chain = analyse_catalog(catalog)
     return ScanResult(
         repository=repo,
@@ -139,6 +141,8 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
     absent = [rev for rev in chain.order if rev in catalog.entries and rev not in present]
     if not present:
         return tuple(absent)
+    import networkx as nx
+
     undirected = chain.graph.to_undirected(as_view=True)
     linked: set[str] = set()
     for component in nx.connected_components(undirected):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migration_archaeologist.scan import ScanResult
+if TYPE_CHECKING:
+    from migration_archaeologist.scan import ScanResult
 
 SCAN_SCHEMA = "migration-archaeologist/scan/1"
 CHECK_SCHEMA = "migration-archaeologist/check/1"

@@ -16,7 +16,7 @@ from migration_archaeologist.gitrepo import Repository
 
 #: A revision file is source text; anything bigger than this is not one and is not read whole.
 MAX_BLOB_SIZE = 8 * 1024 * 1024
-_BATCH = 256
+_BATCH = 64
 
 
 class CatFile:
@@ -51,6 +51,7 @@ class CatFile:
         try:
             while (batch := self._queue.get()) is not None:
                 stdin.write(b"".join(batch))
+                stdin.flush()
             stdin.close()
         except (BrokenPipeError, ValueError):
             pass

@@ -26,15 +26,11 @@ def list_objects(repo: Repository) -> ObjectInventory:
     out = repo.run(
         "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objecttype) %(objectname)", check=False
     )
-    commits: set[bytes] = set()
-    blobs: set[bytes] = set()
-    for line in out.splitlines():
-        kind, _, sha = line.partition(b" ")
-        if kind == b"blob":
-            blobs.add(sha)
-        elif kind == b"commit":
-            commits.add(sha)
-    return ObjectInventory(frozenset(commits), frozenset(blobs))
+    lines = out.split(b"\n")
+    # comprehensions, not a loop: this runs beside the history walk and competes for the GIL
+    commits = frozenset(line[7:] for line in lines if line[:7] == b"commit ")
+    blobs = frozenset(line[5:] for line in lines if line[:5] == b"blob ")
+    return ObjectInventory(commits, blobs)
 
 
 def unreachable_commits(inventory: ObjectInventory, walked: set[bytes]) -> list[str]:
