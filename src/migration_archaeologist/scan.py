@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,8 @@ def scan_repository(
     files that were not revision files when added (see ``GitHistory``).
     """
     repo = open_repository(path)
+    # networkx costs 80 ms to import; load it while git walks history instead of after.
+    threading.Thread(target=importlib.import_module, args=("networkx",), daemon=True).start()
     history = GitHistory(repo, progress, thorough=thorough)
     found = history.result()
     warnings = list(found.warnings)
