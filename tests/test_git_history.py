@@ -259,3 +259,24 @@ def test_last_version_before_deletion_wins_over_a_skewed_clock(repo: GitRepo) ->
     entry = scan_repository(repo.path, versions=[V]).catalog.entries["bbb"]
     assert entry.parsed.message == "second"
     assert entry.reason.startswith(f"last version in HEAD's history, deleted in {deleting[:10]}")
+
+
+def test_reflog_files_read_directly_match_git_log_walk_reflogs(repo: GitRepo) -> None:
+    from migration_archaeologist.sources.git_history import _reflog_entries, _reflog_entries_from_git
+
+    base_history(repo)
+    repo.git("checkout", "-q", "-b", "feature/x")
+    repo.commit("on x", {"app/x.py": "x = 1\n"})
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "feature/x")
+    repo.git("branch", "-q", "keep")
+    for i in range(3):
+        repo.write(f"notes{i}.txt", "wip\n")
+        repo.git("add", f"notes{i}.txt")
+        repo.git("stash", "push", "-q", "-m", f"wip {i}")
+    repo.git("worktree", "add", "-q", str(repo.path.parent / "wt"), "keep")
+    opened = open_repository(repo.path)
+    direct = sorted(_reflog_entries(opened), key=lambda e: (e.full_selector, e.commit))
+    from_git = sorted(_reflog_entries_from_git(opened), key=lambda e: (e.full_selector, e.commit))
+    assert direct and direct == from_git
+    assert {e.selector for e in direct if e.is_stash} == {"stash@{0}", "stash@{1}", "stash@{2}"}

@@ -325,7 +325,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self._libroots = _library_roots()
         self._skip_files = {
             os.path.realpath(__file__),
-            os.path.realpath(importlib.__file__),  # import_module(): ask its caller
+            os.path.realpath(importlib.__file__),  # importlib.import_module: ask its caller
         }
 
     def _importer_verdict(self) -> str:

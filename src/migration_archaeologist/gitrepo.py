@@ -30,6 +30,7 @@ class Repository:
     """A git repository as git sees it."""
 
     git_dir: Path
+    common_dir: Path  # differs from git_dir in a linked worktree: refs, logs and objects live here
     work_tree: Path | None  # None for bare repositories and config-less mirrors
     head: str | None  # commit sha HEAD points at
     head_ref: str | None  # e.g. refs/heads/main; None when HEAD is detached
@@ -131,6 +132,8 @@ def open_repository(path: Path | str) -> Repository:
         )
 
     # One call for HEAD, its symbolic name and shallowness; one for partial-clone settings.
+    common = quick("rev-parse", "--git-common-dir").stdout.decode().strip()
+    common_dir = Path(common) if common and Path(common).is_absolute() else git_dir / (common or ".")
     facts = quick("rev-parse", "--is-shallow-repository", "HEAD", "--symbolic-full-name", "HEAD")
     lines = [line.strip() for line in facts.stdout.decode().split("\n")]
     shallow = lines[0] == "true"
@@ -144,6 +147,7 @@ def open_repository(path: Path | str) -> Repository:
     partial = bool(config.stdout.strip())
     return Repository(
         git_dir=git_dir,
+        common_dir=Path(os.path.normpath(common_dir)),
         work_tree=work_tree,
         head=head,
         head_ref=symref if head else None,

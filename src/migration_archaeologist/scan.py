@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 from collections import Counter
@@ -62,7 +61,7 @@ def scan_repository(
     """
     repo = open_repository(path)
     # networkx costs 80 ms to import; load it while git walks history instead of after.
-    threading.Thread(target=importlib.import_module, args=("networkx",), daemon=True).start()
+    threading.Thread(target=_import_networkx, daemon=True).start()
     history = GitHistory(repo, progress, thorough=thorough)
     found = history.result()
     warnings = list(found.warnings)
@@ -99,6 +98,10 @@ def scan_repository(
         blobs_read=found.blobs_read,
         skipped_versions=found.skipped_versions,
     )
+
+
+def _import_networkx() -> None:
+    import networkx  # noqa: F401
 
 
 def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found) -> tuple[tuple[Path, ...], str]:  # type: ignore[no-untyped-def]

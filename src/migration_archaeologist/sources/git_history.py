@@ -8,6 +8,7 @@ content, so a file moved to ``archive/old/`` is found like any other.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, Iterator, Mapping, NamedTuple
 
 from migration_archaeologist.gitrepo import Repository, first_line
@@ -434,6 +436,50 @@ def _first_error_alone(repo: Repository, commit: str) -> str:
 
 
 def _reflog_entries(repo: Repository) -> list[ReflogEntry]:
+    """Every reflog entry, HEAD's first, newest first within each reflog.
+
+    ``git log --walk-reflogs --all`` costs about 0.1 ms per ref: 0.27 s for 10,000 remote
+    branches, more than the whole history walk. With git's files backend the reflogs are plain
+    text under ``logs/``; they are read directly, and ``git log -g --all`` stays the fallback for
+    other backends (reftable).
+    """
+    common = repo.common_dir
+    if (common / "reftable").exists() or not (common / "logs").is_dir():
+        return _reflog_entries_from_git(repo)
+    # named as git names them from the main worktree: HEAD, worktrees/<name>/HEAD, refs/...
+    head_logs = [("HEAD", common / "logs" / "HEAD")]
+    worktrees = common / "worktrees"
+    if worktrees.is_dir():
+        head_logs += [(f"worktrees/{w.name}/HEAD", w / "logs" / "HEAD") for w in sorted(worktrees.iterdir())]
+    files = [(name, path) for name, path in head_logs if path.is_file()]
+    logs_refs = common / "logs" / "refs"
+    if logs_refs.is_dir():
+        for dirpath, _dirs, names in os.walk(logs_refs):
+            for name in names:
+                path = Path(dirpath) / name
+                files.append(("refs/" + path.relative_to(logs_refs).as_posix(), path))
+    entries: list[ReflogEntry] = []
+    for ref, path in files:
+        try:
+            lines = path.read_bytes().splitlines()
+        except OSError:
+            continue
+        short = _short_ref(ref)
+        for index, line in enumerate(reversed(lines)):
+            sha = line[41:81].decode("ascii", "replace")
+            if len(sha) == 40 and sha != NULL_SHA.decode():
+                entries.append(ReflogEntry(sha, f"{short}@{{{index}}}", f"{ref}@{{{index}}}"))
+    return entries
+
+
+def _short_ref(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/", "refs/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def _reflog_entries_from_git(repo: Repository) -> list[ReflogEntry]:
     out = repo.run("log", "--walk-reflogs", "--all", "--format=%H %gd %gD", check=False)
     entries = []
     for line in out.decode("utf-8", "replace").splitlines():
