@@ -7,7 +7,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -93,6 +93,16 @@ def _print_json(doc: object) -> None:
     sys.stdout.write(json.dumps(doc, indent=indent, ensure_ascii=False) + "\n")
 
 
+def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], dict], renderer: str) -> NoReturn:  # type: ignore[type-arg]
+    if as_json:
+        _print_json(document(result))
+    else:
+        from migration_archaeologist.report import console as console_report
+
+        getattr(console_report, renderer)(_out(), result)
+    raise typer.Exit(EXIT_FINDINGS if result.has_findings else EXIT_OK)
+
+
 @app.command()
 def scan(
     repo: Path = RepoArg,
@@ -105,14 +115,7 @@ def scan(
 
     Example: [bold]migration-archaeologist scan . --json[/bold]
     """
-    result = _scan(repo, versions, pick, as_json, thorough)
-    if as_json:
-        _print_json(scan_document(result))
-    else:
-        from migration_archaeologist.report import console as console_report
-
-        console_report.render_scan(_out(), result)
-    raise typer.Exit(EXIT_FINDINGS if result.chain.problems or result.missing else EXIT_OK)
+    _report(_scan(repo, versions, pick, as_json, thorough), as_json, scan_document, "render_scan")
 
 
 @app.command()
@@ -127,14 +130,7 @@ def check(
 
     Example: [bold]migration-archaeologist check --versions alembic/versions[/bold]
     """
-    result = _scan(repo, versions, pick, as_json, thorough)
-    if as_json:
-        _print_json(check_document(result))
-    else:
-        from migration_archaeologist.report import console as console_report
-
-        console_report.render_check(_out(), result)
-    raise typer.Exit(EXIT_FINDINGS if result.chain.problems or result.missing else EXIT_OK)
+    _report(_scan(repo, versions, pick, as_json, thorough), as_json, check_document, "render_check")
 
 
 @app.command()

@@ -36,6 +36,11 @@ class ScanResult:
     blobs_read: int
     skipped_versions: int
 
+    @property
+    def has_findings(self) -> bool:
+        """Exit code 1 for scan and check: any problem, or a needed revision missing."""
+        return bool(self.chain.problems or self.missing)
+
     def relative(self, path: Path) -> str:
         root = self.repository.work_tree
         if root is None:

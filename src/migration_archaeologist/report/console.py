@@ -149,7 +149,7 @@ def render_warnings(console: Console, result: ScanResult) -> None:
 
 def render_check(console: Console, result: ScanResult) -> None:
     heads = ", ".join(result.chain.heads) or "none"
-    if not result.chain.problems and not result.missing:
+    if not result.has_findings:
         console.print(f"[green]ok[/green]: {len(result.catalog.entries)} revisions, head {heads}")
         render_warnings(console, result)
         return

@@ -61,7 +61,7 @@ def check_document(result: ScanResult) -> dict[str, Any]:
     return {
         "schema": CHECK_SCHEMA,
         "repository": str(result.repository.display_path),
-        "ok": not result.chain.problems and not result.missing,
+        "ok": not result.has_findings,
         "heads": list(result.chain.heads),
         "missing": list(result.missing),
         "problems": [p.to_json() for p in result.chain.problems],
