@@ -167,12 +167,7 @@ class GitHistory:
             scan.warnings.append(log_error)
         for cat in (first[0], second[0]):
             for sha in cat.not_present:
-                changes = scan.changes.get(sha) or []
-                where = _Change._make(changes[0]) if changes else None
-                scan.unreadable.append(
-                    Unreadable(sha, where.path if where else None, where.commit if where else None,
-                               "object missing from the repository (partial clone)")
-                )
+                _note_unreadable(scan, sha, "object missing from the repository (partial clone)")
         scan.origin = _classify(repo, reflog, lost_commits, scan)
         # Keep only what the catalog will look at: changes of revision blobs, and their commits.
         # (The walk stores plain tuples: building named tuples for every .py change costs 70 ms.)
@@ -205,16 +200,7 @@ class GitHistory:
             if scan.blobs_read % 2000 == 0:
                 self._progress("reading blobs", scan.blobs_read)
             if data is None:
-                changes = scan.changes.get(sha) or []
-                where = _Change._make(changes[0]) if changes else None
-                scan.unreadable.append(
-                    Unreadable(
-                        sha,
-                        where.path if where else None,
-                        where.commit if where else None,
-                        "object missing from the repository or unreadable",
-                    )
-                )
+                _note_unreadable(scan, sha, "object missing from the repository or unreadable")
                 continue
             if not looks_like_revision(data):
                 continue
@@ -223,6 +209,13 @@ class GitHistory:
                 continue
             scan.parsed[sha] = parsed
             scan.contents[sha] = data
+
+
+def _note_unreadable(scan: HistoryScan, sha: str, reason: str) -> None:
+    """Record a blob git could not hand out, with a place it was seen so a person can look."""
+    changes = scan.changes.get(sha) or []
+    where = _Change._make(changes[0]) if changes else None
+    scan.unreadable.append(Unreadable(sha, where.path if where else None, where.commit if where else None, reason))
 
 
 @dataclass
