@@ -32,3 +32,6 @@ def repo(tmp_path: Path) -> Iterator[GitRepo]:
 
 def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+pytest_plugins = ["databases"]

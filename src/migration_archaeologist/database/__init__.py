@@ -1,0 +1,1 @@
+"""The database half: read the stamp, replay the chain in a scratch database, compare schemas."""
