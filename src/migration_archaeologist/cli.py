@@ -118,19 +118,39 @@ def scan(
     _report(_scan(repo, versions, pick, as_json, thorough), as_json, scan_document, "render_scan")
 
 
+DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
+VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
+VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")
+
+
 @app.command()
 def check(
     repo: Path = RepoArg,
     versions: Optional[List[Path]] = VersionsOpt,
+    db: Optional[str] = typer.Option(None, "--db", help="Also check that every revision the database is stamped with is present."),
+    version_table: str = VersionTableOpt,
+    version_table_schema: Optional[str] = VersionSchemaOpt,
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Exit 1 if the chain has any problem or a needed revision is missing; usable as a CI gate.
 
-    Example: [bold]migration-archaeologist check --versions alembic/versions[/bold]
+    With --db, a stamped revision missing from the versions directory is the problem
+    stamped-but-missing, with the restore command that heals it.
+
+    Example: [bold]migration-archaeologist check --versions alembic/versions --db sqlite:///app.db[/bold]
     """
-    _report(_scan(repo, versions, pick, as_json, thorough), as_json, check_document, "render_check")
+    result = _scan(repo, versions, pick, as_json, thorough)
+    if db:
+        from migration_archaeologist.database.stamp import read_stamp
+        from migration_archaeologist.database.urls import mask
+        from migration_archaeologist.verify import resolve_stamp, stamp_problems, with_stamp_problems
+
+        stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
+        problems = stamp_problems(resolve_stamp(result, stamp, str(repo)), mask(db))
+        result = with_stamp_problems(result, problems)
+    _report(result, as_json, check_document, "render_check")
 
 
 @app.command()
@@ -169,6 +189,59 @@ def restore(
     else:
         console_report.render_outcome(out, outcome)
     raise typer.Exit(EXIT_FINDINGS if outcome.heads_agree is False else EXIT_OK)
+
+
+@app.command()
+def verify(
+    repo: Path = RepoArg,
+    db: Optional[str] = DbOpt,
+    versions: Optional[List[Path]] = VersionsOpt,
+    version_table: str = VersionTableOpt,
+    version_table_schema: Optional[str] = VersionSchemaOpt,
+    scratch_url: Optional[str] = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take."),
+    roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
+    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode); connect to nothing."),
+    pick: Optional[List[str]] = PickOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema.
+
+    The live database is only read. Revision code runs in a child process against a scratch
+    database that is created on the same server (or --scratch-url) and always dropped.
+    Exit 0 verified, 1 drift / unresolved stamp / replay failure, 3 database unreachable.
+
+    Example: [bold]migration-archaeologist verify --db postgresql://app@db/prod[/bold]
+    """
+    from migration_archaeologist.config import resolve_database_url
+    from migration_archaeologist.report import console as console_report
+    from migration_archaeologist.report.json_report import verify_document
+    from migration_archaeologist.verify import offline_sql, verify as run_verify
+
+    result = _scan(repo, versions, pick, as_json, False)
+    url, _origin = resolve_database_url(db, result.repository.work_tree)
+    if url is None:
+        raise UsageError("no database: pass --db URL (or set DATABASE_URL, or sqlalchemy.url in alembic.ini)")
+    if offline:
+        sys.stdout.write(offline_sql(result, url, python=python))
+        raise typer.Exit(EXIT_OK)
+    verification = run_verify(
+        result,
+        url,
+        repo_arg=str(repo),
+        version_table=version_table,
+        version_table_schema=version_table_schema,
+        scratch_url=scratch_url,
+        python=python,
+        timeout=timeout,
+        roundtrip=roundtrip,
+    )
+    if as_json:
+        _print_json(verify_document(result, verification))
+    else:
+        console_report.render_verification(_out(), verification)
+    raise typer.Exit(EXIT_OK if verification.verified else EXIT_FINDINGS)
 
 
 def _split_targets(targets: List[str]) -> tuple[list[str], Path]:

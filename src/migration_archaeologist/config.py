@@ -115,3 +115,17 @@ def _build(
 
 def _normal(path: Path) -> Path:
     return Path(os.path.normpath(path))
+
+
+def resolve_database_url(explicit: str | None, work_tree: Path | None) -> tuple[str | None, str]:
+    """``--db``, else ``DATABASE_URL``, else ``sqlalchemy.url`` from alembic.ini; and where it came from."""
+    if explicit:
+        return explicit, "--db"
+    env = os.environ.get("DATABASE_URL")
+    if env:
+        return env, "DATABASE_URL"
+    if work_tree is not None:
+        for config in find_configs(work_tree):
+            if config.sqlalchemy_url and "%(" not in config.sqlalchemy_url and "driver://" not in config.sqlalchemy_url:
+                return config.sqlalchemy_url, f"sqlalchemy.url in {config.path.relative_to(work_tree)}"
+    return None, "none"

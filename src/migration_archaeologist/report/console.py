@@ -223,3 +223,42 @@ def render_dry_run_footer(console: Console, plan: RestorePlan) -> None:
     count = len(plan.to_write)
     if count:
         console.print(f"\ndry run: nothing written. Run again with --apply to write {count} file(s).")
+
+
+def render_verification(console: Console, verification) -> None:  # type: ignore[no-untyped-def]
+    v = verification
+    stamped = ", ".join(v.stamp.revisions) or "nothing (base)"
+    console.print(f"[bold]{v.database}[/bold]  {v.stamp.version_table}: {stamped}", soft_wrap=True)
+    for r in v.resolutions:
+        style = {"present": "green", "recoverable": "yellow", "lost": "bold red"}[r.status]
+        console.print(f"  [{style}]{r.status}[/{style}] {r.message}", highlight=False, soft_wrap=True)
+        if r.heal:
+            console.print(f"    heal with: {r.heal}", highlight=False, soft_wrap=True)
+    if v.scratch:
+        console.print(f"scratch database: {v.scratch} (dropped)", highlight=False, soft_wrap=True)
+    for step in v.steps:
+        console.print(
+            f"  {step.command} {step.target}: {len(step.applied)} revision(s) in {step.seconds:.1f} s",
+            highlight=False,
+        )
+    if v.error:
+        console.print(f"[bold red]replay failed:[/bold red] {v.error}", highlight=False, soft_wrap=True)
+    if v.differences:
+        table = Table(title=f"{len(v.differences)} difference(s): live database vs replayed chain", title_justify="left")
+        for column in ("kind", "table", "column / name", "expected (chain)", "actual (live)"):
+            table.add_column(column)
+        for d in v.differences:
+            table.add_row(d.kind, d.table or "", d.column or d.name or "", d.expected or "", d.actual or "")
+        console.print(table)
+    if v.roundtrip is not None:
+        trip = v.roundtrip
+        if trip.ok:
+            console.print("round trip: upgrade, downgrade to base, upgrade again: same schema each time")
+        else:
+            if trip.left_after_downgrade:
+                console.print(f"[red]round trip:[/red] downgrade to base left {', '.join(trip.left_after_downgrade)}")
+            if not trip.consistent:
+                console.print("[red]round trip:[/red] the second upgrade gave a different schema than the first")
+    verdict = v.verdict
+    style = "bold green" if verdict == "verified" else "bold red"
+    console.print(f"[{style}]{verdict}[/{style}]")

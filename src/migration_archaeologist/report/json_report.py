@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 SCAN_SCHEMA = "migration-archaeologist/scan/1"
 CHECK_SCHEMA = "migration-archaeologist/check/1"
 RESTORE_SCHEMA = "migration-archaeologist/restore/1"
+VERIFY_SCHEMA = "migration-archaeologist/verify/1"
 
 
 def scan_document(result: ScanResult) -> dict[str, Any]:
@@ -107,3 +108,46 @@ def restore_document(plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-u
             "error": view.error,
         }
     return doc
+
+
+def verify_document(result: "ScanResult", verification) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    v = verification
+    trip = v.roundtrip
+    return {
+        "schema": VERIFY_SCHEMA,
+        "repository": str(result.repository.display_path),
+        "database": v.database,
+        "verdict": v.verdict,
+        "version_table": v.stamp.version_table,
+        "stamped": list(v.stamp.revisions),
+        "resolutions": [
+            {"revision": r.revision, "status": r.status, "heal": r.heal, "message": r.message} for r in v.resolutions
+        ],
+        "scratch": v.scratch,
+        "steps": [
+            {"command": s.command, "target": s.target, "applied": list(s.applied), "seconds": round(s.seconds, 3)}
+            for s in v.steps
+        ],
+        "error": v.error,
+        "differences": [_difference(d) for d in v.differences],
+        "roundtrip": None
+        if trip is None
+        else {
+            "ok": trip.ok,
+            "left_after_downgrade": list(trip.left_after_downgrade),
+            "consistent": trip.consistent,
+            "differences": [_difference(d) for d in trip.differences],
+        },
+    }
+
+
+def _difference(d) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {
+        "kind": d.kind,
+        "table": d.table,
+        "column": d.column,
+        "name": d.name,
+        "expected": d.expected,
+        "actual": d.actual,
+        "message": d.message,
+    }

@@ -1,0 +1,200 @@
+"""Prove a recovery against the database, the ground truth: every stamp resolves, and the chain
+replayed into a scratch database gives the live schema.
+
+The live database is only ever read (read-only transaction / ``mode=ro``); revision code runs
+only in a child process against a scratch database that is created here and always dropped.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+from migration_archaeologist.database.drift import Difference, schema_drift
+from migration_archaeologist.database.replay import ReplayFailed, StepResult, render_offline_sql, run_alembic, scratch_database
+from migration_archaeologist.database.stamp import Stamp, read_stamp
+from migration_archaeologist.database import urls
+from migration_archaeologist.database.urls import mask
+from migration_archaeologist.errors import UsageError
+from migration_archaeologist.graph import Problem
+from migration_archaeologist.scan import ScanResult
+
+VERDICTS = ("verified", "drift", "unresolved-stamp", "replay-failed", "roundtrip-failed")
+
+
+@dataclass(frozen=True)
+class StampResolution:
+    """What one stamped revision ID is to us."""
+
+    revision: str
+    status: str  # "present" (in a versions directory), "recoverable" (a source holds it), "lost"
+    heal: str | None  # the command that brings it back, when one does
+    message: str
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """upgrade -> downgrade to base -> upgrade, compared at each step (pytest-alembic's up/down check)."""
+
+    left_after_downgrade: tuple[str, ...]  # tables the downgrade to base did not remove
+    consistent: bool  # the second upgrade gives the same schema as the first
+    differences: tuple[Difference, ...]  # second upgrade vs live, when it differs from the first
+
+    @property
+    def ok(self) -> bool:
+        return not self.left_after_downgrade and self.consistent
+
+
+@dataclass(frozen=True)
+class Verification:
+    database: str  # masked
+    stamp: Stamp
+    resolutions: tuple[StampResolution, ...]
+    scratch: str | None  # masked scratch URL, when a replay ran
+    steps: tuple[StepResult, ...]
+    differences: tuple[Difference, ...]
+    roundtrip: RoundTrip | None
+    error: str | None  # why the replay stopped
+
+    @property
+    def verdict(self) -> str:
+        if any(r.status != "present" for r in self.resolutions):
+            return "unresolved-stamp"
+        if self.error:
+            return "replay-failed"
+        if self.differences:
+            return "drift"
+        if self.roundtrip is not None and not self.roundtrip.ok:
+            return "roundtrip-failed"
+        return "verified"
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict == "verified"
+
+
+def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tuple[StampResolution, ...]:
+    """Each stamped ID: present, recoverable (and the restore command that heals it), or lost everywhere."""
+    entries = result.catalog.entries
+    where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
+    out = []
+    for rev in stamp.revisions:
+        entry = entries.get(rev)
+        if entry is not None and entry.present:
+            out.append(StampResolution(rev, "present", None, f"{rev} is in the versions directory"))
+        elif entry is not None:
+            heal = f"migration-archaeologist restore {rev}{where} --apply"
+            out.append(
+                StampResolution(rev, "recoverable", heal, f"{rev} is not in the versions directory; {entry.reason}")
+            )
+        else:
+            out.append(
+                StampResolution(
+                    rev,
+                    "lost",
+                    None,
+                    f"{rev} is in no versions directory, no commit, reflog, stash or unreachable object",
+                )
+            )
+    return tuple(out)
+
+
+def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tuple[Problem, ...]:
+    """``stamped-but-missing`` problems for ``check --db``."""
+    problems = []
+    for r in resolutions:
+        if r.status == "present":
+            continue
+        fix = f": restore it with '{r.heal}'" if r.heal else ": nothing anywhere holds it"
+        problems.append(
+            Problem("stamped-but-missing", (r.revision,), f"{database} is stamped {r.revision}, which is not in the versions directory{fix}")
+        )
+    return tuple(problems)
+
+
+def with_stamp_problems(result: ScanResult, problems: Sequence[Problem]) -> ScanResult:
+    chain = replace(result.chain, problems=result.chain.problems + tuple(problems))
+    return replace(result, chain=chain)
+
+
+def verify(
+    result: ScanResult,
+    db_url: str,
+    *,
+    repo_arg: str = ".",
+    version_table: str = "alembic_version",
+    version_table_schema: str | None = None,
+    scratch_url: str | None = None,
+    python: str | None = None,
+    timeout: float = 600.0,
+    roundtrip: bool = False,
+) -> Verification:
+    """Stamp check, then (when every stamp resolves) replay into a scratch database and compare."""
+    stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema)
+    resolutions = resolve_stamp(result, stamp, repo_arg)
+    if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
+        raise UsageError("--scratch-url must be on the same kind of database as --db, or every type would differ")
+    base = Verification(mask(db_url), stamp, resolutions, None, (), (), None, None)
+    if any(r.status != "present" for r in resolutions):
+        return base  # replaying to a revision we do not have would prove nothing
+    dirs = [d for d in result.versions_dirs if d.is_dir()]
+    steps: list[StepResult] = []
+    with scratch_database(db_url, scratch_url=scratch_url) as scratch:
+        base = replace(base, scratch=scratch.display)
+        try:
+            for rev in stamp.revisions:
+                steps.append(run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout))
+        except ReplayFailed as exc:
+            return replace(base, steps=tuple(steps), error=exc.message)
+        ignore = (version_table,)  # the version table is Alembic's bookkeeping, not the schema
+        differences = schema_drift(db_url, scratch.url, ignore_tables=ignore)
+        trip = None
+        if roundtrip:
+            try:
+                trip = _round_trip(
+                    dirs, scratch, stamp, db_url, differences, ignore, python=python, timeout=timeout, steps=steps
+                )
+            except ReplayFailed as exc:
+                return replace(base, steps=tuple(steps), differences=differences, error=exc.message)
+    return replace(base, steps=tuple(steps), differences=differences, roundtrip=trip)
+
+
+def _round_trip(
+    dirs: list[Path],
+    scratch,  # type: ignore[no-untyped-def]
+    stamp: Stamp,
+    db_url: str,
+    first: tuple[Difference, ...],
+    ignore: tuple[str, ...],
+    *,
+    python: str | None,
+    timeout: float,
+    steps: list[StepResult],
+) -> RoundTrip:
+    steps.append(run_alembic(dirs, scratch, "downgrade", "base", live_url=db_url, python=python, timeout=timeout))
+    left = tuple(t for t in table_names(scratch.url) if t not in ignore)
+    for rev in stamp.revisions:
+        steps.append(run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout))
+    again = schema_drift(db_url, scratch.url, ignore_tables=ignore)
+    return RoundTrip(left, again == first, () if again == first else again)
+
+
+def table_names(url: str) -> list[str]:
+    """Tables of the scratch database (never the live one: this connection is not read-only)."""
+    import sqlalchemy as sa
+
+    engine = urls.engine(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def offline_sql(result: ScanResult, db_url: str, target: str | None = None, *, python: str | None = None) -> str:
+    """The chain's SQL in Alembic's offline mode, for the database's dialect; nothing is connected to."""
+    dirs = [d for d in result.versions_dirs if d.is_dir()]
+    heads = target or ("heads" if len(result.chain.heads) != 1 else result.chain.heads[0])
+    return render_offline_sql(dirs, db_url, heads, python=python)
