@@ -183,3 +183,90 @@ def test_offline_renders_sql_without_a_database(restored: dict) -> None:
     proc = ma("verify", restored["repo"], "--db", "postgresql://nobody@127.0.0.1:5999/none", "--offline")
     assert proc.returncode == 0, proc.stderr
     assert "CREATE TABLE tasks" in proc.stdout and "ck_action_lists_status" in proc.stdout
+
+
+@pytest.fixture
+def mysql_copy(builder, tmp_path: Path):  # type: ignore[no-untyped-def]
+    url = create_database("mysql", tmp_path)
+    try:
+        builder.migrate(driver_url(url).render_as_string(hide_password=False), ("upgrade", HEAD))
+        yield url
+    finally:
+        drop_database("mysql", url)
+
+
+def test_sample_on_mariadb_is_verified(restored: dict, mysql_copy: str) -> None:
+    proc = ma("verify", restored["repo"], "--db", mysql_copy, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["verdict"] == "verified" and doc["differences"] == []
+
+
+def test_wrong_password_is_exit_3_and_never_printed(restored: dict, mysql_copy: str) -> None:
+    user = f"ma_pw_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(driver_url(mysql_copy), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'right-secret-1'"))
+        conn.execute(sa.text(f"CREATE USER '{user}'@'localhost' IDENTIFIED BY 'right-secret-1'"))
+    try:
+        wrong = sa.make_url(mysql_copy).set(username=user, password="wrong-secret-2").render_as_string(hide_password=False)
+        for command in (["verify"], ["check"]):
+            proc = ma(*command, restored["repo"], "--db", wrong, "--json")
+            assert proc.returncode == 3
+            line = one_line(proc)
+            assert "Access denied" in line and "***" in line
+            assert "wrong-secret-2" not in proc.stdout + proc.stderr
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP USER IF EXISTS '{user}'@'%'"))
+            conn.execute(sa.text(f"DROP USER IF EXISTS '{user}'@'localhost'"))
+        admin.dispose()
+
+
+def test_missing_database_is_exit_3(restored: dict) -> None:
+    from databases import POSTGRES_SERVER
+
+    url = sa.make_url(POSTGRES_SERVER).set(database=f"ma_missing_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
+    proc = ma("verify", restored["repo"], "--db", url)
+    assert proc.returncode == 3 and "does not exist" in one_line(proc)
+
+
+def test_no_permission_for_a_scratch_database_suggests_scratch_url(restored: dict, postgres_copy: str) -> None:
+    role = f"ma_nocreate_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(driver_url(postgres_copy), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN NOCREATEDB"))
+        conn.execute(sa.text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+    try:
+        live = sa.make_url(postgres_copy).set(username=role).render_as_string(hide_password=False)
+        proc = ma("verify", restored["repo"], "--db", live)
+        assert proc.returncode == 3 and "--scratch-url" in one_line(proc)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+
+def test_several_stamped_heads_all_resolve(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from gitfixture import revision_source
+    from migration_archaeologist.database.replay import run_alembic, scratch_database
+
+    versions = "alembic/versions"
+    table = "    op.create_table('{0}', sa.Column('id', sa.Integer(), primary_key=True))"
+    repo.commit(
+        "branches",
+        {
+            f"{versions}/a.py": revision_source("a", None, "base", body=table.format("base_t")),
+            f"{versions}/b.py": revision_source("b", "a", "left", body=table.format("left_t")),
+            f"{versions}/c.py": revision_source("c", "a", "right", body=table.format("right_t")),
+        },
+    )
+    live = tmp_path / "live.sqlite"
+    with scratch_database(f"sqlite:///{tmp_path / 'other.sqlite'}", scratch_url=f"sqlite:///{live}") as target:
+        for head in ("b", "c"):
+            run_alembic([repo.path / versions], target, "upgrade", head, live_url=f"sqlite:///{tmp_path / 'other.sqlite'}")
+    proc = ma("verify", str(repo.path), "--db", f"sqlite:///{live}", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert sorted(doc["stamped"]) == ["b", "c"] and doc["verdict"] == "verified"
