@@ -134,7 +134,7 @@ def render_problems(console: Console, result: ScanResult) -> None:
         return
     console.print(f"\n[bold red]{len(problems)} problem(s)[/bold red]")
     for p in problems:
-        console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False)
+        console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
 
 
 def render_warnings(console: Console, result: ScanResult) -> None:
@@ -157,7 +157,8 @@ def render_check(console: Console, result: ScanResult) -> None:
     if result.missing:
         console.print(
             f"\n[bold red]{len(result.missing)} revision(s) missing[/bold red] from the versions directory: "
-            + ", ".join(result.missing)
+            + ", ".join(result.missing),
+            soft_wrap=True,
         )
     render_warnings(console, result)
 
