@@ -25,6 +25,21 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     )
 
 
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
+
+
+@pytest.fixture(scope="session")
+def builder():  # type: ignore[no-untyped-def]
+    """The TaskMan-v2 sample builder (a script, not a package): ``builder.build(dest)``, ``builder.migrate(url, ...)``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("taskman_build", SAMPLE / "build.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[GitRepo]:
     yield GitRepo.init(tmp_path / "repo")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +14,6 @@ from migration_archaeologist.scan import scan_repository
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
 
 
-@pytest.fixture(scope="module")
-def builder():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("taskman_build_e2e", SAMPLE / "build.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_revision_is_found_where_it_survives(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

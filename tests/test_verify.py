@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,13 +21,6 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
 HEAD = "b22b3b5a376f"
 
 
-@pytest.fixture(scope="module")
-def builder():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("taskman_build_verify", SAMPLE / "build.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
