@@ -17,7 +17,6 @@ from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
 from migration_archaeologist.verify import verify
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
 HEAD = "b22b3b5a376f"
 
 
@@ -262,3 +261,35 @@ def test_several_stamped_heads_all_resolve(repo, tmp_path: Path) -> None:  # typ
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     assert sorted(doc["stamped"]) == ["b", "c"] and doc["verdict"] == "verified"
+
+
+def test_python_option_runs_the_replay_where_the_application_imports(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Revision files import their application; --python names an interpreter that has it."""
+    from gitfixture import revision_source
+
+    app = tmp_path / "app_src" / "myapp"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "types.py").write_text("import sqlalchemy as sa\n\nclass GUID(sa.types.TypeDecorator):\n"
+                                  "    impl = sa.String(36)\n    cache_ok = True\n")
+    body = "    op.create_table('things', sa.Column('id', myapp.types.GUID(), primary_key=True))"
+    source = revision_source("t1", None, "things", body=body).replace(
+        "import sqlalchemy as sa\n", "import sqlalchemy as sa\nimport myapp.types\n")
+    repo.commit("things", {"alembic/versions/t1_things.py": source})
+    live = tmp_path / "live.sqlite"
+    engine = sa.create_engine(f"sqlite:///{live}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE things (id VARCHAR(36) NOT NULL PRIMARY KEY)"))
+        conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO alembic_version VALUES ('t1')"))
+    engine.dispose()
+    without = ma("verify", str(repo.path), "--db", f"sqlite:///{live}", "--json")
+    assert without.returncode == 1
+    error = json.loads(without.stdout)["error"]
+    assert "myapp" in error and "t1" in error and "--python" in error
+    wrapper = tmp_path / "project-python"  # stands for the project's own venv interpreter
+    wrapper.write_text(f"#!/bin/sh\nPYTHONPATH={app.parent} exec {sys.executable} \"$@\"\n")
+    wrapper.chmod(0o755)
+    with_python = ma("verify", str(repo.path), "--db", f"sqlite:///{live}", "--python", str(wrapper), "--json")
+    assert with_python.returncode == 0, with_python.stdout + with_python.stderr
+    assert json.loads(with_python.stdout)["verdict"] == "verified"
