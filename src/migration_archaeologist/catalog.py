@@ -107,12 +107,15 @@ def build_catalog(
     by_blob: dict[str, list[Sighting]] = {}
     parsed: dict[str, RevisionFile | Unparseable] = {}
     contents: dict[str, bytes] = {}
+    fidelities: dict[str, str] = {}
     for source in sources:
+        fidelity_of = getattr(source, "fidelity", None)  # sources that rebuild content say how faithfully
         for sighting in source.iter_sightings():
             by_blob.setdefault(sighting.blob, []).append(sighting)
             if sighting.blob not in parsed:
                 parsed[sighting.blob] = source.parsed(sighting.blob)
                 contents[sighting.blob] = source.content(sighting.blob)
+                fidelities[sighting.blob] = fidelity_of(sighting.blob) if fidelity_of else "exact"
 
     by_revision: dict[str, list[Candidate]] = {}
     broken: list[UnparseableFile] = []
@@ -122,8 +125,7 @@ def build_catalog(
         if isinstance(result, Unparseable):
             broken.append(UnparseableFile(blob, result.reason, result.revision_hint, ordered))
             continue
-        fidelity = "exact"
-        candidate = Candidate(blob, len(contents[blob]), fidelity, result, ordered)
+        candidate = Candidate(blob, len(contents[blob]), fidelities[blob], result, ordered)
         by_revision.setdefault(result.revision, []).append(candidate)
 
     head_history = head_history or {}
@@ -185,18 +187,21 @@ def _choose(
     def in_head(s: Sighting) -> bool:
         return s.source == "history" and s.commit in head_history
 
-    def key(c: Candidate) -> tuple[bool, int, int, str]:
+    def key(c: Candidate) -> tuple[bool, bool, int, int, str]:
         tier = _tier(c, head_history)
+        exact = c.fidelity == "exact"  # the bytes as they were beat any rebuild, wherever they were found
         if tier == TIER_HEAD:
             # newest in HEAD's topological order: "the last version before it was deleted", even with clock skew
             newest = min(head_history[s.commit] for s in c.sightings if in_head(s))  # type: ignore[index]
-            return (_fits(c.revision, known_ids), -tier, -newest, "")
-        return (_fits(c.revision, known_ids), -tier, 0, max((s.date or "" for s in c.sightings), default=""))
+            return (_fits(c.revision, known_ids), exact, -tier, -newest, "")
+        return (_fits(c.revision, known_ids), exact, -tier, 0, max((s.date or "" for s in c.sightings), default=""))
 
     ranked = sorted(candidates, key=key, reverse=True)
     chosen = ranked[0]
     tier = _tier(chosen, head_history)
     reason = _reason(chosen, tier, in_head, head_history)
+    if chosen.fidelity != "exact":
+        reason += f"; no exact copy survives, so this is a {chosen.fidelity} rebuild"
     if len(candidates) > 1:
         by_place = sorted(candidates, key=lambda c: key(c)[1:], reverse=True)
         if by_place[0] is not chosen:
@@ -226,7 +231,10 @@ def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, in
         if commits:
             return f"found only in an unreachable commit {commits[-1].commit[:10]}"  # type: ignore[index]
         return "found only as an unreachable (dangling) blob"
-    return f"found only in {chosen.sightings[-1].source}"
+    last = chosen.sightings[-1]
+    if last.source == "bytecode":
+        return f"rebuilt from bytecode {last.path}"
+    return f"found only in {last.source} {last.path}" if last.path else f"found only in {last.source}"
 
 
 def _day(date: str | None) -> str:
