@@ -1,0 +1,580 @@
+"""Revision IDs named in documents: evidence about revisions, never revision files themselves.
+
+Teams often lose migration files but keep the prose around them: a design doc listing the files, a
+validation report saying "migration 84456d47e6aa applied", a file index with sizes and hashes. Those
+lines say which revisions *should* exist, and their sizes and hashes let a recovered file be checked
+against what somebody once saw. This module finds such lines (in the working tree and in committed
+versions of documents) and folds them into one row per revision with the catalog's verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import re
+import subprocess
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Collection, Iterable, Iterator, Mapping, Sequence
+
+from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
+
+#: Text files worth reading; ``.py`` files contribute their comments only.
+DOC_SUFFIXES = frozenset(
+    {".md", ".markdown", ".rst", ".txt", ".ini", ".cfg", ".toml", ".yaml", ".yml", ".json", ".sql", ".log"}
+)
+#: Extension-less files that are prose by convention.
+DOC_STEMS = ("readme", "changelog", "changes", "history", "notes", "news")
+MAX_BYTES = 2 * 1024 * 1024
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Something a line asserts about a revision that can (sometimes) be checked against recovered bytes."""
+
+    kind: str  # "size", "sha256", "sha1", "md5", "hash", "date", "applied", "expected-stamp", "file-name"
+    value: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One line of one document (version) naming a revision."""
+
+    revision: str
+    file_name: str | None
+    purpose: str | None
+    path: str
+    line: int
+    commit: str | None
+    claims: tuple[Claim, ...]
+    text: str
+
+    @property
+    def where(self) -> str:
+        at = f"{self.path}:{self.line}"
+        return f"{at} @ {self.commit[:10]}" if self.commit else at
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    claim: Claim
+    verdict: str  # "match", "mismatch", "unchecked"
+    detail: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the documents say about one revision, and whether the recovered bytes agree."""
+
+    revision: str
+    file_name: str | None
+    purpose: str | None
+    mentions: tuple[Mention, ...]
+    status: str  # "present", "recoverable from <sources>", "lost"
+    checks: tuple[ClaimCheck, ...]
+
+
+# --------------------------------------------------------------------------- line scanning
+
+_CONTEXT = re.compile(r"revision|migration|alembic|down_revision|revises|stamp|version_num|expected:", re.I)
+_HASH = re.compile(
+    r"\b(sha-?256|sha-?1|md5|hash|checksum|digest)\b[\s:=`'\"*]*([0-9a-fA-F]{8,64})(?![0-9a-zA-Z_])", re.I
+)
+_FILE = re.compile(r"(?<![\w.])(?:[\w.\-]*/)*([A-Za-z0-9][A-Za-z0-9_]*)\.py\b")
+_HEX12 = re.compile(r"(?<![\w#-])(?<!0x)([0-9a-f]{12})(?![\w-])")
+_DATED = re.compile(r"(?<![\w-])(\d{8,14}_[a-z0-9_]*[a-z][a-z0-9_]*)(?![\w-])")
+_EXPLICIT = re.compile(
+    r"(?:revision\s+id\s*:|revises\s*:|\bdown_revision\b\s*[:=]|\brevision\b\s*[:=]|"
+    r"alembic\s+(?:stamp|upgrade|downgrade)(?:\s+--\S+)*|expected\s*:|version_num\s*[:=])"
+    r"\s*[`'\"]?([A-Za-z0-9_]+)",
+    re.I,
+)
+_EXPECTED = re.compile(r"expected\s*:\s*[`'\"]?([A-Za-z0-9_]+)", re.I)
+_SIZE_EXACT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)\s*(?:bytes?|B)\b", re.I)
+_SIZE_APPROX = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)\s*(KB|KiB|kB|MB|MiB)\b")
+_DATE = re.compile(r"(?<![\w-])((?:19|20)\d\d-[01]\d-[0-3]\d)(?![\w-])")
+_APPLIED = re.compile(r"\b(applied|migrated|upgraded)\b", re.I)
+_NOT_IDS = frozenset({"head", "heads", "base", "current", "str", "none", "null", "true", "false"})
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_PURPOSE_HEADER = re.compile(r"purpose|description|summary|message|change", re.I)
+
+
+class _Scanner:
+    """Finds mentions in lines; holds what is known (IDs, file names, commit shas to exclude)."""
+
+    def __init__(self, known_ids: Collection[str], file_names: Mapping[str, str], commit_shas: Collection[str]):
+        self.known = sorted(set(known_ids), key=len, reverse=True)
+        self.file_names = dict(file_names)
+        self.commit_prefixes = {sha[:12] for sha in commit_shas}
+        alternatives = "|".join(re.escape(k) for k in self.known)
+        self.known_re = re.compile(rf"(?<![\w])({alternatives})(?![\w])") if self.known else None
+
+    def resolve_file(self, stem: str) -> str | None:
+        name = stem + ".py"
+        if name in self.file_names:
+            return self.file_names[name]
+        for known in self.known:
+            if stem == known or stem.startswith(known + "_"):
+                return known
+        m = re.match(r"([0-9a-f]{12})_\w", stem)
+        return m.group(1) if m else None
+
+    def scan(self, lines: Sequence[str], path: str, commit: str | None, only: Iterable[int] | None = None) -> list[Mention]:
+        mentions: list[Mention] = []
+        header: list[str] | None = None
+        wanted = set(only) if only is not None else None
+        for index, raw in enumerate(lines):
+            cells = _cells(raw)
+            if cells is not None and index + 1 < len(lines) and _TABLE_SEP.match(lines[index + 1]):
+                header = cells
+            elif cells is None and raw.strip():
+                header = None
+            if wanted is not None and index + 1 not in wanted:
+                continue
+            previous = lines[index - 1] if index else ""
+            mentions.extend(self._line(raw, previous, path, index + 1, commit, header))
+        return mentions
+
+    def _line(
+        self, raw: str, previous: str, path: str, number: int, commit: str | None, header: list[str] | None
+    ) -> list[Mention]:
+        line = raw.rstrip("\n")
+        hashes = [(m.start(), m.end(), m) for m in _HASH.finditer(line)]
+
+        def in_hash(pos: int) -> bool:
+            return any(start <= pos < end for start, end, _ in hashes)
+
+        context = bool(_CONTEXT.search(line) or _CONTEXT.search(previous))
+        found: dict[str, int] = {}  # revision -> first position
+        spans: list[tuple[int, int]] = []
+        files: list[tuple[int, str, str | None]] = []  # position, file name, resolved revision
+
+        for m in _FILE.finditer(line):
+            rev = self.resolve_file(m.group(1))
+            files.append((m.start(), m.group(1) + ".py", rev))
+            spans.append((m.start(), m.end()))
+            if rev is not None:
+                found.setdefault(rev, m.start())
+
+        def free(start: int, end: int) -> bool:
+            return not in_hash(start) and not any(s <= start < e for s, e in spans)
+
+        def uuid_part(start: int, end: int) -> bool:
+            before, after = line[max(0, start - 2) : start], line[end : end + 2]
+            return bool(re.fullmatch(r"[0-9a-fA-F]-", before) or re.fullmatch(r"-[0-9a-fA-F]", after))
+
+        if self.known_re is not None:
+            for m in self.known_re.finditer(line):
+                token = m.group(1)
+                if not free(m.start(), m.end()) or uuid_part(m.start(), m.end()):
+                    continue
+                if not re.search(r"[\d_]", token) and not context:
+                    continue  # a revision named like an English word counts only near migration talk
+                found.setdefault(token, m.start())
+        if context:
+            candidates = [(m.start(), m.end(), m.group(1)) for m in _HEX12.finditer(line)]
+            candidates = [
+                c for c in candidates if re.search(r"\d", c[2]) and re.search(r"[a-f]", c[2])
+                and c[2] not in self.commit_prefixes
+            ]
+            candidates += [(m.start(), m.end(), m.group(1)) for m in _DATED.finditer(line)]
+            for m in _EXPLICIT.finditer(line):
+                token = m.group(1)
+                if token.lower() in _NOT_IDS or not re.search(r"[\d_]", token) or token.isdigit():
+                    continue
+                if line[m.start(1) - 1 : m.start(1)] == "<":
+                    continue
+                candidates.append((m.start(1), m.end(1), token))
+            for start, end, token in candidates:
+                if free(start, end) and not uuid_part(start, end):
+                    found.setdefault(token, start)
+        if not found:
+            return []
+
+        order = sorted(found, key=found.__getitem__)
+        claims: dict[str, list[Claim]] = {rev: [] for rev in order}
+
+        def owner(pos: int) -> str:
+            before = [rev for rev in order if found[rev] <= pos]
+            return before[-1] if before else order[0]
+
+        for start, _end, m in hashes:
+            kind = m.group(1).lower().replace("-", "")
+            kind = kind if kind in ("sha256", "sha1", "md5") else "hash"
+            claims[owner(start)].append(Claim(kind, m.group(2).lower()))
+        for m in _SIZE_EXACT.finditer(line):
+            if not in_hash(m.start()):
+                claims[owner(m.start())].append(Claim("size", m.group(1).replace(",", "")))
+        for m in _SIZE_APPROX.finditer(line):
+            claims[owner(m.start())].append(Claim("size", f"{m.group(1)} {m.group(2)}"))
+        for m in _DATE.finditer(line):
+            claims[owner(m.start())].append(Claim("date", m.group(1)))
+        for m in _APPLIED.finditer(line):
+            claims[owner(m.start())].append(Claim("applied", m.group(1).lower()))
+        for m in _EXPECTED.finditer(line):
+            if m.group(1) in claims:
+                claims[m.group(1)].append(Claim("expected-stamp", m.group(1)))
+
+        file_of: dict[str, str] = {}
+        loose = [name for _pos, name, rev in files if rev is None]
+        for _pos, name, rev in files:
+            if rev is not None:
+                file_of.setdefault(rev, name)
+        if len(loose) == 1:  # a row naming one file and, in another cell, its revision
+            for rev in order:
+                file_of.setdefault(rev, loose[0])
+
+        purpose = _purpose(line, header, order, spans, hashes)
+        text = line.strip()[:MAX_TEXT]
+        result = []
+        for rev in order:
+            rev_claims = list(dict.fromkeys(claims[rev]))
+            if rev in file_of:
+                rev_claims.append(Claim("file-name", file_of[rev]))
+            result.append(Mention(rev, file_of.get(rev), purpose, path, number, commit, tuple(rev_claims), text))
+        return result
+
+
+def _cells(line: str) -> list[str] | None:
+    stripped = line.strip()
+    if not stripped.startswith("|") or stripped.count("|") < 2:
+        return None
+    return [c.strip() for c in stripped.strip("|").split("|")]
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("`", "").replace("**", "")).strip(" -—–:|")
+
+
+def _purpose(
+    line: str, header: list[str] | None, order: list[str], spans: list[tuple[int, int]], hashes: list
+) -> str | None:
+    """A table's Purpose/Description cell, or a list item's words after the named revision."""
+    cells = _cells(line)
+    if cells is not None:
+        if header is None or _TABLE_SEP.match(line):
+            return None
+        for index, name in enumerate(header):
+            if _PURPOSE_HEADER.search(name) and index < len(cells):
+                cell = _clean(cells[index])
+                if cell and not any(rev in cell for rev in order):
+                    return cell
+        return None
+    if not _LIST_ITEM.match(line):
+        return None
+    ends = [e for _s, e in spans] + [line.find(rev) + len(rev) for rev in order if rev in line]
+    rest = line[max(ends):] if ends else ""
+    for pattern in (_HASH, _SIZE_EXACT, _SIZE_APPROX, _DATE):
+        rest = pattern.sub(" ", rest)
+    rest = _clean(re.sub(r"^[\s`'\"*)\]]*[:—–-]?", "", rest))
+    rest = re.sub(r"^[\s,;—–-]+|[\s,;—–-]+$", "", rest)
+    return rest if len(re.findall(r"[A-Za-z]{2,}", rest)) >= 2 else None
+
+
+# --------------------------------------------------------------------------- reading documents
+
+
+def _is_doc(path: str, *, python: bool = True) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    suffix = os.path.splitext(name)[1]
+    if suffix in DOC_SUFFIXES:
+        return True
+    if suffix == ".py":
+        return python
+    return suffix == "" and name.startswith(DOC_STEMS)
+
+
+def _decode(data: bytes) -> str | None:
+    if len(data) > MAX_BYTES or b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _comment_lines(text: str) -> set[int]:
+    """Line numbers of a Python file that carry a comment (the only part of code that is prose about it)."""
+    try:
+        return {
+            tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(text).readline) if tok.type == tokenize.COMMENT
+        }
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return {i + 1 for i, line in enumerate(text.splitlines()) if line.lstrip().startswith("#")}
+
+
+def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> list[Mention]:
+    lines = text.splitlines()
+    if path.endswith(".py"):
+        comments = _comment_lines(text)
+        lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else line for i, line in enumerate(lines)]
+        return scanner.scan(lines, path, commit, only=comments)
+    return scanner.scan(lines, path, commit)
+
+
+def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
+    base = ["git"] + (["--git-dir", str(git_dir), "--work-tree", str(root)] if git_dir else ["-C", str(root)])
+    return base + list(GIT_CONFIG_ARGS) + list(args)
+
+
+def _blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _worktree_files(root: Path, git_dir: Path | None) -> list[str] | None:
+    proc = subprocess.run(
+        _git(git_dir, root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"),
+        capture_output=True,
+        env=git_env(),
+    )
+    if proc.returncode != 0:
+        return None
+    return sorted({p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
+def _walk(root: Path) -> list[str]:
+    skip = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
+    found = []
+    for here, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            found.append((Path(here) / name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def _history(root: Path, git_dir: Path | None) -> tuple[dict[tuple[str, str], str], set[str]]:
+    """Every (path, blob) of a document ever committed on any ref or reflog entry, with its newest commit."""
+    proc = subprocess.run(
+        _git(
+            git_dir, root, "log", "--all", "--reflog", "--diff-merges=first-parent", "--no-renames", "--raw",
+            "--no-abbrev", "--format=%x01%H",
+        ),
+        capture_output=True,
+        env=git_env(),
+    )
+    versions: dict[tuple[str, str], str] = {}
+    commits: set[str] = set()
+    if proc.returncode != 0:
+        return versions, commits
+    commit = ""
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        if line.startswith("\x01"):
+            commit = line[1:].strip()
+            commits.add(commit)
+        elif line.startswith(":") and "\t" in line:
+            meta, path = line.split("\t", 1)
+            fields = meta.split()
+            if len(fields) < 5 or fields[4].startswith("D") or path.startswith('"'):
+                continue
+            if _is_doc(path, python=False):
+                versions.setdefault((path, fields[3]), commit)
+    return versions, commits
+
+
+def _read_blobs(root: Path, git_dir: Path | None, blobs: Sequence[str]) -> dict[str, bytes]:
+    if not blobs:
+        return {}
+    proc = subprocess.run(
+        _git(git_dir, root, "cat-file", "--batch"),
+        input=("\n".join(blobs) + "\n").encode(),
+        capture_output=True,
+        env=git_env(),
+    )
+    out, pos, result = proc.stdout, 0, {}
+    for blob in blobs:
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        result[blob] = out[pos : pos + size]
+        pos += size + 1
+    return result
+
+
+def find_mentions(
+    repo_root: Path,
+    known_ids: Collection[str],
+    *,
+    git_dir: Path | None = None,
+    file_names: Mapping[str, str] | None = None,
+) -> list[Mention]:
+    """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
+
+    ``file_names`` maps revision file names (e.g. from the catalog) to their IDs, so a line naming
+    only ``20251015_64_field_baseline.py`` is tied to ``20251015_baseline``. A historical line that
+    the working tree's version of the same document still carries is reported once, for the working tree.
+    """
+    root = Path(repo_root)
+    tracked = _worktree_files(root, git_dir)
+    versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
+    scanner = _Scanner(known_ids, file_names or {}, commits)
+    mentions: list[Mention] = []
+    current_blob: dict[str, str] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for rel in tracked if tracked is not None else _walk(root):
+        if not _is_doc(rel):
+            continue
+        target = root / rel
+        try:
+            if not target.is_file() or target.stat().st_size > MAX_BYTES:
+                continue
+            data = target.read_bytes()
+        except OSError:
+            continue
+        current_blob[rel] = _blob_sha(data)
+        text = _decode(data)
+        if text is None:
+            continue
+        for mention in _scan_text(scanner, text, rel, None):
+            seen.add((mention.path, mention.revision, mention.text))
+            mentions.append(mention)
+
+    pending = [(path, blob, commit) for (path, blob), commit in versions.items() if current_blob.get(path) != blob]
+    contents = _read_blobs(root, git_dir, list(dict.fromkeys(blob for _p, blob, _c in pending)))
+    for path, blob, commit in pending:  # newest first: git log's order
+        text = _decode(contents.get(blob, b"\0"))
+        if text is None:
+            continue
+        for mention in _scan_text(scanner, text, path, commit):
+            key = (mention.path, mention.revision, mention.text)
+            if key not in seen:
+                seen.add(key)
+                mentions.append(mention)
+    return mentions
+
+
+# --------------------------------------------------------------------------- the evidence table
+
+
+def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """File name -> revision ID for every path a catalog saw a revision under."""
+    names: dict[str, str] = {}
+    for rev, entry in catalog.entries.items():
+        for candidate in entry.candidates:
+            for sighting in candidate.sightings:
+                if sighting.path:
+                    names.setdefault(sighting.path.rsplit("/", 1)[-1], rev)
+    return names
+
+
+def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None) -> list[Evidence]:  # type: ignore[no-untyped-def]
+    """find_mentions + evidence_table with the catalog's IDs and file names."""
+    mentions = find_mentions(repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog))
+    return evidence_table(mentions, catalog)
+
+
+def evidence_table(mentions: Sequence[Mention], catalog) -> list[Evidence]:  # type: ignore[no-untyped-def]
+    """One row per revision named anywhere, in order of first mention (working tree before history)."""
+    by_name = catalog_file_names(catalog)
+    grouped: dict[str, list[Mention]] = {}
+    ordered = sorted(mentions, key=lambda m: (m.commit is not None, m.path, m.line))
+    for mention in ordered:
+        rev = mention.revision
+        if rev not in catalog.entries and mention.file_name in by_name:
+            rev = by_name[mention.file_name]  # type: ignore[index]
+            mention = dataclasses.replace(mention, revision=rev)
+        grouped.setdefault(rev, []).append(mention)
+
+    rows = []
+    for rev, group in grouped.items():
+        entry = catalog.entries.get(rev)
+        file_name = _most_common(m.file_name for m in group)
+        if file_name is None and entry is not None:
+            paths = [s.path for s in entry.chosen.sightings if s.path]
+            file_name = paths[-1].rsplit("/", 1)[-1] if paths else None
+        purpose = next((m.purpose for m in group if m.purpose), None)
+        claims = list(dict.fromkeys(c for m in group for c in m.claims))
+        checks = tuple(_check(claim, entry, catalog) for claim in claims)
+        rows.append(Evidence(rev, file_name, purpose, tuple(group), _status(rev, entry, catalog), checks))
+    return rows
+
+
+def _most_common(values: Iterable[str | None]) -> str | None:
+    counts: dict[str, int] = {}
+    for value in values:
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def _status(rev: str, entry, catalog) -> str:  # type: ignore[no-untyped-def]
+    if entry is None:
+        broken = [u for u in catalog.unparseable if u.revision_hint == rev]
+        if broken:
+            where = sorted({s.source for u in broken for s in u.sightings})
+            return f"lost (an unparseable copy exists in {', '.join(where)})"
+        return "lost"
+    if entry.present:
+        return "present"
+    places: dict[str, None] = {}
+    for candidate in entry.candidates:
+        for s in candidate.sightings:
+            if s.source == "stash" and s.ref:
+                places.setdefault(s.ref, None)
+            elif s.source == "reflog":
+                places.setdefault(f"reflog {s.ref}" if s.ref else "reflog", None)
+            elif s.source == "unreachable":
+                places.setdefault("unreachable objects", None)
+            else:
+                places.setdefault(s.source, None)
+    return "recoverable from " + ", ".join(places)
+
+
+_DIGESTS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
+
+
+def _check(claim: Claim, entry, catalog) -> ClaimCheck:  # type: ignore[no-untyped-def]
+    candidates = list(entry.candidates) if entry is not None else []
+    if claim.kind in ("applied", "expected-stamp"):
+        return ClaimCheck(claim, "unchecked", "a claim about a database; `check --db` or `verify` can test it")
+    if not candidates:
+        return ClaimCheck(claim, "unchecked", "no recovered version to compare with")
+    if claim.kind == "size":
+        sizes = ", ".join(str(c.size) for c in candidates)
+        if not claim.value.isdigit():
+            return ClaimCheck(claim, "unchecked", f"approximate size {claim.value}; recovered versions are {sizes} bytes")
+        for c in candidates:
+            if c.size == int(claim.value):
+                return ClaimCheck(claim, "match", f"{claim.value} bytes = recovered blob {c.blob[:8]} ({c.size} bytes)")
+        return ClaimCheck(claim, "mismatch", f"claims {claim.value} bytes; recovered versions are {sizes}")
+    if claim.kind in ("sha256", "sha1", "md5", "hash"):
+        kinds = [claim.kind] if claim.kind in _DIGESTS else [*_DIGESTS, "git blob"]
+        for c in candidates:
+            data = catalog.content(c.blob)
+            for kind in kinds:
+                digest = c.blob if kind == "git blob" else _DIGESTS[kind](data).hexdigest()
+                if digest.startswith(claim.value.lower()):
+                    return ClaimCheck(claim, "match", f"{kind} {claim.value} = recovered blob {c.blob[:8]}")
+        return ClaimCheck(
+            claim, "mismatch", f"{claim.kind} {claim.value} matches none of {len(candidates)} recovered version(s)"
+        )
+    if claim.kind == "date":
+        days = sorted({s.date[:10] for c in candidates for s in c.sightings if s.date})
+        for c in candidates:
+            for s in c.sightings:
+                if s.date and s.date[:10] == claim.value:
+                    where = f"commit {s.commit[:10]}" if s.commit else s.source
+                    return ClaimCheck(claim, "match", f"{s.event} in {s.source} on {claim.value} ({where})")
+        span = f"{days[0]} to {days[-1]}" if days else "undated"
+        return ClaimCheck(claim, "unchecked", f"no sighting on {claim.value}; sightings {span}")
+    if claim.kind == "file-name":
+        names = sorted({s.path.rsplit("/", 1)[-1] for c in candidates for s in c.sightings if s.path})
+        if claim.value in names:
+            return ClaimCheck(claim, "match", f"a recovered version was stored as {claim.value}")
+        if not names:
+            return ClaimCheck(claim, "unchecked", "recovered versions carry no file name")
+        return ClaimCheck(claim, "mismatch", f"recovered versions were named {', '.join(names)}")
+    return ClaimCheck(claim, "unchecked", f"no check for {claim.kind} claims")
+
+
+def iter_rows(evidence: Sequence[Evidence]) -> Iterator[tuple[str, str, str, str]]:
+    """(revision or file, purpose, first place, status): the seed report's table, regenerated."""
+    for row in evidence:
+        first = row.mentions[0].where if row.mentions else ""
+        yield row.file_name or row.revision, row.purpose or "", first, row.status
