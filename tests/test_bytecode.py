@@ -354,3 +354,81 @@ def test_bytecode_source_takes_files_too(tmp_path: Path) -> None:
     pyc = _compile(tmp_path, "merge", MERGE)
     sightings = list(BytecodeSource([pyc], root=tmp_path).iter_sightings())
     assert len(sightings) == 1 and sightings[0].path == "__pycache__/merge.cpython-311.pyc"
+
+
+HAND_WRITTEN = '''"""hand-written data migration"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '6f708192a3b4'
+down_revision = '5e6f708192a3'
+branch_labels = None
+depends_on = None
+TABLES = ['orders', 'invoices']
+OPTIONS = {'schema': None, 'recreate': 'auto'}
+
+
+def _sql(table: str, *, flag: bool = True) -> str:
+    return f"UPDATE {table} SET flag = {flag!r:>5}"
+
+
+def upgrade(engine_name: str = '') -> None:
+    conn = op.get_bind()
+    conn.execute(sa.text(_sql(TABLES[0])), {'limit': 10})
+    op.bulk_insert(sa.table('t', sa.column('x')), [{'x': i} for i in (1, 2)])
+    op.create_table('wide', *[sa.Column(n, sa.Text()) for n in TABLES], **OPTIONS)
+    with op.batch_alter_table(TABLES[-1], **OPTIONS):
+        pass
+    op.execute(TABLES[0][1:3] + ' ' + str(-len(TABLES) is not None))
+
+
+def downgrade() -> None:
+    globals()[f"downgrade_{'x'}"]()
+'''
+
+MODULE_IF = '''"""module-level branching"""
+import os
+from alembic import op
+
+revision = '708192a3b4c5'
+down_revision = None
+if os.environ.get('X'):
+    SCHEMA = 'x'
+else:
+    SCHEMA = None
+
+
+def upgrade():
+    op.drop_table('t', schema=SCHEMA)
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_hand_written_constructs_rebuild_complete(tmp_path: Path) -> None:
+    result = rebuild(_compile(tmp_path, "hand", HAND_WRITTEN).read_bytes(), pyc_name="hand.pyc")
+    assert isinstance(result, Rebuilt)
+    assert result.complete, result.differences
+    _same_revision(HAND_WRITTEN.encode(), result.source)
+
+
+def test_module_level_branch_keeps_identifiers_and_functions(tmp_path: Path) -> None:
+    result = rebuild(_compile(tmp_path, "modif", MODULE_IF).read_bytes(), pyc_name="modif.pyc")
+    assert isinstance(result, Rebuilt)
+    assert not result.complete
+    assert result.differences[0].startswith("module: not rebuilt (conditional")
+    parsed = parse_revision(result.source)
+    assert isinstance(parsed, RevisionFile)
+    assert (parsed.revision, parsed.down_revisions, parsed.message) == (
+        "708192a3b4c5", (), "module-level branching"
+    )
+    assert [op.name for op in parsed.upgrade_ops] == ["drop_table"]
+
+
+@pytest.mark.parametrize("body", [b"", b"\xe3", b"\xff" * 64, bytes(range(256))])
+def test_garbage_after_a_current_header_is_unparseable(body: bytes) -> None:
+    data = importlib.util.MAGIC_NUMBER + b"\x01\x00\x00\x00" + b"\x00" * 8 + body
+    result = rebuild(data, pyc_name="junk.pyc")
+    assert isinstance(result, Unparseable)

@@ -168,7 +168,7 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
         differences.append(f"module: not rebuilt ({exc}); kept docstring, identifiers and functions")
         tree = _fallback_module(module, given_up, differences)
         module_level = False
-    body = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    body = _format(ast.fix_missing_locations(tree))
 
     try:
         recompiled = compile(body, pyc_name, "exec", dont_inherit=True)
@@ -846,6 +846,69 @@ def _fallback_module(module: types.CodeType, given_up: set[str], differences: li
     return ast.Module(body, [])
 
 
+# --------------------------------------------------------------------------- layout
+
+_WIDTH = 99
+
+
+def _format(tree: ast.Module) -> str:
+    """Lay the module out as Alembic writes it: blank lines between groups, long calls one
+    argument per line. Purely cosmetic; the verification compiles exactly this text."""
+    lines: list[str] = []
+    prev: ast.stmt | None = None
+    for stmt in tree.body:
+        if prev is not None:
+            if isinstance(stmt, ast.FunctionDef) or isinstance(prev, ast.FunctionDef):
+                lines += ["", ""]
+            elif _is_doc(prev) or isinstance(prev, (ast.Import, ast.ImportFrom)) != isinstance(
+                stmt, (ast.Import, ast.ImportFrom)
+            ):
+                lines.append("")
+        lines += _lines(stmt, 0)
+        prev = stmt
+    return "\n".join(lines) + "\n"
+
+
+def _is_doc(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(
+        stmt.value.value, str
+    )
+
+
+def _lines(stmt: ast.stmt, depth: int) -> list[str]:
+    pad = "    " * depth
+    if isinstance(stmt, (ast.FunctionDef, ast.With)):
+        shell = ast.FunctionDef(**{**vars(stmt), "body": [ast.Pass()]}) if isinstance(
+            stmt, ast.FunctionDef
+        ) else ast.With(stmt.items, [ast.Pass()], None)
+        shell = ast.fix_missing_locations(ast.copy_location(shell, stmt))
+        out = [pad + line for line in ast.unparse(shell).splitlines()[:-1]]
+        for inner in stmt.body:
+            out += _lines(inner, depth + 1)
+        return out
+    if _is_doc(stmt):
+        text = ast.unparse(ast.Module([stmt], []))  # rendered as a docstring, not a repr
+        return [pad + line if line else line for line in text.splitlines()]
+    text = ast.unparse(stmt)
+    call = getattr(stmt, "value", None)
+    if len(pad) + len(text) <= _WIDTH or "\n" in text or not isinstance(call, ast.Call):
+        return [pad + line for line in text.splitlines()]
+    if isinstance(stmt, ast.Expr):
+        prefix = ""
+    elif isinstance(stmt, ast.Return):
+        prefix = "return "
+    elif isinstance(stmt, ast.Assign):
+        prefix = " = ".join(ast.unparse(t) for t in stmt.targets) + " = "
+    else:
+        return [pad + text]
+    args = [ast.unparse(a) for a in call.args]
+    args += [f"{k.arg}={ast.unparse(k.value)}" if k.arg else f"**{ast.unparse(k.value)}" for k in call.keywords]
+    if not args:
+        return [pad + text]
+    head = f"{pad}{prefix}{ast.unparse(call.func)}("
+    return [head] + [f"{pad}    {arg}," for arg in args] + [pad + ")"]
+
+
 # --------------------------------------------------------------------------- verification
 
 
@@ -900,15 +963,17 @@ def _compare(
     if ka != kb and not any("instruction" in d and d.startswith(label) for d in out):
         out.append(f"{label}: constants differ")
     old_codes = [c for c in old.co_consts if isinstance(c, types.CodeType)]
-    new_codes = {c.co_qualname: c for c in new.co_consts if isinstance(c, types.CodeType)}
-    for code in old_codes:
-        twin = new_codes.get(code.co_qualname)
+    new_codes = [c for c in new.co_consts if isinstance(c, types.CodeType)]
+    for n, code in enumerate(old_codes):  # matched by position: two <listcomp>s share a qualname
+        twin = new_codes[n] if n < len(new_codes) else None
         sub = f"{code.co_qualname}()" if label == "module" else f"{label} {code.co_name}"
-        if twin is None:
+        if twin is None or twin.co_qualname != code.co_qualname:
             if code.co_qualname not in given_up:
                 out.append(f"{sub}: missing from the rebuilt source")
         else:
             _compare(code, twin, sub, given_up, out)
+    if len(new_codes) > len(old_codes):
+        out.append(f"{label}: {len(new_codes) - len(old_codes)} extra code object(s) rebuilt")
 
 
 def _show(item: tuple[str, object]) -> str:
