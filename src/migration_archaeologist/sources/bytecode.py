@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import sys
 import types
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,7 +51,7 @@ _MAGIC_RANGES: tuple[tuple[int, int, str], ...] = (
     (3650, 3699, "3.15"),
 )
 _CURRENT_MAGIC = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
-_CURRENT_PYTHON = "%d.%d" % __import__("sys").version_info[:2]
+_CURRENT_PYTHON = "%d.%d" % sys.version_info[:2]
 _HEADER_SIZE = 16  # 3.7+ (PEP 552); 3.3-3.6 used 12 bytes
 
 
