@@ -81,10 +81,17 @@ def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
 
 
 def _scan(
-    repo: Path, versions: Optional[List[Path]], picks: Optional[List[str]], as_json: bool, thorough: bool
+    repo: Path,
+    versions: Optional[List[Path]],
+    picks: Optional[List[str]],
+    as_json: bool,
+    thorough: bool,
+    archives: Optional[List[Path]] = None,
 ) -> ScanResult:
     with _progress(not as_json) as update:
-        return scan_repository(repo, versions=versions or (), picks=_picks(picks), progress=update, thorough=thorough)
+        return scan_repository(
+            repo, versions=versions or (), picks=_picks(picks), progress=update, thorough=thorough, archives=archives
+        )
 
 
 def _print_json(doc: object) -> None:
@@ -107,15 +114,21 @@ def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], 
 def scan(
     repo: Path = RepoArg,
     versions: Optional[List[Path]] = VersionsOpt,
+    archive: Optional[List[Path]] = typer.Option(
+        None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable). "
+        "Default: the work tree's untracked and ignored files."
+    ),
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Find every version of every revision file in git: all refs, reflogs, stashes, unreachable objects.
+    """Find every version of every revision file: git history, reflogs, stashes, unreachable objects, archives.
 
-    Example: [bold]migration-archaeologist scan . --json[/bold]
+    Also lists the documents that name revisions (the evidence table) and checks their claims.
+
+    Example: [bold]migration-archaeologist scan . --archive backups/2025-10.tar.gz --json[/bold]
     """
-    _report(_scan(repo, versions, pick, as_json, thorough), as_json, scan_document, "render_scan")
+    _report(_scan(repo, versions, pick, as_json, thorough, archive), as_json, scan_document, "render_scan")
 
 
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")

@@ -14,6 +14,7 @@ import networkx as nx
 
 from migration_archaeologist.catalog import Catalog, RevisionEntry
 from migration_archaeologist.revision import RevisionFile
+from migration_archaeologist.sources.interface import source_file_name
 
 PROBLEM_KINDS = (
     "missing-parent",
@@ -250,7 +251,7 @@ def _basename_groups(entry: RevisionEntry) -> list[set[str]]:
     """Contents of one ID that never shared a file name: copies, not versions of one file."""
     groups: list[set[str]] = []
     for candidate in entry.candidates:
-        names = {s.path.rsplit("/", 1)[-1] for s in candidate.sightings if s.path}
+        names = {source_file_name(s.path) for s in candidate.sightings if s.path}
         if not names:
             continue
         merged = [g for g in groups if g & names]

@@ -23,7 +23,7 @@ from migration_archaeologist.errors import RestoreConflict, RevisionNotFound, Us
 from migration_archaeologist.graph import build_graph
 from migration_archaeologist.revision import RevisionFile
 from migration_archaeologist.scan import ScanResult
-from migration_archaeologist.sources.interface import Sighting, git_blob_id
+from migration_archaeologist.sources.interface import Sighting, git_blob_id, source_file_name
 from migration_archaeologist.sources.worktree import WorkTree
 
 MANIFEST_NAME = "migration-archaeologist-manifest.json"
@@ -177,9 +177,7 @@ def _file_name(entry: RevisionEntry, sighting: Sighting | None) -> str:
         slug = re.sub(r"[^a-z0-9]+", "_", (entry.parsed.message or "").lower()).strip("_")[:40]
         return f"{entry.revision}_{slug}.py" if slug else f"{entry.revision}.py"
     raw = sighting.path.replace("\\", "/")
-    name = raw.rsplit("/", 1)[-1]
-    if ".py" in name and not name.endswith(".py"):
-        name = name[: name.rindex(".py") + 3]  # archive/x.py.bak comes back as x.py, or Alembic would skip it
+    name = source_file_name(raw)  # x.py.bak, x.cpython-311.pyc and zip!x.py all come back as x.py
     if name in ("", ".", "..") or name.startswith(".") or not _SAFE_NAME.match(name) or ".." in name:
         raise ValueError(f"historic file name {raw!r} is not safe to write into a versions directory")
     return name

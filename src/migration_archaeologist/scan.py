@@ -35,6 +35,8 @@ class ScanResult:
     commits_walked: int
     blobs_read: int
     skipped_versions: int
+    evidence: tuple = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
+    archive_issues: tuple = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
 
     @property
     def has_findings(self) -> bool:
@@ -58,11 +60,15 @@ def scan_repository(
     picks: Mapping[str, str] | None = None,
     progress: Callable[[str, int], None] | None = None,
     thorough: bool = False,
+    archives: Sequence[Path | str] | None = None,
+    evidence: bool = True,
 ) -> ScanResult:
     """Scan everything git holds plus the versions directories on disk.
 
     ``thorough`` reads every version of every .py blob instead of skipping later versions of
-    files that were not revision files when added (see ``GitHistory``).
+    files that were not revision files when added (see ``GitHistory``). ``archives`` are folders
+    and archives to read too; without them, the work tree's untracked and ignored files are read
+    (a revision file lying in ``backup/`` is found). ``evidence`` reads documents that name revisions.
     """
     repo = open_repository(path)
     # networkx costs 80 ms to import; load it while git walks history instead of after.
@@ -78,6 +84,12 @@ def scan_repository(
         sources.append(worktree)
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
+    archive_source = _archive_source(repo, archives)
+    if archive_source is not None:
+        sources.append(archive_source)
+    bytecode_source = _bytecode_source(repo, dirs)
+    if bytecode_source is not None:
+        sources.append(bytecode_source)
     for directory in dirs:
         if repo.work_tree is not None and not directory.is_dir():
             warnings.append(f"versions directory {directory} does not exist")
@@ -89,6 +101,12 @@ def scan_repository(
     from migration_archaeologist.graph import analyse_catalog
 
     chain = analyse_catalog(catalog)
+    rows: tuple = ()
+    if evidence and repo.work_tree is not None:
+        from migration_archaeologist.sources.docs import collect_evidence
+
+        history_docs = (found.doc_versions, found.all_commits)
+        rows = tuple(collect_evidence(repo.work_tree, catalog, git_dir=repo.git_dir, history=history_docs))
     return ScanResult(
         repository=repo,
         versions_dirs=dirs,
@@ -102,7 +120,32 @@ def scan_repository(
         commits_walked=found.commits_walked,
         blobs_read=found.blobs_read,
         skipped_versions=found.skipped_versions,
+        evidence=rows,
+        archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
     )
+
+
+def _archive_source(repo: Repository, archives: Sequence[Path | str] | None):  # type: ignore[no-untyped-def]
+    """--archive paths as given, else the work tree's untracked and ignored files."""
+    from migration_archaeologist.sources.archive import ArchiveSource, untracked_files
+
+    root = repo.work_tree
+    if archives:
+        return ArchiveSource([Path(a).resolve() for a in archives], root=root)
+    if root is None:
+        return None
+    loose = untracked_files(root)
+    return ArchiveSource(loose, root=root) if loose else None
+
+
+def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no-untyped-def]
+    """``__pycache__`` and sourceless ``.pyc`` files in the versions directories: what a cleanup left behind."""
+    if repo.work_tree is None:
+        return None
+    from migration_archaeologist.sources.bytecode import BytecodeSource
+
+    pycs = [p for d in dirs if d.is_dir() for p in sorted(d.rglob("*.pyc"))]
+    return BytecodeSource(pycs, root=repo.work_tree) if pycs else None
 
 
 def _import_networkx() -> None:

@@ -73,6 +73,7 @@ def render_scan(console: Console, result: ScanResult) -> None:
         console.print(chain_tree(result))
     else:
         console.print("No Alembic revision files found anywhere in this repository's history.")
+    render_evidence(console, result)
     render_problems(console, result)
     render_warnings(console, result)
     if result.missing:
@@ -128,6 +129,28 @@ def chain_tree(result: ScanResult) -> Tree:
     return tree
 
 
+def render_evidence(console: Console, result: ScanResult) -> None:
+    """Like the seed report's "documented but missing" table, with the status as it is now."""
+    if not result.evidence:
+        return
+    table = Table(title="Documented revisions (evidence)", title_justify="left")
+    for column in ("file", "purpose", "documented at", "status now", "claims"):
+        table.add_column(column)
+    for e in result.evidence:
+        first = e.mentions[0]
+        where = f"{first.path}:{first.line}" + (f" @{first.commit[:7]}" if first.commit else "")
+        if len(e.mentions) > 1:
+            where += f" (+{len(e.mentions) - 1})"
+        status_style = "green" if e.status == "present" else "bold red" if e.status.startswith("lost") else "yellow"
+        checks = ", ".join(
+            f"{c.claim.kind} {c.claim.value[:16]} {'✓' if c.verdict == 'match' else '✗'}"
+            for c in e.checks
+            if c.verdict != "unchecked" and c.claim.kind != "file-name"
+        )
+        table.add_row(e.file_name or e.revision, e.purpose or "", where, Text(e.status, style=status_style), checks)
+    console.print(table)
+
+
 def render_problems(console: Console, result: ScanResult) -> None:
     problems = result.chain.problems
     if not problems:
@@ -138,6 +161,9 @@ def render_problems(console: Console, result: ScanResult) -> None:
 
 
 def render_warnings(console: Console, result: ScanResult) -> None:
+    for issue in result.archive_issues:
+        member = f"!{issue.member}" if issue.member else ""
+        console.print(f"[yellow]archive:[/yellow] {issue.archive}{member}: {issue.reason}", highlight=False, soft_wrap=True)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if result.unreadable:

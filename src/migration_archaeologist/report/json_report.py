@@ -55,6 +55,27 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             {"blob": u.blob, "path": u.path, "commit": u.commit, "reason": u.reason} for u in result.unreadable
         ],
         "warnings": list(result.warnings),
+        "evidence": [_evidence(e) for e in result.evidence],
+        "archive_issues": [
+            {"archive": i.archive, "member": i.member, "reason": i.reason} for i in result.archive_issues
+        ],
+    }
+
+
+def _evidence(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {
+        "revision": e.revision,
+        "file": e.file_name,
+        "purpose": e.purpose,
+        "status": e.status,
+        "mentions": [
+            {"path": m.path, "line": m.line, "commit": m.commit, "text": m.text,
+             "claims": [{"kind": c.kind, "value": c.value} for c in m.claims]}
+            for m in e.mentions
+        ],
+        "checks": [
+            {"kind": c.claim.kind, "value": c.claim.value, "verdict": c.verdict, "detail": c.detail} for c in e.checks
+        ],
     }
 
 

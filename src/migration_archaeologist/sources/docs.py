@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import bisect
 import os
 import re
 import subprocess
@@ -84,6 +85,7 @@ _CONTEXT = re.compile(r"revision|migration|alembic|down_revision|revises|stamp|v
 _HASH = re.compile(
     r"\b(sha-?256|sha-?1|md5|hash|checksum|digest)\b[\s:=`'\"*]*([0-9a-fA-F]{8,64})(?![0-9a-zA-Z_])", re.I
 )
+_PY_NAME = re.compile(r"\.py\b")
 _FILE = re.compile(r"(?<![\w.])(?:[\w.\-]*/)*([A-Za-z0-9][A-Za-z0-9_]*)\.py\b")
 _HEX12 = re.compile(r"(?<![\w#-])(?<!0x)([0-9a-f]{12})(?![\w-])")
 _DATED = re.compile(r"(?<![\w-])(\d{8,14}_[a-z0-9_]*[a-z][a-z0-9_]*)(?![\w-])")
@@ -306,12 +308,34 @@ def _comment_lines(text: str) -> set[int]:
 
 
 def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> list[Mention]:
+    # Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
+    # its line or the one before. Finding those lines with whole-text searches (C speed) and reading
+    # only them keeps thousands of document versions in a large history cheap.
     lines = text.splitlines()
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)  # splitlines drops one separator per line (\r\n: close enough)
+    wanted: set[int] = set()
+
+    def mark(pattern: re.Pattern[str] | None, also_next: bool) -> None:
+        if pattern is None:
+            return
+        for m in pattern.finditer(text):
+            number = bisect.bisect_right(starts, m.start())  # 1-based line number
+            wanted.add(number)
+            if also_next:
+                wanted.add(number + 1)
+
+    mark(_CONTEXT, True)
+    mark(_PY_NAME, False)
+    mark(scanner.known_re, False)
+    if not wanted:
+        return []
     if path.endswith(".py"):
         comments = _comment_lines(text)
         lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else line for i, line in enumerate(lines)]
-        return scanner.scan(lines, path, commit, only=comments)
-    return scanner.scan(lines, path, commit)
+        return scanner.scan(lines, path, commit, only=comments & wanted)
+    return scanner.scan(lines, path, commit, only=wanted)
 
 
 def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
@@ -403,6 +427,7 @@ def find_mentions(
     *,
     git_dir: Path | None = None,
     file_names: Mapping[str, str] | None = None,
+    history: tuple[Mapping[str, tuple[str, str]], Collection[str]] | None = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
@@ -412,7 +437,12 @@ def find_mentions(
     """
     root = Path(repo_root)
     tracked = _worktree_files(root, git_dir)
-    versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
+    if history is not None:
+        # the history scan already walked every commit: each document path's newest version
+        newest, commits = history
+        versions = {(path, blob): commit for path, (blob, commit) in newest.items() if _is_doc(path, python=False)}
+    else:
+        versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
     scanner = _Scanner(known_ids, file_names or {}, commits)
     mentions: list[Mention] = []
     current_blob: dict[str, str] = {}
@@ -463,9 +493,11 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
     return names
 
 
-def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None) -> list[Evidence]:  # type: ignore[no-untyped-def]
+def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None) -> list[Evidence]:  # type: ignore[no-untyped-def]
     """find_mentions + evidence_table with the catalog's IDs and file names."""
-    mentions = find_mentions(repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog))
+    mentions = find_mentions(
+        repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history
+    )
     return evidence_table(mentions, catalog)
 
 

@@ -73,6 +73,8 @@ class HistoryScan:
     commits_walked: int = 0
     blobs_read: int = 0
     skipped_versions: int = 0  # later versions of non-revision files left unread (see _Walk)
+    doc_versions: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (newest blob, commit)
+    all_commits: frozenset[str] = frozenset()
 
 
 class GitHistory:
@@ -179,6 +181,11 @@ class GitHistory:
             if sha in used
         }
         scan.commits_walked = len(walk.commits)
+        scan.doc_versions = {
+            path.decode("utf-8", "surrogateescape"): (blob.decode("ascii"), commit.decode("ascii"))
+            for path, (blob, commit) in walk.docs.items()
+        }
+        scan.all_commits = frozenset(c.decode("ascii") for c in walk.commits)
         return scan
 
     def _session(
@@ -236,11 +243,14 @@ class _Walk:
     info: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)  # raw date, author, subject
     deferred: dict[str, list[str]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)  # commits git could not show (missing tree, corrupt object)
+    docs: dict[bytes, tuple[bytes, bytes]] = field(default_factory=dict)  # document path -> (newest blob, its commit)
     last: str | None = None  # the last commit a log stream showed
 
 
 #: Never revision source: Alembic's own templates and bytecode (bytecode is a source of its own).
 _NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyc", b".pyo", b".pyi")
+_DOC_SUFFIXES = (b".md", b".markdown", b".rst", b".txt", b".ini", b".cfg", b".toml", b".yaml", b".yml", b".json",
+                 b".sql", b".log", b".MD", b".TXT")
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
@@ -297,6 +307,7 @@ def _walk_log(
     deferred = walk.deferred
     thorough = walk.thorough
     info = walk.info
+    docs = walk.docs
     migrations_like: dict[str, bool] = {}
     while True:
         chunk = proc.stdout.read(1 << 20)
@@ -333,6 +344,8 @@ def _walk_log(
                 seen_blobs.add(old_sha)
                 path_bytes = tokens[i + 1]
                 if b".py" not in path_bytes or path_bytes.endswith(_NOT_SOURCE):
+                    if path_bytes not in docs and status != b"D" and path_bytes.endswith(_DOC_SUFFIXES):
+                        docs[path_bytes] = (new_sha, sha)  # documents are evidence: each path's newest version
                     continue  # .py, .py.bak, .py~ are read; the content decides the rest
                 modes = meta[-97:-84]
                 if commit is None:

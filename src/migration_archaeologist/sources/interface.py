@@ -7,6 +7,7 @@ git blob id) was seen. The catalog folds those reports together.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
@@ -62,3 +63,19 @@ class Source(Protocol):
 def git_blob_id(data: bytes) -> str:
     """Git's blob id of ``data``, so one content seen in several sources is one candidate."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+_PYC_SUFFIX = re.compile(r"(\.[A-Za-z]+-\d+)?(\.opt-\d+)?\.pyc$")
+
+
+def source_file_name(path: str) -> str:
+    """The revision file name a sighting's path stands for.
+
+    ``archive.zip!versions/x.py`` is ``x.py``; ``__pycache__/x.cpython-311.pyc`` is ``x.py``;
+    ``old/x.py.bak`` is ``x.py``. Versions of one file share this name wherever they were found.
+    """
+    name = path.replace("\\", "/").rsplit("!", 1)[-1].rsplit("/", 1)[-1]
+    name = _PYC_SUFFIX.sub(".py", name)
+    if ".py" in name and not name.endswith(".py"):
+        name = name[: name.rindex(".py") + 3]
+    return name

@@ -1,0 +1,101 @@
+"""Archives, bytecode and documents, through scan and restore: what a cleanup left behind still counts."""
+
+from __future__ import annotations
+
+import json
+import os
+import py_compile
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from gitfixture import GitRepo, revision_source
+from migration_archaeologist.restore import apply_restore, plan_restore
+from migration_archaeologist.scan import scan_repository
+
+V = "alembic/versions"
+BODY = (
+    "    op.create_table('users', sa.Column('id', sa.Integer(), nullable=False),\n"
+    "                    sa.Column('email', sa.String(length=255), nullable=False),\n"
+    "                    sa.PrimaryKeyConstraint('id'))\n"
+    "    op.create_index(op.f('ix_users_email'), 'users', ['email'], unique=True)"
+)
+
+
+def ma(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_revision_surviving_only_as_bytecode_is_rebuilt_and_restored(repo: GitRepo, tmp_path: Path) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    original = revision_source("u1", "a", "add users table", body=BODY)
+    source = tmp_path / "u1_add_users_table.py"
+    source.write_text(original)
+    cache = repo.path / V / "__pycache__"
+    cache.mkdir()
+    pyc = cache / f"u1_add_users_table.{sys.implementation.cache_tag}.pyc"
+    py_compile.compile(str(source), cfile=str(pyc), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    (repo.path / ".gitignore").write_text("__pycache__/\n")
+    result = scan_repository(repo.path, versions=[V])
+    entry = result.catalog.entries["u1"]
+    assert entry.chosen.fidelity == "bytecode" and "bytecode rebuild" in entry.reason
+    assert entry.parsed.down_revisions == ("a",) and entry.parsed.message == "add users table"
+    assert [op.name for op in entry.parsed.upgrade_ops] == ["create_table", "create_index"]
+    plan = plan_restore(result, ["u1"])
+    assert [f.target.name for f in plan.files] == ["u1_add_users_table.py"]
+    outcome = apply_restore(plan, result)
+    rebuilt = (repo.path / V / "u1_add_users_table.py").read_text()
+    assert "reconstructed from bytecode" in rebuilt.lower() and pyc.name in rebuilt
+    assert outcome.heads_agree is True and outcome.alembic is not None and outcome.alembic.heads == ("u1",)
+    # compiled, the rebuilt file is the original bytecode (instructions and constants)
+    from migration_archaeologist.sources.bytecode import rebuild
+
+    assert rebuild(pyc.read_bytes(), pyc_name=pyc.name).complete  # type: ignore[union-attr]
+
+
+def test_archives_given_and_untracked_backups_are_read(repo: GitRepo, tmp_path: Path) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    older = revision_source("b", "a", "next, first draft")
+    archive = tmp_path / "backup-2025-10.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("migrations/versions/b_next.py", older)
+    (repo.path / "backup").mkdir()
+    (repo.path / "backup" / "c_third.py").write_text(revision_source("c", "b", "third, never committed"))
+    default = scan_repository(repo.path, versions=[V])
+    c = default.catalog.entries["c"]
+    assert {(s.source, s.path) for cand in c.candidates for s in cand.sightings} == {("archive", "backup/c_third.py")}
+    given = scan_repository(repo.path, versions=[V], archives=[archive])
+    b = given.catalog.entries["b"]
+    assert {s.path for cand in b.candidates for s in cand.sightings} == {f"{archive}!migrations/versions/b_next.py"}
+    plan = plan_restore(given, ["b"])
+    assert plan.files[0].target.name == "b_next.py"
+
+
+def test_zip_bomb_is_refused_with_a_message(repo: GitRepo, tmp_path: Path) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("versions/huge.py", b"\0" * (40 * 1024 * 1024))
+    proc = ma("scan", str(repo.path), "--archive", str(bomb), "--json")
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr
+    issues = json.loads(proc.stdout)["archive_issues"]
+    assert len(issues) == 1 and "ratio" in issues[0]["reason"]
+
+
+def test_evidence_table_reports_a_documented_revision_that_exists_nowhere(repo: GitRepo) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit(
+        "docs",
+        {
+            "docs/migrations.md": "| Migration File | Purpose |\n|---|---|\n"
+            "| `a_base.py` | the base |\n| `deadbeef0123_add_audit_log.py` | audit log |\n",
+        },
+    )
+    doc = json.loads(ma("scan", str(repo.path), "--json").stdout)
+    rows = {e["revision"]: e for e in doc["evidence"]}
+    assert rows["deadbeef0123"]["status"] == "lost"
+    assert rows["deadbeef0123"]["mentions"][0]["path"] == "docs/migrations.md"
+    assert rows["a"]["status"] == "present"
