@@ -99,3 +99,22 @@ def test_evidence_table_reports_a_documented_revision_that_exists_nowhere(repo: 
     assert rows["deadbeef0123"]["status"] == "lost"
     assert rows["deadbeef0123"]["mentions"][0]["path"] == "docs/migrations.md"
     assert rows["a"]["status"] == "present"
+
+
+def test_big_ignored_archives_are_left_for_an_explicit_archive_option(repo: GitRepo) -> None:
+    import migration_archaeologist.scan as scan_module
+
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base"), ".gitignore": "dumps/\n"})
+    (repo.path / "dumps").mkdir()
+    with zipfile.ZipFile(repo.path / "dumps" / "nightly.zip", "w") as z:
+        z.writestr("versions/b_next.py", revision_source("b", "a", "next"))
+    old = scan_module.UNTRACKED_ARCHIVE_LIMIT
+    scan_module.UNTRACKED_ARCHIVE_LIMIT = 10  # bytes: the zip above counts as big
+    try:
+        result = scan_repository(repo.path, versions=[V])
+    finally:
+        scan_module.UNTRACKED_ARCHIVE_LIMIT = old
+    assert "b" not in result.catalog.entries
+    assert [i.archive for i in result.archive_issues] == ["dumps/nightly.zip"]
+    assert "pass --archive" in result.archive_issues[0].reason
+    assert "b" in scan_repository(repo.path, versions=[V]).catalog.entries  # small enough by default

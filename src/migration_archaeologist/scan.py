@@ -125,17 +125,36 @@ def scan_repository(
     )
 
 
+#: Untracked or ignored files bigger than this are not opened unless named with --archive.
+UNTRACKED_ARCHIVE_LIMIT = 64 * 1024 * 1024
+_ARCHIVE_NAMES = (".zip", ".bundle", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+
 def _archive_source(repo: Repository, archives: Sequence[Path | str] | None):  # type: ignore[no-untyped-def]
     """--archive paths as given, else the work tree's untracked and ignored files."""
-    from migration_archaeologist.sources.archive import ArchiveSource, untracked_files
+    from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource, untracked_files
 
     root = repo.work_tree
     if archives:
         return ArchiveSource([Path(a).resolve() for a in archives], root=root)
     if root is None:
         return None
-    loose = untracked_files(root)
-    return ArchiveSource(loose, root=root) if loose else None
+    # Ignored files include build output and data dumps: big archives there are read only on request.
+    loose, skipped = [], []
+    for path in untracked_files(root):
+        try:
+            big = path.name.lower().endswith(_ARCHIVE_NAMES) and path.stat().st_size > UNTRACKED_ARCHIVE_LIMIT
+        except OSError:
+            continue
+        (skipped if big else loose).append(path)
+    if not loose and not skipped:
+        return None
+    source = ArchiveSource(loose, root=root)
+    for path in skipped:
+        size = path.stat().st_size // (1024 * 1024)
+        source.issues.append(ArchiveIssue(str(path.relative_to(root)), None,
+                                          f"untracked file of {size} MiB not read by default: pass --archive to read it"))
+    return source
 
 
 def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no-untyped-def]
