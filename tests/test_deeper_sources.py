@@ -118,3 +118,49 @@ def test_big_ignored_archives_are_left_for_an_explicit_archive_option(repo: GitR
     assert [i.archive for i in result.archive_issues] == ["dumps/nightly.zip"]
     assert "pass --archive" in result.archive_issues[0].reason
     assert "b" in scan_repository(repo.path, versions=[V]).catalog.entries  # small enough by default
+
+
+def test_committed_pycache_is_rebuilt_from_history(repo: GitRepo, tmp_path: Path) -> None:
+    """Someone committed __pycache__, then deleted the source: the history's bytecode still counts."""
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    source = tmp_path / "u1_users.py"
+    source.write_text(revision_source("u1", "a", "add users table", body=BODY))
+    pyc_rel = f"{V}/__pycache__/u1_users.{sys.implementation.cache_tag}.pyc"
+    (repo.path / pyc_rel).parent.mkdir(parents=True)
+    py_compile.compile(str(source), cfile=str(repo.path / pyc_rel),
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    repo.git("add", "-f", pyc_rel)
+    repo.commit("oops, bytecode")
+    repo.commit("remove bytecode", remove=[pyc_rel])
+    result = scan_repository(repo.path, versions=[V])
+    entry = result.catalog.entries["u1"]
+    assert entry.chosen.fidelity == "bytecode" and entry.parsed.down_revisions == ("a",)
+    assert {(s.source, s.event) for s in entry.chosen.sightings} == {("history", "added"), ("history", "deleted")}
+    assert plan_restore(result, ["u1"]).files[0].target.name == "u1_users.py"
+
+
+def test_bytecode_of_another_python_is_named_in_a_warning(repo: GitRepo) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    cache = repo.path / V / "__pycache__"
+    cache.mkdir()
+    # a Python 3.9 header (magic 3425) on a body this interpreter must not unmarshal
+    (cache / "b_next.cpython-39.pyc").write_bytes((3425).to_bytes(2, "little") + b"\r\n" + bytes(12) + b"\xe3garbage")
+    result = scan_repository(repo.path, versions=[V])
+    assert any("Python 3.9" in w and "b_next.cpython-39.pyc" in w for w in result.warnings), result.warnings
+    assert set(result.catalog.entries) == {"a"}
+
+
+def test_bytecode_inside_an_archive_is_rebuilt(repo: GitRepo, tmp_path: Path) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    source = tmp_path / "u1_users.py"
+    source.write_text(revision_source("u1", "a", "add users table", body=BODY))
+    pyc = tmp_path / "u1_users.pyc"
+    py_compile.compile(str(source), cfile=str(pyc), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    archive = tmp_path / "deploy-artifact.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(pyc, f"app/alembic/versions/__pycache__/u1_users.{sys.implementation.cache_tag}.pyc")
+    result = scan_repository(repo.path, versions=[V], archives=[archive])
+    entry = result.catalog.entries["u1"]
+    assert entry.chosen.fidelity == "bytecode"
+    assert [s.source for s in entry.chosen.sightings] == ["archive"]
+    assert plan_restore(result, ["u1"]).files[0].target.name == "u1_users.py"

@@ -98,6 +98,8 @@ def scan_repository(
     catalog = build_catalog(sources, head_history=found.head_history, picks=picks)
     if worktree is not None:
         warnings.extend(f"could not read {item}" for item in worktree.unreadable)
+    if bytecode_source is not None:
+        warnings.extend(f"bytecode {issue}" for issue in bytecode_source.issues)
     from migration_archaeologist.graph import analyse_catalog
 
     chain = analyse_catalog(catalog)

@@ -33,6 +33,7 @@ from typing import BinaryIO, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import first_line, git_env
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
+from migration_archaeologist.sources.bytecode import read_header, rebuild
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 __all__ = ["ArchiveIssue", "ArchiveSource", "Limits", "SEPARATOR", "untracked_files"]
@@ -125,23 +126,45 @@ class ArchiveSource:
         self._contents: dict[str, bytes] = {}
         self._parsed: dict[str, RevisionFile | Unparseable] = {}
         self._not_revisions: set[str] = set()
+        self._fidelity: dict[str, str] = {}
 
     # ------------------------------------------------------------------ Source protocol
 
     def iter_sightings(self) -> Iterator[Sighting]:
         for path in self.paths:
             for found in self._scan_top(Path(path)):
-                blob = git_blob_id(found.data)
+                data, fidelity = self._source_of(found)
+                if data is None:
+                    continue
+                blob = git_blob_id(data)
                 if blob in self._not_revisions:
                     continue
                 if blob not in self._parsed:
-                    parsed = parse_revision(found.data)
+                    parsed = parse_revision(data)
                     if parsed is None:
                         self._not_revisions.add(blob)
                         continue
                     self._parsed[blob] = parsed
-                    self._contents[blob] = found.data
+                    self._contents[blob] = data
+                    self._fidelity[blob] = fidelity
                 yield Sighting(blob, "archive", "seen", None, None, found.path, found.date)
+
+    def _source_of(self, found: "_Found") -> tuple[bytes | None, str]:
+        """A member's revision source: its bytes, or for a .pyc the source rebuilt from it."""
+        if read_header(found.data) is None:
+            if found.path.lower().endswith(".pyc"):
+                return None, ""  # named like bytecode but not bytecode: nothing to rebuild
+            return found.data, "exact"
+        result = rebuild(found.data, pyc_name=found.path)
+        if isinstance(result, Unparseable):
+            if not result.reason.startswith("not a revision module"):
+                archive, _, member = found.path.rpartition(SEPARATOR)
+                self.issues.append(ArchiveIssue(archive or found.path, member or None, result.reason))
+            return None, ""
+        return result.source, "bytecode" if result.complete else "bytecode-partial"
+
+    def fidelity(self, blob: str) -> str:
+        return self._fidelity.get(blob, "exact")
 
     def content(self, blob: str) -> bytes:
         return self._contents[blob]
@@ -534,9 +557,10 @@ def _archive_kind(name: str) -> str | None:
 
 
 def _is_candidate(name: str) -> bool:
-    """``*.py`` and its backup spellings (``x.py.bak``, ``x.py~``), never bytecode."""
+    """``*.py``, its backup spellings (``x.py.bak``, ``x.py~``) and ``.pyc`` (rebuilt, never run)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return ".py" in base and not base.lower().endswith(_BYTECODE_SUFFIXES)
+    lower = base.lower()
+    return ".py" in base and (lower.endswith(".pyc") or not lower.endswith(_BYTECODE_SUFFIXES))
 
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")

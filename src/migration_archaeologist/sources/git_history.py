@@ -22,9 +22,10 @@ from typing import Callable, Iterator, Mapping, NamedTuple
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
+from migration_archaeologist.sources.bytecode import read_header, rebuild
 from migration_archaeologist.sources.git_blobs import CatFile
 from migration_archaeologist.sources.git_unreachable import dangling_blobs, list_objects, unreachable_commits
-from migration_archaeologist.sources.interface import Sighting, Unreadable
+from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
 
 #: Paths worth reading. Content decides what is a revision file; this only skips images and docs.
 NULL_SHA = b"0" * 40
@@ -74,6 +75,8 @@ class HistoryScan:
     blobs_read: int = 0
     skipped_versions: int = 0  # later versions of non-revision files left unread (see _Walk)
     doc_versions: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (newest blob, commit)
+    bytecode: dict[str, tuple[str, str]] = field(default_factory=dict)  # .pyc blob -> (rebuilt source id, fidelity)
+    fidelity: dict[str, str] = field(default_factory=dict)  # rebuilt source id -> fidelity
     all_commits: frozenset[str] = frozenset()
 
 
@@ -110,6 +113,10 @@ class GitHistory:
 
     def content(self, blob: str) -> bytes:
         return self.result().contents[blob]
+
+    def fidelity(self, blob: str) -> str:
+        """``exact`` for blobs as git holds them; ``bytecode`` for source rebuilt from a committed .pyc."""
+        return self.result().fidelity.get(blob, "exact")
 
     def parsed(self, blob: str) -> RevisionFile | Unparseable:
         return self.result().parsed[blob]
@@ -174,6 +181,12 @@ class GitHistory:
         # Keep only what the catalog will look at: changes of revision blobs, and their commits.
         # (The walk stores plain tuples: building named tuples for every .py change costs 70 ms.)
         scan.changes = {b: [_Change._make(c) for c in cs] for b, cs in scan.changes.items() if b in scan.parsed}
+        # A rebuilt .pyc is known by its rebuilt source, like bytecode found anywhere else.
+        for pyc, (source_id, fidelity) in scan.bytecode.items():
+            scan.changes.setdefault(source_id, []).extend(scan.changes.pop(pyc, []))
+            scan.parsed[source_id] = scan.parsed.pop(pyc)
+            scan.contents[source_id] = scan.contents.pop(pyc)
+            scan.fidelity[source_id] = fidelity
         used = {change.commit for changes in scan.changes.values() for change in changes}
         scan.commits = {
             sha: CommitInfo(_utc(raw[0]), raw[1].decode("utf-8", "replace"), raw[2].decode("utf-8", "replace"))
@@ -211,11 +224,31 @@ class GitHistory:
                 continue
             if not looks_like_revision(data):
                 continue
+            if read_header(data) is not None:
+                self._read_bytecode(sha, data, scan)
+                continue
             parsed = parse_revision(data)
             if parsed is None:
                 continue
             scan.parsed[sha] = parsed
             scan.contents[sha] = data
+
+    @staticmethod
+    def _read_bytecode(sha: str, data: bytes, scan: HistoryScan) -> None:
+        """A committed .pyc (someone committed __pycache__): rebuild it, never run it."""
+        changes = scan.changes.get(sha) or []
+        name = changes[0][2] if changes else sha
+        result = rebuild(data, pyc_name=name)
+        if isinstance(result, Unparseable):
+            if not result.reason.startswith("not a revision module"):
+                scan.warnings.append(f"{name} ({sha[:10]}): {result.reason}")
+            return
+        parsed = parse_revision(result.source)
+        if parsed is None or isinstance(parsed, Unparseable):
+            return
+        scan.parsed[sha] = parsed
+        scan.contents[sha] = result.source
+        scan.bytecode[sha] = (git_blob_id(result.source), "bytecode" if result.complete else "bytecode-partial")
 
 
 def _note_unreadable(scan: HistoryScan, sha: str, reason: str) -> None:
@@ -248,7 +281,7 @@ class _Walk:
 
 
 #: Never revision source: Alembic's own templates and bytecode (bytecode is a source of its own).
-_NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyc", b".pyo", b".pyi")
+_NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyo", b".pyi")  # .pyc is read: bytecode is rebuilt
 _DOC_SUFFIXES = (b".md", b".markdown", b".rst", b".txt", b".ini", b".cfg", b".toml", b".yaml", b".yml", b".json",
                  b".sql", b".log", b".MD", b".TXT")
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
