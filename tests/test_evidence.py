@@ -171,6 +171,8 @@ def test_taskman_sample_reproduces_the_seed_table(tmp_path: Path) -> None:
         assert rows[name].status.startswith("recoverable from "), (name, rows[name].status)
     assert "stash@{1}" in rows["b22b3b5a376f_expand_action_list_status_enum.py"].status  # and its __pycache__ bytecode
     assert rows["add_users_table_for_authentication.py"].status == "recoverable from unreachable objects"
+    # never committed: only its __pycache__ bytecode survives
+    assert rows["20251015_64_field_baseline.py"].status == "recoverable from bytecode"
 
     big = rows["84456d47e6aa_add_contextforge_extended_project_schema.py"]
     small = rows["b22b3b5a376f_expand_action_list_status_enum.py"]

@@ -10,6 +10,7 @@ import pytest
 
 from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.sources.bytecode import rebuild
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
 
@@ -26,12 +27,25 @@ def test_every_revision_is_found_where_it_survives(builder, tmp_path: Path) -> N
     for rev, meta in info["revisions"].items():
         entry = result.catalog.entries[rev]
         assert not entry.present
-        assert entry.chosen.blob == meta["blob"], f"{rev}: {entry.reason}"
+        if meta["blob"] is not None:
+            assert entry.chosen.blob == meta["blob"], f"{rev}: {entry.reason}"
         assert meta["survives_in"] in {s.source for c in entry.candidates for s in c.sightings}
-    exact = [c for c in result.catalog.entries["48b01bf7ee65"].candidates if c.fidelity == "exact"]
+    # the baseline was never committed: only its __pycache__ bytecode, rebuilt without executing it
+    baseline = result.catalog.entries["20251015_baseline"]
+    assert {s.source for c in baseline.candidates for s in c.sightings} == {"bytecode"}
+    assert baseline.chosen.fidelity == "bytecode" and "bytecode" in baseline.reason
+    assert [s.path for s in baseline.chosen.sightings] == [info["revisions"]["20251015_baseline"]["pyc"]]
+    # 48b01bf7ee65: two committed versions; the 10-18 one is also in the archive/ zip, the 10-19 one wins
+    entry_48 = result.catalog.entries["48b01bf7ee65"]
+    exact = [c for c in entry_48.candidates if c.fidelity == "exact"]
     assert len(exact) == 2
+    (older,) = [c for c in exact if c.blob == info["revisions"]["48b01bf7ee65"]["earlier_blobs"][0]]
+    archived = [s for s in older.sightings if s.source == "archive"]
+    assert archived and archived[0].path.startswith(info["archive"])
+    assert not [s for s in entry_48.chosen.sightings if s.source == "archive"]
+    assert entry_48.chosen.blob == info["revisions"]["48b01bf7ee65"]["blob"]
     # the cleanup left __pycache__ behind: rebuilt candidates exist, and the exact ones win
-    for rev in ("20251015_baseline", "84456d47e6aa", "b22b3b5a376f"):
+    for rev in ("48b01bf7ee65", "84456d47e6aa", "b22b3b5a376f"):
         entry = result.catalog.entries[rev]
         assert any(c.fidelity == "bytecode" for c in entry.candidates) and entry.chosen.fidelity == "exact"
     assert result.catalog.entries["84456d47e6aa"].chosen.size == 4167
@@ -47,10 +61,21 @@ def test_restore_up_to_the_stamped_head_and_alembic_agrees(builder, tmp_path: Pa
     plan = plan_restore(result, [info["stamped"]])
     outcome = apply_restore(plan, result)
     versions = Path(info["repo"]) / info["versions_dir"]
+    assert sorted(p.name for p in versions.glob("*.py")) == sorted(m["file"] for m in info["revisions"].values())
     for rev, meta in info["revisions"].items():
         data = (versions / meta["file"]).read_bytes()
+        if rev == "20251015_baseline":
+            continue
         blob = subprocess.run(["git", "hash-object", "--stdin"], input=data, capture_output=True).stdout.decode().strip()
-        assert blob == meta["blob"], rev
+        assert blob == meta["blob"], rev  # byte-identical to its last committed version
+    # the baseline has no committed version: it is the rebuild of its .pyc, and says so up front
+    baseline = (versions / info["revisions"]["20251015_baseline"]["file"]).read_bytes()
+    head = "\n".join(baseline.decode().splitlines()[:5]).lower()
+    assert "reconstructed from bytecode" in head, head
+    pyc = Path(info["repo"]) / info["revisions"]["20251015_baseline"]["pyc"]
+    rebuilt = rebuild(pyc.read_bytes(), pyc_name=info["revisions"]["20251015_baseline"]["pyc"])
+    assert rebuilt.complete is True, getattr(rebuilt, "differences", rebuilt)
+    assert baseline == rebuilt.source  # what restore wrote is that rebuild
     assert outcome.alembic is not None and outcome.alembic.heads == ("b22b3b5a376f",)
     assert outcome.heads_agree is True
     assert scan_repository(info["repo"]).missing == ()
@@ -62,5 +87,6 @@ def test_the_readme_main_command(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Alembic's ScriptDirectory sees head(s) b22b3b5a376f, as we do." in proc.stdout
-    assert "all 6 revisions restored byte-identical" in proc.stdout
+    assert "5 revisions restored byte-identical to their last committed version" in proc.stdout
+    assert "20251015_baseline rebuilt from its __pycache__ bytecode (never committed)" in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def test_returned_dict_shape(sample):
     assert info["head_revision"] == info["stamped"] == "b22b3b5a376f"
     assert list(info["revisions"]) == list(FILES)
     expected_where = {
-        "20251015_baseline": "history",
+        "20251015_baseline": "bytecode",
         "48b01bf7ee65": "history",
         "4de471a82333": "reflog",
         "add_users_table": "unreachable",
@@ -103,12 +104,16 @@ def test_returned_dict_shape(sample):
         assert meta["survives_in"] == expected_where[rev]
         assert meta["down_revision"] == down
         data = revision_bytes(rev)
+        assert meta["size"] == len(data)
+        down = rev
+        if rev == "20251015_baseline":  # never committed: no blob, no commit, only its .pyc
+            assert meta["blob"] is None and meta["commit"] is None
+            assert meta["pyc"] in info["pyc"]
+            continue
         assert meta["blob"] == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
         assert meta["blob"] == git(repo, "hash-object", str(SAMPLE / "revisions" / FILES[rev]))
-        assert meta["size"] == len(data)
         assert git(repo, "cat-file", "-t", meta["blob"]) == "blob"
         assert meta["message"]
-        down = rev
     assert info["revisions"]["84456d47e6aa"]["message"] == "add contextforge extended project schema"
     assert info["revisions"]["b22b3b5a376f"]["message"] == "expand action list status enum"
 
@@ -176,8 +181,9 @@ def test_build_is_deterministic(sample, sample_again):
         assert (a / ".git/logs" / log).read_bytes() == (b / ".git/logs" / log).read_bytes()
     assert ia["commits"] == ib["commits"]
     assert {r: m["blob"] for r, m in ia["revisions"].items()} == {r: m["blob"] for r, m in ib["revisions"].items()}
-    for rel in ia["pyc"]:
+    for rel in [*ia["pyc"], ia["archive"]]:
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
+        assert (a / rel).stat().st_mtime == (b / rel).stat().st_mtime
 
 
 # --------------------------------------------------------------------------
@@ -202,7 +208,7 @@ def test_final_state_of_main(sample):
     assert git(repo, "log", "-1", "--format=%cI", cleanup).startswith("2025-11-03")
     deleted = git(repo, "show", "--diff-filter=D", "--name-only", "--format=", cleanup).splitlines()
     assert sorted(deleted) == sorted(
-        [f"{VERSIONS}/{FILES[r]}" for r in ("20251015_baseline", "48b01bf7ee65", "84456d47e6aa")]
+        [f"{VERSIONS}/{FILES[r]}" for r in ("48b01bf7ee65", "84456d47e6aa")]
         + ["TaskMan-v2/backend-api/alembic.ini"]
     )
     ini = git(repo, "show", f"{cleanup}^:TaskMan-v2/backend-api/alembic.ini")
@@ -237,7 +243,7 @@ def test_pycs_are_unchecked_hash_and_carry_the_revision(sample):
 
 def test_history_revisions(sample):
     repo, info = sample
-    for rev in ("20251015_baseline", "48b01bf7ee65", "84456d47e6aa"):
+    for rev in ("48b01bf7ee65", "84456d47e6aa"):
         path = f"{VERSIONS}/{FILES[rev]}"
         commits = git(repo, "log", "--format=%H", "main", "--", path).splitlines()
         assert commits, rev
@@ -255,6 +261,58 @@ def test_history_revisions(sample):
     assert git_bytes(repo, "cat-file", "blob", v2) == revision_bytes("48b01bf7ee65")
     assert b"'blocked'" in git_bytes(repo, "cat-file", "blob", v2)
     assert b"'blocked'" not in git_bytes(repo, "cat-file", "blob", v1)
+
+
+def test_baseline_survives_only_as_bytecode(sample):
+    repo, info = sample
+    data = revision_bytes("20251015_baseline")
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    # no commit anywhere (branches, reflogs, stashes) has a path naming it
+    assert git(repo, "log", "--all", "--reflog", "--format=%H", "--", "*20251015*") == ""
+    # no object in the store, reachable or not, has its content
+    objects = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)").splitlines()
+    assert blob not in {o.split()[0] for o in objects}
+    unreachable = [l.split()[2] for l in git(repo, "fsck", "--unreachable", "--no-reflogs").splitlines()]
+    assert unreachable and blob not in unreachable
+    for oid in unreachable:
+        if git(repo, "cat-file", "-t", oid) == "blob":
+            assert git_bytes(repo, "cat-file", "blob", oid) != data
+    missing = subprocess.run(["git", "cat-file", "-e", blob], cwd=repo, capture_output=True)
+    assert missing.returncode != 0
+    # the Oct 15 commit introduced Alembic without the revision file
+    files = git(repo, "show", "--name-only", "--format=", info["commits"]["baseline"]).splitlines()
+    assert "TaskMan-v2/backend-api/alembic.ini" in files
+    assert not [f for f in files if f.startswith(VERSIONS + "/")]
+    # but its hash-based .pyc is in the (ignored) __pycache__, compiled from the exact source
+    pyc = repo / info["revisions"]["20251015_baseline"]["pyc"]
+    assert pyc.parent == repo / VERSIONS / "__pycache__"
+    assert pyc.name == f"20251015_64_field_baseline.{sys.implementation.cache_tag}.pyc"
+    raw = pyc.read_bytes()
+    assert raw[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(raw[4:8], "little") == 0b01  # hash-based, unchecked
+    assert raw[8:16] == importlib.util.source_hash(data)
+    assert "20251015_baseline" in marshal.loads(raw[16:]).co_consts
+    assert git(repo, "check-ignore", str(pyc.relative_to(repo)))
+    assert git(repo, "log", "-1", "--format=%cs", f"{info['commits']['baseline']}") == "2025-10-15"
+
+
+def test_archive_zip_holds_the_first_48b01_version(sample):
+    repo, info = sample
+    rel = info["archive"]
+    assert rel == "TaskMan-v2/backend-api/archive/alembic-versions-2025-10-18.zip"
+    # untracked and ignored (archive/ in .gitignore), so the work tree is clean
+    assert git(repo, "ls-files", "--", rel) == ""
+    assert git(repo, "check-ignore", rel) == rel
+    assert "archive/" in git(repo, "show", "HEAD:.gitignore").splitlines()
+    name = f"versions/{FILES['48b01bf7ee65']}"
+    with zipfile.ZipFile(repo / rel) as zf:
+        assert zf.namelist() == [name]
+        member = zf.getinfo(name)
+        assert member.date_time == (2025, 10, 18, 17, 0, 0)
+        content = zf.read(name)
+    first = (SAMPLE / "revisions" / "superseded" / FILES["48b01bf7ee65"]).read_bytes()
+    assert content == first != revision_bytes("48b01bf7ee65")
+    assert git_bytes(repo, "cat-file", "blob", info["revisions"]["48b01bf7ee65"]["earlier_blobs"][0]) == content
 
 
 def test_documented_sizes(sample):

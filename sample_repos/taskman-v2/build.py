@@ -3,9 +3,11 @@
 
 Re-enacts the situation of ``/work/shared/seed/migration-validation-report.md``:
 six Alembic revision files of ``TaskMan-v2/backend-api`` that are gone from
-the working tree but still survive somewhere in git -- in ordinary history,
-only in HEAD's reflog (deleted branch), only as an unreachable commit, or only
-in a stash entry.  See README.md next to this file for the story.
+the working tree but still survive somewhere -- in ordinary history, only in
+HEAD's reflog (deleted branch), only as an unreachable commit, only in a stash
+entry, or (the baseline, never committed) only as the bytecode left in
+``alembic/versions/__pycache__``; an untracked zip under ``archive/`` holds an
+older version of 48b01bf7ee65.  See README.md next to this file for the story.
 
 Usage::
 
@@ -29,6 +31,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import os
+import zipfile
 import py_compile
 import re
 import shutil
@@ -58,7 +61,7 @@ REVISIONS: dict[str, tuple[str, str, str | None, str]] = {
         "20251015_64_field_baseline.py",
         "64 field baseline",
         None,
-        "history",
+        "bytecode",
     ),
     "48b01bf7ee65": (
         "48b01bf7ee65_add_new_and_pending_to_task_status.py",
@@ -102,8 +105,20 @@ EXPECTED_SIZES = {
 # First committed (2025-10-18) version of 48b01bf7ee65, replaced on 2025-10-19.
 SUPERSEDED_48B = REVISIONS_DIR / "superseded" / REVISIONS["48b01bf7ee65"][0]
 
+# Untracked (ignored via ``archive/`` in .gitignore) zip made on 2025-10-18,
+# after the first 48b01bf7ee65 commit: it holds that first version.
+ARCHIVE_ZIP = f"{BACKEND}/archive/alembic-versions-2025-10-18.zip"
+ARCHIVE_DATE = (2025, 10, 18, 17, 0, 0)
+
 # Revisions whose compiled .pyc is left in alembic/versions/__pycache__/.
-PYC_REVISIONS = ("20251015_baseline", "48b01bf7ee65", "84456d47e6aa", "b22b3b5a376f")
+# 20251015_baseline survives *only* there: it was never committed.
+# Each .pyc gets the modification time of the last local run that imported it.
+PYC_REVISIONS = {
+    "20251015_baseline": "2025-10-15 09:31:47 -0400",  # applied locally, never committed
+    "48b01bf7ee65": "2025-10-19 10:07:26 -0400",
+    "84456d47e6aa": "2025-10-29 10:36:12 -0400",
+    "b22b3b5a376f": "2025-10-31 14:09:03 -0400",
+}
 # co_filename recorded in those .pyc files (the original developer machine).
 PYC_SOURCE_DIR = (
     "C:\\Users\\James\\Documents\\Github\\GHrepos\\SCCMScripts\\"
@@ -276,7 +291,10 @@ def _make_history(g: _Git, w: _Tree) -> dict[str, str]:
     ]
     c["skeleton"] = g.commit(d, "Initial TaskMan-v2 backend skeleton (FastAPI + SQLAlchemy)", add=files)
 
-    # 2025-10-15: Alembic + 64-field baseline
+    # 2025-10-15: Alembic is introduced.  The 64-field baseline revision
+    # (20251015_baseline) is generated and applied locally that day but never
+    # committed: the file is not in any commit, stash or object, and only its
+    # bytecode in alembic/versions/__pycache__/ (ignored) remains (_write_pycs).
     d = "2025-10-15 09:20:03 -0400"
     files = [
         w.file(ALEMBIC_INI, d),
@@ -284,13 +302,12 @@ def _make_history(g: _Git, w: _Tree) -> dict[str, str]:
         w.file(f"{BACKEND}/alembic/script.py.mako", d),
         w.file(f"{BACKEND}/alembic/README", d),
         w.file(f"{BACKEND}/requirements.txt", d),
-        w.revision("20251015_baseline", d),
     ]
     c["baseline"] = g.commit(
         d,
-        "feat(db): introduce Alembic with the 64-field baseline\n\n"
-        "Revision 20251015_baseline creates tasks (64 columns), projects,\n"
-        "sprints and action_lists.",
+        "feat(db): introduce Alembic (alembic.ini, env.py, script template)\n\n"
+        "The 64-field baseline is applied to the local database; its revision\n"
+        "file will follow.",
         add=files,
     )
 
@@ -489,11 +506,28 @@ def _build_database(db_path: Path) -> str:
     return HEAD_REVISION
 
 
+def _write_archive(repo: Path) -> str:
+    """The untracked 2025-10-18 zip of alembic/versions holding the first
+    version of 48b01bf7ee65; byte-identical on every run (fixed date, stored)."""
+    name = REVISIONS["48b01bf7ee65"][0]
+    dest = repo / ARCHIVE_ZIP
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    entry = zipfile.ZipInfo(f"versions/{name}", date_time=ARCHIVE_DATE)
+    entry.compress_type = zipfile.ZIP_STORED  # no zlib-version dependence
+    entry.create_system = 3
+    entry.external_attr = 0o100644 << 16
+    with zipfile.ZipFile(dest, "w") as zf:
+        zf.writestr(entry, SUPERSEDED_48B.read_bytes())
+    ts = _epoch("2025-10-18 17:00:00 -0400")
+    os.utime(dest, (ts, ts))
+    return ARCHIVE_ZIP
+
+
 def _write_pycs(repo: Path) -> list[str]:
     out = []
     cache = repo / VERSIONS / "__pycache__"
     cache.mkdir(parents=True, exist_ok=True)
-    for rev in PYC_REVISIONS:
+    for rev, date in PYC_REVISIONS.items():
         name = REVISIONS[rev][0]
         cfile = cache / f"{Path(name).stem}.{sys.implementation.cache_tag}.pyc"
         py_compile.compile(
@@ -503,6 +537,8 @@ def _write_pycs(repo: Path) -> list[str]:
             doraise=True,
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
+        ts = _epoch(date)
+        os.utime(cfile, (ts, ts))
         out.append(cfile.relative_to(repo).as_posix())
     return out
 
@@ -538,7 +574,18 @@ def _verify(g: _Git, info: dict) -> None:
     need(ALEMBIC_INI not in tracked, "alembic.ini still tracked")
     need(g("status", "--porcelain") == "", "working tree not clean")
     for rev, meta in revs.items():
-        need(g("cat-file", "-t", meta["blob"]) == "blob", f"{rev} blob missing")
+        if meta["blob"] is not None:
+            need(g("cat-file", "-t", meta["blob"]) == "blob", f"{rev} blob missing")
+    # the baseline was never committed: no path in any commit (history, reflogs,
+    # stashes) names it and no object anywhere has its content
+    baseline = REVISIONS["20251015_baseline"][0]
+    need(g("log", "--all", "--reflog", "--format=%H", "--", f"*{Path(baseline).stem}*") == "",
+         "20251015_baseline committed somewhere")
+    objects = set(g("cat-file", "--batch-all-objects", "--batch-check=%(objectname)").split())
+    need(git_blob_sha(revision_path("20251015_baseline").read_bytes()) not in objects,
+         "20251015_baseline content is a git object")
+    need(ARCHIVE_ZIP not in tracked and g("check-ignore", ARCHIVE_ZIP) == ARCHIVE_ZIP,
+         "archive zip is not ignored")
 
 
 # --------------------------------------------------------------------------
@@ -574,7 +621,7 @@ def build(dest: Path) -> dict:
 
     # where the final version of each revision file lives
     holder = {
-        "20251015_baseline": commits["baseline"],
+        "20251015_baseline": None,  # never committed: bytecode only
         "48b01bf7ee65": commits["status_v2"],
         "4de471a82333": commits["task_alignment"],
         "add_users_table": commits["users_table"],
@@ -585,8 +632,8 @@ def build(dest: Path) -> dict:
     for rev in CHAIN:
         name, message, down, where = REVISIONS[rev]
         data = revision_path(rev).read_bytes()
-        blob = g("rev-parse", f"{holder[rev]}:{VERSIONS}/{name}")
-        if blob != git_blob_sha(data):
+        blob = holder[rev] and g("rev-parse", f"{holder[rev]}:{VERSIONS}/{name}")
+        if blob is not None and blob != git_blob_sha(data):
             raise BuildError(f"{rev}: blob in git {blob} != revision file")
         revisions[rev] = {
             "file": name,
@@ -604,6 +651,9 @@ def build(dest: Path) -> dict:
     db_path = dest / DB_RELPATH
     stamped = _build_database(db_path)
     pycs = _write_pycs(dest)
+    archive = _write_archive(dest)
+    baseline = revisions["20251015_baseline"]
+    baseline["pyc"] = next(p for p in pycs if Path(p).name.startswith(Path(baseline["file"]).stem + "."))
 
     info = {
         "repo": str(dest),
@@ -618,6 +668,7 @@ def build(dest: Path) -> dict:
         "commits": commits,
         "stashes": [g("rev-parse", "stash@{0}"), g("rev-parse", "stash@{1}")],
         "pyc": pycs,
+        "archive": archive,
     }
     _verify(g, info)
     return info

@@ -48,12 +48,24 @@ def main() -> None:
         _step(["restore", "b22b3b5a376f", str(repo), "--apply"], allowed=(0,))
         _step(["check", str(repo)], allowed=(0,))
         versions = repo / info["versions_dir"]
+        exact, rebuilt = [], []
         for rev, meta in info["revisions"].items():
             restored = versions / meta["file"]
+            if not restored.is_file():
+                sys.exit(f"{rev}: {restored} was not restored")
+            if meta["blob"] is None:  # never committed: survives only as __pycache__ bytecode
+                first = restored.read_text(encoding="utf-8").splitlines()[:5]
+                if not any("bytecode" in line for line in first):
+                    sys.exit(f"{rev}: restored file does not say it was rebuilt from bytecode")
+                rebuilt.append(rev)
+                continue
             blob = subprocess.run(["git", "hash-object", str(restored)], capture_output=True, text=True).stdout.strip()
             if blob != meta["blob"]:
                 sys.exit(f"{rev}: restored file differs from its last committed version")
-        print(f"\nall {len(info['revisions'])} revisions restored byte-identical into {versions}")
+            exact.append(rev)
+        print(f"\n{len(exact)} revisions restored byte-identical to their last committed version into {versions}")
+        for rev in rebuilt:
+            print(f"{rev} rebuilt from its __pycache__ bytecode (never committed)")
     finally:
         if keep:
             print(f"kept {workdir}")
