@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from databases import create_database, driver_url, drop_database
-from migration_archaeologist.database.drift import KINDS, Difference, _connect, _default_key, _normalise_sql, schema_drift
-from migration_archaeologist.database.urls import DatabaseUnreachable, parse
+from migration_archaeologist.database.drift import KINDS, Difference, _default_key, _normalise_sql, schema_drift
+from migration_archaeologist.database.stamp import read_only_connection
+from migration_archaeologist.database.urls import DatabaseUnreachable
 
 STATUSES = ("new", "active", "done")
 
@@ -328,7 +329,7 @@ def test_postgres_named_schema(postgres_database: str, tmp_path: Path) -> None:
 def test_live_connection_refuses_writes_and_ddl(database: tuple[str, str], statement: str) -> None:
     kind, url = database
     execute(url, ["CREATE TABLE t (id INTEGER PRIMARY KEY)"])
-    with _connect(parse(url), read_only=True) as conn:
+    with read_only_connection(url) as conn:  # the connection schema_drift reads the live side through
         with pytest.raises(sa.exc.DBAPIError):
             conn.exec_driver_sql(statement)
     engine = sa.create_engine(driver_url(url))
@@ -363,7 +364,7 @@ def test_missing_sqlite_file_is_unreachable_and_not_created(tmp_path: Path) -> N
     live_path = tmp_path / "gone.sqlite"
     with pytest.raises(DatabaseUnreachable) as caught:
         schema_drift(f"sqlite:///{live_path}", expected)
-    assert caught.value.message.startswith(f"cannot connect to sqlite:///{live_path}: ")  # the URL as given
+    assert caught.value.message == f"cannot open sqlite:///{live_path}: database file does not exist"  # the URL as given
     assert not live_path.exists()  # a read-only open never creates the file
 
 

@@ -11,7 +11,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+
 
 from migration_archaeologist.errors import EmptyRepository, GitFailed, NotARepository
 

@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy.pool import NullPool
 
-from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, one_line, parse, scrub
+from migration_archaeologist.database.stamp import read_only_connection
+from migration_archaeologist.database.urls import DatabaseUnreachable, mask, one_line, parse, scrub
 
 __all__ = ["Difference", "KINDS", "schema_drift"]
 
@@ -65,6 +63,10 @@ class Difference:
     message: str
 
 
+#: Reflecting a large schema is many round trips; for MySQL the timeout bounds each single wait.
+SCHEMA_TIMEOUT = 300.0
+
+
 def schema_drift(
     live_url: str,
     expected_url: str,
@@ -81,7 +83,9 @@ def schema_drift(
     """
     live, expected = parse(live_url), parse(expected_url)
     ignored = frozenset(ignore_tables)
-    with _connect(expected, read_only=True) as exp_conn, _connect(live, read_only=True) as live_conn:
+    with read_only_connection(expected_url, timeout=SCHEMA_TIMEOUT) as exp_conn, read_only_connection(
+        live_url, timeout=SCHEMA_TIMEOUT
+    ) as live_conn:
         try:
             differences = _compare(live_conn, exp_conn, schema, ignored)
         except sa.exc.DBAPIError as exc:
@@ -89,51 +93,6 @@ def schema_drift(
                 f"cannot read the schema of {mask(live)} or {mask(expected)}: {scrub(one_line(exc), live, expected)}"
             ) from None
     return tuple(sorted(differences, key=lambda d: (d.table or "", d.kind, d.column or d.name or "", d.name or "")))
-
-
-# --- connections ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def _connect(url: sa.URL, read_only: bool) -> Iterator[sa.Connection]:
-    """A connection that is rolled back at the end; with ``read_only`` the server refuses writes.
-
-    Same semantics as ``stamp.read_only_connection`` (which can replace this once it exists):
-    PostgreSQL ``SET TRANSACTION READ ONLY``, MySQL/MariaDB ``START TRANSACTION READ ONLY`` (after
-    ``SET SESSION TRANSACTION READ ONLY`` so that not even an implicit commit could open a writable
-    transaction), SQLite a ``mode=ro`` URI, which also refuses to create a missing file.
-    """
-    backend, shown = url.get_backend_name(), url  # messages name the URL the user gave
-    if read_only and backend == "sqlite":
-        url = _sqlite_read_only(url)
-    eng = engine(url, poolclass=NullPool)  # one private connection, closed for real at the end
-    try:
-        try:
-            conn = eng.connect()
-            if read_only and backend == "postgresql":
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            elif read_only and backend in ("mysql", "mariadb"):
-                conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
-                conn.exec_driver_sql("START TRANSACTION READ ONLY")
-        except sa.exc.DBAPIError as exc:
-            raise DatabaseUnreachable(f"cannot connect to {mask(shown)}: {scrub(one_line(exc), url)}") from None
-        try:
-            yield conn
-        finally:
-            try:
-                conn.rollback()
-            finally:
-                conn.close()
-    finally:
-        eng.dispose()
-
-
-def _sqlite_read_only(url: sa.URL) -> sa.URL:
-    """``file:<path>?mode=ro&uri=true``; in-memory databases stay as they are (nothing to protect)."""
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return url
-    return url.set(database=f"file:{quote(database)}", query={**url.query, "mode": "ro", "uri": "true"})
 
 
 # --- the comparison ------------------------------------------------------------------------------
