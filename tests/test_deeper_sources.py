@@ -164,3 +164,14 @@ def test_bytecode_inside_an_archive_is_rebuilt(repo: GitRepo, tmp_path: Path) ->
     assert entry.chosen.fidelity == "bytecode"
     assert [s.source for s in entry.chosen.sightings] == ["archive"]
     assert plan_restore(result, ["u1"]).files[0].target.name == "u1_users.py"
+
+
+def test_thorough_reads_every_committed_version_of_a_document(repo: GitRepo) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("notes", {"docs/ops.md": "Applied migration cafe0000beef to production on 2025-10-20.\n"})
+    repo.commit("rewrite notes", {"docs/ops.md": "Operations notes (rewritten).\n"})
+    default = {e.revision for e in scan_repository(repo.path, versions=[V]).evidence}
+    thorough = scan_repository(repo.path, versions=[V], thorough=True)
+    assert "cafe0000beef" not in default
+    row = next(e for e in thorough.evidence if e.revision == "cafe0000beef")
+    assert row.status == "lost" and row.mentions[0].commit is not None

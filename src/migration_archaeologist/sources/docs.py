@@ -453,7 +453,7 @@ def find_mentions(
     *,
     git_dir: Path | None = None,
     file_names: Mapping[str, str] | None = None,
-    history: tuple[Mapping[str, tuple[str, str]], Collection[str]] | None = None,
+    history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
@@ -464,9 +464,9 @@ def find_mentions(
     root = Path(repo_root)
     tracked = _worktree_files(root, git_dir)
     if history is not None:
-        # the history scan already walked every commit: each document path's newest version
-        newest, commits = history
-        versions = {(path, blob): commit for path, (blob, commit) in newest.items() if _is_doc(path, python=False)}
+        # the history scan already walked every commit: (path, blob) -> commit, newest first
+        known_versions, commits = history
+        versions = {key: commit for key, commit in known_versions.items() if _is_doc(key[0], python=False)}
     else:
         versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
     scanner = _Scanner(known_ids, file_names or {}, commits)

@@ -74,7 +74,7 @@ class HistoryScan:
     commits_walked: int = 0
     blobs_read: int = 0
     skipped_versions: int = 0  # later versions of non-revision files left unread (see _Walk)
-    doc_versions: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (newest blob, commit)
+    doc_versions: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, blob) -> commit; newest first
     bytecode: dict[str, tuple[str, str]] = field(default_factory=dict)  # .pyc blob -> (rebuilt source id, fidelity)
     fidelity: dict[str, str] = field(default_factory=dict)  # rebuilt source id -> fidelity
     all_commits: frozenset[str] = frozenset()
@@ -195,9 +195,12 @@ class GitHistory:
         }
         scan.commits_walked = len(walk.commits)
         scan.doc_versions = {
-            path.decode("utf-8", "surrogateescape"): (blob.decode("ascii"), commit.decode("ascii"))
+            (path.decode("utf-8", "surrogateescape"), blob.decode("ascii")): commit.decode("ascii")
             for path, (blob, commit) in walk.docs.items()
         }
+        for (path, blob), commit in walk.old_docs.items():
+            key = (path.decode("utf-8", "surrogateescape"), blob.decode("ascii"))
+            scan.doc_versions.setdefault(key, commit.decode("ascii"))
         scan.all_commits = frozenset(c.decode("ascii") for c in walk.commits)
         return scan
 
@@ -277,6 +280,7 @@ class _Walk:
     deferred: dict[str, list[str]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)  # commits git could not show (missing tree, corrupt object)
     docs: dict[bytes, tuple[bytes, bytes]] = field(default_factory=dict)  # document path -> (newest blob, its commit)
+    old_docs: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)  # (path, older blob) -> commit
     last: str | None = None  # the last commit a log stream showed
 
 
@@ -341,6 +345,7 @@ def _walk_log(
     thorough = walk.thorough
     info = walk.info
     docs = walk.docs
+    old_docs = walk.old_docs
     migrations_like: dict[str, bool] = {}
     while True:
         chunk = proc.stdout.read(1 << 20)
@@ -377,8 +382,12 @@ def _walk_log(
                 seen_blobs.add(old_sha)
                 path_bytes = tokens[i + 1]
                 if b".py" not in path_bytes or path_bytes.endswith(_NOT_SOURCE):
-                    if path_bytes not in docs and status != b"D" and path_bytes.endswith(_DOC_SUFFIXES):
-                        docs[path_bytes] = (new_sha, sha)  # documents are evidence: each path's newest version
+                    if status != b"D" and path_bytes.endswith(_DOC_SUFFIXES):
+                        # documents are evidence: each path's newest version (--thorough: every version)
+                        if path_bytes not in docs:
+                            docs[path_bytes] = (new_sha, sha)
+                        elif thorough:
+                            old_docs.setdefault((path_bytes, new_sha), sha)
                     continue  # .py, .py.bak, .py~ are read; the content decides the rest
                 modes = meta[-97:-84]
                 if commit is None:
