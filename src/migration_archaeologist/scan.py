@@ -142,18 +142,23 @@ def _archive_source(repo: Repository, archives: Sequence[Path | str] | None):  #
     if root is None:
         return None
     # Ignored files include build output and data dumps: big archives there are read only on request.
-    loose, skipped = [], []
+    loose: list[Path] = []
+    skipped: list[tuple[Path, int]] = []
     for path in untracked_files(root):
-        try:
-            big = path.name.lower().endswith(_ARCHIVE_NAMES) and path.stat().st_size > UNTRACKED_ARCHIVE_LIMIT
-        except OSError:
-            continue
-        (skipped if big else loose).append(path)
+        size = 0
+        if path.name.lower().endswith(_ARCHIVE_NAMES):
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+        if size > UNTRACKED_ARCHIVE_LIMIT:
+            skipped.append((path, size // (1024 * 1024)))
+        else:
+            loose.append(path)
     if not loose and not skipped:
         return None
     source = ArchiveSource(loose, root=root)
-    for path in skipped:
-        size = path.stat().st_size // (1024 * 1024)
+    for path, size in skipped:
         source.issues.append(ArchiveIssue(str(path.relative_to(root)), None,
                                           f"untracked file of {size} MiB not read by default: pass --archive to read it"))
     return source

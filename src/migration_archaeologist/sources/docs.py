@@ -629,10 +629,3 @@ def _check(claim: Claim, entry, catalog) -> ClaimCheck:  # type: ignore[no-untyp
             return ClaimCheck(claim, "unchecked", "recovered versions carry no file name")
         return ClaimCheck(claim, "mismatch", f"recovered versions were named {', '.join(names)}")
     return ClaimCheck(claim, "unchecked", f"no check for {claim.kind} claims")
-
-
-def iter_rows(evidence: Sequence[Evidence]) -> Iterator[tuple[str, str, str, str]]:
-    """(revision or file, purpose, first place, status): the seed report's table, regenerated."""
-    for row in evidence:
-        first = row.mentions[0].where if row.mentions else ""
-        yield row.file_name or row.revision, row.purpose or "", first, row.status
