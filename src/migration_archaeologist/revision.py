@@ -16,7 +16,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
-__all__ = ["OpCall", "RevisionFile", "Unparseable", "looks_like_revision", "parse_revision"]
+__all__ = [
+    "OpCall", "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision", "parse_revision",
+    "syntax_error_line",
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class OpCall:
     name: str  # op method, or the batch_op method inside ``with op.batch_alter_table(...)``
     table: str | None  # table name literal (or the batch's table), else None
     detail: str | None  # "5 columns", a column/index/constraint name, SQL prefix; None if not plain
+    #: columns the op touches, when written as literals: an index's or key's columns, the columns a
+    #: CHECK condition names; lets a timeline say "CHECK constraint on action_lists.status changed"
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -485,6 +491,22 @@ def _op_method(call: ast.Call, op_names: frozenset[str]) -> str | None:
 def _op_call(
     call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]
 ) -> OpCall | None:
+    found = _plain_op_call(call, op_names, batches)
+    if found is None or found.name not in _COLUMN_ARGS:
+        return found
+    batch = _op_method(call, op_names) is None
+    pos, keyword = _COLUMN_ARGS[found.name]
+    node = _arg(call, pos - 1 if batch else pos, keyword)
+    if found.name == "create_check_constraint":
+        columns = _condition_columns(node)
+    else:
+        columns = _str_list(node)
+    return OpCall(found.name, found.table, found.detail, columns) if columns else found
+
+
+def _plain_op_call(
+    call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]
+) -> OpCall | None:
     name = _op_method(call, op_names)
     if name is not None:
         if name in _HELPERS:
@@ -520,6 +542,48 @@ def _op_call(
     detail_spec = _BATCH_DETAIL.get(name)
     detail = _arg_str(call, *detail_spec) if detail_spec else None
     return OpCall(name, table, detail)
+
+
+#: op name -> (positional index in ``op.<name>``, keyword) of its column list or CHECK condition;
+#: ``batch_op.<name>`` takes no table argument, so its index is one less.
+_COLUMN_ARGS: dict[str, tuple[int, str]] = {
+    "create_index": (2, "columns"),
+    "create_unique_constraint": (2, "columns"),
+    "create_primary_key": (2, "columns"),
+    "create_foreign_key": (3, "local_cols"),
+    "create_check_constraint": (2, "condition"),
+}
+_SQL_WORDS = frozenset(
+    "and or not in is null like ilike between true false any all some array exists case when then else end"
+    " similar to escape cast as collate".split()
+)
+_SQL_STRING_RE = re.compile(r"'(?:[^']|'')*'")
+_SQL_NAME_RE = re.compile(r'"([^"]+)"|`([^`]+)`|\b([A-Za-z_][A-Za-z0-9_$]*)\b(\s*\()?')
+
+
+def _str_list(node: ast.expr | None) -> tuple[str, ...]:
+    if isinstance(node, (ast.List, ast.Tuple)):
+        names = tuple(_str_of(e) for e in node.elts)
+        if all(names):
+            return names  # type: ignore[return-value]
+    return ()
+
+
+def _condition_columns(node: ast.expr | None) -> tuple[str, ...]:
+    """Column names a CHECK condition written as SQL text mentions: not keywords, functions or literals."""
+    if isinstance(node, ast.Call) and _callee_name(node) == "text":
+        node = _arg(node, 0, "text")
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return ()
+    names: dict[str, None] = {}
+    for match in _SQL_NAME_RE.finditer(_SQL_STRING_RE.sub("''", node.value)):
+        quoted = match.group(1) or match.group(2)
+        word = match.group(3)
+        if quoted:
+            names.setdefault(quoted, None)
+        elif word and not match.group(4) and word.lower() not in _SQL_WORDS and not word[0].isdigit():
+            names.setdefault(word, None)
+    return tuple(names)
 
 
 def _arg(call: ast.Call, pos: int | None, keyword: str | None) -> ast.expr | None:
@@ -602,4 +666,61 @@ def _bulk_rows(call: ast.Call) -> str | None:
         isinstance(e, ast.Starred) for e in rows.elts
     ):
         return f"{len(rows.elts)} row" if len(rows.elts) == 1 else f"{len(rows.elts)} rows"
+    return None
+
+
+# --------------------------------------------------------------------------- line numbers
+
+
+def assignment_lines(data: bytes) -> dict[str, int]:
+    """1-based lines to point a reader at: each ID variable's first module-level assignment
+    (``revision``, ``down_revision``, ``branch_labels``, ``depends_on``) and the docstring's
+    header lines (``Revision ID``, ``Revises``, ``Create Date``, as the template spells them).
+
+    For CI annotations on the line to edit; parsed, never executed. Empty when the file does not parse.
+    """
+    decoded = _decode(bytes(data))
+    if isinstance(decoded, Unparseable):
+        return {}
+    text, _encoding = decoded
+    tree = _ast_parse(text)
+    if isinstance(tree, Unparseable):
+        return {}
+    lines: dict[str, int] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets = [stmt.target]
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in _ID_VARS:
+                lines.setdefault(target.id, stmt.lineno)
+    doc = tree.body[0] if tree.body and _module_docstring(tree) is not None else None
+    if doc is not None and doc.end_lineno is not None:
+        source = re.split(r"\r\n|\r|\n", text)
+        for number in range(doc.lineno, doc.end_lineno + 1):
+            match = _HEADER_RE.match(source[number - 1].lstrip("\"'"))
+            if match:
+                lines.setdefault(_HEADER_NAMES[match.group(1).lower()], number)
+    return lines
+
+
+_HEADER_NAMES = {"revision id": "Revision ID", "revises": "Revises", "create date": "Create Date"}
+
+
+def syntax_error_line(data: bytes) -> int | None:
+    """The line ``ast`` stops at, for an unparseable file; None when it parses or has no line."""
+    decoded = _decode(bytes(data))
+    if isinstance(decoded, Unparseable):
+        return None
+    try:
+        with _PARSE_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(decoded[0])
+    except SyntaxError as exc:
+        return exc.lineno or None
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        return None
     return None
