@@ -1,0 +1,434 @@
+"""The schema evolution timeline: every revision in chain order with its story and its fate.
+
+One model feeds every view (markdown, JSON, the HTML report, the drawn chain, mermaid, dot): what a
+revision did to the schema (read statically from ``upgrade()``), when it was written and first
+committed, who deleted it and when, where it can still be recovered from, and, given a database
+stamp, whether the database is at or past it. Renderers only format this; they decide nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+import networkx as nx
+
+from migration_archaeologist.revision import OpCall
+from migration_archaeologist.sources.interface import Sighting, source_file_name
+
+if TYPE_CHECKING:
+    from migration_archaeologist.catalog import RevisionEntry
+    from migration_archaeologist.database.stamp import Stamp
+    from migration_archaeologist.graph import Problem
+    from migration_archaeologist.scan import ScanResult
+
+#: present: a file in a versions directory now; recoverable: some source holds it; lost: only its ID
+#: is known (a down_revision, depends_on or database stamp names it).
+STATUSES = ("present", "recoverable", "lost")
+#: stamped: the database's alembic_version holds it; applied: a stamped revision descends from it;
+#: not-applied: neither. None when no database was given.
+STAMP_STATES = ("stamped", "applied", "not-applied")
+_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True)
+class CommitEvent:
+    """A commit that touched a revision file: when, by whom, and through which part of git it was seen."""
+
+    commit: str | None
+    date: str | None
+    author: str | None
+    source: str  # history, reflog, stash, unreachable, archive, bytecode
+    ref: str | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the chosen content can be restored from."""
+
+    source: str
+    label: str  # "history", "HEAD@{13}", "stash@{1}", "unreachable commit 1a2b3c4d5e", "archive old.zip"
+    commit: str | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``revision`` needs ``target`` (its down_revision or depends_on), as Alembic resolves it."""
+
+    revision: str
+    target: str
+    kind: str  # "down_revision" or "depends_on"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    revision: str
+    file_name: str | None
+    message: str | None
+    create_date: str | None  # the header's "Create Date:" as written
+    down_revisions: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+    status: str  # one of STATUSES
+    needed: bool  # missing, and the versions directory's chain needs it back
+    fidelity: str | None  # exact, bytecode, bytecode-partial; None when lost or present
+    versions: int  # distinct contents seen for this ID
+    first_seen: CommitEvent | None
+    deleted: CommitEvent | None  # the latest deletion, when the file is gone
+    recoverable_from: tuple[Place, ...]
+    operations: tuple[str, ...]  # "create table tasks (64 columns)", ...
+    stamp: str | None  # one of STAMP_STATES, or None without a database
+    head: bool
+    base: bool
+    merge_point: bool
+    branch_point: bool
+    children: tuple[str, ...]
+
+    @property
+    def day(self) -> str | None:
+        """The date the revision belongs to: its header's Create Date, else its first commit."""
+        for value in (self.create_date, self.first_seen.date if self.first_seen else None):
+            match = _DAY.match(value or "")
+            if match:
+                return match.group(1)
+        return None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Revisions written on one day, as the seed report's "Schema Evolution Timeline" groups them."""
+
+    day: str | None  # None: revisions with no date at all (known only by reference)
+    entries: tuple[TimelineEntry, ...]
+
+    @property
+    def title(self) -> str:
+        if len(self.entries) == 1:
+            only = self.entries[0]
+            return only.message or only.revision
+        return f"{len(self.entries)} revisions"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    repository: str
+    name: str  # the repository folder's name, for titles
+    head: str | None
+    versions_dirs: tuple[str, ...]
+    entries: tuple[TimelineEntry, ...]  # chain order: bases first, a revision after everything it needs
+    edges: tuple[Edge, ...]
+    problems: tuple[Problem, ...]
+    evidence: tuple = ()  # sources.docs.Evidence rows
+    database: str | None = None  # masked URL
+    stamped: tuple[str, ...] = ()
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        return tuple(e.revision for e in self.entries if e.head)
+
+    def entry(self, revision: str) -> TimelineEntry:
+        return self._index()[revision]
+
+    def _index(self) -> Mapping[str, TimelineEntry]:
+        return {e.revision: e for e in self.entries}
+
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in STATUSES}
+        for e in self.entries:
+            counts[e.status] += 1
+        return counts
+
+    def phases(self) -> tuple[Phase, ...]:
+        """Entries grouped by day, days in calendar order, chain order within a day; undated last."""
+        groups: dict[str | None, list[TimelineEntry]] = OrderedDict()
+        for e in self.entries:
+            groups.setdefault(e.day, []).append(e)
+        days = sorted((d for d in groups if d is not None))
+        ordered = [Phase(d, tuple(groups[d])) for d in days]
+        if None in groups:
+            ordered.append(Phase(None, tuple(groups[None])))
+        return tuple(ordered)
+
+
+def build_timeline(result: ScanResult, stamp: Stamp | None = None, *, title: str | None = None) -> Timeline:
+    """The timeline of a scan; with ``stamp`` (read with database.stamp.read_stamp), stamp states too.
+
+    ``title`` names the project in headings; by default, the repository folder's name.
+    """
+    chain = result.chain
+    graph = chain.graph
+    entries = result.catalog.entries
+    stamped = tuple(stamp.revisions) if stamp is not None else ()
+    unknown_stamps = [rev for rev in stamped if rev not in graph]
+
+    applied: set[str] = set()
+    for rev in stamped:
+        if rev in graph:
+            applied |= nx.descendants(graph, rev)
+    missing_needed = set(result.missing)
+
+    def state(rev: str) -> str | None:
+        if stamp is None:
+            return None
+        if rev in stamped:
+            return "stamped"
+        return "applied" if rev in applied else "not-applied"
+
+    children: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    edges: list[Edge] = []
+    for rev, target, kind in graph.edges(data="kind"):
+        edges.append(Edge(rev, target, "down_revision" if kind == "down" else "depends_on"))
+        if kind == "down":
+            children[target].append(rev)
+    heads, bases = set(chain.heads), set(chain.bases)
+    merges, branch_points = set(chain.merge_points), set(chain.branch_points)
+
+    built: list[TimelineEntry] = []
+    for rev in _order(graph, entries, unknown_stamps):
+        entry = entries.get(rev)
+        if entry is None:
+            built.append(_lost(rev, state(rev), tuple(sorted(children.get(rev, ())))))
+            continue
+        built.append(
+            _entry(
+                entry,
+                result,
+                needed=rev in missing_needed,
+                stamp_state=state(rev),
+                children=tuple(sorted(children.get(rev, ()))),
+                flags=(rev in heads, rev in bases, rev in merges, rev in branch_points),
+            )
+        )
+    repo = result.repository
+    return Timeline(
+        repository=str(repo.display_path),
+        name=title or Path(repo.display_path).name or str(repo.display_path),
+        head=repo.head,
+        versions_dirs=tuple(result.relative(d) for d in result.versions_dirs),
+        entries=tuple(built),
+        edges=tuple(sorted(edges, key=lambda e: (e.revision, e.kind, e.target))),
+        problems=tuple(chain.problems),
+        evidence=tuple(result.evidence),
+        database=stamp.url if stamp is not None else None,
+        stamped=stamped,
+    )
+
+
+def _order(graph: nx.DiGraph, entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
+    """Parents before children, ties broken by Create Date; IDs known only by reference sit just
+    before what names them. A cycle falls back to date order (the cycle is a Problem of its own)."""
+
+    def key(rev: str) -> str:
+        entry = entries.get(rev)
+        date = (entry.parsed.create_date or "") if entry is not None else ""
+        return f"{date}\0{rev}"
+
+    try:
+        order = list(nx.lexicographical_topological_sort(graph.reverse(copy=False), key=key))
+    except (nx.NetworkXUnfeasible, nx.NetworkXError):
+        order = sorted(graph.nodes, key=key)
+    return order + [rev for rev in extra if rev not in graph]
+
+
+def _lost(rev: str, stamp_state: str | None, children: tuple[str, ...]) -> TimelineEntry:
+    return TimelineEntry(
+        revision=rev,
+        file_name=None,
+        message=None,
+        create_date=None,
+        down_revisions=(),
+        depends_on=(),
+        branch_labels=(),
+        status="lost",
+        needed=True,
+        fidelity=None,
+        versions=0,
+        first_seen=None,
+        deleted=None,
+        recoverable_from=(),
+        operations=(),
+        stamp=stamp_state,
+        head=False,
+        base=False,
+        merge_point=False,
+        branch_point=len(children) > 1,
+        children=children,
+    )
+
+
+def _entry(
+    entry: RevisionEntry,
+    result: ScanResult,
+    *,
+    needed: bool,
+    stamp_state: str | None,
+    children: tuple[str, ...],
+    flags: tuple[bool, bool, bool, bool],
+) -> TimelineEntry:
+    parsed = entry.parsed
+    chosen = entry.chosen
+    every = [s for c in entry.candidates for s in c.sightings]
+    names = [source_file_name(s.path) for s in chosen.sightings if s.path]
+    deletion = entry.deletion() if not entry.present else None
+    head, base, merge, branch = flags
+    return TimelineEntry(
+        revision=entry.revision,
+        file_name=_most_common(names),
+        message=parsed.message,
+        create_date=parsed.create_date,
+        down_revisions=parsed.down_revisions,
+        depends_on=parsed.depends_on,
+        branch_labels=parsed.branch_labels,
+        status="present" if entry.present else "recoverable",
+        needed=needed,
+        fidelity=None if entry.present else chosen.fidelity,
+        versions=len(entry.candidates),
+        first_seen=_first_seen(every, result),
+        deleted=_event(deletion, result) if deletion is not None else None,
+        recoverable_from=() if entry.present else _places(chosen.sightings),
+        operations=summarize_operations(parsed.upgrade_ops),
+        stamp=stamp_state,
+        head=head,
+        base=base,
+        merge_point=merge,
+        branch_point=branch,
+        children=children,
+    )
+
+
+def _most_common(names: Sequence[str]) -> str | None:
+    if not names:
+        return None
+    return max(dict.fromkeys(names), key=names.count)
+
+
+_GIT_SOURCES = ("history", "reflog", "stash", "unreachable")
+
+
+def _first_seen(sightings: Iterable[Sighting], result: ScanResult) -> CommitEvent | None:
+    """The earliest commit that holds the file; without any commit, the earliest dated sighting."""
+    dated = [s for s in sightings if s.date and s.source != "worktree"]
+    in_git = [s for s in dated if s.commit and s.source in _GIT_SOURCES]
+    pool = in_git or dated
+    if not pool:
+        return None
+    return _event(min(pool, key=lambda s: (s.date or "", s.event != "added")), result)
+
+
+def _event(sighting: Sighting, result: ScanResult) -> CommitEvent:
+    info = result.commits.get(sighting.commit) if sighting.commit else None
+    return CommitEvent(
+        commit=sighting.commit,
+        date=info.date if info is not None else sighting.date,
+        author=info.author if info is not None else None,
+        source=sighting.source,
+        ref=sighting.ref,
+        path=sighting.path,
+    )
+
+
+def _places(sightings: Iterable[Sighting]) -> tuple[Place, ...]:
+    """Distinct places, best first: the same order restore prefers (history before the fringes)."""
+    rank = {source: i for i, source in enumerate(("history", "reflog", "stash", "archive", "bytecode", "unreachable"))}
+    seen: dict[str, Place] = {}
+    for s in sorted(sightings, key=lambda s: (rank.get(s.source, 99), s.date or "")):
+        if s.source == "worktree" or s.event == "deleted":
+            continue
+        if s.source in ("reflog", "stash") and s.ref:
+            label = s.ref
+        elif s.source == "unreachable":
+            label = f"unreachable commit {s.commit[:10]}" if s.commit else "unreachable blob"
+        elif s.source in ("archive", "bytecode"):
+            label = f"{s.source} {s.path}" if s.path else s.source
+        else:
+            label = s.source
+        seen.setdefault(label, Place(s.source, label, s.commit, s.path))
+    return tuple(seen.values())
+
+
+# --------------------------------------------------------------------------- schema operations
+
+
+def summarize_operations(ops: Sequence[OpCall]) -> tuple[str, ...]:
+    """What ``upgrade()`` does to the schema, in words, in the order it does it.
+
+    A drop and re-create of one constraint is the way a CHECK (or a key) is changed, so it is said
+    as one change; many add_column calls on one table are said as one line naming every column.
+    """
+    lines: list[str] = []
+    created = {(op.table, op.detail) for op in ops if op.name.startswith("create_") and op.name != "create_table"}
+    dropped = {(op.table, op.detail) for op in ops if op.name == "drop_constraint"}
+    added: dict[str | None, list[str]] = OrderedDict()
+    add_at: dict[str | None, int] = {}
+    for op in ops:
+        if op.name == "add_column":
+            if op.table not in added:
+                add_at[op.table] = len(lines)
+                lines.append("")  # placeholder, filled once every column of this table is known
+                added[op.table] = []
+            added[op.table].append(op.detail or "?")
+            continue
+        if op.name == "drop_constraint" and (op.table, op.detail) in created:
+            continue  # said with its re-creation
+        line = _describe(op, changed=(op.table, op.detail) in dropped)
+        if line:
+            lines.append(line)
+    for table, columns in added.items():
+        where = table or "?"
+        lines[add_at[table]] = (
+            f"add column {where}.{columns[0]}"
+            if len(columns) == 1
+            else f"add {len(columns)} columns to {where}: {', '.join(columns)}"
+        )
+    return tuple(dict.fromkeys(line for line in lines if line))
+
+
+_CONSTRAINTS = {
+    "create_check_constraint": "CHECK constraint",
+    "create_unique_constraint": "unique constraint",
+    "create_primary_key": "primary key",
+    "create_foreign_key": "foreign key",
+    "create_exclude_constraint": "exclusion constraint",
+}
+
+
+def _describe(op: OpCall, *, changed: bool) -> str | None:
+    table = op.table or "?"
+    name = op.name
+    if name == "batch_alter_table":
+        return None  # its inner operations are listed with the table
+    if name == "create_table":
+        return f"create table {table}" + (f" ({op.detail})" if op.detail else "")
+    if name == "drop_table":
+        return f"drop table {table}"
+    if name == "rename_table":
+        return f"rename table {table} to {op.detail or '?'}"
+    if name in ("alter_column", "drop_column"):
+        verb = "alter" if name == "alter_column" else "drop"
+        return f"{verb} column {table}.{op.detail or '?'}"
+    if name in ("create_index", "drop_index"):
+        verb = "create" if name == "create_index" else "drop"
+        cols = f" ({', '.join(op.columns)})" if op.columns else ""
+        return f"{verb} index {op.detail or '?'} on {table}{cols}"
+    if name in _CONSTRAINTS:
+        what = _CONSTRAINTS[name]
+        if name == "create_check_constraint":
+            # a condition built by code has no columns to read: name the constraint instead of guessing
+            on = f"{table}.{', '.join(op.columns)}" if op.columns else f"{table} ({op.detail or 'unnamed'})"
+        else:
+            on = f"{table} ({', '.join(op.columns)})" if op.columns else table
+        return f"{what} on {on} changed" if changed else f"add {what} on {on}"
+    if name == "drop_constraint":
+        return f"drop constraint {op.detail or '?'} on {table}"
+    if name == "execute":
+        return f"run SQL: {op.detail}" if op.detail else "run SQL"
+    if name == "bulk_insert":
+        return f"insert {op.detail or 'rows'} into {table}"
+    if name in ("create_table_comment", "drop_table_comment"):
+        return f"{'set' if name.startswith('create') else 'drop'} comment on table {table}"
+    return f"{name} on {table}" if op.table else name
