@@ -7,7 +7,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, List, NoReturn, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -22,6 +22,10 @@ from migration_archaeologist.errors import (
 )
 from migration_archaeologist.report.json_report import check_document, restore_document, scan_document
 from migration_archaeologist.scan import ScanResult, scan_repository
+
+if TYPE_CHECKING:
+    from migration_archaeologist.gitrepo import Repository
+    from migration_archaeologist.settings import Settings
 
 EXIT_INTERNAL = 4
 
@@ -40,7 +44,8 @@ VersionsOpt = typer.Option(
 )
 JsonOpt = typer.Option(False, "--json", help="Print a JSON document instead of tables.")
 ThoroughOpt = typer.Option(
-    False, "--thorough", help="Read every version of every .py file, not only added files and migration paths."
+    None, "--thorough/--no-thorough", show_default=False,
+    help="Read every version of every .py file, not only added files and migration paths. Default: off, or thorough in pyproject.",
 )
 PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
 
@@ -80,17 +85,38 @@ def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
         yield update
 
 
+def _open(repo: Path) -> tuple[Repository, Settings]:
+    """The repository (REPO may be a folder inside it) and the [tool.migration-archaeologist] defaults at its root."""
+    from migration_archaeologist.gitrepo import open_repository
+    from migration_archaeologist.settings import load_settings
+
+    repository = open_repository(repo)
+    return repository, load_settings(repository.work_tree)
+
+
 def _scan(
     repo: Path,
     versions: Optional[List[Path]],
     picks: Optional[List[str]],
     as_json: bool,
-    thorough: bool,
+    thorough: Optional[bool],
     archives: Optional[List[Path]] = None,
+    opened: Optional[tuple[Repository, Settings]] = None,
 ) -> ScanResult:
+    """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its picks."""
+    repository, settings = opened or _open(repo)
+    origin = "option"
+    if not versions and settings.versions:
+        versions, origin = list(settings.versions), "tool.migration-archaeologist in pyproject.toml"
     with _progress(not as_json) as update:
         return scan_repository(
-            repo, versions=versions or (), picks=_picks(picks), progress=update, thorough=thorough, archives=archives
+            repository,
+            versions=versions or (),
+            versions_origin=origin,
+            picks={**settings.pick, **_picks(picks)},
+            progress=update,
+            thorough=settings.thorough if thorough is None else thorough,
+            archives=archives or list(settings.archive) or None,
         )
 
 
@@ -141,29 +167,66 @@ def check(
     repo: Path = RepoArg,
     versions: Optional[List[Path]] = VersionsOpt,
     db: Optional[str] = typer.Option(None, "--db", help="Also check that every revision the database is stamped with is present."),
-    version_table: str = VersionTableOpt,
+    version_table: Optional[str] = typer.Option(
+        None, "--version-table", help="Alembic's version table name. Default: alembic_version, or version-table in pyproject."
+    ),
     version_table_schema: Optional[str] = VersionSchemaOpt,
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
-    as_json: bool = JsonOpt,
+    output_format: Optional[str] = typer.Option(
+        None, "--format", metavar="text|json|github",
+        help="github prints workflow commands that annotate the pull request. Default: text, or format in pyproject.",
+    ),
+    ignore: Optional[List[str]] = typer.Option(
+        None, "--ignore", metavar="KIND",
+        help="Report this problem kind (or 'missing') as a warning, without failing (repeatable). Replaces ignore in pyproject.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
 ) -> None:
     """Exit 1 if the chain has any problem or a needed revision is missing; usable as a CI gate.
 
     With --db, a stamped revision missing from the versions directory is the problem
-    stamped-but-missing, with the restore command that heals it.
+    stamped-but-missing, with the restore command that heals it. Defaults for every option
+    can live in [tool.migration-archaeologist] in the repository's pyproject.toml.
 
-    Example: [bold]migration-archaeologist check --versions alembic/versions --db sqlite:///app.db[/bold]
+    Example: [bold]migration-archaeologist check --format github --db sqlite:///app.db[/bold]
     """
-    result = _scan(repo, versions, pick, as_json, thorough)
+    from migration_archaeologist.gate import annotations, evaluate
+    from migration_archaeologist.settings import CHECK_FORMATS, check_ignore
+
+    opened = _open(repo)
+    settings = opened[1]
+    if as_json and output_format not in (None, "json"):
+        raise UsageError(f"--json is --format json: give one of --json and --format {output_format}")
+    fmt = "json" if as_json else output_format or settings.format
+    if fmt not in CHECK_FORMATS:
+        raise UsageError(f"--format {fmt!r}: expected one of {', '.join(CHECK_FORMATS)}")
+    ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
+    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened)
     if db:
         from migration_archaeologist.database.stamp import read_stamp
         from migration_archaeologist.database.urls import mask
         from migration_archaeologist.verify import resolve_stamp, stamp_problems, with_stamp_problems
 
-        stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
+        stamp = read_stamp(
+            db,
+            version_table=version_table or settings.version_table,
+            version_table_schema=version_table_schema or settings.version_table_schema,
+        )
         problems = stamp_problems(resolve_stamp(result, stamp, str(repo)), mask(db))
         result = with_stamp_problems(result, problems)
-    _report(result, as_json, check_document, "render_check")
+    verdict = evaluate(result, ignored)
+    if fmt == "json":
+        _print_json(check_document(result, verdict))
+    elif fmt == "github":
+        from migration_archaeologist.report import github
+
+        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo)))
+    else:
+        from migration_archaeologist.report import console as console_report
+
+        console_report.render_check(_out(), result, verdict)
+    raise typer.Exit(EXIT_OK if verdict.passed else EXIT_FINDINGS)
 
 
 @app.command()

@@ -54,9 +54,10 @@ class ScanResult:
 
 
 def scan_repository(
-    path: Path | str,
+    path: Path | str | Repository,
     *,
     versions: Sequence[Path | str] = (),
+    versions_origin: str = "option",
     picks: Mapping[str, str] | None = None,
     progress: Callable[[str, int], None] | None = None,
     thorough: bool = False,
@@ -69,14 +70,16 @@ def scan_repository(
     files that were not revision files when added (see ``GitHistory``). ``archives`` are folders
     and archives to read too; without them, the work tree's untracked and ignored files are read
     (a revision file lying in ``backup/`` is found). ``evidence`` reads documents that name revisions.
+    ``path`` may be a Repository already opened (to read its settings first); ``versions_origin``
+    says where ``versions`` came from, for the report.
     """
-    repo = open_repository(path)
+    repo = path if isinstance(path, Repository) else open_repository(path)
     # networkx costs 80 ms to import; load it while git walks history instead of after.
     threading.Thread(target=_import_networkx, daemon=True).start()
     history = GitHistory(repo, progress, thorough=thorough)
     found = history.result()
     warnings = list(found.warnings)
-    dirs, origin = _versions_dirs(repo, versions, found)
+    dirs, origin = _versions_dirs(repo, versions, found, versions_origin)
     sources: list = [history]
     worktree: WorkTree | None = None
     if repo.work_tree is not None:
@@ -178,10 +181,10 @@ def _import_networkx() -> None:
     import networkx  # noqa: F401
 
 
-def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found) -> tuple[tuple[Path, ...], str]:  # type: ignore[no-untyped-def]
+def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, origin: str = "option") -> tuple[tuple[Path, ...], str]:  # type: ignore[no-untyped-def]
     root = repo.work_tree
     if versions:
-        return tuple(_versions_option(root, Path(v)) for v in versions), "option"
+        return tuple(_versions_option(root, Path(v)) for v in versions), origin
     if root is None:
         return (), "none"
     configs = find_configs(root)

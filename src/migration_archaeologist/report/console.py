@@ -13,6 +13,7 @@ from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.scan import ScanResult
 
 if TYPE_CHECKING:
+    from migration_archaeologist.gate import Verdict
     from migration_archaeologist.restore import RestoreOutcome, RestorePlan
 
 SOURCE_STYLE = {"history": "cyan", "reflog": "magenta", "stash": "yellow", "unreachable": "red", "worktree": "green"}
@@ -173,19 +174,33 @@ def render_warnings(console: Console, result: ScanResult) -> None:
             console.print(f"  {item.blob}{where}: {item.reason}", highlight=False)
 
 
-def render_check(console: Console, result: ScanResult) -> None:
+def render_check(console: Console, result: ScanResult, verdict: Verdict | None = None) -> None:
+    """The verdict; with ``verdict``, findings of ignored kinds are shown as warnings after it."""
     heads = ", ".join(result.chain.heads) or "none"
-    if not result.has_findings:
+    passed = verdict.passed if verdict is not None else not result.has_findings
+    failing = verdict.failing if verdict is not None else result.chain.problems
+    missing_fails = bool(result.missing) and not (verdict is not None and verdict.missing_ignored)
+    if passed:
         console.print(f"[green]ok[/green]: {len(result.catalog.entries)} revisions, head {heads}")
-        render_warnings(console, result)
-        return
-    render_problems(console, result)
-    if result.missing:
+    if failing:
+        console.print(f"\n[bold red]{len(failing)} problem(s)[/bold red]")
+        for p in failing:
+            console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
+    if missing_fails:
         console.print(
             f"\n[bold red]{len(result.missing)} revision(s) missing[/bold red] from the versions directory: "
             + ", ".join(result.missing),
             soft_wrap=True,
         )
+    if verdict is not None:
+        for p in verdict.ignored:
+            console.print(f"[yellow]ignored[/yellow] {p.kind}: {p.message}", highlight=False, soft_wrap=True)
+        if result.missing and verdict.missing_ignored:
+            console.print(
+                f"[yellow]ignored[/yellow] missing: {', '.join(result.missing)} not in the versions directory",
+                highlight=False,
+                soft_wrap=True,
+            )
     render_warnings(console, result)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from migration_archaeologist.gate import Verdict
     from migration_archaeologist.scan import ScanResult
 
 SCAN_SCHEMA = "migration-archaeologist/scan/1"
@@ -79,14 +80,16 @@ def _evidence(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     }
 
 
-def check_document(result: ScanResult) -> dict[str, Any]:
+def check_document(result: ScanResult, verdict: Verdict | None = None) -> dict[str, Any]:
+    """``ok`` is the gate's verdict: findings of an ignored kind are listed but do not make it false."""
     return {
         "schema": CHECK_SCHEMA,
         "repository": str(result.repository.display_path),
-        "ok": not result.has_findings,
+        "ok": verdict.passed if verdict is not None else not result.has_findings,
         "heads": list(result.chain.heads),
         "missing": list(result.missing),
         "problems": [p.to_json() for p in result.chain.problems],
+        "ignore": list(verdict.ignore) if verdict is not None else [],
         "warnings": list(result.warnings),
     }
 
