@@ -222,3 +222,13 @@ def test_json_and_format_agree_and_conflict(two_heads: GitRepo) -> None:
         " conflicting-versions, multiple-heads, header-mismatch, duplicate-branch-label, unparseable,"
         " stamped-but-missing, missing)"
     ]
+
+
+def test_detached_head_is_no_annotation(two_heads: GitRepo) -> None:
+    """CI checks a pull request out detached: the note stays in the text format, not on every run's annotations."""
+    two_heads.git("checkout", "-q", "--detach", "HEAD")
+    text = ma("check", str(two_heads.path), "--ignore", "multiple-heads")
+    assert "warning: HEAD is detached at" in text.stdout
+    github = ma("check", str(two_heads.path), "--format", "github", "--ignore", "multiple-heads")
+    assert github.returncode == 0 and "detached" not in github.stdout
+    assert [line.split(" ")[0] for line in github.stdout.splitlines()[:-1]] == ["::warning", "::warning"]

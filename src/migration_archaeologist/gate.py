@@ -66,7 +66,8 @@ def restore_command(revision: str, repo_arg: str = ".") -> str:
 
 
 def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tuple[Annotation, ...]:
-    """Every finding as an annotation: errors for what fails the gate, warnings for the rest and scan warnings."""
+    """Every finding as an annotation: errors for what fails the gate, warnings for the rest and scan warnings
+    (but not the detached-HEAD note)."""
     lines = _Lines(result)
     out: list[Annotation] = []
     for level, problems in ((ERROR, verdict.failing), (WARNING, verdict.ignored)):
@@ -86,6 +87,8 @@ def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tu
             )
         )
     for warning in result.warnings:
+        if warning.startswith(_DETACHED):
+            continue  # CI checks pull requests out detached: a note on every run would teach people to skip warnings
         out.append(Annotation(WARNING, None, None, "scan", warning))
     for issue in result.archive_issues:
         member = f"!{issue.member}" if issue.member else ""
@@ -95,6 +98,10 @@ def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tu
             Annotation(WARNING, None, None, "unreadable", f"{len(result.unreadable)} git object(s) could not be read")
         )
     return tuple(out)
+
+
+#: How scan words the detached-HEAD note (kept for people in the text format).
+_DETACHED = "HEAD is detached at "
 
 
 class _Lines:
