@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
@@ -318,6 +319,129 @@ def verify(
     else:
         console_report.render_verification(_out(), verification)
     raise typer.Exit(EXIT_OK if verification.verified else EXIT_FINDINGS)
+
+
+class TimelineFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+    json = "json"
+
+
+OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file (replaced atomically) instead of standard output.")
+ViewDbOpt = typer.Option(None, "--db", help="Read this database's stamp (read-only) to mark what is applied.")
+
+
+@app.command()
+def timeline(
+    repo: Path = RepoArg,
+    fmt: TimelineFormat = typer.Option(TimelineFormat.markdown, "--format", "-f", help="markdown, json or html."),
+    db: Optional[str] = ViewDbOpt,
+    output: Optional[Path] = OutputOpt,
+    title: Optional[str] = typer.Option(None, "--title", help="Project name for headings. Default: the repository folder's name."),
+    versions: Optional[List[Path]] = VersionsOpt,
+    version_table: str = VersionTableOpt,
+    version_table_schema: Optional[str] = VersionSchemaOpt,
+    pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
+) -> None:
+    """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
+
+    [bold]html[/bold] is one self-contained file (works offline): the chain drawn, the timeline,
+    problems and evidence. Exit 0 once written; use [bold]check[/bold] to fail on problems.
+
+    Example: [bold]migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md[/bold]
+    """
+    from migration_archaeologist.report.json_report import timeline_document
+
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title)
+    if fmt is TimelineFormat.json:
+        text = json.dumps(timeline_document(story), indent=2, ensure_ascii=False) + "\n"
+    elif fmt is TimelineFormat.html:
+        from migration_archaeologist.report.html import render_html
+
+        text = render_html(story)
+    else:
+        from migration_archaeologist.report.markdown import render_markdown
+
+        text = render_markdown(story)
+    _emit(text, output)
+
+
+@app.command()
+def graph(
+    repo: Path = RepoArg,
+    fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f", help="mermaid, dot or json."),
+    db: Optional[str] = ViewDbOpt,
+    output: Optional[Path] = OutputOpt,
+    title: Optional[str] = typer.Option(None, "--title", help="Project name for the picture's label."),
+    versions: Optional[List[Path]] = VersionsOpt,
+    version_table: str = VersionTableOpt,
+    version_table_schema: Optional[str] = VersionSchemaOpt,
+    pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
+) -> None:
+    """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
+
+    Example: [bold]migration-archaeologist graph --format dot | dot -Tsvg > chain.svg[/bold]
+    """
+    from migration_archaeologist.report.json_report import graph_document
+
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title)
+    if fmt is GraphFormat.json:
+        text = json.dumps(graph_document(story), indent=2, ensure_ascii=False) + "\n"
+    elif fmt is GraphFormat.dot:
+        from migration_archaeologist.report.dot import render_dot
+
+        text = render_dot(story)
+    else:
+        from migration_archaeologist.report.mermaid import render_mermaid
+
+        text = render_mermaid(story)
+    _emit(text, output)
+
+
+def _timeline(
+    repo: Path,
+    versions: Optional[List[Path]],
+    pick: Optional[List[str]],
+    thorough: bool,
+    db: Optional[str],
+    version_table: str,
+    version_table_schema: Optional[str],
+    title: Optional[str],
+):  # type: ignore[no-untyped-def]
+    from migration_archaeologist.timeline import build_timeline
+
+    result = _scan(repo, versions, pick, False, thorough)
+    stamp = None
+    if db:
+        from migration_archaeologist.database.stamp import NoVersionTable, Stamp, read_stamp
+        from migration_archaeologist.database.urls import mask, parse
+
+        try:
+            stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
+        except NoVersionTable as exc:
+            _err().print(f"[yellow]warning:[/yellow] {exc.message}; nothing is marked applied", soft_wrap=True)
+            stamp = Stamp(mask(parse(db)), version_table, version_table_schema, ())
+    return build_timeline(result, stamp, title=title)
+
+
+def _emit(text: str, output: Optional[Path]) -> NoReturn:
+    """Standard output, or a file replaced atomically so a reader never sees half a report."""
+    if output is None:
+        sys.stdout.write(text)
+        raise typer.Exit(EXIT_OK)
+    from migration_archaeologist.report.output import write_report
+
+    write_report(output, text.encode("utf-8"))
+    _err().print(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)")
+    raise typer.Exit(EXIT_OK)
 
 
 def _split_targets(targets: List[str]) -> tuple[list[str], Path]:

@@ -204,6 +204,7 @@ def build_timeline(result: ScanResult, stamp: Stamp | None = None, *, title: str
                 flags=(rev in heads, rev in bases, rev in merges, rev in branch_points),
             )
         )
+    position = {e.revision: i for i, e in enumerate(built)}
     repo = result.repository
     return Timeline(
         repository=str(repo.display_path),
@@ -211,7 +212,7 @@ def build_timeline(result: ScanResult, stamp: Stamp | None = None, *, title: str
         head=repo.head,
         versions_dirs=tuple(result.relative(d) for d in result.versions_dirs),
         entries=tuple(built),
-        edges=tuple(sorted(edges, key=lambda e: (e.revision, e.kind, e.target))),
+        edges=tuple(sorted(edges, key=lambda e: (position[e.revision], e.kind, position[e.target]))),
         problems=tuple(chain.problems),
         evidence=tuple(result.evidence),
         database=stamp.url if stamp is not None else None,
@@ -220,18 +221,37 @@ def build_timeline(result: ScanResult, stamp: Stamp | None = None, *, title: str
 
 
 def _order(graph: nx.DiGraph, entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
-    """Parents before children, ties broken by Create Date; IDs known only by reference sit just
-    before what names them. A cycle falls back to date order (the cycle is a Problem of its own)."""
+    """Parents before children, ties broken by Create Date.
+
+    An ID known only by reference takes its earliest child's date, so it sits just before what
+    names it. A cycle orders only its own members by date: the rest of the chain keeps its shape
+    (the cycle is a Problem of its own).
+    """
+    dates: dict[str, str] = {}
+    for rev in graph.nodes:
+        entry = entries.get(rev)
+        if entry is not None:
+            dates[rev] = entry.parsed.create_date or ""
+    for rev in graph.nodes:
+        if rev not in dates:
+            named_by = [dates.get(child, "") for child, _ in graph.in_edges(rev)]
+            dates[rev] = min(named_by, default="")
 
     def key(rev: str) -> str:
-        entry = entries.get(rev)
-        date = (entry.parsed.create_date or "") if entry is not None else ""
-        return f"{date}\0{rev}"
+        return f"{dates[rev]}\0{rev}"
 
-    try:
-        order = list(nx.lexicographical_topological_sort(graph.reverse(copy=False), key=key))
-    except (nx.NetworkXUnfeasible, nx.NetworkXError):
-        order = sorted(graph.nodes, key=key)
+    forward = graph.reverse(copy=False)  # parents -> children
+    components = nx.condensation(forward)
+    members = components.graph["mapping"]
+    groups: dict[int, list[str]] = {}
+    for rev, component in members.items():
+        groups.setdefault(component, []).append(rev)
+    group_key = {c: min(key(rev) for rev in revs) for c, revs in groups.items()}
+    order = [
+        rev
+        for component in nx.lexicographical_topological_sort(components, key=group_key.__getitem__)
+        for rev in sorted(groups[component], key=key)
+    ]
     return order + [rev for rev in extra if rev not in graph]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from migration_archaeologist.timeline import CommitEvent, Phase, Timeline, TimelineEntry
+from migration_archaeologist.timeline import CommitEvent, Phase, Place, Timeline, TimelineEntry
 
 STATUS_TEXT = {
     "present": "✅ present in the versions directory",
@@ -27,7 +27,7 @@ def render_markdown(timeline: Timeline) -> str:
     lines += _preamble(timeline)
     for number, phase in enumerate(timeline.phases(), start=1):
         lines += ["", f"## Phase {number}: {_md(phase.title)} ({_long_date(phase.day)})" if phase.day
-                  else f"## Known only by reference"]
+                  else "## Known only by reference"]
         lines += _phase(phase)
     if timeline.problems:
         lines += ["", "## Problems", ""]
@@ -103,7 +103,7 @@ def _entry(e: TimelineEntry) -> list[str]:
 def _status(e: TimelineEntry) -> str:
     text = STATUS_TEXT[e.status]
     if e.status == "recoverable":
-        places = ", ".join(f"`{p.label}`" if p.source in ("reflog", "stash") else _md(p.label) for p in e.recoverable_from)
+        places = ", ".join(_place(p) for p in e.recoverable_from)
         text += f" from {places} ({e.fidelity})" if places else f" ({e.fidelity})"
         if e.versions > 1:
             text += f"; {e.versions} versions seen"
@@ -112,6 +112,14 @@ def _status(e: TimelineEntry) -> str:
     if e.needed and e.status != "present":
         text += "; the versions directory needs it back"
     return text
+
+
+def _place(place: Place) -> str:
+    if place.source in ("reflog", "stash"):
+        return f"`{place.label}`"
+    if place.source in ("archive", "bytecode") and place.path:
+        return f"{place.source} `{place.path}`"
+    return _md(place.label)
 
 
 def _first_seen(event: CommitEvent) -> str:
