@@ -1,6 +1,7 @@
 """The main job on the shipped sample: build TaskMan-v2 in a temp dir and recover its lost revisions.
 
-Runs the real console script, as a user would: scan, restore (dry run), restore --apply, check.
+Runs the real console script, as a user would: scan, timeline (HTML report and Markdown), restore
+(dry run), restore --apply, check.
 Exit 0 when the chain up to b22b3b5a376f is back and Alembic agrees; otherwise the failing step's code.
 """
 
@@ -44,6 +45,12 @@ def main() -> None:
         print(f"built the TaskMan-v2 sample at {repo}: alembic.ini and every revision file deleted, "
               f"database stamped {info['stamped']}")
         _step(["scan", str(repo)], allowed=(1,))  # 1 = findings: revisions missing
+        db = f"sqlite:///{info['database']}"
+        report = workdir / "taskman-v2-report.html"
+        timeline = workdir / "schema-evolution-timeline.md"
+        _step(["timeline", str(repo), "--title", "TaskMan-v2", "--db", db, "--format", "html", "-o", str(report)],
+              allowed=(0,))
+        _step(["timeline", str(repo), "--title", "TaskMan-v2", "--db", db, "-o", str(timeline)], allowed=(0,))
         _step(["restore", "b22b3b5a376f", str(repo)], allowed=(0,))
         _step(["restore", "b22b3b5a376f", str(repo), "--apply"], allowed=(0,))
         _step(["check", str(repo)], allowed=(0,))
@@ -66,6 +73,8 @@ def main() -> None:
         print(f"\n{len(exact)} revisions restored byte-identical to their last committed version into {versions}")
         for rev in rebuilt:
             print(f"{rev} rebuilt from its __pycache__ bytecode (never committed)")
+        print(f"the recovery map before restoring: {report} (HTML, offline) and {timeline}"
+              + ("" if keep else "; run with --keep to keep them"))
     finally:
         if keep:
             print(f"kept {workdir}")
