@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -232,3 +233,29 @@ def test_detached_head_is_no_annotation(two_heads: GitRepo) -> None:
     github = ma("check", str(two_heads.path), "--format", "github", "--ignore", "multiple-heads")
     assert github.returncode == 0 and "detached" not in github.stdout
     assert [line.split(" ")[0] for line in github.stdout.splitlines()[:-1]] == ["::warning", "::warning"]
+
+
+def test_other_branches_work_does_not_fail_the_gate(repo) -> None:  # type: ignore[no-untyped-def]
+    """CI fetches every branch: a revision another open branch adds is not a gap in this one."""
+    versions = "alembic/versions"
+    repo.commit("base", {f"{versions}/base.py": revision_source("base", None),
+                         f"{versions}/a.py": revision_source("a", "base")})
+    for branch in ("feature-x", "feature-y"):
+        repo.git("checkout", "-q", "-b", branch, "main")
+        repo.commit(branch, {f"{versions}/{branch[-1]}.py": revision_source(branch[-1], "a")})
+    repo.git("checkout", "-q", "main")
+
+    gate = ma("check", str(repo.path), "--versions", versions)
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "ok: 2 revisions, head a" in gate.stdout and "2 more only elsewhere in git" in gate.stdout
+    scan = ma("scan", str(repo.path), "--versions", versions, "--json")
+    doc = json.loads(scan.stdout)
+    assert {r["revision"] for r in doc["revisions"]} == {"base", "a", "x", "y"}  # scan still shows them
+
+    # a revision this branch's own history deleted is a gap, and so is a parent a present file needs
+    repo.commit("drop a", remove=[f"{versions}/a.py"])
+    gate = ma("check", str(repo.path), "--versions", versions, "--format", "json")
+    assert gate.returncode == 1 and json.loads(gate.stdout)["missing"] == ["a"]
+    repo.commit("c on a", {f"{versions}/c.py": revision_source("c", "a")})
+    doc = json.loads(ma("check", str(repo.path), "--versions", versions, "--format", "json").stdout)
+    assert doc["missing"] == ["a"] and doc["heads"] == ["c"] and doc["problems"] == []

@@ -50,7 +50,7 @@ class Annotation:
 def evaluate(result: ScanResult, ignore: Iterable[str] = ()) -> Verdict:
     """Split the scan's findings; ``ignore`` names problem kinds (already validated) and ``missing``."""
     kinds = tuple(dict.fromkeys(ignore))
-    problems = result.chain.problems
+    problems = result.gate_chain.problems  # the versions directory's chain, not every branch's
     return Verdict(
         ignore=kinds,
         failing=tuple(p for p in problems if p.kind not in kinds),

@@ -71,15 +71,23 @@ def build_graph(revisions: Mapping[str, RevisionFile]) -> ChainGraph:
     return _analyse(revisions, extra=())
 
 
-def analyse_catalog(catalog: Catalog) -> ChainGraph:
-    """Chain of every chosen candidate, with the catalog-level problems added."""
-    revisions = {rev: entry.parsed for rev, entry in catalog.entries.items()}
+def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> ChainGraph:
+    """Chain of every chosen candidate, with the catalog-level problems added.
+
+    ``only`` restricts it to some revisions (what the versions directory holds and needs: the chain
+    ``check`` gates on); broken files then count only when they lie in the work tree.
+    """
+    chosen = set(only) if only is not None else set(catalog.entries)
+    revisions = {rev: entry.parsed for rev, entry in catalog.entries.items() if rev in chosen}
     extra: list[Problem] = []
     for entry in catalog.entries.values():
-        extra.extend(_entry_problems(entry))
+        if entry.revision in chosen:
+            extra.extend(_entry_problems(entry))
     known = set(catalog.entries)
     for broken in catalog.unparseable:
         present = [s.path for s in broken.sightings if s.source == "worktree"]
+        if only is not None and not present:
+            continue
         if broken.revision_hint in known and not present:
             continue  # a broken draft of a revision that also exists readable: history, not a problem
         if not broken.revision_hint and not present and not any(_in_versions_dir(s.path) for s in broken.sightings):

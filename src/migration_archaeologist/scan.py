@@ -38,9 +38,18 @@ class ScanResult:
     evidence: tuple = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
     archive_issues: tuple = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
 
+    #: the chain of what the versions directory holds and needs (present + missing): what ``check``
+    #: gates on. Revisions only on other branches, in stashes or in a squashed-away old chain are
+    #: history to ``scan`` but no reason to fail a merge. None: the same as ``chain``.
+    working_chain: ChainGraph | None = None
+
+    @property
+    def gate_chain(self) -> ChainGraph:
+        return self.working_chain if self.working_chain is not None else self.chain
+
     @property
     def has_findings(self) -> bool:
-        """Exit code 1 for scan and check: any problem, or a needed revision missing."""
+        """Exit code 1 for scan: any problem, or a needed revision missing."""
         return bool(self.chain.problems or self.missing)
 
     def relative(self, path: Path) -> str:
@@ -106,6 +115,9 @@ def scan_repository(
     from migration_archaeologist.graph import analyse_catalog
 
     chain = analyse_catalog(catalog)
+    missing = _needed_missing(catalog, chain)
+    working = {rev for rev, entry in catalog.entries.items() if entry.present} | set(missing)
+    working_chain = analyse_catalog(catalog, only=working) if working and working != set(catalog.entries) else None
     rows: tuple = ()
     if evidence and repo.work_tree is not None:
         from migration_archaeologist.sources.docs import collect_evidence
@@ -118,7 +130,7 @@ def scan_repository(
         versions_origin=origin,
         catalog=catalog,
         chain=chain,
-        missing=_needed_missing(catalog, chain),
+        missing=missing,
         commits=found.commits,
         unreadable=tuple(found.unreadable),
         warnings=tuple(warnings),
@@ -127,6 +139,7 @@ def scan_repository(
         skipped_versions=found.skipped_versions,
         evidence=rows,
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
+        working_chain=working_chain,
     )
 
 
@@ -217,9 +230,12 @@ def _versions_option(root: Path | None, value: Path) -> Path:
 
 
 def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
-    """Revisions not present that belong with the present ones (same chain), or all when none is present.
+    """Revisions not present that the versions directory needs back, or all when none is present.
 
-    A squashed-away old chain shares no edge with today's revisions, so it is history, not a gap.
+    Needed: what a present revision needs (its down_revisions and depends_on, transitively), and
+    what HEAD's own history once held in the same chain (a deleted head is a gap too). A revision
+    seen only on another branch, in a stash or in the reflog is someone's other work; a
+    squashed-away old chain shares no edge with today's revisions. Neither is a gap.
     """
     present = {rev for rev, entry in catalog.entries.items() if entry.present}
     absent = [rev for rev in chain.order if rev in catalog.entries and rev not in present]
@@ -227,9 +243,18 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
         return tuple(absent)
     import networkx as nx
 
+    needed: set[str] = set()
+    for rev in present:
+        needed |= chain.ancestors(rev)
+    head = catalog.head_history
+    in_head = {
+        rev
+        for rev in absent
+        if any(s.source == "history" and s.commit in head for c in catalog.entries[rev].candidates for s in c.sightings)
+    }
     undirected = chain.graph.to_undirected(as_view=True)
     linked: set[str] = set()
     for component in nx.connected_components(undirected):
         if component & present:
             linked |= component
-    return tuple(rev for rev in absent if rev in linked)
+    return tuple(rev for rev in absent if rev in needed or (rev in in_head and rev in linked))

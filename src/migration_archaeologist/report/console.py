@@ -176,12 +176,15 @@ def render_warnings(console: Console, result: ScanResult) -> None:
 
 def render_check(console: Console, result: ScanResult, verdict: Verdict | None = None) -> None:
     """The verdict; with ``verdict``, findings of ignored kinds are shown as warnings after it."""
-    heads = ", ".join(result.chain.heads) or "none"
-    passed = verdict.passed if verdict is not None else not result.has_findings
-    failing = verdict.failing if verdict is not None else result.chain.problems
+    chain = result.gate_chain
+    heads = ", ".join(chain.heads) or "none"
+    passed = verdict.passed if verdict is not None else not (chain.problems or result.missing)
+    failing = verdict.failing if verdict is not None else chain.problems
     missing_fails = bool(result.missing) and not (verdict is not None and verdict.missing_ignored)
     if passed:
-        console.print(f"[green]ok[/green]: {len(result.catalog.entries)} revisions, head {heads}")
+        others = len(result.catalog.entries) - len(chain.order)
+        aside = f" [dim]({others} more only elsewhere in git: see scan)[/dim]" if others > 0 else ""
+        console.print(f"[green]ok[/green]: {len(chain.order)} revisions, head {heads}{aside}")
     if failing:
         console.print(f"\n[bold red]{len(failing)} problem(s)[/bold red]")
         for p in failing:

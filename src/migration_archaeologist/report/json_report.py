@@ -85,10 +85,10 @@ def check_document(result: ScanResult, verdict: Verdict | None = None) -> dict[s
     return {
         "schema": CHECK_SCHEMA,
         "repository": str(result.repository.display_path),
-        "ok": verdict.passed if verdict is not None else not result.has_findings,
-        "heads": list(result.chain.heads),
+        "ok": verdict.passed if verdict is not None else not (result.gate_chain.problems or result.missing),
+        "heads": list(result.gate_chain.heads),
         "missing": list(result.missing),
-        "problems": [p.to_json() for p in result.chain.problems],
+        "problems": [p.to_json() for p in result.gate_chain.problems],
         "ignore": list(verdict.ignore) if verdict is not None else [],
         "warnings": list(result.warnings),
     }
