@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from migration_archaeologist import __version__
@@ -427,7 +428,7 @@ def _timeline(
         try:
             stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
         except NoVersionTable as exc:
-            _err().print(f"[yellow]warning:[/yellow] {exc.message}; nothing is marked applied", soft_wrap=True)
+            _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}; nothing is marked applied", soft_wrap=True)
             stamp = Stamp(mask(parse(db)), version_table, version_table_schema, ())
     return build_timeline(result, stamp, title=title)
 
@@ -469,7 +470,7 @@ def main() -> None:
     try:
         app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
     except ArchaeologistError as exc:
-        _err().print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        _err().print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err().print("[red]interrupted[/red]: nothing was left half-written")
@@ -477,5 +478,5 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
         if os.environ.get("MA_DEBUG"):
             raise
-        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
+        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
         sys.exit(EXIT_INTERNAL)
