@@ -166,3 +166,11 @@ def test_help_and_module_entry_point() -> None:
     assert proc.returncode == 0 and "scan" in proc.stdout and "restore" in proc.stdout
     usage = ma("scan", "--bogus")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_error_lines_keep_square_brackets(repo: GitRepo) -> None:
+    """Messages are printed as text: a value in brackets is not swallowed as Rich markup."""
+    repo.commit("base", {"alembic/versions/base.py": revision_source("base", None)})
+    proc = ma("scan", str(repo.path), "--pick", "[bold]x[/bold]")
+    assert proc.returncode == 2
+    assert "--pick '[bold]x[/bold]': expected REV=BLOB" in proc.stderr
