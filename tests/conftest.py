@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -47,6 +48,21 @@ def repo(tmp_path: Path) -> Iterator[GitRepo]:
 
 def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line as a user runs it (``python -m``), without MA_DEBUG so errors stay one line."""
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line a failing command must print, never a traceback."""
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
 
 
 pytest_plugins = ["databases"]

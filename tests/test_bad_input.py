@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from conftest import ma
 from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
-
-
-def ma(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
-    return subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
 
 
 def fingerprint(root: Path) -> dict[str, str]:

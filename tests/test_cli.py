@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ma, one_line_error
 from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
-CLI = [sys.executable, "-m", "migration_archaeologist"]
-
-
-def ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    return lines[0]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

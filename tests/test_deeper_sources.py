@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import py_compile
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from conftest import ma
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
@@ -21,12 +20,6 @@ BODY = (
     "                    sa.PrimaryKeyConstraint('id'))\n"
     "    op.create_index(op.f('ix_users_email'), 'users', ['email'], unique=True)"
 )
-
-
-def ma(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
-    return subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
 
 
 def test_revision_surviving_only_as_bytecode_is_rebuilt_and_restored(repo: GitRepo, tmp_path: Path) -> None:

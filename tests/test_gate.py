@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ma
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.gate import Annotation, annotations, evaluate
 from migration_archaeologist.report.github import command, escape_data, escape_property
 from migration_archaeologist.scan import scan_repository
 
 V = "alembic/versions"
-CLI = [sys.executable, "-m", "migration_archaeologist"]
 #: Where ``revision = ...`` is in the files revision_source writes.
 REVISION_LINE = next(i + 1 for i, t in enumerate(revision_source("r", None).splitlines()) if t.startswith("revision"))
-
-
-def ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
 def line_of(repo: GitRepo, annotation: Annotation) -> str:

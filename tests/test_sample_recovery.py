@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ma, one_line_error
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.settings import Settings, load_settings
 
-CLI = [sys.executable, "-m", "migration_archaeologist"]
 D = "db/migrations"  # no alembic.ini names it: only the settings (or history) can
-
-
-def ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    return lines[0]
 
 
 def test_defaults_without_a_table(tmp_path: Path) -> None:

@@ -358,20 +358,8 @@ def timeline(
 
     Example: [bold]migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md[/bold]
     """
-    from migration_archaeologist.report.json_report import timeline_document
-
     story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title)
-    if fmt is TimelineFormat.json:
-        text = json.dumps(timeline_document(story), indent=2, ensure_ascii=False) + "\n"
-    elif fmt is TimelineFormat.html:
-        from migration_archaeologist.report.html import render_html
-
-        text = render_html(story)
-    else:
-        from migration_archaeologist.report.markdown import render_markdown
-
-        text = render_markdown(story)
-    _emit(text, output)
+    _emit(_render(fmt.value, story, "timeline_document"), output)
 
 
 @app.command()
@@ -391,20 +379,8 @@ def graph(
 
     Example: [bold]migration-archaeologist graph --format dot | dot -Tsvg > chain.svg[/bold]
     """
-    from migration_archaeologist.report.json_report import graph_document
-
     story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title)
-    if fmt is GraphFormat.json:
-        text = json.dumps(graph_document(story), indent=2, ensure_ascii=False) + "\n"
-    elif fmt is GraphFormat.dot:
-        from migration_archaeologist.report.dot import render_dot
-
-        text = render_dot(story)
-    else:
-        from migration_archaeologist.report.mermaid import render_mermaid
-
-        text = render_mermaid(story)
-    _emit(text, output)
+    _emit(_render(fmt.value, story, "graph_document"), output)
 
 
 def _timeline(
@@ -431,6 +407,26 @@ def _timeline(
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}; nothing is marked applied", soft_wrap=True)
             stamp = Stamp(mask(parse(db)), version_table, version_table_schema, ())
     return build_timeline(result, stamp, title=title)
+
+
+#: format -> (report module, function); each module is imported only when its format is asked for
+_RENDERERS = {
+    "markdown": ("markdown", "render_markdown"),
+    "html": ("html", "render_html"),
+    "mermaid": ("mermaid", "render_mermaid"),
+    "dot": ("dot", "render_dot"),
+}
+
+
+def _render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-untyped-def]
+    import importlib
+
+    if fmt == "json":
+        from migration_archaeologist.report import json_report
+
+        return json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False) + "\n"
+    module, function = _RENDERERS[fmt]
+    return getattr(importlib.import_module(f"migration_archaeologist.report.{module}"), function)(story)
 
 
 def _emit(text: str, output: Optional[Path]) -> NoReturn:
