@@ -196,3 +196,49 @@ def test_lost_head_that_changed_only_data_says_so(tmp_path: Path, builder: Any) 
     assert "def upgrade() -> None:\n    pass" in synthesized.source.decode()
     assert any("changed no schema" in note for note in synthesized.notes)
     assert prove(synthesized, url, versions_dirs=[known]).proven
+
+
+R1_SQL = [
+    "CREATE TYPE mood AS ENUM ('sad', 'ok')",
+    "CREATE TYPE old_kind AS ENUM ('x', 'y')",
+    "CREATE TABLE people (id SERIAL PRIMARY KEY, name VARCHAR(80) NOT NULL, feeling mood,"
+    " CONSTRAINT ck_people_name CHECK (length(name) > 0))",
+    "CREATE TABLE legacy (id INTEGER PRIMARY KEY, kind old_kind NOT NULL)",
+]
+LOST_R2_SQL = [
+    "ALTER TYPE mood ADD VALUE 'happy'",
+    "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'sad'",
+    "CREATE TYPE color AS ENUM ('red', 'blue')",
+    "CREATE TABLE pets (id SERIAL PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES people (id),"
+    " favourite mood DEFAULT 'ok', color color)",
+    "ALTER TABLE people ADD COLUMN eyes color",
+    "DROP TABLE legacy",
+    "DROP TYPE old_kind",
+    "ALTER TABLE people DROP CONSTRAINT ck_people_name",
+    "ALTER TABLE people ADD CONSTRAINT ck_people_name CHECK (length(name) > 1)",
+    "CREATE INDEX ix_people_name_feeling ON people (name, feeling)",
+]
+
+
+def test_lost_head_with_postgres_enums_and_checks(postgres_database: str, tmp_path: Path) -> None:
+    known = tmp_path / "versions"
+    known.mkdir()
+    statements = "".join(f"    op.execute({s!r})\n" for s in R1_SQL)
+    (known / "r1_start.py").write_text(
+        f'"""start\n\nRevision ID: r1\nRevises:\n"""\nfrom alembic import op\n\nrevision = "r1"\ndown_revision = None\n\n\n'
+        f"def upgrade():\n{statements}\n\ndef downgrade():\n    pass\n", encoding="utf-8")
+    engine = sa.create_engine(driver_url(postgres_database))
+    with engine.begin() as conn:
+        for statement in R1_SQL:
+            conn.exec_driver_sql(statement)
+    with engine.begin() as conn:  # new enum labels must be committed before they are used
+        for statement in LOST_R2_SQL:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    synthesized = synthesize_head([known], postgres_database, revision_id="r2", down_revision="r1", now=NOW)
+    text = synthesized.source.decode()
+    assert "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'sad'" in text and "ADD VALUE 'happy' AFTER 'ok'" in text
+    assert "DROP TYPE IF EXISTS old_kind" in text and "DROP TYPE IF EXISTS color" in text
+    assert any("stay after a downgrade" in note for note in synthesized.notes)
+    proof = prove(synthesized, postgres_database, versions_dirs=[known])
+    assert proof.proven, proof.summary

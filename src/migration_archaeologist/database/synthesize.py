@@ -227,7 +227,7 @@ def baseline_revision(
         finally:
             eng.dispose()
     notes = [DATA_NOTE] if meta.tables else ["the live database has no tables: the baseline is empty"]
-    notes += _unexpressed(meta, dialect)
+    notes += _unexpressed(dialect)
     source = render_revision(revision=revision_id, down_revisions=downs, message=message, upgrade_body=up,
                              downgrade_body=down, database=live_url, created=created,
                              how="creates the live schema from nothing (a baseline).")
@@ -254,7 +254,7 @@ def _downs(down_revision: str | Sequence[str] | None) -> tuple[str, ...]:
     return (down_revision,) if isinstance(down_revision, str) else tuple(down_revision)
 
 
-def _unexpressed(meta: sa.MetaData, dialect: sa.Dialect) -> list[str]:
+def _unexpressed(dialect: sa.Dialect) -> list[str]:
     """Things reflection sees that rendering is known to lose (checked again by the proof)."""
     notes = []
     if dialect.name != "sqlite":
@@ -293,6 +293,7 @@ def synthesize_head(
     with read_only_connection(live_url) as live:
         meta = reflect_live(live, ignore_tables=ignore_tables)
         live_checks = _checks_by_table(live, meta)
+        live_enums = {e["name"]: tuple(e["labels"]) for e in _live_enums(live)}
         dialect = live.dialect
     notes = [DATA_NOTE]
     with scratch_database(live_url, scratch_url=scratch_url) as scratch:
@@ -307,15 +308,19 @@ def synthesize_head(
                     "compare_server_default": True,
                     "include_name": lambda name, type_, _p: not (type_ == "table" and name in ignored),
                 })
+                enums = _enum_changes(conn, meta, live_enums, ignored)
                 script = produce_migrations(context, meta)
                 upgrade_ops = script.upgrade_ops
                 assert upgrade_ops is not None
-                scratch_checks = _checks_by_table(conn, meta)
-                check_ops, check_notes = _check_changes(scratch_checks, live_checks)
-                notes += check_notes
+                check_ops, check_notes = _check_changes(_checks_by_table(conn, meta), live_checks)
+                notes += check_notes + enums.notes
                 upgrade_ops.ops.extend(check_ops)
-                batch = dialect.name == "sqlite"
                 downgrade_ops = upgrade_ops.reverse()
+                upgrade_ops.ops[0:0] = enums.before_upgrade
+                upgrade_ops.ops.extend(enums.after_upgrade)
+                downgrade_ops.ops[0:0] = enums.before_downgrade
+                downgrade_ops.ops.extend(enums.after_downgrade)
+                batch = dialect.name == "sqlite"
                 up, down = _body(upgrade_ops, context, batch), _body(downgrade_ops, context, batch)
         finally:
             eng.dispose()
@@ -374,3 +379,65 @@ class _DropCheck(ops.DropConstraintOp):
     def reverse(self) -> ops.CreateCheckConstraintOp:  # type: ignore[override]
         return ops.CreateCheckConstraintOp(self.constraint_name, self.table_name, sa.text(self._condition),
                                            schema=self.schema)
+
+
+@dataclass(frozen=True)
+class _EnumOps:
+    before_upgrade: list[ops.MigrateOperation]
+    after_upgrade: list[ops.MigrateOperation]
+    before_downgrade: list[ops.MigrateOperation]
+    after_downgrade: list[ops.MigrateOperation]
+    notes: list[str]
+
+
+def _enum_changes(scratch: sa.Connection, meta: sa.MetaData, live: dict[str, tuple[str, ...]],
+                  ignored: frozenset[str]) -> _EnumOps:
+    """PostgreSQL enum types, which autogenerate does not compare, as explicit SQL operations.
+
+    New types are created before anything else and dropped after everything on downgrade, so the
+    columns of ``meta`` are switched to ``create_type=False`` (a type that already exists would
+    make ``create_table`` fail).  Added labels become ``ALTER TYPE ... ADD VALUE`` at their
+    position; PostgreSQL cannot remove labels, so a downgrade leaves them (said in the notes), and
+    removed or reordered labels are not expressed at all (the proof will show them).
+    """
+    out = _EnumOps([], [], [], [], [])
+    if scratch.dialect.name != "postgresql":
+        return out
+    dialect = scratch.dialect
+    for table in meta.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, sa.Enum) and hasattr(column.type, "create_type"):
+                column.type.create_type = False  # type: ignore[attr-defined]
+    inspector = sa.inspect(scratch)
+    old = {e["name"]: tuple(e["labels"]) for e in _live_enums(scratch)}
+    quote = dialect.identifier_preparer.quote
+    for name in sorted(live.keys() - old.keys()):
+        out.before_upgrade.append(ops.ExecuteSQLOp(_create_enum_sql({"name": name, "labels": live[name]}, dialect)))
+        out.after_downgrade.append(ops.ExecuteSQLOp(_drop_enum_sql(name, dialect)))
+    dropped_tables = set(inspector.get_table_names()) - set(meta.tables) - ignored
+    used_by_dropped = {c["type"].name for t in dropped_tables for c in inspector.get_columns(t)
+                       if isinstance(c["type"], sa.Enum)}
+    for name in sorted(old.keys() - live.keys()):
+        out.after_upgrade.append(ops.ExecuteSQLOp(_drop_enum_sql(name, dialect)))
+        if name not in used_by_dropped:  # otherwise re-creating its table re-creates it
+            out.before_downgrade.append(ops.ExecuteSQLOp(_create_enum_sql({"name": name, "labels": old[name]}, dialect)))
+    for name in sorted(old.keys() & live.keys()):
+        before, after = old[name], live[name]
+        if before == after:
+            continue
+        if [label for label in after if label in before] != list(before):
+            out.notes.append(f"enum {name}: labels were removed or reordered ({', '.join(before)} -> "
+                             f"{', '.join(after)}); PostgreSQL cannot ALTER that, so it is not expressed")
+            continue
+        for i, label in enumerate(after):
+            if label in before:
+                continue
+            where = f" AFTER {_literal(after[i - 1])}" if i else f" BEFORE {_literal(after[1])}" if len(after) > 1 else ""
+            out.before_upgrade.append(ops.ExecuteSQLOp(f"ALTER TYPE {quote(name)} ADD VALUE {_literal(label)}{where}"))
+        out.notes.append(f"enum {name}: labels added by the upgrade ({', '.join(a for a in after if a not in before)}) "
+                         "stay after a downgrade, PostgreSQL cannot remove enum labels")
+    return out
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
