@@ -180,8 +180,9 @@ def test_lost_head_of_the_sample_is_synthesized_and_proven(sample_db: str, build
     assert isinstance(parsed, RevisionFile)
     assert parsed.revision == HEAD and parsed.down_revisions == (PARENT,)
     proof = prove(synthesized, sample_db, versions_dirs=[known])
-    assert proof.proven, proof.summary
+    assert proof.proven, proof.summary  # upgrade gives the live schema; downgrade gives the parent's
     assert proof.steps[0].applied[-1] == HEAD and len(proof.steps[0].applied) == 6
+    assert proof.downgrade_differences == () and proof.steps[1].applied == (HEAD,)
 
 
 def test_lost_head_that_changed_only_data_says_so(tmp_path: Path, builder: Any) -> None:
@@ -241,4 +242,55 @@ def test_lost_head_with_postgres_enums_and_checks(postgres_database: str, tmp_pa
     assert "DROP TYPE IF EXISTS old_kind" in text and "DROP TYPE IF EXISTS color" in text
     assert any("stay after a downgrade" in note for note in synthesized.notes)
     proof = prove(synthesized, postgres_database, versions_dirs=[known])
+    assert proof.upgrade_proven, proof.summary
+    # everything but the added labels is undone: PostgreSQL cannot remove enum labels, and the proof says so
+    assert not proof.proven and proof.downgrade_differences is not None
+    assert [(d.kind, d.name) for d in proof.downgrade_differences] == [("enum-values", "mood")]
+    assert "does not return to its parent's schema" in proof.summary
+
+
+def write_revision(directory: Path, rev: str, down: str | tuple[str, ...] | None, statements: list[str]) -> None:
+    body = "".join(f"    op.execute({s!r})\n" for s in statements) or "    pass\n"
+    (directory / f"{rev}.py").write_text(
+        f'"""{rev}"""\nfrom alembic import op\n\nrevision = {rev!r}\ndown_revision = {down!r}\n\n\n'
+        f"def upgrade():\n{body}\n\ndef downgrade():\n    pass\n", encoding="utf-8")
+
+
+def test_lost_merge_revision_with_two_parents(tmp_path: Path) -> None:
+    known = tmp_path / "versions"
+    known.mkdir()
+    write_revision(known, "r0", None, ["CREATE TABLE a (id INTEGER PRIMARY KEY)"])
+    write_revision(known, "r1a", "r0", ["CREATE TABLE b (id INTEGER PRIMARY KEY)"])
+    write_revision(known, "r1b", "r0", ["CREATE TABLE c (id INTEGER PRIMARY KEY)"])
+    url = create_database("sqlite", tmp_path)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in ["CREATE TABLE a (id INTEGER PRIMARY KEY, label VARCHAR(20) DEFAULT 'x' NOT NULL)",
+                          "CREATE TABLE b (id INTEGER PRIMARY KEY)", "CREATE TABLE c (id INTEGER PRIMARY KEY)",
+                          "CREATE TABLE d (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b (id))",
+                          "CREATE INDEX ix_d_b ON d (b_id, id)"]:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    synthesized = synthesize_head([known], url, revision_id="m", down_revision=("r1a", "r1b"), now=NOW)
+    parsed = parse_revision(synthesized.source)
+    assert isinstance(parsed, RevisionFile) and parsed.down_revisions == ("r1a", "r1b")
+    assert "Revises: r1a, r1b" in synthesized.source.decode()
+    proof = prove(synthesized, url, versions_dirs=[known])
     assert proof.proven, proof.summary
+    assert proof.downgrade_differences == ()
+
+
+def test_proof_of_a_head_checks_its_downgrade(builder: Any, tmp_path: Path) -> None:
+    sample_db = create_database("sqlite", tmp_path)
+    builder.migrate(sample_db, ("upgrade", HEAD))
+    known = tmp_path / "versions"
+    known.mkdir()
+    for rev in builder.CHAIN[:-1]:
+        shutil.copyfile(builder.revision_path(rev), known / builder.REVISIONS[rev][0])
+    synthesized = synthesize_head([known], sample_db, revision_id=HEAD, down_revision=PARENT, now=NOW)
+    downgrade = synthesized.source.split(b"def downgrade()")[1]
+    assert b"create_check_constraint('ck_action_lists_status'" in downgrade  # the intact file restores the old one
+    broken = damaged(synthesized, b"def downgrade() -> None:\n", b"def downgrade() -> None:\n    return\n")
+    proof = prove(broken, sample_db, versions_dirs=[known])
+    assert proof.upgrade_proven and not proof.proven
+    assert proof.downgrade_differences and {d.kind for d in proof.downgrade_differences} == {"check-changed"}

@@ -38,10 +38,19 @@ class Proof:
     """Why the replay stopped (the synthesized file or the chain failed to run)."""
     left_after_downgrade: tuple[str, ...] | None
     """Tables (and PostgreSQL enum types) a downgrade to base left behind (only checked for a baseline; None when not checked)."""
+    downgrade_differences: tuple[Difference, ...] | None = None
+    """For a revision with parents: the schema after its downgrade vs the known chain replayed to
+    the parents (``expected`` = after the downgrade); None when not checked."""
+
+    @property
+    def upgrade_proven(self) -> bool:
+        """The chain with the synthesized file replays to exactly the live schema."""
+        return self.error is None and not self.differences
 
     @property
     def proven(self) -> bool:
-        return self.error is None and not self.differences and not self.left_after_downgrade
+        """Upgrade proven, and its downgrade returns to where it started."""
+        return self.upgrade_proven and not self.left_after_downgrade and not self.downgrade_differences
 
     @property
     def summary(self) -> str:
@@ -52,6 +61,9 @@ class Proof:
                     + "; ".join(d.message for d in self.differences))
         if self.left_after_downgrade:
             return f"{self.revision}: upgrade proven, but downgrade left {', '.join(self.left_after_downgrade)}"
+        if self.downgrade_differences:
+            return (f"{self.revision}: upgrade proven, but its downgrade does not return to its parent's schema: "
+                    + "; ".join(d.message for d in self.downgrade_differences))
         return f"{self.revision}: proven, the chain with it replays to the live schema"
 
 
@@ -65,12 +77,14 @@ def prove(
     scratch_url: str | None = None,
     python: str | None = None,
     timeout: float = 600.0,
+    check_downgrade: bool = True,
 ) -> Proof:
     """Replay ``versions_dirs`` plus the synthesized file up to ``target`` (default: the synthesized
     revision) in a scratch database and compare with ``live_url`` (only ever read).
 
-    For a baseline (a revision without parents), the downgrade to base is run as well and must
-    leave no table behind.
+    The downgrade is checked too (``check_downgrade``): for a baseline (no parents) the downgrade
+    to base must leave no table or enum type behind; otherwise the schema after downgrading to the
+    parents is compared with the known chain replayed to them in a second scratch database.
     """
     target = target or synthesized.revision
     steps: list[StepResult] = []
@@ -84,15 +98,34 @@ def prove(
             except ReplayFailed as exc:
                 return Proof(synthesized.revision, scratch.display, tuple(steps), (), exc.message, None)
             differences = schema_drift(live_url, scratch.url, ignore_tables=ignore_tables)
-            left = None
-            if not synthesized.down_revisions:
-                try:
-                    steps.append(run_alembic(dirs, scratch, "downgrade", "base", live_url=live_url,
-                                             python=python, timeout=timeout))
+            left: tuple[str, ...] | None = None
+            back: tuple[Difference, ...] | None = None
+            parents = synthesized.down_revisions
+            if check_downgrade and target == synthesized.revision:
+                try:  # one step back: to the parent (a merge's downgrade un-merges into all its parents), or base
+                    steps.append(run_alembic(dirs, scratch, "downgrade", parents[0] if parents else "base",
+                                             live_url=live_url, python=python, timeout=timeout))
+                    if parents:
+                        back = _against_parents(versions_dirs, parents, scratch.url, live_url, ignore_tables,
+                                                steps, python=python, timeout=timeout)
                 except ReplayFailed as exc:
                     return Proof(synthesized.revision, scratch.display, tuple(steps), differences, exc.message, None)
-                left = _leftovers(scratch.url, ignore_tables)
-    return Proof(synthesized.revision, scratch.display, tuple(steps), differences, None, left)
+                if not parents:
+                    left = _leftovers(scratch.url, ignore_tables)
+    return Proof(synthesized.revision, scratch.display, tuple(steps), differences, None, left, back)
+
+
+def _against_parents(versions_dirs: Sequence[Path], parents: Sequence[str], downgraded_url: str, live_url: str,
+                     ignore_tables: Sequence[str], steps: list[StepResult], *, python: str | None,
+                     timeout: float) -> tuple[Difference, ...]:
+    """The downgraded scratch database vs the known chain replayed to ``parents`` in another one
+    (both scratch databases; the live one is only the server they are made on)."""
+    with scratch_database(live_url) as parent_db:
+        for parent in parents:
+            steps.append(run_alembic(list(map(Path, versions_dirs)), parent_db, "upgrade", parent,
+                                     live_url=live_url, python=python, timeout=timeout))
+        return schema_drift(parent_db.url, downgraded_url, ignore_tables=ignore_tables)
+
 
 
 def _leftovers(scratch_url: str, ignore_tables: Sequence[str]) -> tuple[str, ...]:
