@@ -28,9 +28,9 @@ def plain(url: str) -> str:
     return driver_url(url).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def sample_db(request: pytest.FixtureRequest, builder: Any, tmp_path: Path) -> Iterator[str]:
-    """The TaskMan-v2 sample's database (all six revisions applied), on SQLite or PostgreSQL."""
+    """The TaskMan-v2 sample's database (all six revisions applied), on SQLite, PostgreSQL and MariaDB."""
     url = create_database(request.param, tmp_path)
     try:
         builder.migrate(plain(url), ("upgrade", HEAD))
@@ -40,6 +40,8 @@ def sample_db(request: pytest.FixtureRequest, builder: Any, tmp_path: Path) -> I
 
 
 def test_baseline_of_the_sample_replays_to_zero_drift(sample_db: str) -> None:
+    sqlite_file = Path(sa.make_url(sample_db).database or "") if sample_db.startswith("sqlite") else None
+    before = sqlite_file.read_bytes() if sqlite_file else None
     synthesized = baseline_revision(sample_db, revision_id="000000baseline", message="baseline", now=NOW)
     text = synthesized.source.decode()
     assert synthesized.fidelity == "synthesized" and synthesized.down_revisions == ()
@@ -51,6 +53,8 @@ def test_baseline_of_the_sample_replays_to_zero_drift(sample_db: str) -> None:
     proof = prove(synthesized, sample_db)
     assert proof.proven, proof.summary
     assert proof.differences == () and proof.left_after_downgrade == ()
+    if sqlite_file:
+        assert sqlite_file.read_bytes() == before, "the live database was only read"
 
 
 def test_header_says_synthesized_from_where_and_when(tmp_path: Path) -> None:
