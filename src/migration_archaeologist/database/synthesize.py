@@ -291,11 +291,46 @@ def synthesize_head(
     created = now or _dt.datetime.now(_dt.timezone.utc)
     downs = _downs(down_revision)
     with read_only_connection(live_url) as live:
-        meta = reflect_live(live, ignore_tables=ignore_tables)
-        live_checks = _checks_by_table(live, meta)
-        live_enums = {e["name"]: tuple(e["labels"]) for e in _live_enums(live)}
-        dialect = live.dialect
+        target = target_schema(live, ignore_tables)
+    up, down, notes = stand_in_ops(versions_dirs, live_url, target, downs, ignore_tables=ignore_tables,
+                                   scratch_url=scratch_url, python=python, timeout=timeout)
+    source = render_revision(revision=revision_id, down_revisions=downs, message=message, upgrade_body=up,
+                             downgrade_body=down, database=live_url, created=created,
+                             how=f"the difference between the known chain at {', '.join(downs)} and the live schema.")
+    return SynthesizedRevision(revision_id, downs, message, source, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class TargetSchema:
+    """The schema a stand-in must produce, reflected once (live database, or a scratch one)."""
+
+    meta: sa.MetaData
+    checks: dict[str, dict[str | None, str]]
+    enums: dict[str, tuple[str, ...]]
+    dialect: sa.Dialect
+
+
+def target_schema(conn: sa.Connection, ignore_tables: Sequence[str] = ("alembic_version",)) -> TargetSchema:
+    meta = reflect_live(conn, ignore_tables=ignore_tables)
+    return TargetSchema(meta, _checks_by_table(conn, meta),
+                        {e["name"]: tuple(e["labels"]) for e in _live_enums(conn)}, conn.dialect)
+
+
+def stand_in_ops(
+    versions_dirs: Sequence[Path] | Path,
+    live_url: str,
+    target: TargetSchema,
+    downs: Sequence[str],
+    *,
+    ignore_tables: Sequence[str],
+    scratch_url: str | None,
+    python: str | None,
+    timeout: float,
+) -> tuple[str, str, list[str]]:
+    """Rendered upgrade and downgrade bodies (and notes) that take the known chain at ``downs`` to
+    ``target``: replay in a scratch database, then autogenerate plus explicit CHECK/enum operations."""
     notes = [DATA_NOTE]
+    meta, dialect = target.meta, target.dialect
     with scratch_database(live_url, scratch_url=scratch_url) as scratch:
         for parent in downs:
             run_alembic(versions_dirs, scratch, "upgrade", parent, live_url=live_url, python=python, timeout=timeout)
@@ -308,11 +343,11 @@ def synthesize_head(
                     "compare_server_default": True,
                     "include_name": lambda name, type_, _p: not (type_ == "table" and name in ignored),
                 })
-                enums = _enum_changes(conn, meta, live_enums, ignored)
+                enums = _enum_changes(conn, meta, target.enums, ignored)
                 script = produce_migrations(context, meta)
                 upgrade_ops = script.upgrade_ops
                 assert upgrade_ops is not None
-                check_ops, check_notes = _check_changes(_checks_by_table(conn, meta), live_checks)
+                check_ops, check_notes = _check_changes(_checks_by_table(conn, meta), target.checks)
                 notes += check_notes + enums.notes
                 upgrade_ops.ops.extend(check_ops)
                 downgrade_ops = upgrade_ops.reverse()
@@ -325,12 +360,9 @@ def synthesize_head(
         finally:
             eng.dispose()
     if up.strip() == "pass":
-        notes.append("the live schema equals the parent's: the lost revision changed no schema "
+        notes.append("the target schema equals the parent's: the lost revision changed no schema "
                      "(it may have changed data only, which cannot be recovered from the schema)")
-    source = render_revision(revision=revision_id, down_revisions=downs, message=message, upgrade_body=up,
-                             downgrade_body=down, database=live_url, created=created,
-                             how=f"the difference between the known chain at {', '.join(downs)} and the live schema.")
-    return SynthesizedRevision(revision_id, downs, message, source, notes=tuple(notes))
+    return up, down, notes
 
 
 def _checks_by_table(conn: sa.Connection, meta: sa.MetaData) -> dict[str, dict[str | None, str]]:
