@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from databases import create_database, driver_url, drop_database
+from migration_archaeologist.database.middle import synthesize_middle
 from migration_archaeologist.database.proof import prove
 from migration_archaeologist.database.synthesize import SynthesizedRevision, baseline_revision, synthesize_head
 from migration_archaeologist.revision import RevisionFile, parse_revision
@@ -115,7 +116,7 @@ GENERIC_SCHEMA = [
     " status VARCHAR(20) NOT NULL DEFAULT 'new', CONSTRAINT uq_owners_email UNIQUE (email),"
     " CONSTRAINT ck_owners_status CHECK (status IN ('new', 'active')))",
     "CREATE TABLE pets (id INTEGER NOT NULL PRIMARY KEY, owner_id INTEGER NOT NULL, name VARCHAR(50) NOT NULL,"
-    " legs INTEGER DEFAULT 4, CONSTRAINT fk_pets_owner FOREIGN KEY (owner_id) REFERENCES owners (id))",
+    " legs INTEGER DEFAULT 4 CHECK (legs >= 0), CONSTRAINT fk_pets_owner FOREIGN KEY (owner_id) REFERENCES owners (id))",
     "CREATE INDEX ix_pets_owner_name ON pets (owner_id, name)",
 ]
 
@@ -298,3 +299,29 @@ def test_proof_of_a_head_checks_its_downgrade(builder: Any, tmp_path: Path) -> N
     proof = prove(broken, sample_db, versions_dirs=[known])
     assert proof.upgrade_proven and not proof.proven
     assert proof.downgrade_differences and {d.kind for d in proof.downgrade_differences} == {"check-changed"}
+
+
+def test_lost_middle_revision_of_the_sample(sample_db: str, builder: Any, tmp_path: Path) -> None:
+    """The issue's own case: 84456d47e6aa is lost everywhere, its descendant b22b3b5a376f survives."""
+    known = tmp_path / "versions"
+    known.mkdir()
+    for rev in builder.CHAIN:
+        if rev != PARENT:
+            shutil.copyfile(builder.revision_path(rev), known / builder.REVISIONS[rev][0])
+    grandparent = builder.CHAIN[builder.CHAIN.index(PARENT) - 1]
+    synthesized = synthesize_middle([known], sample_db, revision_id=PARENT, down_revision=grandparent,
+                                    message="add contextforge extended project schema", now=NOW)
+    assert any(f"undoing its known descendants ({HEAD})" in note for note in synthesized.notes)
+    parsed = parse_revision(synthesized.source)
+    assert isinstance(parsed, RevisionFile)
+    assert parsed.revision == PARENT and parsed.down_revisions == (grandparent,)
+    original = parse_revision(builder.revision_path(PARENT).read_bytes())
+    assert isinstance(original, RevisionFile)
+
+    def changes(ops: Any) -> set[tuple[str, str | None, str | None]]:
+        return {(op.name, op.table, op.detail) for op in ops if op.name != "batch_alter_table"}
+
+    assert changes(parsed.upgrade_ops) == changes(original.upgrade_ops)  # the same columns and index, no more
+    proof = prove(synthesized, sample_db, versions_dirs=[known], target=HEAD)
+    assert proof.upgrade_proven, proof.summary
+    assert proof.steps[0].applied == tuple(builder.CHAIN)

@@ -30,6 +30,8 @@ from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.migration import MigrationContext
 from alembic.operations import ops
 
+# the proof's own reading and comparison of CHECK constraints, so synthesis and proof agree on them
+from migration_archaeologist.database.drift import _normalise_sql, _table_checks
 from migration_archaeologist.database.replay import run_alembic, scratch_database
 from migration_archaeologist.database.stamp import read_only_connection
 from migration_archaeologist.database.urls import engine, mask, parse
@@ -80,14 +82,14 @@ def reflect_live(conn: sa.Connection, *, ignore_tables: Sequence[str] = ("alembi
     meta.reflect(conn, only=lambda name, _meta: name not in ignored)
     for table in meta.tables.values():
         have = {_squash(str(c.sqltext)) for c in table.constraints if isinstance(c, sa.CheckConstraint)}
-        for check in inspector.get_check_constraints(table.name):
+        for check in _table_checks(conn, inspector, table.name, None):
             if _squash(check["sqltext"]) not in have:
                 table.append_constraint(sa.CheckConstraint(sa.text(check["sqltext"]), name=check.get("name")))
     return meta
 
 
 def _squash(sql: str) -> str:
-    return " ".join(sql.split()).lower()
+    return _normalise_sql(sql)
 
 
 def _live_enums(conn: sa.Connection) -> list[dict[str, Any]]:
@@ -369,7 +371,7 @@ def _checks_by_table(conn: sa.Connection, meta: sa.MetaData) -> dict[str, dict[s
     """Table -> CHECK name -> SQL text, for the tables of ``meta`` that exist on ``conn``."""
     inspector = sa.inspect(conn)
     present = set(inspector.get_table_names())
-    return {name: {c.get("name"): c["sqltext"] for c in inspector.get_check_constraints(name)}
+    return {name: {c.get("name"): c["sqltext"] for c in _table_checks(conn, inspector, name, None)}
             for name in meta.tables if name in present}
 
 
