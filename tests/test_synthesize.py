@@ -325,3 +325,21 @@ def test_lost_middle_revision_of_the_sample(sample_db: str, builder: Any, tmp_pa
     proof = prove(synthesized, sample_db, versions_dirs=[known], target=HEAD)
     assert proof.upgrade_proven, proof.summary
     assert proof.steps[0].applied == tuple(builder.CHAIN)
+
+
+def test_what_cannot_be_expressed_is_noted_and_fails_the_proof(tmp_path: Path) -> None:
+    """An unnamed CHECK cannot be dropped or created by name: a note, and a proof that names it."""
+    known = tmp_path / "versions"
+    known.mkdir()
+    write_revision(known, "r0", None, ["CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER)"])
+    url = create_database("sqlite", tmp_path)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, CHECK (x > 0))")
+    engine.dispose()
+    synthesized = synthesize_head([known], url, revision_id="r1", down_revision="r0", now=NOW)
+    assert any("t: unnamed CHECK constraints differ" in note for note in synthesized.notes)
+    proof = prove(synthesized, url, versions_dirs=[known])
+    assert not proof.proven and not proof.upgrade_proven
+    assert [(d.kind, d.table) for d in proof.differences] == [("check-extra", "t")]
+    assert "not proven" in proof.summary and "x > 0" in proof.summary
