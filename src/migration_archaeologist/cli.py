@@ -322,6 +322,120 @@ def verify(
     raise typer.Exit(EXIT_OK if verification.verified else EXIT_FINDINGS)
 
 
+@app.command()
+def synthesize(
+    revision: str = typer.Argument(..., help="The lost revision ID (stamped in the database, or named by a known revision)."),
+    repo: Path = RepoArg,
+    db: Optional[str] = DbOpt,
+    down_revision: Optional[List[str]] = typer.Option(None, "--down-revision", help="What it revises, when the chain cannot tell (repeat for a merge)."),
+    versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
+    apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write a stand-in for a revision nothing holds any more, from the database, and prove it.
+
+    The known chain is replayed into a scratch database up to the lost revision's parent; the
+    stand-in's upgrade() is the difference to the live schema (rendered by Alembic's autogenerate),
+    its downgrade() the reverse. Proof: the chain with it replays to zero drift. Data changes are
+    invisible to this; the notes say so. Exit 0 proven, 1 not proven (nothing written).
+
+    Example: [bold]migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply[/bold]
+    """
+    from migration_archaeologist.database.stamp import read_stamp
+    from migration_archaeologist.synthesis import apply_synthesis, plan_synthesis, synthesize as run
+
+    result = _scan(repo, [versions] if versions else None, None, as_json, None)
+    url = _database_url(db, result)
+    stamp = read_stamp(url)
+    plan = plan_synthesis(result, revision, stamp, tuple(down_revision or ()))
+    target_dir = result.versions_dirs[0] if versions else None  # resolved as scan resolves --versions
+    synthesis = run(result, plan, url, stamped=stamp.revisions, versions_dir=target_dir, python=python, timeout=timeout)
+    _synthesis_report(synthesis, result, apply, as_json, apply_synthesis)
+
+
+@app.command()
+def baseline(
+    repo: Path = RepoArg,
+    db: Optional[str] = DbOpt,
+    revision_id: Optional[str] = typer.Option(None, "--revision-id", help="ID of the new revision. Default: a new random one, as 'alembic revision' makes."),
+    message: str = typer.Option("baseline synthesized from the database", "--message", "-m", help="Its message (and file name)."),
+    versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
+    apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
+    stamp: bool = typer.Option(False, "--stamp", help="Also stamp the live database with it (needs --apply and --yes)."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm --stamp: the only write this tool makes to a live database."),
+    version_table: str = VersionTableOpt,
+    version_table_schema: Optional[str] = VersionSchemaOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One revision that creates the live schema from nothing, for projects that start over; proven by replay.
+
+    Prints the [bold]alembic stamp[/bold] command to adopt it; runs it only with --apply --stamp --yes.
+    Exit 0 proven, 1 not proven (nothing written).
+
+    Example: [bold]migration-archaeologist baseline --db postgresql://app@db/prod --apply[/bold]
+    """
+    from migration_archaeologist.synthesis import apply_synthesis, baseline as run, stamp_command
+
+    if stamp and not (apply and yes):
+        raise UsageError("--stamp writes to the live database: it needs --apply (the file first) and --yes to confirm")
+    result = _scan(repo, [versions] if versions else None, None, as_json, None)
+    url = _database_url(db, result)
+    target_dir = result.versions_dirs[0] if versions else None
+    synthesis = run(result, url, revision_id=revision_id, message=message, versions_dir=target_dir)
+    rev = synthesis.synthesized.revision
+    _synthesis_report(synthesis, result, apply, as_json, apply_synthesis, exit_after=False)
+    if stamp:
+        from migration_archaeologist.database.restamp import restamp
+
+        before = restamp(url, rev, version_table=version_table, version_table_schema=version_table_schema)
+        _err().print(f"stamped {synthesis.database} with {rev} (replacing {', '.join(before) or 'nothing'})")
+    elif not as_json:
+        _err().print(f"to adopt it, once the old revision files are moved aside: {stamp_command(rev)}")
+    raise typer.Exit(EXIT_OK)
+
+
+def _database_url(db: Optional[str], result: ScanResult) -> str:
+    from migration_archaeologist.config import resolve_database_url
+
+    url, _origin = resolve_database_url(db, result.repository.work_tree)
+    if url is None:
+        raise UsageError("no database: pass --db URL (or set DATABASE_URL, or sqlalchemy.url in alembic.ini)")
+    return url
+
+
+def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool, write, exit_after: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """The file on stdout (dry run) and the proof on stderr; with --apply, the file written if proven."""
+    from migration_archaeologist.report.json_report import synthesis_document
+
+    written = write(synthesis, result) if apply and synthesis.proven else None
+    if as_json:
+        _print_json(synthesis_document(synthesis, written))
+    else:
+        err = _err()
+        if not apply:
+            sys.stdout.write(synthesis.synthesized.source.decode("utf-8"))
+        style = "green" if synthesis.proven else "bold red"
+        err.print(f"[{style}]{escape(synthesis.proof.summary)}[/{style}]", soft_wrap=True)
+        for note in synthesis.synthesized.notes:
+            err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+        if written is not None:
+            err.print(f"wrote {written} (fidelity synthesized; recorded in the manifest)")
+        elif apply and not synthesis.proven:
+            err.print("[red]nothing written[/red]: a synthesized revision is written only once it is proven")
+        elif synthesis.proven:
+            conflict = synthesis.conflict
+            err.print(f"[red]{escape(conflict)}[/red]" if conflict else
+                      f"dry run: nothing written. Run again with --apply to write {synthesis.target}", soft_wrap=True)
+    if not synthesis.proven:
+        raise typer.Exit(EXIT_FINDINGS)
+    if apply and written is None and synthesis.conflict:
+        raise typer.Exit(EXIT_FINDINGS)
+    if exit_after:
+        raise typer.Exit(EXIT_OK)
+
+
 class TimelineFormat(str, Enum):
     markdown = "markdown"
     json = "json"

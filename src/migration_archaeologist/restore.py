@@ -231,19 +231,11 @@ def _write_new(target: Path, data: bytes) -> None:
 
 
 def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path]) -> Path:
-    path = plan.versions_dir / MANIFEST_NAME
-    doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
-    if path.exists():
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict) and isinstance(loaded.get("restored"), list):
-                doc = loaded
-        except (OSError, ValueError):
-            path.rename(path.with_suffix(f".unreadable-{os.getpid()}.json"))  # keep it; never lose a record
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    records = []
     for planned in plan.to_write:
         s = planned.sighting
-        doc["restored"].append(
+        records.append(
             {
                 "revision": planned.revision,
                 "file": planned.target.name,
@@ -259,13 +251,47 @@ def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path])
                 "tool": f"migration-archaeologist {__version__}",
             }
         )
-    fd, tmp = tempfile.mkstemp(prefix=".ma-manifest-", suffix=".tmp", dir=plan.versions_dir)
+    return append_manifest(plan.versions_dir, records)
+
+
+def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # type: ignore[type-arg]
+    """Add provenance records to the versions directory's manifest (replaced atomically; an unreadable
+    one is kept aside, never lost)."""
+    path = versions_dir / MANIFEST_NAME
+    doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
+    if path.exists():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and isinstance(loaded.get("restored"), list):
+                doc = loaded
+        except (OSError, ValueError):
+            path.rename(path.with_suffix(f".unreadable-{os.getpid()}.json"))  # keep it; never lose a record
+    doc["restored"].extend(records)
+    fd, tmp = tempfile.mkstemp(prefix=".ma-manifest-", suffix=".tmp", dir=versions_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(doc, handle, indent=2)
         handle.write("\n")
     os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, path)
     return path
+
+
+def read_manifest(versions_dirs: Sequence[Path]) -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]
+    """(revision, blob) -> the latest provenance record of the manifests in ``versions_dirs``."""
+    found: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
+    for folder in versions_dirs:
+        try:
+            doc = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        records = doc.get("restored") if isinstance(doc, dict) else None
+        for record in records if isinstance(records, list) else ():
+            if isinstance(record, dict) and isinstance(record.get("revision"), str) and isinstance(record.get("blob"), str):
+                found[(record["revision"], record["blob"])] = record
+    return found
+
+
+write_new_file = _write_new  # for synthesized revisions: the same never-overwrite write
 
 
 def _umask() -> int:

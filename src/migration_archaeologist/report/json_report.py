@@ -263,4 +263,38 @@ def _timeline_entry(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "merge_point": e.merge_point,
         "branch_point": e.branch_point,
         "children": list(e.children),
+        "restored_from": e.restored_from,
+        "restored_at": e.restored_at,
+    }
+
+
+SYNTHESIS_SCHEMA = "migration-archaeologist/synthesize/1"
+
+
+def synthesis_document(synthesis, written=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """``synthesize --json`` and ``baseline --json``: the file, its proof, and whether it was written."""
+    proof = synthesis.proof
+    plan = synthesis.plan
+    return {
+        "schema": SYNTHESIS_SCHEMA,
+        "database": synthesis.database,
+        "revision": synthesis.synthesized.revision,
+        "down_revisions": list(synthesis.synthesized.down_revisions),
+        "position": plan.position if plan is not None else "baseline",
+        "children": list(plan.children) if plan is not None else [],
+        "reason": plan.reason if plan is not None else "creates the live schema from nothing",
+        "fidelity": synthesis.synthesized.fidelity,
+        "proven": synthesis.proven,
+        "proof": {
+            "summary": proof.summary,
+            "scratch": proof.scratch,
+            "error": proof.error,
+            "differences": [_difference(d) for d in proof.differences],
+            "downgrade_differences": [_difference(d) for d in proof.downgrade_differences or ()],
+            "left_after_downgrade": list(proof.left_after_downgrade or ()),
+        },
+        "notes": list(synthesis.synthesized.notes),
+        "target": str(synthesis.target),
+        "written": str(written) if written is not None else None,
+        "source": synthesis.synthesized.source.decode("utf-8"),
     }
