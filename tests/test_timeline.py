@@ -117,6 +117,8 @@ def test_timeline_after_restore_shows_everything_present(builder, tmp_path: Path
     text = out.read_text(encoding="utf-8")
     assert text.count("- Status: ✅ present in the versions directory") == 6
     assert "6 present, 0 recoverable, 0 lost" in text
+    assert "migration-archaeologist-manifest.json" not in text  # our own record is not evidence
+    assert text.count("restored from ") == 6 and "restored from bytecode (bytecode)" in text
     assert "♻️" not in text.split("## Documented revisions")[0]
 
 

@@ -88,10 +88,19 @@ class TimelineEntry:
     merge_point: bool
     branch_point: bool
     children: tuple[str, ...]
+    #: for a present file this tool wrote (its manifest says so): "history", "stash", ...,
+    #: "synthesized"; and when. None for files nobody restored.
+    restored_from: str | None = None
+    restored_at: str | None = None
+    #: a synthesized stand-in's own Create Date is when it was synthesized: it is placed on the day
+    #: of its neighbours in the chain instead
+    placed_on: str | None = None
 
     @property
     def day(self) -> str | None:
         """The date the revision belongs to: its header's Create Date, else its first commit."""
+        if self.placed_on:
+            return self.placed_on
         for value in (self.create_date, self.first_seen.date if self.first_seen else None):
             match = _DAY.match(value or "")
             if match:
@@ -188,6 +197,9 @@ def build_timeline(result: ScanResult, stamp: Stamp | None = None, *, title: str
     heads, bases = set(chain.heads), set(chain.bases)
     merges, branch_points = set(chain.merge_points), set(chain.branch_points)
 
+    from migration_archaeologist.restore import read_manifest
+
+    manifest = read_manifest(result.versions_dirs)
     built: list[TimelineEntry] = []
     for rev in _order(graph, entries, unknown_stamps):
         entry = entries.get(rev)
@@ -202,8 +214,10 @@ def build_timeline(result: ScanResult, stamp: Stamp | None = None, *, title: str
                 stamp_state=state(rev),
                 children=tuple(sorted(children.get(rev, ()))),
                 flags=(rev in heads, rev in bases, rev in merges, rev in branch_points),
+                record=manifest.get((rev, entry.chosen.blob)) if entry.present else None,
             )
         )
+    built = _place_stand_ins(built)
     position = {e.revision: i for i, e in enumerate(built)}
     repo = result.repository
     return Timeline(
@@ -289,6 +303,7 @@ def _entry(
     stamp_state: str | None,
     children: tuple[str, ...],
     flags: tuple[bool, bool, bool, bool],
+    record: Mapping[str, object] | None = None,
 ) -> TimelineEntry:
     parsed = entry.parsed
     chosen = entry.chosen
@@ -306,7 +321,7 @@ def _entry(
         branch_labels=parsed.branch_labels,
         status="present" if entry.present else "recoverable",
         needed=needed,
-        fidelity=None if entry.present else chosen.fidelity,
+        fidelity=_recorded(record, "fidelity") if entry.present else chosen.fidelity,
         versions=len(entry.candidates),
         first_seen=_first_seen(every, result),
         deleted=_event(deletion, result) if deletion is not None else None,
@@ -318,7 +333,29 @@ def _entry(
         merge_point=merge,
         branch_point=branch,
         children=children,
+        restored_from=_recorded(record, "source"),
+        restored_at=_recorded(record, "restored_at"),
     )
+
+
+def _place_stand_ins(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """A synthesized revision goes on its earliest child's day (it came before), else its parent's."""
+    from dataclasses import replace
+
+    days = {e.revision: e.day for e in entries if e.fidelity != "synthesized"}
+    out = []
+    for e in entries:
+        if e.fidelity == "synthesized":
+            after = sorted(d for d in (days.get(c) for c in e.children) if d)
+            before = sorted(d for d in (days.get(p) for p in e.down_revisions) if d)
+            e = replace(e, placed_on=(after[0] if after else before[-1] if before else None))
+        out.append(e)
+    return out
+
+
+def _recorded(record: Mapping[str, object] | None, key: str) -> str | None:
+    value = record.get(key) if record is not None else None
+    return value if isinstance(value, str) else None
 
 
 def _most_common(names: Sequence[str]) -> str | None:
@@ -331,8 +368,13 @@ _GIT_SOURCES = ("history", "reflog", "stash", "unreachable")
 
 
 def _first_seen(sightings: Iterable[Sighting], result: ScanResult) -> CommitEvent | None:
-    """The earliest commit that holds the file; without any commit, the earliest dated sighting."""
-    dated = [s for s in sightings if s.date and s.source != "worktree"]
+    """The earliest commit that holds the file; without any commit, the earliest dated sighting.
+
+    An uncommitted file in the versions directory is also read as an untracked file: that is the
+    file itself, not an earlier sighting of it."""
+    sightings = list(sightings)
+    here = {s.path for s in sightings if s.source == "worktree"}
+    dated = [s for s in sightings if s.date and s.source != "worktree" and not (s.source == "archive" and s.path in here)]
     in_git = [s for s in dated if s.commit and s.source in _GIT_SOURCES]
     pool = in_git or dated
     if not pool:

@@ -163,6 +163,12 @@ def _revision(e: TimelineEntry, known: set[str]) -> str:
         facts.append(("Recoverable from", places + fidelity + versions))
     elif e.status == "lost":
         facts.append(("Recoverable from", "nowhere: no source holds this file"))
+    if e.restored_from == "synthesized":
+        facts.append(("Written", f'synthesized from the database {esc(e.restored_at or "")} '
+                                 '<span class="fidelity">(synthesized: a stand-in, not a copy of the original)</span>'))
+    elif e.restored_from:
+        facts.append(("Written", f'restored from {esc(e.restored_from)} {esc(e.restored_at or "")} '
+                                 f'<span class="fidelity">({esc(e.fidelity or "")})</span>'))
     if e.stamp is not None:
         facts.append(("Database", f'<span class="stamp {esc(e.stamp)}">{esc(e.stamp.replace("-", " "))}</span>'))
     if e.down_revisions:

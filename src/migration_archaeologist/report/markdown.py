@@ -102,6 +102,10 @@ def _entry(e: TimelineEntry) -> list[str]:
 
 def _status(e: TimelineEntry) -> str:
     text = STATUS_TEXT[e.status]
+    if e.status == "present" and e.restored_from == "synthesized":
+        text += f", synthesized from the database on {_when(e.restored_at)} (a stand-in: not a copy of the original)"
+    elif e.status == "present" and e.restored_from:
+        text += f", restored from {e.restored_from} ({e.fidelity}) on {_when(e.restored_at)}"
     if e.status == "recoverable":
         places = ", ".join(_place(p) for p in e.recoverable_from)
         text += f" from {places} ({e.fidelity})" if places else f" ({e.fidelity})"

@@ -246,6 +246,8 @@ def status_words(entry: TimelineEntry) -> list[str]:
     words = []
     if entry.status == "recoverable" and entry.fidelity and entry.fidelity != "exact":
         words.append(entry.fidelity)
+    if entry.status == "present" and entry.fidelity == "synthesized":
+        words.append("synthesized")
     if entry.status != "present" and not entry.needed:
         words.append("not needed")
     if entry.head:

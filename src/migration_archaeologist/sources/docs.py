@@ -307,8 +307,14 @@ def _purpose(
 # --------------------------------------------------------------------------- reading documents
 
 
+#: our own provenance record after a restore: it names revisions, but it is not evidence of them
+_OWN_FILES = ("migration-archaeologist-manifest.json",)
+
+
 def _is_doc(path: str, *, python: bool = True) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
+    if name in _OWN_FILES or (name.startswith("migration-archaeologist-manifest.") and name.endswith(".json")):
+        return False
     suffix = os.path.splitext(name)[1]
     if suffix in DOC_SUFFIXES:
         return True
