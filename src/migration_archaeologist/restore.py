@@ -76,7 +76,7 @@ class RestoreOutcome:
 
 def plan_restore(result: ScanResult, revisions: Sequence[str], versions_dir: Path | None = None) -> RestorePlan:
     """REV and every ancestor of it (down_revision and depends_on) that is not in the versions directory."""
-    target_dir = _target_dir(result, versions_dir)
+    target_dir = choose_versions_dir(result, versions_dir)
     entries = result.catalog.entries
     wanted: list[str] = []
     for name in revisions:
@@ -127,7 +127,8 @@ def _resolve(result: ScanResult, name: str) -> str:
     )
 
 
-def _target_dir(result: ScanResult, versions_dir: Path | None) -> Path:
+def choose_versions_dir(result: ScanResult, versions_dir: Path | None) -> Path:
+    """--versions when given, else the one versions directory; several need choosing."""
     if versions_dir is not None:
         return versions_dir
     if len(result.versions_dirs) == 1:

@@ -25,7 +25,7 @@ from migration_archaeologist.database.stamp import Stamp
 from migration_archaeologist.database.synthesize import SynthesizedRevision
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, RestoreConflict, UsageError
-from migration_archaeologist.restore import append_manifest, plan_restore, write_new_file
+from migration_archaeologist.restore import append_manifest, choose_versions_dir, plan_restore, write_new_file
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
 
@@ -175,7 +175,7 @@ def synthesize(
             target = stamped[0] if len(stamped) == 1 else "heads"
         proof = prove(synthesized, url, versions_dirs=dirs, target=target, python=python, timeout=timeout)
     name = plan.file_name or synthesized.filename
-    return Synthesis(plan, synthesized, proof, _target_dir(result, versions_dir) / name, mask(url))
+    return Synthesis(plan, synthesized, proof, choose_versions_dir(result, versions_dir) / name, mask(url))
 
 
 def baseline(
@@ -192,17 +192,7 @@ def baseline(
     rev = revision_id or uuid.uuid4().hex[-12:]  # what `alembic revision` uses
     synthesized = baseline_revision(url, revision_id=rev, message=message)
     proof = prove(synthesized, url)
-    return Synthesis(None, synthesized, proof, _target_dir(result, versions_dir) / synthesized.filename, mask(url))
-
-
-def _target_dir(result: ScanResult, versions_dir: Path | None) -> Path:
-    if versions_dir is not None:
-        return versions_dir
-    if len(result.versions_dirs) == 1:
-        return result.versions_dirs[0]
-    if not result.versions_dirs:
-        raise UsageError("no versions directory known (no alembic.ini, none in history): pass --versions DIR")
-    raise UsageError("several versions directories: choose one with --versions DIR")
+    return Synthesis(None, synthesized, proof, choose_versions_dir(result, versions_dir) / synthesized.filename, mask(url))
 
 
 def apply_synthesis(synthesis: Synthesis, result: ScanResult) -> Path:
