@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
@@ -38,14 +39,21 @@ class ScanResult:
     evidence: tuple = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
     archive_issues: tuple = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
 
-    #: the chain of what the versions directory holds and needs (present + missing): what ``check``
-    #: gates on. Revisions only on other branches, in stashes or in a squashed-away old chain are
-    #: history to ``scan`` but no reason to fail a merge. None: the same as ``chain``.
-    working_chain: ChainGraph | None = None
-
-    @property
+    @cached_property
     def gate_chain(self) -> ChainGraph:
-        return self.working_chain if self.working_chain is not None else self.chain
+        """The chain of what the versions directory holds and needs (present + missing): what
+        ``check`` gates on. Revisions only on other branches, in stashes or in a squashed-away old
+        chain are history to ``scan`` but no reason to fail a merge. Built on first use: only the
+        commands that gate pay for a second analysis."""
+        working = {rev for rev, entry in self.catalog.entries.items() if entry.present} | set(self.missing)
+        if not working or working == set(self.catalog.entries):
+            return self.chain
+        from migration_archaeologist.graph import analyse_catalog
+
+        chain = analyse_catalog(self.catalog, only=working)
+        # stamp problems come from the database (verify.with_stamp_problems), not from the catalog
+        stamped = tuple(p for p in self.chain.problems if p.kind == "stamped-but-missing")
+        return replace(chain, problems=chain.problems + stamped) if stamped else chain
 
     @property
     def has_findings(self) -> bool:
@@ -116,8 +124,6 @@ def scan_repository(
 
     chain = analyse_catalog(catalog)
     missing = _needed_missing(catalog, chain)
-    working = {rev for rev, entry in catalog.entries.items() if entry.present} | set(missing)
-    working_chain = analyse_catalog(catalog, only=working) if working and working != set(catalog.entries) else None
     rows: tuple = ()
     if evidence and repo.work_tree is not None:
         from migration_archaeologist.sources.docs import collect_evidence
@@ -139,7 +145,6 @@ def scan_repository(
         skipped_versions=found.skipped_versions,
         evidence=rows,
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
-        working_chain=working_chain,
     )
 
 

@@ -116,10 +116,7 @@ def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tup
 
 def with_stamp_problems(result: ScanResult, problems: Sequence[Problem]) -> ScanResult:
     chain = replace(result.chain, problems=result.chain.problems + tuple(problems))
-    working = result.working_chain
-    if working is not None:
-        working = replace(working, problems=working.problems + tuple(problems))
-    return replace(result, chain=chain, working_chain=working)
+    return replace(result, chain=chain)
 
 
 def verify(
