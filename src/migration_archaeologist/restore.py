@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +19,7 @@ from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
 from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.errors import RestoreConflict, RevisionNotFound, UsageError
+from migration_archaeologist.files import create_file, replace_file
 from migration_archaeologist.graph import build_graph
 from migration_archaeologist.revision import RevisionFile
 from migration_archaeologist.scan import ScanResult
@@ -193,7 +193,7 @@ def apply_restore(plan: RestorePlan, result: ScanResult, *, check_with_alembic: 
     plan.versions_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for planned in plan.to_write:
-        _write_new(planned.target, result.catalog.content(planned.blob))
+        write_new_file(planned.target, result.catalog.content(planned.blob))
         written.append(planned.target)
     manifest = _update_manifest(plan, result, written) if written else None
     dirs = sorted({plan.versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
@@ -208,27 +208,12 @@ def apply_restore(plan: RestorePlan, result: ScanResult, *, check_with_alembic: 
     return RestoreOutcome(plan, tuple(written), manifest, our_heads, view)
 
 
-def _write_new(target: Path, data: bytes) -> None:
-    """Temp file + hard link: the name appears complete or not at all, and never replaces a file."""
-    fd, tmp = tempfile.mkstemp(prefix=".ma-restore-", suffix=".tmp", dir=target.parent)
+def write_new_file(target: Path, data: bytes) -> None:
+    """The name appears complete or not at all, and never replaces a file (restored or synthesized)."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            raise RestoreConflict(f"nothing more written: {target} appeared while restoring; it was left as it is")
-        except OSError:
-            # file systems without hard links: check-then-rename is the best they allow
-            if target.exists():
-                raise RestoreConflict(f"nothing more written: {target} appeared while restoring")
-            os.rename(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        create_file(target, data, prefix=".ma-restore-")
+    except FileExistsError:
+        raise RestoreConflict(f"nothing more written: {target} appeared while restoring; it was left as it is") from None
 
 
 def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path]) -> Path:
@@ -268,12 +253,7 @@ def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # typ
         except (OSError, ValueError):
             path.rename(path.with_suffix(f".unreadable-{os.getpid()}.json"))  # keep it; never lose a record
     doc["restored"].extend(records)
-    fd, tmp = tempfile.mkstemp(prefix=".ma-manifest-", suffix=".tmp", dir=versions_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(doc, handle, indent=2)
-        handle.write("\n")
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
+    replace_file(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"), prefix=".ma-manifest-")
     return path
 
 
@@ -290,12 +270,3 @@ def read_manifest(versions_dirs: Sequence[Path]) -> dict[tuple[str, str], dict]:
             if isinstance(record, dict) and isinstance(record.get("revision"), str) and isinstance(record.get("blob"), str):
                 found[(record["revision"], record["blob"])] = record
     return found
-
-
-write_new_file = _write_new  # for synthesized revisions: the same never-overwrite write
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

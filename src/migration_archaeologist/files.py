@@ -1,0 +1,51 @@
+"""Files appear whole or not at all: a temp file beside the target, flushed to disk, then one link or
+rename. Restored revisions, synthesized ones, the manifest and reports all go through here."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def create_file(path: Path, data: bytes, *, prefix: str) -> None:
+    """Write a new file; never replaces one (FileExistsError, nothing written)."""
+    with _staged(path.parent, data, prefix) as tmp:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:
+            # file systems without hard links: check-then-rename is the best they allow
+            if path.exists():
+                raise FileExistsError(str(path)) from None
+            os.rename(tmp, path)
+
+
+def replace_file(path: Path, data: bytes, *, prefix: str) -> None:
+    """Write a file, replacing any there: a reader sees the old one or the new one, never half."""
+    with _staged(path.parent, data, prefix) as tmp:
+        os.replace(tmp, path)
+
+
+@contextmanager
+def _staged(folder: Path, data: bytes, prefix: str) -> Iterator[str]:
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would: mkstemp makes it 0600
+        yield tmp
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
