@@ -292,15 +292,12 @@ def verify(
 
     Example: [bold]migration-archaeologist verify --db postgresql://app@db/prod[/bold]
     """
-    from migration_archaeologist.config import resolve_database_url
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.report.json_report import verify_document
     from migration_archaeologist.verify import offline_sql, verify as run_verify
 
     result = _scan(repo, versions, pick, as_json, False)
-    url, _origin = resolve_database_url(db, result.repository.work_tree)
-    if url is None:
-        raise UsageError("no database: pass --db URL (or set DATABASE_URL, or sqlalchemy.url in alembic.ini)")
+    url = _database_url(db, result)
     if offline:
         sys.stdout.write(offline_sql(result, url, python=python))
         raise typer.Exit(EXIT_OK)

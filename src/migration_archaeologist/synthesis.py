@@ -85,7 +85,7 @@ def plan_synthesis(
         )
     chain = result.gate_chain
     known = set(chain.order)
-    children = tuple(sorted(rev for rev in known if revision in entries[rev].parsed.down_revisions))
+    children = tuple(chain.children(revision)) if revision in chain.graph else ()
     stamped = revision in stamp.revisions
     if not children and not stamped:
         raise UsageError(
@@ -101,7 +101,7 @@ def plan_synthesis(
         return SynthesisPlan(revision, tuple(down_revisions), children, position, message, file_name,
                              "parents given with --down-revision")
     below = known - _descendants_of(chain, children)
-    heads = sorted(rev for rev in below if not any(rev in entries[c].parsed.down_revisions for c in below))
+    heads = sorted(rev for rev in below if not any(c in below for c in chain.children(rev)))
     if len(heads) != 1:
         hint = " ".join(f"--down-revision {h}" for h in heads)
         raise UsageError(
