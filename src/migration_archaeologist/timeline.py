@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
@@ -141,10 +141,10 @@ class Timeline:
         return tuple(e.revision for e in self.entries if e.head)
 
     def entry(self, revision: str) -> TimelineEntry:
-        return self._index()[revision]
-
-    def _index(self) -> Mapping[str, TimelineEntry]:
-        return {e.revision: e for e in self.entries}
+        for e in self.entries:
+            if e.revision == revision:
+                return e
+        raise KeyError(revision)
 
     def counts(self) -> dict[str, int]:
         counts = {status: 0 for status in STATUSES}
@@ -340,8 +340,6 @@ def _entry(
 
 def _place_stand_ins(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     """A synthesized revision goes on its earliest child's day (it came before), else its parent's."""
-    from dataclasses import replace
-
     days = {e.revision: e.day for e in entries if e.fidelity != "synthesized"}
     out = []
     for e in entries:
