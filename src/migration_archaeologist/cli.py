@@ -341,7 +341,7 @@ def synthesize(
     Example: [bold]migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply[/bold]
     """
     from migration_archaeologist.database.stamp import read_stamp
-    from migration_archaeologist.synthesis import apply_synthesis, plan_synthesis, synthesize as run
+    from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
 
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
     url = _database_url(db, result)
@@ -349,7 +349,7 @@ def synthesize(
     plan = plan_synthesis(result, revision, stamp, tuple(down_revision or ()))
     target_dir = result.versions_dirs[0] if versions else None  # resolved as scan resolves --versions
     synthesis = run(result, plan, url, stamped=stamp.revisions, versions_dir=target_dir, python=python, timeout=timeout)
-    _synthesis_report(synthesis, result, apply, as_json, apply_synthesis)
+    _synthesis_report(synthesis, result, apply, as_json)
 
 
 @app.command()
@@ -373,7 +373,7 @@ def baseline(
 
     Example: [bold]migration-archaeologist baseline --db postgresql://app@db/prod --apply[/bold]
     """
-    from migration_archaeologist.synthesis import apply_synthesis, baseline as run, stamp_command
+    from migration_archaeologist.synthesis import baseline as run, stamp_command
 
     if stamp and not (apply and yes):
         raise UsageError("--stamp writes to the live database: it needs --apply (the file first) and --yes to confirm")
@@ -382,7 +382,7 @@ def baseline(
     target_dir = result.versions_dirs[0] if versions else None
     synthesis = run(result, url, revision_id=revision_id, message=message, versions_dir=target_dir)
     rev = synthesis.synthesized.revision
-    _synthesis_report(synthesis, result, apply, as_json, apply_synthesis, exit_after=False)
+    _synthesis_report(synthesis, result, apply, as_json, exit_after=False)
     if stamp:
         from migration_archaeologist.database.restamp import restamp
 
@@ -402,11 +402,12 @@ def _database_url(db: Optional[str], result: ScanResult) -> str:
     return url
 
 
-def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool, write, exit_after: bool = True) -> None:  # type: ignore[no-untyped-def]
+def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool, exit_after: bool = True) -> None:  # type: ignore[no-untyped-def]
     """The file on stdout (dry run) and the proof on stderr; with --apply, the file written if proven."""
     from migration_archaeologist.report.json_report import synthesis_document
+    from migration_archaeologist.synthesis import apply_synthesis
 
-    written = write(synthesis, result) if apply and synthesis.proven else None
+    written = apply_synthesis(synthesis, result) if apply and synthesis.proven else None
     if as_json:
         _print_json(synthesis_document(synthesis, written))
     else:
