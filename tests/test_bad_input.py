@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import json
 import subprocess
 from pathlib import Path
@@ -16,10 +17,13 @@ from gitfixture import GitRepo, revision_source
 V = "alembic/versions"
 
 
-def fingerprint(root: Path) -> dict[str, str]:
-    """Every file under root, .git included: a scan must not write even into git's own directory."""
+def fingerprint(root: Path, *, cache: bool = False) -> dict[str, str]:
+    """Every file under root, .git included: a scan writes nowhere in git's own directory but its
+    history cache (``migration-archaeologist/``), which ``cache=True`` counts too."""
     out = {}
     for path in sorted(root.rglob("*")):
+        if not cache and "migration-archaeologist" in path.relative_to(root).parts:
+            continue
         if path.is_file() and not path.is_symlink():
             out[str(path.relative_to(root))] = hashlib.sha1(path.read_bytes()).hexdigest()
     return out
@@ -97,6 +101,18 @@ def test_scan_goes_on_and_writes_nothing(tmp_path: Path, make: Callable[[Path], 
     expected = {"a"} if make in (shallow, missing_blob) else {"a", "b"}
     assert expected <= {r["revision"] for r in doc["revisions"]}
     assert fingerprint(target) == before
+    # and with --no-cache, not even the cache
+    shutil.rmtree(cache_folder(target), ignore_errors=True)
+    before = fingerprint(target, cache=True)
+    for args in (["scan", str(target), "--no-cache"], ["check", str(target), "--no-cache"]):
+        assert ma(*args).returncode in (0, 1)
+    assert fingerprint(target, cache=True) == before
+
+
+def cache_folder(target: Path) -> Path:
+    from migration_archaeologist.gitrepo import open_repository
+
+    return open_repository(target).common_dir / "migration-archaeologist"
 
 
 def test_bare_repository_has_nothing_present(tmp_path: Path) -> None:

@@ -49,6 +49,11 @@ ThoroughOpt = typer.Option(
     None, "--thorough/--no-thorough", show_default=False,
     help="Read every version of every .py file, not only added files and migration paths. Default: off, or thorough in pyproject.",
 )
+CacheOpt = typer.Option(
+    None, "--cache/--no-cache", show_default=False,
+    help="Keep the history scan under .git/migration-archaeologist/ and read only what is new next time. "
+    "Default: on, or cache in pyproject.",
+)
 PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
 
 
@@ -104,6 +109,7 @@ def _scan(
     thorough: Optional[bool],
     archives: Optional[List[Path]] = None,
     opened: Optional[tuple[Repository, Settings]] = None,
+    cache: Optional[bool] = None,
 ) -> ScanResult:
     """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its picks."""
     repository, settings = opened or _open(repo)
@@ -119,6 +125,7 @@ def _scan(
             progress=update,
             thorough=settings.thorough if thorough is None else thorough,
             archives=archives or list(settings.archive) or None,
+            cache=settings.cache if cache is None else cache,
         )
 
 
@@ -148,6 +155,7 @@ def scan(
     ),
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Find every version of every revision file: git history, reflogs, stashes, unreachable objects, archives.
@@ -156,7 +164,7 @@ def scan(
 
     Example: [bold]migration-archaeologist scan . --archive backups/2025-10.tar.gz --json[/bold]
     """
-    _report(_scan(repo, versions, pick, as_json, thorough, archive), as_json, scan_document, "render_scan")
+    _report(_scan(repo, versions, pick, as_json, thorough, archive, cache=cache), as_json, scan_document, "render_scan")
 
 
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
@@ -175,6 +183,7 @@ def check(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
     output_format: Optional[str] = typer.Option(
         None, "--format", metavar="text|json|github",
         help="github prints workflow commands that annotate the pull request. Default: text, or format in pyproject.",
@@ -204,7 +213,7 @@ def check(
     if fmt not in CHECK_FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(CHECK_FORMATS)}")
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
-    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened)
+    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache)
     if db:
         from migration_archaeologist.database.stamp import read_stamp
         from migration_archaeologist.database.urls import mask
@@ -238,6 +247,7 @@ def restore(
     apply: bool = typer.Option(False, "--apply", help="Write the files. Without it, only show the plan."),
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
 ) -> None:
@@ -249,7 +259,7 @@ def restore(
     from migration_archaeologist.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
-    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough)
+    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, cache=cache)
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None)
     out = _out()
     if not apply:
@@ -462,6 +472,7 @@ def timeline(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
 ) -> None:
     """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
 
@@ -470,7 +481,7 @@ def timeline(
 
     Example: [bold]migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md[/bold]
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title)
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache)
     _emit(_render(fmt.value, story, "timeline_document"), output)
 
 
@@ -486,12 +497,13 @@ def graph(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
 ) -> None:
     """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
 
     Example: [bold]migration-archaeologist graph --format dot | dot -Tsvg > chain.svg[/bold]
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title)
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache)
     _emit(_render(fmt.value, story, "graph_document"), output)
 
 
@@ -504,10 +516,11 @@ def _timeline(
     version_table: str,
     version_table_schema: Optional[str],
     title: Optional[str],
+    cache: Optional[bool] = None,
 ):  # type: ignore[no-untyped-def]
     from migration_archaeologist.timeline import build_timeline
 
-    result = _scan(repo, versions, pick, False, thorough)
+    result = _scan(repo, versions, pick, False, thorough, cache=cache)
     stamp = None
     if db:
         from migration_archaeologist.database.stamp import NoVersionTable, Stamp, read_stamp

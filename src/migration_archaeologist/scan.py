@@ -38,6 +38,7 @@ class ScanResult:
     skipped_versions: int
     evidence: tuple = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
     archive_issues: tuple = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
+    cache: str = "off"  # what the stored history scan did: off, new, unchanged, updated: N new commit(s) read, rebuilt
 
     @cached_property
     def gate_chain(self) -> ChainGraph:
@@ -80,6 +81,7 @@ def scan_repository(
     thorough: bool = False,
     archives: Sequence[Path | str] | None = None,
     evidence: bool = True,
+    cache: bool = True,
 ) -> ScanResult:
     """Scan everything git holds plus the versions directories on disk.
 
@@ -87,20 +89,22 @@ def scan_repository(
     files that were not revision files when added (see ``GitHistory``). ``archives`` are folders
     and archives to read too; without them, the work tree's untracked and ignored files are read
     (a revision file lying in ``backup/`` is found). ``evidence`` reads documents that name revisions.
+    ``cache`` keeps the history scan under the git dir and reads only what is new on the next scan
+    (``sources.history_cache``).
     ``path`` may be a Repository already opened (to read its settings first); ``versions_origin``
     says where ``versions`` came from, for the report.
     """
     repo = path if isinstance(path, Repository) else open_repository(path)
     # networkx costs 80 ms to import; load it while git walks history instead of after.
     threading.Thread(target=_import_networkx, daemon=True).start()
-    history = GitHistory(repo, progress, thorough=thorough)
+    history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     found = history.result()
     warnings = list(found.warnings)
     dirs, origin = _versions_dirs(repo, versions, found, versions_origin)
     sources: list = [history]
     worktree: WorkTree | None = None
     if repo.work_tree is not None:
-        worktree = WorkTree(repo.work_tree, list(dirs))
+        worktree = WorkTree(repo.work_tree, list(dirs), known=found.parsed)
         sources.append(worktree)
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
@@ -145,6 +149,7 @@ def scan_repository(
         skipped_versions=found.skipped_versions,
         evidence=rows,
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
+        cache=history.cache_status,
     )
 
 

@@ -35,6 +35,7 @@ class Settings:
     versions: tuple[Path, ...] = ()
     archive: tuple[Path, ...] = ()
     thorough: bool = False
+    cache: bool = True
     pick: Mapping[str, str] = field(default_factory=dict)
     format: str = "text"
     ignore: tuple[str, ...] = ()
@@ -81,7 +82,7 @@ def load_settings(work_tree: Path | None) -> Settings:
     return _parse(table, path)
 
 
-_KEYS = ("versions", "archive", "thorough", "pick", "format", "ignore", "version-table", "version-table-schema")
+_KEYS = ("versions", "archive", "thorough", "cache", "pick", "format", "ignore", "version-table", "version-table-schema")
 
 
 def _parse(table: dict[str, Any], path: Path) -> Settings:
@@ -102,6 +103,9 @@ def _parse(table: dict[str, Any], path: Path) -> Settings:
     thorough = table.get("thorough", False)
     if not isinstance(thorough, bool):
         raise UsageError(f"{where('thorough')} must be true or false, not {_type(thorough)}")
+    cache = table.get("cache", True)
+    if not isinstance(cache, bool):
+        raise UsageError(f"{where('cache')} must be true or false, not {_type(cache)}")
     pick = table.get("pick", {})
     if not isinstance(pick, dict) or not all(isinstance(v, str) and v for v in pick.values()):
         raise UsageError(f"{where('pick')} must be a table of revision = \"blob id\", e.g. pick = {{ 84456d47e6aa = \"3f2a9c1\" }}")
@@ -111,6 +115,7 @@ def _parse(table: dict[str, Any], path: Path) -> Settings:
         versions=paths("versions"),
         archive=paths("archive"),
         thorough=thorough,
+        cache=cache,
         pick={str(rev): blob for rev, blob in pick.items()},
         format=format_,
         ignore=check_ignore(_strings(table.get("ignore", []), where("ignore")), where("ignore")),

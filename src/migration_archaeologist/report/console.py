@@ -50,13 +50,21 @@ def _found_in(entry: RevisionEntry) -> Text:
     return text
 
 
+_CACHE_NOTES = {
+    "off": "",
+    "new": "",
+    "unchanged": "; nothing changed since the last scan: read from the history cache",
+}
+
+
 def render_scan(console: Console, result: ScanResult) -> None:
     repo = result.repository
     head = f"{repo.head[:10]}" if repo.head else "no HEAD"
     where = ", ".join(result.relative(d) for d in result.versions_dirs) or "none"
     console.print(f"[bold]{repo.display_path}[/bold]  HEAD {head}  versions: {where} [dim]({result.versions_origin})[/dim]")
     skipped = f", left {result.skipped_versions} later versions of non-revision files unread (--thorough reads them)" if result.skipped_versions else ""
-    console.print(f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}[/dim]")
+    cache = _CACHE_NOTES.get(result.cache, f"; history cache {result.cache}")
+    console.print(f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}{cache}[/dim]")
     table = Table(title="Revisions", title_justify="left", show_lines=False)
     table.add_column("revision", style="bold", no_wrap=True)
     table.add_column("message")

@@ -56,6 +56,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             {"blob": u.blob, "path": u.path, "commit": u.commit, "reason": u.reason} for u in result.unreadable
         ],
         "warnings": list(result.warnings),
+        "cache": result.cache,
         "evidence": [_evidence(e) for e in result.evidence],
         "archive_issues": [
             {"archive": i.archive, "member": i.member, "reason": i.reason} for i in result.archive_issues

@@ -10,6 +10,7 @@ versions of documents) and folds them into one row per revision with the catalog
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import bisect
@@ -139,8 +140,13 @@ class _Scanner:
     def __init__(self, known_ids: Collection[str], file_names: Mapping[str, str], commit_shas: Collection[str]):
         self.known = sorted(set(known_ids), key=len, reverse=True)
         self.file_names = dict(file_names)
-        self.commit_prefixes = {sha[:12] for sha in commit_shas}
+        self._commit_shas = commit_shas
         self.known_re = _KnownIds(self.known) if self.known else None
+
+    @functools.cached_property
+    def commit_prefixes(self) -> frozenset[str]:
+        """Built on first use: most documents name no 12-hex token, and a big history has 200,000 commits."""
+        return frozenset(sha[:12] for sha in self._commit_shas)
 
     def resolve_file(self, stem: str) -> str | None:
         name = stem + ".py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
@@ -14,9 +14,13 @@ from migration_archaeologist.sources.interface import Sighting, git_blob_id
 class WorkTree:
     """Source of ``worktree`` sightings for every ``*.py`` in the given versions directories."""
 
-    def __init__(self, root: Path, versions_dirs: list[Path]) -> None:
+    def __init__(
+        self, root: Path, versions_dirs: list[Path], known: Mapping[str, RevisionFile | Unparseable] | None = None
+    ) -> None:
+        """``known``: blobs already parsed (the history scan's), so a file committed as it is is not parsed twice."""
         self.root = root
         self.versions_dirs = versions_dirs
+        self._known = known or {}
         self._contents: dict[str, bytes] = {}
         self._parsed: dict[str, RevisionFile | Unparseable] = {}
         self.unreadable: list[str] = []
@@ -39,10 +43,10 @@ class WorkTree:
             except OSError as exc:
                 self.unreadable.append(f"{path}: {exc.strerror}")
                 continue
-            parsed = parse_revision(data)
+            blob = git_blob_id(data)
+            parsed = self._known.get(blob) or parse_revision(data)
             if parsed is None:
                 continue
-            blob = git_blob_id(data)
             self._contents[blob] = data
             self._parsed[blob] = parsed
             date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")

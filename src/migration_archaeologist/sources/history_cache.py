@@ -1,0 +1,343 @@
+"""The history scan kept under the repository's git dir, so that a rescan reads only what is new.
+
+``<common git dir>/migration-archaeologist/history.json`` holds what a scan of the object database
+found (revision blobs, their changes, commits, origins) and the state of the repository it saw:
+every ref, every reflog file's size and checksum, the pack files and the loose objects. A rescan
+compares that state with the repository's:
+
+* the same: the stored scan is the answer; git log never starts;
+* only grown (new commits, refs, reflog lines, stash entries, objects, a ref moved or deleted):
+  only the new commits and objects are read (``GitHistory`` does that) and the file is rewritten;
+* anything else (a reflog rewritten or expired, a pack or loose object gone after gc or prune, a
+  shallow boundary, graft or alternate changed, another version of this tool, ``--thorough``
+  differing): a full scan, as if there were no cache.
+
+It is JSON, never pickle: a repository may be hostile, and reading this file must not run code.
+Deleting the folder is always safe; a file that does not read back cleanly is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+from migration_archaeologist import __version__
+from migration_archaeologist.gitrepo import Repository
+from migration_archaeologist.revision import OpCall, RevisionFile, Unparseable
+from migration_archaeologist.sources.interface import Unreadable
+
+if TYPE_CHECKING:
+    from migration_archaeologist.sources.git_history import HistoryScan
+
+CACHE_DIR = "migration-archaeologist"
+CACHE_FILE = "history.json"
+#: Paths whose later versions a scan left unread (see ``_Walk``); only an update needs them, so apart.
+DEFERRED_FILE = "deferred-paths.json"
+FORMAT = 1
+
+
+def cache_path(repo: Repository) -> Path:
+    return repo.common_dir / CACHE_DIR / CACHE_FILE
+
+
+# --------------------------------------------------------------------------- repository state
+
+
+@dataclass(frozen=True)
+class RepositoryState:
+    """What a scan saw of the repository: enough to tell "unchanged" from "grown" from "rewritten"."""
+
+    head: str | None
+    refs: Mapping[str, str]  # refname -> object id, as for-each-ref lists them
+    reflogs: Mapping[str, tuple[int, int]]  # reflog (git's name for it) -> (size, mtime_ns)
+    packs: frozenset[str]  # pack file names: content-addressed, a name never changes meaning
+    loose: frozenset[str]  # loose object ids
+    boundary: str  # shallow, grafts, alternates and worktree HEADs, as one checksum
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "head": self.head,
+            "refs": dict(self.refs),
+            "reflogs": {k: list(v) for k, v in self.reflogs.items()},
+            "packs": sorted(self.packs),
+            "loose": sorted(self.loose),
+            "boundary": self.boundary,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> "RepositoryState":
+        return cls(
+            head=doc["head"],
+            refs={str(k): str(v) for k, v in doc["refs"].items()},
+            reflogs={str(k): (int(v[0]), int(v[1])) for k, v in doc["reflogs"].items()},
+            packs=frozenset(map(str, doc["packs"])),
+            loose=frozenset(map(str, doc["loose"])),
+            boundary=str(doc["boundary"]),
+        )
+
+
+def read_state(repo: Repository) -> RepositoryState | None:
+    """The repository's state, read cheaply (one for-each-ref, directory listings); None if it cannot be followed.
+
+    The reftable ref backend keeps reflogs in binary tables this module does not read: no cache there.
+    """
+    common = repo.common_dir
+    if (common / "reftable").exists():
+        return None
+    out = repo.run("for-each-ref", "--format=%(objectname) %(refname)", check=False)
+    refs: dict[str, str] = {}
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        sha, _, name = line.partition(" ")
+        if name:
+            refs[name] = sha
+    return RepositoryState(
+        head=repo.head,
+        refs=refs,
+        reflogs=_reflog_stats(common),
+        packs=_packs(common / "objects"),
+        loose=_loose(common / "objects"),
+        boundary=_boundary(repo),
+    )
+
+
+def reflog_files(common: Path) -> list[tuple[str, Path]]:
+    """Every reflog file of git's files backend, named as git names its ref (HEAD, worktrees/<n>/HEAD, refs/...)."""
+    head_logs = [("HEAD", common / "logs" / "HEAD")]
+    worktrees = common / "worktrees"
+    if worktrees.is_dir():
+        head_logs += [(f"worktrees/{w.name}/HEAD", w / "logs" / "HEAD") for w in sorted(worktrees.iterdir())]
+    files = [(name, path) for name, path in head_logs if path.is_file()]
+    logs_refs = common / "logs" / "refs"
+    if logs_refs.is_dir():
+        for dirpath, _dirs, names in os.walk(logs_refs):
+            for name in names:
+                path = Path(dirpath) / name
+                files.append(("refs/" + path.relative_to(logs_refs).as_posix(), path))
+    return files
+
+
+def _reflog_stats(common: Path) -> dict[str, tuple[int, int]]:
+    stats: dict[str, tuple[int, int]] = {}
+    for ref, path in reflog_files(common):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stats[ref] = (st.st_size, st.st_mtime_ns)
+    return stats
+
+
+def _packs(objects: Path) -> frozenset[str]:
+    try:
+        return frozenset(n for n in os.listdir(objects / "pack") if n.endswith(".pack"))
+    except OSError:
+        return frozenset()
+
+
+def _loose(objects: Path) -> frozenset[str]:
+    found: set[str] = set()
+    try:
+        folders = [n for n in os.listdir(objects) if len(n) == 2]
+    except OSError:
+        return frozenset()
+    for folder in folders:
+        try:
+            found.update(folder + name for name in os.listdir(objects / folder) if len(name) >= 38)
+        except OSError:
+            continue
+    return frozenset(found)
+
+
+def _boundary(repo: Repository) -> str:
+    """Files that change what history means without touching refs: shallow, grafts, alternates, worktree HEADs."""
+    common = repo.common_dir
+    parts = [common / "shallow", common / "info" / "grafts", common / "objects" / "info" / "alternates"]
+    worktrees = common / "worktrees"
+    if worktrees.is_dir():
+        parts += sorted(w / "HEAD" for w in worktrees.iterdir())
+    crc = 0
+    for path in parts:
+        try:
+            crc = zlib.crc32(str(path).encode() + b"\0" + path.read_bytes(), crc)
+        except OSError:
+            crc = zlib.crc32(str(path).encode() + b"\0-", crc)
+    return f"{crc:08x}"
+
+
+# --------------------------------------------------------------------------- the stored scan
+
+
+@dataclass(frozen=True)
+class CachedHistory:
+    """A stored scan and what it takes to extend it."""
+
+    state: RepositoryState
+    scan: "HistoryScan"
+    tips: frozenset[str]  # every commit the scan started from: refs, HEAD, reflog entries, unreachable commits
+    reflog_prints: Mapping[str, tuple[int, int]]  # reflog -> (size, crc32) of the content read
+    deferred_paths: frozenset[str] | None = None  # written beside; read only by an update (load_deferred_paths)
+
+
+def load(repo: Repository, thorough: bool) -> CachedHistory | None:
+    """The stored scan, or None when there is none, it is from another version, or it does not read back."""
+    try:
+        raw = cache_path(repo).read_bytes()
+        doc = json.loads(raw)
+        if doc.get("format") != FORMAT or doc.get("tool") != __version__ or doc.get("thorough") != thorough:
+            return None
+        return CachedHistory(
+            state=RepositoryState.from_json(doc["state"]),
+            scan=_scan_from_json(doc["scan"]),
+            tips=frozenset(_split_ids(doc["tips"])),
+            reflog_prints={str(k): (int(v[0]), int(v[1])) for k, v in doc["reflog_prints"].items()},
+        )
+    except Exception:  # missing, truncated, hand-edited, from an older format: a full scan replaces it
+        return None
+
+
+def save(repo: Repository, thorough: bool, cached: CachedHistory) -> bool:
+    """Write the cache atomically (temp file + rename); False if the git dir is not writable. Never raises."""
+    path = cache_path(repo)
+    doc = {
+        "format": FORMAT,
+        "tool": __version__,
+        "thorough": thorough,
+        "state": cached.state.to_json(),
+        "tips": "".join(sorted(cached.tips)),
+        "reflog_prints": {k: list(v) for k, v in cached.reflog_prints.items()},
+        "scan": _scan_to_json(cached.scan),
+    }
+    try:
+        path.parent.mkdir(exist_ok=True)
+        if cached.deferred_paths is not None:
+            # first, so that a history.json never stands beside an older list of paths
+            deferred = {"tool": __version__, "paths": sorted(cached.deferred_paths), "tips": len(cached.tips)}
+            _write(path.with_name(DEFERRED_FILE), deferred)
+        _write(path, doc)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def load_deferred_paths(repo: Repository, tips: int) -> frozenset[str] | None:
+    """The paths a stored scan left later versions unread at; None if missing or not from that scan."""
+    try:
+        doc = json.loads(cache_path(repo).with_name(DEFERRED_FILE).read_bytes())
+        if doc.get("tool") != __version__ or doc.get("tips") != tips:
+            return None
+        return frozenset(map(str, doc["paths"]))
+    except Exception:
+        return None
+
+
+def _write(path: Path, doc: Mapping[str, Any]) -> None:
+    data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    # no fsync: a cache lost in a crash is rebuilt, and a torn one does not parse
+    fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _split_ids(joined: str) -> Iterator[str]:
+    for start in range(0, len(joined), 40):
+        yield joined[start : start + 40]
+
+
+def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
+    return {
+        "parsed": {blob: _parsed_to_json(p) for blob, p in scan.parsed.items()},
+        "contents": {blob: data.decode("latin-1") for blob, data in scan.contents.items()},
+        "changes": {blob: [list(c) for c in cs] for blob, cs in scan.changes.items()},
+        "commits": {sha: [i.date, i.author, i.subject] for sha, i in scan.commits.items()},
+        "origin": {sha: list(o) for sha, o in scan.origin.items()},
+        "head_history": dict(scan.head_history),
+        "dangling_blobs": list(scan.dangling_blobs),
+        "unreadable": [[u.blob, u.path, u.commit, u.reason] for u in scan.unreadable],
+        "warnings": list(scan.warnings),
+        "counts": [scan.commits_walked, scan.blobs_read, scan.skipped_versions],
+        "doc_versions": [[path, blob, commit] for (path, blob), commit in scan.doc_versions.items()],
+        "bytecode": {pyc: list(v) for pyc, v in scan.bytecode.items()},
+        "fidelity": dict(scan.fidelity),
+        "all_commits": scan.all_commits.joined(),
+    }
+
+
+def _scan_from_json(doc: Mapping[str, Any]) -> "HistoryScan":
+    from migration_archaeologist.sources.git_history import CommitIds, CommitInfo, HistoryScan, _Change
+
+    commits_walked, blobs_read, skipped = (int(n) for n in doc["counts"])
+    return HistoryScan(
+        parsed={blob: _parsed_from_json(p) for blob, p in doc["parsed"].items()},
+        contents={blob: text.encode("latin-1") for blob, text in doc["contents"].items()},
+        changes={blob: [_Change(*c) for c in cs] for blob, cs in doc["changes"].items()},
+        commits={sha: CommitInfo(*info) for sha, info in doc["commits"].items()},
+        origin={sha: (o[0], o[1]) for sha, o in doc["origin"].items()},
+        head_history={sha: int(rank) for sha, rank in doc["head_history"].items()},
+        dangling_blobs=tuple(doc["dangling_blobs"]),
+        unreadable=[Unreadable(*u) for u in doc["unreadable"]],
+        warnings=list(doc["warnings"]),
+        commits_walked=commits_walked,
+        blobs_read=blobs_read,
+        skipped_versions=skipped,
+        doc_versions={(path, blob): commit for path, blob, commit in doc["doc_versions"]},
+        bytecode={pyc: (v[0], v[1]) for pyc, v in doc["bytecode"].items()},
+        fidelity=dict(doc["fidelity"]),
+        all_commits=CommitIds(str(doc["all_commits"])),
+    )
+
+
+def _parsed_to_json(parsed: RevisionFile | Unparseable) -> list[Any]:
+    if isinstance(parsed, Unparseable):
+        return ["U", parsed.reason, parsed.revision_hint]
+    return [
+        "R",
+        parsed.revision,
+        list(parsed.down_revisions),
+        list(parsed.branch_labels),
+        list(parsed.depends_on),
+        parsed.message,
+        parsed.create_date,
+        parsed.header_revision,
+        None if parsed.header_revises is None else list(parsed.header_revises),
+        [_op_to_json(op) for op in parsed.upgrade_ops],
+        [_op_to_json(op) for op in parsed.downgrade_ops],
+        parsed.encoding,
+    ]
+
+
+def _parsed_from_json(doc: list[Any]) -> RevisionFile | Unparseable:
+    if doc[0] == "U":
+        return Unparseable(doc[1], doc[2])
+    (_, revision, down, labels, depends, message, create_date, header_revision, header_revises, up, down_ops,
+     encoding) = doc
+    return RevisionFile(
+        revision=revision,
+        down_revisions=tuple(down),
+        branch_labels=tuple(labels),
+        depends_on=tuple(depends),
+        message=message,
+        create_date=create_date,
+        header_revision=header_revision,
+        header_revises=None if header_revises is None else tuple(header_revises),
+        upgrade_ops=tuple(_op_from_json(op) for op in up),
+        downgrade_ops=tuple(_op_from_json(op) for op in down_ops),
+        encoding=encoding,
+    )
+
+
+def _op_to_json(op: OpCall) -> list[Any]:
+    return [op.name, op.table, op.detail, list(op.columns)]
+
+
+def _op_from_json(doc: list[Any]) -> OpCall:
+    return OpCall(doc[0], doc[1], doc[2], tuple(doc[3]))

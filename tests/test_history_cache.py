@@ -1,0 +1,187 @@
+"""The history cache: a rescan of a repository that only grew reads only what is new, and every
+answer is the one a full scan gives. Each step below changes a real repository the way people do
+(commits, branches, stashes, amends, resets, deleted refs, gc) and compares the cached scan's JSON
+with a scan that ignores the cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import ma
+from gitfixture import GitRepo, revision_source
+from migration_archaeologist.report.json_report import scan_document
+from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.sources.history_cache import cache_path
+from migration_archaeologist.gitrepo import open_repository
+
+V = "alembic/versions"
+
+
+def rev(repo: GitRepo, rev_id: str, down: str | None, message: str = "change") -> dict[str, str]:
+    return {f"{V}/{rev_id}_{message.replace(' ', '_')}.py": revision_source(rev_id, down, message)}
+
+
+def both(repo: GitRepo) -> tuple[str, dict, dict]:
+    """(cache status, cached scan's document, full scan's document), documents without the cache field."""
+    cached = scan_repository(repo.path, versions=[V])
+    full = scan_repository(repo.path, versions=[V], cache=False)
+    assert full.cache == "off"
+    docs = []
+    for result in (cached, full):
+        doc = scan_document(result)
+        doc.pop("cache")
+        docs.append(doc)
+    return cached.cache, docs[0], docs[1]
+
+
+def same_as_full(repo: GitRepo, expected_status: str) -> dict:
+    status, cached, full = both(repo)
+    assert status.split(":")[0] == expected_status, status
+    for key in full:
+        assert cached[key] == full[key], key
+    return cached
+
+
+def sources_of(doc: dict, rev_id: str) -> set[str]:
+    entry = next(r for r in doc["revisions"] if r["revision"] == rev_id)
+    return {s["source"] for c in entry["candidates"] for s in c["sightings"]}
+
+
+@pytest.fixture
+def grown(repo: GitRepo) -> GitRepo:
+    repo.commit("base", rev(repo, "aaaaaaaaaaa1", None, "base"))
+    repo.commit("second", rev(repo, "aaaaaaaaaaa2", "aaaaaaaaaaa1", "second"))
+    return repo
+
+
+def test_every_way_a_repository_grows_is_followed_and_matches_a_full_scan(grown: GitRepo) -> None:
+    repo = grown
+    same_as_full(repo, "new")
+    assert cache_path(open_repository(repo.path)).is_file()
+    same_as_full(repo, "unchanged")
+
+    repo.commit("third", rev(repo, "aaaaaaaaaaa3", "aaaaaaaaaaa2", "third"))
+    assert both(repo)[0] == "updated: 1 new commit(s) read"
+    same_as_full(repo, "unchanged")
+
+    # a branch with its own revision, and a merge back
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("feature work", rev(repo, "bbbbbbbbbbb1", "aaaaaaaaaaa3", "feature"))
+    repo.git("checkout", "-q", "main")
+    doc = same_as_full(repo, "updated")
+    assert "bbbbbbbbbbb1" in doc["heads"]
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge feature")
+    same_as_full(repo, "updated")
+
+    # a stash holding a revision nobody committed
+    repo.write(f"{V}/ccccccccccc1_stashed.py", revision_source("ccccccccccc1", "bbbbbbbbbbb1", "stashed"))
+    repo.git("add", V)
+    repo.git("stash", "push", "-q", "-m", "wip")
+    doc = same_as_full(repo, "updated")
+    assert sources_of(doc, "ccccccccccc1") == {"stash"}
+
+    # an amended commit: its first version lives on in the reflog only
+    repo.commit("fourth", rev(repo, "ddddddddddd1", "bbbbbbbbbbb1", "fourth"))
+    repo.write(f"{V}/ddddddddddd1_fourth.py", revision_source("ddddddddddd1", "bbbbbbbbbbb1", "fourth amended"))
+    repo.git("commit", "-q", "-a", "--amend", "-m", "fourth, amended")
+    same_as_full(repo, "updated")
+    # a reset away: the amended commit is reflog-only now
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    doc = same_as_full(repo, "updated")
+    assert sources_of(doc, "ddddddddddd1") == {"reflog"}
+
+    # a ref without a reflog (as refs/pull/* are), then deleted: its commit becomes unreachable
+    blob = repo.git("hash-object", "-w", "--stdin", input=revision_source("eeeeeeeeeee1", "aaaaaaaaaaa3", "pr"))
+    pr_tree = repo.git("mktree", input=f"100644 blob {blob}\teeeeeeeeeee1_pr.py\n")
+    pr = repo.git("commit-tree", pr_tree, "-p", "HEAD", "-m", "pull request")
+    repo.git("update-ref", "refs/pull/1/head", pr)
+    assert sources_of(same_as_full(repo, "updated"), "eeeeeeeeeee1") == {"history"}
+    repo.git("update-ref", "-d", "refs/pull/1/head")
+    assert sources_of(same_as_full(repo, "updated"), "eeeeeeeeeee1") == {"unreachable"}
+
+    # a dangling blob (git add, then the file dropped) and a commit nothing points at
+    repo.git("hash-object", "-w", "--stdin", input=revision_source("fffffffffff1", "aaaaaaaaaaa3", "dangling"))
+    orphan_blob = repo.git("hash-object", "-w", "--stdin", input=revision_source("fffffffffff2", None, "orphan"))
+    orphan_tree = repo.git("mktree", input=f"100644 blob {orphan_blob}\tfffffffffff2_orphan.py\n")
+    repo.git("commit-tree", orphan_tree, "-m", "orphan")
+    doc = same_as_full(repo, "updated")
+    assert sources_of(doc, "fffffffffff1") == {"unreachable"}
+    assert sources_of(doc, "fffffffffff2") == {"unreachable"}
+
+    # a deletion from HEAD: the revision is missing now
+    repo.commit("drop third", remove=[f"{V}/aaaaaaaaaaa3_third.py"])
+    doc = same_as_full(repo, "updated")
+    assert "aaaaaaaaaaa3" in doc["missing"]
+    same_as_full(repo, "unchanged")
+
+
+def test_rewritten_history_is_scanned_again_in_full(grown: GitRepo) -> None:
+    repo = grown
+    repo.write(f"{V}/ccccccccccc1_stashed.py", revision_source("ccccccccccc1", "aaaaaaaaaaa2", "stashed"))
+    repo.git("add", V)
+    repo.git("stash", "push", "-q")
+    same_as_full(repo, "new")
+    # dropping a stash rewrites its reflog: entries went away, and with them what only they held
+    repo.git("stash", "drop", "-q")
+    doc = same_as_full(repo, "rebuilt")
+    assert sources_of(doc, "ccccccccccc1") == {"unreachable"}
+    # gc packs and prunes objects: the loose objects the cache knew are gone
+    repo.git("gc", "-q", "--prune=now")
+    same_as_full(repo, "rebuilt")
+    repo.commit("after gc", rev(repo, "aaaaaaaaaaa3", "aaaaaaaaaaa2", "after gc"))
+    same_as_full(repo, "updated")
+
+
+def test_a_cache_that_does_not_read_back_is_ignored_and_replaced(grown: GitRepo) -> None:
+    repo = grown
+    same_as_full(repo, "new")
+    path = cache_path(open_repository(repo.path))
+    path.write_bytes(path.read_bytes()[:100])  # torn
+    same_as_full(repo, "new")
+    path.write_text('{"format": 1, "tool": "0.1.0", "thorough": false, "state": {"head": 1}}')  # hand-edited
+    same_as_full(repo, "new")
+    same_as_full(repo, "unchanged")
+    # --thorough reads more than the stored scan did: it is not taken for one
+    assert scan_repository(repo.path, versions=[V], thorough=True).cache == "new"
+
+
+def test_deleting_the_cache_is_safe_and_an_unwritable_git_dir_only_costs_speed(grown: GitRepo) -> None:
+    repo = grown
+    same_as_full(repo, "new")
+    folder = cache_path(open_repository(repo.path)).parent
+    shutil.rmtree(folder)
+    same_as_full(repo, "new")
+    # where the cache cannot be written (here a file stands in the way; as root, modes do not stop writes)
+    shutil.rmtree(folder)
+    folder.write_text("not a folder")
+    same_as_full(repo, "new")
+    same_as_full(repo, "new")
+    assert folder.read_text() == "not a folder"
+
+
+def test_the_command_line_says_what_the_cache_did_and_no_cache_leaves_none(grown: GitRepo) -> None:
+    repo = grown
+    first = ma("scan", str(repo.path), "--no-cache", "--json")
+    assert json.loads(first.stdout)["cache"] == "off"
+    assert not (repo.path / ".git" / "migration-archaeologist").exists()
+    ma("scan", str(repo.path))
+    again = ma("scan", str(repo.path))
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed since the last scan: read from the history cache" in again.stdout
+    assert json.loads(ma("scan", str(repo.path), "--json").stdout)["cache"] == "unchanged"
+    # pyproject can turn it off for everyone
+    repo.commit("settings", {"pyproject.toml": "[tool.migration-archaeologist]\ncache = false\n"})
+    assert json.loads(ma("scan", str(repo.path), "--json").stdout)["cache"] == "off"
+    assert json.loads(ma("scan", str(repo.path), "--json", "--cache").stdout)["cache"].startswith("updated")
+
+
+def test_the_cache_is_plain_json_holding_each_parsed_blob_with_its_bytes(grown: GitRepo) -> None:
+    repo = grown
+    same_as_full(repo, "new")
+    data = cache_path(open_repository(repo.path)).read_bytes()
+    doc = json.loads(data)
+    assert doc["format"] == 1 and doc["thorough"] is False
+    assert set(doc["scan"]["parsed"]) == set(doc["scan"]["contents"])
