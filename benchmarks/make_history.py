@@ -4,7 +4,7 @@ The whole history is written through ONE ``git fast-import`` stream, so tens of
 thousands of commits take seconds rather than minutes::
 
     python benchmarks/make_history.py DEST --commits 20000 --revisions 500 \\
-        [--refs 2000] [--seed 1] [--no-repack]
+        [--refs 2000] [--seed 1] [--no-repack] [--json]
 
 What the history contains:
 
@@ -13,17 +13,64 @@ What the history contains:
   files;
 * ``--revisions`` Alembic revision files added over time under
   ``app/alembic/versions/``, chained through ``down_revision`` with occasional
-  branch points and merge revisions (tuple ``down_revision``).  Some are edited
-  later, some moved to ``archive/old_migrations/`` (delete + add in one commit),
-  some deleted for good, and some only exist on unmerged branches;
+  branch points and merge revisions (tuple ``down_revision``).  Some revisions
+  that start a new branch carry ``branch_labels`` (a tuple such as
+  ``('reporting',)``, every third one a plain string), each label used once; a
+  few carry ``depends_on`` naming an earlier revision on another branch (not
+  an ancestor) that is never archived or deleted, so it is in every tree the
+  dependent revision is in.  Some revisions are edited later, some moved to
+  ``archive/old_migrations/`` (delete + add in one commit), some deleted for
+  good, and some only exist on unmerged branches;
 * feature branches (most merged with merge commits, some never merged), tags
   (annotated and lightweight), ``release/*`` branches;
 * exactly ``--refs`` extra refs: ``refs/pull/<n>/head`` and
-  ``refs/remotes/origin/feature-<n>``.
+  ``refs/remotes/origin/feature-<n>``;
+* what a developer's clone leaves behind, beyond the refs (for ``--commits`` of
+  50 or more; 3 stashes, 2 reflog-only events, 2 force-pushed pull requests and
+  3 dangling blobs below 10,000 commits, one more stash, reflog-only event and
+  dangling blob per doubling from 10,000 on):
 
-Author, dates (strictly increasing) and content are derived from ``--seed``
-only, so the same arguments always give the same commit ids.  The total number
-of commits (``git rev-list --all --count``) is exactly ``--commits``.
+  - ``refs/stash`` with 3+ entries (its reflog ``logs/refs/stash``), each a
+    real stash: ``W`` = merge-like commit with parents (base commit on main,
+    index commit ``I``), ``git stash -u`` entries with a third, parentless
+    "untracked files" commit.  Some stashes hold a revision file found nowhere
+    else (staged, or untracked);
+  - ``logs/HEAD`` and ``logs/refs/heads/main``: a clone, pulls, local commits,
+    checkouts of feature branches, and *reflog-only* commits that no ref
+    reaches: commits amended away (``commit (amend)``) or reset away
+    (``reset: moving to HEAD~1``), most holding a revision file found nowhere
+    else.  (fast-import itself runs with ``core.logAllRefUpdates=false``: it
+    would log every ref it writes with the wall-clock time);
+  - *unreachable* commits that neither a ref nor a reflog names: a dropped
+    stash and commits of pull requests that were force-pushed over, some
+    holding a revision file found nowhere else;
+  - *dangling blobs*: revision files found nowhere else, an earlier draft of
+    an existing revision file, a draft of an ordinary ``.py`` file.
+
+  The repack keeps them (``git repack -a -d --keep-unreachable``) and the
+  repository's config sets ``gc.reflogExpire``, ``gc.reflogExpireUnreachable``
+  and ``gc.pruneExpire`` to ``never`` so a later ``git gc`` does not drop them
+  either (the history is dated 2017 onwards, long past git's default expiry).
+
+Author, dates (strictly increasing), reflog timestamps and content are derived
+from ``--seed`` only, so the same arguments always give the same commit ids and
+the same reflogs.  Commit counts:
+
+* ``git rev-list --all --count`` is exactly ``--commits``.  ``--all`` includes
+  ``refs/stash``, so the 2 (or 3) commits of ``stash@{0}`` are part of
+  ``--commits``;
+* on top of that come ``extra_commits`` (reported separately in the summary):
+  the commits of the older stash entries (reachable only through the stash
+  reflog), the reflog-only commits and the unreachable commits.  So
+  ``git rev-list --all --reflog --count`` is ``--commits`` + older stash
+  commits + ``reflog_only_commits``, and the repository holds ``--commits`` +
+  ``extra_commits`` commit objects in all.
+
+``--revisions`` counts the revision files reachable from the branches, tags
+and pull/remote refs; the revisions found only in a stash, a reflog-only
+commit, an unreachable commit or a dangling blob are additional and listed by
+id in the summary (``stash_only_revisions`` ...).  ``blobs``/``py_blobs``
+count every blob written, hidden ones included.
 """
 
 from __future__ import annotations
@@ -31,6 +78,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import random
 import subprocess
 import sys
@@ -45,6 +93,19 @@ AUTHOR = b"Bench Author <bench@example.com>"
 START_EPOCH = 1_500_000_000
 VERSIONS_DIR = "app/alembic/versions"
 ARCHIVE_DIR = "archive/old_migrations"
+SCRATCH_REF = "refs/make-history/scratch"   # hidden commits are written here, deleted afterwards
+CLONE_URL = "https://github.com/acme/monorepo.git"
+ZERO_SHA = "0" * 40
+LABEL_NAMES = [   # branch labels: never valid hex, so never mistaken for a revision id
+    "reporting", "billing", "search", "analytics", "audit", "tenancy", "notifications",
+    "inventory", "payments", "shipping", "catalog", "support", "exports", "webhooks",
+]
+STASH_NOTES = [
+    "wip reporting migration", "try index on orders", "half-done billing refactor",
+    "debug prints", "before rebase", "experiment with partitioning",
+]
+STASH_ROLES = ["untracked_revision", "staged_revision", "edits"]   # cycled, oldest stash first
+DANGLING_ROLES = ["revision", "revision_draft", "py_draft"]        # cycled
 
 APPS = [
     "accounts", "billing", "catalog", "inventory", "orders", "payments",
@@ -119,30 +180,50 @@ class Summary:
     """What was generated."""
 
     dest: str
-    commits: int
+    commits: int                 # reachable from the refs: == git rev-list --all --count
     py_blobs: int
     blobs: int
     refs: int
     extra_refs: int
     branches: int
     tags: int
-    revisions: int
+    revisions: int               # revision files reachable from branches/tags/pull/remote refs
     revisions_modified: int
     revisions_archived: int
     revisions_deleted: int
     revisions_unmerged: int
+    branch_labels: int           # revisions with branch_labels
+    depends_on: int              # revisions with depends_on
+    stashes: int                 # entries of refs/stash (git stash list)
+    stash_commits: int           # commits of all those entries (stash@{0}'s are in `commits`)
+    reflog_only_commits: int     # named only by logs/HEAD and logs/refs/heads/main
+    unreachable_commits: int     # named by no ref and no reflog
+    extra_commits: int           # commit objects on top of `commits`
+    dangling_blobs: int
+    head_reflog_entries: int
+    stash_only_revisions: list[str]
+    reflog_only_revisions: list[str]
+    unreachable_only_revisions: list[str]
+    dangling_blob_revisions: list[str]
     head: str
     seconds: float
 
     def line(self) -> str:
         """One-line human summary."""
         return (
-            f"make_history: {self.commits} commits, {self.py_blobs} distinct .py blobs "
+            f"make_history: {self.commits} commits (+{self.extra_commits} not reachable from refs), "
+            f"{self.py_blobs} distinct .py blobs "
             f"({self.blobs} blobs total), {self.refs} refs ({self.extra_refs} extra, "
             f"{self.branches} branches, {self.tags} tags), {self.revisions} revisions "
             f"({self.revisions_modified} modified, {self.revisions_archived} archived, "
             f"{self.revisions_deleted} deleted, {self.revisions_unmerged} only on unmerged "
-            f"branches), {self.seconds:.1f} s -> {self.dest}"
+            f"branches, {self.branch_labels} with branch_labels, {self.depends_on} with depends_on), "
+            f"{self.stashes} stashes, {self.reflog_only_commits} reflog-only and "
+            f"{self.unreachable_commits} unreachable commits, {self.dangling_blobs} dangling blobs, "
+            f"{len(self.stash_only_revisions)}/{len(self.reflog_only_revisions)}/"
+            f"{len(self.unreachable_only_revisions)}/{len(self.dangling_blob_revisions)} revisions "
+            f"only in a stash/reflog/unreachable commit/dangling blob, "
+            f"{self.seconds:.1f} s -> {self.dest}"
         )
 
 
@@ -168,6 +249,8 @@ class Revision:
     path: str
     mark: int = 0
     gone: bool = False      # deleted for good on main
+    labels: str | tuple[str, ...] | None = None
+    depends: str | tuple[str, ...] | None = None
 
 
 @dataclass(eq=False)
@@ -184,6 +267,11 @@ class Branch:
     merged: bool = False
 
 
+def blob_sha(data: bytes) -> str:
+    """The object id git gives a blob with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def _plural(word: str) -> str:
     return word + ("es" if word.endswith(("s", "x", "ch")) else "s")
 
@@ -195,15 +283,18 @@ def _camel(word: str) -> str:
 class HistoryWriter:
     """Builds the fast-import stream and tracks what has been emitted."""
 
-    def __init__(self, sink: IO[bytes], rng: random.Random) -> None:
+    def __init__(self, sink: IO[bytes], rng: random.Random, source: IO[bytes] | None = None) -> None:
         self.sink = sink
+        self.source = source        # fast-import's stdout, for get-mark answers
         self.rng = rng
         self.buf: list[bytes] = []
         self.buf_len = 0
         self.next_mark = 1
         self.blob_marks: dict[str, int] = {}
         self.py_blobs: set[str] = set()
-        self.commit_marks: list[int] = []
+        self.commit_marks: list[int] = []   # commits that refs may point at
+        self.hidden_marks: list[int] = []   # stash, reflog-only and unreachable commits
+        self.shas: dict[int, str] = {}
         self.when = START_EPOCH
 
     # -- low level -----------------------------------------------------------------
@@ -225,10 +316,24 @@ class HistoryWriter:
         self.next_mark += 1
         return mark
 
+    def sha_of(self, marks: list[int]) -> dict[int, str]:
+        """Object ids of marks already emitted (``get-mark``, in chunks the pipes can hold)."""
+        assert self.source is not None, "no fast-import output to read object ids from"
+        todo = sorted({m for m in marks if m and m not in self.shas})
+        if todo:
+            self.flush()
+        for i in range(0, len(todo), 500):
+            chunk = todo[i:i + 500]
+            self.sink.write(b"".join(b"get-mark :%d\n" % m for m in chunk))
+            self.sink.flush()
+            for m in chunk:
+                self.shas[m] = self.source.readline().decode().strip()
+        return {m: self.shas[m] for m in marks if m}
+
     def blob(self, text: str, path: str) -> int:
         """Emit a blob (deduplicated by content) and return its mark."""
         data = text.encode()
-        sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        sha = blob_sha(data)
         if path.endswith(".py"):
             self.py_blobs.add(sha)
         mark = self.blob_marks.get(sha)
@@ -243,16 +348,23 @@ class HistoryWriter:
         message: str,
         parents: list[int],
         changes: list[tuple[str, str, int]],
+        hidden: bool = False,
     ) -> int:
-        """Emit a commit on the scratch ref ``refs/heads/main`` with explicit parents.
+        """Emit a commit with explicit parents and return its mark.
 
-        ``changes`` holds ``("M", path, blob_mark)`` / ``("D", path, 0)`` in order.
+        Visible commits are written on the scratch ref ``refs/heads/main`` (the final
+        refs are set at the end); ``hidden`` ones (stash, reflog-only, unreachable) on
+        :data:`SCRATCH_REF`, which is deleted afterwards, and never become targets of
+        the generated refs.  ``changes`` holds ``("M", path, blob_mark)`` /
+        ``("D", path, 0)`` in order.
         """
         self.when += self.rng.randint(1800, 12600)
         mark = self._mark()
         msg = message.encode()
-        out = [
-            b"commit refs/heads/main\nmark :%d\n" % mark,
+        ref = SCRATCH_REF.encode() if hidden else b"refs/heads/main"
+        out = [] if parents or not hidden else [b"reset %s\n\n" % ref]   # a parentless commit
+        out += [
+            b"commit %s\nmark :%d\n" % (ref, mark),
             b"author %s %d +0000\n" % (AUTHOR, self.when),
             b"committer %s %d +0000\n" % (AUTHOR, self.when),
             b"data %d\n%s\n" % (len(msg), msg),
@@ -267,7 +379,7 @@ class HistoryWriter:
                 out.append(b"M 100644 :%d %s\n" % (blob_mark, path.encode()))
         out.append(b"\n")
         self._write(b"".join(out))
-        self.commit_marks.append(mark)
+        (self.hidden_marks if hidden else self.commit_marks).append(mark)
         return mark
 
     def ref(self, name: str, mark: int) -> None:
@@ -313,6 +425,30 @@ class Generator:
         self.pr_counter = 0
         self.fate_acc = {"modify": 0.6, "archive": 0.6, "delete": 0.6}
         self.stats = Counter()
+        # branch_labels / depends_on
+        self.main_rev_set: set[str] = set()     # landed on main
+        self.doomed: set[str] = set()           # archived or deleted later: never a depends_on target
+        self.label_slots: set[int] = set()
+        self.depends_slots: set[int] = set()
+        self.want_label = 0
+        self.want_depends = 0
+        # what a developer's clone adds: reflogs, stashes, hidden commits and blobs
+        self.n_main = commits                   # visible commits written by the main loop
+        self.main_subject = ""
+        self.hidden_ids: set[str] = set()
+        self.side_events: list[tuple[int, str]] = []
+        self.stash_roles: list[str] = []
+        self.stash_log: list[tuple[int, int, int, str]] = []     # (old W, new W, when, message)
+        self.stash_commits: list[list[int]] = []
+        self.head_log: list[tuple[int, int, int, str, bool]] = []  # (old, new, when, msg, on main)
+        self.head_at = 0
+        self.clone_at = 1
+        self.cloned = False
+        self.log_rate = 1.0
+        self.reflog_only: list[int] = []
+        self.unreachable: list[int] = []
+        self.dangling: list[str] = []
+        self.only_in: dict[str, list[str]] = {"stash": [], "reflog": [], "unreachable": [], "dangling": []}
 
     # -- content ---------------------------------------------------------------------
     def _py_kind(self, path: str) -> str:
@@ -474,14 +610,14 @@ class Generator:
                      "# revision identifiers, used by Alembic.",
                      f"revision: str = '{rv.rev}'",
                      f"down_revision: Union[str, Sequence[str], None] = {down_src}",
-                     "branch_labels: Union[str, Sequence[str], None] = None",
-                     "depends_on: Union[str, Sequence[str], None] = None"]
+                     f"branch_labels: Union[str, Sequence[str], None] = {rv.labels!r}",
+                     f"depends_on: Union[str, Sequence[str], None] = {rv.depends!r}"]
             sig = " -> None"
         else:
             head += ["from alembic import op", "import sqlalchemy as sa", "", "",
                      "# revision identifiers, used by Alembic.",
                      f"revision = '{rv.rev}'", f"down_revision = {down_src}",
-                     "branch_labels = None", "depends_on = None"]
+                     f"branch_labels = {rv.labels!r}", f"depends_on = {rv.depends!r}"]
             sig = ""
         ups = [u for u, _ in rv.ops] or ["pass"]
         downs = [d for _, d in reversed(rv.ops)] or ["pass"]
@@ -536,14 +672,57 @@ class Generator:
                 parents.add(down)
         return [rid for rid in revs if rid not in parents]
 
-    def _new_revision(self, known: list[str]) -> Revision:
+    def _fresh_id(self) -> str:
         r = self.rng
         rid = f"{r.getrandbits(48):012x}"
-        while rid in self.revs:
+        while rid in self.revs or rid in self.hidden_ids:
             rid = f"{r.getrandbits(48):012x}"
+        return rid
+
+    def _ancestors(self, downs: tuple[str, ...]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(downs)
+        while todo:
+            rid = todo.pop()
+            if rid in seen:
+                continue
+            seen.add(rid)
+            down = self.revs[rid].down
+            if isinstance(down, tuple):
+                todo.extend(down)
+            elif down:
+                todo.append(down)
+        return seen
+
+    def _depends_target(self, down: str, known: list[str]) -> str | None:
+        """A revision on another branch (not an ancestor) that stays in every later tree.
+
+        It is on main already (so in this commit's tree, on main or on a branch forked
+        from main) and will never be archived or deleted.
+        """
+        ancestors = self._ancestors((down,))
+        cands = [k for k in known if k in self.main_rev_set and k not in self.doomed
+                 and k not in ancestors]
+        return self.rng.choice(cands[-20:]) if cands else None
+
+    def _next_label(self) -> str | tuple[str, ...]:
+        i = self.stats["labels"]
+        self.stats["labels"] += 1
+        name = LABEL_NAMES[i % len(LABEL_NAMES)]
+        if i >= len(LABEL_NAMES):
+            name += f"_{i // len(LABEL_NAMES) + 1}"
+        return name if i % 3 == 1 else (name,)
+
+    def _new_revision(self, known: list[str]) -> Revision:
+        r = self.rng
+        rid = self._fresh_id()
+        ordinal = len(self.revs)
+        self.want_label += ordinal in self.label_slots
+        self.want_depends += ordinal in self.depends_slots
         heads = self._heads(known)
         down: str | tuple[str, ...] | None
         ops: list[tuple[str, str]] = []
+        labels = depends = None
         if not heads:
             down, slug = None, "initial_schema"
             for _ in range(3):
@@ -552,10 +731,25 @@ class Generator:
         elif len(heads) >= 2 and r.random() < 0.6:
             down, slug = tuple(heads[:2]), "merge_heads"
         else:
-            if len(known) > 4 and r.random() < 0.05:
-                down = r.choice(known[-6:-1])   # branch point: second child of an older revision
+            force = len(known) > 4 and bool(self.want_label or self.want_depends)
+            if len(known) > 4 and (force or r.random() < 0.05):
+                # branch point: second child of an older revision
+                older = known[-6:-1]
+                if force:
+                    older = [k for k in older if k not in heads] or older
+                down = r.choice(older)
+                if self.want_label:
+                    self.want_label -= 1
+                    labels = self._next_label()
             else:
                 down = heads[-1]
+            if self.want_depends:
+                depends = self._depends_target(down, known)
+                if depends:
+                    self.want_depends -= 1
+                    self.stats["depends"] += 1
+                    if self.stats["depends"] % 4 == 3:
+                        depends = (depends,)
             slug = ""
             for _ in range(r.choice([1, 1, 1, 2, 3])):
                 s, u, d = self._rev_op()
@@ -565,18 +759,41 @@ class Generator:
         create_date = date.strftime("%Y-%m-%d %H:%M:%S") + f".{r.randint(0, 999999):06d}"
         slug = slug[:60]
         rv = Revision(rid, down, slug, r.random() < 0.3, ops, create_date,
-                      f"{VERSIONS_DIR}/{rid}_{slug}.py")
+                      f"{VERSIONS_DIR}/{rid}_{slug}.py", labels=labels, depends=depends)
         rv.mark = self.w.blob(self._rev_text(rv), rv.path)
         self.revs[rid] = rv
+        return rv
+
+    def _hidden_revision(self) -> Revision | None:
+        """A revision file generated locally and never committed to any ref.
+
+        Its id is unique; it revises main's current head (as ``alembic revision`` would).
+        """
+        if not self.main_revs:
+            return None
+        r = self.rng
+        rid = self._fresh_id()
+        self.hidden_ids.add(rid)
+        ops, slug = [], ""
+        for _ in range(r.choice([1, 1, 2])):
+            s, u, d = self._rev_op()
+            slug = slug or s
+            ops.append((u, d))
+        date = datetime.fromtimestamp(self.w.when, tz=timezone.utc)
+        create_date = date.strftime("%Y-%m-%d %H:%M:%S") + f".{r.randint(0, 999999):06d}"
+        rv = Revision(rid, self._heads(self.main_revs)[-1], slug[:60], r.random() < 0.3, ops,
+                      create_date, f"{VERSIONS_DIR}/{rid}_{slug[:60]}.py")
+        rv.mark = self.w.blob(self._rev_text(rv), rv.path)
         return rv
 
     def _land_on_main(self, rv: Revision) -> None:
         """Record that a revision is now in main's tree and decide its later fate."""
         self.main_revs.append(rv.rev)
+        self.main_rev_set.add(rv.rev)
         rates = {"modify": 0.15, "archive": 0.10, "delete": 0.08}
         for kind, rate in rates.items():
             self.fate_acc[kind] += rate
-        remaining = self.n_commits - self.emitted
+        remaining = self.n_main - self.emitted
         if remaining < 3:
             return
         if self.fate_acc["modify"] >= 1:
@@ -587,6 +804,7 @@ class Generator:
                 self.fate_acc[kind] -= 1
                 lo = remaining // 3
                 self.events.append((self.emitted + self.rng.randint(lo + 1, max(lo + 1, remaining - 1)), kind, rv.rev))
+                self.doomed.add(rv.rev)
                 break
 
     def _due_events(self) -> list[tuple[str, str, int]]:
@@ -669,10 +887,39 @@ class Generator:
             out.append(rv)
         return out
 
+    def _plan_extras(self) -> None:
+        """Decide labels, depends_on, stashes, reflog-only and unreachable commits up front."""
+        r = self.rng
+        n = self.n_commits
+        if self.n_revisions >= 8:
+            span = range(5, max(6, self.n_revisions * 2 // 3))
+            n_labels = min(len(span), max(2, self.n_revisions // 50))
+            n_depends = min(len(span), max(2, self.n_revisions // 80))
+            self.label_slots = set(r.sample(span, n_labels))
+            self.depends_slots = set(r.sample(span, n_depends))
+        if n < 50:          # too small for a clone's leftovers: only a HEAD reflog
+            self.clone_at = max(1, n // 10)
+            return
+        scale = int(math.log2(max(1, n // 5000)))    # 0 up to 10k commits, +1 per doubling
+        n_stash = 3 + scale
+        self.stash_roles = [STASH_ROLES[i % len(STASH_ROLES)] for i in range(n_stash)]
+        top = 3 if self.stash_roles[-1] == "untracked_revision" else 2
+        self.n_main = n - top           # stash@{0}'s commits are reachable from refs/stash
+        self.clone_at = max(1, self.n_main // 10)
+        kinds = (["stash"] * n_stash + ["dropped_stash"]
+                 + ["amend" if i % 2 == 0 else "reset" for i in range(2 + scale)]
+                 + ["force_push"] * (2 + scale // 2))
+        r.shuffle(kinds)
+        when = sorted(r.sample(range(self.clone_at + 1, self.n_main - 1), len(kinds)))
+        self.side_events = list(zip(when, kinds))
+        target = 150 + n // 100     # HEAD reflog entries, roughly
+        self.log_rate = min(1.0, target / max(1, self.n_main - self.clone_at))
+
     def run(self) -> None:
         """Emit the whole history."""
         r = self.rng
-        n = self.n_commits
+        self._plan_extras()
+        n = self.n_main
         all_py = [p for p in EXTRA_PY]
         for app in APPS:
             all_py += [f"app/{app}/{m.format(app=app)}" for m in APP_MODULES]
@@ -693,15 +940,21 @@ class Generator:
         revs = self._take_revisions(self.main_revs[:])
         for rv in revs:
             changes.append(("M", rv.path, rv.mark))
-        self.main_tip = self.w.commit("Initial import of the monorepo", [], changes)
+        self.main_subject = "Initial import of the monorepo"
+        self.main_tip = self.w.commit(self.main_subject, [], changes)
         for rv in revs:
             self._land_on_main(rv)
         self.emitted = 1
 
         while self.emitted < n:
+            if not self.cloned and self.emitted >= self.clone_at:
+                self._clone()
+            amended = self._side_events()
             remaining = n - self.emitted
             ready = [b for b in self.open_branches if b.merge]
-            if remaining > 1 and ready and r.random() < 0.12:
+            if amended:
+                self._main_commit(amended)
+            elif remaining > 1 and ready and r.random() < 0.12:
                 self._merge(ready[0])
             elif remaining > 3 and r.random() < 0.07:
                 self._feature_branch(min(r.randint(1, 6), remaining - 2))
@@ -714,9 +967,180 @@ class Generator:
                 self.tags.append((name, self.main_tip, number % 2 == 0))
                 if number % 6 == 0:
                     self.release_branches.append((f"release/{1 + number // 10}.{number % 10}", self.main_tip))
+        if not self.cloned:
+            self._clone()
+        self._side_events(final=True)
+        self._sync_head()
         self._finish_refs()
+        self._dangling_blobs()
+        if self.stash_roles:
+            assert len(self.stash_commits) == len(self.stash_roles)
+            assert len(self.stash_commits[-1]) == self.n_commits - self.n_main
+        assert len(self.w.commit_marks) == self.n_main
 
-    def _main_commit(self) -> None:
+    # -- the HEAD reflog ---------------------------------------------------------------
+    def _log_head(self, old: int, new: int, message: str, on_main: bool = True) -> None:
+        """Append a HEAD reflog entry (``on_main``: also one of ``refs/heads/main``)."""
+        self.head_log.append((old, new, self.w.when, message, on_main))
+        self.head_at = new
+
+    def _clone(self) -> None:
+        self._log_head(0, self.main_tip, f"clone: from {CLONE_URL}")
+        self.cloned = True
+
+    def _sync_head(self) -> None:
+        """``git pull`` up to main's tip if the reflog is behind it (HEAD is on main)."""
+        if self.cloned and self.head_at != self.main_tip:
+            self._log_head(self.head_at, self.main_tip, "pull: Fast-forward")
+
+    def _logged(self) -> bool:
+        """Does this step of main show in the reflog (a pull or a local commit)?"""
+        return self.cloned and self.rng.random() < self.log_rate
+
+    # -- a developer's leftovers: stashes, amended/reset commits, dropped work -----------------
+    def _side_events(self, final: bool = False) -> int:
+        """Run the side events due; return the mark of a commit the next main commit amends."""
+        while self.side_events and (final or self.side_events[0][0] <= self.emitted):
+            _, kind = self.side_events.pop(0)
+            if kind == "stash":
+                self._stash(self.stash_roles[len(self.stash_commits)], keep=True)
+            elif kind == "dropped_stash":
+                self._stash("staged_revision", keep=False)
+            elif kind == "force_push":
+                self._force_pushed()
+            elif kind == "amend" and not final:
+                return self._lost(1, amend=True)
+            else:
+                self._lost(self.rng.choice([1, 2]), amend=False)
+        return 0
+
+    def _draft_changes(self, count: int) -> list[tuple[str, str, int]]:
+        """Edits of tracked files that are never committed (the file state is unchanged)."""
+        r = self.rng
+        out: list[tuple[str, str, int]] = []
+        seen: set[str] = set()
+        for _ in range(count):
+            path = r.choice(self.py_pool if r.random() < 0.85 else self.other_pool)
+            if path in seen:
+                continue
+            seen.add(path)
+            f = self.files[path]
+            saved = f.sections[:]
+            out.append(self._modify_file(path))
+            f.sections = saved
+        return out
+
+    def _hidden_rev_change(self, where: str) -> list[tuple[str, str, int]]:
+        rv = self._hidden_revision()
+        if rv is None:
+            return []
+        self.only_in[where].append(rv.rev)
+        return [("M", rv.path, rv.mark)]
+
+    def _stash(self, role: str, keep: bool) -> None:
+        """``git stash`` (``-u`` for ``untracked_revision``) on main's tip; ``keep=False``: dropped."""
+        r = self.rng
+        self._sync_head()
+        base = self.main_tip
+        abbrev = self.w.sha_of([base])[base][:7]
+        on = f"on main: {abbrev} {self.main_subject}"
+        where = "stash" if keep else "unreachable"
+        edits = self._draft_changes(r.randint(1, 3))
+        staged = edits[:1] if r.random() < 0.5 else []
+        revision = self._hidden_rev_change(where) if role != "edits" else []
+        if role == "staged_revision":
+            staged = staged + revision
+        commits = [self.w.commit(f"index {on}", [base], staged, hidden=True)]
+        parents = [base, commits[0]]
+        if role == "untracked_revision":
+            untracked = revision or [self._draft_new_py()]
+            commits.append(self.w.commit(f"untracked files {on}", [], untracked, hidden=True))
+            parents.append(commits[-1])
+        message = (f"On main: {r.choice(STASH_NOTES)}" if r.random() < 0.3 else f"WIP {on}")
+        worktree = edits + (revision if role == "staged_revision" else [])
+        commits.append(self.w.commit(message, parents, worktree, hidden=True))
+        if keep:
+            old = self.stash_log[-1][1] if self.stash_log else 0
+            self.stash_log.append((old, commits[-1], self.w.when, message))
+            self.stash_commits.append(commits)
+            if self.cloned:
+                self._log_head(base, base, "reset: moving to HEAD")
+        else:
+            self.unreachable.extend(commits)
+
+    def _draft_new_py(self) -> tuple[str, str, int]:
+        r = self.rng
+        path = f"scratch/{r.choice(VERBS)}_{r.choice(NOUNS)}_{r.randint(1, 999)}.py"
+        f = TextFile(path, "util", [])
+        f.sections = [self._py_header(f), self._py_section("util")]
+        return ("M", path, self._file_blob(f))
+
+    def _lost(self, count: int, amend: bool) -> int:
+        """Commits on main that were amended or reset away: only the reflogs name them."""
+        self._sync_head()
+        parent = self.main_tip
+        for i in range(count):
+            revision = (self._hidden_rev_change("reflog")
+                        if i == 0 and (not self.reflog_only or self.rng.random() < 0.7) else [])
+            changes = self._draft_changes(self.rng.randint(1, 2)) + revision
+            msg = self._message(changes)
+            if revision:
+                rid = self.only_in["reflog"][-1]
+                msg = f"Add migration {rid}\n\n{msg}"
+            commit = self.w.commit(msg, [parent], changes, hidden=True)
+            self._log_head(parent, commit, f"commit: {msg.splitlines()[0]}")
+            self.reflog_only.append(commit)
+            parent = commit
+        if amend:
+            return parent
+        self._log_head(parent, self.main_tip, f"reset: moving to HEAD~{count}")
+        return 0
+
+    def _force_pushed(self) -> None:
+        """Commits of a pull request before it was force-pushed: nothing names them any more."""
+        r = self.rng
+        parent = self.main_tip
+        for i in range(r.randint(1, 3)):
+            revision = (self._hidden_rev_change("unreachable")
+                        if i == 0 and (not self.only_in["unreachable"] or r.random() < 0.5) else [])
+            changes = self._draft_changes(r.randint(1, 3)) + revision
+            parent = self.w.commit(self._message(changes), [parent], changes, hidden=True)
+            self.unreachable.append(parent)
+
+    def _dangling_blobs(self) -> None:
+        """Blobs no tree names: staged once, then changed or unstaged before any commit."""
+        if not self.stash_roles:
+            return
+        r = self.rng
+        count = len(self.stash_roles)
+        for i in range(count * 4):
+            if len(self.dangling) == count:
+                break
+            role = DANGLING_ROLES[len(self.dangling) % len(DANGLING_ROLES)]
+            if role != "py_draft" and not self.main_revs:
+                role = "py_draft"
+            if role == "revision":      # written by _hidden_revision, named by no tree
+                rv = self._hidden_revision()
+                assert rv is not None
+                self.only_in["dangling"].append(rv.rev)
+                self.dangling.append(blob_sha(self._rev_text(rv).encode()))
+                continue
+            if role == "revision_draft":
+                rv = self.revs[r.choice(self.main_revs)]
+                s, u, d = self._rev_op()
+                text = self._rev_text(Revision(rv.rev, rv.down, rv.slug, rv.typed, rv.ops + [(u, d)],
+                                               rv.create_date, rv.path, labels=rv.labels,
+                                               depends=rv.depends))
+            else:
+                f = self.files[r.choice(self.py_pool)]
+                text = "\n\n\n".join(f.sections + [self._py_section(f.kind)]) + "\n"
+            sha = blob_sha(text.encode())
+            if sha in self.w.blob_marks:    # it is in some tree after all
+                continue
+            self.w.blob(text, "dangling.py")
+            self.dangling.append(sha)
+
+    def _main_commit(self, amends: int = 0) -> None:
         self._tick()
         changes = self._due_events()
         revs = self._take_revisions(self.main_revs[:])
@@ -730,7 +1154,14 @@ class Generator:
             changes.append(("M", rv.path, rv.mark))
         if revs:
             msg = f"Add migration {revs[0].rev}: {revs[0].slug.replace('_', ' ')}\n\n" + msg
-        self.main_tip = self.w.commit(msg, [self.main_tip], changes)
+        parent = self.main_tip
+        self.main_tip = self.w.commit(msg, [parent], changes)
+        self.main_subject = msg.splitlines()[0]
+        if amends:
+            self._log_head(amends, self.main_tip, f"commit (amend): {self.main_subject}")
+        elif self._logged():
+            self._log_head(self.head_at, self.main_tip,
+                           f"commit: {self.main_subject}" if self.head_at == parent else "pull: Fast-forward")
         for rv in revs:
             self._land_on_main(rv)
         self.emitted += 1
@@ -741,6 +1172,10 @@ class Generator:
         b = Branch(f"feature/{r.choice(VERBS)}-{r.choice(NOUNS)}-{self.pr_counter}",
                    self.pr_counter, self.main_revs[:])
         b.merge = r.random() < 0.75
+        checkout = self._logged() and r.random() < 0.3
+        if checkout:
+            self._sync_head()
+            self._log_head(self.main_tip, self.main_tip, f"checkout: moving from main to {b.name}", False)
         parent = self.main_tip
         for i in range(length):
             self._tick()
@@ -752,9 +1187,14 @@ class Generator:
             for _, path, mark in changes:
                 b.changes[path] = mark
             msg = ("WIP: " if i < length - 1 and r.random() < 0.3 else "") + self._message(changes)
-            parent = self.w.commit(msg, [parent], changes)
+            commit = self.w.commit(msg, [parent], changes)
+            if checkout:
+                self._log_head(parent, commit, f"commit: {msg.splitlines()[0]}", False)
+            parent = commit
             self.emitted += 1
         b.tip = parent
+        if checkout:
+            self._log_head(b.tip, self.main_tip, f"checkout: moving from {b.name} to main", False)
         self.branches.append(b)
         if b.merge:
             self.open_branches.append(b)
@@ -768,6 +1208,9 @@ class Generator:
         changes = [("M", path, mark) for path, mark in b.changes.items()]
         msg = f"Merge pull request #{b.pr} from acme/{b.name}\n\n{self._message(changes)}"
         self.main_tip = self.w.commit(msg, [self.main_tip, b.tip], changes)
+        self.main_subject = msg.splitlines()[0]
+        if self._logged():
+            self._log_head(self.head_at, self.main_tip, "pull: Fast-forward")
         b.merged = True
         for rid in b.revs:
             self._land_on_main(self.revs[rid])
@@ -816,6 +1259,8 @@ class Generator:
             extra[f"refs/remotes/origin/feature-{i}"] = mark
         for name, mark in list(heads.items()) + list(extra.items()):
             self.w.ref(name, mark)
+        if self.stash_commits:
+            self.w.ref("refs/stash", self.stash_commits[-1][-1])
         for name, mark, annotated in self.tags:
             if annotated:
                 self.w.annotated_tag(name, mark, f"Release {name}")
@@ -830,6 +1275,29 @@ def _git(dest: Path, *args: str) -> str:
                           capture_output=True, text=True).stdout
 
 
+def _write_reflogs(dest: Path, gen: Generator, writer: HistoryWriter) -> None:
+    """Write ``logs/HEAD``, ``logs/refs/heads/main`` and ``logs/refs/stash`` in git's format.
+
+    fast-import runs with ``core.logAllRefUpdates=false`` (it would log one entry per
+    ref with the wall-clock time); these reflogs are what a developer's clone has.
+    """
+    marks = [m for e in gen.head_log for m in e[:2]] + [m for e in gen.stash_log for m in e[:2]]
+    sha = {0: ZERO_SHA, **writer.sha_of(marks)}
+    ident = AUTHOR.decode()
+
+    def lines(entries: list[tuple[int, int, int, str]]) -> str:
+        return "".join(f"{sha[old]} {sha[new]} {ident} {when} +0000\t{msg}\n"
+                       for old, new, when, msg in entries)
+
+    logs = dest / ".git" / "logs"
+    (logs / "refs" / "heads").mkdir(parents=True, exist_ok=True)
+    (logs / "HEAD").write_text(lines([e[:4] for e in gen.head_log]))
+    main_log = [e[:4] for e in gen.head_log if e[4]]
+    (logs / "refs" / "heads" / "main").write_text(lines(main_log))
+    if gen.stash_log:
+        (logs / "refs" / "stash").write_text(lines(gen.stash_log))
+
+
 def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int = 2000,
              seed: int = 1, repack: bool = True) -> Summary:
     """Create the repository at ``dest`` (must not exist or be empty)."""
@@ -841,14 +1309,19 @@ def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int =
         raise FileExistsError(f"{dest} exists and is not empty")
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "--initial-branch=main", str(dest)], check=True)
-    proc = subprocess.Popen(["git", "-C", str(dest), "fast-import", "--quiet", "--done"],
-                            stdin=subprocess.PIPE)
-    assert proc.stdin is not None
+    for key in ("gc.reflogExpire", "gc.reflogExpireUnreachable", "gc.pruneExpire"):
+        _git(dest, "config", key, "never")      # a later gc keeps the hidden objects and reflogs
+    proc = subprocess.Popen(["git", "-C", str(dest), "-c", "core.logAllRefUpdates=false",
+                             "fast-import", "--quiet", "--done"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
     rng = random.Random(seed)
-    writer = HistoryWriter(proc.stdin, rng)
+    writer = HistoryWriter(proc.stdin, rng, proc.stdout)
     gen = Generator(writer, rng, commits, revisions, refs)
     try:
         gen.run()
+        writer.sha_of([m for e in gen.head_log for m in e[:2]]
+                      + [m for e in gen.stash_log for m in e[:2]])
         writer._write(b"done\n")
         writer.flush()
         proc.stdin.close()
@@ -856,14 +1329,24 @@ def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int =
         pass
     if proc.wait() != 0:
         raise RuntimeError(f"git fast-import failed with exit code {proc.returncode}")
+    proc.stdout.close()
+    if writer.hidden_marks:
+        _git(dest, "update-ref", "-d", SCRATCH_REF)
+        scratch_dir = dest / ".git" / SCRATCH_REF.rsplit("/", 1)[0]
+        if scratch_dir.is_dir() and not any(scratch_dir.iterdir()):
+            scratch_dir.rmdir()
+    _write_reflogs(dest, gen, writer)
     if repack:
-        _git(dest, "repack", "-adq")
+        _git(dest, "repack", "-a", "-d", "-q", "--keep-unreachable")
         _git(dest, "pack-refs", "--all")
     head = _git(dest, "rev-parse", "HEAD").strip()
     n_refs = len(_git(dest, "for-each-ref", "--format=%(refname)").splitlines())
+    stash_commits = sum(len(c) for c in gen.stash_commits)
+    top_stash = len(gen.stash_commits[-1]) if gen.stash_commits else 0
+    labelled = [rv for rv in gen.revs.values() if rv.labels]
     return Summary(
         dest=str(dest),
-        commits=len(writer.commit_marks),
+        commits=len(writer.commit_marks) + top_stash,
         py_blobs=len(writer.py_blobs),
         blobs=len(writer.blob_marks),
         refs=n_refs,
@@ -875,6 +1358,19 @@ def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int =
         revisions_archived=gen.stats["archived"],
         revisions_deleted=gen.stats["deleted"],
         revisions_unmerged=gen.stats["unmerged_revs"],
+        branch_labels=len(labelled),
+        depends_on=sum(1 for rv in gen.revs.values() if rv.depends),
+        stashes=len(gen.stash_commits),
+        stash_commits=stash_commits,
+        reflog_only_commits=len(gen.reflog_only),
+        unreachable_commits=len(gen.unreachable),
+        extra_commits=stash_commits - top_stash + len(gen.reflog_only) + len(gen.unreachable),
+        dangling_blobs=len(gen.dangling),
+        head_reflog_entries=len(gen.head_log),
+        stash_only_revisions=sorted(gen.only_in["stash"]),
+        reflog_only_revisions=sorted(gen.only_in["reflog"]),
+        unreachable_only_revisions=sorted(gen.only_in["unreachable"]),
+        dangling_blob_revisions=sorted(gen.only_in["dangling"]),
         head=head,
         seconds=time.perf_counter() - started,
     )
@@ -889,7 +1385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refs", type=int, default=2000, help="extra refs (pull/remote)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
-                        help="run 'git repack -adq' and 'git pack-refs --all' afterwards")
+                        help="run 'git repack -a -d --keep-unreachable' and 'git pack-refs --all' afterwards")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     try:
