@@ -183,5 +183,5 @@ def test_the_cache_is_plain_json_holding_each_parsed_blob_with_its_bytes(grown: 
     same_as_full(repo, "new")
     data = cache_path(open_repository(repo.path)).read_bytes()
     doc = json.loads(data)
-    assert doc["format"] == 1 and doc["thorough"] is False
+    assert doc["thorough"] is False and doc["tool"]
     assert set(doc["scan"]["parsed"]) == set(doc["scan"]["contents"])

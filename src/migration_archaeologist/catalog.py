@@ -136,7 +136,7 @@ def build_catalog(
     known_ids = frozenset(by_revision)
     entries: dict[str, RevisionEntry] = {}
     for rev_id in sorted(by_revision):
-        candidates = tuple(sorted(by_revision[rev_id], key=lambda c: c.last_date, reverse=True))
+        candidates = tuple(sorted(by_revision[rev_id], key=_newest_first, reverse=True))
         chosen, reason = _choose(rev_id, candidates, known_ids, head_history, picks.get(rev_id))
         present = any(c.present_paths for c in candidates)
         entries[rev_id] = RevisionEntry(rev_id, candidates, chosen, reason, present)
@@ -146,6 +146,25 @@ def build_catalog(
 
 def _sighting_order(s: Sighting) -> tuple[str, int]:
     return (s.date or "", ("added", "modified", "seen", "deleted").index(s.event))
+
+
+def _reflog_index(s: Sighting) -> int:
+    """3 for HEAD@{3}; big for anything not a reflog or stash entry (older than any entry)."""
+    if s.ref and s.ref.endswith("}") and "@{" in s.ref:
+        number = s.ref.rsplit("@{", 1)[1][:-1]
+        if number.isdigit():
+            return int(number)
+    return 1 << 30
+
+
+def _recency(c: Candidate) -> int:
+    """Among versions of the same date (an amended commit keeps its author date), the one a newer
+    reflog entry holds is the newer version."""
+    return -min((_reflog_index(s) for s in c.sightings), default=1 << 30)
+
+
+def _newest_first(c: Candidate) -> tuple[str, int, str]:
+    return (c.last_date, _recency(c), c.blob)
 
 
 def _tier(candidate: Candidate, head_history: Mapping[str, int]) -> int:
@@ -187,14 +206,15 @@ def _choose(
     def in_head(s: Sighting) -> bool:
         return s.source == "history" and s.commit in head_history
 
-    def key(c: Candidate) -> tuple[bool, bool, int, int, str]:
+    def key(c: Candidate) -> tuple[bool, bool, int, int, str, int, str]:
         tier = _tier(c, head_history)
         exact = c.fidelity == "exact"  # the bytes as they were beat any rebuild, wherever they were found
         if tier == TIER_HEAD:
             # newest in HEAD's topological order: "the last version before it was deleted", even with clock skew
             newest = min(head_history[s.commit] for s in c.sightings if in_head(s))  # type: ignore[index]
-            return (_fits(c.revision, known_ids), exact, -tier, -newest, "")
-        return (_fits(c.revision, known_ids), exact, -tier, 0, max((s.date or "" for s in c.sightings), default=""))
+            return (_fits(c.revision, known_ids), exact, -tier, -newest, "", 0, c.blob)
+        latest = max((s.date or "" for s in c.sightings), default="")
+        return (_fits(c.revision, known_ids), exact, -tier, 0, latest, _recency(c), c.blob)
 
     ranked = sorted(candidates, key=key, reverse=True)
     chosen = ranked[0]
@@ -214,7 +234,7 @@ def _choose(
 def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, int]) -> str:  # type: ignore[no-untyped-def]
     if tier == TIER_HEAD:
         head_sightings = [s for s in chosen.sightings if in_head(s)]
-        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1]))
+        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1], s.path or ""))
         if last.event == "deleted":
             return f"last version in HEAD's history, deleted in {last.commit[:10]} on {_day(last.date)}"  # type: ignore[index]
         return f"last version in HEAD's history, {last.event} in {last.commit[:10]} at {last.path}"  # type: ignore[index]

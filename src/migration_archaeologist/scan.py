@@ -226,7 +226,7 @@ def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, orig
     pool = versions_named or list(folders)
     if not pool:
         return (), "none"
-    best = max(pool, key=lambda f: (folders[f], (root / f).is_dir()))
+    best = max(pool, key=lambda f: (folders[f], (root / f).is_dir(), f))
     return (Path(os.path.normpath(root / best)),), "history"
 
 

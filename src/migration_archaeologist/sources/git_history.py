@@ -246,31 +246,42 @@ class GitHistory:
         base = cached.scan
         new_objects = (state.loose - old.loose) | packed
         new_commits, new_blobs = _object_types(repo, new_objects)
+        parents = _parents(repo, new_commits)
+        if parents is None:
+            return self._cannot("git could not list the new commits' parents")
         now_tips = set(state.refs.values()) | {e.commit for e in reflog} | ({state.head} if state.head else set())
-        positives = sorted(now_tips - cached.tips)
         vanished = {sha for name, sha in old.refs.items() if state.refs.get(name) != sha} - now_tips
 
+        # Every commit the stored scan's repository held was read then (walked, or shown as
+        # unreachable), so what is left is exactly the new commit objects: each is shown once, with
+        # no walk and no negated tips (git would parse all 10,000 of them to rule them out).
+        # a new commit is reachable only through new commits: whatever reaches it is younger
+        reachable = _closure(now_tips & new_commits, parents, new_commits)
+        lost = sorted(new_commits - reachable)
+        boundary = {p for c in reachable for p in parents.get(c, ()) if p not in new_commits}
         scan = HistoryScan()
         walk = _Walk(thorough=self.thorough)
         requested: set[str] = set()
         first = self._session(repo, requested, None, scan)
-        log_error = None
-        if positives:
-            stdin = positives + ["^" + sha for sha in sorted(cached.tips)]
-            log_error = _walk_log(repo, [], stdin, first[0], scan, walk, self._progress)
-        if log_error:
-            self._finish(first)
-            return self._cannot(log_error)
-        # commits no ref or reflog reaches now: new objects nobody points at, and history a deleted ref held
-        lost = _not_reachable(repo, sorted((new_commits - {c.decode() for c in walk.commits}) | vanished))
-        if lost is None:
-            self._finish(first)
-            return self._cannot("git could not tell which new commits are unreachable")
-        show = [c for c in lost if c in new_commits and c.encode() not in walk.commits]
-        if show and _walk_log(repo, ["--no-walk=unsorted"], show, first[0], scan, walk, self._progress):
-            self._finish(first)
-            return self._cannot("an unreachable commit could not be shown")
+        # in the order a full scan meets them (git log's, then unreachable ones), so that versions
+        # of equal date keep their order: walk the new reachable commits down to the old ones
+        walks = []
+        if reachable:
+            walks.append(([], sorted(reachable) + ["^" + b for b in sorted(boundary)]))
+        if lost:
+            walks.append((["--no-walk=unsorted"], lost))
+        for tips, stdin in walks:
+            log_error = _walk_log(repo, tips, stdin, first[0], scan, walk, self._progress)
+            if log_error:
+                self._finish(first)
+                return self._cannot(log_error)
         self._finish(first)
+        if vanished:
+            # what a moved or deleted ref held that nothing else reaches is unreachable now
+            gone = _not_reachable(repo, sorted(vanished))
+            if gone is None:
+                return self._cannot("git could not tell what a deleted ref left unreachable")
+            lost += gone
         second = self._session(repo, requested, None, scan)
         old_paths = {c.path for changes in base.changes.values() for c in changes}
         revision_paths = self._read_deferred(scan, walk, second[0], old_paths)
@@ -291,12 +302,14 @@ class GitHistory:
         scan.skipped_versions = sum(len(b) for p, b in walk.deferred.items() if p not in revision_paths)
         _settle(scan, walk)
         # origins are worked out again for everything: a new ref may reach what only a reflog held
-        origin = _classify(repo, reflog, sorted(cached.tips | set(lost) | set(show)), scan)
-        head_history = self._head_history_after(old.head, state.head, base.head_history)
+        origin = _classify(repo, reflog, sorted(cached.tips | set(lost)), scan)
+        head_history = self._head_history_after(old.head, state.head, base.head_history, parents, new_commits)
         merged = _merge(base, scan, named, origin, head_history, self.thorough)
-        tips = cached.tips | set(positives) | set(show)
+        tips = cached.tips | now_tips | set(lost)
         unread |= {p for p in walk.deferred if p not in revision_paths}
-        return merged, frozenset(tips), _reflog_prints(files), unread
+        prints = {name: cached.reflog_prints[name] if state.reflogs.get(name) == old.reflogs.get(name)
+                  and name in cached.reflog_prints else (len(data), zlib.crc32(data)) for name, data in files.items()}
+        return merged, frozenset(tips), prints, unread
 
     def _cannot(self, why: str) -> None:
         """Note why the stored scan cannot be extended; the caller then scans in full."""
@@ -304,22 +317,26 @@ class GitHistory:
         return None
 
     def _head_history_after(
-        self, old_head: str | None, new_head: str | None, ranks: Mapping[str, int]
+        self,
+        old_head: str | None,
+        new_head: str | None,
+        ranks: Mapping[str, int],
+        parents: Mapping[str, tuple[str, ...]],
+        new_commits: set[str],
     ) -> dict[str, int]:
-        """HEAD's ranks: unchanged, shifted below the new commits of a fast-forward, or recomputed."""
-        repo = self.repo
+        """HEAD's ranks: unchanged; or, when HEAD only moved forward over new commits, those on top
+        in topological order; else asked of git again (a checkout, a reset, a merge of old work)."""
         if new_head == old_head:
             return dict(ranks)
-        if old_head and new_head:
-            check = repo.popen("merge-base", "--is-ancestor", old_head, new_head)
-            check.communicate()
-            if check.returncode == 0:
-                out = repo.run("rev-list", "--topo-order", new_head, "^" + old_head, check=False)
-                fresh = out.decode("ascii").split()
-                shifted = {sha: i for i, sha in enumerate(fresh)}
-                shifted.update((sha, rank + len(fresh)) for sha, rank in ranks.items())
+        if old_head and new_head in new_commits:
+            fresh = _closure({new_head}, parents, new_commits)
+            below = {p for c in fresh for p in parents.get(c, ()) if p not in new_commits}
+            if below == {old_head}:
+                order = _topological(fresh, parents)
+                shifted = {sha: i for i, sha in enumerate(order)}
+                shifted.update((sha, rank + len(order)) for sha, rank in ranks.items())
                 return shifted
-        return _head_history(repo)
+        return _head_history(self.repo)
 
     def _read_deferred(self, scan: HistoryScan, walk: _Walk, cat: CatFile, known_paths: set[str]) -> set[str]:
         """Request the versions left unread at paths that turned out to hold revision files."""
@@ -422,11 +439,14 @@ def _merge(
     thorough: bool,
 ) -> HistoryScan:
     """A stored scan plus what an update read: as if the whole history had been walked at once."""
-    changes = {blob: list(cs) for blob, cs in base.changes.items()}
+    # newest first, as a full walk lists them: what the update read, then what the stored scan had
+    changes: dict[str, list[_Change]] = {}
     for blob, cs in delta.changes.items():
-        known = changes.setdefault(blob, [])
-        seen = set(known)
-        known.extend(c for c in cs if c not in seen)
+        older = base.changes.get(blob, [])
+        fresh = set(cs)
+        changes[blob] = list(cs) + [c for c in older if c not in fresh]
+    for blob, cs in base.changes.items():
+        changes.setdefault(blob, list(cs))
     used = {c.commit for cs in changes.values() for c in cs}
     # a blob once dangling that a new commit now holds is history, no longer an orphan
     dangling = tuple(b for b in base.dangling_blobs if b not in named) + delta.dangling_blobs
@@ -456,11 +476,19 @@ def _merge(
 
 
 class CommitIds(Collection[str]):
-    """Every commit a scan walked, kept as one string: a stored scan loads it in microseconds, and
-    the set of 200,000 ids is built only if something asks whether an id is among them."""
+    """Every commit a scan walked, as one string of 40-hex ids.
 
-    def __init__(self, joined: str = "") -> None:
-        self._joined = joined
+    A cached scan leaves the ids it already had in a file of their own and reads them only if
+    something asks (a document naming a 12-hex token that might be a commit): 200,000 ids are 8 MB
+    that an unchanged rescan should not load. ``stored`` ids come from ``loader``; ``fresh`` ones
+    were walked by this scan and are what the cache appends.
+    """
+
+    def __init__(self, fresh: str = "", *, loader: Callable[[], str] | None = None, stored: int = 0) -> None:
+        self.fresh = fresh
+        self.stored = stored if loader is not None else 0
+        self._loader = loader
+        self._joined: str | None = None if loader is not None else fresh
         self._set: frozenset[str] | None = None
 
     @classmethod
@@ -468,17 +496,23 @@ class CommitIds(Collection[str]):
         return cls("".join(ids))
 
     def joined(self) -> str:
+        if self._joined is None:
+            assert self._loader is not None
+            self._joined = self._loader()[: self.stored * 40] + self.fresh
         return self._joined
 
     def union(self, other: "CommitIds") -> "CommitIds":
-        return CommitIds(self._joined + "".join(c for c in other if c not in self))
+        """Ids of both; ``other`` holds commits new since this was made, so nothing is looked up."""
+        if self._loader is None:
+            return CommitIds(self.fresh + other.joined())
+        return CommitIds(self.fresh + other.joined(), loader=self._loader, stored=self.stored)
 
     def __iter__(self) -> Iterator[str]:
-        joined = self._joined
+        joined = self.joined()
         return (joined[i : i + 40] for i in range(0, len(joined), 40))
 
     def __len__(self) -> int:
-        return len(self._joined) // 40
+        return self.stored + len(self.fresh) // 40
 
     def __contains__(self, sha: object) -> bool:
         if self._set is None:
@@ -527,6 +561,53 @@ def _object_types(repo: Repository, objects: set[str]) -> tuple[set[str], set[st
         elif kind == "blob":
             blobs.add(sha)
     return commits, blobs
+
+
+def _parents(repo: Repository, commits: set[str]) -> dict[str, tuple[str, ...]] | None:
+    """Each commit's parents (one ``rev-list --no-walk --parents``); None if git could not say."""
+    if not commits:
+        return {}
+    proc = repo.popen("rev-list", "--no-walk=unsorted", "--parents", "--stdin", stdin=subprocess.PIPE)
+    out, _err = proc.communicate("".join(c + "\n" for c in sorted(commits)).encode("ascii"))
+    if proc.returncode != 0:
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for line in out.decode("ascii").splitlines():
+        shas = line.split()
+        if shas:
+            found[shas[0]] = tuple(shas[1:])
+    return found
+
+
+def _closure(start: set[str], parents: Mapping[str, tuple[str, ...]], within: set[str]) -> set[str]:
+    """``start`` and their ancestors, following parents only inside ``within``."""
+    found = set(start)
+    stack = list(start)
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent in within and parent not in found:
+                found.add(parent)
+                stack.append(parent)
+    return found
+
+
+def _topological(commits: set[str], parents: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Children before parents (as ``rev-list --topo-order``), for a handful of new commits."""
+    order: list[str] = []
+    done: set[str] = set()
+    for root in sorted(commits):
+        stack = [(root, False)]
+        while stack:
+            sha, expanded = stack.pop()
+            if expanded:
+                order.append(sha)
+                continue
+            if sha in done:
+                continue
+            done.add(sha)
+            stack.append((sha, True))
+            stack.extend((p, False) for p in parents.get(sha, ()) if p in commits and p not in done)
+    return order[::-1]
 
 
 def _not_reachable(repo: Repository, commits: list[str]) -> list[str] | None:
@@ -790,7 +871,8 @@ def _read_reflogs(repo: Repository) -> tuple[list[ReflogEntry], dict[str, bytes]
     contents: dict[str, bytes] = {}
     for ref, path in reflog_files(common):
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError:
             continue
         contents[ref] = data

@@ -32,13 +32,15 @@ from migration_archaeologist.revision import OpCall, RevisionFile, Unparseable
 from migration_archaeologist.sources.interface import Unreadable
 
 if TYPE_CHECKING:
-    from migration_archaeologist.sources.git_history import HistoryScan
+    from migration_archaeologist.sources.git_history import CommitIds, HistoryScan
 
 CACHE_DIR = "migration-archaeologist"
 CACHE_FILE = "history.json"
 #: Paths whose later versions a scan left unread (see ``_Walk``); only an update needs them, so apart.
 DEFERRED_FILE = "deferred-paths.json"
-FORMAT = 1
+#: Every commit id walked, 40 hex each, no separator: appended to by updates, read only on demand.
+COMMITS_FILE = "commits"
+FORMAT = 2
 
 
 def cache_path(repo: Repository) -> Path:
@@ -62,8 +64,8 @@ class RepositoryState:
     def to_json(self) -> dict[str, Any]:
         return {
             "head": self.head,
-            "refs": dict(self.refs),
-            "reflogs": {k: list(v) for k, v in self.reflogs.items()},
+            "refs": self.refs,
+            "reflogs": self.reflogs,  # tuples are written as lists
             "packs": sorted(self.packs),
             "loose": sorted(self.loose),
             "boundary": self.boundary,
@@ -105,19 +107,25 @@ def read_state(repo: Repository) -> RepositoryState | None:
     )
 
 
-def reflog_files(common: Path) -> list[tuple[str, Path]]:
-    """Every reflog file of git's files backend, named as git names its ref (HEAD, worktrees/<n>/HEAD, refs/...)."""
-    head_logs = [("HEAD", common / "logs" / "HEAD")]
-    worktrees = common / "worktrees"
-    if worktrees.is_dir():
-        head_logs += [(f"worktrees/{w.name}/HEAD", w / "logs" / "HEAD") for w in sorted(worktrees.iterdir())]
-    files = [(name, path) for name, path in head_logs if path.is_file()]
-    logs_refs = common / "logs" / "refs"
-    if logs_refs.is_dir():
-        for dirpath, _dirs, names in os.walk(logs_refs):
-            for name in names:
-                path = Path(dirpath) / name
-                files.append(("refs/" + path.relative_to(logs_refs).as_posix(), path))
+def reflog_files(common: Path) -> list[tuple[str, str]]:
+    """Every reflog file of git's files backend, named as git names its ref (HEAD, worktrees/<n>/HEAD, refs/...).
+
+    Plain strings and os.walk: a clone with 10,000 remote branches has 10,000 reflogs, and pathlib
+    objects for each cost more than reading them.
+    """
+    base = str(common)
+    head_logs = [("HEAD", os.path.join(base, "logs", "HEAD"))]
+    worktrees = os.path.join(base, "worktrees")
+    if os.path.isdir(worktrees):
+        head_logs += [(f"worktrees/{w}/HEAD", os.path.join(worktrees, w, "logs", "HEAD"))
+                      for w in sorted(os.listdir(worktrees))]
+    files = [(name, path) for name, path in head_logs if os.path.isfile(path)]
+    logs_refs = os.path.join(base, "logs", "refs")
+    cut = len(logs_refs) + 1
+    for dirpath, _dirs, names in os.walk(logs_refs):
+        prefix = "refs/" + dirpath[cut:].replace(os.sep, "/") + "/" if len(dirpath) > len(logs_refs) else "refs/"
+        for name in names:
+            files.append((prefix + name, os.path.join(dirpath, name)))
     return files
 
 
@@ -125,7 +133,7 @@ def _reflog_stats(common: Path) -> dict[str, tuple[int, int]]:
     stats: dict[str, tuple[int, int]] = {}
     for ref, path in reflog_files(common):
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
         stats[ref] = (st.st_size, st.st_mtime_ns)
@@ -192,7 +200,7 @@ def load(repo: Repository, thorough: bool) -> CachedHistory | None:
             return None
         return CachedHistory(
             state=RepositoryState.from_json(doc["state"]),
-            scan=_scan_from_json(doc["scan"]),
+            scan=_scan_from_json(doc["scan"], _stored_commits(repo, int(doc["commits"]))),
             tips=frozenset(_split_ids(doc["tips"])),
             reflog_prints={str(k): (int(v[0]), int(v[1])) for k, v in doc["reflog_prints"].items()},
         )
@@ -203,17 +211,29 @@ def load(repo: Repository, thorough: bool) -> CachedHistory | None:
 def save(repo: Repository, thorough: bool, cached: CachedHistory) -> bool:
     """Write the cache atomically (temp file + rename); False if the git dir is not writable. Never raises."""
     path = cache_path(repo)
+    ids = cached.scan.all_commits
     doc = {
         "format": FORMAT,
         "tool": __version__,
         "thorough": thorough,
         "state": cached.state.to_json(),
         "tips": "".join(sorted(cached.tips)),
-        "reflog_prints": {k: list(v) for k, v in cached.reflog_prints.items()},
+        "reflog_prints": cached.reflog_prints,
+        "commits": len(ids),
         "scan": _scan_to_json(cached.scan),
     }
     try:
         path.parent.mkdir(exist_ok=True)
+        commits = path.with_name(COMMITS_FILE)
+        if ids.stored and commits.is_file():
+            # the ids already stored stay; the new ones go after them (a history.json that still
+            # counts the old number reads only those)
+            with open(commits, "r+b") as handle:
+                handle.seek(ids.stored * 40)
+                handle.write(ids.fresh.encode("ascii"))
+                handle.truncate()
+        else:
+            _write_bytes(commits, ids.joined().encode("ascii"))
         if cached.deferred_paths is not None:
             # first, so that a history.json never stands beside an older list of paths
             deferred = {"tool": __version__, "paths": sorted(cached.deferred_paths), "tips": len(cached.tips)}
@@ -222,6 +242,19 @@ def save(repo: Repository, thorough: bool, cached: CachedHistory) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+def _stored_commits(repo: Repository, count: int) -> "CommitIds":
+    from migration_archaeologist.sources.git_history import CommitIds
+
+    path = cache_path(repo).with_name(COMMITS_FILE)
+    if path.stat().st_size < count * 40:
+        raise ValueError("the commits file is shorter than history.json says")
+
+    def read() -> str:
+        return path.read_bytes()[: count * 40].decode("ascii")
+
+    return CommitIds(loader=read, stored=count)
 
 
 def load_deferred_paths(repo: Repository, tips: int) -> frozenset[str] | None:
@@ -236,7 +269,10 @@ def load_deferred_paths(repo: Repository, tips: int) -> frozenset[str] | None:
 
 
 def _write(path: Path, doc: Mapping[str, Any]) -> None:
-    data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    _write_bytes(path, json.dumps(doc, separators=(",", ":")).encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     # no fsync: a cache lost in a crash is rebuilt, and a torn one does not parse
     fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
     try:
@@ -268,12 +304,11 @@ def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
         "doc_versions": [[path, blob, commit] for (path, blob), commit in scan.doc_versions.items()],
         "bytecode": {pyc: list(v) for pyc, v in scan.bytecode.items()},
         "fidelity": dict(scan.fidelity),
-        "all_commits": scan.all_commits.joined(),
     }
 
 
-def _scan_from_json(doc: Mapping[str, Any]) -> "HistoryScan":
-    from migration_archaeologist.sources.git_history import CommitIds, CommitInfo, HistoryScan, _Change
+def _scan_from_json(doc: Mapping[str, Any], all_commits: "CommitIds") -> "HistoryScan":
+    from migration_archaeologist.sources.git_history import CommitInfo, HistoryScan, _Change
 
     commits_walked, blobs_read, skipped = (int(n) for n in doc["counts"])
     return HistoryScan(
@@ -292,7 +327,7 @@ def _scan_from_json(doc: Mapping[str, Any]) -> "HistoryScan":
         doc_versions={(path, blob): commit for path, blob, commit in doc["doc_versions"]},
         bytecode={pyc: (v[0], v[1]) for pyc, v in doc["bytecode"].items()},
         fidelity=dict(doc["fidelity"]),
-        all_commits=CommitIds(str(doc["all_commits"])),
+        all_commits=all_commits,
     )
 
 
