@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import (
@@ -77,17 +77,31 @@ def _picks(values: Optional[List[str]]) -> dict[str, str]:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
-    """A spinner with counts on stderr, only for people: never with --json or when not a terminal."""
+    """A bar per phase on stderr (walking history, reading blobs, ...), only for people: never with
+    --json or when stderr is not a terminal. A phase's total shows once it is known."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_err(), transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err(),
+        transient=True,
     ) as progress:
-        task = progress.add_task("scanning git history", total=None)
+        tasks: dict[str, TaskID] = {}
 
-        def update(phase: str, count: int) -> None:
-            progress.update(task, description=f"{phase}: {count:,}")
+        starting = progress.add_task("scanning git history", total=None)
+
+        def update(phase: str, count: int, total: int | None = None) -> None:
+            task = tasks.get(phase)
+            if task is None:  # phases overlap (blobs are read while history is walked): a bar each
+                if not tasks:
+                    progress.remove_task(starting)
+                task = tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(task, completed=count, total=total if total is None or total >= count else count)
 
         yield update
 

@@ -77,7 +77,7 @@ def scan_repository(
     versions: Sequence[Path | str] = (),
     versions_origin: str = "option",
     picks: Mapping[str, str] | None = None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
     thorough: bool = False,
     archives: Sequence[Path | str] | None = None,
     evidence: bool = True,

@@ -35,6 +35,9 @@ class CatFile:
         self._present = present
         #: blobs not asked for because the object database does not hold them (partial clones)
         self.not_present: list[str] = []
+        #: requests written so far, and what they are for: a progress bar's total and label
+        self.asked = 0
+        self.phase = "reading blobs"
         self._pending: list[bytes] = []
         self._queue: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
         self._stderr: list[bytes] = []
@@ -71,6 +74,7 @@ class CatFile:
                 self.not_present.append(sha)
                 return False
             self._pending.append(encoded + b"\n")
+            self.asked += 1
             if len(self._pending) >= _BATCH:
                 self._queue.put(self._pending)
                 self._pending = []

@@ -14,7 +14,7 @@ import sys
 import threading
 import zlib
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
@@ -23,7 +23,7 @@ from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.bytecode import read_header, rebuild
 from migration_archaeologist.sources.git_blobs import CatFile
-from migration_archaeologist.sources.git_unreachable import dangling_blobs, list_objects, unreachable_commits
+from migration_archaeologist.sources.git_unreachable import ObjectInventory, dangling_blobs, list_objects, unreachable_commits
 from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 NULL_SHA = b"0" * 40
 SKIPPED_MODES = {b"120000", b"160000"}  # symlinks and submodules hold no file content
 
-Progress = Callable[[str, int], None]
+#: (phase, done so far, total when known)
+Progress = Callable[[str, int, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class GitHistory:
         #: what the stored scan under the git dir did for this one: unchanged, updated: ..., new, rebuilt, off
         self.cache_status = "off"
         self._rebuild_reason = "the repository changed in a way the stored scan cannot follow"
-        self._progress = progress or (lambda phase, n: None)
+        self._progress: Progress = progress or (lambda phase, n, total: None)
         self._scan: HistoryScan | None = None
 
     # -- Source protocol -------------------------------------------------------------------
@@ -173,6 +174,7 @@ class GitHistory:
         requested: set[str] = set()
         with ThreadPoolExecutor(max_workers=3) as pool:
             inventory_future = pool.submit(list_objects, repo)
+            inventory_future.add_done_callback(lambda done: _expect(walk, done))
             reflog_future = pool.submit(_read_reflogs, repo)
             head_future = pool.submit(_head_history, repo)
             # A partial clone would fetch each missing blob from its remote: ask only for blobs it holds.
@@ -193,7 +195,7 @@ class GitHistory:
                 log_error = log_error or extra_error
             self._finish(first)
             # Second pass: later versions of files that turned out to hold revisions, and dangling blobs.
-            second = self._session(repo, requested, present, scan)
+            second = self._session(repo, requested, present, scan, "reading later versions and dangling blobs")
             revision_paths = self._read_deferred(scan, walk, second[0], set())
             scan.dangling_blobs = tuple(dangling_blobs(inventory, walk.blobs))
             for blob in scan.dangling_blobs:
@@ -260,7 +262,7 @@ class GitHistory:
         lost = sorted(new_commits - reachable)
         boundary = {p for c in reachable for p in parents.get(c, ()) if p not in new_commits}
         scan = HistoryScan()
-        walk = _Walk(thorough=self.thorough)
+        walk = _Walk(thorough=self.thorough, expected=len(new_commits))
         requested: set[str] = set()
         first = self._session(repo, requested, None, scan)
         # in the order a full scan meets them (git log's, then unreachable ones), so that versions
@@ -282,7 +284,7 @@ class GitHistory:
             if gone is None:
                 return self._cannot("git could not tell what a deleted ref left unreachable")
             lost += gone
-        second = self._session(repo, requested, None, scan)
+        second = self._session(repo, requested, None, scan, "reading later versions and dangling blobs")
         old_paths = {c.path for changes in base.changes.values() for c in changes}
         revision_paths = self._read_deferred(scan, walk, second[0], old_paths)
         unread = history_cache.load_deferred_paths(repo, len(cached.tips))
@@ -348,9 +350,15 @@ class GitHistory:
         return revision_paths
 
     def _session(
-        self, repo: Repository, requested: set[str], present: frozenset[bytes] | None, scan: HistoryScan
+        self,
+        repo: Repository,
+        requested: set[str],
+        present: frozenset[bytes] | None,
+        scan: HistoryScan,
+        phase: str = "reading blobs",
     ) -> tuple[CatFile, threading.Thread]:
         cat = CatFile(repo, requested, present)
+        cat.phase = phase
         reader = threading.Thread(target=self._read_blobs, args=(cat, scan), daemon=True)
         reader.start()
         return cat, reader
@@ -361,10 +369,12 @@ class GitHistory:
         session[1].join()
 
     def _read_blobs(self, cat: CatFile, scan: HistoryScan) -> None:
+        read = 0
         for sha, data in cat.answers():
             scan.blobs_read += 1
-            if scan.blobs_read % 2000 == 0:
-                self._progress("reading blobs", scan.blobs_read)
+            read += 1
+            if read % 500 == 0:
+                self._progress(cat.phase, read, cat.asked)
             if data is None:
                 _note_unreadable(scan, sha, "object missing from the repository or unreadable")
                 continue
@@ -395,6 +405,12 @@ class GitHistory:
         scan.parsed[sha] = parsed
         scan.contents[sha] = result.source
         scan.bytecode[sha] = (git_blob_id(result.source), "bytecode" if result.complete else "bytecode-partial")
+
+
+def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:
+    """The walk's total for progress bars, from the object inventory (every commit git holds)."""
+    if not done.cancelled() and done.exception() is None:
+        walk.expected = len(done.result().commits)
 
 
 def _settle(scan: HistoryScan, walk: _Walk) -> None:
@@ -649,6 +665,7 @@ class _Walk:
     docs: dict[bytes, tuple[bytes, bytes]] = field(default_factory=dict)  # document path -> (newest blob, its commit)
     old_docs: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)  # (path, older blob) -> commit
     last: str | None = None  # the last commit a log stream showed
+    expected: int | None = None  # commits the object database holds, once the inventory says (for progress)
 
 
 #: Never revision source: Alembic's own templates and bytecode (bytecode is a source of its own).
@@ -734,7 +751,7 @@ def _walk_log(
             seen_commits.add(sha)
             walk.last = sha.decode("ascii")
             if len(seen_commits) % 2000 == 0:
-                progress("walking history", len(seen_commits))
+                progress("walking history", len(seen_commits), walk.expected)
             commit: str | None = None
             n = len(tokens)
             for i in range(4, n - 1, 2):
