@@ -22,7 +22,12 @@ GIT_ENV = {
     "GIT_PAGER": "cat",
     "LC_ALL": "C",
 }
-GIT_CONFIG_ARGS = ("-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=false")
+#: packedGit*: git maps pack files in windows, and on a 600 MB pack its RSS grew to the whole pack
+#: (780 MB for git log on 200,000 commits); smaller windows cost no time there and keep it at 320 MB.
+GIT_CONFIG_ARGS = (
+    "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=false",
+    "-c", "core.packedGitLimit=128m", "-c", "core.packedGitWindowSize=16m",
+)
 
 
 @dataclass(frozen=True)

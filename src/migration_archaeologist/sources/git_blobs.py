@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import subprocess
 import threading
-from typing import BinaryIO, Iterator
+from typing import AbstractSet, BinaryIO, Iterator
 
 from migration_archaeologist.gitrepo import Repository
 
@@ -27,7 +27,7 @@ class CatFile:
     """
 
     def __init__(
-        self, repo: Repository, requested: set[str], present: frozenset[bytes] | None = None
+        self, repo: Repository, requested: set[str], present: AbstractSet[bytes] | None = None
     ) -> None:
         self._proc: subprocess.Popen[bytes] = repo.popen("cat-file", "--batch", "--buffer", stdin=subprocess.PIPE)
         self._lock = threading.Lock()

@@ -17,7 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
+from typing import TYPE_CHECKING, AbstractSet, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
@@ -176,7 +176,7 @@ class GitHistory:
             inventory_future = pool.submit(list_objects, repo)
             inventory_future.add_done_callback(lambda done: _expect(walk, done))
             reflog_future = pool.submit(_read_reflogs, repo)
-            head_future = pool.submit(_head_history, repo)
+            head_future = pool.submit(_head_order, repo)
             # A partial clone would fetch each missing blob from its remote: ask only for blobs it holds.
             present = inventory_future.result().blobs if repo.partial else None
             first = self._session(repo, requested, present, scan)
@@ -202,7 +202,7 @@ class GitHistory:
                 second[0].request(blob)
             self._finish(second)
             reflog, reflog_files = reflog_future.result()
-            scan.head_history = head_future.result()
+            head_order = head_future.result()
         scan.skipped_versions = sum(len(b) for p, b in walk.deferred.items() if p not in revision_paths)
         if log_error:
             scan.warnings.append(log_error)
@@ -210,7 +210,7 @@ class GitHistory:
             for sha in cat.not_present:
                 _note_unreadable(scan, sha, "object missing from the repository (partial clone)")
         scan.origin = _classify(repo, reflog, lost_commits, scan)
-        _settle(scan, walk)
+        _settle(repo, scan, walk, head_order)
         tips = set(lost_commits) | {e.commit for e in reflog} | set(_ref_tips(repo))
         unread = frozenset(p for p in walk.deferred if p not in revision_paths)
         return scan, frozenset(tips), _reflog_prints(reflog_files), unread
@@ -302,7 +302,7 @@ class GitHistory:
                 _note_unreadable(scan, sha, "object missing from the repository (partial clone)")
         scan.dangling_blobs = tuple(dangling)
         scan.skipped_versions = sum(len(b) for p, b in walk.deferred.items() if p not in revision_paths)
-        _settle(scan, walk)
+        _settle(repo, scan, walk)
         # origins are worked out again for everything: a new ref may reach what only a reflog held
         origin = _classify(repo, reflog, sorted(cached.tips | set(lost)), scan)
         head_history = self._head_history_after(old.head, state.head, base.head_history, parents, new_commits)
@@ -341,19 +341,25 @@ class GitHistory:
         return _head_history(self.repo)
 
     def _read_deferred(self, scan: HistoryScan, walk: _Walk, cat: CatFile, known_paths: set[str]) -> set[str]:
-        """Request the versions left unread at paths that turned out to hold revision files."""
-        revision_paths = {c[2] for blob in scan.parsed for c in scan.changes.get(blob, ())} | known_paths
-        for path, blobs in walk.deferred.items():
-            if path in revision_paths:
-                for blob in blobs:
-                    cat.request(blob)
+        """Request the versions left unread at paths that turned out to hold revision files, and
+        record their changes (the walk kept them apart, as (blob, commit) pairs, to save memory)."""
+        parsed = scan.parsed
+        revision_paths = {c[2] for blob in parsed for c in scan.changes.get(blob, ())} | known_paths
+        # a version read elsewhere (added at another path) that proved a revision makes its path one too
+        parsed_ids = {blob.encode("ascii") for blob in parsed}
+        revision_paths |= {path for path, pairs in walk.deferred.items() if any(b in parsed_ids for b, _ in pairs)}
+        for path in revision_paths & walk.deferred.keys():
+            for raw, commit in walk.deferred[path]:
+                blob = raw.decode("ascii")
+                scan.changes.setdefault(blob, []).append((commit, "modified", path))  # type: ignore[arg-type]
+                cat.request(blob)
         return revision_paths
 
     def _session(
         self,
         repo: Repository,
         requested: set[str],
-        present: frozenset[bytes] | None,
+        present: AbstractSet[bytes] | None,
         scan: HistoryScan,
         phase: str = "reading blobs",
     ) -> tuple[CatFile, threading.Thread]:
@@ -413,7 +419,7 @@ def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:
         walk.expected = len(done.result().commits)
 
 
-def _settle(scan: HistoryScan, walk: _Walk) -> None:
+def _settle(repo: Repository, scan: HistoryScan, walk: _Walk, head_order: bytes | None = None) -> None:
     """Keep only what the catalog will look at: changes of revision blobs, their commits, HEAD's ranks of them.
 
     (The walk stores plain tuples: building named tuples for every .py change costs 70 ms.)
@@ -428,12 +434,15 @@ def _settle(scan: HistoryScan, walk: _Walk) -> None:
         scan.contents[source_id] = scan.contents.pop(pyc)
         scan.fidelity[source_id] = fidelity
     used = {change.commit for changes in scan.changes.values() for change in changes}
+    missing = used - walk.info.keys()  # commits whose only .py changes were left unread at first
+    if missing:
+        walk.info.update(_commit_info(repo, sorted(missing)))
     scan.commits = {
         sha: CommitInfo(_utc(raw[0]), raw[1].decode("utf-8", "replace"), raw[2].decode("utf-8", "replace"))
         for sha, raw in walk.info.items()
         if sha in used
     }
-    scan.head_history = {sha: rank for sha, rank in scan.head_history.items() if sha in used}
+    scan.head_history = _ranks(head_order, used) if head_order is not None else {}
     scan.origin = {sha: label for sha, label in scan.origin.items() if sha in used}
     scan.commits_walked = len(walk.commits)
     scan.doc_versions = {
@@ -534,6 +543,17 @@ class CommitIds(Collection[str]):
         if self._set is None:
             self._set = frozenset(self)
         return sha in self._set
+
+
+def _commit_info(repo: Repository, commits: list[str]) -> dict[str, tuple[bytes, bytes, bytes]]:
+    """(author time, author, subject) of ``commits``, in one ``git log --no-walk``."""
+    proc = repo.popen("log", "--no-walk=unsorted", "--stdin", "--format=%H%x00%at%x00%an%x00%s%x00", stdin=subprocess.PIPE)
+    out, _err = proc.communicate("".join(c + "\n" for c in commits).encode("ascii"))
+    tokens = out.split(b"\x00")
+    found: dict[str, tuple[bytes, bytes, bytes]] = {}
+    for i in range(0, len(tokens) - 4, 4):
+        found[tokens[i].strip().decode("ascii")] = (tokens[i + 1], tokens[i + 2], tokens[i + 3])
+    return found
 
 
 def _ref_tips(repo: Repository) -> list[str]:
@@ -660,7 +680,7 @@ class _Walk:
     commits: set[bytes] = field(default_factory=set)
     blobs: set[bytes] = field(default_factory=set)
     info: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)  # raw date, author, subject
-    deferred: dict[str, list[str]] = field(default_factory=dict)
+    deferred: dict[str, list[tuple[bytes, str]]] = field(default_factory=dict)  # path -> [(blob id, commit)] unread
     failed: set[str] = field(default_factory=set)  # commits git could not show (missing tree, corrupt object)
     docs: dict[bytes, tuple[bytes, bytes]] = field(default_factory=dict)  # document path -> (newest blob, its commit)
     old_docs: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)  # (path, older blob) -> commit
@@ -776,7 +796,6 @@ def _walk_log(
                 modes = meta[-97:-84]
                 if commit is None:
                     commit = sha.decode("ascii")
-                    info[commit] = (tokens[1], tokens[2], tokens[3])
                 path = intern(path_bytes.decode("utf-8", "surrogateescape"))
                 if status == b"D":
                     if modes[:6] in SKIPPED_MODES:
@@ -786,16 +805,20 @@ def _walk_log(
                 else:
                     if modes[7:] in SKIPPED_MODES or new_sha == NULL_SHA:
                         continue
+                    if status == b"M" and not thorough:
+                        eager = migrations_like.get(path)
+                        if eager is None:
+                            eager = migrations_like[path] = _MIGRATIONS_LIKE.search(path) is not None
+                        if not eager:
+                            # most of a big history, so kept small: the id's bytes (shared with
+                            # seen_blobs), read only if the path proves to hold revision files
+                            deferred.setdefault(path, []).append((new_sha, commit))
+                            continue
                     blob = new_sha.decode("ascii")
                     event = "added" if status == b"A" else "modified"
+                if commit not in info:
+                    info[commit] = (tokens[1], tokens[2], tokens[3])
                 changes.setdefault(blob, []).append((commit, event, path))  # type: ignore[arg-type]
-                if event == "modified" and not thorough:
-                    eager = migrations_like.get(path)
-                    if eager is None:
-                        eager = migrations_like[path] = _MIGRATIONS_LIKE.search(path) is not None
-                    if not eager:
-                        deferred.setdefault(path, []).append(blob)
-                        continue
                 request(blob)
         if not chunk:
             break
@@ -857,6 +880,8 @@ def _shows_alone(
     """Show one commit again, dropping whatever its interrupted first showing recorded."""
     for changes in scan.changes.values():
         changes[:] = [c for c in changes if c[0] != commit]
+    for pairs in walk.deferred.values():
+        pairs[:] = [pair for pair in pairs if pair[1] != commit]
     walk.commits.discard(commit.encode())
     return _walk_log(repo, ["--no-walk=unsorted"], [commit], cat, scan, walk, progress) is None
 
@@ -918,12 +943,25 @@ def _reflog_entries_from_git(repo: Repository) -> list[ReflogEntry]:
     return entries
 
 
+def _head_order(repo: Repository) -> bytes | None:
+    """``rev-list --topo-order HEAD``'s output, ranked later for the commits that matter."""
+    return repo.run("rev-list", "--topo-order", repo.head, check=False) if repo.head else None
+
+
 def _head_history(repo: Repository) -> dict[str, int]:
     """HEAD's ancestry ranked newest first in topological order: clock skew cannot reorder it."""
     if repo.head is None:
         return {}
-    out = repo.run("rev-list", "--topo-order", repo.head, check=False)
-    return {sha: rank for rank, sha in enumerate(out.decode("ascii").split())}
+    return _ranks(repo.run("rev-list", "--topo-order", repo.head, check=False))
+
+
+def _ranks(out: bytes, only: Collection[str] | None = None) -> dict[str, int]:
+    """Ranks from ``rev-list --topo-order`` output, of ``only`` those commits when given (a
+    200,000-commit dict held through the whole scan was 30 MB)."""
+    shas = out.decode("ascii").split()
+    if only is None:
+        return {sha: rank for rank, sha in enumerate(shas)}
+    return {sha: rank for rank, sha in enumerate(shas) if sha in only}
 
 
 def _classify(
