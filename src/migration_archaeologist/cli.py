@@ -124,6 +124,7 @@ def _scan(
     archives: Optional[List[Path]] = None,
     opened: Optional[tuple[Repository, Settings]] = None,
     cache: Optional[bool] = None,
+    evidence: bool = True,
 ) -> ScanResult:
     """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its picks."""
     repository, settings = opened or _open(repo)
@@ -140,6 +141,7 @@ def _scan(
             thorough=settings.thorough if thorough is None else thorough,
             archives=archives or list(settings.archive) or None,
             cache=settings.cache if cache is None else cache,
+            evidence=evidence,
         )
 
 
@@ -227,7 +229,8 @@ def check(
     if fmt not in CHECK_FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(CHECK_FORMATS)}")
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
-    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache)
+    # the gate never shows the evidence table: reading every document for it was most of check's time
+    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False)
     if db:
         from migration_archaeologist.database.stamp import read_stamp
         from migration_archaeologist.database.urls import mask

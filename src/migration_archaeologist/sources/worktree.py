@@ -36,6 +36,8 @@ class WorkTree:
                         yield Path(dirpath) / name
 
     def iter_sightings(self) -> Iterator[Sighting]:
+        root = self.root.resolve()
+        folders: dict[str, Path] = {}  # each folder resolved once, not each file twice (0.4 s for 10,000)
         for path in self.files():
             try:
                 data = path.read_bytes()
@@ -50,13 +52,27 @@ class WorkTree:
             self._contents[blob] = data
             self._parsed[blob] = parsed
             date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
-            yield Sighting(blob, "worktree", "seen", None, None, _relative(path, self.root), date)
+            if path.is_symlink():
+                where = _relative(path, self.root)
+            else:
+                folder = folders.get(str(path.parent))
+                if folder is None:
+                    folder = folders[str(path.parent)] = path.parent.resolve()
+                where = _relative_to(folder / path.name, root, path)
+            yield Sighting(blob, "worktree", "seen", None, None, where, date)
 
     def content(self, blob: str) -> bytes:
         return self._contents[blob]
 
     def parsed(self, blob: str) -> RevisionFile | Unparseable:
         return self._parsed[blob]
+
+
+def _relative_to(resolved: Path, root: Path, path: Path) -> str:
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _relative(path: Path, root: Path) -> str:
