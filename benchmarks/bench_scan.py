@@ -69,10 +69,10 @@ def run_timed(cmd: list[str], ok: tuple[int, ...] = (0,), stdout_path: Path | No
     return Run(elapsed, proc.returncode, stderr)
 
 
-def git_out(repo: Path, *args: str) -> str:
+def git_out(repo: Path, *args: str, input: str | None = None) -> str:
     """Run a git command in ``repo`` and return its stdout."""
     cmd = ["git", "-C", str(repo), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, input=input)
     if proc.returncode != 0:
         raise CommandFailed(cmd, proc.returncode, proc.stderr)
     return proc.stdout
@@ -127,6 +127,74 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s"
 
 
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS of ``pid`` itself, PSS of it and all its descendants) in KiB, read from /proc.
+
+    PSS, not RSS, for the tree: git maps pack files, and the same page-cache pages would be
+    counted once per git process that maps them."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    own = total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:") and current == pid:
+                        own = int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+        stack.extend(children.get(current, []))
+    return own, total
+
+
+def peak_memory(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[int, int]:
+    """Peak (own RSS, tree PSS) in MiB of one run of ``cmd``, sampled every 20 ms."""
+    if not Path("/proc/self/smaps_rollup").exists():
+        return 0, 0
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    own = total = 0
+    while proc.poll() is None:
+        now_own, now_total = tree_memory(proc.pid)
+        own, total = max(own, now_own), max(total, now_total)
+        time.sleep(0.02)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in ok:
+        raise CommandFailed(cmd, proc.returncode, stderr)
+    return own // 1024, total // 1024
+
+
+def new_commit(repo: Path, n: int) -> None:
+    """One commit on HEAD's branch adding a revision file, written as ``git commit`` would leave
+    the repository (new loose objects, the branch and HEAD moved, both reflogs appended)."""
+    rid = f"{0xbe7c0000 + n:012x}"
+    text = f'"""bench rescan {n}\n\nRevision ID: {rid}\nRevises:\nCreate Date: 2030-01-01\n"""\n' \
+        f"revision = {rid!r}\ndown_revision = None\n"
+    blob = git_out(repo, "hash-object", "-w", "--stdin", input=text)
+    head = git_out(repo, "rev-parse", "HEAD").strip()
+    index = Path(tempfile.mkdtemp(prefix="ma-bench-index-")) / "index"
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    def git_env_out(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    git_env_out("read-tree", head)
+    git_env_out("update-index", "--add", "--cacheinfo", f"100644,{blob.strip()},bench/rescan/{rid}_bench.py")
+    tree = git_env_out("write-tree")
+    commit = git_env_out("commit-tree", tree, "-p", head, "-m", f"bench rescan {n}")
+    git_env_out("update-ref", "-m", f"commit: bench rescan {n}", "HEAD", commit)
+    shutil.rmtree(index.parent, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -137,11 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None,
                         help="reuse this repository if it exists, else generate into it and keep it")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command; best is reported")
+    parser.add_argument("--no-rescan", action="store_true",
+                        help="skip the cached rescans (they add commits to the repository)")
     args = parser.parse_args(argv)
     repeat = max(1, args.repeat)
 
     print(machine())
     workdir = Path(tempfile.mkdtemp(prefix="ma-bench-"))
+    rescans: list[tuple[str, str]] = []
     try:
         repo = prepare_repo(args, workdir)
         commits = int(git_out(repo, "rev-list", "--all", "--count"))
@@ -150,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
 
         git_cmd = ["git", "-C", str(repo), "rev-list", "--all", "--objects"]
         git_times = [r.seconds for r in repeat_runs(git_cmd, repeat)]
+        git_memory = peak_memory(git_cmd, (0,))
 
-        scan_cmd = [*scan_command(), "scan", str(repo), "--json"]
+        # a full scan: every ref, the reflogs, unreachable objects; the cache neither read nor written
+        scan_cmd = [*scan_command(), "scan", str(repo), "--json", "--no-cache"]
         json_path = workdir / "scan.json"
         first = run_timed(scan_cmd, (0, 1), json_path)
         raw = json_path.read_text(errors="replace")
@@ -163,11 +236,29 @@ def main(argv: list[str] | None = None) -> int:
                 f"{first.stderr}(stdout is not the expected JSON: {exc!r}; first 2000 chars: {raw[:2000]!r})\n",
             ) from None
         scan_times = [first.seconds] + [r.seconds for r in repeat_runs(scan_cmd, repeat - 1, (0, 1))]
+        scan_memory = peak_memory(scan_cmd)
+
+        if not args.no_rescan:
+            cached_cmd = [*scan_command(), "scan", str(repo), "--json"]
+            cache_dir = Path(git_out(repo, "rev-parse", "--absolute-git-dir").strip()) / "migration-archaeologist"
+            shutil.rmtree(cache_dir, ignore_errors=True)
+            built = run_timed(cached_cmd, (0, 1))
+            unchanged = [r.seconds for r in repeat_runs(cached_cmd, repeat, (0, 1))]
+            grown = []
+            base = int(time.time()) % 100000 * 10
+            for i in range(repeat):
+                new_commit(repo, base + i)
+                grown.append(run_timed(cached_cmd, (0, 1)).seconds)
+            rescans = [
+                ("scan, writing the cache (first run)", _fmt(built.seconds)),
+                ("scan again, nothing changed", f"{_fmt(min(unchanged))}  (best of {repeat})"),
+                ("scan after one new commit", f"{_fmt(min(grown))}  (best of {repeat}; worst {_fmt(max(grown))})"),
+            ]
     except CommandFailed as exc:
         print(f"bench_scan: command failed: {exc}", file=sys.stderr)
         print(exc.stderr, file=sys.stderr, end="" if exc.stderr.endswith("\n") else "\n")
         return 1
-    except (OSError, RuntimeError, FileExistsError, ValueError) as exc:
+    except (OSError, RuntimeError, FileExistsError, ValueError, subprocess.CalledProcessError) as exc:
         print(f"bench_scan: error: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -180,8 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         ("distinct .py blobs", f"{py_blobs}"),
         ("revision files found", f"{found}"),
         ("git rev-list --all --objects", f"{_fmt(git_best)}  (best of {repeat})"),
-        ("migration-archaeologist scan", f"{_fmt(scan_best)}  (best of {repeat})"),
-        ("ratio scan / git rev-list", f"{scan_best / git_best:.1f}x" if git_best > 0 else "n/a"),
+        ("scan --no-cache (full scan)", f"{_fmt(scan_best)}  (best of {repeat})"),
+        ("ratio full scan / git rev-list", f"{scan_best / git_best:.2f}x" if git_best > 0 else "n/a"),
+        *rescans,
+        ("peak RSS, git rev-list --all --objects", f"{git_memory[0]} MiB"),
+        ("peak RSS, scan (our process)", f"{scan_memory[0]} MiB"),
+        ("peak PSS, scan with its git processes", f"{scan_memory[1]} MiB"),
     ]
     width = max(len(k) for k, _ in rows)
     print()

@@ -172,11 +172,15 @@ class GitHistory:
             )
         walk = _Walk(thorough=self.thorough)
         requested: set[str] = set()
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
             inventory_future = pool.submit(list_objects, repo)
             inventory_future.add_done_callback(lambda done: _expect(walk, done))
             reflog_future = pool.submit(_read_reflogs, repo)
             head_future = pool.submit(_head_order, repo)
+            # what only reflogs and stashes keep alive, worked out while history is walked
+            off_ref_future = pool.submit(
+                lambda: _off_ref_parents(repo, {e.commit for e in reflog_future.result()[0]}, scan)
+            )
             # A partial clone would fetch each missing blob from its remote: ask only for blobs it holds.
             present = inventory_future.result().blobs if repo.partial else None
             first = self._session(repo, requested, present, scan)
@@ -209,7 +213,7 @@ class GitHistory:
         for cat in (first[0], second[0]):
             for sha in cat.not_present:
                 _note_unreadable(scan, sha, "object missing from the repository (partial clone)")
-        scan.origin = _classify(repo, reflog, lost_commits, scan)
+        scan.origin = _paint(reflog, off_ref_future.result(), lost_commits)
         _settle(repo, scan, walk, head_order)
         tips = set(lost_commits) | {e.commit for e in reflog} | set(_ref_tips(repo))
         unread = frozenset(p for p in walk.deferred if p not in revision_paths)
@@ -692,6 +696,7 @@ class _Walk:
 _NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyo", b".pyi")  # .pyc is read: bytecode is rebuilt
 _DOC_SUFFIXES = (b".md", b".markdown", b".rst", b".txt", b".ini", b".cfg", b".toml", b".yaml", b".yml", b".json",
                  b".sql", b".log", b".MD", b".TXT")
+_HEX40 = re.compile(rb"[0-9a-f]{40}")
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
@@ -761,6 +766,8 @@ def _walk_log(
             records, buffer = buffer[:cut], buffer[cut:]
         else:
             records, buffer = buffer, b""
+        # every blob any diff names, in one pass in C (commit ids come along; they are no blobs, so harmless)
+        seen_blobs.update(_HEX40.findall(records))
         for record in records.split(b"\x01"):
             tokens = record.split(b"\x00")
             if len(tokens) < 4:
@@ -781,9 +788,6 @@ def _walk_log(
                     continue
                 status = meta[-1:]
                 new_sha = meta[-42:-2]
-                old_sha = meta[-83:-43]
-                seen_blobs.add(new_sha)
-                seen_blobs.add(old_sha)
                 path_bytes = tokens[i + 1]
                 if b".py" not in path_bytes or path_bytes.endswith(_NOT_SOURCE):
                     if status != b"D" and path_bytes.endswith(_DOC_SUFFIXES):
@@ -800,7 +804,7 @@ def _walk_log(
                 if status == b"D":
                     if modes[:6] in SKIPPED_MODES:
                         continue
-                    blob = old_sha.decode("ascii")
+                    blob = meta[-83:-43].decode("ascii")
                     event = "deleted"
                 else:
                     if modes[7:] in SKIPPED_MODES or new_sha == NULL_SHA:
@@ -965,10 +969,16 @@ def _ranks(out: bytes, only: Collection[str] | None = None) -> dict[str, int]:
 
 
 def _classify(
-    repo: Repository, reflog: list[ReflogEntry], unreachable: tuple[str, ...], scan: HistoryScan
+    repo: Repository, reflog: list[ReflogEntry], unreachable: Iterable[str], scan: HistoryScan
 ) -> dict[str, tuple[str, str | None]]:
     """Which tip keeps each commit alive: a ref (history), a reflog entry, a stash entry, or nothing."""
-    tips = {e.commit for e in reflog} | set(unreachable)
+    unreachable = list(unreachable)
+    parents = _off_ref_parents(repo, {e.commit for e in reflog} | set(unreachable), scan)
+    return _paint(reflog, parents, unreachable)
+
+
+def _off_ref_parents(repo: Repository, tips: set[str], scan: HistoryScan) -> dict[str, list[str]]:
+    """Parents of every commit ``tips`` reach that no ref (but refs/stash) reaches."""
     if not tips:
         return {}
     proc = repo.popen("rev-list", "--parents", "--stdin", "--not", "--exclude=refs/stash", "--all", stdin=-1)
@@ -981,6 +991,12 @@ def _classify(
         shas = line.split()
         if shas:
             parents[shas[0]] = shas[1:]
+    return parents
+
+
+def _paint(
+    reflog: list[ReflogEntry], parents: Mapping[str, list[str]], unreachable: Iterable[str]
+) -> dict[str, tuple[str, str | None]]:
     origin: dict[str, tuple[str, str | None]] = {}
 
     def paint(start: str, label: tuple[str, str | None]) -> None:
@@ -1000,6 +1016,8 @@ def _classify(
         if entry.is_stash:
             paint(entry.commit, ("stash", entry.selector))
     for sha in parents:
-        if sha not in origin:
-            origin[sha] = ("unreachable", None)
+        origin.setdefault(sha, ("unreachable", None))
+    # every unreachable commit is listed, and none is reachable from a reflog entry
+    for sha in unreachable:
+        origin.setdefault(sha, ("unreachable", None))
     return origin
