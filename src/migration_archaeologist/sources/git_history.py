@@ -971,10 +971,12 @@ def _ranks(out: bytes, only: Collection[str] | None = None) -> dict[str, int]:
 def _classify(
     repo: Repository, reflog: list[ReflogEntry], unreachable: Iterable[str], scan: HistoryScan
 ) -> dict[str, tuple[str, str | None]]:
-    """Which tip keeps each commit alive: a ref (history), a reflog entry, a stash entry, or nothing."""
-    unreachable = list(unreachable)
+    """Which tip keeps each commit alive: a ref (history), a reflog entry, a stash entry, or nothing.
+
+    ``unreachable`` may hold commits that refs reach after all (an update passes every tip it
+    knows): only what rev-list finds off the refs is labelled."""
     parents = _off_ref_parents(repo, {e.commit for e in reflog} | set(unreachable), scan)
-    return _paint(reflog, parents, unreachable)
+    return _paint(reflog, parents, ())
 
 
 def _off_ref_parents(repo: Repository, tips: set[str], scan: HistoryScan) -> dict[str, list[str]]:
