@@ -86,12 +86,21 @@ def test_every_way_a_repository_grows_is_followed_and_matches_a_full_scan(grown:
     # an amended commit: its first version lives on in the reflog only
     repo.commit("fourth", rev(repo, "ddddddddddd1", "bbbbbbbbbbb1", "fourth"))
     repo.write(f"{V}/ddddddddddd1_fourth.py", revision_source("ddddddddddd1", "bbbbbbbbbbb1", "fourth amended"))
+    first = repo.git("rev-parse", "HEAD")
+    same_as_full(repo, "updated")  # the cache knows the first version as history, then it is amended
     repo.git("commit", "-q", "-a", "--amend", "-m", "fourth, amended")
-    same_as_full(repo, "updated")
+    doc = same_as_full(repo, "updated")
+    entry = next(r for r in doc["revisions"] if r["revision"] == "ddddddddddd1")
+    assert {s["source"] for c in entry["candidates"] for s in c["sightings"] if s["commit"] == first} == {"reflog"}
     # a reset away: the amended commit is reflog-only now
     repo.git("reset", "-q", "--hard", "HEAD~1")
     doc = same_as_full(repo, "updated")
     assert sources_of(doc, "ddddddddddd1") == {"reflog"}
+    # a branch made to rescue it: history again (no new object, only a new ref)
+    repo.git("branch", "rescue", "HEAD@{1}")
+    assert "history" in sources_of(same_as_full(repo, "updated"), "ddddddddddd1")
+    repo.git("branch", "-D", "rescue")
+    assert sources_of(same_as_full(repo, "rebuilt"), "ddddddddddd1") == {"reflog"}
 
     # a ref without a reflog (as refs/pull/* are), then deleted: its commit becomes unreachable
     blob = repo.git("hash-object", "-w", "--stdin", input=revision_source("eeeeeeeeeee1", "aaaaaaaaaaa3", "pr"))

@@ -40,7 +40,7 @@ CACHE_FILE = "history.json"
 DEFERRED_FILE = "deferred-paths.json"
 #: Every commit id walked, 40 hex each, no separator: appended to by updates, read only on demand.
 COMMITS_FILE = "commits"
-FORMAT = 2
+FORMAT = 3
 
 
 def cache_path(repo: Repository) -> Path:
@@ -304,6 +304,8 @@ def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
         "doc_versions": [[path, blob, commit] for (path, blob), commit in scan.doc_versions.items()],
         "bytecode": {pyc: list(v) for pyc, v in scan.bytecode.items()},
         "fidelity": dict(scan.fidelity),
+        "off_ref": scan.off_ref,
+        "unreachable_commits": list(scan.unreachable_commits),
     }
 
 
@@ -328,6 +330,8 @@ def _scan_from_json(doc: Mapping[str, Any], all_commits: "CommitIds") -> "Histor
         bytecode={pyc: (v[0], v[1]) for pyc, v in doc["bytecode"].items()},
         fidelity=dict(doc["fidelity"]),
         all_commits=all_commits,
+        off_ref={str(k): list(v) for k, v in doc["off_ref"].items()},
+        unreachable_commits=tuple(doc["unreachable_commits"]),
     )
 
 
