@@ -33,7 +33,7 @@ from typing import BinaryIO, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import first_line, git_env
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
-from migration_archaeologist.sources.bytecode import read_header, rebuild
+from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 __all__ = ["ArchiveIssue", "ArchiveSource", "Limits", "SEPARATOR", "untracked_files"]
@@ -157,11 +157,11 @@ class ArchiveSource:
             return found.data, "exact"
         result = rebuild(found.data, pyc_name=found.path)
         if isinstance(result, Unparseable):
-            if not result.reason.startswith("not a revision module"):
+            if worth_reporting(result):
                 archive, _, member = found.path.rpartition(SEPARATOR)
                 self.issues.append(ArchiveIssue(archive or found.path, member or None, result.reason))
             return None, ""
-        return result.source, "bytecode" if result.complete else "bytecode-partial"
+        return result.source, result.fidelity
 
     def fidelity(self, blob: str) -> str:
         return self._fidelity.get(blob, "exact")

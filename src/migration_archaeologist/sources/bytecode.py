@@ -27,7 +27,7 @@ from typing import Iterator, Sequence
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
-__all__ = ["BytecodeSource", "PycHeader", "Rebuilt", "read_header", "rebuild"]
+__all__ = ["NOT_A_REVISION", "BytecodeSource", "PycHeader", "Rebuilt", "read_header", "rebuild", "worth_reporting"]
 
 # --------------------------------------------------------------------------- header
 
@@ -120,6 +120,20 @@ class Rebuilt:
     differences: tuple[str, ...]  # one line per place where it does not
     python: str  # the Python version whose bytecode it is
 
+    @property
+    def fidelity(self) -> str:
+        """"bytecode" when the rebuilt file compiles to the same bytecode, else "bytecode-partial"."""
+        return "bytecode" if self.complete else "bytecode-partial"
+
+
+#: rebuild()'s reason for bytecode of a module that is no revision file: nothing to report
+NOT_A_REVISION = "not a revision module"
+
+
+def worth_reporting(failure: Unparseable) -> bool:
+    """A rebuild that failed on a revision module (not merely bytecode of some other module)."""
+    return not failure.reason.startswith(NOT_A_REVISION)
+
 
 class _GiveUp(Exception):
     """A construct the rebuilder does not handle; the message names it."""
@@ -158,7 +172,7 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
         return Unparseable("not a .pyc of a module (body is not a code object)", None)
     stored = _module_stores(module)
     if "revision" not in stored or "down_revision" not in stored:
-        return Unparseable("not a revision module (no module-level revision/down_revision)", None)
+        return Unparseable(f"{NOT_A_REVISION} (no module-level revision/down_revision)", None)
 
     differences: list[str] = []
     given_up: set[str] = set()
@@ -1026,7 +1040,7 @@ class BytecodeSource:
                 continue
             result = rebuild(data, pyc_name=shown)
             if isinstance(result, Unparseable):
-                if not result.reason.startswith("not a revision module"):
+                if worth_reporting(result):
                     self.issues.append(f"{shown}: {result.reason}")
                 continue
             parsed = parse_revision(result.source)
@@ -1056,7 +1070,7 @@ class BytecodeSource:
 
     def fidelity(self, blob: str) -> str:
         """"bytecode" when the rebuilt file compiles to the same bytecode, else "bytecode-partial"."""
-        return "bytecode" if self._rebuilt[blob].complete else "bytecode-partial"
+        return self._rebuilt[blob].fidelity
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, AbstractSet, Callable, Collection, Iterable, I
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
-from migration_archaeologist.sources.bytecode import read_header, rebuild
+from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting
 from migration_archaeologist.sources.git_blobs import CatFile
 from migration_archaeologist.sources.git_unreachable import ObjectInventory, dangling_blobs, list_objects, unreachable_commits
 from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
@@ -158,7 +158,7 @@ class GitHistory:
             scan, tips, prints, unread = update
             self.cache_status = f"updated: {scan.commits_walked - cached.scan.commits_walked} new commit(s) read"  # type: ignore[union-attr]
         else:
-            scan, tips, prints, unread = self._full()
+            scan, tips, prints, unread = self._full(state)
             self.cache_status = (
                 f"rebuilt: {self._rebuild_reason}" if cached is not None else ("new" if state is not None else "off")
             )
@@ -166,7 +166,9 @@ class GitHistory:
             history_cache.save(repo, self.thorough, history_cache.CachedHistory(state, scan, tips, prints, unread))
         return scan
 
-    def _full(self) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]]:
+    def _full(
+        self, state: "RepositoryState | None"
+    ) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]]:
         scan = HistoryScan()
         repo = self.repo
         if repo.shallow:
@@ -221,7 +223,10 @@ class GitHistory:
         scan.unreachable_commits = tuple(lost_commits)
         scan.origin = _paint(reflog, scan.off_ref, lost_commits)
         _settle(repo, scan, walk, head_order)
-        tips = set(lost_commits) | {e.commit for e in reflog} | set(_ref_tips(repo))
+        # where the next update starts from; the refs are the ones the cache's state listed
+        tips = set(lost_commits) | {e.commit for e in reflog}
+        if state is not None:
+            tips |= set(state.refs.values()) | ({state.head} if state.head else set())
         unread = frozenset(p for p in walk.deferred if p not in revision_paths)
         return scan, frozenset(tips), _reflog_prints(reflog_files), unread
 
@@ -460,7 +465,7 @@ class GitHistory:
         name = changes[0][2] if changes else sha
         result = rebuild(data, pyc_name=name)
         if isinstance(result, Unparseable):
-            if not result.reason.startswith("not a revision module"):
+            if worth_reporting(result):
                 scan.warnings.append(f"{name} ({sha[:10]}): {result.reason}")
             return
         parsed = parse_revision(result.source)
@@ -468,7 +473,7 @@ class GitHistory:
             return
         scan.parsed[sha] = parsed
         scan.contents[sha] = result.source
-        scan.bytecode[sha] = (git_blob_id(result.source), "bytecode" if result.complete else "bytecode-partial")
+        scan.bytecode[sha] = (git_blob_id(result.source), result.fidelity)
 
 
 def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:
@@ -612,11 +617,6 @@ def _commit_info(repo: Repository, commits: list[str]) -> dict[str, tuple[bytes,
     for i in range(0, len(tokens) - 4, 4):
         found[tokens[i].strip().decode("ascii")] = (tokens[i + 1], tokens[i + 2], tokens[i + 3])
     return found
-
-
-def _ref_tips(repo: Repository) -> list[str]:
-    out = repo.run("for-each-ref", "--format=%(objectname)", check=False)
-    return out.decode("ascii", "replace").split() + ([repo.head] if repo.head else [])
 
 
 def _reflog_prints(files: Mapping[str, bytes]) -> dict[str, tuple[int, int]]:
@@ -1008,9 +1008,8 @@ def _head_order(repo: Repository) -> bytes | None:
 
 def _head_history(repo: Repository) -> dict[str, int]:
     """HEAD's ancestry ranked newest first in topological order: clock skew cannot reorder it."""
-    if repo.head is None:
-        return {}
-    return _ranks(repo.run("rev-list", "--topo-order", repo.head, check=False))
+    order = _head_order(repo)
+    return _ranks(order) if order is not None else {}
 
 
 def _ranks(out: bytes, only: Collection[str] | None = None) -> dict[str, int]:
