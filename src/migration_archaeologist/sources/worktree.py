@@ -53,12 +53,13 @@ class WorkTree:
             self._parsed[blob] = parsed
             date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
             if path.is_symlink():
-                where = _relative(path, self.root)
+                resolved = path.resolve()  # a linked file is shown where it points
             else:
                 folder = folders.get(str(path.parent))
                 if folder is None:
                     folder = folders[str(path.parent)] = path.parent.resolve()
-                where = _relative_to(folder / path.name, root, path)
+                resolved = folder / path.name
+            where = _relative(resolved, root, path)
             yield Sighting(blob, "worktree", "seen", None, None, where, date)
 
     def content(self, blob: str) -> bytes:
@@ -68,15 +69,9 @@ class WorkTree:
         return self._parsed[blob]
 
 
-def _relative_to(resolved: Path, root: Path, path: Path) -> str:
+def _relative(resolved: Path, root: Path, path: Path) -> str:
+    """``resolved`` below the (resolved) work tree root, else ``path`` as given."""
     try:
         return resolved.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
