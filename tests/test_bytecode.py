@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
+from migration_archaeologist.revision_ops import read_ops
 from migration_archaeologist.sources.bytecode import (
     BytecodeSource,
     PycHeader,
@@ -249,7 +250,7 @@ def test_function_with_if_is_incomplete_with_the_reason(tmp_path: Path) -> None:
     parsed = parse_revision(result.source)
     assert isinstance(parsed, RevisionFile)
     assert parsed.revision == "5e6f708192a3" and parsed.down_revisions == ("4d5e6f708192",)
-    assert [op.name for op in parsed.downgrade_ops] == ["add_column"]  # the other function survives
+    assert [op.name for op in read_ops(result.source).downgrade] == ["add_column"]  # the other function survives
 
 
 def test_header_of_a_hash_based_pyc(tmp_path: Path) -> None:
@@ -424,7 +425,7 @@ def test_module_level_branch_keeps_identifiers_and_functions(tmp_path: Path) -> 
     assert (parsed.revision, parsed.down_revisions, parsed.message) == (
         "708192a3b4c5", (), "module-level branching"
     )
-    assert [op.name for op in parsed.upgrade_ops] == ["drop_table"]
+    assert [op.name for op in read_ops(result.source).upgrade] == ["drop_table"]
 
 
 @pytest.mark.parametrize("body", [b"", b"\xe3", b"\xff" * 64, bytes(range(256))])

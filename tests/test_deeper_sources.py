@@ -12,6 +12,7 @@ from conftest import ma
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.revision_ops import read_ops
 
 V = "alembic/versions"
 BODY = (
@@ -36,7 +37,7 @@ def test_revision_surviving_only_as_bytecode_is_rebuilt_and_restored(repo: GitRe
     entry = result.catalog.entries["u1"]
     assert entry.chosen.fidelity == "bytecode" and "bytecode rebuild" in entry.reason
     assert entry.parsed.down_revisions == ("a",) and entry.parsed.message == "add users table"
-    assert [op.name for op in entry.parsed.upgrade_ops] == ["create_table", "create_index"]
+    assert [op.name for op in read_ops(result.catalog.content(entry.chosen.blob)).upgrade] == ["create_table", "create_index"]
     plan = plan_restore(result, ["u1"])
     assert [f.target.name for f in plan.files] == ["u1_add_users_table.py"]
     outcome = apply_restore(plan, result)

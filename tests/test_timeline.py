@@ -20,7 +20,7 @@ from migration_archaeologist.report.markdown import render_markdown
 from migration_archaeologist.report.mermaid import render_mermaid
 from migration_archaeologist.scan import scan_repository
 from migration_archaeologist.timeline import build_timeline, summarize_operations
-from migration_archaeologist.revision import parse_revision
+from migration_archaeologist.revision_ops import read_ops
 
 VERSIONS = "alembic/versions"
 SAMPLE_ORDER = ["20251015_baseline", "48b01bf7ee65", "4de471a82333", "add_users_table", "84456d47e6aa", "b22b3b5a376f"]
@@ -287,8 +287,7 @@ def test_operation_summary_reads_what_upgrade_does() -> None:
         "    op.rename_table('old', 'new')",
         "    op.drop_table('gone')",
     ]))
-    parsed = parse_revision(source.encode())
-    assert summarize_operations(parsed.upgrade_ops) == (
+    assert summarize_operations(read_ops(source.encode()).upgrade) == (
         "create table t (1 column)",
         "add 2 columns to projects: mission, vision",
         "CHECK constraint on tasks.status changed",

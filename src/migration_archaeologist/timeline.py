@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from migration_archaeologist.revision import OpCall
+from migration_archaeologist.revision_ops import OpCall, read_ops
 from migration_archaeologist.sources.interface import Sighting, source_file_name
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def _entry(
         first_seen=_first_seen(every, result),
         deleted=_event(deletion, result) if deletion is not None else None,
         recoverable_from=() if entry.present else _places(chosen.sightings),
-        operations=summarize_operations(parsed.upgrade_ops),
+        operations=summarize_operations(read_ops(result.catalog.content(chosen.blob)).upgrade),
         stamp=stamp_state,
         head=head,
         base=base,
