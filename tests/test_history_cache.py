@@ -15,6 +15,7 @@ from gitfixture import GitRepo, revision_source
 from migration_archaeologist.report.json_report import scan_document
 from migration_archaeologist.scan import scan_repository
 from migration_archaeologist.sources.history_cache import cache_path
+from migration_archaeologist.sources.interface import git_blob_id
 from migration_archaeologist.gitrepo import open_repository
 
 V = "alembic/versions"
@@ -187,10 +188,17 @@ def test_the_command_line_says_what_the_cache_did_and_no_cache_leaves_none(grown
     assert json.loads(ma("scan", str(repo.path), "--json", "--cache").stdout)["cache"].startswith("updated")
 
 
-def test_the_cache_is_plain_json_holding_each_parsed_blob_with_its_bytes(grown: GitRepo) -> None:
+def test_the_cache_is_plain_json_naming_each_parsed_blob_whose_bytes_git_gives_back(grown: GitRepo) -> None:
     repo = grown
     same_as_full(repo, "new")
     data = cache_path(open_repository(repo.path)).read_bytes()
     doc = json.loads(data)
     assert doc["thorough"] is False and doc["tool"]
-    assert set(doc["scan"]["parsed"]) == set(doc["scan"]["contents"])
+    # sizes for every parsed blob; the bytes themselves stay in git (only rebuilt bytecode is kept)
+    assert set(doc["scan"]["parsed"]) == set(doc["scan"]["sizes"]) and doc["scan"]["contents"] == {}
+    # a restore from the cached scan reads them back from git, byte for byte
+    result = scan_repository(repo.path, versions=[V])
+    assert result.cache == "unchanged"
+    for blob, size in doc["scan"]["sizes"].items():
+        content = result.catalog.content(blob)
+        assert len(content) == size and git_blob_id(content) == blob

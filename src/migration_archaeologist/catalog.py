@@ -8,6 +8,7 @@ that points nowhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, Protocol
 
@@ -106,15 +107,18 @@ def build_catalog(
     """Group sightings by content, then by revision ID, then choose a candidate per revision."""
     by_blob: dict[str, list[Sighting]] = {}
     parsed: dict[str, RevisionFile | Unparseable] = {}
-    contents: dict[str, bytes] = {}
+    contents = _Contents()
+    sizes: dict[str, int] = {}
     fidelities: dict[str, str] = {}
     for source in sources:
         fidelity_of = getattr(source, "fidelity", None)  # sources that rebuild content say how faithfully
+        size_of = getattr(source, "size", None)  # sources that know a size without reading the content
         for sighting in source.iter_sightings():
             by_blob.setdefault(sighting.blob, []).append(sighting)
             if sighting.blob not in parsed:
                 parsed[sighting.blob] = source.parsed(sighting.blob)
-                contents[sighting.blob] = source.content(sighting.blob)
+                contents.owners[sighting.blob] = source
+                sizes[sighting.blob] = size_of(sighting.blob) if size_of else len(source.content(sighting.blob))
                 fidelities[sighting.blob] = fidelity_of(sighting.blob) if fidelity_of else "exact"
 
     by_revision: dict[str, list[Candidate]] = {}
@@ -125,7 +129,7 @@ def build_catalog(
         if isinstance(result, Unparseable):
             broken.append(UnparseableFile(blob, result.reason, result.revision_hint, ordered))
             continue
-        candidate = Candidate(blob, len(contents[blob]), fidelities[blob], result, ordered)
+        candidate = Candidate(blob, sizes[blob], fidelities[blob], result, ordered)
         by_revision.setdefault(result.revision, []).append(candidate)
 
     head_history = head_history or {}
@@ -142,6 +146,23 @@ def build_catalog(
         entries[rev_id] = RevisionEntry(rev_id, candidates, chosen, reason, present)
     broken.sort(key=lambda u: (u.revision_hint or "", u.blob))
     return Catalog(entries, tuple(broken), head_history, contents)
+
+
+class _Contents(MappingABC[str, bytes]):
+    """Each blob's content, asked of the source that first held it only when a command needs it:
+    a stored history scan reads its blobs back from git then, and ``check`` never does."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, ParsingSource] = {}
+
+    def __getitem__(self, blob: str) -> bytes:
+        return self.owners[blob].content(blob)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.owners)
+
+    def __len__(self) -> int:
+        return len(self.owners)
 
 
 def _sighting_order(s: Sighting) -> tuple[str, int]:

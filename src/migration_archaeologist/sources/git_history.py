@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, AbstractSet, Callable, Collection, Iterable, I
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting
+from migration_archaeologist.sources import history_cache
 from migration_archaeologist.sources.git_blobs import CatFile
 from migration_archaeologist.sources.git_unreachable import ObjectInventory, dangling_blobs, list_objects, unreachable_commits
 from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
@@ -66,7 +67,7 @@ class HistoryScan:
     """What one pass over the repository's object database found."""
 
     parsed: dict[str, RevisionFile | Unparseable] = field(default_factory=dict)
-    contents: dict[str, bytes] = field(default_factory=dict)
+    contents: Mapping[str, bytes] = field(default_factory=dict)  # a StoredContents when from the cache
     changes: dict[str, list[_Change]] = field(default_factory=dict)
     commits: dict[str, CommitInfo] = field(default_factory=dict)
     origin: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # commit -> (source, ref)
@@ -127,6 +128,10 @@ class GitHistory:
     def content(self, blob: str) -> bytes:
         return self.result().contents[blob]
 
+    def size(self, blob: str) -> int:
+        """A revision blob's length, which a stored scan knows without reading the blob."""
+        return history_cache.content_size(self.result().contents, blob)
+
     def fidelity(self, blob: str) -> str:
         """``exact`` for blobs as git holds them; ``bytecode`` for source rebuilt from a committed .pyc."""
         return self.result().fidelity.get(blob, "exact")
@@ -145,8 +150,6 @@ class GitHistory:
 
         The state is read before anything else, so whatever changes during the scan is new next time.
         """
-        from migration_archaeologist.sources import history_cache
-
         repo = self.repo
         state = history_cache.read_state(repo) if self.use_cache else None
         cached = history_cache.load(repo, self.thorough) if state is not None else None
@@ -239,7 +242,6 @@ class GitHistory:
         loose objects and packs. Not followed: reflogs rewritten or expired, packs or loose objects
         removed (gc, prune), a changed shallow boundary, grafts or alternates, partial clones.
         """
-        from migration_archaeologist.sources import history_cache
 
         repo = self.repo
         old = cached.state
@@ -438,6 +440,14 @@ class GitHistory:
         session[1].join()
 
     def _read_blobs(self, cat: CatFile, scan: HistoryScan) -> None:
+        for sha, data in self._revision_like(cat, scan):
+            parsed = parse_revision(data)
+            if parsed is not None:
+                scan.parsed[sha] = parsed
+                scan.contents[sha] = data  # type: ignore[index]  # a fresh scan's contents are a dict
+
+    def _revision_like(self, cat: CatFile, scan: HistoryScan) -> Iterator[tuple[str, bytes]]:
+        """The blobs worth parsing as revision source; a committed .pyc is rebuilt on the way."""
         read = 0
         for sha, data in cat.answers():
             scan.blobs_read += 1
@@ -452,11 +462,7 @@ class GitHistory:
             if read_header(data) is not None:
                 self._read_bytecode(sha, data, scan)
                 continue
-            parsed = parse_revision(data)
-            if parsed is None:
-                continue
-            scan.parsed[sha] = parsed
-            scan.contents[sha] = data
+            yield sha, data
 
     @staticmethod
     def _read_bytecode(sha: str, data: bytes, scan: HistoryScan) -> None:
@@ -545,7 +551,7 @@ def _merge(
             docs.setdefault(key, commit)
     return HistoryScan(
         parsed={**base.parsed, **delta.parsed},
-        contents={**base.contents, **delta.contents},
+        contents=history_cache.merge_contents(base.contents, delta.contents),
         changes=changes,
         commits={**base.commits, **delta.commits},
         origin={sha: label for sha, label in origin.items() if sha in used},

@@ -13,7 +13,10 @@ compares that state with the repository's:
   differing): a full scan, as if there were no cache.
 
 It is JSON, never pickle: a repository may be hostile, and reading this file must not run code.
-Deleting the folder is always safe; a file that does not read back cleanly is ignored.
+Deleting the folder is always safe; a file that does not read back cleanly is ignored. It keeps what
+rebuilding the chain needs (each revision blob's header fields and size), not the blobs: git holds
+them, and one ``cat-file --batch`` reads them all back if a command needs contents (restore,
+timeline); only sources rebuilt from committed bytecode, which git does not hold, are stored.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from collections.abc import Mapping as MappingABC
 
 from migration_archaeologist import __version__
+from migration_archaeologist.errors import GitFailed
 from migration_archaeologist.gitrepo import Repository
-from migration_archaeologist.revision import OpCall, RevisionFile, Unparseable
+from migration_archaeologist.revision import RevisionFile, Unparseable
+from migration_archaeologist.sources.git_blobs import CatFile
 from migration_archaeologist.sources.interface import Unreadable
 
 if TYPE_CHECKING:
@@ -40,7 +46,7 @@ CACHE_FILE = "history.json"
 DEFERRED_FILE = "deferred-paths.json"
 #: Every commit id walked, 40 hex each, no separator: appended to by updates, read only on demand.
 COMMITS_FILE = "commits"
-FORMAT = 3
+FORMAT = 4
 
 
 def cache_path(repo: Repository) -> Path:
@@ -200,7 +206,7 @@ def load(repo: Repository, thorough: bool) -> CachedHistory | None:
             return None
         return CachedHistory(
             state=RepositoryState.from_json(doc["state"]),
-            scan=_scan_from_json(doc["scan"], _stored_commits(repo, int(doc["commits"]))),
+            scan=_scan_from_json(repo, doc["scan"], _stored_commits(repo, int(doc["commits"]))),
             tips=frozenset(_split_ids(doc["tips"])),
             reflog_prints={str(k): (int(v[0]), int(v[1])) for k, v in doc["reflog_prints"].items()},
         )
@@ -292,7 +298,9 @@ def _split_ids(joined: str) -> Iterator[str]:
 def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
     return {
         "parsed": {blob: _parsed_to_json(p) for blob, p in scan.parsed.items()},
-        "contents": {blob: data.decode("latin-1") for blob, data in scan.contents.items()},
+        "sizes": {blob: content_size(scan.contents, blob) for blob in scan.parsed},
+        # sources rebuilt from bytecode exist nowhere else; git holds every other content
+        "contents": {blob: scan.contents[blob].decode("latin-1") for blob in scan.fidelity if blob in scan.parsed},
         "changes": {blob: [list(c) for c in cs] for blob, cs in scan.changes.items()},
         "commits": {sha: [i.date, i.author, i.subject] for sha, i in scan.commits.items()},
         "origin": {sha: list(o) for sha, o in scan.origin.items()},
@@ -309,13 +317,16 @@ def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
     }
 
 
-def _scan_from_json(doc: Mapping[str, Any], all_commits: "CommitIds") -> "HistoryScan":
+def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: "CommitIds") -> "HistoryScan":
     from migration_archaeologist.sources.git_history import CommitInfo, HistoryScan, _Change
 
     commits_walked, blobs_read, skipped = (int(n) for n in doc["counts"])
     return HistoryScan(
         parsed={blob: _parsed_from_json(p) for blob, p in doc["parsed"].items()},
-        contents={blob: text.encode("latin-1") for blob, text in doc["contents"].items()},
+        contents=StoredContents(
+            repo, {blob: int(n) for blob, n in doc["sizes"].items()},
+            {blob: text.encode("latin-1") for blob, text in doc["contents"].items()},
+        ),
         changes={blob: [_Change(*c) for c in cs] for blob, cs in doc["changes"].items()},
         commits={sha: CommitInfo(*info) for sha, info in doc["commits"].items()},
         origin={sha: (o[0], o[1]) for sha, o in doc["origin"].items()},
@@ -335,6 +346,70 @@ def _scan_from_json(doc: Mapping[str, Any], all_commits: "CommitIds") -> "Histor
     )
 
 
+class StoredContents(MappingABC[str, bytes]):
+    """The contents of a stored scan's revision blobs, read from git on first use, all at once.
+
+    ``check`` and ``graph`` never ask (sizes are stored); a restore or a timeline asks for some,
+    and one ``cat-file --batch`` for every blob costs less than a process per blob.
+    """
+
+    def __init__(self, repo: Repository, sizes: Mapping[str, int], known: Mapping[str, bytes]) -> None:
+        self._repo = repo
+        self._sizes = dict(sizes)
+        self._known = dict(known)
+
+    def __getitem__(self, blob: str) -> bytes:
+        if blob not in self._sizes:
+            raise KeyError(blob)
+        if blob not in self._known:
+            self._read_all()
+        return self._known[blob]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sizes)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+    def size(self, blob: str) -> int:
+        return self._sizes[blob]
+
+    def merged(self, newer: Mapping[str, bytes]) -> "StoredContents":
+        """These contents and a later scan's (an update), without reading either."""
+        return StoredContents(
+            self._repo, {**self._sizes, **{b: content_size(newer, b) for b in newer}}, {**self._known, **newer}
+        )
+
+    def _read_all(self) -> None:
+        missing = [blob for blob in self._sizes if blob not in self._known]
+        cat = CatFile(self._repo, set())
+        for blob in missing:
+            cat.request(blob)
+        cat.close_requests()
+        for blob, data in cat.answers():
+            if data is not None:
+                self._known[blob] = data
+        lost = [blob for blob in missing if blob not in self._known]
+        if lost:
+            raise GitFailed(
+                f"git no longer holds blob {lost[0]}, which the history cache names; "
+                "rerun with --no-cache (and delete .git/migration-archaeologist)"
+            )
+
+
+def content_size(contents: Mapping[str, bytes], blob: str) -> int:
+    """A content's length, without reading a stored one from git."""
+    if isinstance(contents, StoredContents):
+        return contents.size(blob)
+    return len(contents[blob])
+
+
+def merge_contents(older: Mapping[str, bytes], newer: Mapping[str, bytes]) -> Mapping[str, bytes]:
+    if isinstance(older, StoredContents):
+        return older.merged(newer)
+    return {**older, **newer}
+
+
 def _parsed_to_json(parsed: RevisionFile | Unparseable) -> list[Any]:
     if isinstance(parsed, Unparseable):
         return ["U", parsed.reason, parsed.revision_hint]
@@ -348,8 +423,6 @@ def _parsed_to_json(parsed: RevisionFile | Unparseable) -> list[Any]:
         parsed.create_date,
         parsed.header_revision,
         None if parsed.header_revises is None else list(parsed.header_revises),
-        [_op_to_json(op) for op in parsed.upgrade_ops],
-        [_op_to_json(op) for op in parsed.downgrade_ops],
         parsed.encoding,
     ]
 
@@ -357,8 +430,7 @@ def _parsed_to_json(parsed: RevisionFile | Unparseable) -> list[Any]:
 def _parsed_from_json(doc: list[Any]) -> RevisionFile | Unparseable:
     if doc[0] == "U":
         return Unparseable(doc[1], doc[2])
-    (_, revision, down, labels, depends, message, create_date, header_revision, header_revises, up, down_ops,
-     encoding) = doc
+    _, revision, down, labels, depends, message, create_date, header_revision, header_revises, encoding = doc
     return RevisionFile(
         revision=revision,
         down_revisions=tuple(down),
@@ -368,15 +440,5 @@ def _parsed_from_json(doc: list[Any]) -> RevisionFile | Unparseable:
         create_date=create_date,
         header_revision=header_revision,
         header_revises=None if header_revises is None else tuple(header_revises),
-        upgrade_ops=tuple(_op_from_json(op) for op in up),
-        downgrade_ops=tuple(_op_from_json(op) for op in down_ops),
         encoding=encoding,
     )
-
-
-def _op_to_json(op: OpCall) -> list[Any]:
-    return [op.name, op.table, op.detail, list(op.columns)]
-
-
-def _op_from_json(doc: list[Any]) -> OpCall:
-    return OpCall(doc[0], doc[1], doc[2], tuple(doc[3]))
