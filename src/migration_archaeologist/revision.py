@@ -223,9 +223,17 @@ def _parsing(parse: Callable[[str], _T], text: str) -> _T | Unparseable:
 # --------------------------------------------------------------------------- module variables
 
 
-#: Where the module's functions start: ``def``, ``async def``, ``class`` or a decorator at column 0.
-_FIRST_DEFINITION = re.compile(r"^(?:(?:async[ \t]+)?def|class)\b|^@", re.MULTILINE)
-_ID_WORD = re.compile(r"\b(?:" + "|".join(_ID_VARS) + r")\b")
+#: Where the module's functions start: ``def``, ``async def``, ``class`` or a decorator at column 0
+#: (str.find on these is ten times faster than a multi-line regex over each file).
+_DEFINITION_STARTS = ("\ndef ", "\nasync ", "\nclass ", "\n@")
+#: ``down_revision`` contains ``revision``: three substrings find every ID variable's name.
+_ID_NAMES = ("revision", "branch_labels", "depends_on")
+
+
+def _first_definition(text: str) -> int:
+    """Offset of the first line starting a definition, or -1; any line start would be a correct cut."""
+    found = [at + 1 for at in (text.find(start) for start in _DEFINITION_STARTS) if at >= 0]
+    return min(found, default=-1)
 
 
 def _module_statements(text: str) -> list[ast.stmt] | Unparseable:
@@ -236,9 +244,9 @@ def _module_statements(text: str) -> list[ast.stmt] | Unparseable:
     ``def`` sits inside a string) the whole module is. A cut inside an open string, bracket or
     continued line never parses, so a head that parses holds exactly the module's first statements.
     """
-    first = _FIRST_DEFINITION.search(text)
-    if first is not None and first.start() > 0 and _ID_WORD.search(text, first.start()) is None:
-        head = ast_parse(text[: first.start()])
+    cut = _first_definition(text)
+    if cut > 0 and not any(text.find(name, cut) >= 0 for name in _ID_NAMES):
+        head = ast_parse(text[:cut])
         if not isinstance(head, Unparseable):
             return head.body
     tree = ast_parse(text)
