@@ -7,6 +7,7 @@ and with depends_on edges added, because Alembic fails differently on each.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -108,8 +109,7 @@ def _analyse(revisions: Mapping[str, RevisionFile], extra: Iterable[Problem]) ->
     graph = nx.DiGraph()
     labels: dict[str, str] = {}
     problems: list[Problem] = []
-    for rev, parsed in revisions.items():
-        graph.add_node(rev, missing=False)
+    graph.add_nodes_from(revisions, missing=False)
     for rev, parsed in sorted(revisions.items()):
         for label in parsed.branch_labels:
             if label in labels and labels[label] != rev:
@@ -135,19 +135,21 @@ def _analyse(revisions: Mapping[str, RevisionFile], extra: Iterable[Problem]) ->
                             f"Revision {target} referenced from {rev} ({what}) is not present anywhere",
                         )
                     )
-                if graph.has_edge(rev, resolved) and kind == "depends":
+                if kind == "depends" and resolved in graph._succ[rev]:  # already an edge (down wins)
                     continue
                 graph.add_edge(rev, resolved, kind=kind)
 
-    real = [n for n in graph.nodes if not graph.nodes[n]["missing"]]
-    down = graph.edge_subgraph([(u, v) for u, v, k in graph.edges(data="kind") if k == "down"])
-    children = {n: sorted(down.predecessors(n)) if n in down else [] for n in real}
+    real = list(revisions)  # added first, in this order; every other node is a missing target
+    children = _down_children(graph, real)
     heads = tuple(sorted(n for n in real if not children[n]))
     bases = tuple(sorted(n for n in real if not revisions[n].down_revisions))
     merges = tuple(sorted(n for n in real if len(revisions[n].down_revisions) > 1))
     branch_points = tuple(sorted(n for n in real if len(children[n]) > 1))
 
-    problems.extend(_cycles(graph, down, revisions))
+    order = _topological_order(graph, revisions)
+    if order is None:  # some cycle: only then are components worth finding (0.15 s on 10,000 revisions)
+        order = tuple(sorted(real, key=lambda n: (revisions[n].create_date or "", n)))
+        problems.extend(_cycles(graph, revisions))
     if len(heads) > 1:
         reach = _reaching_a_label(graph, revisions)
         labelled = [h for h in heads if h in reach]
@@ -169,7 +171,7 @@ def _analyse(revisions: Mapping[str, RevisionFile], extra: Iterable[Problem]) ->
         merge_points=merges,
         branch_points=branch_points,
         branch_labels=dict(sorted(labels.items())),
-        order=_chain_order(graph, real, revisions),
+        order=order,
         problems=tuple(problems),
     )
 
@@ -192,7 +194,43 @@ def _reached(adjacency: Mapping[str, Iterable[str]], start: list[str], found: se
     return found
 
 
-def _cycles(graph: nx.DiGraph, down: nx.DiGraph, revisions: Mapping[str, RevisionFile]) -> list[Problem]:
+def _down_children(graph: nx.DiGraph, real: list[str]) -> dict[str, list[str]]:
+    """The revisions naming each of ``real`` as down_revision, read off the adjacency dicts: asking a
+    down-edge subgraph view per node took 0.04 s on 10,000 revisions."""
+    pred = graph._pred  # the dicts themselves: a view per node costs more than the walk
+    return {n: sorted(c for c, attrs in pred[n].items() if attrs["kind"] == "down") for n in real}
+
+
+def _topological_order(graph: nx.DiGraph, revisions: Mapping[str, RevisionFile]) -> tuple[str, ...] | None:
+    """Chain order, parents before children, else None if the revisions hold a cycle.
+
+    The order of ``nx.lexicographical_topological_sort`` on the revisions' reversed subgraph with the
+    key (Create Date, ID): Kahn's algorithm always taking the ready revision with the smallest key.
+    The key is unique, so networkx's insertion-order tie-break never decides. On plain dicts it takes
+    0.01 s for 10,000 revisions where networkx on subgraph views took 0.13 s. Missing targets have no
+    edges out, so every cycle lies among the revisions, and an incomplete order means there is one.
+    """
+    succ, pred = graph._succ, graph._pred
+    waiting = {n: len(succ[n]) for n in revisions}  # parents not yet placed
+    for missing in succ.keys() - revisions.keys():  # ... of which a missing one never will be
+        for child in pred[missing]:
+            waiting[child] -= 1
+    ready = [(revisions[n].create_date or "", n) for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        node = heapq.heappop(ready)[1]
+        order.append(node)
+        for child in pred[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, (revisions[child].create_date or "", child))
+    return tuple(order) if len(order) == len(waiting) else None
+
+
+def _cycles(graph: nx.DiGraph, revisions: Mapping[str, RevisionFile]) -> list[Problem]:
+    """Cycles on down_revision edges alone, then with depends_on edges too."""
+    down = graph.edge_subgraph([(u, v) for u, v, k in graph.edges(data="kind") if k == "down"])
     found: list[Problem] = []
     seen: set[frozenset[str]] = set()
     for subgraph, what in ((down, "down_revision"), (graph, "depends_on")):
@@ -227,7 +265,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                 present_paths[0],
             )
         )
-    else:
+    elif len(entry.candidates) > 1:  # a lone content is one group: 0.07 s of file names on 10,000
         groups = _basename_groups(entry)
         if len(groups) > 1:
             names = "; ".join(", ".join(sorted(g)) for g in groups)
@@ -238,8 +276,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                     f"Revision {rev} is declared by different files with different content: {names}",
                 )
             )
-    shapes = {(c.revision.down_revisions, c.revision.branch_labels, c.revision.depends_on) for c in entry.candidates}
-    if len(shapes) > 1:
+    if _shapes_differ(entry):
         chosen = entry.chosen.revision
         variants = "; ".join(
             f"{c.blob[:10]} revises {', '.join(c.revision.down_revisions) or 'nothing'}" for c in entry.candidates
@@ -254,7 +291,8 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
         )
     parsed = entry.parsed
     path = present_paths[0] if present_paths else None
-    if parsed.header_revises is not None and sorted(parsed.header_revises) != sorted(parsed.down_revisions):
+    revises = parsed.header_revises
+    if revises is not None and revises != parsed.down_revisions and sorted(revises) != sorted(parsed.down_revisions):
         problems.append(
             Problem(
                 "header-mismatch",
@@ -274,6 +312,14 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
             )
         )
     return problems
+
+
+def _shapes_differ(entry: RevisionEntry) -> bool:
+    """Whether the candidates disagree on parents, labels or dependencies (a lone one cannot)."""
+    if len(entry.candidates) < 2:
+        return False
+    shapes = {(c.revision.down_revisions, c.revision.branch_labels, c.revision.depends_on) for c in entry.candidates}
+    return len(shapes) > 1
 
 
 def _basename_groups(entry: RevisionEntry) -> list[set[str]]:
@@ -302,13 +348,3 @@ def _where(sightings: Iterable[object]) -> str:
         if path:
             return f"{path} (commit {commit[:10]})" if commit else path
     return "an unreachable blob"
-
-
-def _chain_order(graph: nx.DiGraph, real: list[str], revisions: Mapping[str, RevisionFile]) -> tuple[str, ...]:
-    sub = graph.subgraph(real)
-    date = lambda n: (revisions[n].create_date or "", n)  # noqa: E731
-    try:
-        # parents before children: reverse the need-edges
-        return tuple(nx.lexicographical_topological_sort(sub.reverse(copy=False), key=date))
-    except (nx.NetworkXUnfeasible, nx.NetworkXError):
-        return tuple(sorted(real, key=date))
