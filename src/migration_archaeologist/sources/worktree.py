@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Iterator, Mapping
 
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
@@ -26,6 +27,11 @@ class WorkTree:
         self.unreadable: list[str] = []
 
     def files(self) -> Iterator[Path]:
+        for dirpath, name in self._walk():
+            yield Path(dirpath) / name
+
+    def _walk(self) -> Iterator[tuple[str, str]]:
+        """(folder, name) of each ``*.py``, folders and names sorted, as the plain strings os.walk gives."""
         for directory in self.versions_dirs:
             if not directory.is_dir():
                 continue
@@ -33,17 +39,24 @@ class WorkTree:
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
                 for name in sorted(filenames):
                     if name.endswith(".py") and not name.startswith("."):
-                        yield Path(dirpath) / name
+                        yield dirpath, name
 
     def iter_sightings(self) -> Iterator[Sighting]:
-        root = self.root.resolve()
-        folders: dict[str, Path] = {}  # each folder resolved once, not each file twice (0.4 s for 10,000)
-        for path in self.files():
+        """Plain strings and os calls throughout: pathlib objects per file (construction, relative_to,
+        is_symlink, stat, read_bytes) were 0.75 s of a warm check on 10,000 revision files."""
+        root = str(self.root.resolve())
+        # folder -> it and its resolved self, ending in a separator: each folder resolved once, not
+        # each file twice (0.4 s for 10,000), and a file's paths joined by concatenation
+        folders: dict[str, tuple[str, str]] = {}
+        for dirpath, name in self._walk():
+            folder = folders.get(dirpath)
+            if folder is None:
+                folder = folders[dirpath] = (_with_sep(dirpath), _with_sep(os.path.realpath(dirpath)))
+            path = folder[0] + name
             try:
-                data = path.read_bytes()
-                stamp = path.stat().st_mtime
+                data, stamp, linked = _read(path)
             except OSError as exc:
-                self.unreadable.append(f"{path}: {exc.strerror}")
+                self.unreadable.append(f"{Path(dirpath) / name}: {exc.strerror}")
                 continue
             blob = git_blob_id(data)
             parsed = self._known.get(blob) or parse_revision(data)
@@ -52,14 +65,13 @@ class WorkTree:
             self._contents[blob] = data
             self._parsed[blob] = parsed
             date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
-            if path.is_symlink():
-                resolved = path.resolve()  # a linked file is shown where it points
+            if linked:
+                resolved = os.path.realpath(path)  # a linked file is shown where it points
             else:
-                folder = folders.get(str(path.parent))
-                if folder is None:
-                    folder = folders[str(path.parent)] = path.parent.resolve()
-                resolved = folder / path.name
-            where = _relative(resolved, root, path)
+                resolved = folder[1] + name
+            where = _relative(resolved, root)
+            if where is None:
+                where = (Path(dirpath) / name).as_posix()
             yield Sighting(blob, "worktree", "seen", None, None, where, date)
 
     def content(self, blob: str) -> bytes:
@@ -69,9 +81,28 @@ class WorkTree:
         return self._parsed[blob]
 
 
-def _relative(resolved: Path, root: Path, path: Path) -> str:
-    """``resolved`` below the (resolved) work tree root, else ``path`` as given."""
-    try:
-        return resolved.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _read(path: str) -> tuple[bytes, float, bool]:
+    """Content, modification time (of the target, for a link) and whether ``path`` is a symbolic link:
+    one lstat tells both for a plain file; only a link is stat'ed again."""
+    with open(path, "rb", buffering=0) as file:  # one read of the whole file, no buffer layer
+        data = file.read()
+    st = os.lstat(path)
+    linked = S_ISLNK(st.st_mode)
+    if linked:
+        st = os.stat(path)
+    return data, st.st_mtime, linked
+
+
+def _with_sep(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
+
+
+def _relative(resolved: str, root: str) -> str | None:
+    """``resolved`` below ``root`` (both resolved) as a posix path, as ``PurePath.relative_to`` gives it;
+    None when it lies elsewhere."""
+    if resolved == root:
+        return "."
+    prefix = _with_sep(root)
+    if not resolved.startswith(prefix):
+        return None
+    return resolved[len(prefix) :].replace(os.sep, "/")
