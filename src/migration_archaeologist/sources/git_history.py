@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, AbstractSet, Callable, Collection, Iterable, I
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
+from migration_archaeologist.revision_pool import parse_many
 from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting
 from migration_archaeologist.sources import history_cache
 from migration_archaeologist.sources.git_blobs import CatFile
@@ -440,8 +441,7 @@ class GitHistory:
         session[1].join()
 
     def _read_blobs(self, cat: CatFile, scan: HistoryScan) -> None:
-        for sha, data in self._revision_like(cat, scan):
-            parsed = parse_revision(data)
+        for sha, data, parsed in parse_many(self._revision_like(cat, scan)):
             if parsed is not None:
                 scan.parsed[sha] = parsed
                 scan.contents[sha] = data  # type: ignore[index]  # a fresh scan's contents are a dict

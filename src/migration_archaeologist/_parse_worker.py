@@ -1,0 +1,51 @@
+"""A helper process of :mod:`migration_archaeologist.revision_pool`: parses batches of revision files.
+
+Reads frames from stdin (8-byte big-endian length, then a pickled list of bytes) and answers each
+with a frame holding the pickled list of :func:`parse_revision` results, in order. It only parses:
+nothing it reads is imported or run. Ends at end of input. The frames come from and go to the
+process that started it, never from a repository, so pickle is safe here.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import sys
+from typing import BinaryIO
+
+from migration_archaeologist.revision import parse_revision
+
+_LENGTH = struct.Struct(">Q")
+
+
+def read_frame(stream: BinaryIO) -> bytes | None:
+    """One frame's payload, or None at a clean or torn end of input."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None
+    (size,) = _LENGTH.unpack(head)
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def write_frame(stream: BinaryIO, payload: bytes) -> None:
+    stream.write(_LENGTH.pack(len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while (payload := read_frame(stdin)) is not None:
+        batch: list[bytes] = pickle.loads(payload)
+        write_frame(stdout, pickle.dumps([parse_revision(data) for data in batch], pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    import gc
+
+    gc.disable()  # every result is dropped after it is sent: nothing for the cycle collector to do
+    try:
+        main()
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
