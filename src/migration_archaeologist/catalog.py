@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Iterator, Mapping, Protocol
 
 from migration_archaeologist.errors import UsageError
@@ -41,11 +42,11 @@ class Candidate:
     revision: RevisionFile
     sightings: tuple[Sighting, ...]
 
-    @property
+    @cached_property
     def present_paths(self) -> tuple[str, ...]:
         return tuple(s.path for s in self.sightings if s.source == "worktree" and s.path)
 
-    @property
+    @cached_property
     def last_date(self) -> str:
         return max((s.date for s in self.sightings if s.date), default="")
 
@@ -140,7 +141,8 @@ def build_catalog(
     known_ids = frozenset(by_revision)
     entries: dict[str, RevisionEntry] = {}
     for rev_id in sorted(by_revision):
-        candidates = tuple(sorted(by_revision[rev_id], key=_newest_first, reverse=True))
+        found = by_revision[rev_id]
+        candidates = tuple(found) if len(found) == 1 else tuple(sorted(found, key=_newest_first, reverse=True))
         chosen, reason = _choose(rev_id, candidates, known_ids, head_history, picks.get(rev_id))
         present = any(c.present_paths for c in candidates)
         entries[rev_id] = RevisionEntry(rev_id, candidates, chosen, reason, present)

@@ -218,7 +218,6 @@ def check(
 
     Example: [bold]migration-archaeologist check --format github --db sqlite:///app.db[/bold]
     """
-    from migration_archaeologist.gate import annotations, evaluate
     from migration_archaeologist.settings import CHECK_FORMATS, check_ignore
 
     opened = _open(repo)
@@ -231,6 +230,9 @@ def check(
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
     # the gate never shows the evidence table: reading every document for it was most of check's time
     result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False)
+    # imported after the scan, which loads networkx (gate's graph) in a thread while it reads
+    from migration_archaeologist.gate import annotations, evaluate
+
     if db:
         from migration_archaeologist.database.stamp import read_stamp
         from migration_archaeologist.database.urls import mask
