@@ -52,3 +52,10 @@ def test_a_helper_that_dies_or_never_starts_costs_only_speed(monkeypatch: pytest
     items = corpus(400)
     results = {key: parsed for key, _, parsed in parse_many(items, helpers=2, inline_first=0)}
     assert results == {key: parse_revision(data) for key, data in items}
+
+
+def test_ma_parse_helpers_zero_keeps_everything_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MA_PARSE_HELPERS", "0")
+    before = os.times()
+    assert len(list(parse_many(corpus(700), inline_first=0))) == 700
+    assert os.times().children_user == before.children_user

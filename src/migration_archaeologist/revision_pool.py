@@ -68,6 +68,10 @@ def parse_many(
 
 
 def _helper_count() -> int:
+    """Cores this process may use, minus one, at most 8; ``MA_PARSE_HELPERS=N`` sets it (0: none)."""
+    setting = os.environ.get("MA_PARSE_HELPERS", "").strip()
+    if setting.isdigit():
+        return min(int(setting), 8)
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
