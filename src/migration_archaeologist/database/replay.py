@@ -521,7 +521,7 @@ def render_offline_sql(versions_dirs: Sequence[Path] | Path, dialect_url: str, t
     dirs = _dirs(versions_dirs)
     try:
         dialect = sa.make_url(dialect_url if "://" in dialect_url else dialect_url + "://").get_backend_name()
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number (an unescaped password)
         raise UsageError(f"not a database URL or dialect name: {mask(dialect_url)}") from None
     span = target if ":" in target else f"base:{target}"
     run = _run_child("offline", "upgrade", span, dirs, f"{dialect}://", python, timeout)

@@ -17,6 +17,9 @@ DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+p
                    "mariadb": "mariadb+pymysql"}
 
 
+_ESCAPE_HINT = "write @ : / in a password as %40 %3A %2F"
+
+
 class DatabaseUnreachable(EnvironmentProblem):
     """Host down, wrong password, database missing, driver not installed: exit 3, password masked."""
 
@@ -27,18 +30,28 @@ def parse(url: str) -> sa.URL:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise DatabaseUnreachable(f"not a database URL: {mask(url)}") from None
+    except ValueError:  # a "port" that is not a number: often the rest of a password with an unescaped @ or :
+        raise DatabaseUnreachable(f"not a database URL: {mask(url)} ({_ESCAPE_HINT})") from None
+    if parsed.host and "@" in parsed.host:  # the password had an unescaped @: the host holds the rest of it
+        raise DatabaseUnreachable(f"not a database URL: {mask(url)} ({_ESCAPE_HINT})")
     driver = DEFAULT_DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver) if driver else parsed
 
 
 def mask(url: str | sa.URL) -> str:
-    """The URL with its password replaced by ***, also for strings SQLAlchemy cannot parse."""
-    if isinstance(url, sa.URL):
-        return url.render_as_string(hide_password=True)
+    """The URL with its password replaced by ***, also for strings SQLAlchemy cannot parse or
+    parses wrongly (a password with an unescaped ``@`` or ``:`` spills into the host or port)."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
+        shown = parsed.render_as_string(hide_password=True)
+        if not (parsed.host and "@" in parsed.host):
+            return shown
     except Exception:  # noqa: BLE001 - masking must never fail
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+        shown = str(url)
+    masked = re.sub(r"(://[^:/@]*:).*@", r"\1***@", shown)  # up to the last @, wherever the password ends
+    if masked == shown:  # no user:password@: a "port" that is not a number may be the password
+        masked = re.sub(r"(://[^:/@?]*:)(?!\d*(?:[/?]|$))[^/?]*", r"\1***", shown)
+    return masked
 
 
 def scrub(message: str, *urls: str | sa.URL) -> str:

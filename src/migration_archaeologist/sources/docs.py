@@ -108,6 +108,8 @@ _PURPOSE_HEADER = re.compile(r"purpose|description|summary|message|change", re.I
 
 
 _WORD = re.compile(r"(?<![\w])(\w+)(?![\w])")
+#: the password of a database URL a document quotes (``scheme://user:password@host``), never shown in a report
+_URL_PASSWORD = re.compile(r"(://[^\s:/@]*:)\S*@")
 
 
 class _KnownIds:
@@ -264,7 +266,8 @@ class _Scanner:
                 file_of.setdefault(rev, loose[0])
 
         purpose = _purpose(line, header, order, spans, hashes)
-        text = line.strip()[:MAX_TEXT]
+        purpose = purpose and _URL_PASSWORD.sub(r"\1***@", purpose)
+        text = _URL_PASSWORD.sub(r"\1***@", line.strip())[:MAX_TEXT]
         result = []
         for rev in order:
             rev_claims = list(dict.fromkeys(claims[rev]))
