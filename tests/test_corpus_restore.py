@@ -203,8 +203,6 @@ def test_symlinked_versions_dir_is_written_through(tmp_path: Path) -> None:
     assert new == {f"shared-migrations/{name}" for name in [*expected, MANIFEST]}, "nothing written anywhere else"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a dangling symlinked versions directory ends in 'internal error: "
-                   "FileExistsError' (exit 4) from apply_restore's mkdir, not a one-line environment error")
 def test_dangling_symlinked_versions_dir_is_refused(tmp_path: Path) -> None:
     repo, _ = lost_chain(tmp_path / "repo")
     nowhere = tmp_path / "nowhere"
@@ -267,8 +265,6 @@ def test_read_only_versions_dir(tmp_path: Path) -> None:
     assert tree_state(tmp_path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: --versions below a regular file ends in 'internal error: "
-                   "NotADirectoryError' (exit 4) from apply_restore's mkdir")
 def test_versions_parent_is_a_file(tmp_path: Path) -> None:
     repo, _ = lost_chain(tmp_path / "repo")
     (repo.path / "alembic" / "notes").write_text("a file, not a folder\n")
@@ -285,8 +281,6 @@ def test_versions_parent_is_a_file(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- disk full
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a failing write (EFBIG/ENOSPC) ends in 'internal error: OSError: "
-                   "[Errno 27] File too large' (exit 4), naming no file: apply_restore/write_new_file do not catch OSError")
 def test_disk_full_on_a_revision_file(tmp_path: Path) -> None:
     repo, expected = lost_chain(tmp_path / "repo")
     versions = repo.path / V
@@ -302,8 +296,6 @@ def test_disk_full_on_a_revision_file(tmp_path: Path) -> None:
     assert proc.returncode == 3
 
 
-@pytest.mark.xfail(strict=True, reason="bug: when the manifest cannot be written the revision files stay without "
-                   "any provenance record and the command ends in 'internal error: OSError' (exit 4)")
 def test_disk_full_on_the_manifest(tmp_path: Path) -> None:
     repo, expected = lost_chain(tmp_path / "repo")
     versions = repo.path / V
@@ -377,8 +369,6 @@ def test_ctrl_c_during_restore(tmp_path: Path) -> None:
     assert repo.git("status", "--porcelain", "--untracked-files=no") == "", "nothing tracked changed"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Ctrl-C between files leaves the files already written with no manifest "
-                   "record (apply_restore writes the manifest only after the last file), and a rerun skips them as present")
 def test_ctrl_c_restored_files_keep_their_provenance(tmp_path: Path) -> None:
     repo, expected, proc = interrupted_restore(tmp_path)
     versions = repo.path / V

@@ -218,7 +218,10 @@ def apply_restore(
     outcome carries the plan as re-checked."""
     if plan.conflicts:
         raise _conflict(plan)
-    plan.versions_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        plan.versions_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a dangling link, a file where a folder should be, no permission
+        raise _cannot_write(plan.versions_dir, exc) from None
     with versions_dir_lock(plan.versions_dir, lock_timeout):
         dirs = sorted({plan.versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
         known = {c.blob: c.revision for e in result.catalog.entries.values() for c in e.candidates}
@@ -226,15 +229,43 @@ def apply_restore(
         plan = _recheck(plan, result, where)
         if plan.conflicts:
             raise _conflict(plan)
-        written: list[Path] = []
+        written, manifest = _write_all(plan, result)
         for planned in plan.to_write:
-            write_new_file(planned.target, result.catalog.content(planned.blob))
-            written.append(planned.target)
             revisions[planned.revision] = result.catalog.entries[planned.revision].chosen.revision
-        manifest = _update_manifest(plan, result, written) if written else None
         our_heads = build_graph(revisions).heads
         view = alembic_view(dirs) if check_with_alembic else None
     return RestoreOutcome(plan, tuple(written), manifest, our_heads, view)
+
+
+def _write_all(plan: RestorePlan, result: ScanResult) -> tuple[list[Path], Path | None]:
+    """Every planned file and its manifest records, or nothing.
+
+    A write that fails (disk full, quota, permissions) removes the files this run wrote before it,
+    so no restored file is left without its provenance record; Ctrl-C keeps the whole files
+    written so far and records them before the interrupt goes on.
+    """
+    written: list[Path] = []
+    try:
+        for planned in plan.to_write:
+            write_new_file(planned.target, result.catalog.content(planned.blob))
+            written.append(planned.target)
+        manifest = _update_manifest(plan, result, written) if written else None
+    except KeyboardInterrupt:
+        if written and len(written) < len(plan.to_write):
+            try:
+                _update_manifest(plan, result, written)
+            except OSError:
+                pass  # recorded or not, the interrupt must go on; the files are whole
+        raise
+    except OSError as exc:
+        for path in reversed(written):  # ours, written a moment ago under the lock
+            path.unlink(missing_ok=True)
+        raise _cannot_write(plan.versions_dir, exc) from None
+    return written, manifest
+
+
+def _cannot_write(folder: Path, exc: OSError) -> EnvironmentProblem:
+    return EnvironmentProblem(f"cannot write into {folder}: {exc.strerror or exc}")
 
 
 def _conflict(plan: RestorePlan) -> RestoreConflict:
@@ -430,7 +461,10 @@ def write_new_file(target: Path, data: bytes) -> None:
 def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path]) -> Path:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     records = []
+    done = set(written)
     for planned in plan.to_write:
+        if planned.target not in done:
+            continue
         s = planned.sighting
         records.append(
             {
