@@ -292,7 +292,7 @@ def restore(
         console_report.render_plan(out, plan, result)
     outcome = apply_restore(plan, result, check_with_alembic=not no_alembic_check)
     if as_json:
-        _print_json(restore_document(plan, outcome))
+        _print_json(restore_document(outcome.plan, outcome))  # the plan as re-checked under the lock
     else:
         console_report.render_outcome(out, outcome)
     raise typer.Exit(EXIT_FINDINGS if outcome.heads_agree is False else EXIT_OK)
