@@ -301,8 +301,6 @@ def test_several_heads_stamped(tmp_path: Path, live: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize("live", ["sqlite"], indirect=True)  # reading the rows is covered on every backend above
-@pytest.mark.xfail(strict=True, reason="bug: alembic_version rows (B, B) are verified (exit 0) and pass check --db: "
-                   "resolve_stamp/verify take Stamp.revisions as given, though Alembic's next upgrade fails on them")
 def test_duplicate_stamp_rows(tmp_path: Path, live: tuple[str, str]) -> None:
     kind, url = live
     repo = linear_repo(tmp_path / "repo")
@@ -322,8 +320,6 @@ def test_duplicate_stamp_rows(tmp_path: Path, live: tuple[str, str]) -> None:
         assert proc.returncode == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: alembic_version rows (A, B) where B revises A are verified (exit 0); "
-                   "Alembic refuses them: 'Requested revision B overlaps with other requested revisions A'")
 def test_overlapping_stamps(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.sqlite'}"
     repo = linear_repo(tmp_path / "repo")
@@ -360,9 +356,6 @@ def test_unknown_stamp(tmp_path: Path, live: tuple[str, str]) -> None:
     assert live_state(url) == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an unknown stamped ID is reported as '... is in no versions directory, no "
-                   "commit, reflog, stash or unreachable object' (verify.resolve_stamp) and '... nothing anywhere holds "
-                   "it' (verify.stamp_problems), never with Alembic's \"Can't locate revision identified by '<id>'\"")
 def test_unknown_stamp_named_as_alembic_does(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.sqlite'}"
     repo = linear_repo(tmp_path / "repo")

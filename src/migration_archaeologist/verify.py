@@ -8,6 +8,7 @@ only in a child process against a scratch database that is created here and alwa
 from __future__ import annotations
 
 import shlex
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -17,11 +18,18 @@ from migration_archaeologist.database.replay import ReplayFailed, StepResult, re
 from migration_archaeologist.database.stamp import Stamp, read_stamp
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
-from migration_archaeologist.errors import UsageError
+from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, UsageError
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.scan import ScanResult
 
 VERDICTS = ("verified", "drift", "unresolved-stamp", "replay-failed", "roundtrip-failed")
+
+
+class BrokenStamp(ArchaeologistError):
+    """The version table holds a stamp Alembic cannot work from (a revision in several rows, or a
+    revision together with its own ancestor): a finding, exit 1, before anything is replayed."""
+
+    exit_code = EXIT_FINDINGS
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,13 @@ class Verification:
 
 
 def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tuple[StampResolution, ...]:
-    """Each stamped ID: present, recoverable (and the restore command that heals it), or lost everywhere."""
+    """Each stamped ID: present, recoverable (and the restore command that heals it), or lost everywhere.
+
+    Raises BrokenStamp for a stamp Alembic itself fails on even with every revision present: the
+    same revision in several rows, or (once every stamp is present) a revision stamped together
+    with one of its ancestors.
+    """
+    _refuse_duplicate_rows(stamp)
     entries = result.catalog.entries
     where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
     out = []
@@ -87,7 +101,13 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
         elif entry is not None:
             heal = f"migration-archaeologist restore {rev}{where} --apply"
             out.append(
-                StampResolution(rev, "recoverable", heal, f"{rev} is not in the versions directory; {entry.reason}")
+                StampResolution(
+                    rev,
+                    "recoverable",
+                    heal,
+                    f"{rev} is not in the versions directory (Alembic: Can't locate revision identified by '{rev}');"
+                    f" {entry.reason}",
+                )
             )
         else:
             out.append(
@@ -95,21 +115,68 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
                     rev,
                     "lost",
                     None,
-                    f"{rev} is in no versions directory, no commit, reflog, stash or unreachable object",
+                    f"Can't locate revision identified by '{rev}' (as Alembic says): it is in no versions directory,"
+                    " no commit, reflog, stash or unreachable object",
                 )
             )
+    if all(r.status == "present" for r in out):
+        # as Alembic does, an unknown revision is reported first: overlaps are looked for among known ones
+        _refuse_overlaps(result, stamp)
     return tuple(out)
 
 
+def _table(stamp: Stamp) -> str:
+    return f"{stamp.version_table_schema}.{stamp.version_table}" if stamp.version_table_schema else stamp.version_table
+
+
+def _refuse_duplicate_rows(stamp: Stamp) -> None:
+    """A revision in several rows (a version table without Alembic's primary key): Alembic's next
+    upgrade of it fails ("Online migration expected to match one row ...; 2 found")."""
+    counts = Counter(stamp.revisions)
+    rev = next((r for r in counts if counts[r] > 1), None)  # the first, in table order
+    if rev is not None:
+        count = counts[rev]
+        raise BrokenStamp(
+            f"{stamp.url}: {_table(stamp)} stamps {rev} in {count} rows (a duplicate stamp: the table lacks the"
+            f" primary key Alembic gives version_num), on which Alembic's next upgrade fails ('expected to match"
+            f" one row ...; {count} found'): delete all but one of them"
+        )
+
+
+def _refuse_overlaps(result: ScanResult, stamp: Stamp) -> None:
+    """A revision stamped together with one of its ancestors (down_revision or depends_on, directly
+    or through others), which Alembic refuses: "Requested revision B overlaps with other requested
+    revisions A". The revision named is one no other stamped revision needs, so deleting the rows
+    named removes every overlap below it."""
+    stamped = list(dict.fromkeys(stamp.revisions))
+    below = {rev: found for rev in stamped if (found := result.chain.ancestors(rev) & (set(stamped) - {rev}))}
+    if not below:
+        return
+    needed = set().union(*below.values())
+    # in a cycle (its own problem) every one is needed by another: then the first will do
+    rev = next((r for r in below if r not in needed), next(iter(below)))
+    ids = ", ".join(r for r in stamped if r in below[rev])
+    raise BrokenStamp(
+        f"{stamp.url}: {_table(stamp)} stamps {rev} together with its ancestor(s) {ids}, which Alembic refuses"
+        f" (Requested revision {rev} overlaps with other requested revisions {ids}): if the database is at {rev},"
+        f" delete the row(s) of {ids}"
+    )
+
+
 def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tuple[Problem, ...]:
-    """``stamped-but-missing`` problems for ``check --db``."""
+    """``stamped-but-missing`` problems for ``check --db`` (a broken stamp was raised by resolve_stamp)."""
     problems = []
     for r in resolutions:
         if r.status == "present":
             continue
         fix = f": restore it with '{r.heal}'" if r.heal else ": nothing anywhere holds it"
+        alembic = f" (Alembic: Can't locate revision identified by '{r.revision}')"
         problems.append(
-            Problem("stamped-but-missing", (r.revision,), f"{database} is stamped {r.revision}, which is not in the versions directory{fix}")
+            Problem(
+                "stamped-but-missing",
+                (r.revision,),
+                f"{database} is stamped {r.revision}, which is not in the versions directory{alembic}{fix}",
+            )
         )
     return tuple(problems)
 
@@ -131,7 +198,10 @@ def verify(
     timeout: float = 600.0,
     roundtrip: bool = False,
 ) -> Verification:
-    """Stamp check, then (when every stamp resolves) replay into a scratch database and compare."""
+    """Stamp check, then (when every stamp resolves) replay into a scratch database and compare.
+
+    A stamp Alembic refuses or fails on (BrokenStamp, from resolve_stamp) is never replayed.
+    """
     stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema)
     resolutions = resolve_stamp(result, stamp, repo_arg)
     if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
