@@ -20,7 +20,7 @@ import string
 import tokenize
 from collections import defaultdict
 from dataclasses import replace
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import networkx as nx
 from hypothesis import HealthCheck, given, note, settings
@@ -768,3 +768,61 @@ def test_a_restricted_chain_keeps_the_invariants(
     revisions = {rev: e.parsed for rev, e in catalog.entries.items() if rev in set(only)}
     check_chain(chain, revisions)
 
+
+
+# --------------------------------------------------------------------------- properties whose failures were fixed
+
+
+def _compiles(data: bytes) -> bool:
+    """What ``import`` would say of the file's syntax: compiled, never run."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "<revision>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+COMPILER_ONLY = st.sampled_from(["return", "yield x", "await x", "break", "continue", "async with x:\n    pass",
+                                 "import os\nfrom __future__ import annotations", "*a = 1", "a = *b"])
+
+
+@budget(300)
+@given(pythonish_bytes(), COMPILER_ONLY, st.booleans())
+def test_a_revision_is_a_module_python_can_compile(data: bytes, statement: str, add: bool) -> None:
+    if add:
+        data = statement.encode() + b"\n" + data
+    if isinstance(parse_revision(data), RevisionFile):
+        assert _compiles(data)
+
+
+@budget(200)
+@given(
+    st.sampled_from(["down_revision", "revision", "branch_labels", "depends_on"]),
+    st.sampled_from(["-", "not ", ".a", "+1"]),
+    st.integers(1, 3000),
+)
+def test_deep_non_literal_id_values(var: str, unit: str, depth: int) -> None:
+    value = {"-": "-" * depth + "1", "not ": "not " * depth + "x", ".a": "x" + ".a" * depth, "+1": "1" + "+1" * depth}[unit]
+    check_both(f"revision = 'abc'\ndown_revision = None\n{var} = {value}\n".encode())
+
+
+@budget(150)
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_the_order_sightings_arrive_in_does_not_change_the_chain(
+    scenario: tuple[list[Sighting], dict[str, bytes], dict[str, int]], rnd: Any
+) -> None:
+    sightings, contents, head_history = scenario
+    shuffled = list(sightings)
+    rnd.shuffle(shuffled)
+
+    def summary(found: list[Sighting]) -> tuple[object, ...]:
+        catalog = build_catalog([MemorySource(found, contents)], head_history=head_history)
+        chain = analyse_catalog(catalog)
+        chosen = {rev: entry.chosen.blob for rev, entry in catalog.entries.items()}
+        return chosen, chain.heads, chain.bases, chain.order, sorted({(p.kind, p.revisions) for p in chain.problems})
+
+    assert summary(shuffled) == summary(sightings)

@@ -931,3 +931,54 @@ def test_an_error_import_would_raise_that_ast_alone_accepts_is_reported() -> Non
     """``nonlocal`` at module level parses as an AST but fails to compile: Alembic could not load it."""
     result = unparseable((render("abc", "def") + "\nnonlocal x\n").encode())
     assert "nonlocal declaration not allowed at module level" in result.reason
+
+
+# --------------------------------------------------------------------------- found by tests/test_fuzz.py
+
+
+def test_a_deeply_nested_id_value_is_not_a_literal_not_an_internal_error() -> None:
+    result = unparseable(b"revision = 'abc'\ndown_revision = " + b"-" * 1000 + b"1\n")
+    assert result.reason == "down_revision is not a literal (line 2): an expression nested too deeply to show"
+    assert result.revision_hint == "abc"
+
+
+@pytest.mark.parametrize(
+    "statement, error",
+    [
+        ("return", "'return' outside function"),
+        ("yield x", "'yield' outside function"),
+        ("await x", "'await' outside function"),
+        ("break", "'break' outside loop"),
+        ("for x in y:\n    pass\nelse:\n    continue", "'continue' not properly in loop"),
+        ("import os\nfrom __future__ import annotations", "from __future__ imports must occur at the beginning of the file"),
+    ],
+)
+def test_what_only_the_compiler_refuses_is_unreadable_as_for_import(statement: str, error: str) -> None:
+    result = unparseable(f"{statement}\nrevision = 'abc'\ndown_revision = None\n".encode())
+    assert result.reason.startswith("syntax error at line ") and result.reason.endswith(error)
+    compiled = None
+    try:
+        compile(f"{statement}\nrevision = 'abc'\n", "<t>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        compiled = exc.msg
+    assert compiled == error
+
+
+def test_a_future_import_and_returns_in_functions_are_fine() -> None:
+    rev = parsed("from __future__ import annotations\nrevision = 'ab'\ndown_revision = None\n"
+                 "def upgrade():\n    for x in ():\n        continue\n    return None\n")
+    assert rev.revision == "ab"
+
+
+def test_a_latin1_cookie_with_cr_only_line_ends_decodes_as_the_interpreter_does() -> None:
+    data = b'# -*- coding: latin-1 -*-\r"""caf\xe9\r"""\rrevision = \'ab\'\rdown_revision = None\r'
+    rev = parsed(data)
+    assert rev.message == "caf\u00e9" and rev.encoding == "iso-8859-1"
+
+
+@pytest.mark.parametrize("data", [
+    b"\xef\xbb\xbfrevision = 'ab'\ndown_revision = (\n",
+    b"# x\rrevision = 'ab'\rdown_revision = (\r",
+])
+def test_a_broken_file_is_still_named_after_a_bom_or_a_lone_cr(data: bytes) -> None:
+    assert unparseable(data).revision_hint == "ab"

@@ -223,8 +223,9 @@ def _choose(
 
     present = [c for c in candidates if c.present_paths]
     if present:
-        chosen = min(present, key=lambda c: c.present_paths[0])
-        return chosen, f"present in the versions directory as {chosen.present_paths[0]}"
+        # by path, not by the order sightings came in (which follows file dates)
+        chosen = min(present, key=lambda c: min(c.present_paths))
+        return chosen, f"present in the versions directory as {min(chosen.present_paths)}"
 
     def in_head(s: Sighting) -> bool:
         return s.source == "history" and s.commit in head_history

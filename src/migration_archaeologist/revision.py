@@ -63,7 +63,10 @@ def looks_like_revision(data: bytes) -> bool:
 
 # --------------------------------------------------------------------------- entry point
 
-_HINT_RE = re.compile(rb"""^revision[ \t]*(?::[^=\n]*)?=[ \t]*['"]([^'"\n]+)['"]""", re.MULTILINE)
+#: at a line start, also after a lone CR (old Mac line ends) or a UTF-8 BOM
+_HINT_RE = re.compile(
+    rb"""(?:^|(?<=\r)|(?<=\xef\xbb\xbf))revision[ \t]*(?::[^=\r\n]*)?=[ \t]*['"]([^'"\r\n]+)['"]""", re.MULTILINE
+)
 _MAX_REASON = 200
 #: Module-level names read from a revision file, in the order problems are reported.
 _ID_VARS = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -151,7 +154,9 @@ def _one_line(reason: str) -> str:
 def decode(data: bytes) -> tuple[str, str] | Unparseable:
     """Decode as the interpreter would (BOM, PEP 263 cookie), reporting why it cannot."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        # detect_encoding splits lines on LF only; the interpreter also ends them at a lone CR
+        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data[:4096] else data
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(lines).readline)
     except SyntaxError as exc:
         msg = str(exc.msg or exc)
         unknown = re.match(r"unknown encoding(?: for .*?)?: (.*)", msg)
@@ -186,19 +191,32 @@ def ast_parse(text: str) -> ast.Module | Unparseable:
     return _parsing(ast.parse, text)
 
 
-def _syntax_error(text: str) -> Unparseable | None:
-    """Why the whole file would not compile, or None.
+#: Text without which no error of the compiler proper can occur ('return' outside function,
+#: 'break' outside loop, a late __future__ import, a starred assignment target, ...): the parser and
+#: symtable see every other one.
+_COMPILER_WORDS = ("return", "yield", "await", "break", "continue", "async", "__future__", "__debug__", "*")
 
-    The module's body is checked by the same parser as :func:`ast.parse` (plus the scoping rules
-    ``import`` would enforce) without building Python objects for every node, which costs 0.2 ms
-    instead of 0.3 ms a file; only the statements before the first function are turned into an AST.
+
+def _syntax_error(text: str) -> Unparseable | None:
+    """Why ``import`` would refuse the file, or None.
+
+    The module is checked by the same parser as :func:`ast.parse`, plus the scoping rules, with
+    ``symtable``, which builds no Python object per node (0.2 ms instead of 0.3 ms a file); only
+    the statements before the first function are turned into an AST. A file naming one of
+    ``_COMPILER_WORDS`` (templates never do) is compiled instead, for the errors only the compiler
+    raises.
     """
-    result = _parsing(_symbol_table, text)
+    check = _compile if any(word in text for word in _COMPILER_WORDS) else _symbol_table
+    result = _parsing(check, text)
     return result if isinstance(result, Unparseable) else None
 
 
 def _symbol_table(text: str) -> None:
     symtable.symtable(text, "<revision>", "exec")
+
+
+def _compile(text: str) -> None:
+    compile(text, "<revision>", "exec", dont_inherit=True)  # compiled, never run
 
 
 def _parsing(parse: Callable[[str], _T], text: str) -> _T | Unparseable:
@@ -280,6 +298,8 @@ def _literal(node: ast.expr) -> object:
 
 def _conflicting_lines(nodes: list[ast.expr]) -> tuple[int, int] | None:
     """Lines of the first two different values: the file says two things, Python keeps the last."""
+    if len(nodes) < 2:
+        return None
     first = nodes[0]
     first_key = _value_key(first)
     for other in nodes[1:]:
@@ -291,15 +311,18 @@ def _conflicting_lines(nodes: list[ast.expr]) -> tuple[int, int] | None:
 def _value_key(node: ast.expr) -> tuple[str, object]:
     value = _literal(node)
     if value is _NOT_LITERAL:
-        return ("expr", ast.dump(node))
+        try:
+            return ("expr", ast.dump(node))
+        except RecursionError:  # nested deeper than ast.dump can walk: compare by position only
+            return ("expr", (node.lineno, node.col_offset))
     return ("literal", value)
 
 
 def _snippet(node: ast.expr) -> str:
     try:
         text = ast.unparse(node)
-    except Exception:
-        return ""
+    except Exception:  # RecursionError on a value nested deeper than unparse can walk
+        return "an expression nested too deeply to show"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
