@@ -100,10 +100,13 @@ def git_env() -> dict[str, str]:
 def first_line(stderr: bytes) -> str:
     text = stderr.decode("utf-8", "replace").strip()
     lines = [line for line in text.splitlines() if line.strip()]
-    # git prints "hint:" lines before the real "fatal:" line; the fatal one is what a user needs.
-    for line in lines:
-        if line.startswith(("fatal:", "error:")):
-            return line
+    # git prints "hint:" lines, and often "error:" lines (e.g. "error: inflate: data stream error"),
+    # before the real "fatal:" line; the fatal one is what a user needs: it names what failed
+    # ("fatal: loose object <sha> (stored in ...) is corrupt"). Without one, the first "error:" line.
+    for prefix in ("fatal:", "error:"):
+        for line in lines:
+            if line.startswith(prefix):
+                return line
     return lines[-1] if lines else "no output"
 
 

@@ -914,7 +914,9 @@ def _walk_each(
 
     git prints a commit's header before diffing it, so the culprit is either the last commit shown
     (its tree could not be read) or the next one (its object could not be read); showing the last
-    one alone again tells which.
+    one alone again tells which. Where git names the object it could not read (a corrupt loose
+    commit or tree, a missing tree: often the parent's, which a healthy child is diffed against),
+    that object is the one noted as unreadable, with the commit it stopped git at.
     """
     remaining = [c for c in commits if c.encode() not in walk.commits]
     while remaining:
@@ -933,7 +935,12 @@ def _walk_each(
             bad = remaining[index]
         walk.failed.add(bad)
         reason = (error.split(": ", 1)[-1] if last == bad or last is None else _first_error_alone(repo, bad)) or error
-        scan.unreadable.append(Unreadable(bad, None, bad, reason))
+        named = _OBJECT_ID.search(reason)
+        if named and named.group() != bad:
+            # the line is then the same for each commit the object stops: say which one this is
+            scan.unreadable.append(Unreadable(named.group(), None, bad, f"{reason} (while showing commit {bad[:10]})"))
+        else:
+            scan.unreadable.append(Unreadable(bad, None, bad, reason))
         remaining = remaining[index + 1 :]
     return f"{first_error.split(': ', 1)[-1]}; scanned commit by commit instead, {len(walk.failed)} commit(s) could not be read"
 
@@ -948,6 +955,11 @@ def _shows_alone(
         pairs[:] = [pair for pair in pairs if pair[1] != commit]
     walk.commits.discard(commit.encode())
     return _walk_log(repo, ["--no-walk=unsorted"], [commit], cat, scan, walk, progress) is None
+
+
+#: An object id in git's error line ("fatal: loose object <sha> (stored in ...) is corrupt",
+#: "fatal: unable to read tree <sha>"): the object git could not read.
+_OBJECT_ID = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{64}|[0-9a-f]{40})(?![0-9a-f])")
 
 
 def _first_error_alone(repo: Repository, commit: str) -> str:
