@@ -240,17 +240,39 @@ def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, orig
     if configs:
         return configs[0].versions_dirs, f"config {configs[0].path.relative_to(root)}"
     # No configuration left (the seed lost alembic.ini too): where did revision files live in history?
+    # Only folders inside the work tree: a tree entry named '..' (git takes one from mktree) or a
+    # symlinked folder must not make restore write outside the repository.
     folders: Counter[str] = Counter()
     for blob, changes in found.changes.items():
         for change in changes:
             folder = change.path.rsplit("/", 1)[0] if "/" in change.path else ""
-            folders[folder] += 1
+            if _plain_relative(folder):
+                folders[folder] += 1
     versions_named = [f for f in folders if f.rsplit("/", 1)[-1] == "versions"]
-    pool = versions_named or list(folders)
+    pool = [f for f in versions_named or list(folders) if _inside(root, root / f)]
     if not pool:
         return (), "none"
     best = max(pool, key=lambda f: (folders[f], (root / f).is_dir(), f))
     return (Path(os.path.normpath(root / best)),), "history"
+
+
+def _plain_relative(folder: str) -> bool:
+    """A history path's folder with no '..', '.', empty or absolute part: '' (the top) or 'a/b'."""
+    if not folder:
+        return True
+    parts = folder.replace("\\", "/").split("/")
+    return not folder.startswith("/") and all(part not in ("", ".", "..") for part in parts)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """``path`` is ``root`` or under it, lexically and once symlinks are followed."""
+
+    def within(top: Path, candidate: Path) -> bool:
+        return candidate == top or top in candidate.parents
+
+    return within(Path(os.path.normpath(root)), Path(os.path.normpath(path))) and within(
+        Path(os.path.realpath(root)), Path(os.path.realpath(path))
+    )
 
 
 def _versions_option(root: Path | None, value: Path) -> Path:
