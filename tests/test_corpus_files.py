@@ -104,10 +104,7 @@ FILE_CASES = [
              problems=(("unparseable", (), "{where}: binary content (NUL bytes)"),)),
     # An empty .py in a versions directory stops Alembic: "Could not determine revision id from
     # filename c2_empty.py" (alembic.script.base.Script._from_filename). Deleted from history, it is nothing.
-    FileCase("empty-file", {"c2_empty.py": b""}, absent=("c2",),
-             xfail_present="bug: an empty .py in the versions directory makes Alembic fail ('Could not determine "
-                           "revision id from filename'), yet scan and check report nothing and exit 0",
-             expect_problem_naming=f"{V}/c2_empty.py"),
+    FileCase("empty-file", {"c2_empty.py": b""}, absent=("c2",), expect_problem_naming=f"{V}/c2_empty.py"),
     FileCase("syntax-error", {"c3_syntax.py": _b(handwritten("revision = 'c3'", "down_revision = 'b'").replace("def upgrade():", "def upgrade(:"))},
              problems=(("unparseable", ("c3",), "{where}: syntax error at line 13: invalid syntax"),)),
     FileCase("non-utf8-no-cookie", {"c4_latin1.py": _b(handwritten("revision = 'c4'", "down_revision = 'b'", "caf\x00")).replace(b"caf\x00", b"caf\xe9 au lait")},
@@ -127,22 +124,17 @@ FILE_CASES = [
              revisions={"c8s": ("b",)}),
     FileCase("revision-computed", {"d1_computed.py": _b(handwritten("revision = ''.join(['d', '1'])", "down_revision = 'b'"))},
              problems=(("unparseable", (), "{where}: revision is not a literal (line 7): ''.join(['d', '1'])"),), absent=("d1",)),
-    # The ID hint (revision.py _HINT_RE) takes the first string literal of the expression: this file is
-    # then reported as revision 'b', and once deleted from history its problem is dropped altogether,
-    # because 'b' is known (graph.analyse_catalog skips "a broken draft of a revision that exists readable").
+    # The ID hint (revision.py _HINT_RE) takes only a literal that is the whole value: this file names
+    # no revision (it once was reported as 'b', and dropped from history as a draft of the known 'b').
     FileCase("revision-computed-from-strings", {"d1_concat.py": _b(handwritten("revision = 'b' + '2'", "down_revision = 'b'"))},
-             problems=(("unparseable", (), "{where}: revision is not a literal (line 7): 'b' + '2'"),), absent=("b2",),
-             xfail_present="bug: a computed revision 'b' + '2' is reported as revision 'b' (revision._HINT_RE reads "
-                           "the first string literal of an expression)",
-             xfail_history="bug: a computed revision 'b' + '2' deleted from history is not reported at all: its hint "
-                           "'b' is a known revision, so graph.analyse_catalog drops the problem"),
+             problems=(("unparseable", (), "{where}: revision is not a literal (line 7): 'b' + '2'"),), absent=("b2",)),
     FileCase("id-11-chars", {"d2_eleven.py": _b(revision_source("0123456789a", "b", "eleven characters"))}, revisions={"0123456789a": ("b",)}),
     # Alembic takes any string without '@', '-' or '+' as an ID (RevisionMap.verify_rev_id)
     FileCase("id-not-hex", {"d3_nonhex.py": _b(revision_source("zz_not_hex", "b", "not hex"))}, revisions={"zz_not_hex": ("b",)}),
-    FileCase("id-with-dash", {"d3_dash.py": _b(revision_source("zz-with-dash", "b", "dash"))}, revisions={"zz-with-dash": ("b",)},
-             xfail_present="bug: Alembic refuses the ID ('Character(s) '-' not allowed in revision identifier "
-                           "'zz-with-dash''), yet scan and check accept it and exit 0",
-             expect_problem_naming="zz-with-dash"),
+    # ... but not '@', '-' or '+': it refuses the file with the words used here
+    FileCase("id-with-dash", {"d3_dash.py": _b(revision_source("zz-with-dash", "b", "dash"))}, absent=("zz-with-dash",),
+             problems=(("unparseable", ("zz-with-dash",),
+                        "{where}: Character(s) '-' not allowed in revision identifier 'zz-with-dash' (as Alembic says)"),)),
     FileCase("down-revision-list", {"d4_list.py": _b(handwritten("revision = 'd4'", "down_revision = ['a', 'b']"))}, revisions={"d4": ("a", "b")}),
     FileCase("down-revision-tuple", {"d4_tuple.py": _b(handwritten("revision = 'd4t'", "down_revision = ('a', 'b')"))}, revisions={"d4t": ("a", "b")}),
     FileCase("down-revision-annotated", {"d5_annot.py": _b(handwritten("from typing import Union\nrevision: str = 'd5'", "down_revision: Union[str, None] = 'b'"))},

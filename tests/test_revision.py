@@ -812,7 +812,7 @@ PROPERTY_SETTINGS = settings(
 
 @PROPERTY_SETTINGS
 @given(
-    revision=ids,
+    revision=ids.filter(lambda s: "-" not in s),  # Alembic refuses @ - + in an ID (a test of its own)
     down=down_shapes,
     labels=label_shapes,
     depends=label_shapes,

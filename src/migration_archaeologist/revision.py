@@ -64,8 +64,11 @@ def looks_like_revision(data: bytes) -> bool:
 # --------------------------------------------------------------------------- entry point
 
 #: at a line start, also after a lone CR (old Mac line ends) or a UTF-8 BOM
+#: and only a literal that is the whole value (``revision = 'b' + '2'`` names no ID)
 _HINT_RE = re.compile(
-    rb"""(?:^|(?<=\r)|(?<=\xef\xbb\xbf))revision[ \t]*(?::[^=\r\n]*)?=[ \t]*['"]([^'"\r\n]+)['"]""", re.MULTILINE
+    rb"""(?:^|(?<=\r)|(?<=\xef\xbb\xbf))revision[ \t]*(?::[^=\r\n]*)?=[ \t]*['"]([^'"\r\n]+)['"]"""
+    rb"""(?=[ \t]*(?:\#[^\r\n]*)?(?:\r|\n|$))""",
+    re.MULTILINE,
 )
 _MAX_REASON = 200
 #: Module-level names read from a revision file, in the order problems are reported.
@@ -354,7 +357,16 @@ def _read_revision(nodes: list[ast.expr]) -> str:
         )
     if not value.strip():
         raise _NotReadable(f"revision is an empty string (line {node.lineno})")
+    refused = sorted(set(value) & _ALEMBIC_REFUSES)
+    if refused:  # alembic.script.revision.RevisionMap's own check and wording
+        raise _NotReadable(
+            f"Character(s) '{', '.join(refused)}' not allowed in revision identifier '{value}' (as Alembic says)"
+        )
     return value
+
+
+#: Characters Alembic refuses in a revision identifier (they are its revision-spec operators).
+_ALEMBIC_REFUSES = frozenset("@-+")
 
 
 def _read_ids(var: str, nodes: list[ast.expr], required: bool) -> tuple[str, ...]:

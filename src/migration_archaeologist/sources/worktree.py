@@ -69,13 +69,20 @@ class WorkTree:
                 unknown[blob] = data
         # files no history scan has read (uncommitted or changed), on every core when there are many
         for blob, data, parsed in parse_many(unknown.items()):
+            self._contents[blob] = data
             if parsed is not None:
-                self._contents[blob] = data
                 self._parsed[blob] = parsed
         for dirpath, name, folder, blob, stamp, linked in files:
             parsed = self._known.get(blob) or self._parsed.get(blob)
             if parsed is None:
-                continue
+                if not _alembic_loads(name):
+                    continue
+                # Alembic imports every such file and stops at one without a revision
+                parsed = Unparseable(
+                    "not a revision file (no module-level revision), so Alembic cannot load the versions "
+                    f"directory: Could not determine revision id from filename {name}",
+                    None,
+                )
             self._parsed[blob] = parsed
             date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
             if linked:
@@ -92,6 +99,11 @@ class WorkTree:
 
     def parsed(self, blob: str) -> RevisionFile | Unparseable:
         return self._parsed[blob]
+
+
+def _alembic_loads(name: str) -> bool:
+    """Alembic's own filter for revision source files (alembic.script.base._only_source_rev_file)."""
+    return name.endswith(".py") and not name.startswith((".#", "__init__"))
 
 
 def _read(path: str) -> tuple[bytes, float, bool]:
