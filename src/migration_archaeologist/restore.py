@@ -49,7 +49,10 @@ MANIFEST_NAME = "migration-archaeologist-manifest.json"
 LOCK_NAME = ".migration-archaeologist.lock"
 LOCK_TIMEOUT_ENV = "MA_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 30.0
-_SAFE_NAME = re.compile(r"^[^/\\\x00]+\.py$")
+#: A file name restore may write: no folder separator, and no control character but tab. A newline
+#: ends the name for Alembic's file pattern (the file would never load); the other control
+#: characters are no name anyone meant, and rewrite the terminal that prints them.
+_SAFE_NAME = re.compile(r"[^/\\\x00-\x08\x0a-\x1f\x7f-\x9f]+\.py\Z")
 
 
 @dataclass(frozen=True)
