@@ -586,10 +586,17 @@ def _emit(text: str, output: Optional[Path]) -> NoReturn:
 
 
 def _split_targets(targets: List[str]) -> tuple[list[str], Path]:
-    """``REVISION... [REPO]``: a last argument that is a directory is the repository."""
-    if len(targets) > 1 and Path(targets[-1]).is_dir():
+    """``REVISION... [REPO]``: a last argument that is a directory is the repository, and so is a
+    missing path written with a folder separator (a revision ID or prefix never holds one), so that
+    it is named as missing instead of being looked for as a revision in the current folder."""
+    if len(targets) > 1 and (Path(targets[-1]).is_dir() or _missing_path(targets[-1])):
         return targets[:-1], Path(targets[-1])
     return list(targets), Path(".")
+
+
+def _missing_path(value: str) -> bool:
+    seps = {"/", os.sep, os.altsep} - {None}
+    return any(sep in value for sep in seps) and not os.path.lexists(value)
 
 
 def version_callback(value: bool) -> None:
