@@ -158,6 +158,11 @@ def choose_versions_dir(result: ScanResult, versions_dir: Path | None) -> Path:
         return versions_dir
     if len(result.versions_dirs) == 1:
         return result.versions_dirs[0]
+    if not result.versions_dirs and result.repository.work_tree is None:
+        raise UsageError(
+            f"{result.repository.display_path} is a bare repository: it has no working tree to restore into;"
+            " pass --versions DIR"
+        )
     if not result.versions_dirs:
         raise UsageError("no versions directory known (no alembic.ini, none in history): pass --versions DIR")
     names = ", ".join(str(d) for d in result.versions_dirs)
