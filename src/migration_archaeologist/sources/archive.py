@@ -101,8 +101,10 @@ class _Budget:
 @dataclass(frozen=True)
 class _Found:
     data: bytes
-    path: str
+    path: str  # where it was seen, as sightings show it
     date: str | None
+    archive: str = ""  # what a note about it names: the file or archive as given,
+    member: str | None = None  # and the member inside it (None: the file itself)
 
 
 @dataclass
@@ -158,8 +160,7 @@ class ArchiveSource:
         result = rebuild(found.data, pyc_name=found.path)
         if isinstance(result, Unparseable):
             if worth_reporting(result):
-                archive, _, member = found.path.rpartition(SEPARATOR)
-                self.issues.append(ArchiveIssue(archive or found.path, member or None, result.reason))
+                self.issues.append(ArchiveIssue(found.archive or found.path, found.member, result.reason))
             return None, ""
         return result.source, result.fidelity
 
@@ -216,7 +217,7 @@ class ArchiveSource:
                 return
             data = path.read_bytes()
             if looks_like_revision(data):
-                yield _Found(data, display, _iso(info.st_mtime))
+                yield _Found(data, display, _iso(info.st_mtime), given)
             return
         ctx = _Context(display, _Budget(self.limits))
         if kind == "bundle":
@@ -342,7 +343,7 @@ def _member(
     path = f"{ctx.display}{SEPARATOR}{name}"
     if nested is None:
         if looks_like_revision(data):
-            found.append(_Found(data, path, date))
+            found.append(_Found(data, path, date, given, name))
         return
     if ctx.depth >= 1:
         ctx.issues.append(ArchiveIssue(given, name, "archive nested more than one level deep: not opened"))
@@ -460,7 +461,7 @@ def _read_bundle(path: Path, ctx: _Context, limits: Limits, given: str) -> list[
         date = _iso(path.stat().st_mtime)
         for sha, data in _cat_blobs(tmp, repo, list(paths), ctx, limits, given, paths):
             if looks_like_revision(data):
-                found.append(_Found(data, f"{ctx.display}{SEPARATOR}{paths[sha]}", date))
+                found.append(_Found(data, f"{ctx.display}{SEPARATOR}{paths[sha]}", date, given, paths[sha]))
     except _Refused as exc:
         ctx.issues.append(ArchiveIssue(given, None, str(exc)))
     finally:
