@@ -105,6 +105,7 @@ class _Found:
     date: str | None
     archive: str = ""  # what a note about it names: the file or archive as given,
     member: str | None = None  # and the member inside it (None: the file itself)
+    given: bool = False  # the file was given itself, not found in a folder or an archive
 
 
 @dataclass
@@ -154,9 +155,12 @@ class ArchiveSource:
     def _source_of(self, found: "_Found") -> tuple[bytes | None, str]:
         """A member's revision source: its bytes, or for a .pyc the source rebuilt from it."""
         if read_header(found.data) is None:
-            if found.path.lower().endswith(".pyc"):
-                return None, ""  # named like bytecode but not bytecode: nothing to rebuild
-            return found.data, "exact"
+            if not found.path.lower().endswith(".pyc"):
+                return found.data, "exact"
+            if not found.given:
+                return None, ""  # in a folder or an archive, named like bytecode but not bytecode: passed over
+            # given itself: rebuild() says why it is no bytecode (bad magic number, truncated header),
+            # as for the same file in __pycache__
         result = rebuild(found.data, pyc_name=found.path)
         if isinstance(result, Unparseable):
             if worth_reporting(result):
@@ -183,7 +187,7 @@ class ArchiveSource:
             elif path.is_dir():
                 yield from self._walk(path)
             elif path.is_file():
-                yield from self._file(path, str(path))
+                yield from self._file(path, str(path), top=True)
             elif not path.exists():
                 self._issue(str(path), None, "no such file or directory")
         except Exception as exc:  # contract: bad input never raises
@@ -205,7 +209,7 @@ class ArchiveSource:
                 except Exception as exc:
                     self._issue(str(file), None, _one_line(f"not read: {type(exc).__name__}: {exc}"))
 
-    def _file(self, path: Path, given: str) -> Iterator[_Found]:
+    def _file(self, path: Path, given: str, *, top: bool = False) -> Iterator[_Found]:
         kind = _archive_kind(path.name)
         display = self._display(path)
         if kind is None:
@@ -216,8 +220,9 @@ class ArchiveSource:
                 self._issue(given, None, f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read")
                 return
             data = path.read_bytes()
-            if looks_like_revision(data):
-                yield _Found(data, display, _iso(info.st_mtime), given)
+            # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
+            if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
+                yield _Found(data, display, _iso(info.st_mtime), given, None, top)
             return
         ctx = _Context(display, _Budget(self.limits))
         if kind == "bundle":
