@@ -141,9 +141,6 @@ def test_unusable_repository(unusable: dict, case_id: str) -> None:  # type: ign
         assert (name, error_line(proc)) == (name, case["line"])
 
 
-@pytest.mark.xfail(strict=True, reason="bug (unclear message): 'restore a <missing path>' takes the path for a second "
-                   "revision and scans the current folder: 'error: <cwd>: not a git repository', never naming the path "
-                   "(cli._split_targets only takes an existing directory for REPO)")
 def test_restore_last_argument_missing_path(tmp_path: Path) -> None:
     """case restore-last-argument-missing-path: an ID never holds a '/', so this names a repository."""
     target = tmp_path / "checkouts" / "app"
@@ -378,10 +375,6 @@ def test_partial_clone_never_fetches(damaged: dict, case_id: str) -> None:  # ty
 
 
 @pytest.mark.parametrize("case_id", ["corrupt-loose-tree", "corrupt-loose-commit"])
-@pytest.mark.xfail(strict=True, reason="bug: the corrupt object is never named: gitrepo.first_line keeps git's first "
-                   "'error:' line ('error: inflate: data stream error (incorrect header check)') over its 'fatal: loose "
-                   "object <sha> (stored in ...) is corrupt', and the commit listed as unreadable is the healthy child "
-                   "(git_history._walk_each)")
 def test_corrupt_object_is_named(damaged: dict, case_id: str) -> None:  # type: ignore[type-arg]
     """cases corrupt-loose-tree-named, corrupt-loose-commit-named: a person must be told which object is broken."""
     case, result = damaged[case_id]
@@ -392,9 +385,6 @@ def test_corrupt_object_is_named(damaged: dict, case_id: str) -> None:  # type: 
     assert head not in {u["blob"] for u in doc["unreadable"]}  # HEAD's own commit object is sound
 
 
-@pytest.mark.xfail(strict=True, reason="bug (unclear message): restore in a bare repository says 'no versions directory "
-                   "known (no alembic.ini, none in history)' although history holds both; the reason is that there is "
-                   "no working tree (scan._versions_dirs returns () for work_tree None)")
 def test_restore_in_bare_repository_says_why(damaged: dict) -> None:  # type: ignore[type-arg]
     """case bare-repo-restore-message."""
     _case, result = damaged["bare-repo"]
