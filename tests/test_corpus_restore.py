@@ -180,7 +180,9 @@ def read_only(folder: Path) -> Iterator[tuple[str, list[str]]]:
 
 def test_symlinked_versions_dir_is_written_through(tmp_path: Path) -> None:
     """Decided: a versions directory that is a symlink (shared migrations, a monorepo) is written
-    through, as ``alembic revision`` would; the link itself and everything else stay as they are."""
+    through, as ``alembic revision`` would, once the user names it; the link itself and everything
+    else stay as they are. Guessed from history alone, a folder that leads out of the repository
+    is not used (a cloned repository can carry such a link), and nothing is written."""
     repo, expected = lost_chain(tmp_path / "repo")
     shared = tmp_path / "shared-migrations"
     shared.mkdir()
@@ -189,7 +191,11 @@ def test_symlinked_versions_dir_is_written_through(tmp_path: Path) -> None:
     repo_before = tree_state(repo.path)
     around_before = tree_state(tmp_path)
 
-    proc = run_ma("restore", "r0002", str(repo.path), "--apply")
+    guessed = run_ma("restore", "r0002", str(repo.path), "--apply")
+    assert guessed.returncode == 2 and "pass --versions DIR" in guessed.stderr, guessed.stderr
+    assert tree_state(tmp_path) == around_before
+
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply", "--versions", V)
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr and proc.stderr.strip() == ""
@@ -210,7 +216,8 @@ def test_dangling_symlinked_versions_dir_is_refused(tmp_path: Path) -> None:
     (repo.path / V).symlink_to(nowhere, target_is_directory=True)
     before = tree_state(tmp_path)
 
-    proc = run_ma("restore", "r0002", str(repo.path), "--apply")
+    # named by the user (guessed from history, a link out of the repository is not used at all)
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply", "--versions", V)
 
     assert re.fullmatch(cannot_write(repo.path / V, reason=".+"), error_line(proc))
     assert proc.returncode == 3
