@@ -25,15 +25,9 @@ import pytest
 from conftest import one_line_error
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import UsageError
-from migration_archaeologist.restore import (
-    LOCK_NAME,
-    LOCK_TIMEOUT_ENV,
-    MANIFEST_NAME,
-    apply_restore,
-    lock_timeout_setting,
-    plan_restore,
-)
+from migration_archaeologist.restore import MANIFEST_NAME, apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.versions_lock import LOCK_NAME, LOCK_TIMEOUT_ENV, lock_timeout_setting
 
 V = "alembic/versions"
 FILES = {

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from migration_archaeologist.errors import EnvironmentProblem
+
 
 def create_file(path: Path, data: bytes, *, prefix: str) -> None:
     """Write a new file; never replaces one (FileExistsError, nothing written)."""
@@ -49,3 +51,8 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def cannot_write(folder: Path, exc: OSError) -> EnvironmentProblem:
+    """The one-line error of a write into ``folder`` that failed (no permission, disk full, no folder)."""
+    return EnvironmentProblem(f"cannot write into {folder}: {exc.strerror or exc}")
