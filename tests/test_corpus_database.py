@@ -170,18 +170,9 @@ def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
     assert "internal error" not in proc.stderr, proc.stderr
 
 
-@pytest.fixture
-def live(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """(kind, url) of a fresh live database of the parametrized kind, dropped afterwards."""
-    kind = request.param
-    url = create_database(kind, tmp_path)
-    try:
-        yield kind, url
-    finally:
-        drop_database(kind, url)
-
-
-backends = pytest.mark.parametrize("live", BACKENDS, indirect=True)
+#: the live database is tests/databases.py's ``database`` fixture (created and dropped per test),
+#: on every backend or, parametrized indirectly, on some
+backends = pytest.mark.parametrize("database", BACKENDS, indirect=True)
 
 
 # --------------------------------------------------------------------------- cannot connect
@@ -210,9 +201,9 @@ def test_sqlite_file_missing(tmp_path: Path) -> None:
         assert not missing.exists(), "never created"
 
 
-@pytest.mark.parametrize("live", ["mysql"], indirect=True)
-def test_wrong_password(tmp_path: Path, live: tuple[str, str]) -> None:
-    kind, url = live
+@pytest.mark.parametrize("database", ["mysql"], indirect=True)
+def test_wrong_password(tmp_path: Path, database: tuple[str, str]) -> None:
+    kind, url = database
     repo = linear_repo(tmp_path / "repo")
     make_live(url, ("a_t", "b_t"), (B,))
     before = live_state(url)
@@ -229,9 +220,9 @@ def test_wrong_password(tmp_path: Path, live: tuple[str, str]) -> None:
     assert live_state(url) == before
 
 
-@pytest.mark.parametrize("live", ["postgresql"], indirect=True)
-def test_unknown_role(tmp_path: Path, live: tuple[str, str]) -> None:
-    kind, url = live
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_unknown_role(tmp_path: Path, database: tuple[str, str]) -> None:
+    kind, url = database
     repo = linear_repo(tmp_path / "repo")
     make_live(url, ("a_t", "b_t"), (B,))
     before = live_state(url)
@@ -262,8 +253,8 @@ def test_unknown_database(tmp_path: Path) -> None:
 
 
 @backends
-def test_no_version_table(tmp_path: Path, live: tuple[str, str]) -> None:
-    kind, url = live
+def test_no_version_table(tmp_path: Path, database: tuple[str, str]) -> None:
+    kind, url = database
     repo = linear_repo(tmp_path / "repo")
     make_live(url, ("a_t", "b_t"), None)
     before = live_state(url)
@@ -277,9 +268,9 @@ def test_no_version_table(tmp_path: Path, live: tuple[str, str]) -> None:
 
 
 @backends
-def test_several_heads_stamped(tmp_path: Path, live: tuple[str, str]) -> None:
+def test_several_heads_stamped(tmp_path: Path, database: tuple[str, str]) -> None:
     """Two branches, one row per head, as Alembic stamps them: legitimate, verified."""
-    kind, url = live
+    kind, url = database
     repo = chain_repo(tmp_path / "repo", {A: (None, TABLE.format("a_t")), B: (A, TABLE.format("b_t")),
                                           C: (A, TABLE.format("c_t"))})
     make_live(url, ("a_t", "b_t", "c_t"), (B, C))
@@ -300,9 +291,9 @@ def test_several_heads_stamped(tmp_path: Path, live: tuple[str, str]) -> None:
     assert live_state(url) == before
 
 
-@pytest.mark.parametrize("live", ["sqlite"], indirect=True)  # reading the rows is covered on every backend above
-def test_duplicate_stamp_rows(tmp_path: Path, live: tuple[str, str]) -> None:
-    kind, url = live
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # reading the rows is covered on every backend above
+def test_duplicate_stamp_rows(tmp_path: Path, database: tuple[str, str]) -> None:
+    kind, url = database
     repo = linear_repo(tmp_path / "repo")
     make_live(url, ("a_t", "b_t"), (B, B), primary_key=False)
     before = live_state(url)
@@ -334,8 +325,8 @@ def test_overlapping_stamps(tmp_path: Path) -> None:
 
 
 @backends
-def test_unknown_stamp(tmp_path: Path, live: tuple[str, str]) -> None:
-    kind, url = live
+def test_unknown_stamp(tmp_path: Path, database: tuple[str, str]) -> None:
+    kind, url = database
     repo = linear_repo(tmp_path / "repo")
     make_live(url, ("a_t", "b_t"), (UNKNOWN,))
     before = live_state(url)
@@ -394,8 +385,8 @@ def alive(pid: int) -> bool:
 
 
 @backends
-def test_ctrl_c_during_replay(tmp_path: Path, live: tuple[str, str]) -> None:
-    kind, url = live
+def test_ctrl_c_during_replay(tmp_path: Path, database: tuple[str, str]) -> None:
+    kind, url = database
     marker = tmp_path / "replay-started"
     repo = GitRepo.init(tmp_path / "repo")
     repo.commit("sleepy", {f"{V}/{A}_sleepy.py": sleepy_revision(marker)})

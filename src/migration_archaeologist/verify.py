@@ -125,10 +125,6 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
     return tuple(out)
 
 
-def _table(stamp: Stamp) -> str:
-    return f"{stamp.version_table_schema}.{stamp.version_table}" if stamp.version_table_schema else stamp.version_table
-
-
 def _refuse_duplicate_rows(stamp: Stamp) -> None:
     """A revision in several rows (a version table without Alembic's primary key): Alembic's next
     upgrade of it fails ("Online migration expected to match one row ...; 2 found")."""
@@ -137,7 +133,7 @@ def _refuse_duplicate_rows(stamp: Stamp) -> None:
     if rev is not None:
         count = counts[rev]
         raise BrokenStamp(
-            f"{stamp.url}: {_table(stamp)} stamps {rev} in {count} rows (a duplicate stamp: the table lacks the"
+            f"{stamp.url}: {stamp.qualified_table} stamps {rev} in {count} rows (a duplicate stamp: the table lacks the"
             f" primary key Alembic gives version_num), on which Alembic's next upgrade fails ('expected to match"
             f" one row ...; {count} found'): delete all but one of them"
         )
@@ -157,7 +153,7 @@ def _refuse_overlaps(result: ScanResult, stamp: Stamp) -> None:
     rev = next((r for r in below if r not in needed), next(iter(below)))
     ids = ", ".join(r for r in stamped if r in below[rev])
     raise BrokenStamp(
-        f"{stamp.url}: {_table(stamp)} stamps {rev} together with its ancestor(s) {ids}, which Alembic refuses"
+        f"{stamp.url}: {stamp.qualified_table} stamps {rev} together with its ancestor(s) {ids}, which Alembic refuses"
         f" (Requested revision {rev} overlaps with other requested revisions {ids}): if the database is at {rev},"
         f" delete the row(s) of {ids}"
     )

@@ -34,6 +34,14 @@ class Stamp:
     #: every row's version_num, in table order; several rows = several heads, none = "base"
     revisions: tuple[str, ...]
 
+    @property
+    def qualified_table(self) -> str:
+        return _qualified(self.version_table, self.version_table_schema)
+
+
+def _qualified(table: str, schema: str | None) -> str:
+    return f"{schema}.{table}" if schema else table
+
 
 class NoVersionTable(ArchaeologistError):
     """The database was never stamped (or the version table has another name): a finding, exit 1."""
@@ -73,7 +81,7 @@ def read_stamp(
     when there is no version table, StampUnreadable when it has no ``version_num`` column.
     """
     shown = mask(parse(url))
-    qualified = f"{version_table_schema}.{version_table}" if version_table_schema else version_table
+    qualified = _qualified(version_table, version_table_schema)
     with read_only_connection(url, timeout=timeout) as conn:
         try:
             inspector = sa.inspect(conn)
