@@ -756,7 +756,6 @@ class _Walk:
 _NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyo", b".pyi")  # .pyc is read: bytecode is rebuilt
 _DOC_SUFFIXES = (b".md", b".markdown", b".rst", b".txt", b".ini", b".cfg", b".toml", b".yaml", b".yml", b".json",
                  b".sql", b".log", b".MD", b".TXT")
-_HEX40 = re.compile(rb"[0-9a-f]{40}")
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
@@ -815,7 +814,10 @@ def _walk_log(
     info = walk.info
     docs = walk.docs
     old_docs = walk.old_docs
-    migrations_like: dict[str, bool] = {}
+    seen_blob = seen_blobs.add
+    #: path bytes -> (kind, path): most paths change many times, so each is classified once
+    kinds: dict[bytes, tuple[int, str]] = {}
+    last: bytes | None = None
     while True:
         chunk = proc.stdout.read(1 << 20)
         if chunk:
@@ -826,41 +828,47 @@ def _walk_log(
             records, buffer = buffer[:cut], buffer[cut:]
         else:
             records, buffer = buffer, b""
-        # every blob any diff names, in one pass in C (commit ids come along; they are no blobs, so harmless)
-        seen_blobs.update(_HEX40.findall(records))
         for record in records.split(b"\x01"):
             tokens = record.split(b"\x00")
-            if len(tokens) < 4:
+            n = len(tokens)
+            if n < 4:
                 continue
             sha = tokens[0]
             if sha in seen_commits:
                 continue
             seen_commits.add(sha)
-            walk.last = sha.decode("ascii")
+            last = sha
             if len(seen_commits) % 2000 == 0:
                 progress("walking history", len(seen_commits), walk.expected)
             commit: str | None = None
-            n = len(tokens)
             for i in range(4, n - 1, 2):
                 meta = tokens[i]
                 # meta is b"[\n]:oldmode newmode oldsha newsha S"; fixed widths from the end
                 if len(meta) < 97:
                     continue
-                status = meta[-1:]
                 new_sha = meta[-42:-2]
+                # Every blob of a walked tree is new in some walked commit's diff (the root's diff
+                # names them all), so the new ids alone tell which blobs are dangling.
+                seen_blob(new_sha)
                 path_bytes = tokens[i + 1]
-                if b".py" not in path_bytes or path_bytes.endswith(_NOT_SOURCE):
-                    if status != b"D" and path_bytes.endswith(_DOC_SUFFIXES):
+                kind = kinds.get(path_bytes)
+                if kind is None:
+                    kind = kinds[path_bytes] = _path_kind(path_bytes, intern)
+                if kind[0] == _OTHER:
+                    continue
+                status = meta[-1:]
+                if kind[0] == _DOCUMENT:
+                    if status != b"D":
                         # documents are evidence: each path's newest version (--thorough: every version)
                         if path_bytes not in docs:
                             docs[path_bytes] = (new_sha, sha)
                         elif thorough:
                             old_docs.setdefault((path_bytes, new_sha), sha)
-                    continue  # .py, .py.bak, .py~ are read; the content decides the rest
+                    continue
                 modes = meta[-97:-84]
                 if commit is None:
                     commit = sha.decode("ascii")
-                path = intern(path_bytes.decode("utf-8", "surrogateescape"))
+                path = kind[1]
                 if status == b"D":
                     if modes[:6] in SKIPPED_MODES:
                         continue
@@ -869,21 +877,19 @@ def _walk_log(
                 else:
                     if modes[7:] in SKIPPED_MODES or new_sha == NULL_SHA:
                         continue
-                    if status == b"M" and not thorough:
-                        eager = migrations_like.get(path)
-                        if eager is None:
-                            eager = migrations_like[path] = _MIGRATIONS_LIKE.search(path) is not None
-                        if not eager:
-                            # most of a big history, so kept small: the id's bytes (shared with
-                            # seen_blobs), read only if the path proves to hold revision files
-                            deferred.setdefault(path, []).append((new_sha, commit))
-                            continue
+                    if status == b"M" and kind[0] == _SOURCE and not thorough:
+                        # most of a big history, so kept small: the id's bytes (shared with
+                        # seen_blobs), read only if the path proves to hold revision files
+                        deferred.setdefault(path, []).append((new_sha, commit))
+                        continue
                     blob = new_sha.decode("ascii")
                     event = "added" if status == b"A" else "modified"
                 if commit not in info:
                     info[commit] = (tokens[1], tokens[2], tokens[3])
                 changes.setdefault(blob, []).append((commit, event, path))  # type: ignore[arg-type]
                 request(blob)
+        if last is not None:
+            walk.last = last.decode("ascii")
         if not chunk:
             break
     proc.wait()
@@ -891,6 +897,19 @@ def _walk_log(
     if proc.returncode != 0:
         return f"git log stopped early, results may be incomplete: {first_line(b''.join(stderr))}"
     return None
+
+
+_OTHER, _DOCUMENT, _SOURCE, _MIGRATIONS = 0, 1, 2, 3
+
+
+def _path_kind(path: bytes, intern: Callable[[str], str]) -> tuple[int, str]:
+    """What a changed path is to the walk: ignored, a document (evidence), or source worth reading,
+    eagerly when it looks like a migrations folder. ``.py``, ``.py.bak`` and ``.py~`` are source:
+    the content decides the rest."""
+    if b".py" not in path or path.endswith(_NOT_SOURCE):
+        return (_DOCUMENT, "") if path.endswith(_DOC_SUFFIXES) else (_OTHER, "")
+    text = intern(path.decode("utf-8", "surrogateescape"))
+    return (_MIGRATIONS if _MIGRATIONS_LIKE.search(text) else _SOURCE), text
 
 
 def _utc(stamp: bytes) -> str:
