@@ -230,7 +230,7 @@ def check(
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
     # the gate never shows the evidence table: reading every document for it was most of check's time
     result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False)
-    # imported after the scan, which loads networkx (gate's graph) in a thread while it reads
+    # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.gate import annotations, evaluate
 
     if db:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -118,8 +117,6 @@ def scan_repository(
     says where ``versions`` came from, for the report.
     """
     repo = path if isinstance(path, Repository) else open_repository(path)
-    # networkx costs 80 ms to import; load it while git walks history instead of after.
-    threading.Thread(target=_import_networkx, daemon=True).start()
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     found = history.result()
     warnings = list(found.warnings)
@@ -223,10 +220,6 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
     return BytecodeSource(pycs, root=repo.work_tree) if pycs else None
 
 
-def _import_networkx() -> None:
-    import networkx  # noqa: F401
-
-
 def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, origin: str = "option") -> tuple[tuple[Path, ...], str]:  # type: ignore[no-untyped-def]
     root = repo.work_tree
     if versions:
@@ -296,8 +289,6 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
     absent = [rev for rev in chain.order if rev in catalog.entries and rev not in present]
     if not present or not absent:
         return tuple(absent)
-    import networkx as nx
-
     needed = chain.needed_by(present)
     head = catalog.head_history
     in_head = {
@@ -305,9 +296,5 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
         for rev in absent
         if any(s.source == "history" and s.commit in head for c in catalog.entries[rev].candidates for s in c.sightings)
     }
-    undirected = chain.graph.to_undirected(as_view=True)
-    linked: set[str] = set()
-    for component in nx.connected_components(undirected):
-        if component & present:
-            linked |= component
+    linked = chain.linked_to(present)
     return tuple(rev for rev in absent if rev in needed or (rev in in_head and rev in linked))

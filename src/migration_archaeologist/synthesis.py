@@ -85,7 +85,7 @@ def plan_synthesis(
         )
     chain = result.gate_chain
     known = set(chain.order)
-    children = tuple(chain.children(revision)) if revision in chain.graph else ()
+    children = tuple(chain.children(revision)) if revision in chain else ()
     stamped = revision in stamp.revisions
     if not children and not stamped:
         raise UsageError(

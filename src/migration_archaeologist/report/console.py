@@ -129,7 +129,7 @@ def chain_tree(result: ScanResult) -> Tree:
         for child in chain.children(rev):
             grow(branch, child)
 
-    roots = list(chain.bases) + sorted(n for n, d in chain.graph.nodes(data="missing") if d)
+    roots = list(chain.bases) + list(chain.missing_targets)
     for rev in roots:
         grow(tree, rev)
     for rev in chain.order:  # members of cycles have no base to hang from
