@@ -159,3 +159,27 @@ def test_error_lines_keep_square_brackets(repo: GitRepo) -> None:
     proc = ma("scan", str(repo.path), "--pick", "[bold]x[/bold]")
     assert proc.returncode == 2
     assert "--pick '[bold]x[/bold]': expected REV=BLOB" in proc.stderr
+
+
+def test_scan_console_draws_a_long_chain_flat(repo: GitRepo) -> None:
+    """1,200 revisions in one line (past Python's recursion limit) with one side branch: each line of
+    descent stays at one depth, the side branch sits under its branch point and ends where it merges."""
+    revs = [f"r{i:04d}" for i in range(1200)]
+    for i, rev in enumerate(revs):
+        down: str | tuple[str, ...] | None = revs[i - 1] if i else None
+        if rev == "r0502":
+            down = ("r0501", "side")
+        repo.write(f"{V}/{rev}_step.py", revision_source(rev, down, f"step {i}"))
+    repo.write(f"{V}/side_branch.py", revision_source("side", "r0500", "side work"))
+    repo.git("add", V)
+    repo.git("commit", "-q", "-m", "a long chain")
+    proc = ma("scan", str(repo.path), "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr == ""
+    tree = proc.stdout[proc.stdout.index("chain (base → head)"):].splitlines()[1:]
+    drawn = {line.lstrip("│├└─ ").split("  ")[0]: line for line in tree if line.lstrip("│├└─ ")[:1] in ("r", "s", "→")}
+    assert set(revs) | {"side", "→ r0502"} == set(drawn)
+    depth = {rev: len(line) - len(line.lstrip("│├└─ ")) for rev, line in drawn.items()}
+    assert depth["r0000"] == 4 and {depth[r] for r in revs[1:]} == {8}  # the whole line under its base
+    assert depth["side"] == 12 and depth["→ r0502"] == 16  # nested under r0500, ending at the merge
+    assert tree.index(drawn["r0500"]) < tree.index(drawn["side"]) < tree.index(drawn["r0501"])

@@ -120,14 +120,25 @@ def chain_tree(result: ScanResult) -> Tree:
             text.append(f"  ({'; '.join(marks)})", style="dim")
         return text
 
-    def grow(node: Tree, rev: str) -> None:
-        if rev in shown:
-            node.add(Text(f"{rev} (see above)", style="dim"))
-            return
-        shown.add(rev)
-        branch = node.add(label(rev))
-        for child in chain.children(rev):
-            grow(branch, child)
+    def grow(container: Tree, start: str) -> None:
+        """A line of descent is listed under the revision that starts it (a base, or a side branch
+        of a branch point); a branch point's first child carries the line on, and a merge is shown
+        where the line first reaches it, as ``→ rev`` elsewhere. So the depth is the number of
+        branches open at once, not the chain's length: nesting every revision under its parent ran
+        out of stack past 990 revisions, and ran off the screen long before."""
+        stack = [(container, start, True)]
+        while stack:
+            where, rev, starts = stack.pop()
+            if rev in shown:
+                where.add(Text(f"→ {rev}", style="dim"))
+                continue
+            shown.add(rev)
+            node = where.add(label(rev))
+            children = chain.children(rev)
+            # side branches first onto the stack, so the line itself is walked first
+            stack.extend((node, child, True) for child in reversed(children[1:]))
+            if children:
+                stack.append((node if starts else where, children[0], False))
 
     roots = list(chain.bases) + list(chain.missing_targets)
     for rev in roots:
