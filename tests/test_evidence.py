@@ -181,3 +181,33 @@ def test_taskman_sample_reproduces_the_seed_table(tmp_path: Path) -> None:
     assert "docs/indexes/Loose-File-Index.md:20" in [m.where for m in big.mentions]
     assert any(Claim("applied", "applied") in m.claims for m in big.mentions)
     assert any(Claim("expected-stamp", "b22b3b5a376f") in m.claims for m in small.mentions)
+
+
+TRICKY_SOURCE = '''"""Revision ID: a1 # not a comment
+# still the docstring: 5f5f5f5f5f5f
+"""
+x = "# no" + '# no' + f"{'#'}"  # yes: a1
+y = b"\\\\"  # yes, after an escaped backslash
+z = r'\\'  # yes, after a raw string ending in a backslash
+w = """a ' " \\""" # no
+""" # yes
+s = \'\'\'
+# no \'\'\'; t = 1  # yes
+# yes: a line of its own
+'''
+
+
+@pytest.mark.parametrize("source", [TRICKY_SOURCE, *sorted(Path(__file__).parents[1].glob("src/**/*.py"))],
+                         ids=lambda s: s.name if isinstance(s, Path) else "tricky")
+def test_python_comments_are_the_lines_tokenize_calls_comments(source) -> None:  # type: ignore[no-untyped-def]
+    """Mentions in .py files count only in comments; the fast comment finder must agree with Python's tokenizer."""
+    import io
+    import tokenize
+
+    from migration_archaeologist.sources.docs import _comment_lines
+
+    text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
+    expected = {t.start[0] for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT}
+    assert _comment_lines(text) == expected
+    if source is TRICKY_SOURCE:
+        assert expected == {4, 5, 6, 8, 10, 11}
