@@ -367,6 +367,15 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
     # its line or the one before. Finding those lines with whole-text searches (C speed) and reading
     # only them keeps thousands of document versions in a large history cheap.
     lines = text.splitlines()
+    comments: set[int] = set()
+    if path.endswith(".py"):
+        # only comments are prose about code: look for mentions in them alone (a revision file
+        # names its ID on every other line of code)
+        comments = _comment_lines(text)
+        if not comments:
+            return []
+        lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
+        text = "\n".join(lines)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)  # splitlines drops one separator per line (\r\n: close enough)
@@ -386,11 +395,7 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
     mark(scanner.known_re, False)
     if not wanted:
         return []
-    if path.endswith(".py"):
-        comments = _comment_lines(text)
-        lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else line for i, line in enumerate(lines)]
-        return scanner.scan(lines, path, commit, only=comments & wanted)
-    return scanner.scan(lines, path, commit, only=wanted)
+    return scanner.scan(lines, path, commit, only=comments & wanted if comments else wanted)
 
 
 def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
