@@ -522,7 +522,8 @@ def graph(
 
     Example: [bold]migration-archaeologist graph --format dot | dot -Tsvg > chain.svg[/bold]
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache)
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
+                      operations=False)
     _emit(_render(fmt.value, story, "graph_document"), output)
 
 
@@ -536,6 +537,7 @@ def _timeline(
     version_table_schema: Optional[str],
     title: Optional[str],
     cache: Optional[bool] = None,
+    operations: bool = True,
 ):  # type: ignore[no-untyped-def]
     from migration_archaeologist.timeline import build_timeline
 
@@ -550,7 +552,7 @@ def _timeline(
         except NoVersionTable as exc:
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}; nothing is marked applied", soft_wrap=True)
             stamp = Stamp(mask(parse(db)), version_table, version_table_schema, ())
-    return build_timeline(result, stamp, title=title)
+    return build_timeline(result, stamp, title=title, operations=operations)
 
 
 #: format -> (report module, function); each module is imported only when its format is asked for

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -118,13 +119,21 @@ def scan_repository(
     """
     repo = path if isinstance(path, Repository) else open_repository(path)
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
+    # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
+    early = _versions_dirs(repo, versions, None, versions_origin)
+    reading: threading.Thread | None = None
+    if early is not None and repo.work_tree is not None:
+        early_tree = WorkTree(repo.work_tree, list(early[0]))
+        reading = threading.Thread(target=early_tree.read, daemon=True)
+        reading.start()
     found = history.result()
     warnings = list(found.warnings)
-    dirs, origin = _versions_dirs(repo, versions, found, versions_origin)
+    dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin)  # type: ignore[misc]
     sources: list = [history]
     worktree: WorkTree | None = None
     if repo.work_tree is not None:
-        worktree = WorkTree(repo.work_tree, list(dirs), known=found.parsed)
+        worktree = early_tree if reading is not None else WorkTree(repo.work_tree, list(dirs))
+        worktree.known = found.parsed
         sources.append(worktree)
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
@@ -220,7 +229,9 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
     return BytecodeSource(pycs, root=repo.work_tree) if pycs else None
 
 
-def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, origin: str = "option") -> tuple[tuple[Path, ...], str]:  # type: ignore[no-untyped-def]
+def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, origin: str = "option") -> tuple[tuple[Path, ...], str] | None:  # type: ignore[no-untyped-def]
+    """The versions directories and where they came from; None when only history can tell and
+    ``found`` (the history scan) is not given yet."""
     root = repo.work_tree
     if versions:
         return tuple(_versions_option(root, Path(v)) for v in versions), origin
@@ -232,6 +243,8 @@ def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, orig
         raise UsageError(f"several Alembic configurations found ({names}): choose one with --versions DIR")
     if configs:
         return configs[0].versions_dirs, f"config {configs[0].path.relative_to(root)}"
+    if found is None:
+        return None
     # No configuration left (the seed lost alembic.ini too): where did revision files live in history?
     # Only folders inside the work tree: a tree entry named '..' (git takes one from mktree) or a
     # symlinked folder must not make restore write outside the repository.
