@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import (
@@ -26,6 +23,8 @@ from migration_archaeologist.report.json_report import check_document, restore_d
 from migration_archaeologist.scan import ScanResult, scan_repository
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from migration_archaeologist.gitrepo import Repository
     from migration_archaeologist.settings import Settings
 
@@ -57,12 +56,24 @@ CacheOpt = typer.Option(
 PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
 
 
+# rich is imported when something is printed with it: a --json run never does (0.04 s of start-up)
 def _out() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+def escape(markup: str) -> str:
+    """rich.markup.escape, imported when first needed."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(markup)
 
 
 def _picks(values: Optional[List[str]]) -> dict[str, str]:
@@ -82,6 +93,8 @@ def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
