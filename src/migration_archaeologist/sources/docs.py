@@ -124,7 +124,10 @@ class _KnownIds:
         self.other = re.compile(rf"(?<![\w])({alternatives})(?![\w])") if others else None
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        found = [m for m in _WORD.finditer(text) if m.group(1) in self.words]
+        # most texts name no known ID: asking the set about every word at once (in C) settles that
+        found = [] if self.words.isdisjoint(_WORD.findall(text)) else [
+            m for m in _WORD.finditer(text) if m.group(1) in self.words
+        ]
         if self.other is not None:
             found += list(self.other.finditer(text))
             found.sort(key=lambda m: m.start())
@@ -379,20 +382,25 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)  # splitlines drops one separator per line (\r\n: close enough)
-    wanted: set[int] = set()
 
-    def mark(pattern: re.Pattern[str] | None, also_next: bool) -> None:
+    def mark(pattern: re.Pattern[str] | _KnownIds | None, also_next: bool = False) -> set[int]:
+        lines_found: set[int] = set()
         if pattern is None:
-            return
+            return lines_found
         for m in pattern.finditer(text):
             number = bisect.bisect_right(starts, m.start())  # 1-based line number
-            wanted.add(number)
+            lines_found.add(number)
             if also_next:
-                wanted.add(number + 1)
+                lines_found.add(number + 1)
+        return lines_found
 
-    mark(_CONTEXT, True)
-    mark(_PY_NAME, False)
-    mark(scanner.known_re, False)
+    wanted = mark(_PY_NAME) | mark(scanner.known_re)
+    # an unknown ID counts only near migration talk: lines with a candidate token and a context word
+    # on them or the line before (most context lines name nothing: "# revision identifiers, used by
+    # Alembic." in every revision file)
+    near_context = mark(_CONTEXT, also_next=True)
+    if near_context:
+        wanted |= near_context & (mark(_HEX12) | mark(_DATED) | mark(_EXPLICIT))
     if not wanted:
         return []
     return scanner.scan(lines, path, commit, only=comments & wanted if comments else wanted)
