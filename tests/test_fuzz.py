@@ -787,7 +787,9 @@ def _compiles(data: bytes) -> bool:
 
 
 COMPILER_ONLY = st.sampled_from(["return", "yield x", "await x", "break", "continue", "async with x:\n    pass",
-                                 "import os\nfrom __future__ import annotations", "*a = 1", "a = *b"])
+                                 "import os\nfrom __future__ import annotations", "*a = 1", "a = *b",
+                                 "f(a=1, a=2)", "try:\n    pass\nexcept:\n    pass\nexcept E:\n    pass",
+                                 "match x:\n    case y:\n        pass\n    case 1:\n        pass"])
 
 
 @budget(300)

@@ -964,6 +964,28 @@ def test_what_only_the_compiler_refuses_is_unreadable_as_for_import(statement: s
     assert compiled == error
 
 
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        # a bad merge keeps both sides of a keyword
+        ("    op.add_column('t', sa.Column('c', sa.Integer(),\n        nullable=True,\n        nullable=False))",
+         "keyword argument repeated: nullable"),
+        ("    try:\n        pass\n    except:\n        pass\n    except ValueError:\n        pass",
+         "default 'except:' must be last"),
+        ("    match x:\n        case [a, a]:\n            pass", "multiple assignments to name 'a' in pattern"),
+        ("    match x:\n        case y:\n            pass\n        case 1:\n            pass",
+         "name capture 'y' makes remaining patterns unreachable"),
+    ],
+)
+def test_errors_only_the_compiler_finds_in_upgrade_make_the_file_unreadable(body: str, error: str) -> None:
+    """What neither the parser nor symtable sees, import still refuses: Alembic could not load the file."""
+    source = render("abc", "def").replace("    pass", body, 1)
+    assert body in source
+    result = unparseable(source.encode())
+    assert result.reason.startswith("syntax error at line ") and result.reason.endswith(error), result.reason
+    assert result.revision_hint == "abc"
+
+
 def test_a_future_import_and_returns_in_functions_are_fine() -> None:
     rev = parsed("from __future__ import annotations\nrevision = 'ab'\ndown_revision = None\n"
                  "def upgrade():\n    for x in ():\n        continue\n    return None\n")
