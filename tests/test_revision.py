@@ -906,6 +906,22 @@ _PIECES = [
     "@decorator\ndef decorated():\n    pass\n",
     "def sql():\n    return '''\nrevision = 'in a string'\ndef not_a_function\n'''\n",
     "def broken(:\n",
+    # what the compiler or symtable refuse, in the head, in a function, or tying one to the other
+    "x = 1\n",
+    "global x\n",
+    "def declares():\n    global x\n",
+    "f(a=1, a=2)\n",
+    "f(a=1, b=2)\n",
+    "def repeats():\n    f(a=1, a=2)\n",
+    "from __future__ import annotations\n",
+    "dup = lambda a, a: 0\n",
+    "def dup(a, a):\n    pass\n",
+    "[z := 1 for z in w]\n",
+    "def returns():\n    return 1\n",
+    "return 1\n",
+    "a, *b = c\n",
+    "try:\n    pass\nexcept:\n    pass\nexcept E:\n    pass\n",
+    "r = 1\rs = 2\r\n",
 ]
 
 

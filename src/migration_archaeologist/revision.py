@@ -103,10 +103,7 @@ def _parse(data: bytes) -> RevisionFile | Unparseable | None:
         return decoded
     text, encoding = decoded
 
-    broken = _syntax_error(text)
-    if broken is not None:
-        return Unparseable(broken.reason, _hint(data))
-    statements = _module_statements(text)
+    statements = _checked_statements(text)
     if isinstance(statements, Unparseable):
         return Unparseable(statements.reason, _hint(data))
 
@@ -194,12 +191,11 @@ def ast_parse(text: str) -> ast.Module | Unparseable:
 
 
 def _syntax_error(text: str) -> Unparseable | None:
-    """Why ``import`` would refuse the file, or None.
+    """Why ``import`` would refuse ``text``, or None.
 
-    The module is compiled (never run): the parser and symtable alone miss what only the compiler
-    refuses, such as a keyword argument given twice (a bad merge of a multi-line call), a bare
-    ``except:`` before another, or an unreachable ``case``. Only the statements before the first
-    function are turned into an AST (see ``_module_statements``).
+    It is compiled (never run): the parser and symtable alone miss what only the compiler refuses,
+    such as a keyword argument given twice (a bad merge of a multi-line call), a bare ``except:``
+    before another, or an unreachable ``case``.
     """
     result = _parsing(_compile, text)
     return result if isinstance(result, Unparseable) else None
@@ -244,21 +240,58 @@ def _first_definition(text: str) -> int:
     return min(found, default=-1)
 
 
-def _module_statements(text: str) -> list[ast.stmt] | Unparseable:
-    """The module's top-level statements that can hold its docstring and ID variables.
+#: Statements that hold no block, no scope and no code only the compiler checks (beyond a repeated
+#: keyword argument, looked for separately), unless they name one of ``_HEAD_RISKS``.
+_PLAIN_STATEMENTS = (ast.Expr, ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Pass)
+_HEAD_RISKS = ("yield", "await", "async", "lambda", ":=", "__debug__", "__future__", "*")
+#: Declarations that tie a module's head to its functions (``global x`` after ``x = 1``).
+_SCOPE_WORDS = ("global", "nonlocal")
 
-    Those come before ``def upgrade()`` in every template, so only that part is parsed when the
-    rest never names an ID variable; otherwise (or when the cut does not parse, as when a column-0
-    ``def`` sits inside a string) the whole module is. A cut inside an open string, bracket or
+
+def _checked_statements(text: str) -> list[ast.stmt] | Unparseable:
+    """The module's top-level statements that can hold its docstring and ID variables, once the whole
+    module is known to compile as ``import`` would compile it; else why it does not.
+
+    Those statements come before ``def upgrade()`` in every template, so when the rest never names an
+    ID variable, only that head is turned into an AST. A cut inside an open string, bracket or
     continued line never parses, so a head that parses holds exactly the module's first statements.
+    When those are plain (``_PLAIN_STATEMENTS``, no ``_HEAD_RISKS``, no keyword given twice) the
+    parse was their whole check, and only the rest is compiled, on its own lines so that an error
+    names the same line (the head is about a fifth of a file). Otherwise the whole module is.
     """
+    head: ast.Module | None = None
     cut = _first_definition(text)
     if cut > 0 and not any(text.find(name, cut) >= 0 for name in _ID_NAMES):
-        head = ast_parse(text[:cut])
-        if not isinstance(head, Unparseable):
-            return head.body
+        head_text = text[:cut]
+        parsed = ast_parse(head_text)
+        if not isinstance(parsed, Unparseable):
+            head = parsed
+            if _plain(head_text, head) and not any(word in text for word in _SCOPE_WORDS):
+                lines = head_text.count("\n") + head_text.count("\r") - head_text.count("\r\n")
+                broken = _syntax_error("\n" * lines + text[cut:])
+                return broken if broken is not None else head.body
+    broken = _syntax_error(text)
+    if broken is not None:
+        return broken
+    if head is not None:
+        return head.body
     tree = ast_parse(text)
     return tree if isinstance(tree, Unparseable) else tree.body
+
+
+def _plain(head_text: str, head: ast.Module) -> bool:
+    """Whether parsing ``head`` was the whole of what compiling it checks."""
+    if not all(isinstance(stmt, _PLAIN_STATEMENTS) for stmt in head.body):
+        return False
+    if any(word in head_text for word in _HEAD_RISKS):
+        return False
+    if "(" in head_text:  # only a call can repeat a keyword argument ("keyword argument repeated")
+        for node in ast.walk(head):
+            if isinstance(node, ast.Call):
+                names = [k.arg for k in node.keywords if k.arg is not None]
+                if len(names) != len(set(names)):
+                    return False
+    return True
 
 
 def _module_assignments(statements: list[ast.stmt]) -> dict[str, list[ast.expr]]:
