@@ -141,3 +141,52 @@ def test_baseline_dry_run_apply_and_stamp(builder: Any, repo: GitRepo, sample_db
     shutil.move(str(repo.path / V), str(tmp_path / "old-chain"))  # the team moves the old files aside
     verify = ma("verify", str(repo.path), "--versions", str(fresh), "--db", sample_db)
     assert verify.returncode == 0 and "verified" in verify.stdout, verify.stdout + verify.stderr
+
+
+def test_a_revision_restored_while_synthesize_waits_for_the_lock_is_not_doubled(
+    repo: GitRepo, builder: Any, tmp_path: Path
+) -> None:
+    """synthesize --apply writes under the versions directory's lock and looks again once it has it: the
+    lost revision, brought back by someone else meanwhile (a restore from a backup), is not joined by a
+    stand-in declaring the same ID."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from test_restore_lock import hold_lock, waiting
+    from migration_archaeologist.versions_lock import LOCK_NAME
+
+    url = create_database("sqlite", tmp_path)
+    try:
+        builder.migrate(driver_url(url).render_as_string(hide_password=False), ("upgrade", HEAD))
+        _sample_without(repo, builder, LOST, delete_the_rest=False)
+        versions = repo.path / V
+        held = hold_lock(versions)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "migration_archaeologist", "synthesize", LOST, str(repo.path),
+                 "--db", url, "--versions", V, "--apply"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env={k: v for k, v in os.environ.items() if k != "MA_DEBUG"},
+            )
+            deadline = time.monotonic() + 120
+            while not waiting(proc, versions / LOCK_NAME):  # proven, and now waiting to write
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "synthesize never reached the lock"
+                time.sleep(0.05)
+            original = builder.REVISIONS[LOST][0]
+            shutil.copyfile(builder.revision_path(LOST), versions / original)
+        finally:
+            os.close(held)
+        out, err = proc.communicate(timeout=120)
+        completed = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        assert proc.returncode == 1, err
+        assert one_line_error(completed) == (
+            f"error: nothing written: {LOST} is in {V}/{original} now (restored while this run waited); "
+            "it is no longer lost"
+        )
+        assert sorted(p.name for p in versions.iterdir() if LOST in p.name) == [original]
+        assert not (versions / "migration-archaeologist-manifest.json").exists()
+    finally:
+        drop_database("sqlite", url)

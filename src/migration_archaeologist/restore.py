@@ -217,7 +217,7 @@ def apply_restore(
     with versions_dir_lock(plan.versions_dir, lock_timeout):
         dirs = sorted({plan.versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
         known = {c.blob: c.revision for e in result.catalog.entries.values() for c in e.candidates}
-        revisions, where = _revisions_in(result.repository.work_tree or plan.versions_dir, dirs, known)
+        revisions, where = revisions_in(result.repository.work_tree or plan.versions_dir, dirs, known)
         plan = _recheck(plan, result, where)
         if plan.conflicts:
             raise _conflict(plan)
@@ -263,7 +263,7 @@ def _conflict(plan: RestorePlan) -> RestoreConflict:
     return RestoreConflict(f"nothing written: {first.revision}: {first.note}{more}")
 
 
-def _revisions_in(
+def revisions_in(
     root: Path, dirs: list[Path], known: dict[str, RevisionFile | Unparseable]
 ) -> tuple[dict[str, RevisionFile], dict[str, tuple[str, str]]]:
     """The revisions in ``dirs`` now (what Alembic would load), and for each its (path, blob)."""

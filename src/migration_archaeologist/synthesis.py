@@ -25,9 +25,11 @@ from migration_archaeologist.database.stamp import Stamp
 from migration_archaeologist.database.synthesize import SynthesizedRevision
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, RestoreConflict, UsageError
-from migration_archaeologist.restore import append_manifest, choose_versions_dir, plan_restore, write_new_file
+from migration_archaeologist.files import cannot_write
+from migration_archaeologist.restore import append_manifest, choose_versions_dir, plan_restore, revisions_in, write_new_file
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
+from migration_archaeologist.versions_lock import versions_dir_lock
 
 __all__ = ["SynthesisPlan", "Synthesis", "plan_synthesis", "synthesize", "baseline", "apply_synthesis",
            "stamp_command", "NotProven"]
@@ -203,8 +205,33 @@ def apply_synthesis(synthesis: Synthesis, result: ScanResult) -> Path:
     if conflict:
         raise RestoreConflict(f"nothing written: {conflict}")
     target = synthesis.target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_new_file(target, synthesis.synthesized.source)
+    revision = synthesis.synthesized.revision
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(target.parent, exc) from None
+    # The file and its record are written under the versions directory's lock, after looking again
+    # at what the directory holds: a restore that got there first may have brought the revision back.
+    with versions_dir_lock(target.parent):
+        _present, where = revisions_in(result.repository.work_tree or target.parent, [target.parent], {})
+        if revision in where:
+            raise RestoreConflict(
+                f"nothing written: {revision} is in {where[revision][0]} now (restored while this run waited); "
+                "it is no longer lost"
+            )
+        try:
+            write_new_file(target, synthesis.synthesized.source)
+        except OSError as exc:
+            raise cannot_write(target.parent, exc) from None
+        try:
+            _record(synthesis, result, target)
+        except OSError as exc:
+            target.unlink(missing_ok=True)  # ours, written a moment ago under the lock: no file without its record
+            raise cannot_write(target.parent, exc) from None
+    return target
+
+
+def _record(synthesis: Synthesis, result: ScanResult, target: Path) -> None:
     append_manifest(target.parent, [{
         "revision": synthesis.synthesized.revision,
         "file": target.name,
@@ -221,7 +248,6 @@ def apply_synthesis(synthesis: Synthesis, result: ScanResult) -> Path:
         "repository": str(result.repository.display_path),
         "tool": f"migration-archaeologist {__version__}",
     }])
-    return target
 
 
 def stamp_command(revision: str) -> str:
