@@ -48,6 +48,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from conftest import one_line_error
 from databases import MYSQL_SERVER, POSTGRES_SERVER, create_database, driver_url, drop_database
 from gitfixture import GitRepo, revision_source
 
@@ -432,3 +433,27 @@ def test_ctrl_c_during_replay(tmp_path: Path, database: tuple[str, str]) -> None
     finally:
         if kind != "sqlite" and scratch and scratch in server_databases(kind):
             drop_database(kind, sa.make_url(url).set(database=scratch).render_as_string(hide_password=False))
+
+
+def test_duplicate_stamp_rows_stop_synthesize_and_are_a_warning_in_views(tmp_path: Path) -> None:
+    """The lost revision stamped in two rows: synthesize refuses before replaying anything (Alembic could
+    not upgrade that database whatever file it is given); timeline and graph still draw, with a warning."""
+    url = f"sqlite:///{tmp_path / 'live.sqlite'}"
+    repo = linear_repo(tmp_path / "repo")
+    lost = "c0ffee000003"
+    make_live(url, ("a_t", "b_t"), (lost, lost), primary_key=False)
+    before = live_state(url)
+
+    synthesize = run_ma("synthesize", lost, str(repo.path), "--db", url, "--apply")
+    no_traceback(synthesize)
+    assert synthesize.returncode == 1
+    assert one_line_error(synthesize).startswith(f"error: {url}: alembic_version stamps {lost} in 2 rows (a duplicate stamp")
+    assert not list((repo.path / "alembic" / "versions").glob(f"{lost}*")), "nothing written"
+
+    for command in ("timeline", "graph"):
+        proc = run_ma(command, str(repo.path), "--db", url)
+        no_traceback(proc)
+        assert proc.returncode == 0, proc.stderr
+        assert f"warning: {url}: alembic_version stamps {lost} in 2 rows" in proc.stderr
+        assert lost in proc.stdout  # drawn as the lost stamp it is
+    assert live_state(url) == before

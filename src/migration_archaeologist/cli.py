@@ -388,6 +388,9 @@ def synthesize(
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
     url = _database_url(db, result)
     stamp = read_stamp(url)
+    from migration_archaeologist.verify import refuse_broken_stamp
+
+    refuse_broken_stamp(result, stamp)  # a stand-in for a database Alembic cannot upgrade helps no one
     plan = plan_synthesis(result, revision, stamp, tuple(down_revision or ()))
     target_dir = result.versions_dirs[0] if versions else None  # resolved as scan resolves --versions
     synthesis = run(result, plan, url, stamped=stamp.revisions, versions_dir=target_dir, python=python, timeout=timeout)
@@ -565,6 +568,12 @@ def _timeline(
         except NoVersionTable as exc:
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}; nothing is marked applied", soft_wrap=True)
             stamp = Stamp(mask(parse(db)), version_table, version_table_schema, ())
+        from migration_archaeologist.verify import BrokenStamp, refuse_broken_stamp
+
+        try:
+            refuse_broken_stamp(result, stamp)
+        except BrokenStamp as exc:  # a view still draws what the rows say; verify and check fail on it
+            _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}", soft_wrap=True)
     return build_timeline(result, stamp, title=title, operations=operations)
 
 

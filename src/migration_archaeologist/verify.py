@@ -125,6 +125,14 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
     return tuple(out)
 
 
+def refuse_broken_stamp(result: ScanResult, stamp: Stamp) -> None:
+    """BrokenStamp for rows Alembic cannot work from whatever is restored: a revision in several rows,
+    or a known revision stamped with one of its known ancestors (commands that work from a stamp with
+    lost revisions in it, such as synthesize, ask this before anything else)."""
+    _refuse_duplicate_rows(stamp)
+    _refuse_overlaps(result, stamp)
+
+
 def _refuse_duplicate_rows(stamp: Stamp) -> None:
     """A revision in several rows (a version table without Alembic's primary key): Alembic's next
     upgrade of it fails ("Online migration expected to match one row ...; 2 found")."""
