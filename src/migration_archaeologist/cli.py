@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from migration_archaeologist.settings import Settings
 
 EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="migration-archaeologist",
@@ -640,12 +641,16 @@ def main() -> None:
     """Entry point: every error a user can cause ends in one red line and a documented exit code."""
     try:
         app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:  # Typer's own answer to Ctrl-C inside a command: silent, so say it
+            _err().print("[red]interrupted[/red]: nothing was left half-written")
+        raise
     except ArchaeologistError as exc:
         _err().print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err().print("[red]interrupted[/red]: nothing was left half-written")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
         if os.environ.get("MA_DEBUG"):
             raise
