@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +29,7 @@ from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import Sighting, git_blob_id, source_file_name
 from migration_archaeologist.sources.worktree import WorkTree
-from migration_archaeologist.versions_lock import versions_dir_lock
+from migration_archaeologist.versions_lock import tell, versions_dir_lock
 
 MANIFEST_NAME = "migration-archaeologist-manifest.json"
 #: A file name restore may write: no folder separator, and no control character but tab. A newline
@@ -292,7 +291,7 @@ def _recheck(plan: RestorePlan, result: ScanResult, where: dict[str, tuple[str, 
             path, blob = where[planned.revision]
             same = "the same content" if blob == planned.blob else f"blob {blob[:10]}, not {planned.blob[:10]}"
             note = f"appeared meanwhile as {path} ({same}), not written again"
-            _say(f"note: {planned.revision}: {note}")
+            tell(f"note: {planned.revision}: {note}")
             planned = replace(planned, action="unchanged", note=note)
         else:
             entry = result.catalog.entries[planned.revision]
@@ -302,10 +301,6 @@ def _recheck(plan: RestorePlan, result: ScanResult, where: dict[str, tuple[str, 
         changed = changed or planned.action != "write"
         files.append(planned)
     return replace(plan, files=tuple(files)) if changed else plan
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def write_new_file(target: Path, data: bytes) -> None:
