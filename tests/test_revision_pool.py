@@ -59,3 +59,15 @@ def test_ma_parse_helpers_zero_keeps_everything_in_process(monkeypatch: pytest.M
     before = os.times()
     assert len(list(parse_many(corpus(700), inline_first=0))) == 700
     assert os.times().children_user == before.children_user
+
+
+def test_helpers_read_op_summaries_as_this_process_would() -> None:
+    """The timeline's job: every upgrade()/downgrade() summarised, on every core, exactly as in process."""
+    from migration_archaeologist.revision_ops import read_ops
+
+    items = corpus(400)
+    before = os.times()
+    results = {key: ops for key, _, ops in parse_many(items, helpers=1, inline_first=0, job="ops")}
+    assert results == {key: read_ops(data) for key, data in items}
+    assert any(ops.upgrade for ops in results.values())
+    assert os.times().children_user + os.times().children_system > before.children_user + before.children_system

@@ -1,7 +1,8 @@
 """A helper process of :mod:`migration_archaeologist.revision_pool`: parses batches of revision files.
 
 Reads frames from stdin (8-byte big-endian length, then a pickled list of bytes) and answers each
-with a frame holding the pickled list of :func:`parse_revision` results, in order. It only parses:
+with a frame holding the pickled list of :func:`parse_revision` results (or, given ``ops``, of
+:func:`~migration_archaeologist.revision_ops.read_ops` results), in order. It only parses:
 nothing it reads is imported or run. Ends at end of input. The frames come from and go to the
 process that started it, never from a repository, so pickle is safe here.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from migration_archaeologist.revision import parse_revision
 
@@ -34,11 +35,21 @@ def write_frame(stream: BinaryIO, payload: bytes) -> None:
     stream.flush()
 
 
+def job(name: str) -> Callable[[bytes], object]:
+    """What a helper does to each file: ``revision`` (parse_revision) or ``ops`` (read_ops, for the timeline)."""
+    if name == "ops":
+        from migration_archaeologist.revision_ops import read_ops
+
+        return read_ops
+    return parse_revision
+
+
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    work = job(sys.argv[1] if len(sys.argv) > 1 else "revision")
     while (payload := read_frame(stdin)) is not None:
         batch: list[bytes] = pickle.loads(payload)
-        write_frame(stdout, pickle.dumps([parse_revision(data) for data in batch], pickle.HIGHEST_PROTOCOL))
+        write_frame(stdout, pickle.dumps([work(data) for data in batch], pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
-from migration_archaeologist._parse_worker import read_frame, write_frame
+from migration_archaeologist._parse_worker import job as _job, read_frame, write_frame
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
 
 __all__ = ["Parsed", "parse_many"]
@@ -34,30 +34,33 @@ QUEUED = 2
 
 
 def parse_many(
-    items: Iterable[tuple[K, bytes]], *, helpers: int | None = None, inline_first: int = INLINE_FIRST
-) -> Iterator[tuple[K, bytes, Parsed]]:
-    """``(key, data, parse_revision(data))`` for every item, in no particular order.
+    items: Iterable[tuple[K, bytes]], *, helpers: int | None = None, inline_first: int = INLINE_FIRST,
+    job: str = "revision",
+) -> Iterator[tuple[K, bytes, Any]]:
+    """``(key, data, parse_revision(data))`` for every item, in no particular order; with
+    ``job="ops"``, ``read_ops(data)`` instead (the timeline's op summaries).
 
     ``items`` is consumed as it comes (a cat-file stream, say), so parsing overlaps reading.
     ``helpers`` defaults to the cores this process may use, minus one.
     """
+    work = parse_revision if job == "revision" else _job(job)
     count = _helper_count() if helpers is None else helpers
     pool: _Pool[K] | None = None
     batch: list[tuple[K, bytes]] = []
     try:
         for seen, (key, data) in enumerate(items):
             if seen < inline_first or count <= 0:
-                yield key, data, parse_revision(data)
+                yield key, data, work(data)
                 continue
             if pool is None:
-                pool = _Pool(count)
+                pool = _Pool(count, job, work)
             batch.append((key, data))
             if len(batch) >= BATCH:
                 yield from pool.dispatch(batch)
                 batch = []
         if pool is None:
             for key, data in batch:
-                yield key, data, parse_revision(data)
+                yield key, data, work(data)
             return
         if batch:
             yield from pool.dispatch(batch)
@@ -82,12 +85,12 @@ def _helper_count() -> int:
 class _Helper:
     """One helper process and the thread that waits for its answers."""
 
-    def __init__(self, answers: "queue.SimpleQueue[tuple[_Helper, list, list | None]]") -> None:
+    def __init__(self, answers: "queue.SimpleQueue[tuple[_Helper, list, list | None]]", job: str = "revision") -> None:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "migration_archaeologist._parse_worker"],
+            [sys.executable, "-m", "migration_archaeologist._parse_worker", job],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
         self.queued = 0  # batches handed over and not answered yet (the main thread's count)
@@ -149,12 +152,13 @@ class _Helper:
 
 
 class _Pool(Generic[K]):
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, job: str = "revision", work: Callable[[bytes], Any] = parse_revision) -> None:
         self._answers: "queue.SimpleQueue[tuple[_Helper, list, list | None]]" = queue.SimpleQueue()
         self._helpers: list[_Helper] = []
+        self._work = work
         for _ in range(count):
             try:
-                self._helpers.append(_Helper(self._answers))
+                self._helpers.append(_Helper(self._answers, job))
             except OSError:
                 break
         self._outstanding = 0
@@ -168,7 +172,7 @@ class _Pool(Generic[K]):
             self._outstanding += 1
         else:
             for key, data in batch:
-                yield key, data, parse_revision(data)
+                yield key, data, self._work(data)
         yield from self._collect(block=False)
 
     def drain(self) -> Iterator[tuple[K, bytes, Parsed]]:
@@ -186,7 +190,7 @@ class _Pool(Generic[K]):
             helper.queued -= 1
             if results is None:
                 helper.alive = False
-                results = [parse_revision(data) for _, data in batch]
+                results = [self._work(data) for _, data in batch]
             for (key, data), result in zip(batch, results):
                 yield key, data, result
 
