@@ -130,15 +130,7 @@ class ChainGraph:
         """Every node sharing a connected component (edges in either direction) with one of ``revisions``."""
         succ, pred = self._edges.succ, self._edges.pred
         start = [r for r in revisions if r in succ]
-        found = set(start)
-        stack = list(start)
-        while stack:
-            node = stack.pop()
-            for other in (*succ[node], *pred[node]):
-                if other not in found:
-                    found.add(other)
-                    stack.append(other)
-        return found
+        return _reached(succ, start, set(start), pred)
 
 
 def build_graph(revisions: Mapping[str, RevisionFile]) -> ChainGraph:
@@ -252,14 +244,19 @@ def _reaching_a_label(graph: _Edges, revisions: Mapping[str, RevisionFile]) -> s
     return _reached(graph.pred, list(labelled), labelled)
 
 
-def _reached(adjacency: Mapping[str, Iterable[str]], start: list[str], found: set[str]) -> set[str]:
-    """``found`` plus every node reached from ``start`` along ``adjacency``: one walk for all starts."""
+def _reached(
+    adjacency: Mapping[str, Iterable[str]], start: list[str], found: set[str], *more: Mapping[str, Iterable[str]]
+) -> set[str]:
+    """``found`` plus every node reached from ``start`` along ``adjacency`` (and ``more`` adjacencies,
+    say pred beside succ for edges in either direction): one walk for all starts."""
     stack = list(start)
     while stack:
-        for node in adjacency[stack.pop()]:
-            if node not in found:
-                found.add(node)
-                stack.append(node)
+        here = stack.pop()
+        for step in (adjacency, *more):
+            for node in step[here]:
+                if node not in found:
+                    found.add(node)
+                    stack.append(node)
     return found
 
 

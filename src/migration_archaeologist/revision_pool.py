@@ -16,10 +16,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Generic, Iterable, Iterator, TypeVar
 
 from migration_archaeologist._parse_worker import job as _job, read_frame, write_frame
-from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
+from migration_archaeologist.revision import RevisionFile, Unparseable
 
 __all__ = ["Parsed", "parse_many"]
 
@@ -43,7 +43,7 @@ def parse_many(
     ``items`` is consumed as it comes (a cat-file stream, say), so parsing overlaps reading.
     ``helpers`` defaults to the cores this process may use, minus one.
     """
-    work = parse_revision if job == "revision" else _job(job)
+    work = _job(job)
     count = _helper_count() if helpers is None else helpers
     pool: _Pool[K] | None = None
     batch: list[tuple[K, bytes]] = []
@@ -53,7 +53,7 @@ def parse_many(
                 yield key, data, work(data)
                 continue
             if pool is None:
-                pool = _Pool(count, job, work)
+                pool = _Pool(count, job)
             batch.append((key, data))
             if len(batch) >= BATCH:
                 yield from pool.dispatch(batch)
@@ -152,10 +152,10 @@ class _Helper:
 
 
 class _Pool(Generic[K]):
-    def __init__(self, count: int, job: str = "revision", work: Callable[[bytes], Any] = parse_revision) -> None:
+    def __init__(self, count: int, job: str = "revision") -> None:
         self._answers: "queue.SimpleQueue[tuple[_Helper, list, list | None]]" = queue.SimpleQueue()
         self._helpers: list[_Helper] = []
-        self._work = work
+        self._work = _job(job)  # what the helpers do, for batches parsed here
         for _ in range(count):
             try:
                 self._helpers.append(_Helper(self._answers, job))

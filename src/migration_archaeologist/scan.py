@@ -121,18 +121,17 @@ def scan_repository(
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
     early = _versions_dirs(repo, versions, None, versions_origin)
-    reading: threading.Thread | None = None
+    worktree: WorkTree | None = None
     if early is not None and repo.work_tree is not None:
-        early_tree = WorkTree(repo.work_tree, list(early[0]))
-        reading = threading.Thread(target=early_tree.read, daemon=True)
-        reading.start()
+        worktree = WorkTree(repo.work_tree, list(early[0]))
+        threading.Thread(target=worktree.read, daemon=True).start()  # iter_sightings waits for it
     found = history.result()
     warnings = list(found.warnings)
     dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin)  # type: ignore[misc]
     sources: list = [history]
-    worktree: WorkTree | None = None
     if repo.work_tree is not None:
-        worktree = early_tree if reading is not None else WorkTree(repo.work_tree, list(dirs))
+        if worktree is None:
+            worktree = WorkTree(repo.work_tree, list(dirs))
         worktree.known = found.parsed
         sources.append(worktree)
     elif versions:
