@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from migration_archaeologist.catalog import Catalog, build_catalog
 from migration_archaeologist.graph import PROBLEM_KINDS, ChainGraph, analyse_catalog, build_graph
-from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
+from migration_archaeologist.revision import RevisionFile, Unparseable, decode, looks_like_revision, parse_revision
 from migration_archaeologist.revision_ops import OpCall, RevisionOps, read_ops
 from migration_archaeologist.sources.interface import SOURCES, Sighting, git_blob_id
 
@@ -297,6 +297,55 @@ def test_parsing_is_deterministic(data: bytes) -> None:
     assert parse_revision(data) == first
     assert parse_revision(bytearray(data)) == first  # the bytes() conversion changes nothing
     assert read_ops(data) == read_ops(data)
+
+
+#: pieces that make the pre-filter and the coding-cookie reader work: markers, cookies, BOMs, line ends
+MARKER_PIECES = st.lists(
+    st.one_of(
+        st.sampled_from([b"revision", b"down_revision", b"down_", b"_revision", b"down", b"rev", b"ision", b" = 'a'",
+                         b"# -*- coding: latin-1 -*-", b"# coding=utf-8", b"# vim: set fileencoding=cp1252 :",
+                         b"coding", b"# coding: nope", b"\xef\xbb\xbf", b"\n", b"\r", b"\r\n", b"\xff", b"\xc3\xa9",
+                         b"#", b" ", b"x"]),
+        st.binary(max_size=6),
+    ),
+    max_size=14,
+).map(b"".join)
+
+
+@budget(1000)
+@given(MARKER_PIECES)
+def test_the_pre_filter_is_the_counting_rule(data: bytes) -> None:
+    """A bare ``revision`` is one that is not the tail of a ``down_revision``: the rule the pre-filter
+    states, however it finds it."""
+    counted = b"down_revision" in data and data.count(b"revision") > data.count(b"down_revision")
+    assert looks_like_revision(data) is counted
+
+
+def _decode_by_the_book(data: bytes) -> tuple[str, str] | str:
+    """What ``decode`` promises, through tokenize.detect_encoding every time."""
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data[:4096] else data
+    try:
+        encoding = tokenize.detect_encoding(io.BytesIO(lines).readline)[0]
+    except SyntaxError as exc:
+        return f"refused: {exc.msg}"
+    try:
+        return data.decode(encoding), encoding
+    except (UnicodeError, LookupError):
+        return "undecodable"
+
+
+@budget(1000)
+@given(MARKER_PIECES)
+def test_decoding_matches_detect_encoding(data: bytes) -> None:
+    """Files without a cookie or BOM skip detect_encoding's line reader; nothing else may change."""
+    expected = _decode_by_the_book(data)
+    result = decode(data)
+    if isinstance(expected, tuple):
+        assert result == expected
+    elif expected == "undecodable":
+        assert isinstance(result, Unparseable)
+    else:  # a cookie or BOM detect_encoding refuses: an unknown or conflicting encoding, or invalid UTF-8
+        assert isinstance(result, Unparseable) or result[1] == "utf-8", (expected, result)
 
 
 @budget(200)

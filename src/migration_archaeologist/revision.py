@@ -57,7 +57,14 @@ def looks_like_revision(data: bytes) -> bool:
     """
     if b"down_revision" not in data:
         return False
-    return data.count(b"revision") > data.count(b"down_revision")
+    # a ``revision`` that is not the tail of a ``down_revision``; the bare one usually comes first
+    # (counting both in every file was 6 us of 10,000 files' 2.4 ms each)
+    at = data.find(b"revision")
+    while at >= 0:
+        if data[at - 5 : at] != b"down_" or at < 5:
+            return True
+        at = data.find(b"revision", at + 8)
+    return False
 
 
 # --------------------------------------------------------------------------- entry point
@@ -153,9 +160,12 @@ def _one_line(reason: str) -> str:
 def decode(data: bytes) -> tuple[str, str] | Unparseable:
     """Decode as the interpreter would (BOM, PEP 263 cookie), reporting why it cannot."""
     try:
-        # detect_encoding splits lines on LF only; the interpreter also ends them at a lone CR
-        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data[:4096] else data
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(lines).readline)
+        if _plain_utf8(data):
+            encoding = "utf-8"  # what detect_encoding says, without its line reader (most files)
+        else:
+            # detect_encoding splits lines on LF only; the interpreter also ends them at a lone CR
+            lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data[:4096] else data
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(lines).readline)
     except SyntaxError as exc:
         msg = str(exc.msg or exc)
         unknown = re.match(r"unknown encoding(?: for .*?)?: (.*)", msg)
@@ -181,6 +191,16 @@ def decode(data: bytes) -> tuple[str, str] | Unparseable:
     return text, encoding
 
 
+def _plain_utf8(data: bytes) -> bool:
+    """No BOM, no lone CR near the top and no ``coding`` in the first two lines: a coding cookie can
+    only be there, so the file is UTF-8 (an undecodable byte is then reported by the decode)."""
+    if data[:3] == b"\xef\xbb\xbf" or b"\r" in data[:4096]:
+        return False
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    return b"coding" not in (data if second < 0 else data[:second])
+
+
 _PARSE_LOCK = threading.Lock()
 _T = TypeVar("_T")
 
@@ -191,13 +211,13 @@ def ast_parse(text: str) -> ast.Module | Unparseable:
 
 
 def _syntax_error(text: str) -> Unparseable | None:
-    """Why ``import`` would refuse ``text``, or None.
+    """Why ``import`` would refuse ``text``, or None; the caller holds ``_quiet``.
 
     It is compiled (never run): the parser and symtable alone miss what only the compiler refuses,
     such as a keyword argument given twice (a bad merge of a multi-line call), a bare ``except:``
     before another, or an unreachable ``case``.
     """
-    result = _parsing(_compile, text)
+    result = _attempt(_compile, text)
     return result if isinstance(result, Unparseable) else None
 
 
@@ -206,13 +226,39 @@ def _compile(text: str) -> None:
 
 
 def _parsing(parse: Callable[[str], _T], text: str) -> _T | Unparseable:
-    try:
-        # Invalid escape sequences (say, a regex in op.execute SQL) warn; under ``-W error`` that
-        # would turn a fine file into a "syntax error", so warnings are silenced for the parse.
-        # catch_warnings swaps process-wide state, so concurrent parses must take turns.
-        with _PARSE_LOCK, warnings.catch_warnings():
+    with _quiet():
+        return _attempt(parse, text)
+
+
+class _quiet:
+    """Warnings off while parsing: invalid escape sequences (say, a regex in op.execute SQL) warn,
+    and under ``-W error`` that would turn a fine file into a "syntax error". catch_warnings swaps
+    process-wide state, so concurrent parses take turns. (A class, not a generator: it is entered
+    once per file.)"""
+
+    __slots__ = ("_caught",)
+
+    def __enter__(self) -> None:
+        _PARSE_LOCK.acquire()
+        try:
+            self._caught = warnings.catch_warnings()
+            self._caught.__enter__()
             warnings.simplefilter("ignore")
-            return parse(text)
+        except BaseException:
+            _PARSE_LOCK.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._caught.__exit__(*exc)
+        finally:
+            _PARSE_LOCK.release()
+
+
+def _attempt(parse: Callable[[str], _T], text: str) -> _T | Unparseable:
+    """``parse(text)``, with every way it can fail on garbage turned into a reason."""
+    try:
+        return parse(text)
     except SyntaxError as exc:
         where = f" at line {exc.lineno}" if exc.lineno else ""
         return Unparseable(_one_line(f"syntax error{where}: {exc.msg}"), None)
@@ -236,8 +282,12 @@ _ID_NAMES = ("revision", "branch_labels", "depends_on")
 
 def _first_definition(text: str) -> int:
     """Offset of the first line starting a definition, or -1; any line start would be a correct cut."""
-    found = [at + 1 for at in (text.find(start) for start in _DEFINITION_STARTS) if at >= 0]
-    return min(found, default=-1)
+    best = -1
+    for start in _DEFINITION_STARTS:  # each search stops where the best so far starts
+        at = text.find(start, 0, best if best >= 0 else len(text))
+        if at >= 0:
+            best = at
+    return best + 1 if best >= 0 else -1
 
 
 #: Statements that hold no block, no scope and no code only the compiler checks (beyond a repeated
@@ -259,11 +309,16 @@ def _checked_statements(text: str) -> list[ast.stmt] | Unparseable:
     parse was their whole check, and only the rest is compiled, on its own lines so that an error
     names the same line (the head is about a fifth of a file). Otherwise the whole module is.
     """
+    with _quiet():  # once for both passes
+        return _checked(text)
+
+
+def _checked(text: str) -> list[ast.stmt] | Unparseable:
     head: ast.Module | None = None
     cut = _first_definition(text)
     if cut > 0 and not any(text.find(name, cut) >= 0 for name in _ID_NAMES):
         head_text = text[:cut]
-        parsed = ast_parse(head_text)
+        parsed = _attempt(ast.parse, head_text)
         if not isinstance(parsed, Unparseable):
             head = parsed
             if _plain(head_text, head) and not any(word in text for word in _SCOPE_WORDS):
@@ -275,7 +330,7 @@ def _checked_statements(text: str) -> list[ast.stmt] | Unparseable:
         return broken
     if head is not None:
         return head.body
-    tree = ast_parse(text)
+    tree = _attempt(ast.parse, text)
     return tree if isinstance(tree, Unparseable) else tree.body
 
 
