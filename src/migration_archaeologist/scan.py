@@ -8,9 +8,11 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
+from concurrent.futures import Future
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from migration_archaeologist.catalog import Catalog, build_catalog
 from migration_archaeologist.config import find_configs
@@ -22,6 +24,8 @@ from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
     from migration_archaeologist.graph import ChainGraph
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ def scan_repository(
     says where ``versions`` came from, for the report.
     """
     repo = path if isinstance(path, Repository) else open_repository(path)
+    # git lists untracked files while history is walked (what is left after the walk is one core's work)
+    untracked = _soon(partial(_untracked_files, repo.work_tree)) if not archives and repo.work_tree else None
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
     early = _versions_dirs(repo, versions, None, versions_origin)
@@ -136,7 +142,7 @@ def scan_repository(
         sources.append(worktree)
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
-    archive_source = _archive_source(repo, archives)
+    archive_source = _archive_source(repo, archives, untracked() if untracked is not None else None)
     if archive_source is not None:
         sources.append(archive_source)
     bytecode_source = _bytecode_source(repo, dirs)
@@ -186,9 +192,31 @@ UNTRACKED_ARCHIVE_LIMIT = 64 * 1024 * 1024
 _ARCHIVE_NAMES = (".zip", ".bundle", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 
-def _archive_source(repo: Repository, archives: Sequence[Path | str] | None):  # type: ignore[no-untyped-def]
-    """--archive paths as given, else the work tree's untracked and ignored files."""
-    from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource, untracked_files
+def _soon(work: Callable[[], _T]) -> Callable[[], _T]:
+    """Start ``work`` in a thread now; the call returned waits for its answer (or raises its error)."""
+    future: Future[_T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to whoever asks for the answer
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future.result
+
+
+def _untracked_files(root: Path) -> list[Path]:
+    from migration_archaeologist.sources.archive import untracked_files
+
+    return untracked_files(root)
+
+
+def _archive_source(repo: Repository, archives: Sequence[Path | str] | None,
+                    untracked: list[Path] | None = None):  # type: ignore[no-untyped-def]
+    """--archive paths as given, else the work tree's untracked and ignored files (``untracked``
+    when they were listed already)."""
+    from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource
 
     root = repo.work_tree
     if archives:
@@ -198,7 +226,7 @@ def _archive_source(repo: Repository, archives: Sequence[Path | str] | None):  #
     # Ignored files include build output and data dumps: big archives there are read only on request.
     loose: list[Path] = []
     skipped: list[tuple[Path, int]] = []
-    for path in untracked_files(root):
+    for path in untracked if untracked is not None else _untracked_files(root):
         size = 0
         if path.name.lower().endswith(_ARCHIVE_NAMES):
             try:

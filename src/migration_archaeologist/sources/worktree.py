@@ -26,7 +26,7 @@ class WorkTree:
         self.known: Mapping[str, RevisionFile | Unparseable] = known or {}
         self._contents: dict[str, bytes] = {}
         self._parsed: dict[str, RevisionFile | Unparseable] = {}
-        self._files: list[tuple[str, str, tuple[str, str], str, float, bool]] | None = None
+        self._files: list[tuple[str, str, str, str, str]] | None = None  # (folder, name, blob, date, where)
         self._read_lock = threading.Lock()
         self.unreadable: list[str] = []
 
@@ -55,10 +55,11 @@ class WorkTree:
         with self._read_lock:
             if self._files is not None:
                 return
+            root = str(self.root.resolve())
             # folder -> it and its resolved self, ending in a separator: each folder resolved once, not
             # each file twice (0.4 s for 10,000), and a file's paths joined by concatenation
             folders: dict[str, tuple[str, str]] = {}
-            files: list[tuple[str, str, tuple[str, str], str, float, bool]] = []
+            files: list[tuple[str, str, str, str, str]] = []
             for dirpath, name in self._walk():
                 folder = folders.get(dirpath)
                 if folder is None:
@@ -70,21 +71,24 @@ class WorkTree:
                     self.unreadable.append(f"{Path(dirpath) / name}: {exc.strerror}")
                     continue
                 blob = git_blob_id(data)
-                files.append((dirpath, name, folder, blob, stamp, linked))
+                # where and when it is seen, worked out here: a scan reads while git is walked
+                date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
+                resolved = os.path.realpath(path) if linked else folder[1] + name  # a link: where it points
+                where = _relative(resolved, root)
+                files.append((dirpath, name, blob, date, where if where is not None else (Path(dirpath) / name).as_posix()))
                 self._contents[blob] = data
             self._files = files
 
     def iter_sightings(self) -> Iterator[Sighting]:
         self.read()
         assert self._files is not None
-        root = str(self.root.resolve())
         known = self.known
         # files no history scan has read (uncommitted or changed), on every core when there are many
-        unknown = {blob: self._contents[blob] for _d, _n, _f, blob, _s, _l in self._files if blob not in known}
+        unknown = {blob: self._contents[blob] for _d, _n, blob, _t, _w in self._files if blob not in known}
         for blob, _data, parsed in parse_many(unknown.items()):
             if parsed is not None:
                 self._parsed[blob] = parsed
-        for dirpath, name, folder, blob, stamp, linked in self._files:
+        for _dirpath, name, blob, date, where in self._files:
             parsed = known.get(blob) or self._parsed.get(blob)
             if parsed is None:
                 if not _alembic_loads(name):
@@ -96,14 +100,6 @@ class WorkTree:
                     None,
                 )
             self._parsed[blob] = parsed
-            date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
-            if linked:
-                resolved = os.path.realpath(folder[0] + name)  # a linked file is shown where it points
-            else:
-                resolved = folder[1] + name
-            where = _relative(resolved, root)
-            if where is None:
-                where = (Path(dirpath) / name).as_posix()
             yield Sighting(blob, "worktree", "seen", None, None, where, date)
 
     def content(self, blob: str) -> bytes:
