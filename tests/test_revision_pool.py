@@ -71,3 +71,13 @@ def test_helpers_read_op_summaries_as_this_process_would() -> None:
     assert results == {key: read_ops(data) for key, data in items}
     assert any(ops.upgrade for ops in results.values())
     assert os.times().children_user + os.times().children_system > before.children_user + before.children_system
+
+
+@pytest.mark.parametrize("expected", [1000, lambda: 1000])
+def test_helpers_start_at_once_when_many_files_are_coming(expected: object) -> None:
+    """A scan that asked git for thousands of blobs does not parse its first few hundred alone."""
+    items = corpus(250)  # fewer than inline_first: alone, these never start a helper
+    before = os.times()
+    results = {key: parsed for key, _, parsed in parse_many(items, helpers=1, inline_first=300, expected=expected)}
+    assert results == {key: parse_revision(data) for key, data in items}
+    assert os.times().children_user + os.times().children_system > before.children_user + before.children_system

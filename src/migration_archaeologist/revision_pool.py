@@ -1,7 +1,7 @@
 """Parse many revision files on every core: for a big versions directory the parse is the scan's cost.
 
 A helper process costs about 40 ms to start, so the first few hundred files of a stream are parsed
-here. After that, batches go to ``cores - 1`` helper processes (``_parse_worker``) while one has
+here, unless the caller says more are coming. After that, batches go to ``cores - 1`` helper processes (``_parse_worker``) while one has
 room (a batch in hand and one waiting), and are parsed here when none has: this process never
 waits while there is work, and the helpers never sit idle. Helpers only parse (``ast``; nothing is imported or run). One that cannot
 start or dies costs only speed: its batch is parsed here.
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from migration_archaeologist._parse_worker import job as _job, read_frame, write_frame
 from migration_archaeologist.revision import RevisionFile, Unparseable
@@ -35,21 +35,28 @@ QUEUED = 2
 
 def parse_many(
     items: Iterable[tuple[K, bytes]], *, helpers: int | None = None, inline_first: int = INLINE_FIRST,
-    job: str = "revision",
+    job: str = "revision", expected: Callable[[], int] | int | None = None,
 ) -> Iterator[tuple[K, bytes, Any]]:
     """``(key, data, parse_revision(data))`` for every item, in no particular order; with
     ``job="ops"``, ``read_ops(data)`` instead (the timeline's op summaries).
 
     ``items`` is consumed as it comes (a cat-file stream, say), so parsing overlaps reading.
-    ``helpers`` defaults to the cores this process may use, minus one.
+    ``helpers`` defaults to the cores this process may use, minus one. ``expected``: how many items
+    there are, or are known so far (a callable is asked again): when that is more than
+    ``inline_first``, helpers start at once instead of after ``inline_first`` items parsed here.
     """
     work = _job(job)
     count = _helper_count() if helpers is None else helpers
     pool: _Pool[K] | None = None
     batch: list[tuple[K, bytes]] = []
+
+    def many() -> bool:
+        known = expected() if callable(expected) else expected
+        return known is not None and known > inline_first
+
     try:
         for seen, (key, data) in enumerate(items):
-            if seen < inline_first or count <= 0:
+            if count <= 0 or (pool is None and seen < inline_first and not many()):
                 yield key, data, work(data)
                 continue
             if pool is None:

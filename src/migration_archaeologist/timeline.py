@@ -209,7 +209,8 @@ def build_timeline(
     ops: dict[str, RevisionOps] = {}
     if operations:  # every upgrade() parsed whole: on every core when there are many (10,000: 5.5 s in one)
         blobs = sorted({entries[rev].chosen.blob for rev in order if rev in entries})
-        ops = {blob: read for blob, _data, read in parse_many(((b, result.catalog.content(b)) for b in blobs), job="ops")}
+        contents = ((b, result.catalog.content(b)) for b in blobs)
+        ops = {blob: read for blob, _data, read in parse_many(contents, job="ops", expected=len(blobs))}
     built: list[TimelineEntry] = []
     for rev in order:
         entry = entries.get(rev)

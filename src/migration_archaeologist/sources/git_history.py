@@ -441,7 +441,8 @@ class GitHistory:
         session[1].join()
 
     def _read_blobs(self, cat: CatFile, scan: HistoryScan) -> None:
-        for sha, data, parsed in parse_many(self._revision_like(cat, scan)):
+        # what cat-file was asked for so far: most of it is revision source when it is a lot
+        for sha, data, parsed in parse_many(self._revision_like(cat, scan), expected=lambda: cat.asked):
             if parsed is not None:
                 scan.parsed[sha] = parsed
                 scan.contents[sha] = data  # type: ignore[index]  # a fresh scan's contents are a dict

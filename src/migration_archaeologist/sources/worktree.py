@@ -85,7 +85,7 @@ class WorkTree:
         known = self.known
         # files no history scan has read (uncommitted or changed), on every core when there are many
         unknown = {blob: self._contents[blob] for _d, _n, blob, _t, _w in self._files if blob not in known}
-        for blob, _data, parsed in parse_many(unknown.items()):
+        for blob, _data, parsed in parse_many(unknown.items(), expected=len(unknown)):
             if parsed is not None:
                 self._parsed[blob] = parsed
         for _dirpath, name, blob, date, where in self._files:
