@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from stat import S_ISLNK
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.revision_pool import parse_many
@@ -28,6 +28,7 @@ class WorkTree:
         self._parsed: dict[str, RevisionFile | Unparseable] = {}
         self._files: list[tuple[str, str, str, str, str]] | None = None  # (folder, name, blob, date, where)
         self._read_lock = threading.Lock()
+        self._count = 0  # files in the folders, once listed
         self.unreadable: list[str] = []
 
     def files(self) -> Iterator[Path]:
@@ -47,7 +48,12 @@ class WorkTree:
 
     def read(self) -> None:
         """Read and hash every file once. A scan calls this in a thread while git is walked: it needs
-        only the folders, not the history, and on 10,000 files it is 0.25 s of a first ``check``.
+        only the folders, not the history, and on 10,000 files it is 0.25 s of a first ``check``."""
+        for _ in self._reading():
+            pass
+
+    def _reading(self) -> Iterator[tuple[str, bytes]]:
+        """Read and hash each file, yielding (blob, content) as it goes; nothing if read before.
 
         Plain strings and os calls throughout: pathlib objects per file (construction, relative_to,
         is_symlink, stat, read_bytes) were 0.75 s of a warm check on 10,000 revision files.
@@ -55,12 +61,14 @@ class WorkTree:
         with self._read_lock:
             if self._files is not None:
                 return
+            entries = list(self._walk())
+            self._count = len(entries)
             root = str(self.root.resolve())
             # folder -> it and its resolved self, ending in a separator: each folder resolved once, not
             # each file twice (0.4 s for 10,000), and a file's paths joined by concatenation
             folders: dict[str, tuple[str, str]] = {}
             files: list[tuple[str, str, str, str, str]] = []
-            for dirpath, name in self._walk():
+            for dirpath, name in entries:
                 folder = folders.get(dirpath)
                 if folder is None:
                     folder = folders[dirpath] = (_with_sep(dirpath), _with_sep(os.path.realpath(dirpath)))
@@ -77,17 +85,40 @@ class WorkTree:
                 where = _relative(resolved, root)
                 files.append((dirpath, name, blob, date, where if where is not None else (Path(dirpath) / name).as_posix()))
                 self._contents[blob] = data
+                yield blob, data
             self._files = files
 
-    def iter_sightings(self) -> Iterator[Sighting]:
-        self.read()
-        assert self._files is not None
+    def _unknown(self) -> Iterator[tuple[str, bytes]]:
+        """Contents no history scan has parsed (uncommitted or changed files), each once: read now,
+        and parsed as they are read, unless a scan read the folders already."""
         known = self.known
-        # files no history scan has read (uncommitted or changed), on every core when there are many
-        unknown = {blob: self._contents[blob] for _d, _n, blob, _t, _w in self._files if blob not in known}
-        for blob, _data, parsed in parse_many(unknown.items(), expected=len(unknown)):
+        seen: set[str] = set()
+        streamed = False
+        for blob, data in self._reading():
+            streamed = True
+            if blob not in known and blob not in seen:
+                seen.add(blob)
+                yield blob, data
+        if not streamed:
+            assert self._files is not None
+            for _d, _n, blob, _t, _w in self._files:
+                if blob not in known and blob not in seen:
+                    seen.add(blob)
+                    yield blob, self._contents[blob]
+
+    def iter_sightings(self) -> Iterator[Sighting]:
+        # parsed on every core when there are many: how many is known exactly once the folders are
+        # read, and is the number of files while they are read if no history scan parsed any
+        expected: Callable[[], int] | int | None = None
+        if self._files is not None:
+            expected = len({blob for _d, _n, blob, _t, _w in self._files if blob not in self.known})
+        elif not self.known:
+            expected = lambda: self._count  # noqa: E731
+        for blob, _data, parsed in parse_many(self._unknown(), expected=expected):
             if parsed is not None:
                 self._parsed[blob] = parsed
+        assert self._files is not None
+        known = self.known
         for _dirpath, name, blob, date, where in self._files:
             parsed = known.get(blob) or self._parsed.get(blob)
             if parsed is None:
