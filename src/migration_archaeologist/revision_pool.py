@@ -1,10 +1,11 @@
 """Parse many revision files on every core: for a big versions directory the parse is the scan's cost.
 
 A helper process costs about 40 ms to start, so the first few hundred files of a stream are parsed
-here, unless the caller says more are coming. After that, batches go to ``cores - 1`` helper processes (``_parse_worker``) while one has
-room (a batch in hand and two waiting), and are parsed here when none has: this process never
-waits while there is work, and the helpers never sit idle. Helpers only parse (``ast``; nothing is imported or run). One that cannot
-start or dies costs only speed: its batch is parsed here.
+here, unless the caller says more are coming. After that, batches go to ``cores - 1`` helper
+processes (``_parse_worker``) while one has room (a batch in hand and two waiting), and are parsed
+here when none has: this process never waits while there is work, and the helpers never sit idle.
+Helpers only parse (``ast`` and ``compile``; nothing is imported or run). One that cannot start or
+dies costs only speed: its batch is parsed here.
 """
 
 from __future__ import annotations

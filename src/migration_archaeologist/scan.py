@@ -6,11 +6,10 @@ import gc
 import os
 import threading
 from collections import Counter
-from dataclasses import dataclass, replace
-from functools import cached_property
 from concurrent.futures import Future
 from contextlib import contextmanager
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
 

@@ -83,7 +83,9 @@ class WorkTree:
                 date = datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
                 resolved = os.path.realpath(path) if linked else folder[1] + name  # a link: where it points
                 where = _relative(resolved, root)
-                files.append((dirpath, name, blob, date, where if where is not None else (Path(dirpath) / name).as_posix()))
+                if where is None:
+                    where = (Path(dirpath) / name).as_posix()
+                files.append((dirpath, name, blob, date, where))
                 self._contents[blob] = data
                 yield blob, data
             self._files = files
