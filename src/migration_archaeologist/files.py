@@ -56,3 +56,12 @@ def _umask() -> int:
 def cannot_write(folder: Path, exc: OSError) -> EnvironmentProblem:
     """The one-line error of a write into ``folder`` that failed (no permission, disk full, no folder)."""
     return EnvironmentProblem(f"cannot write into {folder}: {exc.strerror or exc}")
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) to write into; a dangling link, a file where the folder
+    should be or no permission is the one-line ``cannot_write`` error, not a traceback."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(folder, exc) from None

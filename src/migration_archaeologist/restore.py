@@ -23,7 +23,7 @@ from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
 from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.errors import RestoreConflict, RevisionNotFound, UsageError
-from migration_archaeologist.files import cannot_write, create_file, replace_file
+from migration_archaeologist.files import cannot_write, create_file, make_folder, replace_file
 from migration_archaeologist.graph import build_graph
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.scan import ScanResult
@@ -209,10 +209,7 @@ def apply_restore(
     outcome carries the plan as re-checked."""
     if plan.conflicts:
         raise _conflict(plan)
-    try:
-        plan.versions_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a dangling link, a file where a folder should be, no permission
-        raise cannot_write(plan.versions_dir, exc) from None
+    make_folder(plan.versions_dir)
     with versions_dir_lock(plan.versions_dir, lock_timeout):
         dirs = sorted({plan.versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
         known = {c.blob: c.revision for e in result.catalog.entries.values() for c in e.candidates}

@@ -25,7 +25,7 @@ from migration_archaeologist.database.stamp import Stamp
 from migration_archaeologist.database.synthesize import SynthesizedRevision
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, RestoreConflict, UsageError
-from migration_archaeologist.files import cannot_write
+from migration_archaeologist.files import cannot_write, make_folder
 from migration_archaeologist.restore import append_manifest, choose_versions_dir, plan_restore, revisions_in, write_new_file
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
@@ -206,10 +206,7 @@ def apply_synthesis(synthesis: Synthesis, result: ScanResult) -> Path:
         raise RestoreConflict(f"nothing written: {conflict}")
     target = synthesis.target
     revision = synthesis.synthesized.revision
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise cannot_write(target.parent, exc) from None
+    make_folder(target.parent)
     # The file and its record are written under the versions directory's lock, after looking again
     # at what the directory holds: a restore that got there first may have brought the revision back.
     with versions_dir_lock(target.parent):
