@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from stat import S_ISLNK
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.revision_pool import parse_many
@@ -111,12 +111,14 @@ class WorkTree:
     def iter_sightings(self) -> Iterator[Sighting]:
         # parsed on every core when there are many: how many is known exactly once the folders are
         # read, and is the number of files while they are read if no history scan parsed any
+        unknown: Iterable[tuple[str, bytes]] = self._unknown()
         expected: Callable[[], int] | int | None = None
         if self._files is not None:
-            expected = len({blob for _d, _n, blob, _t, _w in self._files if blob not in self.known})
+            unknown = list(unknown)
+            expected = len(unknown)
         elif not self.known:
             expected = lambda: self._count  # noqa: E731
-        for blob, _data, parsed in parse_many(self._unknown(), expected=expected):
+        for blob, _data, parsed in parse_many(unknown, expected=expected):
             if parsed is not None:
                 self._parsed[blob] = parsed
         assert self._files is not None
