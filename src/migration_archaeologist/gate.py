@@ -27,9 +27,10 @@ class Verdict:
 
     ignore: tuple[str, ...]
     failing: tuple[Problem, ...]
-    ignored: tuple[Problem, ...]
+    ignored: tuple[Problem, ...]  # ignored kinds, and warnings (unless strict)
     missing: tuple[str, ...]  # needed revisions missing from the versions directory
     missing_ignored: bool
+    strict: bool = False
 
     @property
     def passed(self) -> bool:
@@ -47,16 +48,25 @@ class Annotation:
     message: str
 
 
-def evaluate(result: ScanResult, ignore: Iterable[str] = ()) -> Verdict:
-    """Split the scan's findings; ``ignore`` names problem kinds (already validated) and ``missing``."""
+def evaluate(result: ScanResult, ignore: Iterable[str] = (), strict: bool = False) -> Verdict:
+    """Split the scan's findings; ``ignore`` names problem kinds (already validated) and ``missing``.
+
+    Only what breaks Alembic or the database fails: warnings (docstring mismatches, old versions in
+    history, retired revisions) are shown, and fail too with ``strict``. ``ignore`` wins over both.
+    """
     kinds = tuple(dict.fromkeys(ignore))
     problems = result.gate_chain.problems  # the versions directory's chain, not every branch's
+
+    def fails(p: Problem) -> bool:
+        return p.kind not in kinds and (strict or not p.warning)
+
     return Verdict(
         ignore=kinds,
-        failing=tuple(p for p in problems if p.kind not in kinds),
-        ignored=tuple(p for p in problems if p.kind in kinds),
+        failing=tuple(p for p in problems if fails(p)),
+        ignored=tuple(p for p in problems if not fails(p)),
         missing=result.missing,
         missing_ignored=MISSING in kinds,
+        strict=strict,
     )
 
 

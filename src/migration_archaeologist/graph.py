@@ -44,9 +44,16 @@ class Problem:
     revisions: tuple[str, ...]
     message: str
     path: str | None = None
+    warning: bool = False  # True: worth knowing, but Alembic and the database work as they are
+
+    @property
+    def level(self) -> str:
+        return "warning" if self.warning else "error"
 
     def to_json(self) -> dict[str, object]:
-        doc: dict[str, object] = {"kind": self.kind, "revisions": list(self.revisions), "message": self.message}
+        doc: dict[str, object] = {
+            "kind": self.kind, "level": self.level, "revisions": list(self.revisions), "message": self.message
+        }
         if self.path:
             doc["path"] = self.path
         return doc
@@ -135,7 +142,7 @@ class ChainGraph:
 
 def build_graph(revisions: Mapping[str, RevisionFile]) -> ChainGraph:
     """Chain of the given revisions alone (used for the versions directory as it stands)."""
-    return _analyse(revisions, extra=())
+    return _analyse(revisions, extra=(), present=set(revisions))
 
 
 def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> ChainGraph:
@@ -161,11 +168,17 @@ def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> Chai
             continue  # markers in some other file (a template, a script): nothing says it is a revision
         where = present[0] if present else _where(broken.sightings)
         ids = (broken.revision_hint,) if broken.revision_hint else ()
-        extra.append(Problem("unparseable", ids, f"{where}: {broken.reason}", present[0] if present else None))
-    return _analyse(revisions, extra=tuple(extra))
+        # a file in the versions directory stops Alembic; one only in history is worth knowing, no more
+        extra.append(
+            Problem("unparseable", ids, f"{where}: {broken.reason}", present[0] if present else None, warning=not present)
+        )
+    present = {rev for rev, entry in catalog.entries.items() if entry.present}
+    return _analyse(revisions, extra=tuple(extra), present=present)
 
 
-def _analyse(revisions: Mapping[str, RevisionFile], extra: Iterable[Problem]) -> ChainGraph:
+def _analyse(
+    revisions: Mapping[str, RevisionFile], extra: Iterable[Problem], present: set[str] | None = None
+) -> ChainGraph:
     graph = _Edges()
     labels: dict[str, str] = {}
     problems: list[Problem] = []
@@ -212,17 +225,9 @@ def _analyse(revisions: Mapping[str, RevisionFile], extra: Iterable[Problem]) ->
         order = tuple(sorted(real, key=lambda n: (revisions[n].create_date or "", n)))
         problems.extend(_cycles(graph, revisions))
     if len(heads) > 1:
-        reach = _reaching_a_label(graph, revisions)
-        labelled = [h for h in heads if h in reach]
-        note = " (some are labelled branches: upgrade them by label)" if labelled else ""
-        problems.append(
-            Problem(
-                "multiple-heads",
-                heads,
-                f"Multiple head revisions are present: {', '.join(heads)}; 'alembic upgrade head' will refuse"
-                f"{note}",
-            )
-        )
+        branches = _head_branches(graph, revisions, heads)
+        if branches is None:  # some head on no labelled branch, or two heads on one: 'upgrade head' refuses
+            problems.append(Problem("multiple-heads", heads, _heads_message(heads, revisions, present)))
     problems.extend(extra)
     problems.sort(key=lambda p: (PROBLEM_KINDS.index(p.kind) if p.kind in PROBLEM_KINDS else 99, p.revisions))
     return ChainGraph(
@@ -237,11 +242,54 @@ def _analyse(revisions: Mapping[str, RevisionFile], extra: Iterable[Problem]) ->
     )
 
 
-def _reaching_a_label(graph: _Edges, revisions: Mapping[str, RevisionFile]) -> set[str]:
-    """Revisions that carry a branch label or stand on one: one walk up from every label, not one per head
-    (a descendants() walk per head was 0.13 s on 2,000 revisions with a hundred heads)."""
-    labelled = {rev for rev, parsed in revisions.items() if parsed.branch_labels}
-    return _reached(graph.pred, list(labelled), labelled)
+def _labels_of(parsed: RevisionFile) -> frozenset[str]:
+    """The branch labels a revision carries; one that names a constant we could not read counts as a
+    label of its own ('?<revision>'): it is a labelled branch, only its name is unknown."""
+    labels = set(parsed.branch_labels)
+    if any(var == "branch_labels" for var, _ref in getattr(parsed, "unresolved", ())):
+        labels.add(f"?{parsed.revision}")
+    return frozenset(labels)
+
+
+def _head_branches(
+    graph: _Edges, revisions: Mapping[str, RevisionFile], heads: tuple[str, ...]
+) -> dict[str, frozenset[str]] | None:
+    """Each head's branch: the labels of the nearest labelled revisions below it (down_revision edges).
+
+    Several heads are a design when each stands on labelled revisions no other head stands on
+    (OpenStack's expand/contract): ``alembic upgrade heads`` or ``upgrade expand@head`` work. Otherwise
+    None: 'upgrade head' refuses, and a head on no label cannot be named but by its ID.
+    """
+    succ = graph.succ
+    found: dict[str, frozenset[str]] = {}
+    taken: set[str] = set()
+    for head in heads:
+        labels: set[str] = set()
+        seen = {head}
+        stack = [head]
+        while stack:
+            here = stack.pop()
+            own = _labels_of(revisions[here]) if here in revisions else frozenset()
+            if own:
+                labels |= own
+                continue  # the nearest label names the branch
+            for parent, kind in succ[here].items():
+                if kind == "down" and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        if not labels or labels & taken:
+            return None
+        taken |= labels
+        found[head] = frozenset(labels)
+    return found
+
+
+def _heads_message(heads: tuple[str, ...], revisions: Mapping[str, RevisionFile], present: set[str] | None) -> str:
+    """'present' only for files on disk: a head that is only in history is named for what it is."""
+    if present is None or all(h in present for h in heads):
+        return f"Multiple head revisions are present: {', '.join(heads)}; 'alembic upgrade head' will refuse"
+    words = [f"{h} ({'present' if h in present else 'not on disk'})" for h in heads]
+    return f"Multiple head revisions: {', '.join(words)}; 'alembic upgrade head' will refuse"
 
 
 def _reached(
@@ -338,11 +386,14 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
         groups = _basename_groups(entry)
         if len(groups) > 1:
             names = "; ".join(", ".join(sorted(g)) for g in groups)
+            # Alembic loads the present file; other files of the ID in history never meet it
+            where = f"; Alembic loads {present_paths[0]}" if present_paths else ""
             problems.append(
                 Problem(
                     "duplicate-id",
                     (rev,),
-                    f"Revision {rev} is declared by different files with different content: {names}",
+                    f"Revision {rev} is declared by different files with different content in history: {names}{where}",
+                    warning=bool(present_paths),
                 )
             )
     if _shapes_differ(entry):
@@ -356,6 +407,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                 (rev,),
                 f"Revision {rev} has versions with different parents ({variants}); chosen {entry.chosen.blob[:10]}"
                 f" revising {', '.join(chosen.down_revisions) or 'nothing'}: {entry.reason}",
+                warning=True,  # the chosen version is named, and --pick chooses another
             )
         )
     parsed = entry.parsed
@@ -369,6 +421,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                 f"Revision {rev}: docstring says 'Revises: {', '.join(parsed.header_revises)}' but down_revision"
                 f" is {', '.join(parsed.down_revisions) or 'None'}",
                 path,
+                warning=True,  # Alembic reads the variables, never the docstring
             )
         )
     if parsed.header_revision is not None and parsed.header_revision != rev:
@@ -378,6 +431,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                 (rev,),
                 f"Revision {rev}: docstring says 'Revision ID: {parsed.header_revision}'",
                 path,
+                warning=True,
             )
         )
     return problems

@@ -41,10 +41,12 @@ def render_check(out: TextIO, result: ScanResult, verdict: Verdict, annotations:
 def summary(result: ScanResult, verdict: Verdict) -> str:
     heads = ", ".join(result.gate_chain.heads) or "none"
     failing = [p.kind for p in verdict.failing]
-    ignored = [p.kind for p in verdict.ignored]
+    ignored = [p.kind for p in verdict.ignored if p.kind in verdict.ignore]
+    warned = [p.kind for p in verdict.ignored if p.kind not in verdict.ignore]
     if verdict.missing:
         (ignored if verdict.missing_ignored else failing).extend(["missing"] * len(verdict.missing))
     ignored_note = f"; ignored: {_counted(ignored)}" if ignored else ""
+    ignored_note += f"; warnings: {_counted(warned)}" if warned else ""
     if verdict.passed:
         return f"migration-archaeologist check passed: {len(result.gate_chain.order)} revisions, head {heads}{ignored_note}"
     return f"migration-archaeologist check failed: {_counted(failing)}{ignored_note}"

@@ -22,7 +22,7 @@ class WorkTree:
     ) -> None:
         """``known``: blobs already parsed (the history scan's), so a file committed as it is is not parsed twice."""
         self.root = root
-        self.versions_dirs = versions_dirs
+        self.versions_dirs = outermost(versions_dirs)
         self.known: Mapping[str, RevisionFile | Unparseable] = known or {}
         self._contents: dict[str, bytes] = {}
         self._parsed: dict[str, RevisionFile | Unparseable] = {}
@@ -142,6 +142,23 @@ class WorkTree:
 
     def parsed(self, blob: str) -> RevisionFile | Unparseable:
         return self._parsed[blob]
+
+
+def outermost(dirs: Iterable[Path]) -> list[Path]:
+    """The folders without those inside another one (or repeated): each is walked whole, so a folder
+    and its subfolder given together would count every file of the subfolder twice."""
+    kept: list[Path] = []
+    resolved: list[Path] = []
+    for directory in dirs:
+        real = Path(os.path.realpath(directory))
+        if any(real == r or r in real.parents for r in resolved):
+            continue
+        inner = [i for i, r in enumerate(resolved) if real in r.parents]
+        for i in reversed(inner):
+            del kept[i], resolved[i]
+        kept.append(directory)
+        resolved.append(real)
+    return kept
 
 
 def _alembic_loads(name: str) -> bool:
