@@ -19,8 +19,10 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def lost(repo: GitRepo) -> GitRepo:
+    """b is deleted while c, present, stands on it: lost (a deleted head nothing needs is retired)."""
     repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
     repo.commit("next", {f"{V}/b_next.py": revision_source("b", "a", "next")})
+    repo.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
     repo.commit("cleanup", remove=[f"{V}/b_next.py"])
     return repo
 
@@ -61,7 +63,7 @@ def test_check_exit_codes(lost: GitRepo) -> None:
     proc = ma("check", str(lost.path), "--json")
     assert proc.returncode == 0, proc.stdout
     doc = json.loads(proc.stdout)
-    assert doc["ok"] is True and doc["heads"] == ["b"]
+    assert doc["ok"] is True and doc["heads"] == ["c"]
 
 
 def test_restore_dry_run_then_apply(lost: GitRepo) -> None:
@@ -72,7 +74,7 @@ def test_restore_dry_run_then_apply(lost: GitRepo) -> None:
     applied = ma("restore", "b", str(lost.path), "--apply", "--json")
     assert applied.returncode == 0, applied.stderr
     doc = json.loads(applied.stdout)
-    assert doc["alembic"]["heads"] == ["b"] and doc["alembic"]["agrees"] is True
+    assert doc["alembic"]["heads"] == ["c"] and doc["alembic"]["agrees"] is True
     assert (lost.path / V / "b_next.py").read_text() == revision_source("b", "a", "next")
 
 

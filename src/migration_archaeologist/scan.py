@@ -22,7 +22,8 @@ from migration_archaeologist.sources.interface import Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
-    from migration_archaeologist.graph import ChainGraph
+    from migration_archaeologist.graph import ChainGraph, Problem
+    from migration_archaeologist.retired import Retirement
 
 _T = TypeVar("_T")
 
@@ -61,10 +62,32 @@ class ScanResult:
         stamped = tuple(p for p in self.chain.problems if p.kind == "stamped-but-missing")
         return replace(chain, problems=chain.problems + stamped) if stamped else chain
 
+    @cached_property
+    def retired(self) -> Mapping[str, Retirement]:
+        """Revisions history holds that nothing needs, with how each left the chain."""
+        from migration_archaeologist.retired import retirements
+
+        return retirements(self.catalog, self.missing, self.commits)
+
+    @cached_property
+    def findings(self) -> tuple[Problem, ...]:
+        """What ``scan`` reports: the gate chain's problems, then those only history's chain has (a
+        retired revision's second head, a broken draft), as warnings: worth seeing, nothing to fix."""
+        gate = self.gate_chain.problems
+        if self.gate_chain is self.chain:
+            return gate
+        seen = {(p.kind, p.revisions) for p in gate}
+        extra = tuple(
+            p if p.warning else replace(p, warning=True)
+            for p in self.chain.problems
+            if (p.kind, p.revisions) not in seen and p.kind != "stamped-but-missing"
+        )
+        return gate + extra
+
     @property
     def has_findings(self) -> bool:
-        """Exit code 1 for scan: any problem, or a needed revision missing."""
-        return bool(self.chain.problems or self.missing)
+        """Exit code 1 for scan: a problem that breaks Alembic or the database, or a lost revision."""
+        return bool(self.missing or any(not p.warning for p in self.gate_chain.problems))
 
     def relative(self, path: Path) -> str:
         root = self.repository.work_tree
@@ -160,7 +183,7 @@ def scan_repository(
     from migration_archaeologist.graph import analyse_catalog
 
     chain = analyse_catalog(catalog)
-    missing = _needed_missing(catalog, chain)
+    missing = _needed_missing(catalog, chain, found.commits)
     rows: tuple = ()
     if evidence and repo.work_tree is not None:
         from migration_archaeologist.sources.docs import collect_evidence
@@ -284,7 +307,9 @@ def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, orig
     pool = [f for f in versions_named or list(folders) if _inside(root, root / f)]
     if not pool:
         return (), "none"
-    best = max(pool, key=lambda f: (folders[f], (root / f).is_dir(), f))
+    # a folder that still exists beats one used more often: a moved versions folder (indico's
+    # migrations/ became indico/migrations/) left more history in its old place
+    best = max(pool, key=lambda f: ((root / f).is_dir(), folders[f], f))
     return (Path(os.path.normpath(root / best)),), "history"
 
 
@@ -316,24 +341,45 @@ def _versions_option(root: Path | None, value: Path) -> Path:
     return Path(os.path.normpath(Path.cwd() / value))
 
 
-def _needed_missing(catalog: Catalog, chain: ChainGraph) -> tuple[str, ...]:
-    """Revisions not present that the versions directory needs back, or all when none is present.
+def _needed_missing(catalog: Catalog, chain: ChainGraph, commits: Mapping[str, CommitInfo]) -> tuple[str, ...]:
+    """The lost revisions: not present, and needed by what is (down_revision and depends_on,
+    transitively), in chain order.
 
-    Needed: what a present revision needs (its down_revisions and depends_on, transitively), and
-    what HEAD's own history once held in the same chain (a deleted head is a gap too). A revision
-    seen only on another branch, in a stash or in the reflog is someone's other work; a
-    squashed-away old chain shares no edge with today's revisions. Neither is a gap.
+    A deleted head that nothing stands on was retired (reverted, removed on purpose): restoring it
+    would give Alembic a second head. With no revision present at all (the whole folder emptied),
+    every revision history holds is needed but those reverted on purpose (``retired``).
     """
     present = {rev for rev, entry in catalog.entries.items() if entry.present}
     absent = [rev for rev in chain.order if rev in catalog.entries and rev not in present]
-    if not present or not absent:
-        return tuple(absent)
-    needed = chain.needed_by(present)
+    if not absent:
+        return ()
+    if not present:
+        from migration_archaeologist.retired import lost_when_none_present
+
+        return tuple(lost_when_none_present(catalog, absent, commits))
+    lost = {rev for rev in chain.needed_by(present) if rev in catalog.entries and rev not in present}
+    # A commit that deleted something still needed was a loss, not a decision: what else it deleted
+    # goes with it (a cleanup that emptied the folder, then one revision written back by hand).
+    deleted_in = _deleting_commits(catalog, absent)
+    while True:
+        losing = {deleted_in[rev] for rev in lost if rev in deleted_in}
+        more = {rev for rev in absent if rev not in lost and deleted_in.get(rev) in losing}
+        if not more:
+            break
+        lost |= more
+        lost |= {rev for rev in chain.needed_by(more) if rev in catalog.entries and rev not in present}
+    return tuple(rev for rev in absent if rev in lost)
+
+
+def _deleting_commits(catalog: Catalog, revisions: list[str]) -> dict[str, str]:
+    """revision -> the commit of HEAD's history that last deleted it."""
     head = catalog.head_history
-    in_head = {
-        rev
-        for rev in absent
-        if any(s.source == "history" and s.commit in head for c in catalog.entries[rev].candidates for s in c.sightings)
-    }
-    linked = chain.linked_to(present)
-    return tuple(rev for rev in absent if rev in needed or (rev in in_head and rev in linked))
+    found: dict[str, str] = {}
+    for rev in revisions:
+        deletions = [
+            s.commit for c in catalog.entries[rev].candidates for s in c.sightings
+            if s.event == "deleted" and s.commit in head
+        ]
+        if deletions:
+            found[rev] = min(deletions, key=lambda commit: head[commit])  # type: ignore[arg-type,index]
+    return found

@@ -99,14 +99,18 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
         if entry is not None and entry.present:
             out.append(StampResolution(rev, "present", None, f"{rev} is in the versions directory"))
         elif entry is not None:
-            heal = f"migration-archaeologist restore {rev}{where} --apply"
+            retired = result.retired.get(rev)
+            # the database stands on it: needed, even if it was reverted in the code
+            allow = " --allow-new-head" if retired is not None else ""
+            heal = f"migration-archaeologist restore {rev}{where} --apply{allow}"
+            why = f"; it was {retired.describe()}, but the database still stands on it" if retired is not None else ""
             out.append(
                 StampResolution(
                     rev,
                     "recoverable",
                     heal,
                     f"{rev} is not in the versions directory (Alembic: Can't locate revision identified by '{rev}');"
-                    f" {entry.reason}",
+                    f" {entry.reason}{why}",
                 )
             )
         else:
@@ -186,8 +190,14 @@ def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tup
 
 
 def with_stamp_problems(result: ScanResult, problems: Sequence[Problem]) -> ScanResult:
+    """The scan with the stamp's problems, and what the stamp stands on counted as lost: a revision
+    the database is stamped with is needed, whatever retired it from the code."""
     chain = replace(result.chain, problems=result.chain.problems + tuple(problems))
-    return replace(result, chain=chain)
+    stamped = {rev for p in problems if p.kind == "stamped-but-missing" for rev in p.revisions}
+    entries = result.catalog.entries
+    needed = {r for r in result.chain.needed_by(stamped) | stamped if r in entries and not entries[r].present}
+    missing = tuple(r for r in result.chain.order if r in needed or r in result.missing)
+    return replace(result, chain=chain, missing=missing)
 
 
 def verify(

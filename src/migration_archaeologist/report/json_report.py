@@ -18,6 +18,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
     catalog = result.catalog
     order = list(result.chain.order) + sorted(set(catalog.entries) - set(result.chain.order))
     revisions = []
+    lost, retired = set(result.missing), result.retired
     for rev in order:
         entry = catalog.entries[rev]
         parsed = entry.parsed
@@ -30,6 +31,8 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
                 "message": parsed.message,
                 "create_date": parsed.create_date,
                 "present": entry.present,
+                "status": "present" if entry.present else "missing" if rev in lost else "retired",
+                "retired": retired[rev].to_json() if rev in retired else None,
                 "chosen": entry.chosen.blob,
                 "reason": entry.reason,
                 "candidates": [
@@ -49,7 +52,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "head": result.repository.head,
         "versions_dirs": [result.relative(d) for d in result.versions_dirs],
         "revisions": revisions,
-        "problems": [p.to_json() for p in result.chain.problems],
+        "problems": [p.to_json() for p in result.findings],
         "heads": list(result.chain.heads),
         "missing": list(result.missing),
         "unreadable": [

@@ -1,0 +1,138 @@
+"""Lost or retired: why a revision that history holds is not in the versions directory.
+
+A revision absent from the versions directory is *lost* only when something still needs it: a
+present revision stands on it (down_revision or depends_on), the database is stamped with it, or the
+user names it. Otherwise it was *retired*: reverted, deleted on purpose, squashed into a new baseline,
+or never on HEAD's history at all (another branch, a stash, an unreachable commit). Retired revisions
+are listed, never restored unasked, and never fail ``check``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from migration_archaeologist.catalog import Catalog, RevisionEntry
+from migration_archaeologist.sources.git_history import CommitInfo
+
+#: How the sources of a revision never in HEAD's history read in a report.
+_PLACES = {"history": "another branch or tag", "reflog": "the reflog", "stash": "a stash",
+           "unreachable": "unreachable objects", "archive": "an archive", "bytecode": "bytecode"}
+#: How a revision was retired.
+REVERTED, SQUASHED, DELETED, ELSEWHERE = "reverted", "squashed", "deleted", "elsewhere"
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """How one revision left the chain, for a report line."""
+
+    revision: str
+    how: str  # one of REVERTED, SQUASHED, DELETED, ELSEWHERE
+    commit: str | None  # the commit that removed it from HEAD's history
+    subject: str | None
+    baseline: str | None = None  # for SQUASHED: the present base revision added by the same commit
+    sources: tuple[str, ...] = ()  # for ELSEWHERE: where it is seen
+
+    @property
+    def on_purpose(self) -> bool:
+        """Removed from HEAD's history by a commit (reverted, squashed, deleted), not just never merged."""
+        return self.how != ELSEWHERE
+
+    def describe(self) -> str:
+        commit = (self.commit or "")[:10]
+        subject = f' "{self.subject}"' if self.subject else ""
+        if self.how == REVERTED:
+            return f"reverted in {commit}{subject}"
+        if self.how == SQUASHED:
+            return f"squashed into {self.baseline} in {commit}{subject}"
+        if self.how == DELETED:
+            return f"deleted in {commit}{subject}"
+        places = [_PLACES.get(source, source) for source in self.sources]
+        return f"never in HEAD's history: only in {', '.join(dict.fromkeys(places)) or 'other sources'}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "how": self.how,
+            "commit": self.commit,
+            "subject": self.subject,
+            "baseline": self.baseline,
+            "description": self.describe(),
+        }
+
+
+def is_revert(subject: str | None) -> bool:
+    """``git revert``'s own subject ('Revert "..."'), as most teams leave it, or 'Revert <what>' /
+    'revert <what>' written by hand; not 'Reverted', 'reverting' or 'revertible'."""
+    words = (subject or "").split(None, 1)
+    return bool(words) and words[0] in ("Revert", "revert") or (subject or "").startswith('Revert"')
+
+
+def retirements(
+    catalog: Catalog, lost: set[str] | tuple[str, ...], commits: Mapping[str, CommitInfo]
+) -> dict[str, Retirement]:
+    """Every absent revision that is not lost, with how it was retired."""
+    lost = set(lost)
+    baselines = _baselines_added(catalog)
+    found: dict[str, Retirement] = {}
+    for rev, entry in catalog.entries.items():
+        if entry.present or rev in lost:
+            continue
+        found[rev] = _retirement(entry, catalog.head_history, commits, baselines)
+    return found
+
+
+def _retirement(
+    entry: RevisionEntry,
+    head_history: Mapping[str, int],
+    commits: Mapping[str, CommitInfo],
+    baselines: Mapping[str, str],
+) -> Retirement:
+    deletions = [
+        s for c in entry.candidates for s in c.sightings
+        if s.event == "deleted" and s.source == "history" and s.commit in head_history
+    ]
+    if not deletions:
+        sources = tuple(dict.fromkeys(s.source for c in entry.candidates for s in c.sightings))
+        return Retirement(entry.revision, ELSEWHERE, None, None, sources=sources)
+    last = min(deletions, key=lambda s: head_history[s.commit])  # type: ignore[index]  # newest in HEAD's order
+    commit = last.commit
+    info = commits.get(commit or "")
+    subject = info.subject if info else None
+    if is_revert(subject):
+        return Retirement(entry.revision, REVERTED, commit, subject)
+    if commit in baselines:
+        return Retirement(entry.revision, SQUASHED, commit, subject, baseline=baselines[commit])
+    return Retirement(entry.revision, DELETED, commit, subject)
+
+
+def _baselines_added(catalog: Catalog) -> dict[str, str]:
+    """commit -> a present base revision (no down_revision) that the commit added: a squash commit
+    deletes the old chain and adds its new baseline at once."""
+    found: dict[str, str] = {}
+    for rev, entry in catalog.entries.items():
+        if not entry.present or entry.parsed.down_revisions:
+            continue
+        for candidate in entry.candidates:
+            for s in candidate.sightings:
+                if s.source == "history" and s.event == "added" and s.commit:
+                    found.setdefault(s.commit, rev)
+    return found
+
+
+def lost_when_none_present(catalog: Catalog, absent: list[str], commits: Mapping[str, CommitInfo]) -> list[str]:
+    """With no revision left in the versions directory (the seed: the whole folder emptied), what was
+    there before is what is needed: every absent revision but those reverted on purpose."""
+    head = catalog.head_history
+    out: list[str] = []
+    for rev in absent:
+        entry = catalog.entries[rev]
+        retirement = _retirement(entry, head, commits, {})
+        if retirement.how == REVERTED and not _kept_aside(entry):
+            continue
+        out.append(rev)
+    return out
+
+
+def _kept_aside(entry: RevisionEntry) -> bool:
+    """Whether someone kept a reverted revision in a stash or the reflog: then it may be wanted."""
+    return any(s.source in ("reflog", "stash") for c in entry.candidates for s in c.sightings)
