@@ -222,9 +222,16 @@ def check(
         None, "--ignore", metavar="KIND",
         help="Report this problem kind (or 'missing') as a warning, without failing (repeatable). Replaces ignore in pyproject.",
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Warnings fail too: docstring mismatches, old versions in history, retired revisions' traces."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
 ) -> None:
-    """Exit 1 if the chain has any problem or a needed revision is missing; usable as a CI gate.
+    """Exit 1 if something breaks Alembic or the database, or a needed revision is lost; a CI gate.
+
+    Fails on: a lost revision (needed, not on disk), missing-parent, cycle, duplicate-id among present
+    files, duplicate-branch-label, multiple heads not on distinct labelled branches, an unparseable
+    present file, stamped-but-missing. Everything else is a warning (--strict fails on warnings).
 
     With --db, a stamped revision missing from the versions directory is the problem
     stamped-but-missing, with the restore command that heals it. Defaults for every option
@@ -259,7 +266,7 @@ def check(
         )
         problems = stamp_problems(resolve_stamp(result, stamp, str(repo)), mask(db))
         result = with_stamp_problems(result, problems)
-    verdict = evaluate(result, ignored)
+    verdict = evaluate(result, ignored, strict=strict)
     if fmt == "json":
         _print_json(check_document(result, verdict))
     elif fmt == "github":
@@ -283,8 +290,15 @@ def restore(
     cache: Optional[bool] = CacheOpt,
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
+    allow_new_head: bool = typer.Option(
+        False, "--allow-new-head",
+        help="Restore even a retired revision (reverted, removed on purpose) or one that gives Alembic another head.",
+    ),
 ) -> None:
     """Restore REVISION and every missing ancestor of it; a dry run unless --apply.
+
+    Refused, nothing written, when it would make the chain worse: a revision nothing needs (retired),
+    or another head. Exit 1 when Alembic's own loader disagrees with the result or cannot tell.
 
     Example: [bold]migration-archaeologist restore b22b3b5a376f . --apply[/bold]
     """
@@ -293,7 +307,7 @@ def restore(
 
     revisions, repo = _split_targets(targets)
     result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, cache=cache)
-    plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None)
+    plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None, allow_new_head=allow_new_head)
     out = _out()
     if not apply:
         if as_json:
@@ -309,7 +323,9 @@ def restore(
         _print_json(restore_document(outcome.plan, outcome))  # the plan as re-checked under the lock
     else:
         console_report.render_outcome(out, outcome)
-    raise typer.Exit(EXIT_FINDINGS if outcome.heads_agree is False else EXIT_OK)
+    # only a loader that agrees proves the restore; one that could not tell is no proof (--no-alembic-check skips it)
+    proven = outcome.heads_agree is True or (no_alembic_check and outcome.alembic is None)
+    raise typer.Exit(EXIT_OK if proven or not outcome.written else EXIT_FINDINGS)
 
 
 @app.command()

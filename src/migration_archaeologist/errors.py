@@ -47,6 +47,12 @@ class RestoreConflict(ArchaeologistError):
     exit_code = EXIT_FINDINGS
 
 
+class RestoreRefused(ArchaeologistError):
+    """A restore that would leave the chain worse (a retired revision, a second head) unless asked for."""
+
+    exit_code = EXIT_FINDINGS
+
+
 class RevisionNotFound(ArchaeologistError):
     """Asked for a revision no source holds (Alembic's "Can't locate revision")."""
 

@@ -22,13 +22,13 @@ from typing import Sequence
 from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
 from migration_archaeologist.catalog import RevisionEntry
-from migration_archaeologist.errors import RestoreConflict, RevisionNotFound, UsageError
+from migration_archaeologist.errors import RestoreConflict, RestoreRefused, RevisionNotFound, UsageError
 from migration_archaeologist.files import cannot_write, create_file, make_folder, replace_file
 from migration_archaeologist.graph import build_graph
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import Sighting, git_blob_id, source_file_name
-from migration_archaeologist.sources.worktree import WorkTree
+from migration_archaeologist.sources.worktree import WorkTree, outermost
 from migration_archaeologist.versions_lock import tell, versions_dir_lock
 
 MANIFEST_NAME = "migration-archaeologist-manifest.json"
@@ -76,14 +76,22 @@ class RestoreOutcome:
 
     @property
     def heads_agree(self) -> bool | None:
-        """None when Alembic could not give a conclusive answer (reported as a warning, not a failure)."""
+        """None when Alembic could not give a conclusive answer: the restore is then not proven (exit 1)."""
         if self.alembic is None or not self.alembic.conclusive:
             return None
         return tuple(sorted(self.alembic.heads)) == tuple(sorted(self.our_heads))
 
 
-def plan_restore(result: ScanResult, revisions: Sequence[str], versions_dir: Path | None = None) -> RestorePlan:
-    """REV and every ancestor of it (down_revision and depends_on) that is not in the versions directory."""
+def plan_restore(
+    result: ScanResult, revisions: Sequence[str], versions_dir: Path | None = None, *, allow_new_head: bool = False
+) -> RestorePlan:
+    """REV and every ancestor of it (down_revision and depends_on) that is not in the versions directory.
+
+    Refused (:class:`RestoreRefused`) unless ``allow_new_head``: a retired revision (reverted, removed on
+    purpose: nothing needs it) and a plan that gives Alembic more heads than it has now. Each file goes
+    back into the folder where it lived when that folder is inside a versions directory (a release
+    subfolder is recreated); otherwise into ``versions_dir``.
+    """
     target_dir = choose_versions_dir(result, versions_dir)
     entries = result.catalog.entries
     wanted: list[str] = []
@@ -100,10 +108,14 @@ def plan_restore(result: ScanResult, revisions: Sequence[str], versions_dir: Pat
                 unrecoverable.add(node)
     present = sorted(r for r in needed if entries[r].present)
     order = [r for r in result.chain.order if r in needed and not entries[r].present]
+    if not allow_new_head:
+        _refuse_worse_chain(result, order)
     files: list[PlannedFile] = []
     names_taken: dict[Path, str] = {}
+    homes = _homes(result, target_dir if versions_dir is None else None)
     for rev in order:
-        planned = _plan_file(entries[rev], target_dir, result.catalog.content(entries[rev].chosen.blob))
+        data = result.catalog.content(entries[rev].chosen.blob)
+        planned = _plan_file(entries[rev], target_dir, data, homes, result.repository.work_tree)
         if planned.action != "conflict" and planned.target in names_taken:
             planned = PlannedFile(
                 rev,
@@ -152,7 +164,58 @@ def choose_versions_dir(result: ScanResult, versions_dir: Path | None) -> Path:
     raise UsageError(f"several versions directories ({names}): choose one with --versions DIR")
 
 
-def _plan_file(entry: RevisionEntry, target_dir: Path, data: bytes) -> PlannedFile:
+def _refuse_worse_chain(result: ScanResult, order: Sequence[str]) -> None:
+    """Raise RestoreRefused when writing ``order`` restores a retired revision or adds a head."""
+    entries = result.catalog.entries
+    retired = [r for r in order if r in result.retired]
+    for rev in retired:
+        retirement = result.retired[rev]
+        if retirement.on_purpose:
+            raise RestoreRefused(
+                f"nothing written: {rev} was {retirement.describe()}, and nothing present needs it;"
+                " restoring it would bring back what was removed on purpose: pass --allow-new-head to restore it anyway"
+            )
+        # named by the user, never removed from HEAD's history: someone's other work, restored as asked
+        tell(f"warning: nothing present needs {rev}: it was {retirement.describe()}; restoring it as asked")
+    present = {r: e.parsed for r, e in entries.items() if e.present}
+    if not present or not order:
+        return
+    before = build_graph(present).heads
+    after = build_graph({**present, **{r: entries[r].parsed for r in order}}).heads
+    if len(after) > max(len(before), 1):
+        added = ", ".join(h for h in after if h not in before)
+        raise RestoreRefused(
+            f"nothing written: restoring {', '.join(order)} gives Alembic another head ({added}; heads now:"
+            f" {', '.join(before)}): pass --allow-new-head to restore it anyway"
+        )
+
+
+def _homes(result: ScanResult, default_dir: Path | None) -> tuple[Path, ...]:
+    """The versions directories a restored file may go back into its own subfolder of (none when the
+    user named the folder to write into)."""
+    if default_dir is None or result.repository.work_tree is None:
+        return ()
+    return tuple(result.versions_dirs)
+
+
+def _home_folder(sighting: Sighting | None, root: Path | None, homes: Sequence[Path], target_dir: Path) -> Path:
+    """Where the file lived, when that is inside a versions directory (``versions/2024.1/expand``);
+    else ``target_dir``. Only plain relative folders inside the repository: never '..' or a link out."""
+    if sighting is None or not sighting.path or root is None or sighting.source not in ("history", "reflog", "stash", "unreachable"):
+        return target_dir
+    from migration_archaeologist.scan import _inside, _plain_relative
+
+    folder = sighting.path.replace("\\", "/").rsplit("/", 1)[0] if "/" in sighting.path else ""
+    if not folder or not _plain_relative(folder):
+        return target_dir
+    candidate = Path(os.path.normpath(root / folder))
+    for home in homes:
+        if (candidate == home or home in candidate.parents) and _inside(home, candidate):
+            return candidate
+    return target_dir
+
+
+def _plan_file(entry: RevisionEntry, target_dir: Path, data: bytes, homes: Sequence[Path] = (), root: Path | None = None) -> PlannedFile:
     chosen = entry.chosen
     # A commit that holds the content (not the one deleting it), so `git show COMMIT:PATH` gives these bytes.
     named = [s for s in chosen.sightings if s.path and s.event != "deleted" and s.source != "worktree"]
@@ -162,7 +225,7 @@ def _plan_file(entry: RevisionEntry, target_dir: Path, data: bytes) -> PlannedFi
         name = _file_name(entry, sighting)
     except ValueError as exc:
         return PlannedFile(entry.revision, chosen.blob, target_dir, sighting, chosen.fidelity, "conflict", str(exc))
-    target = target_dir / name
+    target = _home_folder(sighting, root, homes, target_dir) / name
     if target.is_symlink() or target.exists():
         try:
             existing = target.read_bytes()
@@ -221,8 +284,21 @@ def apply_restore(
         for planned in plan.to_write:
             revisions[planned.revision] = result.catalog.entries[planned.revision].chosen.revision
         our_heads = build_graph(revisions).heads
-        view = alembic_view(dirs) if check_with_alembic else None
+        view = alembic_view(version_locations(dirs)) if check_with_alembic else None
     return RestoreOutcome(plan, tuple(written), manifest, our_heads, view)
+
+
+def version_locations(dirs: Sequence[Path]) -> list[Path]:
+    """Every folder under ``dirs`` holding ``.py`` files, as a project's own CLI hands them to Alembic
+    (keystone's and neutron's ``versions/<release>/{expand,contract}``): Alembic reads each folder
+    alone, so the nested ones are named."""
+    found: list[Path] = []
+    for directory in outermost(dirs):
+        for dirpath, dirnames, filenames in os.walk(directory):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            if dirpath == str(directory) or any(n.endswith(".py") for n in filenames):
+                found.append(Path(dirpath))
+    return found
 
 
 def _write_all(plan: RestorePlan, result: ScanResult) -> tuple[list[Path], Path | None]:
@@ -236,6 +312,8 @@ def _write_all(plan: RestorePlan, result: ScanResult) -> tuple[list[Path], Path 
     manifest: Path | None = None
     try:
         for planned in plan.to_write:
+            if planned.target.parent != plan.versions_dir:
+                make_folder(planned.target.parent)  # a release subfolder it lived in, recreated
             write_new_file(planned.target, result.catalog.content(planned.blob))
             written.append(planned.target)
         manifest = _update_manifest(plan, result, written) if written else None
@@ -292,7 +370,7 @@ def _recheck(plan: RestorePlan, result: ScanResult, where: dict[str, tuple[str, 
             planned = replace(planned, action="unchanged", note=note)
         else:
             entry = result.catalog.entries[planned.revision]
-            again = _plan_file(entry, plan.versions_dir, result.catalog.content(entry.chosen.blob))
+            again = _plan_file(entry, planned.target.parent, result.catalog.content(entry.chosen.blob))
             if again.action != "write":
                 planned = again
         changed = changed or planned.action != "write"

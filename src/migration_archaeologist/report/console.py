@@ -23,11 +23,11 @@ def status_of(result: ScanResult, rev: str) -> str:
     entry = result.catalog.entries[rev]
     if entry.present:
         return "present"
-    return "missing" if rev in result.missing else "historic"
+    return "missing" if rev in result.missing else "retired"
 
 
 def _status_text(status: str) -> Text:
-    style = {"present": "green", "missing": "bold red", "historic": "dim"}[status]
+    style = {"present": "green", "missing": "bold red", "retired": "dim"}[status]
     return Text(status, style=style)
 
 
@@ -76,6 +76,9 @@ def render_scan(console: Console, result: ScanResult) -> None:
         entry = result.catalog.entries[rev]
         deletion = entry.deletion() if not entry.present else None
         deleted = f"{deletion.commit[:7]} {(deletion.date or '')[:10]}" if deletion and deletion.commit else ""
+        retirement = result.retired.get(rev)
+        if retirement is not None and retirement.how in ("reverted", "squashed"):
+            deleted = f"{retirement.how} {deleted}".strip()
         table.add_row(rev, entry.parsed.message or "", _status_text(status_of(result, rev)), _found_in(entry), deleted)
     if order:
         console.print(table)
@@ -172,12 +175,23 @@ def render_evidence(console: Console, result: ScanResult) -> None:
 
 
 def render_problems(console: Console, result: ScanResult) -> None:
-    problems = result.chain.problems
-    if not problems:
-        return
-    console.print(f"\n[bold red]{len(problems)} problem(s)[/bold red]")
-    for p in problems:
-        console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
+    """Errors (what breaks Alembic or the database) in full; warnings a few of each kind, the rest counted."""
+    errors = [p for p in result.findings if not p.warning]
+    warnings = [p for p in result.findings if p.warning]
+    if errors:
+        console.print(f"\n[bold red]{len(errors)} problem(s)[/bold red]")
+        for p in errors:
+            console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
+    if warnings:
+        console.print(f"\n[bold yellow]{len(warnings)} warning(s)[/bold yellow] (check passes on them; --strict fails)")
+        shown: dict[str, int] = {}
+        for p in warnings:
+            shown[p.kind] = shown.get(p.kind, 0) + 1
+            if shown[p.kind] <= WARNINGS_SHOWN:
+                console.print(f"  [yellow]{p.kind}[/yellow]: {p.message}", highlight=False, soft_wrap=True)
+        for kind, count in shown.items():
+            if count > WARNINGS_SHOWN:
+                console.print(f"  [yellow]... and {count - WARNINGS_SHOWN} more {kind}[/yellow] (scan --json lists them all)")
 
 
 def render_warnings(console: Console, result: ScanResult) -> None:
@@ -215,8 +229,7 @@ def render_check(console: Console, result: ScanResult, verdict: Verdict | None =
             soft_wrap=True,
         )
     if verdict is not None:
-        for p in verdict.ignored:
-            console.print(f"[yellow]ignored[/yellow] {p.kind}: {p.message}", highlight=False, soft_wrap=True)
+        _render_not_failing(console, verdict)
         if result.missing and verdict.missing_ignored:
             console.print(
                 f"[yellow]ignored[/yellow] missing: {', '.join(result.missing)} not in the versions directory",
@@ -224,6 +237,23 @@ def render_check(console: Console, result: ScanResult, verdict: Verdict | None =
                 soft_wrap=True,
             )
     render_warnings(console, result)
+
+
+#: Warnings of one kind shown in full before the rest are counted (real histories have hundreds).
+WARNINGS_SHOWN = 5
+
+
+def _render_not_failing(console: Console, verdict: Verdict) -> None:
+    """Ignored kinds, then warnings: a few of each kind in full, the rest counted."""
+    shown: dict[str, int] = {}
+    for p in verdict.ignored:
+        word = "ignored" if p.kind in verdict.ignore else "warning"
+        shown[p.kind] = shown.get(p.kind, 0) + 1
+        if shown[p.kind] <= WARNINGS_SHOWN:
+            console.print(f"[yellow]{word}[/yellow] {p.kind}: {p.message}", highlight=False, soft_wrap=True)
+    for kind, count in shown.items():
+        if count > WARNINGS_SHOWN:
+            console.print(f"[yellow]... and {count - WARNINGS_SHOWN} more {kind}[/yellow] (scan --json lists them all)")
 
 
 def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None:
@@ -272,7 +302,7 @@ def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
     agree = outcome.heads_agree
     if agree is None:
         console.print(
-            f"[yellow]warning:[/yellow] Alembic's own loader could not give a conclusive answer"
+            f"[bold red]not proven:[/bold red] Alembic's own loader could not give a conclusive answer"
             f"{': ' + view.error if view.error else ''}; our graph's head(s): {ours}"
         )
     elif agree:
