@@ -392,7 +392,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                 Problem(
                     "duplicate-id",
                     (rev,),
-                    f"Revision {rev} is declared by different files with different content in history: {names}{where}",
+                    f"Revision {rev} is declared by different files with different content: {names}{where}",
                     warning=bool(present_paths),
                 )
             )

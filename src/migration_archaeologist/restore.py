@@ -205,7 +205,8 @@ def _home_folder(sighting: Sighting | None, root: Path | None, homes: Sequence[P
         return target_dir
     from migration_archaeologist.scan import _inside, _plain_relative
 
-    folder = sighting.path.replace("\\", "/").rsplit("/", 1)[0] if "/" in sighting.path else ""
+    # git's paths are '/'-separated; a backslash is part of a name ('C:\\abs.py' is a file in versions/)
+    folder = sighting.path.rsplit("/", 1)[0] if "/" in sighting.path else ""
     if not folder or not _plain_relative(folder):
         return target_dir
     candidate = Path(os.path.normpath(root / folder))

@@ -175,7 +175,7 @@ def render_evidence(console: Console, result: ScanResult) -> None:
 
 
 def render_problems(console: Console, result: ScanResult) -> None:
-    """Errors (what breaks Alembic or the database) in full; warnings a few of each kind, the rest counted."""
+    """Errors (what breaks Alembic or the database), then warnings."""
     errors = [p for p in result.findings if not p.warning]
     warnings = [p for p in result.findings if p.warning]
     if errors:
@@ -184,14 +184,8 @@ def render_problems(console: Console, result: ScanResult) -> None:
             console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
     if warnings:
         console.print(f"\n[bold yellow]{len(warnings)} warning(s)[/bold yellow] (check passes on them; --strict fails)")
-        shown: dict[str, int] = {}
-        for p in warnings:
-            shown[p.kind] = shown.get(p.kind, 0) + 1
-            if shown[p.kind] <= WARNINGS_SHOWN:
-                console.print(f"  [yellow]{p.kind}[/yellow]: {p.message}", highlight=False, soft_wrap=True)
-        for kind, count in shown.items():
-            if count > WARNINGS_SHOWN:
-                console.print(f"  [yellow]... and {count - WARNINGS_SHOWN} more {kind}[/yellow] (scan --json lists them all)")
+        for p in warnings:  # scan is the full report: every one (check shows a few of each kind)
+            console.print(f"  [yellow]{p.kind}[/yellow]: {p.message}", highlight=False, soft_wrap=True)
 
 
 def render_warnings(console: Console, result: ScanResult) -> None:
