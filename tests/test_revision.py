@@ -11,6 +11,7 @@ import encodings.aliases
 import pkgutil
 import string
 import warnings
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -434,10 +435,8 @@ def test_down_revision_assigned_twice() -> None:
         ("revision = f'{PREFIX}abc'\ndown_revision = None", "revision is not a literal"),
         ("revision = 'abc'\ndown_revision = 'a' + 'b'", "down_revision is not a literal (line 2)"),
         ("revision = 'abc'\ndown_revision = PARENT", "down_revision is not a literal"),
-        (
-            "revision = 'abc'\ndown_revision = None\ndepends_on = deps()",
-            "depends_on is not a literal",
-        ),
+        ("PARENT = 'p'\nrevision = 'abc'\ndown_revision = PARENT + 'x'", "down_revision is not a literal (line 3)"),
+        ("revision = 'abc'\ndown_revision = PARENT\nPARENT = 'bound too late'", "down_revision is not a literal"),
         ("revision = 123\ndown_revision = None", "revision is not a string literal"),
         ("revision = None\ndown_revision = None", "revision is not a string literal"),
         ("revision = ''\ndown_revision = None", "revision is an empty string"),
@@ -922,6 +921,12 @@ _PIECES = [
     "a, *b = c\n",
     "try:\n    pass\nexcept:\n    pass\nexcept E:\n    pass\n",
     "r = 1\rs = 2\r\n",
+    # names for the ID values, bound before, after, by an import or in a block
+    "EXPAND = 'expand'\n",
+    "from pkg.db import cli\n",
+    "branch_labels = (EXPAND, cli.CONTRACT)\n",
+    "depends_on = cli.DEPENDS\n",
+    "if x:\n    EXPAND = 'in a block'\n",
 ]
 
 
@@ -1020,3 +1025,103 @@ def test_a_latin1_cookie_with_cr_only_line_ends_decodes_as_the_interpreter_does(
 ])
 def test_a_broken_file_is_still_named_after_a_bom_or_a_lone_cr(data: bytes) -> None:
     assert unparseable(data).revision_hint == "ab"
+
+
+# --------------------------------------------------------------------------- values named, not written
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NEUTRON = FIXTURES / "neutron"
+
+
+def test_a_branch_label_from_another_module_is_a_reference_and_the_file_is_read() -> None:
+    """neutron-vpnaas: ``branch_labels = (cli.EXPAND_BRANCH,)`` after ``from neutron.db.migration import cli``."""
+    rev = parsed((NEUTRON / "30018084ed99_initial.py").read_bytes())
+    assert (rev.revision, rev.down_revisions) == ("30018084ed99", ("kilo",))
+    assert rev.branch_labels == ()
+    assert rev.unresolved == (("branch_labels", "neutron.db.migration.cli.EXPAND_BRANCH"),)
+    assert rev.message == "Initial no-op Liberty expand rule."
+    assert rev.notes == ("branch_labels names neutron.db.migration.cli.EXPAND_BRANCH, not read from this file",)
+    contract = parsed((NEUTRON / "56893333aa52_fix_identifier_map_fk.py").read_bytes())
+    assert contract.unresolved == (("branch_labels", "neutron.db.migration.cli.CONTRACT_BRANCH"),)
+    assert contract.down_revisions == ("kilo",)
+
+
+def test_a_milestone_list_of_constants_is_not_an_id_variable() -> None:
+    """``neutron_milestone = [migration.LIBERTY]`` names another module's constant: nothing to read there."""
+    rev = parsed((NEUTRON / "24f28869838b_add_fields_to_vpn_service_table.py").read_bytes())
+    assert (rev.revision, rev.down_revisions, rev.branch_labels, rev.unresolved) == (
+        "24f28869838b", ("30018084ed99",), (), ()
+    )
+    assert rev.notes == ()
+
+
+HEAD = "revision = 'abc'\ndown_revision = None\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "labels", "unresolved"),
+    [
+        ("EXPAND = 'expand'\nbranch_labels = (EXPAND,)", ("expand",), ()),
+        ("A = 'a'\nB = A\nA = 'later'\nbranch_labels = [B, 'x', '']", ("a", "x"), ()),
+        ("BRANCHES = ('a', 'b')\nbranch_labels = BRANCHES", ("a", "b"), ()),
+        ("B: str = 'b'\nbranch_labels = {B, 'a'}", ("a", "b"), ()),
+        ("NONE = None\nbranch_labels = NONE", (), ()),
+        ("from pkg import cli\nEXPAND = 'e'\nbranch_labels = (EXPAND, cli.CONTRACT)", ("e",), ("pkg.cli.CONTRACT",)),
+        ("from pkg.mod import X as Y\nbranch_labels = Y", (), ("pkg.mod.X",)),
+        ("import pkg.mod as m\nbranch_labels = (m.X,)", (), ("pkg.mod.X",)),
+        ("import pkg.mod\nbranch_labels = (pkg.mod.X,)", (), ("pkg.mod.X",)),
+        ("from . import cli\nbranch_labels = (cli.X,)", (), (".cli.X",)),
+        ("from ..db import X\nbranch_labels = (X,)", (), ("..db.X",)),
+        ("from pkg import cli\nL = (cli.A,)\nbranch_labels = L", (), ("pkg.cli.A",)),
+        ("from pkg import cli\nbranch_labels = ('neutron-' + cli.X,)", (), ("'neutron-' + pkg.cli.X",)),
+        ("from pkg import cli\nbranch_labels = {cli.B, cli.A, 'z'}", ("z",), ("pkg.cli.A", "pkg.cli.B")),
+        # what cannot be followed stays as written
+        ("branch_labels = (EXPAND,)\nEXPAND = 'bound too late'", (), ("EXPAND",)),
+        ("if x:\n    EXPAND = 'e'\nbranch_labels = (EXPAND,)", (), ("EXPAND",)),
+        ("EXPAND = 'e'\nEXPAND, OTHER = f()\nbranch_labels = (EXPAND,)", (), ("EXPAND",)),
+        ("EXPAND = 'e'\ndel EXPAND\nbranch_labels = (EXPAND,)", (), ("EXPAND",)),
+        ("EXPAND = compute()\nbranch_labels = ('a', EXPAND)", ("a",), ("EXPAND",)),
+        ("from pkg import *\nbranch_labels = (X,)", (), ("X",)),
+        ("from pkg import cli\ncli = None\nbranch_labels = (cli.X,)", (), ("cli.X",)),
+        ("branch_labels = labels()", (), ("labels()",)),
+        ("branch_labels = (*BASE, 'x')", (), ("(*BASE, 'x')",)),
+        ("branch_labels = 'a' + 'b'", (), ("'a' + 'b'",)),
+    ],
+)
+def test_branch_labels_named_rather_than_written(source: str, labels: tuple[str, ...], unresolved: tuple[str, ...]) -> None:
+    rev = parsed(HEAD + source + "\n")
+    assert rev.branch_labels == labels
+    assert rev.unresolved == tuple(("branch_labels", ref) for ref in unresolved)
+    # depends_on is read the same way
+    same = parsed(HEAD + source.replace("branch_labels", "depends_on") + "\n")
+    assert same.depends_on == labels and same.branch_labels == ()
+    assert same.unresolved == tuple(("depends_on", ref) for ref in unresolved)
+
+
+def test_a_parent_named_by_a_constant_of_the_same_file() -> None:
+    assert parsed("PARENT = 'p1'\nrevision = 'abc'\ndown_revision = PARENT\n").down_revisions == ("p1",)
+    assert parsed("A, B = 'x', 'y'\nP = ('p1', 'p2')\nrevision = 'abc'\ndown_revision = P\n").down_revisions == ("p1", "p2")
+    assert parsed("P = 'p1'\nrevision = 'abc'\ndown_revision = [P, 'p2']\n").down_revisions == ("p1", "p2")
+    # a parent given by an expression is not read: down_revision must be read whole
+    result = unparseable(b"P = 'p1'\nrevision = 'abc'\ndown_revision = (P, P[0] if P else 'p3')\n")
+    assert result.reason == "down_revision is not a literal (line 3): (P, P[0] if P else 'p3')"
+
+
+def test_a_parent_from_another_module_leaves_the_file_unreadable() -> None:
+    """A chain cannot do without parents: only labels and dependencies may be left to resolve."""
+    result = unparseable(b"from pkg.cli import PARENT\nrevision = 'abc'\ndown_revision = PARENT\n")
+    assert result.reason == "down_revision is not a literal (line 3): PARENT (names pkg.cli.PARENT)"
+    assert result.revision_hint == "abc"
+    result = unparseable(b"revision = 'abc'\ndown_revision = ('a', PARENT)\n")
+    assert result.reason == "down_revision is not a literal (line 2): ('a', PARENT)"
+
+
+def test_a_non_string_named_in_labels_is_still_wrong() -> None:
+    result = unparseable(b"N = 1\nrevision = 'abc'\ndown_revision = None\nbranch_labels = (N,)\n")
+    assert result.reason == "branch_labels contains a non-string (int, line 4)"
+
+
+def test_a_revision_named_by_a_constant_is_not_read() -> None:
+    """``revision`` is read only as a literal, as before."""
+    result = unparseable(b"REV = 'abc'\nrevision = REV\ndown_revision = None\n")
+    assert result.reason == "revision is not a literal (line 2): REV"
