@@ -4,7 +4,8 @@ Recovered blobs come from arbitrary points in git history and may be half-edited
 not Python at all, so this module only ever *parses* them with :mod:`ast`: it never imports,
 executes or compiles-and-runs anything, and every failure is reported as a value, never raised.
 Values named rather than written (``branch_labels = (cli.EXPAND_BRANCH,)``) are looked up among the
-file's own module-level names; what another module holds is left to a later reader.
+file's own module-level names; what another module holds is left to :mod:`.constants`. A Python 2
+file, which ``ast`` refuses, is read from its module-level statements one at a time.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence, TypeVar
 
 __all__ = [
-    "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision", "parse_revision",
-    "syntax_error_line",
+    "PYTHON2_NOTE", "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision",
+    "parse_revision", "syntax_error_line",
 ]
 
 
@@ -40,13 +41,20 @@ class RevisionFile:
     #: (variable, reference) for each branch_labels / depends_on value this file does not hold: a
     #: dotted name (``pkg.mod.NAME``, leading dots if relative) when imported (or strings and such
     #: names joined by ``+``), else the expression as written. The variable holds only what was read;
-    #: references are resolved later, from the module they name.
+    #: :mod:`.constants` resolves references later.
     unresolved: tuple[tuple[str, str], ...] = ()
+    #: Python 2 syntax: read from its module-level lines; Alembic on Python 3 cannot load it as it is.
+    python2: bool = False
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """One line per caveat, for reports: values read from elsewhere."""
-        return tuple(f"{var} names {ref}, not read from this file" for var, ref in self.unresolved)
+        """One line per caveat, for reports: Python 2 syntax, values read from elsewhere."""
+        notes = [PYTHON2_NOTE] if self.python2 else []
+        notes += [f"{var} names {ref}, not read from this file" for var, ref in self.unresolved]
+        return tuple(notes)
+
+
+PYTHON2_NOTE = "Python 2 syntax: Alembic on Python 3 cannot load it as it is"
 
 
 @dataclass(frozen=True)
@@ -123,12 +131,16 @@ def _parse(data: bytes) -> RevisionFile | Unparseable | None:
     text, encoding = decoded
 
     statements = _checked_statements(text)
+    py2_error: Unparseable | None = None  # the syntax error, when the file is read as Python 2
     if isinstance(statements, Unparseable):
-        return Unparseable(statements.reason, _hint(data))
+        older = _python2_statements(text, statements.reason)
+        if older is None:
+            return Unparseable(statements.reason, _hint(data))
+        py2_error, statements = statements, older
 
     assigns, last = _module_assignments(statements)
     if not assigns["revision"] and not assigns["down_revision"]:
-        return None
+        return None if py2_error is None else Unparseable(py2_error.reason, _hint(data))
     revision = ""  # stays falsy until read, so a later failure falls back to the regex hint
     try:
         revision = _read_revision(assigns["revision"])
@@ -136,7 +148,8 @@ def _parse(data: bytes) -> RevisionFile | Unparseable | None:
         branch_labels, unread_labels = _read_ids("branch_labels", assigns, statements, last, required=False)
         depends_on, unread_depends = _read_ids("depends_on", assigns, statements, last, required=False)
     except _NotReadable as exc:
-        return Unparseable(_one_line(str(exc)), revision or _hint(data))
+        reason = exc if py2_error is None else py2_error.reason  # a Python 2 read that fails: as before
+        return Unparseable(_one_line(str(reason)), revision or _hint(data))
 
     doc = _module_docstring(statements)
     header = _parse_header(doc)
@@ -151,6 +164,7 @@ def _parse(data: bytes) -> RevisionFile | Unparseable | None:
         header_revises=_split_revises(header.get("revises")),
         encoding=encoding,
         unresolved=unread_labels + unread_depends,
+        python2=py2_error is not None,
     )
 
 
@@ -604,7 +618,7 @@ def _stored_names(stmt: ast.stmt) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.alias):
             names.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        elif isinstance(node, (ast.Global, ast.Nonlocal, _Unread)):
             names.update(node.names)
         elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
             names.add(node.name)
@@ -658,6 +672,149 @@ def _dotted(node: ast.expr) -> str | None:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+# --------------------------------------------------------------------------- Python 2 files
+
+
+class _Unread(ast.stmt):
+    """Stands for a line the Python 2 read could not parse: the names in it may be bound there."""
+
+    _fields = ("names",)
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+#: A Python 2 source token: strings (any prefix, ``ur`` too), comments, line ends, continuations,
+#: names, numbers (``0777``, ``10L``), the operators that matter, and any other single character.
+_PY2_TOKEN = re.compile(
+    r"(?P<string>[uUbBrRfF]{0,2}(?:"
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'(?:[^'\\\r\n]|\\(?:\r\n|.))*'"
+    r'|"(?:[^"\\\r\n]|\\(?:\r\n|.))*"))'
+    r"|(?P<comment>#[^\r\n]*)|(?P<newline>\r\n|\r|\n)|(?P<continuation>\\(?:\r\n|\r|\n))"
+    r"|(?P<space>[ \t\f]+)|(?P<name>[^\W\d]\w*)|(?P<number>\.?\d[\w.]*)"
+    r"|(?P<op><>|>>|[=!<>]=|[\[\](){}:;,`=])|(?P<other>.)",
+    re.DOTALL,
+)
+_SYNTAX_ERROR_LINE = re.compile(r"syntax error at line (\d+):")
+#: Numbers Python 3 refuses: an old octal (``0777``) or a long (``10L``, ``0x1fL``).
+_PY2_NUMBER = re.compile(r"0[0-7]*[1-7][0-7]*[lL]?|(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)[lL]")
+_OPEN, _CLOSE = "([{", ")]}"
+_BLOCK_WORDS = frozenset(
+    ("def", "class", "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "async", "@")
+)
+
+
+@dataclass
+class _LogicalLine:
+    start: int  # offsets in the text
+    end: int
+    first: int  # 1-based lines
+    last: int
+    top: bool  # starts at column 0: a module-level statement
+    tokens: list[tuple[str, str, int]]  # (kind, text, bracket depth)
+
+
+def _python2_statements(text: str, reason: str) -> list[ast.stmt] | None:
+    """The module-level statements of a file Python 3 refuses because it is Python 2, else None.
+
+    Only when the line ``reason`` names (a syntax error) holds Python 2 syntax: a ``print`` or
+    ``exec`` statement, ``except E, e``, ``raise E, "msg"``, a ``ur''`` string, backticks, ``<>``,
+    an old octal or a long literal. Each column-0 statement is then parsed on its own; one that does
+    not parse becomes an ``_Unread`` naming what it may bind. Parsed, never run.
+    """
+    at = _SYNTAX_ERROR_LINE.match(reason)
+    if at is None:
+        return None
+    lines = _logical_lines(text)
+    if lines is None:
+        return None
+    error_line = int(at.group(1))
+    if not any(line.first <= error_line <= line.last and _python2_syntax(line.tokens) for line in lines):
+        return None
+    statements: list[ast.stmt] = []
+    with _quiet():
+        for line in lines:
+            simple = line.top and line.tokens[0][1] not in _BLOCK_WORDS  # a block's head never parses alone
+            parsed = _attempt(ast.parse, text[line.start : line.end]) if simple else None
+            if isinstance(parsed, ast.Module):
+                ast.increment_lineno(parsed, line.first - 1)
+                statements.extend(parsed.body)
+            else:
+                statements.append(_Unread([token for kind, token, _ in line.tokens if kind == "name"]))
+    return statements
+
+
+def _logical_lines(text: str) -> list[_LogicalLine] | None:
+    """The file's statements as Python's tokenizer joins lines; None for an unclosed string or bracket."""
+    lines: list[_LogicalLine] = []
+    current: _LogicalLine | None = None
+    depth = 0
+    line_no = 1
+    line_start = 0
+    for match in _PY2_TOKEN.finditer(text):
+        kind, token = match.lastgroup or "other", match.group()
+        if kind in ("space", "comment"):
+            continue
+        if kind in ("newline", "continuation"):
+            line_no += 1
+            line_start = match.end()
+            if kind == "newline" and depth == 0 and current is not None:
+                current.end = match.start()
+                lines.append(current)
+                current = None
+            continue
+        if kind == "other" and token in "'\"":
+            return None  # a string that never ends
+        if current is None:
+            start = match.start()
+            current = _LogicalLine(start, len(text), line_no, line_no, start == line_start, [])
+        if kind == "op" and token in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return None
+        current.tokens.append((kind, token, depth))
+        if kind == "op" and token in _OPEN:
+            depth += 1
+        if kind == "string":
+            line_no += token.count("\n") + token.count("\r") - token.count("\r\n")
+        current.last = line_no
+    if depth:
+        return None
+    if current is not None:
+        lines.append(current)
+    return lines
+
+
+def _python2_syntax(tokens: list[tuple[str, str, int]]) -> bool:
+    """Whether a logical line holds syntax only Python 2 reads."""
+    starts = True  # at the start of a statement
+    keyword = ""  # the statement's first word
+    comma = False  # a comma outside brackets since it
+    for at, (kind, token, depth) in enumerate(tokens):
+        if kind == "string" and token[:2].lower() == "ur":
+            return True
+        if token in ("`", "<>") or (kind == "number" and _PY2_NUMBER.fullmatch(token)):
+            return True
+        if starts:
+            keyword, comma = token, False
+            following = tokens[at + 1] if at + 1 < len(tokens) else None
+            if token in ("print", "exec") and following is not None and (
+                following[0] in ("string", "name", "number") or following[1] == ">>"
+            ):
+                return True
+        elif depth == 0 and token == ",":
+            comma = True
+            if keyword == "raise":
+                return True
+        elif depth == 0 and token == ":" and keyword == "except" and comma:
+            return True
+        starts = depth == 0 and token in (":", ";")
+    return False
 
 
 # --------------------------------------------------------------------------- docstring header
@@ -725,7 +882,10 @@ def assignment_lines(data: bytes) -> dict[str, int]:
     text, _encoding = decoded
     tree = ast_parse(text)
     if isinstance(tree, Unparseable):
-        return {}
+        older = _python2_statements(text, tree.reason)  # a Python 2 file: its module-level lines
+        if older is None:
+            return {}
+        tree = ast.Module(body=older, type_ignores=[])
     lines: dict[str, int] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign):
