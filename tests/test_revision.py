@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import encodings
 import encodings.aliases
+import os
 import pkgutil
+import shutil
 import string
+import subprocess
 import warnings
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -21,6 +25,7 @@ from hypothesis import strategies as st
 from migration_archaeologist.revision import (
     RevisionFile,
     Unparseable,
+    assignment_lines,
     looks_like_revision,
     parse_revision,
 )
@@ -434,10 +439,8 @@ def test_down_revision_assigned_twice() -> None:
         ("revision = f'{PREFIX}abc'\ndown_revision = None", "revision is not a literal"),
         ("revision = 'abc'\ndown_revision = 'a' + 'b'", "down_revision is not a literal (line 2)"),
         ("revision = 'abc'\ndown_revision = PARENT", "down_revision is not a literal"),
-        (
-            "revision = 'abc'\ndown_revision = None\ndepends_on = deps()",
-            "depends_on is not a literal",
-        ),
+        ("PARENT = 'p'\nrevision = 'abc'\ndown_revision = PARENT + 'x'", "down_revision is not a literal (line 3)"),
+        ("revision = 'abc'\ndown_revision = PARENT\nPARENT = 'bound too late'", "down_revision is not a literal"),
         ("revision = 123\ndown_revision = None", "revision is not a string literal"),
         ("revision = None\ndown_revision = None", "revision is not a string literal"),
         ("revision = ''\ndown_revision = None", "revision is an empty string"),
@@ -922,6 +925,15 @@ _PIECES = [
     "a, *b = c\n",
     "try:\n    pass\nexcept:\n    pass\nexcept E:\n    pass\n",
     "r = 1\rs = 2\r\n",
+    # names for the ID values, bound before, after, by an import or in a block
+    "EXPAND = 'expand'\n",
+    "from pkg.db import cli\n",
+    "branch_labels = (EXPAND, cli.CONTRACT)\n",
+    "depends_on = cli.DEPENDS\n",
+    "if x:\n    EXPAND = 'in a block'\n",
+    # Python 2
+    'def py2():\n    print "x"\n',
+    "MODE = 0644\n",
 ]
 
 
@@ -1020,3 +1032,263 @@ def test_a_latin1_cookie_with_cr_only_line_ends_decodes_as_the_interpreter_does(
 ])
 def test_a_broken_file_is_still_named_after_a_bom_or_a_lone_cr(data: bytes) -> None:
     assert unparseable(data).revision_hint == "ab"
+
+
+# --------------------------------------------------------------------------- values named, not written
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NEUTRON = FIXTURES / "neutron"
+PYTHON2 = FIXTURES / "python2"
+
+
+def test_a_branch_label_from_another_module_is_a_reference_and_the_file_is_read() -> None:
+    """neutron-vpnaas: ``branch_labels = (cli.EXPAND_BRANCH,)`` after ``from neutron.db.migration import cli``."""
+    rev = parsed((NEUTRON / "30018084ed99_initial.py").read_bytes())
+    assert (rev.revision, rev.down_revisions) == ("30018084ed99", ("kilo",))
+    assert rev.branch_labels == ()
+    assert rev.unresolved == (("branch_labels", "neutron.db.migration.cli.EXPAND_BRANCH"),)
+    assert rev.message == "Initial no-op Liberty expand rule." and not rev.python2
+    assert rev.notes == ("branch_labels names neutron.db.migration.cli.EXPAND_BRANCH, not read from this file",)
+    contract = parsed((NEUTRON / "56893333aa52_fix_identifier_map_fk.py").read_bytes())
+    assert contract.unresolved == (("branch_labels", "neutron.db.migration.cli.CONTRACT_BRANCH"),)
+    assert contract.down_revisions == ("kilo",)
+
+
+def test_a_milestone_list_of_constants_is_not_an_id_variable() -> None:
+    """``neutron_milestone = [migration.LIBERTY]`` names another module's constant: nothing to read there."""
+    rev = parsed((NEUTRON / "24f28869838b_add_fields_to_vpn_service_table.py").read_bytes())
+    assert (rev.revision, rev.down_revisions, rev.branch_labels, rev.unresolved) == (
+        "24f28869838b", ("30018084ed99",), (), ()
+    )
+    assert rev.notes == ()
+
+
+HEAD = "revision = 'abc'\ndown_revision = None\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "labels", "unresolved"),
+    [
+        ("EXPAND = 'expand'\nbranch_labels = (EXPAND,)", ("expand",), ()),
+        ("A = 'a'\nB = A\nA = 'later'\nbranch_labels = [B, 'x', '']", ("a", "x"), ()),
+        ("BRANCHES = ('a', 'b')\nbranch_labels = BRANCHES", ("a", "b"), ()),
+        ("B: str = 'b'\nbranch_labels = {B, 'a'}", ("a", "b"), ()),
+        ("NONE = None\nbranch_labels = NONE", (), ()),
+        ("from pkg import cli\nEXPAND = 'e'\nbranch_labels = (EXPAND, cli.CONTRACT)", ("e",), ("pkg.cli.CONTRACT",)),
+        ("from pkg.mod import X as Y\nbranch_labels = Y", (), ("pkg.mod.X",)),
+        ("import pkg.mod as m\nbranch_labels = (m.X,)", (), ("pkg.mod.X",)),
+        ("import pkg.mod\nbranch_labels = (pkg.mod.X,)", (), ("pkg.mod.X",)),
+        ("from . import cli\nbranch_labels = (cli.X,)", (), (".cli.X",)),
+        ("from ..db import X\nbranch_labels = (X,)", (), ("..db.X",)),
+        ("from pkg import cli\nL = (cli.A,)\nbranch_labels = L", (), ("pkg.cli.A",)),
+        ("from pkg import cli\nbranch_labels = ('neutron-' + cli.X,)", (), ("'neutron-' + pkg.cli.X",)),
+        ("from pkg import cli\nbranch_labels = {cli.B, cli.A, 'z'}", ("z",), ("pkg.cli.A", "pkg.cli.B")),
+        # what cannot be followed stays as written
+        ("branch_labels = (EXPAND,)\nEXPAND = 'bound too late'", (), ("EXPAND",)),
+        ("if x:\n    EXPAND = 'e'\nbranch_labels = (EXPAND,)", (), ("EXPAND",)),
+        ("EXPAND = 'e'\nEXPAND, OTHER = f()\nbranch_labels = (EXPAND,)", (), ("EXPAND",)),
+        ("EXPAND = 'e'\ndel EXPAND\nbranch_labels = (EXPAND,)", (), ("EXPAND",)),
+        ("EXPAND = compute()\nbranch_labels = ('a', EXPAND)", ("a",), ("EXPAND",)),
+        ("from pkg import *\nbranch_labels = (X,)", (), ("X",)),
+        ("from pkg import cli\ncli = None\nbranch_labels = (cli.X,)", (), ("cli.X",)),
+        ("branch_labels = labels()", (), ("labels()",)),
+        ("branch_labels = (*BASE, 'x')", (), ("(*BASE, 'x')",)),
+        ("branch_labels = 'a' + 'b'", (), ("'a' + 'b'",)),
+    ],
+)
+def test_branch_labels_named_rather_than_written(source: str, labels: tuple[str, ...], unresolved: tuple[str, ...]) -> None:
+    rev = parsed(HEAD + source + "\n")
+    assert rev.branch_labels == labels
+    assert rev.unresolved == tuple(("branch_labels", ref) for ref in unresolved)
+    # depends_on is read the same way
+    same = parsed(HEAD + source.replace("branch_labels", "depends_on") + "\n")
+    assert same.depends_on == labels and same.branch_labels == ()
+    assert same.unresolved == tuple(("depends_on", ref) for ref in unresolved)
+
+
+def test_a_parent_named_by_a_constant_of_the_same_file() -> None:
+    assert parsed("PARENT = 'p1'\nrevision = 'abc'\ndown_revision = PARENT\n").down_revisions == ("p1",)
+    assert parsed("A, B = 'x', 'y'\nP = ('p1', 'p2')\nrevision = 'abc'\ndown_revision = P\n").down_revisions == ("p1", "p2")
+    assert parsed("P = 'p1'\nrevision = 'abc'\ndown_revision = [P, 'p2']\n").down_revisions == ("p1", "p2")
+    # a parent given by an expression is not read: down_revision must be read whole
+    result = unparseable(b"P = 'p1'\nrevision = 'abc'\ndown_revision = (P, P[0] if P else 'p3')\n")
+    assert result.reason == "down_revision is not a literal (line 3): (P, P[0] if P else 'p3')"
+
+
+def test_a_parent_from_another_module_leaves_the_file_unreadable() -> None:
+    """A chain cannot do without parents: only labels and dependencies may be left to resolve."""
+    result = unparseable(b"from pkg.cli import PARENT\nrevision = 'abc'\ndown_revision = PARENT\n")
+    assert result.reason == "down_revision is not a literal (line 3): PARENT (names pkg.cli.PARENT)"
+    assert result.revision_hint == "abc"
+    result = unparseable(b"revision = 'abc'\ndown_revision = ('a', PARENT)\n")
+    assert result.reason == "down_revision is not a literal (line 2): ('a', PARENT)"
+
+
+def test_a_non_string_named_in_labels_is_still_wrong() -> None:
+    result = unparseable(b"N = 1\nrevision = 'abc'\ndown_revision = None\nbranch_labels = (N,)\n")
+    assert result.reason == "branch_labels contains a non-string (int, line 4)"
+
+
+def test_a_revision_named_by_a_constant_is_not_read() -> None:
+    """``revision`` is read only as a literal, as before."""
+    result = unparseable(b"REV = 'abc'\nrevision = REV\ndown_revision = None\n")
+    assert result.reason == "revision is not a literal (line 2): REV"
+
+
+# --------------------------------------------------------------------------- Python 2 files
+
+
+def test_python2_revision_file_is_read_from_its_module_level_statements() -> None:
+    data = (PYTHON2 / "1c2d3e4f5a6b_add_legacy_flags.py2").read_bytes()
+    assert isinstance(revision_module._checked_statements(data.decode()), Unparseable)  # ast refuses it
+    rev = parsed(data)
+    assert (rev.revision, rev.down_revisions, rev.branch_labels, rev.depends_on) == (
+        "1c2d3e4f5a6b", ("4b1f2e3d5c6a",), (), ()
+    )
+    assert rev.message == "add legacy flags to accounts"
+    assert rev.create_date == "2014-03-12 15:20:07.123456"
+    assert (rev.header_revision, rev.header_revises) == ("1c2d3e4f5a6b", ("4b1f2e3d5c6a",))
+    assert rev.python2 and rev.unresolved == ()
+    assert rev.notes == ("Python 2 syntax: Alembic on Python 3 cannot load it as it is",)
+    assert revision_module.PYTHON2_NOTE in rev.notes
+
+
+def test_python2_merge_with_labels() -> None:
+    rev = parsed((PYTHON2 / "2a3b4c5d6e7f_merge_heads.py2").read_bytes())
+    assert rev.down_revisions == ("1c2d3e4f5a6b", "0f9e8d7c6b5a")
+    assert rev.branch_labels == ("legacy",) and rev.python2
+    assert rev.header_revises == ("1c2d3e4f5a6b", "0f9e8d7c6b5a")
+
+
+def _python27() -> str | None:
+    found = sorted(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")).glob("versions/2.7*/bin/python"))
+    return str(found[-1]) if found else shutil.which("python2.7")
+
+
+PY2_BODIES = {
+    "print": '    print "upgrading"',
+    "print a name": "    print op",
+    "except comma": "    try:\n        op.drop_table('t')\n    except Exception, e:\n        pass",
+    "except tuple comma": "    try:\n        pass\n    except (KeyError, ValueError), e:\n        pass",
+    "raise comma": '    raise ValueError, "no"',
+    "ur string": "    op.execute(ur'UPDATE t SET a = 1')",
+    "backticks": "    op.execute(`1`)",
+    "not equal": "    if op <> None:\n        pass",
+    "old octal": "    mode = 0755",
+    "long": "    big = 10L",
+    "hex long": "    mask = 0xffL",
+    "exec": '    exec "x = 1"',
+    "one-line if print": '    if True: print "x"',
+}
+
+
+def render_py2(body: str) -> str:
+    """A revision file as Alembic 0.6's template wrote it, with ``body`` as its upgrade()."""
+    return (
+        '"""some change\n\nRevision ID: abc\nRevises: def\nCreate Date: 2014-05-02 10:00:00.000000\n\n"""\n\n'
+        "# revision identifiers, used by Alembic.\nrevision = 'abc'\ndown_revision = 'def'\n\n"
+        "from alembic import op\nimport sqlalchemy as sa\n\n\n"
+        f"def upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PY2_BODIES))
+def test_each_kind_of_python2_syntax_is_recognised(name: str) -> None:
+    source = render_py2(PY2_BODIES[name])
+    python27 = _python27()
+    if python27 is not None:  # the body really is Python 2
+        check = subprocess.run([python27, "-c", "import sys; compile(sys.stdin.read(), 'f', 'exec')"],
+                               input=source, capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+    rev = parsed(source)
+    assert (rev.revision, rev.down_revisions, rev.python2) == ("abc", ("def",), True)
+    assert rev.header_revision == "abc" and rev.message == "some change"
+
+
+def test_python2_that_python3_compiles_is_an_ordinary_file() -> None:
+    """``print >>f, x`` is a shift in a tuple to Python 3: Alembic loads the file (upgrade() would fail)."""
+    rev = parsed(render_py2('    print >>sys.stderr, "upgrading"'))
+    assert rev.revision == "abc" and not rev.python2
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a Python 3 error at the line that fails, with Python 2 syntax elsewhere
+        render_py2("    pass\n    x = = 1\n    print 'x'"),
+        render_py2("    pass").replace("def downgrade():", "def downgrade(:\n    x = 0777\n\n\ndef d():"),
+        # garbage: an unclosed string or bracket after Python 2 syntax
+        render_py2('    print "x'),
+        render_py2('    print "x"\n    op.execute((\n'),
+        # print as a name, not a statement
+        render_py2("    print = 1\n    x = = 2"),
+    ],
+)
+def test_a_syntax_error_that_is_not_python2_stays_unreadable(source: str) -> None:
+    result = unparseable(source.encode())
+    assert result.reason.startswith("syntax error at line ")
+    assert result.revision_hint == "abc"
+
+
+def test_a_python2_file_without_readable_ids_stays_unreadable() -> None:
+    """The Python 2 read must find ``revision`` and ``down_revision``; else the syntax error stands."""
+    env_py = b'from alembic import context\n# revision, down_revision\ndef run():\n    print "migrating"\n'
+    result = unparseable(env_py)
+    assert result.reason.startswith("syntax error at line 4: Missing parentheses")
+    computed = b'revision = make_id()\ndown_revision = None\nprint "x"\n'
+    assert unparseable(computed).reason.startswith("syntax error at line 3")
+    inside = b'if True:\n    revision = "a"\n    down_revision = None\nprint "x"\n'
+    assert unparseable(inside).reason.startswith("syntax error at line 4")
+
+
+def test_python2_ids_after_unreadable_lines() -> None:
+    """Statements Python 3 cannot parse are skipped; a name bound in them is not followed."""
+    source = (
+        "import os\nLABEL = 'a'\nif os.name <> 'nt':\n    LABEL = 'b'\n"
+        "revision = 'abc'\ndown_revision = u'def'\nbranch_labels = (LABEL, 'c')\n"
+    )
+    rev = parsed(source)
+    assert rev.python2 and rev.down_revisions == ("def",)
+    assert rev.branch_labels == ("c",) and rev.unresolved == (("branch_labels", "LABEL"),)
+
+
+def test_python2_with_crlf_and_continuations() -> None:
+    source = (
+        '"""msg\r\n\r\nRevision ID: abc\r\n"""\r\nrevision = \\\r\n    \'abc\'\r\n'
+        "down_revision = ('p1',\r\n                 'p2')\r\n\r\ndef upgrade():\r\n    print 'x'\r\n"
+    )
+    rev = parsed(source)
+    assert (rev.revision, rev.down_revisions, rev.header_revision, rev.python2) == ("abc", ("p1", "p2"), "abc", True)
+    assert assignment_lines(source.encode()) == {"Revision ID": 3, "revision": 5, "down_revision": 7}
+
+
+def test_python2_lines_for_annotations() -> None:
+    data = (PYTHON2 / "2a3b4c5d6e7f_merge_heads.py2").read_bytes()
+    assert assignment_lines(data) == {
+        "Revision ID": 3, "Revises": 4, "Create Date": 5,
+        "revision": 10, "down_revision": 11, "branch_labels": 12, "depends_on": 13,
+    }
+
+
+@pytest.mark.parametrize("name", ["1c2d3e4f5a6b_add_legacy_flags.py2", "2a3b4c5d6e7f_merge_heads.py2"])
+def test_python2_files_read_the_same_without_the_header_only_parse(name: str) -> None:
+    data = (PYTHON2 / name).read_bytes()
+    fast = parse_revision(data)
+    with mock.patch.object(revision_module, "_first_definition", lambda text: -1):
+        assert parse_revision(data) == fast
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_never_raises_on_damaged_python2_files(data: st.DataObject) -> None:
+    name = data.draw(st.sampled_from(["1c2d3e4f5a6b_add_legacy_flags.py2", "2a3b4c5d6e7f_merge_heads.py2"]))
+    source = bytearray((PYTHON2 / name).read_bytes())
+    for _ in range(data.draw(st.integers(1, 5))):
+        at = data.draw(st.integers(0, len(source)))
+        junk = data.draw(st.sampled_from([b"'", b'"', b"(", b")", b"\\\n", b"\r", b"`", b"print ", b"\n    ", b"\x00"])
+                         | st.binary(max_size=6))
+        source[at : at + data.draw(st.integers(0, 8))] = junk
+    result = parse_revision(bytes(source))
+    well_formed(result)
+    if isinstance(result, RevisionFile):
+        assert result.revision.strip()

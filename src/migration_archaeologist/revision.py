@@ -3,6 +3,9 @@
 Recovered blobs come from arbitrary points in git history and may be half-edited, mis-encoded or
 not Python at all, so this module only ever *parses* them with :mod:`ast`: it never imports,
 executes or compiles-and-runs anything, and every failure is reported as a value, never raised.
+Values named rather than written (``branch_labels = (cli.EXPAND_BRANCH,)``) are looked up among the
+file's own module-level names; what another module holds is left to :mod:`.constants`. A Python 2
+file, which ``ast`` refuses, is read from its module-level statements one at a time.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 __all__ = [
-    "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision", "parse_revision",
-    "syntax_error_line",
+    "PYTHON2_NOTE", "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision",
+    "parse_revision", "syntax_error_line",
 ]
 
 
@@ -35,6 +38,23 @@ class RevisionFile:
     header_revision: str | None  # "Revision ID:" as written; may disagree with ``revision``
     header_revises: tuple[str, ...] | None  # "Revises:"; () if empty, None if the line is absent
     encoding: str  # codec actually used: "utf-8", "utf-8-sig", or the cookie's normalised name
+    #: (variable, reference) for each branch_labels / depends_on value this file does not hold: a
+    #: dotted name (``pkg.mod.NAME``, leading dots if relative) when imported (or strings and such
+    #: names joined by ``+``), else the expression as written. The variable holds only what was read;
+    #: :mod:`.constants` resolves references later.
+    unresolved: tuple[tuple[str, str], ...] = ()
+    #: Python 2 syntax: read from its module-level lines; Alembic on Python 3 cannot load it as it is.
+    python2: bool = False
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """One line per caveat, for reports: Python 2 syntax, values read from elsewhere."""
+        notes = [PYTHON2_NOTE] if self.python2 else []
+        notes += [f"{var} names {ref}, not read from this file" for var, ref in self.unresolved]
+        return tuple(notes)
+
+
+PYTHON2_NOTE = "Python 2 syntax: Alembic on Python 3 cannot load it as it is"
 
 
 @dataclass(frozen=True)
@@ -111,20 +131,25 @@ def _parse(data: bytes) -> RevisionFile | Unparseable | None:
     text, encoding = decoded
 
     statements = _checked_statements(text)
+    py2_error: Unparseable | None = None  # the syntax error, when the file is read as Python 2
     if isinstance(statements, Unparseable):
-        return Unparseable(statements.reason, _hint(data))
+        older = _python2_statements(text, statements.reason)
+        if older is None:
+            return Unparseable(statements.reason, _hint(data))
+        py2_error, statements = statements, older
 
-    assigns = _module_assignments(statements)
+    assigns, last = _module_assignments(statements)
     if not assigns["revision"] and not assigns["down_revision"]:
-        return None
+        return None if py2_error is None else Unparseable(py2_error.reason, _hint(data))
     revision = ""  # stays falsy until read, so a later failure falls back to the regex hint
     try:
         revision = _read_revision(assigns["revision"])
-        down_revisions = _read_ids("down_revision", assigns["down_revision"], required=True)
-        branch_labels = _read_ids("branch_labels", assigns["branch_labels"], required=False)
-        depends_on = _read_ids("depends_on", assigns["depends_on"], required=False)
+        down_revisions, _ = _read_ids("down_revision", assigns, statements, last, required=True)
+        branch_labels, unread_labels = _read_ids("branch_labels", assigns, statements, last, required=False)
+        depends_on, unread_depends = _read_ids("depends_on", assigns, statements, last, required=False)
     except _NotReadable as exc:
-        return Unparseable(_one_line(str(exc)), revision or _hint(data))
+        reason = exc if py2_error is None else py2_error.reason  # a Python 2 read that fails: as before
+        return Unparseable(_one_line(str(reason)), revision or _hint(data))
 
     doc = _module_docstring(statements)
     header = _parse_header(doc)
@@ -138,6 +163,8 @@ def _parse(data: bytes) -> RevisionFile | Unparseable | None:
         header_revision=header.get("revision"),
         header_revises=_split_revises(header.get("revises")),
         encoding=encoding,
+        unresolved=unread_labels + unread_depends,
+        python2=py2_error is not None,
     )
 
 
@@ -349,18 +376,22 @@ def _plain(head_text: str, head: ast.Module) -> bool:
     return True
 
 
-def _module_assignments(statements: list[ast.stmt]) -> dict[str, list[ast.expr]]:
-    """Value nodes assigned to the ID variables by top-level statements, in source order."""
+def _module_assignments(statements: list[ast.stmt]) -> tuple[dict[str, list[ast.expr]], dict[str, int]]:
+    """Value nodes assigned to the ID variables by top-level statements, in source order, and the
+    index of the statement holding each variable's last assignment (what its value is read after)."""
     found: dict[str, list[ast.expr]] = {var: [] for var in _ID_VARS}
-    for stmt in statements:
+    last: dict[str, int] = {}
+    for at, stmt in enumerate(statements):
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if isinstance(target, ast.Name) and target.id in found:
                     found[target.id].append(stmt.value)
+                    last[target.id] = at
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             if isinstance(stmt.target, ast.Name) and stmt.target.id in found:
                 found[stmt.target.id].append(stmt.value)
-    return found
+                last[stmt.target.id] = at
+    return found, last
 
 
 _NOT_LITERAL = object()
@@ -458,35 +489,332 @@ def _read_revision(nodes: list[ast.expr]) -> str:
 _ALEMBIC_REFUSES = frozenset("@-+")
 
 
-def _read_ids(var: str, nodes: list[ast.expr], required: bool) -> tuple[str, ...]:
-    """Normalise None / str / tuple / list / set to a tuple of IDs.
+def _read_ids(
+    var: str, assigns: dict[str, list[ast.expr]], statements: list[ast.stmt], last: dict[str, int],
+    required: bool,
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Normalise None / str / tuple / list / set to a tuple of IDs, and what names values elsewhere.
 
     Alembic treats any falsy value as "none", so ``""`` and ``()`` mean a base, and empty strings
     inside a sequence name no parent. Sets are sorted because their literal order is not kept.
+    A value that is not a literal is looked up among the module-level names bound before it
+    (:func:`_evaluate`); what stays unknown is returned as ``(var, reference)`` pairs, except for
+    ``down_revision``, whose parents a chain cannot do without.
     """
-    node = _single(var, nodes, required)
+    node = _single(var, assigns[var], required)
     if node is None:
-        return ()
+        return (), ()
     value = _literal(node)
     if value is _NOT_LITERAL:
-        raise _NotReadable(f"{var} is not a literal (line {node.lineno}): {_snippet(node)}")
+        value = _evaluate(node, _bindings(statements[: last[var]]))
+    ids, unread = _ids(var, value, node)
+    if unread and var == "down_revision":
+        refs = [item.text for item in unread if isinstance(item, _Reference)]
+        named = f" (names {refs[0]})" if refs else ""
+        raise _NotReadable(f"{var} is not a literal (line {node.lineno}): {_snippet(node)}{named}")
+    return ids, tuple((var, item.text) for item in unread)
+
+
+def _ids(var: str, value: object, node: ast.expr) -> tuple[tuple[str, ...], list[_Unknown]]:
+    """IDs in a value read by :func:`_literal` or :func:`_evaluate`, and what was left unread."""
+    if isinstance(value, _Unknown):
+        return (), [value]
     if value is None or value == "":
-        return ()
+        return (), []
     if isinstance(value, str):
-        return (value,)
+        return (value,), []
     if isinstance(value, (tuple, list, set, frozenset)):
-        items = list(value)
-        bad = [item for item in items if not isinstance(item, str)]
-        if bad:
-            raise _NotReadable(
-                f"{var} contains a non-string ({type(bad[0]).__name__}, line {node.lineno})"
-            )
+        items: list[str] = []
+        unread: list[_Unknown] = []
+        for item in value:
+            if isinstance(item, _Unknown):
+                unread.append(item)
+            elif not isinstance(item, str):
+                raise _NotReadable(
+                    f"{var} contains a non-string ({type(item).__name__}, line {node.lineno})"
+                )
+            elif item:
+                items.append(item)
         if isinstance(value, (set, frozenset)):
             items.sort()
-        return tuple(item for item in items if item)
+            unread.sort(key=lambda item: item.text)
+        return tuple(items), unread
     raise _NotReadable(
         f"{var} is not a string or sequence of strings ({type(value).__name__}, line {node.lineno})"
     )
+
+
+# --------------------------------------------------------------------------- module constants
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """A value this module cannot read: ``text`` is a dotted reference or the expression as written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class _Reference(_Unknown):
+    """A name bound by an import: ``text`` is the dotted name it refers to (leading dots if relative),
+    or strings and such names joined by ``+`` (``'neutron-' + neutron.db.migration.cli.EXPAND_BRANCH``)."""
+
+
+#: A name bound where its value cannot be followed (inside a block, by unpacking, a def, ``del``).
+_UNBOUND = _Unknown("")
+#: How deep :func:`_evaluate` follows tuples in tuples (Alembic wants flat ones).
+_MAX_DEPTH = 32
+
+
+def _bindings(statements: Sequence[ast.stmt]) -> dict[str, object]:
+    """Module-level names after ``statements`` run, as far as can be seen without running them:
+    a literal (or a tuple of literals and references), a :class:`_Reference` for an import, or
+    ``_UNBOUND`` where the value cannot be followed."""
+    env: dict[str, object] = {}
+    for stmt in statements:
+        _bind(stmt, env)
+    return env
+
+
+def _bind(stmt: ast.stmt, env: dict[str, object]) -> None:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                env[alias.asname] = _Reference(alias.name)
+            else:  # ``import a.b.c`` binds ``a``
+                head = alias.name.split(".")[0]
+                env[head] = _Reference(head)
+        return
+    if isinstance(stmt, ast.ImportFrom):
+        base = "." * stmt.level + (f"{stmt.module}." if stmt.module else "")
+        for alias in stmt.names:
+            if alias.name != "*":  # what a star import binds is not known here
+                env[alias.asname or alias.name] = _Reference(base + alias.name)
+        return
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+        return  # ``x: int`` binds nothing
+    targets = (
+        stmt.targets if isinstance(stmt, ast.Assign)
+        else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+    )
+    if targets and all(isinstance(t, ast.Name) for t in targets) and not any(
+        isinstance(node, ast.NamedExpr) for node in ast.walk(stmt.value)  # type: ignore[attr-defined]
+    ):
+        value = _evaluate(stmt.value, env)  # type: ignore[attr-defined]
+        for target in targets:
+            env[target.id] = value  # type: ignore[attr-defined]
+        return
+    for name in _stored_names(stmt):
+        env[name] = _UNBOUND
+
+
+def _stored_names(stmt: ast.stmt) -> set[str]:
+    """Every name a statement may bind or unbind, anywhere inside it (more is only more caution)."""
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal, _Unread)):
+            names.update(node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+    return names
+
+
+def _evaluate(node: ast.expr, env: dict[str, object], depth: int = 0) -> object:
+    """The value of ``node`` given module-level ``env``: a literal, a :class:`_Reference` to an
+    imported name, an :class:`_Unknown`, or a tuple / list / set of those. Nothing is run."""
+    value = _literal(node)
+    if value is not _NOT_LITERAL:
+        return value
+    if isinstance(node, ast.Name):
+        bound = env.get(node.id, _UNBOUND)
+        # a name whose value is unknown is reported as written; one bound by an import, as its reference
+        return _Unknown(node.id) if type(bound) is _Unknown else bound
+    if isinstance(node, ast.Attribute):
+        path = _dotted(node)
+        if path is not None:
+            head, _, rest = path.partition(".")
+            bound = env.get(head)
+            if isinstance(bound, _Reference):
+                return _Reference(f"{bound.text}.{rest}")
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < _MAX_DEPTH:
+        # ``'neutron-' + cli.EXPAND_BRANCH``: a reference still, as an expression of strings and names
+        parts = [_evaluate(node.left, env, depth + 1), _evaluate(node.right, env, depth + 1)]
+        if any(isinstance(part, _Reference) for part in parts) and all(
+            isinstance(part, (str, _Reference)) for part in parts
+        ):
+            return _Reference(" + ".join(part.text if isinstance(part, _Reference) else repr(part) for part in parts))
+    elif type(node) in _CONTAINERS and depth < _MAX_DEPTH:
+        elts = node.elts  # type: ignore[attr-defined]
+        if not any(isinstance(elt, ast.Starred) for elt in elts):
+            items = [_evaluate(elt, env, depth + 1) for elt in elts]
+            try:
+                return _CONTAINERS[type(node)](items)
+            except TypeError:  # an unhashable item in a set: Python would refuse it too
+                pass
+    return _Unknown(_snippet(node))
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+# --------------------------------------------------------------------------- Python 2 files
+
+
+class _Unread(ast.stmt):
+    """Stands for a line the Python 2 read could not parse: the names in it may be bound there."""
+
+    _fields = ("names",)
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+#: A Python 2 source token: strings (any prefix, ``ur`` too), comments, line ends, continuations,
+#: names, numbers (``0777``, ``10L``), the operators that matter, and any other single character.
+_PY2_TOKEN = re.compile(
+    r"(?P<string>[uUbBrRfF]{0,2}(?:"
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'(?:[^'\\\r\n]|\\(?:\r\n|.))*'"
+    r'|"(?:[^"\\\r\n]|\\(?:\r\n|.))*"))'
+    r"|(?P<comment>#[^\r\n]*)|(?P<newline>\r\n|\r|\n)|(?P<continuation>\\(?:\r\n|\r|\n))"
+    r"|(?P<space>[ \t\f]+)|(?P<name>[^\W\d]\w*)|(?P<number>\.?\d[\w.]*)"
+    r"|(?P<op><>|>>|[=!<>]=|[\[\](){}:;,`=])|(?P<other>.)",
+    re.DOTALL,
+)
+_SYNTAX_ERROR_LINE = re.compile(r"syntax error at line (\d+):")
+#: Numbers Python 3 refuses: an old octal (``0777``) or a long (``10L``, ``0x1fL``).
+_PY2_NUMBER = re.compile(r"0[0-7]*[1-7][0-7]*[lL]?|(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)[lL]")
+_OPEN, _CLOSE = "([{", ")]}"
+_BLOCK_WORDS = frozenset(
+    ("def", "class", "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "async", "@")
+)
+
+
+@dataclass
+class _LogicalLine:
+    start: int  # offsets in the text
+    end: int
+    first: int  # 1-based lines
+    last: int
+    top: bool  # starts at column 0: a module-level statement
+    tokens: list[tuple[str, str, int]]  # (kind, text, bracket depth)
+
+
+def _python2_statements(text: str, reason: str) -> list[ast.stmt] | None:
+    """The module-level statements of a file Python 3 refuses because it is Python 2, else None.
+
+    Only when the line ``reason`` names (a syntax error) holds Python 2 syntax: a ``print`` or
+    ``exec`` statement, ``except E, e``, ``raise E, "msg"``, a ``ur''`` string, backticks, ``<>``,
+    an old octal or a long literal. Each column-0 statement is then parsed on its own; one that does
+    not parse becomes an ``_Unread`` naming what it may bind. Parsed, never run.
+    """
+    at = _SYNTAX_ERROR_LINE.match(reason)
+    if at is None:
+        return None
+    lines = _logical_lines(text)
+    if lines is None:
+        return None
+    error_line = int(at.group(1))
+    if not any(line.first <= error_line <= line.last and _python2_syntax(line.tokens) for line in lines):
+        return None
+    statements: list[ast.stmt] = []
+    with _quiet():
+        for line in lines:
+            simple = line.top and line.tokens[0][1] not in _BLOCK_WORDS  # a block's head never parses alone
+            parsed = _attempt(ast.parse, text[line.start : line.end]) if simple else None
+            if isinstance(parsed, ast.Module):
+                ast.increment_lineno(parsed, line.first - 1)
+                statements.extend(parsed.body)
+            else:
+                statements.append(_Unread([token for kind, token, _ in line.tokens if kind == "name"]))
+    return statements
+
+
+def _logical_lines(text: str) -> list[_LogicalLine] | None:
+    """The file's statements as Python's tokenizer joins lines; None for an unclosed string or bracket."""
+    lines: list[_LogicalLine] = []
+    current: _LogicalLine | None = None
+    depth = 0
+    line_no = 1
+    line_start = 0
+    for match in _PY2_TOKEN.finditer(text):
+        kind, token = match.lastgroup or "other", match.group()
+        if kind in ("space", "comment"):
+            continue
+        if kind in ("newline", "continuation"):
+            line_no += 1
+            line_start = match.end()
+            if kind == "newline" and depth == 0 and current is not None:
+                current.end = match.start()
+                lines.append(current)
+                current = None
+            continue
+        if kind == "other" and token in "'\"":
+            return None  # a string that never ends
+        if current is None:
+            start = match.start()
+            current = _LogicalLine(start, len(text), line_no, line_no, start == line_start, [])
+        if kind == "op" and token in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return None
+        current.tokens.append((kind, token, depth))
+        if kind == "op" and token in _OPEN:
+            depth += 1
+        if kind == "string":
+            line_no += token.count("\n") + token.count("\r") - token.count("\r\n")
+        current.last = line_no
+    if depth:
+        return None
+    if current is not None:
+        lines.append(current)
+    return lines
+
+
+def _python2_syntax(tokens: list[tuple[str, str, int]]) -> bool:
+    """Whether a logical line holds syntax only Python 2 reads."""
+    starts = True  # at the start of a statement
+    keyword = ""  # the statement's first word
+    comma = False  # a comma outside brackets since it
+    for at, (kind, token, depth) in enumerate(tokens):
+        if kind == "string" and token[:2].lower() == "ur":
+            return True
+        if token in ("`", "<>") or (kind == "number" and _PY2_NUMBER.fullmatch(token)):
+            return True
+        if starts:
+            keyword, comma = token, False
+            following = tokens[at + 1] if at + 1 < len(tokens) else None
+            if token in ("print", "exec") and following is not None and (
+                following[0] in ("string", "name", "number") or following[1] == ">>"
+            ):
+                return True
+        elif depth == 0 and token == ",":
+            comma = True
+            if keyword == "raise":
+                return True
+        elif depth == 0 and token == ":" and keyword == "except" and comma:
+            return True
+        starts = depth == 0 and token in (":", ";")
+    return False
 
 
 # --------------------------------------------------------------------------- docstring header
@@ -554,7 +882,10 @@ def assignment_lines(data: bytes) -> dict[str, int]:
     text, _encoding = decoded
     tree = ast_parse(text)
     if isinstance(tree, Unparseable):
-        return {}
+        older = _python2_statements(text, tree.reason)  # a Python 2 file: its module-level lines
+        if older is None:
+            return {}
+        tree = ast.Module(body=older, type_ignores=[])
     lines: dict[str, int] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign):

@@ -46,7 +46,8 @@ CACHE_FILE = "history.json"
 DEFERRED_FILE = "deferred-paths.json"
 #: Every commit id walked, 40 hex each, no separator: appended to by updates, read only on demand.
 COMMITS_FILE = "commits"
-FORMAT = 4
+#: 5: a revision's ``unresolved`` references and ``python2`` flag are stored.
+FORMAT = 5
 
 
 def cache_path(repo: Repository) -> Path:
@@ -424,13 +425,16 @@ def _parsed_to_json(parsed: RevisionFile | Unparseable) -> list[Any]:
         parsed.header_revision,
         None if parsed.header_revises is None else list(parsed.header_revises),
         parsed.encoding,
+        [list(pair) for pair in parsed.unresolved],
+        parsed.python2,
     ]
 
 
 def _parsed_from_json(doc: list[Any]) -> RevisionFile | Unparseable:
     if doc[0] == "U":
         return Unparseable(doc[1], doc[2])
-    _, revision, down, labels, depends, message, create_date, header_revision, header_revises, encoding = doc
+    (_, revision, down, labels, depends, message, create_date, header_revision, header_revises, encoding,
+     unresolved, python2) = doc
     return RevisionFile(
         revision=revision,
         down_revisions=tuple(down),
@@ -441,4 +445,6 @@ def _parsed_from_json(doc: list[Any]) -> RevisionFile | Unparseable:
         header_revision=header_revision,
         header_revises=None if header_revises is None else tuple(header_revises),
         encoding=encoding,
+        unresolved=tuple((str(var), str(ref)) for var, ref in unresolved),
+        python2=python2 is True,
     )
