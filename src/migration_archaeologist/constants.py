@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from migration_archaeologist.gitrepo import Repository
 
 __all__ = [
-    "ModuleReader", "git_reader", "module_paths", "resolve_reference", "resolve_revision",
+    "GitModules", "ModuleReader", "git_reader", "module_paths", "resolve_reference", "resolve_revision",
     "worktree_reader",
 ]
 
@@ -227,7 +227,8 @@ def worktree_reader(root: Path | str) -> ModuleReader:
 
 
 def git_reader(repo: "Repository", commit: str) -> ModuleReader:
-    """Reads modules as they stood at ``commit`` (``git cat-file blob <commit>:<path>``)."""
+    """Reads modules as they stood at ``commit`` (``git cat-file blob <commit>:<path>``), a process
+    a module: for one revision. A scan resolving many uses :class:`GitModules`."""
     from migration_archaeologist.errors import GitFailed
 
     def read(path: str) -> bytes | None:
@@ -240,6 +241,54 @@ def git_reader(repo: "Repository", commit: str) -> ModuleReader:
         return data if len(data) <= MAX_MODULE_BYTES else None
 
     return read
+
+
+class GitModules:
+    """Modules as they stood at any commit, all through one ``git cat-file --batch``: a scan resolves
+    the references of every version of every revision, never with a git process per module."""
+
+    def __init__(self, repo: "Repository") -> None:
+        self._repo = repo
+        self._proc = None  # type: ignore[var-annotated]
+        self._cache: dict[str, bytes | None] = {}
+
+    def reader(self, commit: str) -> ModuleReader:
+        return lambda path: self._read(f"{commit}:{path}") if _plain_path(path) and "\n" not in path else None
+
+    def _read(self, spec: str) -> bytes | None:
+        if spec in self._cache:
+            return self._cache[spec]
+        import subprocess
+
+        if self._proc is None:
+            self._proc = self._repo.popen("cat-file", "--batch", stdin=subprocess.PIPE)
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            data: bytes | None = None
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                body = proc.stdout.read(size + 1)[:size]  # and the newline after it
+                data = body if size <= MAX_MODULE_BYTES else None
+            elif len(header) == 3:  # a tree or commit by that name: read past it
+                proc.stdout.read(int(header[2]) + 1)
+        except (OSError, ValueError):
+            self.close()
+            data = None
+        self._cache[spec] = data
+        return data
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.stdin.close()  # type: ignore[union-attr]
+                proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001  (a git that will not stop is killed, never waited on forever)
+                proc.kill()
 
 
 def _plain_path(path: str) -> bool:

@@ -175,7 +175,7 @@ def scan_repository(
             warnings.append(f"versions directory {directory} does not exist")
     if repo.head is not None and repo.head_ref is None:
         warnings.append(f"HEAD is detached at {repo.head[:10]}; 'HEAD's history' means that commit's ancestry")
-    catalog = build_catalog(sources, head_history=found.head_history, picks=picks)
+    catalog = resolve_constants(build_catalog(sources, head_history=found.head_history, picks=picks), repo)
     if worktree is not None:
         warnings.extend(f"could not read {item}" for item in worktree.unreadable)
     if bytecode_source is not None:
@@ -207,6 +207,40 @@ def scan_repository(
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
         cache=history.cache_status,
     )
+
+
+def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:
+    """Fill in what revisions name but do not hold (``branch_labels = (cli.EXPAND_BRANCH,)``) from the
+    module they name, as it stood where each version was seen: the work tree for a present file, the
+    commit for one in history. One ``cat-file --batch`` serves every commit; nothing is imported."""
+    todo = [e for e in catalog.entries.values() if any(c.revision.unresolved for c in e.candidates)]
+    if not todo:
+        return catalog
+    from migration_archaeologist.catalog import RevisionEntry
+    from migration_archaeologist.constants import GitModules, resolve_revision, worktree_reader
+
+    modules = GitModules(repo)
+    work = worktree_reader(repo.work_tree) if repo.work_tree is not None else None
+    entries = dict(catalog.entries)
+    try:
+        for entry in todo:
+            candidates = []
+            for candidate in entry.candidates:
+                revision = candidate.revision
+                if revision.unresolved:
+                    for s in candidate.sightings:
+                        if s.source == "worktree" and work is not None and s.path:
+                            revision = resolve_revision(revision, work, path=s.path)
+                        elif s.commit and s.path and s.source in ("history", "reflog", "stash", "unreachable"):
+                            revision = resolve_revision(revision, modules.reader(s.commit), path=s.path)
+                        if not revision.unresolved:
+                            break
+                candidates.append(candidate if revision is candidate.revision else replace(candidate, revision=revision))
+            chosen = candidates[entry.candidates.index(entry.chosen)]
+            entries[entry.revision] = RevisionEntry(entry.revision, tuple(candidates), chosen, entry.reason, entry.present)
+    finally:
+        modules.close()
+    return replace(catalog, entries=entries)
 
 
 #: Untracked or ignored files bigger than this are not opened unless named with --archive.
