@@ -227,7 +227,10 @@ def _analyse(
     if len(heads) > 1:
         branches = _head_branches(graph, revisions, heads)
         if branches is None:  # some head on no labelled branch, or two heads on one: 'upgrade head' refuses
-            problems.append(Problem("multiple-heads", heads, _heads_message(heads, revisions, present)))
+            message = _heads_message(heads, revisions, present)
+            if any(_head_branches(graph, revisions, (head,)) for head in heads):
+                message += " (some are labelled branches: upgrade them by label)"
+            problems.append(Problem("multiple-heads", heads, message))
     problems.extend(extra)
     problems.sort(key=lambda p: (PROBLEM_KINDS.index(p.kind) if p.kind in PROBLEM_KINDS else 99, p.revisions))
     return ChainGraph(

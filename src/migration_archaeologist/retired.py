@@ -89,10 +89,12 @@ def _retirement(
 ) -> Retirement:
     deletions = [
         s for c in entry.candidates for s in c.sightings
-        if s.event == "deleted" and s.source == "history" and s.commit in head_history
+        if s.event == "deleted" and s.source == "history" and s.commit in head_history and not _bytecode(s.path)
     ]
-    if not deletions:
-        sources = tuple(dict.fromkeys(s.source for c in entry.candidates for s in c.sightings))
+    if not deletions:  # deleting committed bytecode retires nothing: its source never was on HEAD's history
+        sources = tuple(dict.fromkeys(
+            "bytecode" if _bytecode(s.path) else s.source for c in entry.candidates for s in c.sightings
+        ))
         return Retirement(entry.revision, ELSEWHERE, None, None, sources=sources)
     last = min(deletions, key=lambda s: head_history[s.commit])  # type: ignore[index]  # newest in HEAD's order
     commit = last.commit
@@ -103,6 +105,10 @@ def _retirement(
     if commit in baselines:
         return Retirement(entry.revision, SQUASHED, commit, subject, baseline=baselines[commit])
     return Retirement(entry.revision, DELETED, commit, subject)
+
+
+def _bytecode(path: str | None) -> bool:
+    return bool(path) and path.endswith(".pyc")  # type: ignore[union-attr]
 
 
 def _baselines_added(catalog: Catalog) -> dict[str, str]:

@@ -392,17 +392,34 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph, commits: Mapping[str, C
 
         return tuple(lost_when_none_present(catalog, absent, commits))
     lost = {rev for rev in chain.needed_by(present) if rev in catalog.entries and rev not in present}
-    # A commit that deleted something still needed was a loss, not a decision: what else it deleted
-    # goes with it (a cleanup that emptied the folder, then one revision written back by hand).
+    # A commit that deleted something still needed, or something put back since where it was, was a
+    # loss, not a decision: what else it deleted goes with it (a cleanup that emptied the folder,
+    # then one revision written back by hand).
     deleted_in = _deleting_commits(catalog, absent)
+    undone = _deletions_undone(catalog, present)
     while True:
-        losing = {deleted_in[rev] for rev in lost if rev in deleted_in}
+        losing = {deleted_in[rev] for rev in lost if rev in deleted_in} | undone
         more = {rev for rev in absent if rev not in lost and deleted_in.get(rev) in losing}
         if not more:
             break
         lost |= more
         lost |= {rev for rev in chain.needed_by(more) if rev in catalog.entries and rev not in present}
     return tuple(rev for rev in absent if rev in lost)
+
+
+def _deletions_undone(catalog: Catalog, present: set[str]) -> set[str]:
+    """Commits of HEAD's history that deleted a revision file now back at the same path (a move to
+    another folder is no loss: keystone's release folders)."""
+    head = catalog.head_history
+    found: set[str] = set()
+    for rev in present:
+        entry = catalog.entries[rev]
+        here = {p for c in entry.candidates for p in c.present_paths}
+        for candidate in entry.candidates:
+            for s in candidate.sightings:
+                if s.event == "deleted" and s.commit in head and s.path in here:
+                    found.add(s.commit)  # type: ignore[arg-type]
+    return found
 
 
 def _deleting_commits(catalog: Catalog, revisions: list[str]) -> dict[str, str]:
@@ -412,7 +429,7 @@ def _deleting_commits(catalog: Catalog, revisions: list[str]) -> dict[str, str]:
     for rev in revisions:
         deletions = [
             s.commit for c in catalog.entries[rev].candidates for s in c.sightings
-            if s.event == "deleted" and s.commit in head
+            if s.event == "deleted" and s.commit in head and not (s.path or "").endswith(".pyc")
         ]
         if deletions:
             found[rev] = min(deletions, key=lambda commit: head[commit])  # type: ignore[arg-type,index]
