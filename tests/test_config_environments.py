@@ -109,7 +109,7 @@ def test_pyramid_style_ini_with_alembic_sections(tmp_path: Path) -> None:
     assert zig.script_location is None and zig.versions_dirs == ()
     assert zig.problem == (
         "script_location 'ziggurat_foundations:migrations': package 'ziggurat_foundations' is not in the repository"
-        " (Alembic would import it)"
+        " (no ziggurat_foundations/__init__.py; Alembic would import it)"
     )
     assert find_configs(tmp_path) == [base]
     with pytest.raises(EnvironmentProblem, match=r"development.ini \[alembic_ziggurat\]: script_location"):
@@ -231,10 +231,10 @@ def test_package_problems(tmp_path: Path) -> None:
     })
     problems = [e.problem for e in find_environments(tmp_path)]
     assert problems == [
-        "script_location 'notthere:migrations': package 'notthere' is not in the repository (Alembic would import it)",
+        "script_location 'notthere:migrations': package 'notthere' is not in the repository (no notthere/__init__.py; Alembic would import it)",
         "script_location 'my-app:migrations': 'my-app' is not a package name",
         "script_location 'twice:migrations': package 'twice' is in several places (twice, src/twice)",
-        "script_location 'nsonly:migrations': package 'nsonly' is not in the repository (Alembic would import it)",
+        "script_location 'nsonly:migrations': package 'nsonly' is not in the repository (no nsonly/__init__.py; Alembic would import it)",
     ]
     script_dir(tmp_path, "src/twice/migrations")  # now only one of the two holds the folder
     assert rel(tmp_path, find_environments(tmp_path)[2].script_location) == "src/twice/migrations"
@@ -491,5 +491,35 @@ def test_select_config_reports_the_problem(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentProblem) as error:
         select_config(find_environments(tmp_path), None, None, tmp_path)
     assert error.value.message == (
-        "alembic.ini: script_location 'gone.pkg:migrations': package 'gone.pkg' is not in the repository (Alembic would import it)"
+        "alembic.ini: script_location 'gone.pkg:migrations': package 'gone.pkg' is not in the repository (no gone/pkg/__init__.py; Alembic would import it)"
     )
+
+
+def test_pyproject_beside_alembic_ini_as_alembic_reads_it(tmp_path: Path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    script_dir(tmp_path, "migrations")
+    write(tmp_path, {
+        "alembic.ini": "[alembic]\nrecursive_version_locations = true\n",
+        "pyproject.toml": "[tool.alembic]\nscript_location = '%(here)s/migrations'\nversion_locations = ['%(here)s/v1', '%(here)s/v2']\n",
+    })
+    script = ScriptDirectory.from_config(Config(str(tmp_path / "alembic.ini"), toml_file=str(tmp_path / "pyproject.toml")))
+    env = only(tmp_path)
+    assert (Path(script.dir), script.recursive_version_locations) == (env.script_location, env.recursive)
+    assert [Path(p) for p in script._version_locations] == list(env.versions_dirs)
+
+
+def test_hostile_files_are_reported_or_skipped(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    outside = write(tmp_path, {"secret/alembic.ini": "[alembic]\nscript_location = %(here)s\n"}) / "secret/alembic.ini"
+    (repo / "bin").mkdir(parents=True)
+    (repo / "bin/alembic.ini").write_bytes(b"[alembic]\nscript_location = \xff\xfe\n")
+    (repo / "link").mkdir()
+    (repo / "link/alembic.ini").symlink_to(outside)  # leads out of the repository: not read
+    (repo / "loop").mkdir()
+    (repo / "loop/alembic.ini").symlink_to(repo / "loop/alembic.ini")
+    (repo / "cycle").symlink_to(repo, target_is_directory=True)  # os.walk does not follow it
+    envs = find_environments(repo)
+    assert [(e.label(repo), e.problem is not None) for e in envs] == [("bin/alembic.ini", True)]
+    assert envs[0].problem is not None and envs[0].problem.startswith("cannot be read: 'utf-8' codec can't decode")

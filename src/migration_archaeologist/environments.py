@@ -355,7 +355,10 @@ class _Locator:
         if any(not _inside(self.root, t) for t in targets):
             raise _Problem(f"{key} {value!r} is outside the repository")
         if not targets:
-            raise _Problem(f"{key} {value!r}: package {package!r} is not in the repository (Alembic would import it)")
+            raise _Problem(
+                f"{key} {value!r}: package {package!r} is not in the repository "
+                f"(no {relative.as_posix()}/__init__.py; Alembic would import it)"
+            )
         if len(targets) > 1:
             existing = [t for t in targets if t.exists()]
             if len(existing) != 1:
