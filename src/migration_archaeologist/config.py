@@ -1,120 +1,84 @@
-"""Where the versions directories are: what ``alembic.ini`` or ``[tool.alembic]`` says, as Alembic reads them."""
+"""Which Alembic environment to use: the usable ones (``find_configs``), ``-c FILE`` / ``--name SECTION``
+(``select_config``), and the database URL. Discovery and reading live in ``environments``."""
 
 from __future__ import annotations
 
-import configparser
 import os
-import re
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from migration_archaeologist.environments import MAX_DEPTH, SKIP_DIRS, AlembicConfig, find_environments
+from migration_archaeologist.errors import EnvironmentProblem, UsageError
 
-SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "site-packages"}
-MAX_DEPTH = 4
-
-
-@dataclass(frozen=True)
-class AlembicConfig:
-    """One Alembic configuration found in the work tree."""
-
-    path: Path  # the alembic.ini or pyproject.toml it came from
-    script_location: Path | None
-    versions_dirs: tuple[Path, ...]
-    sqlalchemy_url: str | None
+__all__ = ["MAX_DEPTH", "SKIP_DIRS", "AlembicConfig", "find_configs", "find_environments", "select_config"]
 
 
 def find_configs(work_tree: Path) -> list[AlembicConfig]:
-    """Every alembic.ini / pyproject ``[tool.alembic]`` within a few levels of the work tree root."""
-    found: list[AlembicConfig] = []
-    for path in _candidate_files(work_tree):
-        config = read_config(path)
-        if config is not None and config.versions_dirs:
-            found.append(config)
-    return found
+    """The environments that can be used as written: no ``problem``, at least one versions directory."""
+    return [env for env in find_environments(work_tree) if env.problem is None and env.versions_dirs]
 
 
-def _candidate_files(root: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        depth = len(Path(dirpath).relative_to(root).parts)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        if depth >= MAX_DEPTH:
-            dirnames[:] = []
-        for name in sorted(filenames):
-            if name == "alembic.ini" or name.endswith(".ini") and name.startswith("alembic") or name == "pyproject.toml":
-                out.append(Path(dirpath) / name)
-    return out
-
-
-def read_config(path: Path) -> AlembicConfig | None:
-    """Read one config file; None when it holds no Alembic section or cannot be read."""
-    here = path.parent
-    if path.name == "pyproject.toml":
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return None
-        section = data.get("tool", {}).get("alembic")
-        if not isinstance(section, dict):
-            return None
-        script = section.get("script_location")
-        locations = section.get("version_locations")
-        if isinstance(locations, str):
-            locations = _split_locations(locations, None)
-        return _build(path, here, script if isinstance(script, str) else None, locations or None, None)
-    parser = configparser.ConfigParser(defaults={"here": str(here)})
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        return None
-    if not parser.has_section("alembic"):
-        return None
-    get = lambda key: parser.get("alembic", key, fallback=None)  # noqa: E731
-    try:
-        script = get("script_location")
-        raw_locations = get("version_locations")
-        separator = get("version_path_separator")
-        url = get("sqlalchemy.url")
-    except configparser.Error:
-        return None
-    locations = _split_locations(raw_locations, separator) if raw_locations else None
-    return _build(path, here, script, locations, url)
-
-
-def _split_locations(raw: str, separator: str | None) -> list[str]:
-    seps = {"os": os.pathsep, ":": ":", ";": ";", "space": " ", "newline": "\n", None: None}
-    sep = seps.get(separator, None)
-    if sep is None:
-        return [part for part in re.split(r"[ ,\n]+", raw.strip()) if part]
-    return [part.strip() for part in raw.split(sep) if part.strip()]
-
-
-def _resolve(here: Path, value: str) -> Path | None:
-    if ":" in value and not Path(value).is_absolute() and not re.match(r"^[A-Za-z]:[\\/]", value):
-        return None  # a package resource like "myapp:migrations"; not a folder we can name
-    candidate = Path(value)
-    return candidate if candidate.is_absolute() else (here / candidate)
-
-
-def _build(
-    path: Path, here: Path, script: str | None, locations: list[str] | None, url: str | None
+def select_config(
+    configs: list[AlembicConfig], config_file: Path | None = None, name: str | None = None, work_tree: Path | None = None
 ) -> AlembicConfig:
-    script_path = _resolve(here, script) if script else None
-    dirs: list[Path] = []
-    if locations:
-        dirs = [p for p in (_resolve(here, loc) for loc in locations) if p is not None]
-    elif script_path is not None:
-        dirs = [script_path / "versions"]
-    return AlembicConfig(path, script_path, tuple(_normal(d) for d in dirs), url)
+    """The one environment ``-c FILE`` / ``--name SECTION`` choose among ``configs`` (from ``find_environments``).
+
+    As Alembic: ``-c FILE`` alone means its ``[alembic]`` section; ``--name`` alone picks that section in
+    whichever file holds it. Without either, there must be exactly one environment. A relative FILE is
+    read against ``work_tree`` first, then the current directory. Nothing, or more than one, matching is
+    a UsageError; the one chosen having a ``problem`` is an EnvironmentProblem.
+    """
+    root = Path(os.path.abspath(work_tree)) if work_tree is not None else None
+    pool = list(configs)
+    if config_file is not None:
+        wanted = _wanted_paths(config_file, root)
+        pool = [c for c in pool if _named_by(c, wanted)]
+        if not pool:
+            shown = ", ".join(_labels(configs, root)) or "none"
+            raise UsageError(f"no Alembic environment in {config_file} (found: {shown})")
+    if name is not None:
+        named = [c for c in pool if c.section == name]
+        if not named:
+            where = str(config_file) if config_file is not None else "any configuration"
+            sections = ", ".join(sorted({c.section for c in pool if c.kind != "pyproject"})) or "none"
+            raise UsageError(f"no section [{name}] with script_location in {where} (sections: {sections})")
+        pool = named
+    elif config_file is not None and len(pool) > 1:
+        main = [c for c in pool if c.section in ("alembic", "tool.alembic")]
+        if len(main) != 1:
+            sections = ", ".join(c.section for c in pool)
+            raise UsageError(f"{config_file} holds several environments ({sections}): choose one with --name SECTION")
+        pool = main
+    if len(pool) > 1:
+        shown = ", ".join(_labels(pool, root))
+        raise UsageError(f"several Alembic environments found ({shown}): choose one with -c FILE and --name SECTION")
+    if not pool:
+        raise UsageError("no Alembic environment found (no alembic.ini, [tool.alembic] or Flask-Migrate folder)")
+    chosen = pool[0]
+    if chosen.problem is not None:
+        raise EnvironmentProblem(f"{chosen.label(root)}: {chosen.problem}")
+    return chosen
 
 
-def _normal(path: Path) -> Path:
-    return Path(os.path.normpath(path))
+def _wanted_paths(config_file: Path, root: Path | None) -> list[Path]:
+    paths = [Path(config_file)] if Path(config_file).is_absolute() else [Path(config_file).absolute()]
+    if root is not None and not Path(config_file).is_absolute():
+        paths.insert(0, Path(root) / config_file)
+    return [Path(os.path.normpath(p)) for p in paths]
+
+
+def _named_by(config: AlembicConfig, wanted: list[Path]) -> bool:
+    """Its file; for Flask-Migrate also its folder (Flask-Migrate's ``--directory``)."""
+    if _same(config.path, wanted):
+        return True
+    return config.kind == "flask-migrate" and config.script_location is not None and _same(config.script_location, wanted)
+
+
+def _same(path: Path, wanted: list[Path]) -> bool:
+    return any(path == w or (path.exists() and w.exists() and path.samefile(w)) for w in wanted)
+
+
+def _labels(configs: list[AlembicConfig], root: Path | None) -> list[str]:
+    return [c.label(root) + (" (unusable)" if c.problem else "") for c in configs]
 
 
 def resolve_database_url(explicit: str | None, work_tree: Path | None) -> tuple[str | None, str]:
@@ -127,5 +91,5 @@ def resolve_database_url(explicit: str | None, work_tree: Path | None) -> tuple[
     if work_tree is not None:
         for config in find_configs(work_tree):
             if config.sqlalchemy_url and "%(" not in config.sqlalchemy_url and "driver://" not in config.sqlalchemy_url:
-                return config.sqlalchemy_url, f"sqlalchemy.url in {config.path.relative_to(work_tree)}"
+                return config.sqlalchemy_url, f"sqlalchemy.url in {config.label(Path(os.path.abspath(work_tree)))}"
     return None, "none"
