@@ -164,3 +164,77 @@ def test_nested_release_folders_restore_in_place_without_duplicates(repo: GitRep
     assert not (repo.path / V / "e2_more.py").exists() and not (repo.path / V / "e1_expand.py").exists()
     code, doc = check_json(repo)
     assert code == 0 and doc["heads"] == ["c1", "e3"], doc
+
+
+SECTIONS_INI = """[postgresql]
+script_location = %(here)s/alembic
+version_locations = %(here)s/alembic/versions/postgresql
+
+[sqlite]
+script_location = %(here)s/alembic
+version_locations = %(here)s/alembic/versions/sqlite
+"""
+
+
+def dialect_chains(repo: GitRepo) -> GitRepo:
+    """One chain per dialect, sharing their base ID; the sqlite chain lost its middle revision."""
+    pg, lite = f"{V}/postgresql", f"{V}/sqlite"
+    repo.commit("chains", {
+        "alembic.ini": SECTIONS_INI,
+        f"{pg}/base1_base.py": revision_source("base1", None, "base"),
+        f"{pg}/p2_pg.py": revision_source("p2", "base1", "pg only"),
+        f"{lite}/base1_base.py": revision_source("base1", None, "base"),
+        f"{lite}/s2_lite.py": revision_source("s2", "base1", "sqlite step"),
+        f"{lite}/s3_lite.py": revision_source("s3", "s2", "sqlite next"),
+    })
+    repo.commit("lose s2", remove=[f"{lite}/s2_lite.py"])
+    return repo
+
+
+def test_each_environment_is_judged_on_its_own(repo: GitRepo) -> None:
+    """Class 4: one versions folder per dialect (sections of one alembic.ini), a few IDs shared: two
+    chains, not one catalog. check judges each; -c/--name picks one, as alembic does."""
+    dialect_chains(repo)
+    code, doc = check_json(repo)
+    assert code == 1
+    by_env = {e["environment"]: e for e in doc["environments"]}
+    assert set(by_env) == {"alembic.ini [postgresql]", "alembic.ini [sqlite]"}
+    assert by_env["alembic.ini [postgresql]"]["ok"] and by_env["alembic.ini [postgresql]"]["heads"] == ["p2"]
+    assert by_env["alembic.ini [sqlite]"]["missing"] == ["s2"] and not by_env["alembic.ini [sqlite]"]["ok"]
+    code, doc = check_json(repo, "-c", "alembic.ini", "--name", "postgresql")
+    assert code == 0 and doc["missing"] == [] and doc["heads"] == ["p2"], doc
+    proc = ma("-c", "alembic.ini", "--name", "sqlite", "restore", "s2", str(repo.path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    files = [Path(f["file"]).relative_to(repo.path).as_posix() for f in json.loads(proc.stdout)["files"]]
+    assert files == [f"{V}/sqlite/s2_lite.py"]
+    proc = ma("scan", str(repo.path))
+    assert proc.returncode == 2 and "-c FILE [--name SECTION]" in proc.stderr
+
+
+def test_a_sibling_folder_is_not_missing_from_this_one(repo: GitRepo) -> None:
+    """Class 4, as first seen: --versions names one dialect's folder; the sibling's revisions are not
+    lost from it, and restore plans nothing of theirs into it."""
+    dialect_chains(repo)
+    code, doc = check_json(repo, "--versions", f"{V}/postgresql")
+    assert code == 0 and doc["missing"] == [], doc
+    proc = ma("restore", "s3", str(repo.path), "--versions", f"{V}/postgresql", "--json")
+    assert proc.returncode == 1 and "Can't locate revision identified by 's3'" in proc.stderr
+
+
+def test_package_resource_script_location(repo: GitRepo) -> None:
+    """Class 5: script_location = myapp:db/migrations (Alembic's package-resource form) is found in
+    the repository; an old versions folder deleted years ago is history, not the environment."""
+    for step in range(4):  # years of history in the old folder: more than the new one will ever hold here
+        repo.commit(f"old layout {step}", {
+            "migrations/versions/a1_base.py": revision_source("a1", None, "base", body=f"    pass  # {step}"),
+        })
+    repo.git("mv", "migrations", "tmp_migrations")
+    repo.commit("move", {"myapp/__init__.py": "", "alembic.ini": "[alembic]\nscript_location = myapp:db/migrations\n"})
+    (repo.path / "myapp" / "db" / "migrations").mkdir(parents=True)
+    repo.git("mv", "tmp_migrations/versions", "myapp/db/migrations/versions")
+    repo.commit("into the package")
+    repo.commit("b2", {"myapp/db/migrations/versions/b2_next.py": revision_source("b2", "a1", "next")})
+    code, doc = check_json(repo)
+    assert code == 0 and doc["heads"] == ["b2"] and doc["missing"] == [], doc
+    scan = json.loads(ma("scan", str(repo.path), "--json").stdout)
+    assert scan["versions_dirs"] == ["myapp/db/migrations/versions"]

@@ -8,6 +8,7 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
 import typer
@@ -55,6 +56,22 @@ CacheOpt = typer.Option(
     "Default: on, or cache in pyproject.",
 )
 PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
+ConfigOpt = typer.Option(
+    None, "-c", "--config", metavar="FILE",
+    help="The Alembic configuration (alembic.ini, pyproject.toml) of the environment to judge, as alembic -c.",
+)
+NameOpt = typer.Option(None, "-n", "--name", metavar="SECTION", help="Its ini section, as alembic --name.")
+
+
+@dataclass
+class _Environment:
+    """-c / --name, given before the command (as Alembic takes them) or after it."""
+
+    config_file: Optional[Path] = None
+    name: Optional[str] = None
+
+
+_ENVIRONMENT = _Environment()
 
 
 # rich is imported when something is printed with it: a --json run never does (0.04 s of start-up)
@@ -139,11 +156,17 @@ def _scan(
     opened: Optional[tuple[Repository, Settings]] = None,
     cache: Optional[bool] = None,
     evidence: bool = True,
+    config_file: Optional[Path] = None,
+    name: Optional[str] = None,
 ) -> ScanResult:
     """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its picks."""
     repository, settings = opened or _open(repo)
     origin = "option"
-    if not versions and settings.versions:
+    config_file = config_file or _ENVIRONMENT.config_file
+    name = name or _ENVIRONMENT.name
+    if versions and (config_file or name):
+        raise UsageError("--versions names the folders itself: give either --versions or -c / --name")
+    if not versions and settings.versions and not (config_file or name):
         versions, origin = list(settings.versions), "tool.migration-archaeologist in pyproject.toml"
     with _progress(not as_json) as update:
         return scan_repository(
@@ -156,6 +179,8 @@ def _scan(
             archives=archives or list(settings.archive) or None,
             cache=settings.cache if cache is None else cache,
             evidence=evidence,
+            config_file=config_file,
+            name=name,
         )
 
 
@@ -187,6 +212,8 @@ def scan(
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
     as_json: bool = JsonOpt,
+    config_file: Optional[Path] = ConfigOpt,
+    name: Optional[str] = NameOpt,
 ) -> None:
     """Find every version of every revision file: git history, reflogs, stashes, unreachable objects, archives.
 
@@ -194,7 +221,8 @@ def scan(
 
     Example: [bold]migration-archaeologist scan . --archive backups/2025-10.tar.gz --json[/bold]
     """
-    _report(_scan(repo, versions, pick, as_json, thorough, archive, cache=cache), as_json, scan_document, "render_scan")
+    result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache, config_file=config_file, name=name)
+    _report(result, as_json, scan_document, "render_scan")
 
 
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
@@ -226,8 +254,13 @@ def check(
         False, "--strict", help="Warnings fail too: docstring mismatches, old versions in history, retired revisions' traces."
     ),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    config_file: Optional[Path] = ConfigOpt,
+    name: Optional[str] = NameOpt,
 ) -> None:
     """Exit 1 if something breaks Alembic or the database, or a needed revision is lost; a CI gate.
+
+    A repository with several Alembic environments (ini sections, plugins' own alembic.ini) has each
+    judged on its own, unless -c / --name / --versions choose one.
 
     Fails on: a lost revision (needed, not on disk), missing-parent, cycle, duplicate-id among present
     files, duplicate-branch-label, multiple heads not on distinct labelled branches, an unparseable
@@ -249,8 +282,15 @@ def check(
     if fmt not in CHECK_FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(CHECK_FORMATS)}")
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
+    chosen = versions or config_file or name or _ENVIRONMENT.config_file or _ENVIRONMENT.name or settings.versions
+    environments = [] if chosen else _environments(opened[0])
+    if len(environments) > 1:
+        if db:
+            raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
+        _check_each(repo, environments, opened, pick, fmt, thorough, cache, ignored, strict)
     # the gate never shows the evidence table: reading every document for it was most of check's time
-    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False)
+    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
+                   config_file=config_file, name=name)
     # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.gate import annotations, evaluate
 
@@ -280,6 +320,53 @@ def check(
     raise typer.Exit(EXIT_OK if verdict.passed else EXIT_FINDINGS)
 
 
+def _environments(repository: Repository) -> list:  # type: ignore[type-arg]
+    from migration_archaeologist.scan import environments_of
+
+    return environments_of(repository)
+
+
+def _check_each(  # type: ignore[no-untyped-def]
+    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool
+) -> NoReturn:
+    """``check`` on every environment, each judged on its own; exit 1 if any fails."""
+    from migration_archaeologist.gate import annotations, evaluate
+
+    root = opened[0].work_tree
+    judged = []
+    for env in environments:
+        result = _scan(repo, [], pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
+                       config_file=env.path, name=env.section if env.kind == "ini" else None)
+        judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
+    passed = all(verdict.passed for _label, _result, verdict in judged)
+    if fmt == "json":
+        docs = [{"environment": label, **check_document(result, verdict)} for label, result, verdict in judged]
+        _print_json({
+            "schema": docs[0]["schema"],
+            "repository": docs[0]["repository"],
+            "ok": passed,
+            "heads": [h for d in docs for h in d["heads"]],
+            "missing": [m for d in docs for m in d["missing"]],
+            "problems": [{**p, "environment": d["environment"]} for d in docs for p in d["problems"]],
+            "ignore": list(ignored),
+            "warnings": [w for d in docs for w in d["warnings"]],
+            "environments": docs,
+        })
+    elif fmt == "github":
+        from migration_archaeologist.report import github
+
+        for label, result, verdict in judged:
+            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo)), environment=label)
+    else:
+        from migration_archaeologist.report import console as console_report
+
+        out = _out()
+        for label, result, verdict in judged:
+            out.print(f"[bold]{escape(label)}[/bold]", highlight=False)
+            console_report.render_check(out, result, verdict)
+    raise typer.Exit(EXIT_OK if passed else EXIT_FINDINGS)
+
+
 @app.command()
 def restore(
     targets: List[str] = typer.Argument(..., metavar="REVISION... [REPO]", help="Revision IDs (or labels), then the repository."),
@@ -294,6 +381,8 @@ def restore(
         False, "--allow-new-head",
         help="Restore even a retired revision (reverted, removed on purpose) or one that gives Alembic another head.",
     ),
+    config_file: Optional[Path] = ConfigOpt,
+    name: Optional[str] = NameOpt,
 ) -> None:
     """Restore REVISION and every missing ancestor of it; a dry run unless --apply.
 
@@ -306,7 +395,8 @@ def restore(
     from migration_archaeologist.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
-    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, cache=cache)
+    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, cache=cache,
+                   config_file=config_file, name=name)
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None, allow_new_head=allow_new_head)
     out = _out()
     if not apply:
@@ -649,8 +739,11 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version."),
+    config_file: Optional[Path] = ConfigOpt,
+    name: Optional[str] = NameOpt,
 ) -> None:
     """Recover lost Alembic revision files. Exit codes: 0 ok, 1 findings, 2 usage error, 3 environment error."""
+    _ENVIRONMENT.config_file, _ENVIRONMENT.name = config_file, name
 
 
 def main() -> None:

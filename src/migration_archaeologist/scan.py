@@ -131,6 +131,8 @@ def scan_repository(
     archives: Sequence[Path | str] | None = None,
     evidence: bool = True,
     cache: bool = True,
+    config_file: Path | str | None = None,
+    name: str | None = None,
 ) -> ScanResult:
     """Scan everything git holds plus the versions directories on disk.
 
@@ -141,22 +143,26 @@ def scan_repository(
     ``cache`` keeps the history scan under the git dir and reads only what is new on the next scan
     (``sources.history_cache``).
     ``path`` may be a Repository already opened (to read its settings first); ``versions_origin``
-    says where ``versions`` came from, for the report.
+    says where ``versions`` came from, for the report. ``config_file`` / ``name`` choose one of the
+    repository's Alembic environments as ``alembic -c FILE --name SECTION`` does; history seen in
+    another environment's versions directories is that environment's, not this one's.
     """
     repo = path if isinstance(path, Repository) else open_repository(path)
     # git lists untracked files while history is walked (what is left after the walk is one core's work)
     untracked = _soon(partial(_untracked_files, repo.work_tree)) if not archives and repo.work_tree else None
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
-    early = _versions_dirs(repo, versions, None, versions_origin)
+    choice = (Path(config_file) if config_file is not None else None, name)
+    early = _versions_dirs(repo, versions, None, versions_origin, choice)
     worktree: WorkTree | None = None
     if early is not None and repo.work_tree is not None:
         worktree = WorkTree(repo.work_tree, list(early[0]))
         threading.Thread(target=worktree.read, daemon=True).start()  # iter_sightings waits for it
     found = history.result()
     warnings = list(found.warnings)
-    dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin)  # type: ignore[misc]
-    sources: list = [history]
+    dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin, choice)  # type: ignore[misc]
+    elsewhere = _other_environments(repo, dirs)
+    sources: list = [_OutsideOf(history, elsewhere) if elsewhere else history]
     if repo.work_tree is not None:
         if worktree is None:
             worktree = WorkTree(repo.work_tree, list(dirs))
@@ -312,7 +318,56 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
     return BytecodeSource(pycs, root=repo.work_tree) if pycs else None
 
 
-def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, origin: str = "option") -> tuple[tuple[Path, ...], str] | None:  # type: ignore[no-untyped-def]
+class _OutsideOf:
+    """A history source without what it saw in other environments' versions directories: a sibling
+    chain (``versions/sqlite`` beside ``versions/postgresql``) is neither lost from this one nor
+    restored into it."""
+
+    def __init__(self, source, folders: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+        self._source = source
+        self._folders = folders
+
+    def iter_sightings(self):  # type: ignore[no-untyped-def]
+        folders = self._folders
+        for sighting in self._source.iter_sightings():
+            if sighting.path and sighting.path.startswith(folders):
+                continue
+            yield sighting
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._source, name)
+
+
+def _other_environments(repo: Repository, dirs: Sequence[Path]) -> tuple[str, ...]:
+    """'<folder>/' of every other environment's versions directories, relative to the root, that
+    neither holds nor lies in one of ``dirs``."""
+    root = repo.work_tree
+    if root is None or not dirs:
+        return ()
+    mine = [Path(os.path.normpath(d)) for d in dirs]
+    found: list[str] = []
+    for config in find_configs(root):
+        for folder in config.versions_dirs:
+            folder = Path(os.path.normpath(folder))
+            if any(folder == d or d in folder.parents or folder in d.parents for d in mine):
+                continue
+            try:
+                found.append(folder.relative_to(root).as_posix() + "/")
+            except ValueError:
+                continue
+    return tuple(dict.fromkeys(found))
+
+
+def environments_of(repo: Repository) -> list:  # type: ignore[type-arg]
+    """The repository's usable Alembic environments (``config.find_configs``), for ``check`` to judge
+    each on its own."""
+    return find_configs(repo.work_tree) if repo.work_tree is not None else []
+
+
+def _versions_dirs(  # type: ignore[no-untyped-def]
+    repo: Repository, versions: Sequence[Path | str], found, origin: str = "option",
+    choice: tuple[Path | None, str | None] = (None, None),
+) -> tuple[tuple[Path, ...], str] | None:
     """The versions directories and where they came from; None when only history can tell and
     ``found`` (the history scan) is not given yet."""
     root = repo.work_tree
@@ -320,12 +375,20 @@ def _versions_dirs(repo: Repository, versions: Sequence[Path | str], found, orig
         return tuple(_versions_option(root, Path(v)) for v in versions), origin
     if root is None:
         return (), "none"
+    if choice != (None, None):
+        from migration_archaeologist.config import select_config
+        from migration_archaeologist.environments import find_environments
+
+        chosen = select_config(find_environments(root), choice[0], choice[1], work_tree=root)
+        return chosen.versions_dirs, f"config {chosen.label(root)}"
     configs = find_configs(root)
     if len(configs) > 1:
-        names = ", ".join(str(c.path.relative_to(root)) for c in configs)
-        raise UsageError(f"several Alembic configurations found ({names}): choose one with --versions DIR")
+        names = ", ".join(c.label(root) for c in configs)
+        raise UsageError(
+            f"several Alembic environments found ({names}): choose one with -c FILE [--name SECTION] or --versions DIR"
+        )
     if configs:
-        return configs[0].versions_dirs, f"config {configs[0].path.relative_to(root)}"
+        return configs[0].versions_dirs, f"config {configs[0].label(root)}"
     if found is None:
         return None
     # No configuration left (the seed lost alembic.ini too): where did revision files live in history?
@@ -408,17 +471,19 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph, commits: Mapping[str, C
 
 
 def _deletions_undone(catalog: Catalog, present: set[str]) -> set[str]:
-    """Commits of HEAD's history that deleted a revision file now back at the same path (a move to
-    another folder is no loss: keystone's release folders)."""
+    """Commits that deleted from HEAD's tree a revision file that is back in the work tree at the same
+    path, not committed yet: someone is undoing that deletion by hand. (A file deleted and committed
+    again later, or moved to another folder, is not: CTFd's subtree merges, keystone's release folders.)"""
     head = catalog.head_history
     found: set[str] = set()
     for rev in present:
         entry = catalog.entries[rev]
         here = {p for c in entry.candidates for p in c.present_paths}
-        for candidate in entry.candidates:
-            for s in candidate.sightings:
-                if s.event == "deleted" and s.commit in head and s.path in here:
-                    found.add(s.commit)  # type: ignore[arg-type]
+        events = [s for c in entry.candidates for s in c.sightings if s.path in here and s.commit in head]
+        if events:
+            last = min(events, key=lambda s: (head[s.commit], s.event != "deleted"))  # type: ignore[index]
+            if last.event == "deleted":
+                found.add(last.commit)  # type: ignore[arg-type]
     return found
 
 

@@ -31,11 +31,15 @@ def command(annotation: Annotation) -> str:
     return f"::{annotation.level} {','.join(props)}::{escape_data(annotation.message)}"
 
 
-def render_check(out: TextIO, result: ScanResult, verdict: Verdict, annotations: Sequence[Annotation]) -> None:
-    """One workflow command per annotation, then one plain summary line for the log."""
+def render_check(
+    out: TextIO, result: ScanResult, verdict: Verdict, annotations: Sequence[Annotation], environment: str | None = None
+) -> None:
+    """One workflow command per annotation, then one plain summary line for the log (named after its
+    environment when a repository has several)."""
     for annotation in annotations:
         out.write(command(annotation) + "\n")
-    out.write(summary(result, verdict) + "\n")
+    line = summary(result, verdict)
+    out.write((line.replace("check ", f"check [{environment}] ", 1) if environment else line) + "\n")
 
 
 def summary(result: ScanResult, verdict: Verdict) -> str:
