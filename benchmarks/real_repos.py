@@ -806,12 +806,29 @@ def judge(name: str, repo: Path, tool: Path, python: str, notes: list[str], sour
             "head_files": head_files,
             "check": check,
         })
-    # cold scan: what the tool picks by itself, else every environment's version locations
+    # cold scan: what the tool picks by itself; when it asks for a choice (several environments),
+    # one scan per environment, their revisions put together (the first one cold, the rest cached)
     scan_opts: list[str] = []
-    if default_check["error"] and "several Alembic configurations" in default_check["error"]:
-        scan_opts = [a for env in envs for loc in env.version_locations for a in ("--versions", str(repo / loc))]
-    scan = run_tool(tool, ["scan", str(repo), *scan_opts, "--json", "--no-cache"])
+    scan = run_tool(tool, ["scan", str(repo), "--json", "--no-cache"])
     sdoc = scan["json"]
+    if sdoc is None and "several Alembic" in scan["stderr"]:
+        merged: dict[str, Any] | None = None
+        seconds = 0.0
+        for n, env in enumerate(envs):
+            opts, _res = env_options(tool, repo, env)
+            one = run_tool(tool, ["scan", str(repo), *opts, "--json", *(["--no-cache"] if n == 0 else [])])
+            seconds += one["seconds"]
+            scan_opts += opts
+            if one["json"] is None:
+                continue
+            if merged is None:
+                merged = one["json"]
+            else:
+                merged["revisions"] = merged["revisions"] + one["json"]["revisions"]
+                merged["versions_dirs"] = merged["versions_dirs"] + one["json"]["versions_dirs"]
+        if merged is not None:
+            scan = {**scan, "rc": 0, "seconds": round(seconds, 2), "json": merged}
+            sdoc = merged
     truth_dels, unreadable = deleted_revision_files(repo)
     result["scan"] = {
         "rc": scan["rc"], "seconds": scan["seconds"], "options": [o.replace(str(repo) + "/", "") for o in scan_opts],
