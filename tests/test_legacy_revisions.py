@@ -20,13 +20,15 @@ NEUTRON_EXPAND = (FIXTURES / "neutron" / "30018084ed99_initial.py").read_bytes()
 
 
 def python2_history(repo: GitRepo) -> None:
-    """Two Python 3 revisions, two Python 2 ones on top, committed and then deleted."""
+    """Two Python 3 revisions, two Python 2 ones on top, a Python 3 one on them; the Python 2 files
+    are deleted while the last one stands on them, so they are lost (needed), not retired."""
     repo.commit("base", {
         f"{V}/4b1f2e3d5c6a_base.py": revision_source("4b1f2e3d5c6a", None, "base"),
         f"{V}/0f9e8d7c6b5a_other.py": revision_source("0f9e8d7c6b5a", "4b1f2e3d5c6a", "other"),
     })
     repo.commit("2014: flags", {f"{V}/1c2d3e4f5a6b_add_legacy_flags.py": PY2_FLAGS})
     repo.commit("2015: merge", {f"{V}/2a3b4c5d6e7f_merge_heads.py": PY2_MERGE})
+    repo.commit("2016: on top", {f"{V}/3e4f5a6b7c8d_on_top.py": revision_source("3e4f5a6b7c8d", "2a3b4c5d6e7f", "on top")})
     repo.commit("drop the Python 2 files", remove=[f"{V}/1c2d3e4f5a6b_add_legacy_flags.py", f"{V}/2a3b4c5d6e7f_merge_heads.py"])
 
 
@@ -46,7 +48,7 @@ def test_python2_revisions_are_cataloged_with_their_parents_and_a_note(repo: Git
     entries = result.catalog.entries
     assert not entries["1c2d3e4f5a6b"].present and not entries["2a3b4c5d6e7f"].present
     assert set(result.missing) >= {"1c2d3e4f5a6b", "2a3b4c5d6e7f"}
-    assert result.chain.heads == ("2a3b4c5d6e7f",)
+    assert result.chain.heads == ("3e4f5a6b7c8d",)
 
 
 def test_python2_revisions_are_restored_byte_identical(repo: GitRepo) -> None:
@@ -57,7 +59,7 @@ def test_python2_revisions_are_restored_byte_identical(repo: GitRepo) -> None:
     outcome = apply_restore(plan, result)
     assert (repo.path / V / "1c2d3e4f5a6b_add_legacy_flags.py").read_bytes() == PY2_FLAGS
     assert (repo.path / V / "2a3b4c5d6e7f_merge_heads.py").read_bytes() == PY2_MERGE
-    assert outcome.our_heads == ("2a3b4c5d6e7f",)
+    assert outcome.our_heads == ("3e4f5a6b7c8d",)
     # what the note warns of: Alembic on Python 3 cannot load them as they are
     assert outcome.alembic is not None and set(outcome.alembic.failed_files) == {
         "versions/1c2d3e4f5a6b_add_legacy_flags.py", "versions/2a3b4c5d6e7f_merge_heads.py"

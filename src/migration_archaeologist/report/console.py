@@ -268,6 +268,9 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
         table.add_row(f.revision, f.target.name, origin, action)
     if plan.files:
         console.print(table)
+        for f in plan.files:  # what Alembic will make of a file, said before it is written
+            for note in result.catalog.entries[f.revision].parsed.notes:
+                console.print(f"[yellow]note:[/yellow] {f.revision}: {note}", highlight=False, soft_wrap=True)
     for f in plan.conflicts:
         console.print(f"[red]conflict[/red] {f.revision}: {f.note}", highlight=False)
     if plan.already_present:

@@ -33,6 +33,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
                 "present": entry.present,
                 "status": "present" if entry.present else "missing" if rev in lost else "retired",
                 "retired": retired[rev].to_json() if rev in retired else None,
+                "notes": list(parsed.notes),
                 "chosen": entry.chosen.blob,
                 "reason": entry.reason,
                 "candidates": [
