@@ -792,13 +792,16 @@ def _logical_lines(text: str) -> list[_LogicalLine] | None:
 
 def _python2_syntax(tokens: list[tuple[str, str, int]]) -> bool:
     """Whether a logical line holds syntax only Python 2 reads."""
+    ticks = sum(1 for _kind, token, _depth in tokens if token == "`")
+    if ticks and ticks % 2 == 0:  # `x` is Python 2's repr; a lone backtick is no Python at all
+        return True
     starts = True  # at the start of a statement
     keyword = ""  # the statement's first word
     comma = False  # a comma outside brackets since it
     for at, (kind, token, depth) in enumerate(tokens):
         if kind == "string" and token[:2].lower() == "ur":
             return True
-        if token in ("`", "<>") or (kind == "number" and _PY2_NUMBER.fullmatch(token)):
+        if token == "<>" or (kind == "number" and _PY2_NUMBER.fullmatch(token)):
             return True
         if starts:
             keyword, comma = token, False
