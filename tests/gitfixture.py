@@ -17,17 +17,18 @@ def revision_source(
     depends_on: str | tuple[str, ...] | None = None,
     revises_header: str | None = None,
     body: str = "    op.add_column('t', sa.Column('c', sa.Integer()))",
-    create_date: str = "2025-10-15 10:00:00.000000",
+    create_date: str | None = "2025-10-15 10:00:00.000000",
 ) -> str:
-    """A revision file as Alembic 1.13's template writes it."""
+    """A revision file as Alembic 1.13's template writes it; ``create_date=None`` leaves the
+    "Create Date:" line out (a hand-written file, another template)."""
     if revises_header is None:
         revises_header = ", ".join(down) if isinstance(down, tuple) else (down or "")
+    dated = f"Create Date: {create_date}\n" if create_date is not None else ""
     return f'''"""{message}
 
 Revision ID: {rev}
 Revises: {revises_header}
-Create Date: {create_date}
-
+{dated}
 """
 from typing import Sequence, Union
 

@@ -331,3 +331,55 @@ def test_order_keeps_its_shape_around_a_cycle_and_a_lost_id(repo: GitRepo) -> No
     assert order.index("r1") < order.index("r2") < order.index("r3")  # a cycle elsewhere does not reorder the chain
     assert order.index("lost00000001") == order.index("o1") - 1
     assert {"c1", "c2"} <= set(order) and any(p.kind == "cycle" for p in story.problems)
+
+
+def test_phases_follow_the_chain_when_a_child_is_dated_before_its_parent(repo: GitRepo) -> None:
+    """A child dated before its parent (no Create Date header, so its first commit's date stands in;
+    a cherry-pick keeping an older author date) still comes after it, in the markdown and the JSON."""
+    repo.commit("base", {f"{VERSIONS}/base_x.py": revision_source("base", None, "create projects",
+                                                                  create_date="2025-10-14 09:00:00")})
+    repo.commit("parent", {f"{VERSIONS}/parent_x.py": revision_source("parent", "base", "add owner",
+                                                                      create_date="2025-10-20 09:00:00")})
+    # no header: the day is the first commit's, 2025-10-15 by the fixture's clock
+    repo.commit("child", {f"{VERSIONS}/child_x.py": revision_source("child", "parent", "index owner",
+                                                                    create_date=None)})
+    repo.env = {"GIT_AUTHOR_DATE": "2025-10-01T12:00:00+00:00"}  # picked from an older commit
+    repo.commit("grandchild", {f"{VERSIONS}/grandchild_x.py": revision_source("grandchild", "child", "drop owner",
+                                                                              create_date=None)})
+    repo.env = {}
+    chain = ["base", "parent", "child", "grandchild"]
+    days = ["2025-10-14", "2025-10-20", "2025-10-15", "2025-10-01"]
+
+    proc = cli("timeline", str(repo.path), "--versions", VERSIONS, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [r["revision"] for r in doc["revisions"]] == chain
+    assert [r["date"] for r in doc["revisions"]] == days
+    assert [(p["date"], p["revisions"]) for p in doc["phases"]] == [(d, [r]) for d, r in zip(days, chain)]
+
+    md = cli("timeline", str(repo.path), "--versions", VERSIONS)
+    assert md.returncode == 0, md.stderr
+    phases = re.findall(r"^## Phase (\d+): (.+) \((\w+ \d+, \d{4})\)$", md.stdout, re.MULTILINE)
+    assert phases == [
+        ("1", "create projects", "October 14, 2025"),
+        ("2", "add owner", "October 20, 2025"),
+        ("3", "index owner", "October 15, 2025"),
+        ("4", "drop owner", "October 1, 2025"),
+    ]
+    assert re.findall(r"\(`([^`]+)`\)", md.stdout) == chain
+
+
+def test_a_lost_id_in_the_middle_of_the_chain_keeps_the_phase_numbers(repo: GitRepo) -> None:
+    repo.commit("chain", {
+        f"{VERSIONS}/r1.py": revision_source("r1", None, "first", create_date="2025-10-01 00:00:00"),
+        f"{VERSIONS}/r3.py": revision_source("r3", "lost00000002", "third", create_date="2025-10-03 00:00:00"),
+        f"{VERSIONS}/r4.py": revision_source("r4", "r3", "fourth", create_date="2025-10-04 00:00:00"),
+    })
+    text = render_markdown(build_timeline(scan_repository(repo.path, versions=[VERSIONS])))
+    headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    assert headings[:4] == [
+        "Phase 1: first (October 1, 2025)",
+        "Known only by reference",
+        "Phase 2: third (October 3, 2025)",
+        "Phase 3: fourth (October 4, 2025)",
+    ]

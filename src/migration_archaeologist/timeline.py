@@ -23,7 +23,7 @@ from migration_archaeologist.sources.interface import Sighting, source_file_name
 if TYPE_CHECKING:
     from migration_archaeologist.catalog import RevisionEntry
     from migration_archaeologist.database.stamp import Stamp
-    from migration_archaeologist.graph import Problem
+    from migration_archaeologist.graph import ChainGraph, Problem
     from migration_archaeologist.scan import ScanResult
 
 #: present: a file in a versions directory now; recoverable: some source holds it; lost: only its ID
@@ -111,7 +111,8 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Phase:
-    """Revisions written on one day, as the seed report's "Schema Evolution Timeline" groups them."""
+    """Revisions next to each other in chain order that share a day, as the seed report's "Schema
+    Evolution Timeline" groups them."""
 
     day: str | None  # None: revisions with no date at all (known only by reference)
     entries: tuple[TimelineEntry, ...]
@@ -154,15 +155,25 @@ class Timeline:
         return counts
 
     def phases(self) -> tuple[Phase, ...]:
-        """Entries grouped by day, days in calendar order, chain order within a day; undated last."""
-        groups: dict[str | None, list[TimelineEntry]] = OrderedDict()
+        """The entries in chain order, cut where the day changes: a revision never comes before
+        what it needs, whatever its date says.
+
+        Dates only break ties in the chain order (``build_timeline``), so on a history whose dates
+        agree with the chain the days come in calendar order. Where they do not (a Create Date that
+        was not read and a commit's date stood in, clock skew, a cherry-pick), a child dated before
+        its parent still comes after it, in a phase of its own, and a day can then have more than
+        one phase.
+        """
+        phases: list[Phase] = []
+        run: list[TimelineEntry] = []
         for e in self.entries:
-            groups.setdefault(e.day, []).append(e)
-        days = sorted((d for d in groups if d is not None))
-        ordered = [Phase(d, tuple(groups[d])) for d in days]
-        if None in groups:
-            ordered.append(Phase(None, tuple(groups[None])))
-        return tuple(ordered)
+            if run and e.day != run[0].day:
+                phases.append(Phase(run[0].day, tuple(run)))
+                run = []
+            run.append(e)
+        if run:
+            phases.append(Phase(run[0].day, tuple(run)))
+        return tuple(phases)
 
 
 def build_timeline(
@@ -205,7 +216,7 @@ def build_timeline(
     from migration_archaeologist.restore import read_manifest
 
     manifest = read_manifest(result.versions_dirs)
-    order = _order(graph, entries, unknown_stamps)
+    order = _order(chain, graph, entries, unknown_stamps)
     ops: dict[str, RevisionOps] = {}
     if operations:  # every upgrade() parsed whole: on every core when there are many (10,000: 5.5 s in one)
         blobs = sorted({entries[rev].chosen.blob for rev in order if rev in entries})
@@ -246,12 +257,32 @@ def build_timeline(
     )
 
 
-def _order(graph: nx.DiGraph, entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
-    """Parents before children, ties broken by Create Date.
+def _order(chain: ChainGraph, graph: nx.DiGraph, entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
+    """The chain's own order (``ChainGraph.order``: parents before children, ties broken by Create
+    Date, then ID), with each ID known only by reference just before the first revision that names it.
+
+    A cycle orders only its own members by date: the rest of the chain keeps its shape (the cycle
+    is a Problem of its own). ``ChainGraph.order`` sorts the whole chain by date then, so that case
+    alone is ordered here.
+    """
+    if any(p.kind == "cycle" for p in chain.problems):
+        order = _order_around_cycles(graph, entries)
+    else:
+        position = {rev: i for i, rev in enumerate(chain.order)}
+        before: dict[str, list[str]] = {}
+        for missing in chain.missing_targets:  # sorted: several before one revision go by ID
+            # whatever names it, as a down_revision or a depends_on
+            child = min(graph.predecessors(missing), key=position.__getitem__)
+            before.setdefault(child, []).append(missing)
+        order = [node for rev in chain.order for node in (*before.get(rev, ()), rev)]
+    return order + [rev for rev in extra if rev not in graph]
+
+
+def _order_around_cycles(graph: nx.DiGraph, entries: Mapping[str, RevisionEntry]) -> list[str]:
+    """Parents before children, ties broken by Create Date, each cycle's members together by date.
 
     An ID known only by reference takes its earliest child's date, so it sits just before what
-    names it. A cycle orders only its own members by date: the rest of the chain keeps its shape
-    (the cycle is a Problem of its own).
+    names it.
     """
     dates: dict[str, str] = {}
     for rev in graph.nodes:
@@ -273,12 +304,11 @@ def _order(graph: nx.DiGraph, entries: Mapping[str, RevisionEntry], extra: Seque
     for rev, component in members.items():
         groups.setdefault(component, []).append(rev)
     group_key = {c: min(key(rev) for rev in revs) for c, revs in groups.items()}
-    order = [
+    return [
         rev
         for component in nx.lexicographical_topological_sort(components, key=group_key.__getitem__)
         for rev in sorted(groups[component], key=key)
     ]
-    return order + [rev for rev in extra if rev not in graph]
 
 
 def _lost(rev: str, stamp_state: str | None, children: tuple[str, ...]) -> TimelineEntry:

@@ -25,7 +25,9 @@ STAMP_TEXT = {
 def render_markdown(timeline: Timeline) -> str:
     lines: list[str] = [f"# {timeline.name} Schema Evolution Timeline", ""]
     lines += _preamble(timeline)
-    for number, phase in enumerate(timeline.phases(), start=1):
+    number = 0
+    for phase in timeline.phases():  # in chain order: a lost ID's phase sits just before what names it
+        number += phase.day is not None
         lines += ["", f"## Phase {number}: {_md(phase.title)} ({_long_date(phase.day)})" if phase.day
                   else "## Known only by reference"]
         lines += _phase(phase)
