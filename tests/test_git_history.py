@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ma, run
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import EmptyRepository, NotARepository
 from migration_archaeologist.gitrepo import open_repository
@@ -41,6 +44,100 @@ def test_deleted_file_is_found_with_its_deletion(repo: GitRepo) -> None:
     assert deletion is not None and deletion.commit == deleting and deletion.source == "history"
     assert "deleted in" in entry.reason
     assert result.catalog.entries["aaa"].present
+
+
+def git_deleters(repo: GitRepo, path: str) -> list[str]:
+    """Git's own answer: the non-merge commits that deleted ``path``, on every ref."""
+    return repo.git("log", "--all", "--full-history", "--no-renames", "--diff-filter=D", "--no-merges", "--format=%H",
+                    "--", path).split()
+
+
+def deletions_named(result, rev: str) -> set[str | None]:  # type: ignore[no-untyped-def]
+    return {s.commit for c in result.catalog.entries[rev].candidates for s in c.sightings if s.event == "deleted"}
+
+
+def test_a_deletion_merged_in_is_the_commit_that_deleted_the_file_not_the_merge(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.commit("ccc", {f"{V}/ccc_more.py": revision_source("ccc", "bbb", "more")})
+    repo.git("checkout", "-q", "-b", "feature")
+    deleting = repo.commit("drop bbb on the branch", remove=[f"{V}/bbb_next.py"])
+    repo.git("checkout", "-q", "main")
+    repo.commit("work on main meanwhile", {"app/models.py": "class Task:\n    done = False\n"})
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge feature")
+    merge = repo.git("rev-parse", "HEAD")
+    # and a deletion made on main itself: that commit, as before
+    on_main = repo.commit("drop ccc on main", remove=[f"{V}/ccc_more.py"])
+    assert git_deleters(repo, f"{V}/bbb_next.py") == [deleting]
+    assert git_deleters(repo, f"{V}/ccc_more.py") == [on_main]
+
+    for cache in (False, True, True):  # a full scan, the one stored, and the stored one read back
+        result = scan_repository(repo.path, cache=cache)
+        entry = result.catalog.entries["bbb"]
+        assert not entry.present and not result.catalog.entries["ccc"].present
+        deletion = entry.deletion()
+        assert deletion is not None and (deletion.commit, deletion.source) == (deleting, "history")
+        assert deletions_named(result, "bbb") == {deleting}  # the merge is named nowhere
+        assert deletion.date == result.commits[deleting].date
+        assert f"deleted in {deleting[:10]}" in entry.reason and merge[:10] not in entry.reason
+        assert result.catalog.entries["ccc"].deletion().commit == on_main
+        assert deletions_named(result, "ccc") == {on_main}
+    assert result.cache == "unchanged"
+
+    scan = ma("scan", str(repo.path), "--json")
+    doc = json.loads(scan.stdout)
+    sightings = [s for r in doc["revisions"] if r["revision"] == "bbb" for c in r["candidates"] for s in c["sightings"]]
+    assert [s["commit"] for s in sightings if s["event"] == "deleted"] == [deleting]
+    table = run([sys.executable, "-m", "migration_archaeologist", "scan", str(repo.path)], env={"COLUMNS": "200"})
+    assert f"{deleting[:7]} " in table.stdout and merge[:7] not in table.stdout
+    timeline = json.loads(ma("timeline", str(repo.path), "--format", "json").stdout)
+    deleted = {r["revision"]: (r["deleted"] or {}).get("commit") for r in timeline["revisions"]}
+    assert deleted == {"aaa": None, "bbb": deleting, "ccc": on_main}
+
+
+def test_a_merge_that_resolves_a_conflict_by_deleting_the_file_is_the_deleting_commit(repo: GitRepo) -> None:
+    base_history(repo)
+    path = f"{V}/bbb_next.py"
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("bbb on the branch", {path: revision_source("bbb", "aaa", "next, as the branch has it")})
+    repo.git("checkout", "-q", "main")
+    repo.commit("bbb on main", {path: revision_source("bbb", "aaa", "next, as main has it")})
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge feature", check=False)  # a conflict
+    repo.git("rm", "-q", path)  # the conflict resolved by dropping the file
+    repo.git("commit", "-q", "-m", "merge feature, without bbb")
+    merge = repo.git("rev-parse", "HEAD")
+    assert repo.git("rev-parse", "HEAD^2") == repo.git("rev-parse", "feature")  # a real merge
+    assert git_deleters(repo, path) == []  # no commit but the merge deleted it
+    result = scan_repository(repo.path, cache=False)
+    assert result.catalog.entries["bbb"].deletion().commit == merge
+    assert deletions_named(result, "bbb") == {merge}
+
+
+def test_a_deletion_carried_through_two_merges_and_into_a_branch_names_the_deleting_commit(repo: GitRepo) -> None:
+    base_history(repo)
+    repo.commit("ccc", {f"{V}/ccc_more.py": revision_source("ccc", "bbb", "more")})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("feature work", {"app/views.py": "VIEWS = []\n"})
+    repo.git("checkout", "-q", "-b", "cleanup")
+    deleting = repo.commit("drop bbb", remove=[f"{V}/bbb_next.py"])
+    repo.git("checkout", "-q", "feature")
+    repo.commit("more feature work", {"app/views.py": "VIEWS = [1]\n"})
+    repo.git("merge", "-q", "--no-ff", "cleanup", "-m", "merge cleanup into feature")
+    repo.git("checkout", "-q", "-b", "other", "main")
+    repo.commit("other work", {"app/other.py": "OTHER = 1\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main work", {"app/models.py": "class Task:\n    done = False\n"})
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge feature into main")
+    # a branch catching up with main: its merge carries the deletion in again
+    repo.git("checkout", "-q", "other")
+    repo.git("merge", "-q", "--no-ff", "main", "-m", "merge main into other")
+    repo.git("checkout", "-q", "main")
+    shown = repo.git("log", "--all", "--diff-merges=first-parent", "--diff-filter=D", "--name-only",
+                     "--format=%H", "--", f"{V}/bbb_next.py").split()[::2]
+    assert len(shown) == 4 and deleting in shown  # three merges show it deleted, against their first parents
+    assert git_deleters(repo, f"{V}/bbb_next.py") == [deleting]
+    result = scan_repository(repo.path, cache=False)
+    assert deletions_named(result, "bbb") == {deleting}
+    assert result.catalog.entries["bbb"].deletion().commit == deleting
 
 
 def test_moved_to_another_folder_is_found_by_content(repo: GitRepo) -> None:

@@ -128,6 +128,40 @@ def test_every_way_a_repository_grows_is_followed_and_matches_a_full_scan(grown:
     same_as_full(repo, "unchanged")
 
 
+def deleted_by(doc: dict, rev_id: str) -> list[str]:
+    entry = next(r for r in doc["revisions"] if r["revision"] == rev_id)
+    return [s["commit"] for c in entry["candidates"] for s in c["sightings"] if s["event"] == "deleted"]
+
+
+def test_an_update_names_the_commit_that_deleted_what_a_new_merge_carries_in(grown: GitRepo) -> None:
+    repo = grown
+    repo.commit("third", rev(repo, "aaaaaaaaaaa3", "aaaaaaaaaaa2", "third"))
+    same_as_full(repo, "new")
+    repo.git("checkout", "-q", "-b", "feature")
+    deleting = repo.commit("drop second on the branch", remove=[f"{V}/aaaaaaaaaaa2_second.py"])
+    repo.git("checkout", "-q", "main")
+    repo.commit("main work", {"app.py": "x = 1\n"})
+    assert deleted_by(same_as_full(repo, "updated"), "aaaaaaaaaaa2") == [deleting]  # on the branch
+    # the merge is new; the commit that deleted the file was read by the stored scan
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "merge feature")
+    doc = same_as_full(repo, "updated")
+    assert deleted_by(doc, "aaaaaaaaaaa2") == [deleting]
+    assert "aaaaaaaaaaa2" in doc["missing"]
+    # and a merge that resolves a conflict by deleting the file is the commit that deleted it
+    repo.git("checkout", "-q", "-b", "other", "HEAD~1")
+    third = f"{V}/aaaaaaaaaaa3_third.py"
+    repo.commit("third on other", {third: revision_source("aaaaaaaaaaa3", "aaaaaaaaaaa2", "third, other")})
+    repo.git("checkout", "-q", "main")
+    repo.commit("third on main", {third: revision_source("aaaaaaaaaaa3", "aaaaaaaaaaa2", "third, main")})
+    repo.git("merge", "-q", "--no-ff", "other", "-m", "merge other", check=False)
+    repo.git("rm", "-q", third)
+    repo.git("commit", "-q", "-m", "merge other, without third")
+    merge = repo.git("rev-parse", "HEAD")
+    doc = same_as_full(repo, "updated")
+    assert set(deleted_by(doc, "aaaaaaaaaaa3")) == {merge}
+    same_as_full(repo, "unchanged")
+
+
 def test_rewritten_history_is_scanned_again_in_full(grown: GitRepo) -> None:
     repo = grown
     repo.write(f"{V}/ccccccccccc1_stashed.py", revision_source("ccccccccccc1", "aaaaaaaaaaa2", "stashed"))

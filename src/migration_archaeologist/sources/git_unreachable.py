@@ -51,7 +51,7 @@ def list_objects(repo: Repository) -> ObjectInventory:
     return ObjectInventory(commits, blobs)  # not copied into frozensets: that doubled the peak
 
 
-def unreachable_commits(inventory: ObjectInventory, walked: set[bytes]) -> list[str]:
+def unreachable_commits(inventory: ObjectInventory, walked: AbstractSet[bytes]) -> list[str]:
     """Commits the walk over all refs and reflogs never showed (fsck's unreachable, minus reflog-only)."""
     return sorted(sha.decode("ascii") for sha in inventory.commits - walked)
 

@@ -1,9 +1,9 @@
 """The history scan kept under the repository's git dir, so that a rescan reads only what is new.
 
 ``<common git dir>/migration-archaeologist/history.json`` holds what a scan of the object database
-found (revision blobs, their changes, commits, origins) and the state of the repository it saw:
-every ref, every reflog file's size and checksum, the pack files and the loose objects. A rescan
-compares that state with the repository's:
+found (revision blobs, their changes, commits, origins, which commit deleted what a merge carried
+in) and the state of the repository it saw: every ref, every reflog file's size and checksum, the
+pack files and the loose objects. A rescan compares that state with the repository's:
 
 * the same: the stored scan is the answer; git log never starts;
 * only grown (new commits, refs, reflog lines, stash entries, objects, a ref moved or deleted):
@@ -47,7 +47,9 @@ DEFERRED_FILE = "deferred-paths.json"
 #: Every commit id walked, 40 hex each, no separator: appended to by updates, read only on demand.
 COMMITS_FILE = "commits"
 #: 5: a revision's ``unresolved`` references and ``python2`` flag are stored.
-FORMAT = 5
+#: 6: ``deleted_by``, the commit that deleted what a merge only carried in (a scan stored before
+#: named the merge)
+FORMAT = 6
 
 
 def cache_path(repo: Repository) -> Path:
@@ -315,6 +317,7 @@ def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
         "fidelity": dict(scan.fidelity),
         "off_ref": scan.off_ref,
         "unreachable_commits": list(scan.unreachable_commits),
+        "deleted_by": [[merge, path, commit] for (merge, path), commit in scan.deleted_by.items()],
     }
 
 
@@ -344,6 +347,7 @@ def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: "Comm
         all_commits=all_commits,
         off_ref={str(k): list(v) for k, v in doc["off_ref"].items()},
         unreachable_commits=tuple(doc["unreachable_commits"]),
+        deleted_by={(str(merge), str(path)): str(commit) for merge, path, commit in doc["deleted_by"]},
     )
 
 
