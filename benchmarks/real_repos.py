@@ -718,6 +718,10 @@ def compare_deletions(repo: Path, truth: list[Deletion], scan: dict[str, Any] | 
     for (rev, path, commit) in tdels:
         by_rev_path[(rev, path)].append(commit)
 
+    deleted_by = defaultdict(set)  # (revision, path) -> the non-merge commits git says deleted it
+    for d in plain:
+        deleted_by[(d.revision, d.path)].add(d.commit)
+
     def misses(items: list[Deletion]) -> tuple[int, list[dict[str, str]]]:
         same, missed = 0, []
         for d in items:
@@ -725,6 +729,9 @@ def compare_deletions(repo: Path, truth: list[Deletion], scan: dict[str, Any] | 
                 same += 1
                 continue
             others = by_rev_path.get((d.revision, d.path), [])
+            if d.merge and set(others) & deleted_by[(d.revision, d.path)]:
+                same += 1  # the merge only carried it in: the tool names the branch commit git names
+                continue
             if d.revision not in cataloged:
                 why = "revision not cataloged at all"
             elif others:
@@ -958,16 +965,19 @@ None of it imports `migration_archaeologist`.
   --diff-filter=D --name-only` (one process; a rename counts as a deletion of the old path), `.py`
   paths only, contents of `<commit>^:<path>` read by one `git cat-file --batch`; a revision file is
   one with a module-level string `revision` and a `down_revision` (by `ast`, or by a regex for files
-  that are Python 2 only). Merge commits are counted apart, against their first parent
-  (`--merges --diff-merges=first-parent`), which is the tool's documented meaning of `deleted`. A
-  deletion matches when the tool's `scan --json` has a `deleted` sighting with the same revision,
-  path and commit. The tool's extra `deleted` sightings come from commits no ref reaches
-  (`source unreachable`), which `git log --all` cannot see.
+  that are Python 2 only). A deletion matches when the tool's `scan --json` has a `deleted`
+  sighting with the same revision, path and commit. What merges show against their first parent
+  (`--merges --diff-merges=first-parent`) is counted apart: the tool names the commit on the merged
+  branch that deleted the file, not the merge that carried the deletion in, so "tool: same" there
+  counts a merge deletion as matched when the tool names the merge itself (a conflict resolved by
+  deleting) or the non-merge commit that `git log --no-merges` says deleted that path. The tool's
+  extra `deleted` sightings come from commits no ref reaches (`source unreachable`), which
+  `git log --all` cannot see.
 * **The tool.** `migration-archaeologist check REPO --format json` with no options, then per
   environment `check -c INI` (falling back to `--versions DIR`... when the tool answers
   `No such option`, exit 2; environments whose locations the project's code sets always get
-  `--versions`), and one cold `scan REPO --json --no-cache` (with every environment's
-  `--versions` when the tool refuses to choose). A problem fails the check unless its `level` is
+  `--versions`), and one cold `scan REPO --json --no-cache` (one per environment, their revisions
+  put together, when the tool asks which environment to scan). A problem fails the check unless its `level` is
   `warning`; `missing` counts as a failing kind.
 
 """
@@ -1000,7 +1010,7 @@ def render_markdown(results: list[dict[str, Any]], tool_commit: str) -> str:
                        f"| {alembic_heads} | {ast_h} | {_short(c['heads'], 3)} | {agree} | {c['rc']} | {failing} "
                        f"| {c['warnings']}" + (f" ({_kinds(c['warned'])})" if c["warned"] else "") + " |")
     out += ["", "| repository | deleted revision files (non-merge commits) | distinct revisions | tool: same "
-            "deleting commit | missed | merge deletions vs first parent | tool: same | tool extras | cold scan s |",
+            "deleting commit | missed | merge deletions vs first parent | tool: same or the branch's deleting commit | tool extras | cold scan s |",
             "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in results:
         d = r["deletions"]
