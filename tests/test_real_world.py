@@ -238,3 +238,48 @@ def test_package_resource_script_location(repo: GitRepo) -> None:
     assert code == 0 and doc["heads"] == ["b2"] and doc["missing"] == [], doc
     scan = json.loads(ma("scan", str(repo.path), "--json").stdout)
     assert scan["versions_dirs"] == ["myapp/db/migrations/versions"]
+
+
+def neutron_style(rev: str, down: str, label_expr: str | None, imports: str) -> str:
+    """A neutron-family revision: labels named by a constant of a module, not written out."""
+    labels = f"branch_labels = ({label_expr},)\n" if label_expr else ""
+    return f'''"""{rev}
+
+Revision ID: {rev}
+Revises: {down}
+Create Date: 2015-07-01 10:00:00.000000
+
+"""
+{imports}
+revision = '{rev}'
+down_revision = '{down}'
+{labels}
+
+def upgrade():
+    pass
+'''
+
+
+def test_labels_named_by_constants_pass_check_as_alembic_would(repo: GitRepo) -> None:
+    """Class 2: ``branch_labels = (cli.EXPAND_BRANCH,)`` (neutron, neutron-vpnaas) made present files
+    unparseable. Resolved from a module in the repository at the same commit, or, when the module is
+    another project's, kept as an unknown label: present, and expand/contract still a design."""
+    own = "from myapp.db.migration import cli\n"
+    other = "from neutron.db.migration import cli\n"
+    repo.commit("release", {
+        "alembic.ini": INI,
+        "myapp/__init__.py": "", "myapp/db/__init__.py": "", "myapp/db/migration/__init__.py": "",
+        "myapp/db/migration/cli.py": "EXPAND_BRANCH = 'expand'\nCONTRACT_BRANCH = 'contract'\n",
+        f"{V}/kilo_release.py": revision_source("kilo", None, "kilo"),
+        f"{V}/liberty/expand/e1_initial.py": neutron_style("e1", "kilo", "cli.EXPAND_BRANCH", own),
+        f"{V}/liberty/contract/c1_initial.py": neutron_style("c1", "kilo", "cli.CONTRACT_BRANCH", other),
+    })
+    code, doc = check_json(repo)
+    assert code == 0, doc
+    assert doc["heads"] == ["c1", "e1"] and not [p for p in doc["problems"] if p["level"] == "error"]
+    scan = {r["revision"]: r for r in json.loads(ma("scan", str(repo.path), "--json").stdout)["revisions"]}
+    assert scan["e1"]["branch_labels"] == ["expand"] and scan["e1"]["present"]
+    assert scan["c1"]["branch_labels"] == [] and scan["c1"]["present"]
+    assert scan["c1"]["notes"] == ["branch_labels names neutron.db.migration.cli.CONTRACT_BRANCH, not read from this file"]
+    restore = ma("restore", "expand", str(repo.path), "--json")  # a label resolved from the repository names its revision
+    assert restore.returncode == 0 and json.loads(restore.stdout)["requested"] == ["e1"]
