@@ -24,7 +24,7 @@ import pytest
 
 from conftest import one_line_error
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.errors import UsageError
+from migration_archaeologist.errors import RestoreRefused, UsageError
 from migration_archaeologist.restore import MANIFEST_NAME, apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
 from migration_archaeologist.versions_lock import LOCK_NAME, LOCK_TIMEOUT_ENV, lock_timeout_setting
@@ -129,11 +129,13 @@ def empty(repo: GitRepo) -> None:
 
 
 def two_at_once(repo: GitRepo, a: str, b: str, *, forced: bool) -> tuple[dict, dict, str, str]:  # type: ignore[type-arg]
-    """Run `restore a --apply` and `restore b --apply` at once; with ``forced``, both wait for the lock first."""
+    """Run `restore a --apply` and `restore b --apply` at once; with ``forced``, both wait for the lock first.
+    The two chains are two heads together, so a run that restores x2 says it wants that (--allow-new-head)."""
     versions = repo.path / V
     held = hold_lock(versions) if forced else None
+    allow = ("--allow-new-head",) if "x2" in (a, b) else ()
     try:
-        procs = [start(repo, a, "--apply", "--json"), start(repo, b, "--apply", "--json")]
+        procs = [start(repo, a, "--apply", "--json", *allow), start(repo, b, "--apply", "--json", *allow)]
         if held is not None:
             wait_until_waiting(procs, versions / LOCK_NAME)
     finally:
@@ -298,3 +300,19 @@ def test_lock_timeout_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(LOCK_TIMEOUT_ENV, bad)
         with pytest.raises(UsageError, match=f"{LOCK_TIMEOUT_ENV}='{bad}': expected a number of seconds, 0 or more"):
             lock_timeout_setting()
+
+
+def test_a_head_written_while_waiting_is_seen_under_the_lock(lost: tuple[GitRepo, dict[str, bytes]]) -> None:
+    """A plan made against an empty folder adds no head; by the time it holds the lock another run has
+    restored the r chain, so x2 would now be a second head: refused under the lock, nothing written."""
+    repo, _expected = lost
+    versions = repo.path / V
+    stale = scan_repository(repo.path, versions=[versions])
+    late = plan_restore(stale, ["x2"])
+    assert [f.revision for f in late.to_write] == ["x1", "x2"]
+    first = scan_repository(repo.path, versions=[versions])
+    apply_restore(plan_restore(first, ["r3"]), first, check_with_alembic=False)
+    before = sorted(p.name for p in versions.iterdir())
+    with pytest.raises(RestoreRefused, match="gives Alembic another head"):
+        apply_restore(late, stale, check_with_alembic=False)
+    assert sorted(p.name for p in versions.iterdir()) == before

@@ -56,6 +56,7 @@ class RestorePlan:
     requested: tuple[str, ...]
     already_present: tuple[str, ...]
     unrecoverable: tuple[str, ...]  # ancestors no source holds
+    allow_new_head: bool = False  # --allow-new-head: checked again under the lock, against what is there then
 
     @property
     def conflicts(self) -> tuple[PlannedFile, ...]:
@@ -128,7 +129,9 @@ def plan_restore(
             )
         names_taken.setdefault(planned.target, rev)
         files.append(planned)
-    return RestorePlan(target_dir, tuple(files), tuple(wanted), tuple(present), tuple(sorted(unrecoverable)))
+    return RestorePlan(
+        target_dir, tuple(files), tuple(wanted), tuple(present), tuple(sorted(unrecoverable)), allow_new_head
+    )
 
 
 def _resolve(result: ScanResult, name: str) -> str:
@@ -178,14 +181,19 @@ def _refuse_worse_chain(result: ScanResult, order: Sequence[str]) -> None:
         # named by the user, never removed from HEAD's history: someone's other work, restored as asked
         tell(f"warning: nothing present needs {rev}: it was {retirement.describe()}; restoring it as asked")
     present = {r: e.parsed for r, e in entries.items() if e.present}
-    if not present or not order:
+    _refuse_new_head(present, {r: entries[r].parsed for r in order})
+
+
+def _refuse_new_head(present: dict[str, RevisionFile], adding: dict[str, RevisionFile]) -> None:
+    """Raise RestoreRefused when ``adding`` to ``present`` gives Alembic more heads than it has."""
+    if not present or not adding:
         return
     before = build_graph(present).heads
-    after = build_graph({**present, **{r: entries[r].parsed for r in order}}).heads
+    after = build_graph({**present, **adding}).heads
     if len(after) > max(len(before), 1):
         added = ", ".join(h for h in after if h not in before)
         raise RestoreRefused(
-            f"nothing written: restoring {', '.join(order)} gives Alembic another head ({added}; heads now:"
+            f"nothing written: restoring {', '.join(adding)} gives Alembic another head ({added}; heads now:"
             f" {', '.join(before)}): pass --allow-new-head to restore it anyway"
         )
 
@@ -281,6 +289,8 @@ def apply_restore(
         plan = _recheck(plan, result, where)
         if plan.conflicts:
             raise _conflict(plan)
+        if not plan.allow_new_head:  # another run may have written a head while this one waited
+            _refuse_new_head(revisions, {f.revision: result.catalog.entries[f.revision].parsed for f in plan.to_write})
         written, manifest = _write_all(plan, result)
         for planned in plan.to_write:
             revisions[planned.revision] = result.catalog.entries[planned.revision].chosen.revision
