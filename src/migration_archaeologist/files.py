@@ -4,6 +4,7 @@ rename. Restored revisions, synthesized ones, the manifest and reports all go th
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,8 +35,12 @@ def replace_file(path: Path, data: bytes, *, prefix: str) -> None:
 
 @contextmanager
 def _staged(folder: Path, data: bytes, prefix: str) -> Iterator[str]:
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    tmp: str | None = None
     try:
+        # Ctrl-C between mkstemp creating the file and this frame knowing its name would leave it
+        # behind (seen under load in CI): the signal waits until the name is held, inside this try
+        with _interrupts_deferred():
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -43,8 +48,22 @@ def _staged(folder: Path, data: bytes, prefix: str) -> Iterator[str]:
         os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would: mkstemp makes it 0600
         yield tmp
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT held back (POSIX) for the few instructions inside; delivered as soon as they are done."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
 
 
 def _umask() -> int:
