@@ -365,6 +365,15 @@ def _comment_lines(text: str) -> set[int]:
     return found
 
 
+def _line_starts(text: str) -> list[int]:
+    """Offset of each line of ``text.splitlines()`` (and one past the end): with each separator's own
+    length, so a match's line number stays right after any number of ``\r\n`` lines."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
 def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> list[Mention]:
     # Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
     # its line or the one before. Finding those lines with whole-text searches (C speed) and reading
@@ -379,9 +388,7 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
             return []
         lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
         text = "\n".join(lines)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)  # splitlines drops one separator per line (\r\n: close enough)
+    starts = _line_starts(text)
 
     def mark(pattern: re.Pattern[str] | _KnownIds | None, also_next: bool = False) -> set[int]:
         lines_found: set[int] = set()
