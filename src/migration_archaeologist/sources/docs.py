@@ -15,12 +15,16 @@ import hashlib
 import bisect
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
+
+if TYPE_CHECKING:
+    from migration_archaeologist.sources.evidence_cache import EvidenceCache
 
 #: Text files worth reading; ``.py`` files contribute their comments only.
 DOC_SUFFIXES = frozenset(
@@ -122,6 +126,7 @@ class _KnownIds:
         others = [i for i in ids if i not in self.words]
         alternatives = "|".join(re.escape(k) for k in others)
         self.other = re.compile(rf"(?<![\w])({alternatives})(?![\w])") if others else None
+        self.known_others = tuple(others)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         # most texts name no known ID: asking the set about every word at once (in C) settles that
@@ -413,6 +418,135 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
     return scanner.scan(lines, path, commit, only=comments & wanted if comments else wanted)
 
 
+#: a word that holds a digit or an underscore: the only kind of known ID that counts off migration talk
+_WORD_DIGIT = re.compile(r"(?<![\w])(\w*[\d_]\w*)(?![\w])")
+
+
+def _index_text(scanner: _Scanner, text: str, path: str) -> dict:
+    """What ``_scan_text`` needs of a document under any catalog, as JSON-ready data (the evidence cache).
+
+    ``b``: the lines wanted whatever IDs are known (a ``.py`` name, or a candidate token near
+    migration talk); ``t``: every word that could be a known ID that names something (a word with a
+    digit or an underscore anywhere, any word on a line near migration talk: a known ID of letters
+    alone counts only there); ``h``: the lines of each of those words the scanner knows as an ID;
+    ``o``: the same for the scanner's IDs that are not single words; ``c``: a ``.py`` file's comment
+    lines; ``l``: [number, line, previous line, table header] of every line wanted now. ``_replay``
+    gives what ``_scan_text`` gives, for this catalog or another one that knows no other ID among
+    ``t`` and no other ID that is not a single word (else the document is read again).
+    """
+    lines = text.splitlines()
+    comments: set[int] | None = None
+    if path.endswith(".py"):
+        comments = _comment_lines(text)
+        if not comments:
+            return {"b": [], "t": [], "h": {}, "o": {}, "c": [], "l": []}
+        lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
+        text = "\n".join(lines)
+    starts = _line_starts(text)
+
+    def number(pos: int) -> int:
+        return bisect.bisect_right(starts, pos)
+
+    def mark(pattern: re.Pattern[str], also_next: bool = False) -> set[int]:
+        found: set[int] = set()
+        for m in pattern.finditer(text):
+            found.add(number(m.start()))
+            if also_next:
+                found.add(number(m.start()) + 1)
+        return found
+
+    base = mark(_PY_NAME)
+    near_context = mark(_CONTEXT, also_next=True)
+    if near_context:
+        base |= near_context & (mark(_HEX12) | mark(_DATED) | mark(_EXPLICIT))
+    words = set(_WORD_DIGIT.findall(text))
+    for line in near_context:
+        if line <= len(lines):
+            words.update(_WORD.findall(lines[line - 1]))
+    hits: dict[str, list[int]] = {}
+    known = scanner.known_re
+    if known is not None and not known.words.isdisjoint(words):
+        for m in _WORD.finditer(text):
+            if m.group(1) in known.words:
+                at = hits.setdefault(m.group(1), [])
+                line = number(m.start())
+                if not at or at[-1] != line:
+                    at.append(line)
+    others: dict[str, list[int]] = {}
+    if known is not None and known.other is not None:
+        others = {rev: [] for rev in known.known_others}
+        for m in known.other.finditer(text):
+            others[m.group(1)].append(number(m.start()))
+    index = {"b": sorted(base), "t": sorted(words), "h": hits, "o": others, "c": sorted(comments) if comments is not None else None}
+    wanted = _wanted(index, scanner)
+    stored = []
+    if wanted:
+        header: list[str] | None = None
+        for i, raw in enumerate(lines):
+            cells = _cells(raw)
+            if cells is not None and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
+                header = cells
+            elif cells is None and raw.strip():
+                header = None
+            if i + 1 in wanted:
+                stored.append([i + 1, raw, lines[i - 1] if i else "", header])
+    index["l"] = stored
+    return index
+
+
+def _wanted(index: Mapping, scanner: _Scanner) -> set[int] | None:
+    """The lines ``_scan_text`` reads under this scanner; None if the index cannot tell (an ID that is
+    not a single word and was not looked for when it was built)."""
+    wanted = set(index["b"])
+    known = scanner.known_re
+    if known is not None:
+        hits = index["h"]
+        for word in known.words.intersection(index["t"]):
+            if word not in hits:
+                return None  # a known ID now, not when the index was made: where it stands was not kept
+            wanted.update(hits[word])
+        if known.other is not None:
+            others = index["o"]
+            for rev in known.known_others:
+                if rev not in others:
+                    return None
+                wanted.update(others[rev])
+    if index["c"] is not None:
+        wanted &= set(index["c"])
+    return wanted
+
+
+def _covers(index: Mapping, scanner: _Scanner) -> bool:
+    """Whether ``_replay`` can answer from this index for this scanner."""
+    try:
+        wanted = _wanted(index, scanner)
+        return wanted is not None and wanted <= {entry[0] for entry in index["l"]}
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return False
+
+
+def _replay(index: Mapping | None, scanner: _Scanner, path: str, commit: str | None) -> list[Mention] | None:
+    """``_scan_text``'s mentions from a document's index (None: a document that is no text), or None if
+    a line they need was not stored (or the index is malformed): then the document is read again."""
+    if index is None:
+        return []
+    try:
+        wanted = _wanted(index, scanner)
+        if wanted is None:
+            return None
+        stored = {entry[0]: entry for entry in index["l"]}
+        mentions: list[Mention] = []
+        for number in sorted(wanted):
+            entry = stored.get(number)
+            if entry is None:
+                return None
+            _n, raw, previous, header = entry
+            mentions.extend(scanner._line(raw, previous, path, number, commit, header))
+        return mentions
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
 def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
     base = ["git"] + (["--git-dir", str(git_dir), "--work-tree", str(root)] if git_dir else ["-C", str(root)])
     return base + list(GIT_CONFIG_ARGS) + list(args)
@@ -503,12 +637,15 @@ def find_mentions(
     git_dir: Path | None = None,
     file_names: Mapping[str, str] | None = None,
     history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None,
+    cache: "EvidenceCache | None" = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
     ``file_names`` maps revision file names (e.g. from the catalog) to their IDs, so a line naming
     only ``20251015_64_field_baseline.py`` is tied to ``20251015_baseline``. A historical line that
     the working tree's version of the same document still carries is reported once, for the working tree.
+    With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
+    mentions are the same.
     """
     root = Path(repo_root)
     tracked = _worktree_files(root, git_dir)
@@ -527,26 +664,61 @@ def find_mentions(
             continue
         target = root / rel
         try:
-            if not target.is_file() or target.stat().st_size > MAX_BYTES:
+            info = target.stat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
-            data = target.read_bytes()
+            found: list[Mention] | None = None
+            if cache is not None:
+                stored = cache.file(rel, info.st_size, info.st_mtime_ns)
+                if stored is not None:
+                    found = _replay(stored[1], scanner, rel, None)
+                    if found is not None:
+                        current_blob[rel] = stored[0]
+            if found is None:
+                data = target.read_bytes()
         except OSError:
             continue
-        current_blob[rel] = _blob_sha(data)
-        text = _decode(data)
-        if text is None:
-            continue
-        for mention in _scan_text(scanner, text, rel, None):
+        if found is None:
+            current_blob[rel] = _blob_sha(data)
+            text = _decode(data)
+            if cache is None:
+                found = [] if text is None else _scan_text(scanner, text, rel, None)
+            else:
+                index = None if text is None else _index_text(scanner, text, rel)
+                cache.store_file(rel, info.st_size, info.st_mtime_ns, current_blob[rel], index)
+                found = _replay(index, scanner, rel, None) or []
+        for mention in found:
             seen.add((mention.path, mention.revision, mention.text))
             mentions.append(mention)
 
     pending = [(path, blob, commit) for (path, blob), commit in versions.items() if current_blob.get(path) != blob]
-    contents = _read_blobs(root, git_dir, list(dict.fromkeys(blob for _p, blob, _c in pending)))
+    blobs = list(dict.fromkeys(blob for _p, blob, _c in pending))
+    indexes: dict[str, object] = {}
+    if cache is None:
+        contents = _read_blobs(root, git_dir, blobs)
+    else:
+        unread = []
+        for blob in blobs:
+            known, index = cache.version(blob)
+            if known and (index is None or _covers(index, scanner)):
+                indexes[blob] = index
+            else:
+                unread.append(blob)
+        contents = _read_blobs(root, git_dir, unread)
+        for blob in unread:
+            if blob in contents:
+                text = _decode(contents[blob])
+                indexes[blob] = None if text is None else _index_text(scanner, text, "")
+                cache.store_version(blob, indexes[blob])
     for path, blob, commit in pending:  # newest first: git log's order
-        text = _decode(contents.get(blob, b"\0"))
-        if text is None:
-            continue
-        for mention in _scan_text(scanner, text, path, commit):
+        if cache is None:
+            text = _decode(contents.get(blob, b"\0"))
+            if text is None:
+                continue
+            found = _scan_text(scanner, text, path, commit)
+        else:
+            found = _replay(indexes.get(blob), scanner, path, commit) or []
+        for mention in found:
             key = (mention.path, mention.revision, mention.text)
             if key not in seen:
                 seen.add(key)
@@ -568,11 +740,15 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
     return names
 
 
-def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None) -> list[Evidence]:  # type: ignore[no-untyped-def]
-    """find_mentions + evidence_table with the catalog's IDs and file names."""
+def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None) -> list[Evidence]:  # type: ignore[no-untyped-def]
+    """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
+    ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
-        repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history
+        repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
+        cache=cache,
     )
+    if cache is not None:
+        cache.save()
     return evidence_table(mentions, catalog)
 
 
