@@ -221,3 +221,15 @@ def test_a_document_with_windows_line_ends_is_read_at_the_right_lines(repo: GitR
     repo.commit("notes", {"docs/notes.md": text})
     [mention] = find_mentions(repo.path, [])
     assert (mention.revision, mention.line) == (LOST, 301)
+
+
+def test_lock_files_and_map_data_are_not_read_for_evidence(repo: GitRepo) -> None:
+    line = f"migration {LOST} applied\n"
+    repo.commit(
+        "generated",
+        {name: line for name in ("package-lock.json", "web/pnpm-lock.yaml", "npm-shrinkwrap.json",
+                                 "maps/usa.geo.json", "maps/world.topo.json")},
+    )
+    assert find_mentions(repo.path, []) == []
+    repo.commit("prose", {"docs/data.json": line})
+    assert [m.path for m in find_mentions(repo.path, [])] == ["docs/data.json"]

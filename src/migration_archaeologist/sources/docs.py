@@ -326,9 +326,18 @@ def _purpose(
 _OWN_FILES = ("migration-archaeologist-manifest.json",)
 
 
+#: written by package managers, not people: package names, versions and integrity hashes, never a
+#: revision (on the real repositories measured, a third of what evidence read on quay and CTFd)
+_LOCK_FILES = frozenset({"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml"})
+#: map data (coordinates): redash's 19 GeoJSON files were 9.3 of the 15.9 MB evidence read there
+_DATA_SUFFIXES = (".geo.json", ".topo.json")
+
+
 def _is_doc(path: str, *, python: bool = True) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     if name in _OWN_FILES or (name.startswith("migration-archaeologist-manifest.") and name.endswith(".json")):
+        return False
+    if name in _LOCK_FILES or name.endswith(_DATA_SUFFIXES):
         return False
     suffix = os.path.splitext(name)[1]
     if suffix in DOC_SUFFIXES:
