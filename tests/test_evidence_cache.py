@@ -30,6 +30,11 @@ def evidence_path(repo: GitRepo) -> Path:
     return cache_path(open_repository(repo.path)).with_name(CACHE_FILE)
 
 
+def stored(repo: GitRepo) -> EvidenceCache:
+    """The cache as a scan of this work tree opens it."""
+    return EvidenceCache(evidence_path(repo), open_repository(repo.path).work_tree)
+
+
 def age(repo: GitRepo) -> None:
     for folder, _dirs, files in os.walk(repo.path):
         if ".git" in Path(folder).relative_to(repo.path).parts:
@@ -76,11 +81,11 @@ def test_a_second_scan_reads_no_document(repo: GitRepo) -> None:
     # counted by the cache itself: every document and committed version the first time, none after
     store = evidence_path(repo)
     store.unlink()
-    cold = EvidenceCache(store)
+    cold = stored(repo)
     mentions = find_mentions(repo.path, [FIRST, SECOND], cache=cold)
     cold.save()
     assert cold.documents_read >= 5 and cold.versions_read == 1  # docs/old.md lives in history only
-    warm = EvidenceCache(store)
+    warm = stored(repo)
     assert find_mentions(repo.path, [FIRST, SECOND], cache=warm) == mentions
     assert (warm.documents_read, warm.versions_read) == (0, 0)
     assert not warm.save()  # nothing changed: not rewritten
@@ -102,7 +107,7 @@ def test_editing_one_document_reads_it_alone_and_changes_only_its_row(repo: GitR
     a = repo.path / "docs/a.md"
     a.write_text(a.read_text().replace("1,234 bytes", "1,235 bytes"))
     os.utime(a, ns=(PAST + 10**9, PAST + 10**9))
-    store = EvidenceCache(evidence_path(repo))
+    store = stored(repo)
     find_mentions(repo.path, [FIRST, SECOND], cache=store)
     assert (store.documents_read, store.versions_read) == (1, 0)
 
@@ -167,6 +172,22 @@ def test_the_same_evidence_with_and_without_the_cache_as_the_catalog_and_documen
     assert any(m["path"] == "docs/new.rst" for m in rows[FIRST]["mentions"])
     assert any(m["path"] == "docs/a.md" and m["commit"] for m in rows[FIRST]["mentions"])
     both()
+
+
+def test_a_linked_worktree_reads_its_own_files(repo: GitRepo, tmp_path: Path) -> None:
+    documented(repo)
+    other = GitRepo(tmp_path / "other")
+    repo.git("worktree", "add", "-q", str(other.path))
+    # the same path, size and time stamp in both work trees, naming different revisions
+    for where, named in ((repo.path, FIRST), (other.path, SECOND)):
+        (where / "docs/same.md").write_text(f"migration {named} applied\n")
+        os.utime(where / "docs/same.md", ns=(PAST, PAST))
+    for _ in range(2):
+        for where, named in ((repo.path, FIRST), (other.path, SECOND)):
+            rows = scan_document(scan_repository(where, versions=[V]))["evidence"]
+            assert [row["revision"] for row in rows if any(m["path"] == "docs/same.md" for m in row["mentions"])] == [
+                named
+            ]
 
 
 def test_no_cache_neither_reads_nor_writes_the_evidence_cache(repo: GitRepo) -> None:

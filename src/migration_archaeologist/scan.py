@@ -200,7 +200,7 @@ def scan_repository(
             from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
             from migration_archaeologist.sources.history_cache import cache_path
 
-            documents = EvidenceCache(cache_path(repo).with_name(CACHE_FILE))
+            documents = EvidenceCache(cache_path(repo).with_name(CACHE_FILE), repo.work_tree)
         rows = tuple(
             collect_evidence(repo.work_tree, catalog, git_dir=repo.git_dir, history=history_docs, cache=documents)
         )

@@ -7,8 +7,9 @@ the evidence rows built from them (status now, claims checked against recovered 
 worked out again from that on every scan, with the catalog of the day; so a rescan shows what a
 scan without the cache shows.
 
-* a work-tree file is known by its path, size and modification time (nanoseconds); one modified
-  in the last two seconds is not stored, as it could change again within the same time stamp;
+* a work-tree file is known by its path, size and modification time (nanoseconds), for one work
+  tree (a linked worktree of the same repository reads its own files again); one modified in the
+  last two seconds is not stored, as it could change again within the same time stamp;
 * a committed document version is known by its blob id;
 * the file records its format and this tool's version; one from another version, or one that does
   not read back cleanly, is ignored and replaced. It is JSON, never pickle: reading it runs no code,
@@ -38,8 +39,9 @@ RACY_NS = 2_000_000_000
 class EvidenceCache:
     """The stored indexes, what a scan used of them, and counts of what it had to read."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, work_tree: Path | None = None) -> None:
         self.path = path
+        self.work_tree = str(work_tree) if work_tree is not None else None
         self.worktree: dict[str, list[Any]] = {}  # path -> [size, mtime_ns, blob id, index or None]
         self.blobs: dict[str, Any] = {}  # blob id -> index or None (binary, too big)
         self.documents_read = 0  # work-tree files read this scan
@@ -47,6 +49,7 @@ class EvidenceCache:
         self._used_worktree: dict[str, list[Any]] = {}
         self._used_blobs: dict[str, Any] = {}
         self._changed = False
+        self._foreign: dict[str, list[Any]] = {}
         self._started = time.time_ns()
         if path is not None:
             self._load(path)
@@ -59,6 +62,10 @@ class EvidenceCache:
             worktree, blobs = doc["worktree"], doc["blobs"]
             if isinstance(worktree, dict) and isinstance(blobs, dict):
                 self.worktree, self.blobs = worktree, blobs
+                if doc.get("work_tree") != self.work_tree:
+                    # another linked worktree of the same repository: its files are not these
+                    self._foreign = worktree
+                    self.worktree = {}
         except Exception:  # missing, truncated, hand-edited: every document is read again
             return
 
@@ -103,7 +110,7 @@ class EvidenceCache:
     @cached_property
     def _worktree_blobs(self) -> dict[str, Any]:
         return {
-            entry[2]: entry[3] for rel, entry in self.worktree.items()
+            entry[2]: entry[3] for rel, entry in (*self._foreign.items(), *self.worktree.items())
             if not rel.endswith(".py") and isinstance(entry, list) and len(entry) == 4 and isinstance(entry[2], str)
         }
 
@@ -116,11 +123,14 @@ class EvidenceCache:
         """Keep only what this scan used; written (atomically) only if something differs. Never raises."""
         if self.path is None:
             return False
-        if not self._changed and self._used_worktree.keys() == self.worktree.keys() and (
+        if not self._changed and not self._foreign and self._used_worktree.keys() == self.worktree.keys() and (
             self._used_blobs.keys() == self.blobs.keys()
         ):
             return False
-        doc = {"format": FORMAT, "tool": __version__, "worktree": self._used_worktree, "blobs": self._used_blobs}
+        doc = {
+            "format": FORMAT, "tool": __version__, "work_tree": self.work_tree,
+            "worktree": self._used_worktree, "blobs": self._used_blobs,
+        }
         try:
             self.path.parent.mkdir(exist_ok=True)
             _write_bytes(self.path, json.dumps(doc, separators=(",", ":")).encode("utf-8"))
