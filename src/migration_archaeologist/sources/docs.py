@@ -178,12 +178,12 @@ class _Scanner:
                 header = None
             if wanted is not None and index + 1 not in wanted:
                 continue
-            previous = lines[index - 1] if index else ""
+            previous = bool(index and _CONTEXT.search(lines[index - 1]))
             mentions.extend(self._line(raw, previous, path, index + 1, commit, header))
         return mentions
 
     def _line(
-        self, raw: str, previous: str, path: str, number: int, commit: str | None, header: list[str] | None
+        self, raw: str, previous: bool, path: str, number: int, commit: str | None, header: list[str] | None
     ) -> list[Mention]:
         line = raw.rstrip("\n")
         hashes = [(m.start(), m.end(), m) for m in _HASH.finditer(line)]
@@ -191,7 +191,7 @@ class _Scanner:
         def in_hash(pos: int) -> bool:
             return any(start <= pos < end for start, end, _ in hashes)
 
-        context = bool(_CONTEXT.search(line) or _CONTEXT.search(previous))
+        context = previous or bool(_CONTEXT.search(line))  # previous: migration talk on the line before
         found: dict[str, int] = {}  # revision -> first position
         spans: list[tuple[int, int]] = []
         files: list[tuple[int, str, str | None]] = []  # position, file name, resolved revision
@@ -392,6 +392,7 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
     # Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
     # its line or the one before. Finding those lines with whole-text searches (C speed) and reading
     # only them keeps thousands of document versions in a large history cheap.
+    text = _URL_PASSWORD.sub(r"\1***@", text)  # as shown; and so never in the evidence cache
     lines = text.splitlines()
     comments: set[int] = set()
     if path.endswith(".py"):
@@ -431,18 +432,35 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
 _WORD_DIGIT = re.compile(r"(?<![\w])(\w*[\d_]\w*)(?![\w])")
 
 
-def _index_text(scanner: _Scanner, text: str, path: str) -> dict:
+def _word_key(salt: bytes, word: str) -> str:
+    return hashlib.blake2b(word.encode("utf-8", "surrogatepass"), key=salt, digest_size=8).hexdigest()
+
+
+class _Keys:
+    """The scanner's single-word IDs by their keyed hash: an index stores the hashes of a document's
+    words, never the words (a document may hold a password that is no URL's)."""
+
+    def __init__(self, scanner: _Scanner, salt: bytes) -> None:
+        self.salt = salt
+        words = scanner.known_re.words if scanner.known_re is not None else frozenset()
+        self.words = {_word_key(salt, word): word for word in words}
+
+
+def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:
     """What ``_scan_text`` needs of a document under any catalog, as JSON-ready data (the evidence cache).
 
     ``b``: the lines wanted whatever IDs are known (a ``.py`` name, or a candidate token near
-    migration talk); ``t``: every word that could be a known ID that names something (a word with a
-    digit or an underscore anywhere, any word on a line near migration talk: a known ID of letters
-    alone counts only there); ``h``: the lines of each of those words the scanner knows as an ID;
-    ``o``: the same for the scanner's IDs that are not single words; ``c``: a ``.py`` file's comment
-    lines; ``l``: [number, line, previous line, table header] of every line wanted now. ``_replay``
+    migration talk); ``t``: the keyed hash of every word that could be a known ID that names
+    something (a word with a digit or an underscore anywhere, any word on a line near migration
+    talk: a known ID of letters alone counts only there); ``h``: the lines of each of those words
+    the scanner knows as an ID; ``o``: the same for the scanner's IDs that are not single words;
+    ``c``: a ``.py`` file's comment lines; ``l``: [number, line, whether the line before talks of
+    migrations, table header] of every line wanted now. Database URLs' passwords are masked first,
+    as in every report. ``_replay``
     gives what ``_scan_text`` gives, for this catalog or another one that knows no other ID among
     ``t`` and no other ID that is not a single word (else the document is read again).
     """
+    text = _URL_PASSWORD.sub(r"\1***@", text)
     lines = text.splitlines()
     comments: set[int] | None = None
     if path.endswith(".py"):
@@ -486,8 +504,8 @@ def _index_text(scanner: _Scanner, text: str, path: str) -> dict:
         others = {rev: [] for rev in known.known_others}
         for m in known.other.finditer(text):
             others[m.group(1)].append(number(m.start()))
-    index = {"b": sorted(base), "t": sorted(words), "h": hits, "o": others, "c": sorted(comments) if comments is not None else None}
-    wanted = _wanted(index, scanner)
+    index = {"b": sorted(base), "t": sorted({_word_key(keys.salt, word) for word in words}), "h": hits, "o": others, "c": sorted(comments) if comments is not None else None}
+    wanted = _wanted(index, scanner, keys)
     stored = []
     if wanted:
         header: list[str] | None = None
@@ -498,19 +516,20 @@ def _index_text(scanner: _Scanner, text: str, path: str) -> dict:
             elif cells is None and raw.strip():
                 header = None
             if i + 1 in wanted:
-                stored.append([i + 1, raw, lines[i - 1] if i else "", header])
+                stored.append([i + 1, raw, bool(i and _CONTEXT.search(lines[i - 1])), header])
     index["l"] = stored
     return index
 
 
-def _wanted(index: Mapping, scanner: _Scanner) -> set[int] | None:
+def _wanted(index: Mapping, scanner: _Scanner, keys: _Keys) -> set[int] | None:
     """The lines ``_scan_text`` reads under this scanner; None if the index cannot tell (an ID that is
     not a single word and was not looked for when it was built)."""
     wanted = set(index["b"])
     known = scanner.known_re
     if known is not None:
         hits = index["h"]
-        for word in known.words.intersection(index["t"]):
+        for key in keys.words.keys() & set(index["t"]):
+            word = keys.words[key]
             if word not in hits:
                 return None  # a known ID now, not when the index was made: where it stands was not kept
             wanted.update(hits[word])
@@ -525,22 +544,24 @@ def _wanted(index: Mapping, scanner: _Scanner) -> set[int] | None:
     return wanted
 
 
-def _covers(index: Mapping, scanner: _Scanner) -> bool:
+def _covers(index: Mapping, scanner: _Scanner, keys: _Keys) -> bool:
     """Whether ``_replay`` can answer from this index for this scanner."""
     try:
-        wanted = _wanted(index, scanner)
+        wanted = _wanted(index, scanner, keys)
         return wanted is not None and wanted <= {entry[0] for entry in index["l"]}
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         return False
 
 
-def _replay(index: Mapping | None, scanner: _Scanner, path: str, commit: str | None) -> list[Mention] | None:
+def _replay(
+    index: Mapping | None, scanner: _Scanner, keys: _Keys, path: str, commit: str | None
+) -> list[Mention] | None:
     """``_scan_text``'s mentions from a document's index (None: a document that is no text), or None if
     a line they need was not stored (or the index is malformed): then the document is read again."""
     if index is None:
         return []
     try:
-        wanted = _wanted(index, scanner)
+        wanted = _wanted(index, scanner, keys)
         if wanted is None:
             return None
         stored = {entry[0]: entry for entry in index["l"]}
@@ -665,6 +686,7 @@ def find_mentions(
     else:
         versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
     scanner = _Scanner(known_ids, file_names or {}, commits)
+    keys = _Keys(scanner, cache.salt if cache is not None else b"")
     mentions: list[Mention] = []
     current_blob: dict[str, str] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -680,7 +702,7 @@ def find_mentions(
             if cache is not None:
                 stored = cache.file(rel, info.st_size, info.st_mtime_ns)
                 if stored is not None:
-                    found = _replay(stored[1], scanner, rel, None)
+                    found = _replay(stored[1], scanner, keys, rel, None)
                     if found is not None:
                         current_blob[rel] = stored[0]
             if found is None:
@@ -693,9 +715,9 @@ def find_mentions(
             if cache is None:
                 found = [] if text is None else _scan_text(scanner, text, rel, None)
             else:
-                index = None if text is None else _index_text(scanner, text, rel)
+                index = None if text is None else _index_text(scanner, text, rel, keys)
                 cache.store_file(rel, info.st_size, info.st_mtime_ns, current_blob[rel], index)
-                found = _replay(index, scanner, rel, None) or []
+                found = _replay(index, scanner, keys, rel, None) or []
         for mention in found:
             seen.add((mention.path, mention.revision, mention.text))
             mentions.append(mention)
@@ -709,7 +731,7 @@ def find_mentions(
         unread = []
         for blob in blobs:
             known, index = cache.version(blob)
-            if known and (index is None or _covers(index, scanner)):
+            if known and (index is None or _covers(index, scanner, keys)):
                 indexes[blob] = index
             else:
                 unread.append(blob)
@@ -717,7 +739,7 @@ def find_mentions(
         for blob in unread:
             if blob in contents:
                 text = _decode(contents[blob])
-                indexes[blob] = None if text is None else _index_text(scanner, text, "")
+                indexes[blob] = None if text is None else _index_text(scanner, text, "", keys)
                 cache.store_version(blob, indexes[blob])
     for path, blob, commit in pending:  # newest first: git log's order
         if cache is None:
@@ -726,7 +748,7 @@ def find_mentions(
                 continue
             found = _scan_text(scanner, text, path, commit)
         else:
-            found = _replay(indexes.get(blob), scanner, path, commit) or []
+            found = _replay(indexes.get(blob), scanner, keys, path, commit) or []
         for mention in found:
             key = (mention.path, mention.revision, mention.text)
             if key not in seen:

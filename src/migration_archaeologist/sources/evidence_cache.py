@@ -11,6 +11,8 @@ scan without the cache shows.
   tree (a linked worktree of the same repository reads its own files again); one modified in the
   last two seconds is not stored, as it could change again within the same time stamp;
 * a committed document version is known by its blob id;
+* no document's words are stored, only their hashes keyed with a random salt kept in the file, and
+  the lines that name a revision, with database URLs' passwords masked as in every report;
 * the file records its format and this tool's version; one from another version, or one that does
   not read back cleanly, is ignored and replaced. It is JSON, never pickle: reading it runs no code,
   and every entry is checked before use (a bad one is a document to read again).
@@ -50,6 +52,7 @@ class EvidenceCache:
         self._used_blobs: dict[str, Any] = {}
         self._changed = False
         self._foreign: dict[str, list[Any]] = {}
+        self.salt = os.urandom(16)  # keys the hashes of documents' words; kept with them
         self._started = time.time_ns()
         if path is not None:
             self._load(path)
@@ -59,8 +62,9 @@ class EvidenceCache:
             doc = json.loads(path.read_bytes())
             if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("tool") != __version__:
                 return
-            worktree, blobs = doc["worktree"], doc["blobs"]
-            if isinstance(worktree, dict) and isinstance(blobs, dict):
+            worktree, blobs, salt = doc["worktree"], doc["blobs"], bytes.fromhex(doc["salt"])
+            if isinstance(worktree, dict) and isinstance(blobs, dict) and len(salt) == 16:
+                self.salt = salt
                 self.worktree, self.blobs = worktree, blobs
                 if doc.get("work_tree") != self.work_tree:
                     # another linked worktree of the same repository: its files are not these
@@ -128,7 +132,7 @@ class EvidenceCache:
         ):
             return False
         doc = {
-            "format": FORMAT, "tool": __version__, "work_tree": self.work_tree,
+            "format": FORMAT, "tool": __version__, "work_tree": self.work_tree, "salt": self.salt.hex(),
             "worktree": self._used_worktree, "blobs": self._used_blobs,
         }
         try:
@@ -144,8 +148,8 @@ def _ints(value: Any) -> bool:
 
 
 def valid_index(index: Any) -> bool:
-    """The shape ``docs._index_text`` writes (the words ``t`` only need to be hashable: a number or
-    a string never equals a known ID that is not one)."""
+    """The shape ``docs._index_text`` writes (the word hashes ``t`` only need to be hashable: a
+    number or a string that is not one never equals a known ID's)."""
     if not isinstance(index, dict) or not _ints(index.get("b")) or not isinstance(index.get("t"), list):
         return False
     hits, others, comments, lines = index.get("h"), index.get("o"), index.get("c"), index.get("l")
@@ -159,7 +163,7 @@ def valid_index(index: Any) -> bool:
     for entry in lines:
         if not (
             isinstance(entry, list) and len(entry) == 4 and type(entry[0]) is int
-            and isinstance(entry[1], str) and isinstance(entry[2], str)
+            and isinstance(entry[1], str) and type(entry[2]) is bool
             and (entry[3] is None or (isinstance(entry[3], list) and all(isinstance(c, str) for c in entry[3])))
         ):
             return False
