@@ -211,3 +211,25 @@ def test_python_comments_are_the_lines_tokenize_calls_comments(source) -> None: 
     assert _comment_lines(text) == expected
     if source is TRICKY_SOURCE:
         assert expected == {4, 5, 6, 8, 10, 11}
+
+
+def test_a_document_with_windows_line_ends_is_read_at_the_right_lines(repo: GitRepo) -> None:
+    # each "\r\n" is two characters: counting one per line moved every later match up a line per
+    # 30-odd lines, and a mention past them was looked for on the wrong line and missed
+    filler = [f"filler line of prose number {i} here" for i in range(300)]
+    text = "\r\n".join(filler + [f"The migration {LOST} was applied.", "end"]) + "\r\n"
+    repo.commit("notes", {"docs/notes.md": text})
+    [mention] = find_mentions(repo.path, [])
+    assert (mention.revision, mention.line) == (LOST, 301)
+
+
+def test_lock_files_and_map_data_are_not_read_for_evidence(repo: GitRepo) -> None:
+    line = f"migration {LOST} applied\n"
+    repo.commit(
+        "generated",
+        {name: line for name in ("package-lock.json", "web/pnpm-lock.yaml", "npm-shrinkwrap.json",
+                                 "maps/usa.geo.json", "maps/world.topo.json")},
+    )
+    assert find_mentions(repo.path, []) == []
+    repo.commit("prose", {"docs/data.json": line})
+    assert [m.path for m in find_mentions(repo.path, [])] == ["docs/data.json"]

@@ -195,7 +195,15 @@ def scan_repository(
         from migration_archaeologist.sources.docs import collect_evidence
 
         history_docs = (found.doc_versions, found.all_commits)
-        rows = tuple(collect_evidence(repo.work_tree, catalog, git_dir=repo.git_dir, history=history_docs))
+        documents = None
+        if cache:
+            from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
+            from migration_archaeologist.sources.history_cache import cache_path
+
+            documents = EvidenceCache(cache_path(repo).with_name(CACHE_FILE), repo.work_tree)
+        rows = tuple(
+            collect_evidence(repo.work_tree, catalog, git_dir=repo.git_dir, history=history_docs, cache=documents)
+        )
     return ScanResult(
         repository=repo,
         versions_dirs=dirs,

@@ -15,12 +15,16 @@ import hashlib
 import bisect
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
+
+if TYPE_CHECKING:
+    from migration_archaeologist.sources.evidence_cache import EvidenceCache
 
 #: Text files worth reading; ``.py`` files contribute their comments only.
 DOC_SUFFIXES = frozenset(
@@ -122,6 +126,7 @@ class _KnownIds:
         others = [i for i in ids if i not in self.words]
         alternatives = "|".join(re.escape(k) for k in others)
         self.other = re.compile(rf"(?<![\w])({alternatives})(?![\w])") if others else None
+        self.known_others = tuple(others)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         # most texts name no known ID: asking the set about every word at once (in C) settles that
@@ -173,12 +178,12 @@ class _Scanner:
                 header = None
             if wanted is not None and index + 1 not in wanted:
                 continue
-            previous = lines[index - 1] if index else ""
+            previous = bool(index and _CONTEXT.search(lines[index - 1]))
             mentions.extend(self._line(raw, previous, path, index + 1, commit, header))
         return mentions
 
     def _line(
-        self, raw: str, previous: str, path: str, number: int, commit: str | None, header: list[str] | None
+        self, raw: str, previous: bool, path: str, number: int, commit: str | None, header: list[str] | None
     ) -> list[Mention]:
         line = raw.rstrip("\n")
         hashes = [(m.start(), m.end(), m) for m in _HASH.finditer(line)]
@@ -186,7 +191,7 @@ class _Scanner:
         def in_hash(pos: int) -> bool:
             return any(start <= pos < end for start, end, _ in hashes)
 
-        context = bool(_CONTEXT.search(line) or _CONTEXT.search(previous))
+        context = previous or bool(_CONTEXT.search(line))  # previous: migration talk on the line before
         found: dict[str, int] = {}  # revision -> first position
         spans: list[tuple[int, int]] = []
         files: list[tuple[int, str, str | None]] = []  # position, file name, resolved revision
@@ -321,9 +326,18 @@ def _purpose(
 _OWN_FILES = ("migration-archaeologist-manifest.json",)
 
 
+#: written by package managers, not people: package names, versions and integrity hashes, never a
+#: revision (on the real repositories measured, a third of what evidence read on quay and CTFd)
+_LOCK_FILES = frozenset({"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml"})
+#: map data (coordinates): redash's 19 GeoJSON files were 9.3 of the 15.9 MB evidence read there
+_DATA_SUFFIXES = (".geo.json", ".topo.json")
+
+
 def _is_doc(path: str, *, python: bool = True) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     if name in _OWN_FILES or (name.startswith("migration-archaeologist-manifest.") and name.endswith(".json")):
+        return False
+    if name in _LOCK_FILES or name.endswith(_DATA_SUFFIXES):
         return False
     suffix = os.path.splitext(name)[1]
     if suffix in DOC_SUFFIXES:
@@ -365,10 +379,20 @@ def _comment_lines(text: str) -> set[int]:
     return found
 
 
+def _line_starts(text: str) -> list[int]:
+    """Offset of each line of ``text.splitlines()`` (and one past the end): with each separator's own
+    length, so a match's line number stays right after any number of ``\r\n`` lines."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
 def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> list[Mention]:
     # Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
     # its line or the one before. Finding those lines with whole-text searches (C speed) and reading
     # only them keeps thousands of document versions in a large history cheap.
+    text = _URL_PASSWORD.sub(r"\1***@", text)  # as shown; and so never in the evidence cache
     lines = text.splitlines()
     comments: set[int] = set()
     if path.endswith(".py"):
@@ -379,9 +403,7 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
             return []
         lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
         text = "\n".join(lines)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)  # splitlines drops one separator per line (\r\n: close enough)
+    starts = _line_starts(text)
 
     def mark(pattern: re.Pattern[str] | _KnownIds | None, also_next: bool = False) -> set[int]:
         lines_found: set[int] = set()
@@ -404,6 +426,155 @@ def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> l
     if not wanted:
         return []
     return scanner.scan(lines, path, commit, only=comments & wanted if comments else wanted)
+
+
+#: a word that holds a digit or an underscore: the only kind of known ID that counts off migration talk
+_WORD_DIGIT = re.compile(r"(?<![\w])(\w*[\d_]\w*)(?![\w])")
+
+
+def _word_key(salt: bytes, word: str) -> str:
+    return hashlib.blake2b(word.encode("utf-8", "surrogatepass"), key=salt, digest_size=8).hexdigest()
+
+
+class _Keys:
+    """The scanner's single-word IDs by their keyed hash: an index stores the hashes of a document's
+    words, never the words (a document may hold a password that is no URL's)."""
+
+    def __init__(self, scanner: _Scanner, salt: bytes) -> None:
+        self.salt = salt
+        words = scanner.known_re.words if scanner.known_re is not None else frozenset()
+        self.words = {_word_key(salt, word): word for word in words}
+
+
+def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:
+    """What ``_scan_text`` needs of a document under any catalog, as JSON-ready data (the evidence cache).
+
+    ``b``: the lines wanted whatever IDs are known (a ``.py`` name, or a candidate token near
+    migration talk); ``t``: the keyed hash of every word that could be a known ID that names
+    something (a word with a digit or an underscore anywhere, any word on a line near migration
+    talk: a known ID of letters alone counts only there); ``h``: the lines of each of those words
+    the scanner knows as an ID; ``o``: the same for the scanner's IDs that are not single words;
+    ``c``: a ``.py`` file's comment lines; ``l``: [number, line, whether the line before talks of
+    migrations, table header] of every line wanted now. Database URLs' passwords are masked first,
+    as in every report. ``_replay``
+    gives what ``_scan_text`` gives, for this catalog or another one that knows no other ID among
+    ``t`` and no other ID that is not a single word (else the document is read again).
+    """
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    lines = text.splitlines()
+    comments: set[int] | None = None
+    if path.endswith(".py"):
+        comments = _comment_lines(text)
+        if not comments:
+            return {"b": [], "t": [], "h": {}, "o": {}, "c": [], "l": []}
+        lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
+        text = "\n".join(lines)
+    starts = _line_starts(text)
+
+    def number(pos: int) -> int:
+        return bisect.bisect_right(starts, pos)
+
+    def mark(pattern: re.Pattern[str], also_next: bool = False) -> set[int]:
+        found: set[int] = set()
+        for m in pattern.finditer(text):
+            found.add(number(m.start()))
+            if also_next:
+                found.add(number(m.start()) + 1)
+        return found
+
+    base = mark(_PY_NAME)
+    near_context = mark(_CONTEXT, also_next=True)
+    if near_context:
+        base |= near_context & (mark(_HEX12) | mark(_DATED) | mark(_EXPLICIT))
+    words = set(_WORD_DIGIT.findall(text))
+    for line in near_context:
+        if line <= len(lines):
+            words.update(_WORD.findall(lines[line - 1]))
+    hits: dict[str, list[int]] = {}
+    known = scanner.known_re
+    if known is not None and not known.words.isdisjoint(words):
+        for m in _WORD.finditer(text):
+            if m.group(1) in known.words:
+                at = hits.setdefault(m.group(1), [])
+                line = number(m.start())
+                if not at or at[-1] != line:
+                    at.append(line)
+    others: dict[str, list[int]] = {}
+    if known is not None and known.other is not None:
+        others = {rev: [] for rev in known.known_others}
+        for m in known.other.finditer(text):
+            others[m.group(1)].append(number(m.start()))
+    index = {"b": sorted(base), "t": sorted({_word_key(keys.salt, word) for word in words}), "h": hits, "o": others, "c": sorted(comments) if comments is not None else None}
+    wanted = _wanted(index, scanner, keys)
+    stored = []
+    if wanted:
+        header: list[str] | None = None
+        for i, raw in enumerate(lines):
+            cells = _cells(raw)
+            if cells is not None and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
+                header = cells
+            elif cells is None and raw.strip():
+                header = None
+            if i + 1 in wanted:
+                stored.append([i + 1, raw, bool(i and _CONTEXT.search(lines[i - 1])), header])
+    index["l"] = stored
+    return index
+
+
+def _wanted(index: Mapping, scanner: _Scanner, keys: _Keys) -> set[int] | None:
+    """The lines ``_scan_text`` reads under this scanner; None if the index cannot tell (an ID that is
+    not a single word and was not looked for when it was built)."""
+    wanted = set(index["b"])
+    known = scanner.known_re
+    if known is not None:
+        hits = index["h"]
+        for key in keys.words.keys() & set(index["t"]):
+            word = keys.words[key]
+            if word not in hits:
+                return None  # a known ID now, not when the index was made: where it stands was not kept
+            wanted.update(hits[word])
+        if known.other is not None:
+            others = index["o"]
+            for rev in known.known_others:
+                if rev not in others:
+                    return None
+                wanted.update(others[rev])
+    if index["c"] is not None:
+        wanted &= set(index["c"])
+    return wanted
+
+
+def _covers(index: Mapping, scanner: _Scanner, keys: _Keys) -> bool:
+    """Whether ``_replay`` can answer from this index for this scanner."""
+    try:
+        wanted = _wanted(index, scanner, keys)
+        return wanted is not None and wanted <= {entry[0] for entry in index["l"]}
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return False
+
+
+def _replay(
+    index: Mapping | None, scanner: _Scanner, keys: _Keys, path: str, commit: str | None
+) -> list[Mention] | None:
+    """``_scan_text``'s mentions from a document's index (None: a document that is no text), or None if
+    a line they need was not stored (or the index is malformed): then the document is read again."""
+    if index is None:
+        return []
+    try:
+        wanted = _wanted(index, scanner, keys)
+        if wanted is None:
+            return None
+        stored = {entry[0]: entry for entry in index["l"]}
+        mentions: list[Mention] = []
+        for number in sorted(wanted):
+            entry = stored.get(number)
+            if entry is None:
+                return None
+            _n, raw, previous, header = entry
+            mentions.extend(scanner._line(raw, previous, path, number, commit, header))
+        return mentions
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
 
 
 def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
@@ -496,12 +667,15 @@ def find_mentions(
     git_dir: Path | None = None,
     file_names: Mapping[str, str] | None = None,
     history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None,
+    cache: "EvidenceCache | None" = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
     ``file_names`` maps revision file names (e.g. from the catalog) to their IDs, so a line naming
     only ``20251015_64_field_baseline.py`` is tied to ``20251015_baseline``. A historical line that
     the working tree's version of the same document still carries is reported once, for the working tree.
+    With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
+    mentions are the same.
     """
     root = Path(repo_root)
     tracked = _worktree_files(root, git_dir)
@@ -512,6 +686,7 @@ def find_mentions(
     else:
         versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
     scanner = _Scanner(known_ids, file_names or {}, commits)
+    keys = _Keys(scanner, cache.salt if cache is not None else b"")
     mentions: list[Mention] = []
     current_blob: dict[str, str] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -520,26 +695,61 @@ def find_mentions(
             continue
         target = root / rel
         try:
-            if not target.is_file() or target.stat().st_size > MAX_BYTES:
+            info = target.stat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
-            data = target.read_bytes()
+            found: list[Mention] | None = None
+            if cache is not None:
+                stored = cache.file(rel, info.st_size, info.st_mtime_ns)
+                if stored is not None:
+                    found = _replay(stored[1], scanner, keys, rel, None)
+                    if found is not None:
+                        current_blob[rel] = stored[0]
+            if found is None:
+                data = target.read_bytes()
         except OSError:
             continue
-        current_blob[rel] = _blob_sha(data)
-        text = _decode(data)
-        if text is None:
-            continue
-        for mention in _scan_text(scanner, text, rel, None):
+        if found is None:
+            current_blob[rel] = _blob_sha(data)
+            text = _decode(data)
+            if cache is None:
+                found = [] if text is None else _scan_text(scanner, text, rel, None)
+            else:
+                index = None if text is None else _index_text(scanner, text, rel, keys)
+                cache.store_file(rel, info.st_size, info.st_mtime_ns, current_blob[rel], index)
+                found = _replay(index, scanner, keys, rel, None) or []
+        for mention in found:
             seen.add((mention.path, mention.revision, mention.text))
             mentions.append(mention)
 
     pending = [(path, blob, commit) for (path, blob), commit in versions.items() if current_blob.get(path) != blob]
-    contents = _read_blobs(root, git_dir, list(dict.fromkeys(blob for _p, blob, _c in pending)))
+    blobs = list(dict.fromkeys(blob for _p, blob, _c in pending))
+    indexes: dict[str, object] = {}
+    if cache is None:
+        contents = _read_blobs(root, git_dir, blobs)
+    else:
+        unread = []
+        for blob in blobs:
+            known, index = cache.version(blob)
+            if known and (index is None or _covers(index, scanner, keys)):
+                indexes[blob] = index
+            else:
+                unread.append(blob)
+        contents = _read_blobs(root, git_dir, unread)
+        for blob in unread:
+            if blob in contents:
+                text = _decode(contents[blob])
+                indexes[blob] = None if text is None else _index_text(scanner, text, "", keys)
+                cache.store_version(blob, indexes[blob])
     for path, blob, commit in pending:  # newest first: git log's order
-        text = _decode(contents.get(blob, b"\0"))
-        if text is None:
-            continue
-        for mention in _scan_text(scanner, text, path, commit):
+        if cache is None:
+            text = _decode(contents.get(blob, b"\0"))
+            if text is None:
+                continue
+            found = _scan_text(scanner, text, path, commit)
+        else:
+            found = _replay(indexes.get(blob), scanner, keys, path, commit) or []
+        for mention in found:
             key = (mention.path, mention.revision, mention.text)
             if key not in seen:
                 seen.add(key)
@@ -561,11 +771,15 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
     return names
 
 
-def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None) -> list[Evidence]:  # type: ignore[no-untyped-def]
-    """find_mentions + evidence_table with the catalog's IDs and file names."""
+def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None) -> list[Evidence]:  # type: ignore[no-untyped-def]
+    """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
+    ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
-        repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history
+        repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
+        cache=cache,
     )
+    if cache is not None:
+        cache.save()
     return evidence_table(mentions, catalog)
 
 
