@@ -33,6 +33,19 @@ def replace_file(path: Path, data: bytes, *, prefix: str) -> None:
         os.replace(tmp, path)
 
 
+def replace_cache_file(path: Path, data: bytes, *, prefix: str) -> None:
+    """Replace a cache file atomically, without fsync: a cache lost in a crash is rebuilt, and a torn
+    one does not parse (the history and evidence caches under the git dir)."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 @contextmanager
 def _staged(folder: Path, data: bytes, prefix: str) -> Iterator[str]:
     tmp: str | None = None

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
 from migration_archaeologist import __version__
+from migration_archaeologist.files import replace_cache_file
 
 CACHE_FILE = "evidence.json"
 FORMAT = 1
@@ -171,13 +171,5 @@ def valid_index(index: Any) -> bool:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    # no fsync: a cache lost in a crash is rebuilt, and a torn one does not parse
-    fd, tmp = tempfile.mkstemp(prefix=".evidence-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    replace_cache_file(path, data, prefix=".evidence-")
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from collections.abc import Mapping as MappingABC
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import GitFailed
+from migration_archaeologist.files import replace_cache_file
 from migration_archaeologist.gitrepo import Repository
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.sources.git_blobs import CatFile
@@ -282,15 +282,7 @@ def _write(path: Path, doc: Mapping[str, Any]) -> None:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    # no fsync: a cache lost in a crash is rebuilt, and a torn one does not parse
-    fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    replace_cache_file(path, data, prefix=".history-")
 
 
 def _split_ids(joined: str) -> Iterator[str]:
