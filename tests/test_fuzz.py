@@ -767,7 +767,10 @@ def _heads_on_distinct_labels(heads: tuple[str, ...], revisions: Mapping[str, Re
             return set()
         if parsed.branch_labels:
             return set(parsed.branch_labels)
-        owners = {label: r for r, p in revisions.items() for label in p.branch_labels}
+        owners: dict[str, str] = {}  # a label two revisions carry names the first by ID, as the graph resolves it
+        for r, p in sorted(revisions.items()):
+            for label in p.branch_labels:
+                owners.setdefault(label, r)
         found: set[str] = set()
         for parent in parsed.down_revisions:
             target = parent if parent in revisions else owners.get(parent, parent)
