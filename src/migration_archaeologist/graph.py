@@ -133,12 +133,6 @@ class ChainGraph:
         succ = self._edges.succ
         return _reached(succ, [r for r in revisions if r in succ], set())
 
-    def linked_to(self, revisions: Iterable[str]) -> set[str]:
-        """Every node sharing a connected component (edges in either direction) with one of ``revisions``."""
-        succ, pred = self._edges.succ, self._edges.pred
-        start = [r for r in revisions if r in succ]
-        return _reached(succ, start, set(start), pred)
-
 
 def build_graph(revisions: Mapping[str, RevisionFile]) -> ChainGraph:
     """Chain of the given revisions alone (used for the versions directory as it stands)."""
@@ -295,19 +289,15 @@ def _heads_message(heads: tuple[str, ...], revisions: Mapping[str, RevisionFile]
     return f"Multiple head revisions: {', '.join(words)}; 'alembic upgrade head' will refuse"
 
 
-def _reached(
-    adjacency: Mapping[str, Iterable[str]], start: list[str], found: set[str], *more: Mapping[str, Iterable[str]]
-) -> set[str]:
-    """``found`` plus every node reached from ``start`` along ``adjacency`` (and ``more`` adjacencies,
-    say pred beside succ for edges in either direction): one walk for all starts."""
+def _reached(adjacency: Mapping[str, Iterable[str]], start: list[str], found: set[str]) -> set[str]:
+    """``found`` plus every node reached from ``start`` along ``adjacency``: one walk for all starts."""
     stack = list(start)
     while stack:
         here = stack.pop()
-        for step in (adjacency, *more):
-            for node in step[here]:
-                if node not in found:
-                    found.add(node)
-                    stack.append(node)
+        for node in adjacency[here]:
+            if node not in found:
+                found.add(node)
+                stack.append(node)
     return found
 
 

@@ -14,6 +14,7 @@ from typing import Mapping
 
 from migration_archaeologist.catalog import Catalog, RevisionEntry
 from migration_archaeologist.sources.git_history import CommitInfo
+from migration_archaeologist.sources.interface import Sighting
 
 #: How the sources of a revision never in HEAD's history read in a report.
 _PLACES = {"history": "another branch or tag", "reflog": "the reflog", "stash": "a stash",
@@ -81,22 +82,28 @@ def retirements(
     return found
 
 
+def last_deletion(entry: RevisionEntry, head_history: Mapping[str, int]) -> Sighting | None:
+    """The newest deletion of the revision's source file in HEAD's history (by HEAD's order, not by
+    date); deleting committed bytecode is none: the source never was on HEAD's history."""
+    deletions = [
+        s for c in entry.candidates for s in c.sightings
+        if s.event == "deleted" and s.source == "history" and s.commit in head_history and not _bytecode(s.path)
+    ]
+    return min(deletions, key=lambda s: head_history[s.commit]) if deletions else None  # type: ignore[index]
+
+
 def _retirement(
     entry: RevisionEntry,
     head_history: Mapping[str, int],
     commits: Mapping[str, CommitInfo],
     baselines: Mapping[str, str],
 ) -> Retirement:
-    deletions = [
-        s for c in entry.candidates for s in c.sightings
-        if s.event == "deleted" and s.source == "history" and s.commit in head_history and not _bytecode(s.path)
-    ]
-    if not deletions:  # deleting committed bytecode retires nothing: its source never was on HEAD's history
+    last = last_deletion(entry, head_history)
+    if last is None:
         sources = tuple(dict.fromkeys(
             "bytecode" if _bytecode(s.path) else s.source for c in entry.candidates for s in c.sightings
         ))
         return Retirement(entry.revision, ELSEWHERE, None, None, sources=sources)
-    last = min(deletions, key=lambda s: head_history[s.commit])  # type: ignore[index]  # newest in HEAD's order
     commit = last.commit
     info = commits.get(commit or "")
     subject = info.subject if info else None

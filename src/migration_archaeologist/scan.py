@@ -497,13 +497,11 @@ def _deletions_undone(catalog: Catalog, present: set[str]) -> set[str]:
 
 def _deleting_commits(catalog: Catalog, revisions: list[str]) -> dict[str, str]:
     """revision -> the commit of HEAD's history that last deleted it."""
-    head = catalog.head_history
+    from migration_archaeologist.retired import last_deletion
+
     found: dict[str, str] = {}
     for rev in revisions:
-        deletions = [
-            s.commit for c in catalog.entries[rev].candidates for s in c.sightings
-            if s.event == "deleted" and s.commit in head and not (s.path or "").endswith(".pyc")
-        ]
-        if deletions:
-            found[rev] = min(deletions, key=lambda commit: head[commit])  # type: ignore[arg-type,index]
+        last = last_deletion(catalog.entries[rev], catalog.head_history)
+        if last is not None and last.commit:
+            found[rev] = last.commit
     return found
