@@ -21,7 +21,7 @@ from migration_archaeologist.errors import (
     UsageError,
 )
 from migration_archaeologist.report.json_report import check_document, restore_document, scan_document
-from migration_archaeologist.scan import ScanResult, scan_repository
+from migration_archaeologist.scan import ScanResult, environments_of, scan_repository
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -283,7 +283,7 @@ def check(
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(CHECK_FORMATS)}")
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
     chosen = versions or config_file or name or _ENVIRONMENT.config_file or _ENVIRONMENT.name or settings.versions
-    environments = [] if chosen else _environments(opened[0])
+    environments = [] if chosen else environments_of(opened[0])
     if len(environments) > 1:
         if db:
             raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
@@ -318,12 +318,6 @@ def check(
 
         console_report.render_check(_out(), result, verdict)
     raise typer.Exit(EXIT_OK if verdict.passed else EXIT_FINDINGS)
-
-
-def _environments(repository: Repository) -> list:  # type: ignore[type-arg]
-    from migration_archaeologist.scan import environments_of
-
-    return environments_of(repository)
 
 
 def _check_each(  # type: ignore[no-untyped-def]

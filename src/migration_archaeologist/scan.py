@@ -153,15 +153,16 @@ def scan_repository(
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
     choice = (Path(config_file) if config_file is not None else None, name)
-    early = _versions_dirs(repo, versions, None, versions_origin, choice)
+    configs = environments_of(repo)  # the tree walked once: for the versions dirs and the other environments'
+    early = _versions_dirs(repo, versions, None, versions_origin, choice, configs)
     worktree: WorkTree | None = None
     if early is not None and repo.work_tree is not None:
         worktree = WorkTree(repo.work_tree, list(early[0]))
         threading.Thread(target=worktree.read, daemon=True).start()  # iter_sightings waits for it
     found = history.result()
     warnings = list(found.warnings)
-    dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin, choice)  # type: ignore[misc]
-    elsewhere = _other_environments(repo, dirs)
+    dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin, choice, configs)  # type: ignore[misc]
+    elsewhere = _other_environments(repo, dirs, configs)
     sources: list = [_OutsideOf(history, elsewhere) if elsewhere else history]
     if repo.work_tree is not None:
         if worktree is None:
@@ -346,15 +347,15 @@ class _OutsideOf:
         return getattr(self._source, name)
 
 
-def _other_environments(repo: Repository, dirs: Sequence[Path]) -> tuple[str, ...]:
-    """'<folder>/' of every other environment's versions directories, relative to the root, that
-    neither holds nor lies in one of ``dirs``."""
+def _other_environments(repo: Repository, dirs: Sequence[Path], configs: Sequence) -> tuple[str, ...]:  # type: ignore[type-arg]
+    """'<folder>/' of every other environment's versions directories (of ``configs``), relative to the
+    root, that neither holds nor lies in one of ``dirs``."""
     root = repo.work_tree
     if root is None or not dirs:
         return ()
     mine = [Path(os.path.normpath(d)) for d in dirs]
     found: list[str] = []
-    for config in find_configs(root):
+    for config in configs:
         for folder in config.versions_dirs:
             folder = Path(os.path.normpath(folder))
             if any(folder == d or d in folder.parents or folder in d.parents for d in mine):
@@ -374,10 +375,10 @@ def environments_of(repo: Repository) -> list:  # type: ignore[type-arg]
 
 def _versions_dirs(  # type: ignore[no-untyped-def]
     repo: Repository, versions: Sequence[Path | str], found, origin: str = "option",
-    choice: tuple[Path | None, str | None] = (None, None),
+    choice: tuple[Path | None, str | None] = (None, None), configs: Sequence = (),  # type: ignore[type-arg]
 ) -> tuple[tuple[Path, ...], str] | None:
     """The versions directories and where they came from; None when only history can tell and
-    ``found`` (the history scan) is not given yet."""
+    ``found`` (the history scan) is not given yet. ``configs``: the repository's environments."""
     root = repo.work_tree
     if versions:
         return tuple(_versions_option(root, Path(v)) for v in versions), origin
@@ -389,7 +390,6 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
 
         chosen = select_config(find_environments(root), choice[0], choice[1], work_tree=root)
         return chosen.versions_dirs, f"config {chosen.label(root)}"
-    configs = find_configs(root)
     if len(configs) > 1:
         names = ", ".join(c.label(root) for c in configs)
         raise UsageError(
