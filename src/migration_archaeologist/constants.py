@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import posixpath
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -164,18 +165,7 @@ class _Modules:
 
     def _parse(self, path: str) -> dict[str, object] | None:
         data = self._read(path)
-        if data is None:
-            return None
-        decoded = decode(bytes(data)) if b"\x00" not in data else None
-        if decoded is None or isinstance(decoded, Unparseable):
-            return {}  # there, but not Python text: it binds nothing readable
-        tree = ast_parse(decoded[0])
-        if isinstance(tree, Unparseable):
-            return {}
-        try:
-            return _bindings(tree.body)
-        except RecursionError:  # a value nested too deeply to follow
-            return {}
+        return None if data is None else _module_bindings(bytes(data))
 
     def _ids(self, value: object, path: str, hops: int) -> str | tuple[str, ...] | None:
         """A module-level value as IDs, following ``hops`` more imports; None when not a literal."""
@@ -204,6 +194,22 @@ class _Modules:
 
 
 # --------------------------------------------------------------------------- readers
+
+
+@lru_cache(maxsize=64)
+def _module_bindings(data: bytes) -> dict[str, object]:
+    """A module's module-level bindings, parsed once per content: every revision of a chain names the
+    same constants module (neutron's cli.py), and a scan resolves them all. Read only, never changed."""
+    decoded = decode(data) if b"\x00" not in data else None
+    if decoded is None or isinstance(decoded, Unparseable):
+        return {}  # there, but not Python text: it binds nothing readable
+    tree = ast_parse(decoded[0])
+    if isinstance(tree, Unparseable):
+        return {}
+    try:
+        return _bindings(tree.body)
+    except RecursionError:  # a value nested too deeply to follow
+        return {}
 
 
 def worktree_reader(root: Path | str) -> ModuleReader:
