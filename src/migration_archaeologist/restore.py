@@ -27,7 +27,7 @@ from migration_archaeologist.files import cannot_write, create_file, make_folder
 from migration_archaeologist.graph import build_graph
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.scan import ScanResult
-from migration_archaeologist.sources.interface import Sighting, git_blob_id, source_file_name
+from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, git_blob_id, source_file_name
 from migration_archaeologist.sources.worktree import WorkTree, outermost
 from migration_archaeologist.versions_lock import tell, versions_dir_lock
 
@@ -113,7 +113,7 @@ def plan_restore(
         _refuse_worse_chain(result, order)
     files: list[PlannedFile] = []
     names_taken: dict[Path, str] = {}
-    homes = _homes(result, target_dir if versions_dir is None else None)
+    homes = result.versions_dirs if versions_dir is None else ()  # a folder the user names is where files go
     for rev in order:
         data = result.catalog.content(entries[rev].chosen.blob)
         planned = _plan_file(entries[rev], target_dir, data, homes, result.repository.work_tree)
@@ -198,18 +198,10 @@ def _refuse_new_head(present: dict[str, RevisionFile], adding: dict[str, Revisio
         )
 
 
-def _homes(result: ScanResult, default_dir: Path | None) -> tuple[Path, ...]:
-    """The versions directories a restored file may go back into its own subfolder of (none when the
-    user named the folder to write into)."""
-    if default_dir is None or result.repository.work_tree is None:
-        return ()
-    return tuple(result.versions_dirs)
-
-
 def _home_folder(sighting: Sighting | None, root: Path | None, homes: Sequence[Path], target_dir: Path) -> Path:
     """Where the file lived, when that is inside a versions directory (``versions/2024.1/expand``);
     else ``target_dir``. Only plain relative folders inside the repository: never '..' or a link out."""
-    if sighting is None or not sighting.path or root is None or sighting.source not in ("history", "reflog", "stash", "unreachable"):
+    if sighting is None or not sighting.path or root is None or sighting.source not in GIT_SOURCES:
         return target_dir
     from migration_archaeologist.scan import _inside, _plain_relative
 

@@ -18,7 +18,7 @@ from migration_archaeologist.config import find_configs
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.gitrepo import Repository, open_repository
 from migration_archaeologist.sources.git_history import CommitInfo, GitHistory
-from migration_archaeologist.sources.interface import Unreadable
+from migration_archaeologist.sources.interface import GIT_SOURCES, Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:
                     for s in candidate.sightings:
                         if s.source == "worktree" and work is not None and s.path:
                             revision = resolve_revision(revision, work, path=s.path)
-                        elif s.commit and s.path and s.source in ("history", "reflog", "stash", "unreachable"):
+                        elif s.commit and s.path and s.source in GIT_SOURCES:
                             revision = resolve_revision(revision, modules.reader(s.commit), path=s.path)
                         if not revision.unresolved:
                             break

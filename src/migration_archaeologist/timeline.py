@@ -18,7 +18,7 @@ import networkx as nx
 
 from migration_archaeologist.revision_ops import OpCall, RevisionOps
 from migration_archaeologist.revision_pool import parse_many
-from migration_archaeologist.sources.interface import Sighting, source_file_name
+from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, source_file_name
 
 if TYPE_CHECKING:
     from migration_archaeologist.catalog import RevisionEntry
@@ -405,9 +405,6 @@ def _most_common(names: Sequence[str]) -> str | None:
     return max(dict.fromkeys(names), key=names.count)
 
 
-_GIT_SOURCES = ("history", "reflog", "stash", "unreachable")
-
-
 def _first_seen(sightings: Iterable[Sighting], result: ScanResult) -> CommitEvent | None:
     """The earliest commit that holds the file; without any commit, the earliest dated sighting.
 
@@ -416,7 +413,7 @@ def _first_seen(sightings: Iterable[Sighting], result: ScanResult) -> CommitEven
     sightings = list(sightings)
     here = {s.path for s in sightings if s.source == "worktree"}
     dated = [s for s in sightings if s.date and s.source != "worktree" and not (s.source == "archive" and s.path in here)]
-    in_git = [s for s in dated if s.commit and s.source in _GIT_SOURCES]
+    in_git = [s for s in dated if s.commit and s.source in GIT_SOURCES]
     pool = in_git or dated
     if not pool:
         return None

@@ -13,6 +13,8 @@ from typing import Iterator, Protocol
 
 #: Where a content was seen. ``worktree`` is a file present on disk now.
 SOURCES = ("history", "reflog", "stash", "unreachable", "archive", "bytecode", "worktree")
+#: The sources whose sightings name a commit and a path in its tree (``git show COMMIT:PATH``).
+GIT_SOURCES = ("history", "reflog", "stash", "unreachable")
 #: What happened to the path in that place.
 EVENTS = ("added", "modified", "deleted", "seen")
 
