@@ -30,7 +30,6 @@ class Verdict:
     ignored: tuple[Problem, ...]  # ignored kinds, and warnings (unless strict)
     missing: tuple[str, ...]  # needed revisions missing from the versions directory
     missing_ignored: bool
-    strict: bool = False
 
     @property
     def passed(self) -> bool:
@@ -66,7 +65,6 @@ def evaluate(result: ScanResult, ignore: Iterable[str] = (), strict: bool = Fals
         ignored=tuple(p for p in problems if not fails(p)),
         missing=result.missing,
         missing_ignored=MISSING in kinds,
-        strict=strict,
     )
 
 

@@ -219,10 +219,9 @@ def _analyse(
         order = tuple(sorted(real, key=lambda n: (revisions[n].create_date or "", n)))
         problems.extend(_cycles(graph, revisions))
     if len(heads) > 1:
-        branches = _head_branches(graph, revisions, heads)
-        if branches is None:  # some head on no labelled branch, or two heads on one: 'upgrade head' refuses
-            message = _heads_message(heads, revisions, present)
-            if any(_head_branches(graph, revisions, (head,)) for head in heads):
+        if not _on_distinct_labels(graph, revisions, heads):  # 'upgrade head' refuses
+            message = _heads_message(heads, present)
+            if any(_on_distinct_labels(graph, revisions, (head,)) for head in heads):
                 message += " (some are labelled branches: upgrade them by label)"
             problems.append(Problem("multiple-heads", heads, message))
     problems.extend(extra)
@@ -243,22 +242,18 @@ def _labels_of(parsed: RevisionFile) -> frozenset[str]:
     """The branch labels a revision carries; one that names a constant we could not read counts as a
     label of its own ('?<revision>'): it is a labelled branch, only its name is unknown."""
     labels = set(parsed.branch_labels)
-    if any(var == "branch_labels" for var, _ref in getattr(parsed, "unresolved", ())):
+    if any(var == "branch_labels" for var, _ref in parsed.unresolved):
         labels.add(f"?{parsed.revision}")
     return frozenset(labels)
 
 
-def _head_branches(
-    graph: _Edges, revisions: Mapping[str, RevisionFile], heads: tuple[str, ...]
-) -> dict[str, frozenset[str]] | None:
-    """Each head's branch: the labels of the nearest labelled revisions below it (down_revision edges).
-
-    Several heads are a design when each stands on labelled revisions no other head stands on
-    (OpenStack's expand/contract): ``alembic upgrade heads`` or ``upgrade expand@head`` work. Otherwise
-    None: 'upgrade head' refuses, and a head on no label cannot be named but by its ID.
+def _on_distinct_labels(graph: _Edges, revisions: Mapping[str, RevisionFile], heads: tuple[str, ...]) -> bool:
+    """Whether each head stands on labels no other head stands on: the labels of the nearest labelled
+    revisions below it (down_revision edges). Then several heads are a design (OpenStack's
+    expand/contract): ``alembic upgrade heads`` or ``upgrade expand@head`` work. Otherwise 'upgrade
+    head' refuses, and a head on no label cannot be named but by its ID.
     """
     succ = graph.succ
-    found: dict[str, frozenset[str]] = {}
     taken: set[str] = set()
     for head in heads:
         labels: set[str] = set()
@@ -275,13 +270,12 @@ def _head_branches(
                     seen.add(parent)
                     stack.append(parent)
         if not labels or labels & taken:
-            return None
+            return False
         taken |= labels
-        found[head] = frozenset(labels)
-    return found
+    return True
 
 
-def _heads_message(heads: tuple[str, ...], revisions: Mapping[str, RevisionFile], present: set[str] | None) -> str:
+def _heads_message(heads: tuple[str, ...], present: set[str] | None) -> str:
     """'present' only for files on disk: a head that is only in history is named for what it is."""
     if present is None or all(h in present for h in heads):
         return f"Multiple head revisions are present: {', '.join(heads)}; 'alembic upgrade head' will refuse"
