@@ -334,18 +334,9 @@ def _check_each(  # type: ignore[no-untyped-def]
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
     passed = all(verdict.passed for _label, _result, verdict in judged)
     if fmt == "json":
-        docs = [{"environment": label, **check_document(result, verdict)} for label, result, verdict in judged]
-        _print_json({
-            "schema": docs[0]["schema"],
-            "repository": docs[0]["repository"],
-            "ok": passed,
-            "heads": [h for d in docs for h in d["heads"]],
-            "missing": [m for d in docs for m in d["missing"]],
-            "problems": [{**p, "environment": d["environment"]} for d in docs for p in d["problems"]],
-            "ignore": list(ignored),
-            "warnings": [w for d in docs for w in d["warnings"]],
-            "environments": docs,
-        })
+        from migration_archaeologist.report.json_report import check_environments_document
+
+        _print_json(check_environments_document(judged, ignored))
     elif fmt == "github":
         from migration_archaeologist.report import github
 
@@ -354,10 +345,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     else:
         from migration_archaeologist.report import console as console_report
 
-        out = _out()
-        for label, result, verdict in judged:
-            out.print(f"[bold]{escape(label)}[/bold]", highlight=False)
-            console_report.render_check(out, result, verdict)
+        console_report.render_checks(_out(), judged)
     raise typer.Exit(EXIT_OK if passed else EXIT_FINDINGS)
 
 

@@ -233,6 +233,13 @@ def render_check(console: Console, result: ScanResult, verdict: Verdict | None =
     render_warnings(console, result)
 
 
+def render_checks(console: Console, judged: list[tuple[str, ScanResult, Verdict]]) -> None:
+    """``check`` of several environments: each verdict under the environment's name."""
+    for label, result, verdict in judged:
+        console.print(Text(label, style="bold"))
+        render_check(console, result, verdict)
+
+
 #: Warnings of one kind shown in full before the rest are counted (real histories have hundreds).
 WARNINGS_SHOWN = 5
 

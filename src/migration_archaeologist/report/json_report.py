@@ -99,6 +99,23 @@ def check_document(result: ScanResult, verdict: Verdict | None = None) -> dict[s
     }
 
 
+def check_environments_document(judged: list[tuple[str, ScanResult, Verdict]], ignore: tuple[str, ...]) -> dict[str, Any]:
+    """``check`` of several environments: each one's document under ``environments``, and the same
+    fields over all of them (``ok`` only when every one passed; each problem names its environment)."""
+    docs = [{"environment": label, **check_document(result, verdict)} for label, result, verdict in judged]
+    return {
+        "schema": CHECK_SCHEMA,
+        "repository": docs[0]["repository"],
+        "ok": all(d["ok"] for d in docs),
+        "heads": [h for d in docs for h in d["heads"]],
+        "missing": [m for d in docs for m in d["missing"]],
+        "problems": [{**p, "environment": d["environment"]} for d in docs for p in d["problems"]],
+        "ignore": list(ignore),
+        "warnings": [w for d in docs for w in d["warnings"]],
+        "environments": docs,
+    }
+
+
 def restore_document(plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     files = []
     for f in plan.files:
