@@ -36,11 +36,16 @@ def write_frame(stream: BinaryIO, payload: bytes) -> None:
 
 
 def job(name: str) -> Callable[[bytes], object]:
-    """What a helper does to each file: ``revision`` (parse_revision) or ``ops`` (read_ops, for the timeline)."""
+    """What a helper does to each item: ``revision`` (parse_revision), ``ops`` (read_ops, for the
+    timeline) or ``document`` (a work-tree document's evidence index, ``doc_prefetch.index_file``)."""
     if name == "ops":
         from migration_archaeologist.revision_ops import read_ops
 
         return read_ops
+    if name == "document":
+        from migration_archaeologist.sources.doc_prefetch import index_file
+
+        return index_file  # type: ignore[return-value]
     return parse_revision
 
 

@@ -151,6 +151,8 @@ def scan_repository(
     # git lists untracked files while history is walked (what is left after the walk is one core's work)
     untracked = _soon(partial(_untracked_files, repo.work_tree)) if not archives and repo.work_tree else None
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
+    # the work tree's documents are indexed by a helper while history is walked (sources.doc_prefetch)
+    documents = _soon(partial(_prefetch_documents, repo, cache)) if evidence and repo.work_tree else None
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
     choice = (Path(config_file) if config_file is not None else None, name)
     configs = environments_of(repo)  # the tree walked once: for the versions dirs and the other environments'
@@ -192,18 +194,15 @@ def scan_repository(
     chain = analyse_catalog(catalog)
     missing = _needed_missing(catalog, chain, found.commits)
     rows: tuple = ()
-    if evidence and repo.work_tree is not None:
+    if documents is not None and repo.work_tree is not None:
         from migration_archaeologist.sources.docs import collect_evidence
 
-        history_docs = (found.doc_versions, found.all_commits)
-        documents = None
-        if cache:
-            from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
-            from migration_archaeologist.sources.history_cache import cache_path
-
-            documents = EvidenceCache(cache_path(repo).with_name(CACHE_FILE), repo.work_tree)
+        store, tracked, prefetch = documents()
         rows = tuple(
-            collect_evidence(repo.work_tree, catalog, git_dir=repo.git_dir, history=history_docs, cache=documents)
+            collect_evidence(
+                repo.work_tree, catalog, git_dir=repo.git_dir, history=(found.doc_versions, found.all_commits),
+                cache=store, tracked=tracked, prefetch=prefetch,
+            )
         )
     return ScanResult(
         repository=repo,
@@ -222,6 +221,21 @@ def scan_repository(
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
         cache=history.cache_status,
     )
+
+
+def _prefetch_documents(repo: Repository, cache: bool):  # type: ignore[no-untyped-def]
+    """The evidence cache (in memory only without ``cache``), the work tree's files, and a helper
+    indexing the documents the cache does not know (None when they are few)."""
+    from migration_archaeologist.sources import doc_prefetch
+    from migration_archaeologist.sources.docs import _worktree_files
+    from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
+    from migration_archaeologist.sources.history_cache import cache_path
+
+    assert repo.work_tree is not None
+    store = EvidenceCache(cache_path(repo).with_name(CACHE_FILE) if cache else None, repo.work_tree)
+    tracked = _worktree_files(repo.work_tree, repo.git_dir)
+    prefetch = doc_prefetch.start(repo.work_tree, tracked, store, store.salt) if tracked is not None else None
+    return store, tracked, prefetch
 
 
 def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import bisect
 import os
 import re
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Mapping, Seque
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
 
 if TYPE_CHECKING:
+    from migration_archaeologist.sources.doc_prefetch import DocumentPrefetch
     from migration_archaeologist.sources.evidence_cache import EvidenceCache
 
 #: Text files worth reading; ``.py`` files contribute their comments only.
@@ -382,54 +384,9 @@ def _comment_lines(text: str) -> set[int]:
 def _line_starts(text: str) -> list[int]:
     """Offset of each line of ``text.splitlines()`` (and one past the end): with each separator's own
     length, so a match's line number stays right after any number of ``\r\n`` lines."""
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    return starts
+    return [0, *itertools.accumulate(map(len, text.splitlines(keepends=True)))]
 
 
-def _scan_text(scanner: _Scanner, text: str, path: str, commit: str | None) -> list[Mention]:
-    # Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
-    # its line or the one before. Finding those lines with whole-text searches (C speed) and reading
-    # only them keeps thousands of document versions in a large history cheap.
-    text = _URL_PASSWORD.sub(r"\1***@", text)  # as shown; and so never in the evidence cache
-    lines = text.splitlines()
-    comments: set[int] = set()
-    if path.endswith(".py"):
-        # only comments are prose about code: look for mentions in them alone (a revision file
-        # names its ID on every other line of code)
-        comments = _comment_lines(text)
-        if not comments:
-            return []
-        lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
-        text = "\n".join(lines)
-    starts = _line_starts(text)
-
-    def mark(pattern: re.Pattern[str] | _KnownIds | None, also_next: bool = False) -> set[int]:
-        lines_found: set[int] = set()
-        if pattern is None:
-            return lines_found
-        for m in pattern.finditer(text):
-            number = bisect.bisect_right(starts, m.start())  # 1-based line number
-            lines_found.add(number)
-            if also_next:
-                lines_found.add(number + 1)
-        return lines_found
-
-    wanted = mark(_PY_NAME) | mark(scanner.known_re)
-    # an unknown ID counts only near migration talk: lines with a candidate token and a context word
-    # on them or the line before (most context lines name nothing: "# revision identifiers, used by
-    # Alembic." in every revision file)
-    near_context = mark(_CONTEXT, also_next=True)
-    if near_context:
-        wanted |= near_context & (mark(_HEX12) | mark(_DATED) | mark(_EXPLICIT))
-    if not wanted:
-        return []
-    return scanner.scan(lines, path, commit, only=comments & wanted if comments else wanted)
-
-
-#: a word that holds a digit or an underscore: the only kind of known ID that counts off migration talk
-_WORD_DIGIT = re.compile(r"(?<![\w])(\w*[\d_]\w*)(?![\w])")
 
 
 def _word_key(salt: bytes, word: str) -> str:
@@ -446,8 +403,34 @@ class _Keys:
         self.words = {_word_key(salt, word): word for word in words}
 
 
+#: ``_CONTEXT`` for lowered text: a plain search there is six times faster than an ignore-case one
+#: ("down_revision" holds "revision")
+_CONTEXT_LOWER = re.compile(r"revision|migration|alembic|revises|stamp|version_num|expected:")
+_TOKEN = re.compile(r"\w+")
+_DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
+#: the next character that is not white space: where ``_EXPLICIT``'s ``\s*`` can stop at the latest
+_NOT_SPACE = re.compile(r"\S")
+
+
+def _runs(numbers: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Maximal runs of consecutive line numbers, as (first, last)."""
+    first = last = -1
+    for n in sorted(numbers):
+        if n != last + 1:
+            if first >= 0:
+                yield first, last
+            first = n
+        last = n
+    if first >= 0:
+        yield first, last
+
+
 def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:
-    """What ``_scan_text`` needs of a document under any catalog, as JSON-ready data (the evidence cache).
+    """What the scanner needs of a document under any catalog, as JSON-ready data (the evidence cache).
+
+    Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
+    its line or the one before; in a ``.py`` file, on a comment line (only comments are prose about
+    code: a revision file names its ID on every other line of code). So only those lines are kept.
 
     ``b``: the lines wanted whatever IDs are known (a ``.py`` name, or a candidate token near
     migration talk); ``t``: the keyed hash of every word that could be a known ID that names
@@ -456,9 +439,13 @@ def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:
     the scanner knows as an ID; ``o``: the same for the scanner's IDs that are not single words;
     ``c``: a ``.py`` file's comment lines; ``l``: [number, line, whether the line before talks of
     migrations, table header] of every line wanted now. Database URLs' passwords are masked first,
-    as in every report. ``_replay``
-    gives what ``_scan_text`` gives, for this catalog or another one that knows no other ID among
-    ``t`` and no other ID that is not a single word (else the document is read again).
+    as in every report. ``_replay`` gives the document's mentions from it, for this catalog or
+    another one that knows no other ID among ``t`` and no other ID that is not a single word (else
+    the document is read again).
+
+    Most of a document is no migration talk: the candidate-token searches run only on the runs of
+    lines near it, and migration talk is found in the lowered text (on neutron's 3,135 documents
+    this took the index from 1.9 s to 0.6 s, same indexes).
     """
     text = _URL_PASSWORD.sub(r"\1***@", text)
     lines = text.splitlines()
@@ -470,26 +457,32 @@ def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:
         lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
         text = "\n".join(lines)
     starts = _line_starts(text)
+    count = len(lines)  # may differ from len(starts) - 1: "a\n" is one line of text, ["a", ""] two of a .py file's comments
 
     def number(pos: int) -> int:
         return bisect.bisect_right(starts, pos)
 
-    def mark(pattern: re.Pattern[str], also_next: bool = False) -> set[int]:
-        found: set[int] = set()
-        for m in pattern.finditer(text):
-            found.add(number(m.start()))
-            if also_next:
-                found.add(number(m.start()) + 1)
-        return found
-
-    base = mark(_PY_NAME)
-    near_context = mark(_CONTEXT, also_next=True)
+    base = {number(m.start()) for m in _PY_NAME.finditer(text)}
+    lowered = text.lower()
+    # lowering keeps the line breaks but may change a line's length (one "İ" becomes two characters)
+    lowered_starts = starts if len(lowered) == len(text) else _line_starts(lowered)
+    talk = {bisect.bisect_right(lowered_starts, m.start()) for m in _CONTEXT_LOWER.finditer(lowered)}
+    near_context = talk | {n + 1 for n in talk}
     if near_context:
-        base |= near_context & (mark(_HEX12) | mark(_DATED) | mark(_EXPLICIT))
-    words = set(_WORD_DIGIT.findall(text))
+        candidates: set[int] = set()
+        for first, last in _runs(n for n in near_context if n < len(starts)):
+            begin, stop = starts[first - 1], starts[last]
+            # an explicit "revision:" may name its ID after blank lines: search up to the end of
+            # the line where the white space after the run ends
+            after = _NOT_SPACE.search(text, stop)
+            end = len(text) if after is None else starts[number(after.start())]
+            for pattern in (_HEX12, _DATED, _EXPLICIT):
+                candidates.update(number(m.start()) for m in pattern.finditer(text, begin, end))
+        base |= near_context & candidates
+    words = {word for word in set(_TOKEN.findall(text)) if _DIGIT_OR_UNDERSCORE.search(word)}
     for line in near_context:
-        if line <= len(lines):
-            words.update(_WORD.findall(lines[line - 1]))
+        if line <= count:
+            words.update(_TOKEN.findall(lines[line - 1]))
     hits: dict[str, list[int]] = {}
     known = scanner.known_re
     if known is not None and not known.words.isdisjoint(words):
@@ -508,21 +501,39 @@ def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:
     wanted = _wanted(index, scanner, keys)
     stored = []
     if wanted:
-        header: list[str] | None = None
-        for i, raw in enumerate(lines):
-            cells = _cells(raw)
-            if cells is not None and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
-                header = cells
-            elif cells is None and raw.strip():
-                header = None
-            if i + 1 in wanted:
-                stored.append([i + 1, raw, bool(i and _CONTEXT.search(lines[i - 1])), header])
+        headers: dict[int, list[str] | None] = {}
+        for n in sorted(wanted):
+            if n <= count:
+                stored.append([n, lines[n - 1], n - 1 in talk, _header(lines, n - 1, headers)])
     index["l"] = stored
     return index
 
 
+def _header(lines: Sequence[str], at: int, known: dict[int, list[str] | None]) -> list[str] | None:
+    """The cells of the table header line ``lines[at]`` is under (a row followed by a ``---`` line,
+    with nothing but rows and blank lines since), or None; ``known`` remembers answers by line."""
+    walked = []
+    header: list[str] | None = None
+    i = at
+    while i >= 0:
+        if i in known:
+            header = known[i]
+            break
+        walked.append(i)
+        cells = _cells(lines[i])
+        if cells is not None and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
+            header = cells
+            break
+        if cells is None and lines[i].strip():
+            break
+        i -= 1
+    for j in walked:
+        known[j] = header
+    return header
+
+
 def _wanted(index: Mapping, scanner: _Scanner, keys: _Keys) -> set[int] | None:
-    """The lines ``_scan_text`` reads under this scanner; None if the index cannot tell (an ID that is
+    """The lines the scanner reads under this catalog; None if the index cannot tell (an ID that is
     not a single word and was not looked for when it was built)."""
     wanted = set(index["b"])
     known = scanner.known_re
@@ -556,7 +567,7 @@ def _covers(index: Mapping, scanner: _Scanner, keys: _Keys) -> bool:
 def _replay(
     index: Mapping | None, scanner: _Scanner, keys: _Keys, path: str, commit: str | None
 ) -> list[Mention] | None:
-    """``_scan_text``'s mentions from a document's index (None: a document that is no text), or None if
+    """A document's mentions from its index (None: a document that is no text), or None if
     a line they need was not stored (or the index is malformed): then the document is read again."""
     if index is None:
         return []
@@ -668,6 +679,8 @@ def find_mentions(
     file_names: Mapping[str, str] | None = None,
     history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None,
     cache: "EvidenceCache | None" = None,
+    tracked: Sequence[str] | None = None,
+    prefetch: "DocumentPrefetch | None" = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
@@ -675,10 +688,17 @@ def find_mentions(
     only ``20251015_64_field_baseline.py`` is tied to ``20251015_baseline``. A historical line that
     the working tree's version of the same document still carries is reported once, for the working tree.
     With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
-    mentions are the same.
+    mentions are the same. ``tracked``: the work tree's files, if listed already; ``prefetch``: the
+    documents a helper indexed meanwhile (``sources.doc_prefetch``).
     """
     root = Path(repo_root)
-    tracked = _worktree_files(root, git_dir)
+    if tracked is None:
+        tracked = _worktree_files(root, git_dir)
+    if cache is None:  # the same indexes, kept for this scan only
+        from migration_archaeologist.sources.evidence_cache import EvidenceCache
+
+        cache = EvidenceCache(None)
+    prefetched = prefetch.take() if prefetch is not None else {}
     if history is not None:
         # the history scan already walked every commit: (path, blob) -> commit, newest first
         known_versions, commits = history
@@ -686,7 +706,7 @@ def find_mentions(
     else:
         versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
     scanner = _Scanner(known_ids, file_names or {}, commits)
-    keys = _Keys(scanner, cache.salt if cache is not None else b"")
+    keys = _Keys(scanner, cache.salt)
     mentions: list[Mention] = []
     current_blob: dict[str, str] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -699,12 +719,16 @@ def find_mentions(
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
             found: list[Mention] | None = None
-            if cache is not None:
-                stored = cache.file(rel, info.st_size, info.st_mtime_ns)
-                if stored is not None:
-                    found = _replay(stored[1], scanner, keys, rel, None)
-                    if found is not None:
-                        current_blob[rel] = stored[0]
+            stored = cache.file(rel, info.st_size, info.st_mtime_ns)
+            ready = prefetched.get(rel) if stored is None else None
+            if ready is not None and ready[:2] == (info.st_size, info.st_mtime_ns):
+                # indexed by the helper under no known ID: good unless the document names one
+                cache.store_file(rel, info.st_size, info.st_mtime_ns, ready[2], ready[3])
+                stored = ready[2], ready[3]
+            if stored is not None:
+                found = _replay(stored[1], scanner, keys, rel, None)
+                if found is not None:
+                    current_blob[rel] = stored[0]
             if found is None:
                 data = target.read_bytes()
         except OSError:
@@ -712,12 +736,9 @@ def find_mentions(
         if found is None:
             current_blob[rel] = _blob_sha(data)
             text = _decode(data)
-            if cache is None:
-                found = [] if text is None else _scan_text(scanner, text, rel, None)
-            else:
-                index = None if text is None else _index_text(scanner, text, rel, keys)
-                cache.store_file(rel, info.st_size, info.st_mtime_ns, current_blob[rel], index)
-                found = _replay(index, scanner, keys, rel, None) or []
+            index = None if text is None else _index_text(scanner, text, rel, keys)
+            cache.store_file(rel, info.st_size, info.st_mtime_ns, current_blob[rel], index)
+            found = _replay(index, scanner, keys, rel, None) or []
         for mention in found:
             seen.add((mention.path, mention.revision, mention.text))
             mentions.append(mention)
@@ -725,30 +746,21 @@ def find_mentions(
     pending = [(path, blob, commit) for (path, blob), commit in versions.items() if current_blob.get(path) != blob]
     blobs = list(dict.fromkeys(blob for _p, blob, _c in pending))
     indexes: dict[str, object] = {}
-    if cache is None:
-        contents = _read_blobs(root, git_dir, blobs)
-    else:
-        unread = []
-        for blob in blobs:
-            known, index = cache.version(blob)
-            if known and (index is None or _covers(index, scanner, keys)):
-                indexes[blob] = index
-            else:
-                unread.append(blob)
-        contents = _read_blobs(root, git_dir, unread)
-        for blob in unread:
-            if blob in contents:
-                text = _decode(contents[blob])
-                indexes[blob] = None if text is None else _index_text(scanner, text, "", keys)
-                cache.store_version(blob, indexes[blob])
-    for path, blob, commit in pending:  # newest first: git log's order
-        if cache is None:
-            text = _decode(contents.get(blob, b"\0"))
-            if text is None:
-                continue
-            found = _scan_text(scanner, text, path, commit)
+    unread = []
+    for blob in blobs:
+        known, index = cache.version(blob)
+        if known and (index is None or _covers(index, scanner, keys)):
+            indexes[blob] = index
         else:
-            found = _replay(indexes.get(blob), scanner, keys, path, commit) or []
+            unread.append(blob)
+    contents = _read_blobs(root, git_dir, unread)
+    for blob in unread:
+        if blob in contents:
+            text = _decode(contents[blob])
+            indexes[blob] = None if text is None else _index_text(scanner, text, "", keys)
+            cache.store_version(blob, indexes[blob])
+    for path, blob, commit in pending:  # newest first: git log's order
+        found = _replay(indexes.get(blob), scanner, keys, path, commit) or []
         for mention in found:
             key = (mention.path, mention.revision, mention.text)
             if key not in seen:
@@ -771,12 +783,13 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
     return names
 
 
-def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None) -> list[Evidence]:  # type: ignore[no-untyped-def]
+def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None,  # type: ignore[no-untyped-def]
+                     tracked: Sequence[str] | None = None, prefetch: "DocumentPrefetch | None" = None) -> list[Evidence]:
     """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
     ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
         repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
-        cache=cache,
+        cache=cache, tracked=tracked, prefetch=prefetch,
     )
     if cache is not None:
         cache.save()

@@ -77,13 +77,20 @@ class EvidenceCache:
 
     def file(self, rel: str, size: int, mtime_ns: int) -> tuple[str, Any] | None:
         """(blob id, index) stored for this version of a work-tree file."""
+        entry = self.peek_file(rel, size, mtime_ns)
+        if entry is not None:
+            self._used_worktree[rel] = entry
+            return entry[2], entry[3]
+        return None
+
+    def peek_file(self, rel: str, size: int, mtime_ns: int) -> list[Any] | None:
+        """The stored entry for this version of a work-tree file, without counting it as used."""
         entry = self.worktree.get(rel)
         if (
             isinstance(entry, list) and len(entry) == 4 and entry[0] == size and entry[1] == mtime_ns
             and isinstance(entry[2], str) and (entry[3] is None or valid_index(entry[3]))
         ):
-            self._used_worktree[rel] = entry
-            return entry[2], entry[3]
+            return entry
         return None
 
     def store_file(self, rel: str, size: int, mtime_ns: int, blob: str, index: Any) -> None:
