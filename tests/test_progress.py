@@ -63,6 +63,7 @@ def test_a_terminal_sees_a_bar_per_phase_with_its_total(long_history: Path) -> N
     code, shown, out = in_terminal("scan", str(long_history), "--no-cache")
     assert code == 0, shown
     assert b"walking history" in shown
+    assert b"reading documents" in shown  # the evidence table's phase has its bar too
     assert f"/{COMMITS}".encode() in shown  # the total, from the object inventory
     assert "aaaaaaaaaaa1" in out and "walking history" not in out
 

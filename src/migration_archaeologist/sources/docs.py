@@ -20,7 +20,7 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
 
@@ -681,6 +681,7 @@ def find_mentions(
     cache: "EvidenceCache | None" = None,
     tracked: Sequence[str] | None = None,
     prefetch: "DocumentPrefetch | None" = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
@@ -689,7 +690,8 @@ def find_mentions(
     the working tree's version of the same document still carries is reported once, for the working tree.
     With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
     mentions are the same. ``tracked``: the work tree's files, if listed already; ``prefetch``: the
-    documents a helper indexed meanwhile (``sources.doc_prefetch``).
+    documents a helper indexed meanwhile (``sources.doc_prefetch``). ``progress(phase, done, total)``
+    is told every 200 documents.
     """
     root = Path(repo_root)
     if tracked is None:
@@ -710,9 +712,10 @@ def find_mentions(
     mentions: list[Mention] = []
     current_blob: dict[str, str] = {}
     seen: set[tuple[str, str, str]] = set()
-    for rel in tracked if tracked is not None else _walk(root):
-        if not _is_doc(rel):
-            continue
+    listed = [rel for rel in (tracked if tracked is not None else _walk(root)) if _is_doc(rel)]
+    for done, rel in enumerate(listed):
+        if progress is not None and done % 200 == 0:
+            progress("reading documents", done, len(listed))
         target = root / rel
         try:
             info = target.stat()
@@ -743,6 +746,8 @@ def find_mentions(
             seen.add((mention.path, mention.revision, mention.text))
             mentions.append(mention)
 
+    if progress is not None and listed:
+        progress("reading documents", len(listed), len(listed))
     pending = [(path, blob, commit) for (path, blob), commit in versions.items() if current_blob.get(path) != blob]
     blobs = list(dict.fromkeys(blob for _p, blob, _c in pending))
     indexes: dict[str, object] = {}
@@ -753,6 +758,8 @@ def find_mentions(
             indexes[blob] = index
         else:
             unread.append(blob)
+    if progress is not None and unread:
+        progress("reading documents from history", 0, len(unread))
     contents = _read_blobs(root, git_dir, unread)
     for blob in unread:
         if blob in contents:
@@ -784,12 +791,13 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 
 def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None,  # type: ignore[no-untyped-def]
-                     tracked: Sequence[str] | None = None, prefetch: "DocumentPrefetch | None" = None) -> list[Evidence]:
+                     tracked: Sequence[str] | None = None, prefetch: "DocumentPrefetch | None" = None,
+                     progress: Callable[[str, int, int | None], None] | None = None) -> list[Evidence]:
     """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
     ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
         repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
-        cache=cache, tracked=tracked, prefetch=prefetch,
+        cache=cache, tracked=tracked, prefetch=prefetch, progress=progress,
     )
     if cache is not None:
         cache.save()
