@@ -158,8 +158,10 @@ def _scan(
     evidence: bool = True,
     config_file: Optional[Path] = None,
     name: Optional[str] = None,
+    configs: Optional[list] = None,  # type: ignore[type-arg]
 ) -> ScanResult:
-    """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its picks."""
+    """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its
+    picks. ``configs``: the repository's environments, when found already."""
     repository, settings = opened or _open(repo)
     origin = "option"
     config_file = config_file or _ENVIRONMENT.config_file
@@ -181,6 +183,7 @@ def _scan(
             evidence=evidence,
             config_file=config_file,
             name=name,
+            configs=configs,
         )
 
 
@@ -330,7 +333,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     judged = []
     for env in environments:
         result = _scan(repo, [], pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
-                       config_file=env.path, name=env.section if env.kind == "ini" else None)
+                       config_file=env.path, name=env.section if env.kind == "ini" else None, configs=environments)
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
     passed = all(verdict.passed for _label, _result, verdict in judged)
     if fmt == "json":

@@ -22,6 +22,7 @@ from migration_archaeologist.sources.interface import GIT_SOURCES, Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
+    from migration_archaeologist.environments import AlembicConfig
     from migration_archaeologist.graph import ChainGraph, Problem
     from migration_archaeologist.retired import Retirement
 
@@ -133,6 +134,7 @@ def scan_repository(
     cache: bool = True,
     config_file: Path | str | None = None,
     name: str | None = None,
+    configs: Sequence[AlembicConfig] | None = None,
 ) -> ScanResult:
     """Scan everything git holds plus the versions directories on disk.
 
@@ -145,7 +147,8 @@ def scan_repository(
     ``path`` may be a Repository already opened (to read its settings first); ``versions_origin``
     says where ``versions`` came from, for the report. ``config_file`` / ``name`` choose one of the
     repository's Alembic environments as ``alembic -c FILE --name SECTION`` does; history seen in
-    another environment's versions directories is that environment's, not this one's.
+    another environment's versions directories is that environment's, not this one's. ``configs``:
+    the repository's environments (``environments_of``) when the caller found them already.
     """
     repo = path if isinstance(path, Repository) else open_repository(path)
     # git lists untracked files while history is walked (what is left after the walk is one core's work)
@@ -155,7 +158,8 @@ def scan_repository(
     documents = _soon(partial(_prefetch_documents, repo, cache)) if evidence and repo.work_tree else None
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
     choice = (Path(config_file) if config_file is not None else None, name)
-    configs = environments_of(repo)  # the tree walked once: for the versions dirs and the other environments'
+    if configs is None:  # the tree walked once: for the versions dirs and the other environments'
+        configs = environments_of(repo)
     early = _versions_dirs(repo, versions, None, versions_origin, choice, configs)
     worktree: WorkTree | None = None
     if early is not None and repo.work_tree is not None:
@@ -197,11 +201,11 @@ def scan_repository(
     if documents is not None and repo.work_tree is not None:
         from migration_archaeologist.sources.docs import collect_evidence
 
-        store, tracked, prefetch = documents()
+        store, tracked, prefetch, seen = documents()
         rows = tuple(
             collect_evidence(
                 repo.work_tree, catalog, git_dir=repo.git_dir, history=(found.doc_versions, found.all_commits),
-                cache=store, tracked=tracked, prefetch=prefetch, progress=progress,
+                cache=store, tracked=tracked, prefetch=prefetch, progress=progress, seen=seen,
             )
         )
     return ScanResult(
@@ -224,8 +228,8 @@ def scan_repository(
 
 
 def _prefetch_documents(repo: Repository, cache: bool):  # type: ignore[no-untyped-def]
-    """The evidence cache (in memory only without ``cache``), the work tree's files, and a helper
-    indexing the documents the cache does not know (None when they are few)."""
+    """The evidence cache (in memory only without ``cache``), the work tree's files, a helper
+    indexing the documents the cache does not know (None when they are few), and the documents' ``stat``."""
     from migration_archaeologist.sources import doc_prefetch
     from migration_archaeologist.sources.docs import _worktree_files
     from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
@@ -234,8 +238,9 @@ def _prefetch_documents(repo: Repository, cache: bool):  # type: ignore[no-untyp
     assert repo.work_tree is not None
     store = EvidenceCache(cache_path(repo).with_name(CACHE_FILE) if cache else None, repo.work_tree)
     tracked = _worktree_files(repo.work_tree, repo.git_dir)
-    prefetch = doc_prefetch.start(repo.work_tree, tracked, store, store.salt) if tracked is not None else None
-    return store, tracked, prefetch
+    seen: dict[str, os.stat_result] = {}
+    prefetch = doc_prefetch.start(repo.work_tree, tracked, store, store.salt, seen) if tracked is not None else None
+    return store, tracked, prefetch, seen
 
 
 def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:

@@ -14,18 +14,13 @@ their path relative to ``root``.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
 import re
 import shutil
 import stat
 import subprocess
-import tarfile
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -252,6 +247,10 @@ class ArchiveSource:
 
 def _read_archive(kind: str, handle: BinaryIO, ctx: _Context, limits: Limits, given: str) -> list[_Found]:
     """Everything readable in one archive; a corrupt or refused archive adds one issue."""
+    import lzma
+    import tarfile
+    import zipfile  # here, not at the top: zipfile and tarfile cost 30-50 ms of a scan that reads no archive
+
     found: list[_Found] = []
     try:
         if kind == "zip":
@@ -268,6 +267,9 @@ def _read_archive(kind: str, handle: BinaryIO, ctx: _Context, limits: Limits, gi
 
 
 def _read_zip(handle: BinaryIO, ctx: _Context, limits: Limits, given: str, found: list[_Found]) -> None:
+    import lzma
+    import zipfile
+
     with zipfile.ZipFile(handle) as archive:
         infos = archive.infolist()
         ctx.budget.charge_entries(len(infos))
@@ -305,6 +307,8 @@ def _read_zip(handle: BinaryIO, ctx: _Context, limits: Limits, given: str, found
 
 
 def _read_tar(handle: BinaryIO, ctx: _Context, limits: Limits, given: str, found: list[_Found]) -> None:
+    import tarfile
+
     raw = _Counting(handle)
     stream = _Guarded(_decompressor(raw), raw, ctx.budget, limits)
     with tarfile.open(fileobj=stream, mode="r|") as archive:  # stream mode: never seeks, never looks back
@@ -411,6 +415,10 @@ class _Guarded:
 
 def _decompressor(raw: _Counting) -> BinaryIO | _Counting:
     """Pick the codec from the magic bytes, not the name: a ``.tgz`` is sometimes plain tar."""
+    import bz2
+    import gzip
+    import lzma
+
     head = raw.inner.read(6)
     raw.inner.seek(-len(head), io.SEEK_CUR)
     if head.startswith(b"\x1f\x8b"):

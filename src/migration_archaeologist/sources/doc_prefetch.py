@@ -115,9 +115,10 @@ class DocumentPrefetch:
 
 
 def worktree_documents(
-    root: Path, tracked: Sequence[str], known: "Any | None"
+    root: Path, tracked: Sequence[str], known: "Any | None", seen: dict[str, os.stat_result] | None = None
 ) -> list[tuple[str, int, int]]:
-    """The work tree's documents that ``known`` (an EvidenceCache, or None) does not hold, with size and mtime."""
+    """The work tree's documents that ``known`` (an EvidenceCache, or None) does not hold, with size
+    and mtime; ``seen`` is given every document's ``stat`` (the scan reads them then, not again)."""
     from migration_archaeologist.sources.docs import MAX_BYTES, _is_doc
 
     todo = []
@@ -128,6 +129,8 @@ def worktree_documents(
             info = os.stat(root / rel)
         except OSError:
             continue
+        if seen is not None:
+            seen[rel] = info
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
             continue
         if known is not None and known.peek_file(rel, info.st_size, info.st_mtime_ns):
@@ -136,9 +139,11 @@ def worktree_documents(
     return todo
 
 
-def start(root: Path, tracked: Sequence[str], known: "Any | None", salt: bytes) -> DocumentPrefetch | None:
+def start(
+    root: Path, tracked: Sequence[str], known: "Any | None", salt: bytes, seen: dict[str, os.stat_result] | None = None
+) -> DocumentPrefetch | None:
     """A prefetch of the documents ``known`` lacks, or None when there is too little to gain."""
-    todo = worktree_documents(root, tracked, known)
+    todo = worktree_documents(root, tracked, known, seen)
     if sum(size for _rel, size, _mtime in todo) < MIN_BYTES:
         return None
     try:

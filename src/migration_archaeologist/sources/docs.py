@@ -158,13 +158,24 @@ class _Scanner:
         """Built on first use: most documents name no 12-hex token, and a big history has 200,000 commits."""
         return frozenset(sha[:12] for sha in self._commit_shas)
 
+    @functools.cached_property
+    def _known_set(self) -> frozenset[str]:
+        return frozenset(self.known)
+
     def resolve_file(self, stem: str) -> str | None:
+        """The revision a file name stands for: a catalog file name, else the longest known ID that is
+        the whole stem or the part before one of its underscores, else a leading 12-hex ID."""
         name = stem + ".py"
         if name in self.file_names:
             return self.file_names[name]
-        for known in self.known:
-            if stem == known or stem.startswith(known + "_"):
-                return known
+        known = self._known_set
+        if stem in known:
+            return stem
+        cut = stem.rfind("_")
+        while cut > 0:  # longest first, as the known IDs are tried
+            if stem[:cut] in known:
+                return stem[:cut]
+            cut = stem.rfind("_", 0, cut)
         m = re.match(r"([0-9a-f]{12})_\w", stem)
         return m.group(1) if m else None
 
@@ -682,6 +693,7 @@ def find_mentions(
     tracked: Sequence[str] | None = None,
     prefetch: "DocumentPrefetch | None" = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    seen: Mapping[str, os.stat_result] | None = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
@@ -690,8 +702,8 @@ def find_mentions(
     the working tree's version of the same document still carries is reported once, for the working tree.
     With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
     mentions are the same. ``tracked``: the work tree's files, if listed already; ``prefetch``: the
-    documents a helper indexed meanwhile (``sources.doc_prefetch``). ``progress(phase, done, total)``
-    is told every 200 documents.
+    documents a helper indexed meanwhile (``sources.doc_prefetch``), and ``seen`` the documents'
+    ``stat`` it took. ``progress(phase, done, total)`` is told every 200 documents.
     """
     root = Path(repo_root)
     if tracked is None:
@@ -718,7 +730,7 @@ def find_mentions(
             progress("reading documents", done, len(listed))
         target = root / rel
         try:
-            info = target.stat()
+            info = seen[rel] if seen is not None and rel in seen else target.stat()
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
             found: list[Mention] | None = None
@@ -792,12 +804,13 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None,  # type: ignore[no-untyped-def]
                      tracked: Sequence[str] | None = None, prefetch: "DocumentPrefetch | None" = None,
-                     progress: Callable[[str, int, int | None], None] | None = None) -> list[Evidence]:
+                     progress: Callable[[str, int, int | None], None] | None = None,
+                     seen: Mapping[str, os.stat_result] | None = None) -> list[Evidence]:
     """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
     ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
         repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
-        cache=cache, tracked=tracked, prefetch=prefetch, progress=progress,
+        cache=cache, tracked=tracked, prefetch=prefetch, progress=progress, seen=seen,
     )
     if cache is not None:
         cache.save()

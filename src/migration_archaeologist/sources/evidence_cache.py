@@ -52,6 +52,7 @@ class EvidenceCache:
         self._used_blobs: dict[str, Any] = {}
         self._changed = False
         self._foreign: dict[str, list[Any]] = {}
+        self._checked: dict[str, bool] = {}  # work-tree entries whose shape was checked
         self.salt = os.urandom(16)  # keys the hashes of documents' words; kept with them
         self._started = time.time_ns()
         if path is not None:
@@ -86,12 +87,12 @@ class EvidenceCache:
     def peek_file(self, rel: str, size: int, mtime_ns: int) -> list[Any] | None:
         """The stored entry for this version of a work-tree file, without counting it as used."""
         entry = self.worktree.get(rel)
-        if (
-            isinstance(entry, list) and len(entry) == 4 and entry[0] == size and entry[1] == mtime_ns
-            and isinstance(entry[2], str) and (entry[3] is None or valid_index(entry[3]))
-        ):
-            return entry
-        return None
+        if not (isinstance(entry, list) and len(entry) == 4 and entry[0] == size and entry[1] == mtime_ns):
+            return None
+        valid = self._checked.get(rel)
+        if valid is None:  # checked once, however often asked
+            valid = self._checked[rel] = isinstance(entry[2], str) and (entry[3] is None or valid_index(entry[3]))
+        return entry if valid else None
 
     def store_file(self, rel: str, size: int, mtime_ns: int, blob: str, index: Any) -> None:
         self.documents_read += 1
