@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from conftest import ma
@@ -195,3 +196,18 @@ def test_no_cache_neither_reads_nor_writes_the_evidence_cache(repo: GitRepo) -> 
     evidence(repo, cache=False)
     assert not evidence_path(repo).exists()
     assert not cache_path(open_repository(repo.path)).exists()
+
+
+def test_a_document_written_a_moment_ago_is_read_again_and_one_a_second_old_is_not(repo: GitRepo) -> None:
+    """A time stamp with nanoseconds moves within a tenth of a second; one of whole seconds may not
+    move for two: a document changed that recently could change again unseen, so it is not kept."""
+    documented(repo)
+    now = time.time_ns()
+    fresh, settled, coarse = (Path(repo.path) / "docs" / name for name in ("a.md", "b.md", "later.md"))
+    os.utime(fresh, ns=(now, now))  # this very moment
+    os.utime(settled, ns=(now - 10**9 + 123, now - 10**9 + 123))  # a second ago, nanoseconds
+    os.utime(coarse, ns=(now // 10**9 * 10**9 - 10**9,) * 2)  # a second ago, whole seconds
+    evidence(repo)
+    kept = stored(repo).worktree
+    assert "docs/b.md" in kept and "docs/crlf.txt" in kept
+    assert "docs/a.md" not in kept and "docs/later.md" not in kept

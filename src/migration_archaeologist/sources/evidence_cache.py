@@ -9,7 +9,8 @@ scan without the cache shows.
 
 * a work-tree file is known by its path, size and modification time (nanoseconds), for one work
   tree (a linked worktree of the same repository reads its own files again); one modified in the
-  last two seconds is not stored, as it could change again within the same time stamp;
+  last tenth of a second (two seconds where time stamps are whole seconds) is not stored, as it
+  could change again within the same time stamp;
 * a committed document version is known by its blob id;
 * no document's words are stored, only their hashes keyed with a random salt kept in the file, and
   the lines that name a revision, with database URLs' passwords masked as in every report;
@@ -34,8 +35,12 @@ from migration_archaeologist.files import replace_cache_file
 
 CACHE_FILE = "evidence.json"
 FORMAT = 1
-#: a file modified this recently may change again without its time stamp moving
+#: a file modified this recently may change again without its time stamp moving: two seconds where
+#: time stamps are whole seconds (FAT keeps two), a tenth of one where they have nanoseconds (the
+#: kernel's clock for them ticks every 1-10 ms). With two seconds everywhere, a scan right after a
+#: clone or checkout stored nothing, and the next scan indexed every document again.
 RACY_NS = 2_000_000_000
+FINE_RACY_NS = 100_000_000
 
 
 class EvidenceCache:
@@ -97,7 +102,7 @@ class EvidenceCache:
     def store_file(self, rel: str, size: int, mtime_ns: int, blob: str, index: Any) -> None:
         self.documents_read += 1
         self._changed = True
-        if mtime_ns < self._started - RACY_NS:
+        if mtime_ns < self._started - (RACY_NS if mtime_ns % 1_000_000_000 == 0 else FINE_RACY_NS):
             self._used_worktree[rel] = [size, mtime_ns, blob, index]
         else:
             self._used_worktree.pop(rel, None)
