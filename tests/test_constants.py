@@ -157,6 +157,15 @@ def test_what_cannot_be_resolved_stays_and_the_rest_is_filled_in(tmp_path: Path)
         ({"myapp/db/cli.py": "EXPAND_BRANCH = 'a'\nif X:\n    EXPAND_BRANCH = 'b'\n"}, None),
         ({"myapp/db/cli.py": "try:\n    from fast import EXPAND_BRANCH\nexcept ImportError:\n    EXPAND_BRANCH = 'e'\n"}, None),
         ({"myapp/db/cli.py": "def EXPAND_BRANCH():\n    return 'e'\n"}, None),
+        # a function's own variable of the same name is not the module's; one declared global is
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\ndef f():\n    EXPAND_BRANCH = 'local'\n"}, "e"),
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\nclass C:\n    EXPAND_BRANCH = 'attribute'\n"}, "e"),
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\ndef f():\n    global EXPAND_BRANCH\n    EXPAND_BRANCH = 'x'\n"}, None),
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\nclass C:\n    def m(self):\n        global EXPAND_BRANCH\n"}, None),
+        # what a def runs at module level (defaults, decorators, bases) may bind it
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\ndef f(x=(EXPAND_BRANCH := 'd')):\n    pass\n"}, None),
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\n@deco(EXPAND_BRANCH := 'd')\ndef f():\n    pass\n"}, None),
+        ({"myapp/db/cli.py": "EXPAND_BRANCH = 'e'\nclass C((EXPAND_BRANCH := object)):\n    pass\n"}, None),
         ({"myapp/db/cli.py": "EXPAND_BRANCH = 1\n"}, None),
         ({"myapp/db/cli.py": "EXPAND_BRANCH = None\n"}, ()),
         ({"myapp/db/cli.py": "EXPAND_BRANCH = ['b', 'a']\n"}, ("b", "a")),

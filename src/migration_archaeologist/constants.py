@@ -207,7 +207,7 @@ def _module_bindings(data: bytes) -> dict[str, object]:
     if isinstance(tree, Unparseable):
         return {}
     try:
-        return _bindings(tree.body)
+        return _bindings(tree.body, declares_global="global" in decoded[0])
     except RecursionError:  # a value nested too deeply to follow
         return {}
 

@@ -566,17 +566,23 @@ _UNBOUND = _Unknown("")
 _MAX_DEPTH = 32
 
 
-def _bindings(statements: Sequence[ast.stmt]) -> dict[str, object]:
+def _bindings(statements: Sequence[ast.stmt], *, declares_global: bool = True) -> dict[str, object]:
     """Module-level names after ``statements`` run, as far as can be seen without running them:
     a literal (or a tuple of literals and references), a :class:`_Reference` for an import, or
-    ``_UNBOUND`` where the value cannot be followed."""
+    ``_UNBOUND`` where the value cannot be followed. ``declares_global=False``: the source never
+    says ``global``, so a function's or class's body binds no module-level name."""
     env: dict[str, object] = {}
     for stmt in statements:
-        _bind(stmt, env)
+        _bind(stmt, env, declares_global)
     return env
 
 
-def _bind(stmt: ast.stmt, env: dict[str, object]) -> None:
+#: What a ``def`` or ``class`` runs at module level besides binding its name: decorators, default
+#: values, annotations, bases (a ``:=`` there binds a module-level name); its body runs elsewhere.
+_DEFINITION_HEADS = ("decorator_list", "args", "returns", "bases", "keywords", "type_params")
+
+
+def _bind(stmt: ast.stmt, env: dict[str, object], declares_global: bool = True) -> None:
     if isinstance(stmt, ast.Import):
         for alias in stmt.names:
             if alias.asname:
@@ -604,11 +610,21 @@ def _bind(stmt: ast.stmt, env: dict[str, object]) -> None:
         for target in targets:
             env[target.id] = value  # type: ignore[attr-defined]
         return
+    if not declares_global and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        # walking a module's every function body was most of resolving a constant in neutron's cli.py
+        names = {stmt.name}
+        for field_name in _DEFINITION_HEADS:
+            part = getattr(stmt, field_name, None)
+            for item in part if isinstance(part, list) else [part] if part is not None else []:
+                names |= _stored_names(item)
+        for name in names:
+            env[name] = _UNBOUND
+        return
     for name in _stored_names(stmt):
         env[name] = _UNBOUND
 
 
-def _stored_names(stmt: ast.stmt) -> set[str]:
+def _stored_names(stmt: ast.AST) -> set[str]:
     """Every name a statement may bind or unbind, anywhere inside it (more is only more caution)."""
     names: set[str] = set()
     for node in ast.walk(stmt):

@@ -205,7 +205,7 @@ def scan_repository(
         rows = tuple(
             collect_evidence(
                 repo.work_tree, catalog, git_dir=repo.git_dir, history=(found.doc_versions, found.all_commits),
-                cache=store, tracked=tracked, prefetch=prefetch, progress=progress, seen=seen,
+                cache=store, tracked=tracked, prefetch=prefetch, progress=progress, stats=seen,
             )
         )
     return ScanResult(

@@ -693,7 +693,7 @@ def find_mentions(
     tracked: Sequence[str] | None = None,
     prefetch: "DocumentPrefetch | None" = None,
     progress: Callable[[str, int, int | None], None] | None = None,
-    seen: Mapping[str, os.stat_result] | None = None,
+    stats: Mapping[str, os.stat_result] | None = None,
 ) -> list[Mention]:
     """Mentions in the working tree's documents, then in committed document versions not (any more) on disk.
 
@@ -702,8 +702,8 @@ def find_mentions(
     the working tree's version of the same document still carries is reported once, for the working tree.
     With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
     mentions are the same. ``tracked``: the work tree's files, if listed already; ``prefetch``: the
-    documents a helper indexed meanwhile (``sources.doc_prefetch``), and ``seen`` the documents'
-    ``stat`` it took. ``progress(phase, done, total)`` is told every 200 documents.
+    documents a helper indexed meanwhile (``sources.doc_prefetch``), and ``stats`` the documents'
+    ``stat`` taken then. ``progress(phase, done, total)`` is told every 200 documents.
     """
     root = Path(repo_root)
     if tracked is None:
@@ -730,7 +730,7 @@ def find_mentions(
             progress("reading documents", done, len(listed))
         target = root / rel
         try:
-            info = seen[rel] if seen is not None and rel in seen else target.stat()
+            info = stats[rel] if stats is not None and rel in stats else target.stat()
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
             found: list[Mention] | None = None
@@ -805,12 +805,12 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
 def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None,  # type: ignore[no-untyped-def]
                      tracked: Sequence[str] | None = None, prefetch: "DocumentPrefetch | None" = None,
                      progress: Callable[[str, int, int | None], None] | None = None,
-                     seen: Mapping[str, os.stat_result] | None = None) -> list[Evidence]:
+                     stats: Mapping[str, os.stat_result] | None = None) -> list[Evidence]:
     """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
     ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
         repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
-        cache=cache, tracked=tracked, prefetch=prefetch, progress=progress, seen=seen,
+        cache=cache, tracked=tracked, prefetch=prefetch, progress=progress, stats=stats,
     )
     if cache is not None:
         cache.save()
