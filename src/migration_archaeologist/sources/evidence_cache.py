@@ -58,6 +58,8 @@ class EvidenceCache:
         self._changed = False
         self._foreign: dict[str, list[Any]] = {}
         self._checked: dict[str, bool] = {}  # work-tree entries whose shape was checked
+        self._mentions: list[Any] = [None, None]  # [key, rows]: the last scan's mentions and what they came from
+        self._mentions_changed = False
         self.salt = os.urandom(16)  # keys the hashes of documents' words; kept with them
         self._started = time.time_ns()
         if path is not None:
@@ -72,6 +74,9 @@ class EvidenceCache:
             if isinstance(worktree, dict) and isinstance(blobs, dict) and len(salt) == 16:
                 self.salt = salt
                 self.worktree, self.blobs = worktree, blobs
+                mentions = doc.get("mentions")
+                if isinstance(mentions, list) and len(mentions) == 2 and isinstance(mentions[0], str):
+                    self._mentions = mentions
                 if doc.get("work_tree") != self.work_tree:
                     # another linked worktree of the same repository: its files are not these
                     self._foreign = worktree
@@ -136,17 +141,28 @@ class EvidenceCache:
         self._changed = True
         self._used_blobs[blob] = index
 
+    # ------------------------------------------------------------------ the mentions themselves
+
+    def remembered(self, key: str) -> Any:
+        """The mentions (as ``docs`` wrote them) of the last scan whose documents and catalog gave ``key``."""
+        return self._mentions[1] if self._mentions[0] == key else None
+
+    def remember(self, key: str, rows: list[Any]) -> None:
+        if self._mentions != [key, rows]:
+            self._mentions = [key, rows]
+            self._mentions_changed = True
+
     def save(self) -> bool:
         """Keep only what this scan used; written (atomically) only if something differs. Never raises."""
         if self.path is None:
             return False
-        if not self._changed and not self._foreign and self._used_worktree.keys() == self.worktree.keys() and (
-            self._used_blobs.keys() == self.blobs.keys()
+        if not self._changed and not self._mentions_changed and not self._foreign and (
+            self._used_worktree.keys() == self.worktree.keys() and self._used_blobs.keys() == self.blobs.keys()
         ):
             return False
         doc = {
             "format": FORMAT, "tool": __version__, "work_tree": self.work_tree, "salt": self.salt.hex(),
-            "worktree": self._used_worktree, "blobs": self._used_blobs,
+            "worktree": self._used_worktree, "blobs": self._used_blobs, "mentions": self._mentions,
         }
         try:
             self.path.parent.mkdir(exist_ok=True)
