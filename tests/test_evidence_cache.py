@@ -211,3 +211,32 @@ def test_a_document_written_a_moment_ago_is_read_again_and_one_a_second_old_is_n
     kept = stored(repo).worktree
     assert "docs/b.md" in kept and "docs/crlf.txt" in kept
     assert "docs/a.md" not in kept and "docs/later.md" not in kept
+
+
+def test_a_rescan_with_the_same_catalog_and_documents_reuses_the_last_mentions(repo: GitRepo) -> None:
+    """The last scan's mentions are kept with what they came from; a hand-edited one shows that the
+    next scan took them as they were, and a new revision (another catalog) works them out again."""
+    documented(repo)
+    first = evidence(repo)
+    path = evidence_path(repo)
+    doc = json.loads(path.read_text())
+    key, rows = doc["mentions"]
+    assert rows and all(isinstance(row, list) for row in rows)
+    for row in rows:
+        row[7] = "edited by hand"
+    path.write_text(json.dumps(doc))
+    again = evidence(repo)
+    assert {m["text"] for row in again for m in row["mentions"]} == {"edited by hand"}
+    assert [row["revision"] for row in again] == [row["revision"] for row in first]
+    # a malformed memo is ignored: the mentions are worked out from the documents
+    doc["mentions"] = [key, [["not", "a", "mention"]]]
+    path.write_text(json.dumps(doc))
+    assert evidence(repo) == first
+    # another revision changes the catalog: the mentions are worked out again
+    doc = json.loads(path.read_text())
+    for row in doc["mentions"][1]:
+        row[7] = "edited by hand"
+    path.write_text(json.dumps(doc))
+    repo.commit("later", {f"{V}/{LATER}.py": revision_source(LATER, SECOND, "extra")})
+    texts = {m["text"] for row in evidence(repo) for m in row["mentions"]}
+    assert "edited by hand" not in texts and any(FIRST in text for text in texts)
