@@ -163,9 +163,15 @@ class GitHistory:
         """
         repo = self.repo
         state = history_cache.read_state(repo) if self.use_cache else None
+        stamp = _stamp(repo, self.thorough) if state is not None else None
+        kept = _LAST_READ.get(stamp) if stamp is not None else None
+        if kept is not None and kept[0] == state:  # read by this process already (check: once per environment)
+            self.cache_status = "unchanged"
+            return kept[1]
         cached = history_cache.load(repo, self.thorough) if state is not None else None
         if cached is not None and cached.state == state:
             self.cache_status = "unchanged"
+            _remember(stamp, state, cached.scan)
             return cached.scan
         update = self._update(cached, state) if cached is not None and state is not None else None
         if update is not None:
@@ -178,6 +184,7 @@ class GitHistory:
             )
         if state is not None:
             history_cache.save(repo, self.thorough, history_cache.CachedHistory(state, scan, tips, prints, unread))
+            _remember(_stamp(repo, self.thorough), state, scan)
         return scan
 
     def _full(
@@ -502,6 +509,25 @@ class GitHistory:
         scan.parsed[sha] = parsed
         scan.contents[sha] = result.source
         scan.bytecode[sha] = (git_blob_id(result.source), result.fidelity)
+
+
+#: The last history this process read or wrote, by the cache file it is stored in (path, size,
+#: time, inode): ``check`` scans once per environment, and each read the same file again.
+_LAST_READ: dict[tuple[object, ...], tuple["RepositoryState", HistoryScan]] = {}
+
+
+def _stamp(repo: Repository, thorough: bool) -> tuple[object, ...] | None:
+    try:
+        info = history_cache.cache_path(repo).stat()
+    except OSError:
+        return None
+    return str(history_cache.cache_path(repo)), thorough, info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def _remember(stamp: tuple[object, ...] | None, state: "RepositoryState", scan: HistoryScan) -> None:
+    _LAST_READ.clear()
+    if stamp is not None:
+        _LAST_READ[stamp] = (state, scan)
 
 
 def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:
