@@ -191,6 +191,40 @@ def test_every_stash_entry_is_scanned(repo: GitRepo) -> None:
     assert "in a stash (stash@{1})" in result.catalog.entries["ddd"].reason
 
 
+def test_commits_off_every_ref_shown_beside_the_walk_give_the_same_scan(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many unreachable commits (a mirror's pull requests) are shown by a git log that runs beside
+    the walk's: the scan is the one a log after the walk gives, down to each sighting's order."""
+    from migration_archaeologist.report.json_report import scan_document
+    from migration_archaeologist.sources import git_history
+
+    base_history(repo)
+    lost = []
+    for n in range(6):  # force-pushed pull requests: each a few commits no ref reaches any more
+        repo.git("checkout", "-q", "-b", f"pr{n}", "main")
+        for k in range(3):
+            rev_id = f"f{n}{k}"
+            lost.append(repo.commit(rev_id, {f"{V}/{rev_id}.py": revision_source(rev_id, "bbb", f"pull {n}"),
+                                             f"docs/pr{n}.md": f"Revision {rev_id} of pull request {n}.\n"}))
+        repo.git("checkout", "-q", "main")
+        repo.git("branch", "-q", "-D", f"pr{n}")
+    repo.git("reflog", "expire", "--expire=now", "--all")
+
+    def scanned() -> dict:
+        doc = scan_document(scan_repository(repo.path, cache=False))
+        doc.pop("cache", None)
+        return doc
+
+    after = scanned()
+    monkeypatch.setattr(git_history, "LOG_AHEAD_MIN", 1)
+    beside = scanned()
+    assert beside == after
+    unreachable = {s["commit"] for r in beside["revisions"] for v in r["candidates"] for s in v["sightings"]
+                   if s["source"] == "unreachable"}
+    assert set(lost) <= unreachable
+
+
 def test_unreachable_commit_and_dangling_blob(repo: GitRepo) -> None:
     base_history(repo)
     lost = repo.commit("fff", {f"{V}/fff_lost.py": revision_source("fff", "bbb", "lost commit")})

@@ -8,6 +8,7 @@ content, so a file moved to ``archive/old/`` is found like any other.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, AbstractSet, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
@@ -208,6 +209,8 @@ class GitHistory:
             off_ref_future = pool.submit(
                 lambda: _off_ref_parents(repo, {e.commit for e in reflog_future.result()[0]}, scan)
             )
+            # the commits no ref reaches are shown beside the walk, once the inventory lists them
+            ahead_future = pool.submit(_log_ahead, repo, inventory_future) if not repo.partial else None
             # A partial clone would fetch each missing blob from its remote: ask only for blobs it holds.
             present = inventory_future.result().blobs if repo.partial else None
             first = self._session(repo, requested, present, scan)
@@ -220,9 +223,16 @@ class GitHistory:
                                        self._progress, log_error)
             lost_commits = unreachable_commits(inventory, walk.commits.keys())
             lost_commits = [c for c in lost_commits if c not in walk.failed]
-            if lost_commits:
+            ahead = ahead_future.result() if ahead_future is not None else None
+            if ahead is not None:
+                if lost_commits and not log_error:
+                    # shown already, in the same order; an error there is met again below
+                    _walk_log(repo, [], None, first[0], scan, walk, self._progress, ahead=ahead)
+                ahead.close()
+            left = [c for c in lost_commits if c.encode("ascii") not in walk.commits]
+            if left:
                 # every unreachable commit is listed, not only tips: show each once, without walking again
-                extra_error = _walk_log(repo, ["--no-walk=unsorted"], lost_commits, first[0], scan, walk, self._progress)
+                extra_error = _walk_log(repo, ["--no-walk=unsorted"], left, first[0], scan, walk, self._progress)
                 log_error = log_error or extra_error
             self._finish(first)
             # Second pass: later versions of files that turned out to hold revisions, and dangling blobs.
@@ -992,21 +1002,8 @@ _DOC_SUFFIXES = (b".md", b".markdown", b".rst", b".txt", b".ini", b".cfg", b".to
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
-def _walk_log(
-    repo: Repository,
-    tips: list[str],
-    stdin_tips: list[str] | None,
-    cat: CatFile,
-    scan: HistoryScan,
-    walk: _Walk,
-    progress: Progress,
-) -> str | None:
-    """Stream ``git log --raw`` and record every add / modify / delete of a .py-ish path.
-
-    No pathspec: git filters paths more slowly than this loop does, and every blob named by any
-    diff must be known anyway to tell which blobs are dangling.
-    """
-    args = [
+def _log_args(tips: list[str], stdin: bool) -> list[str]:
+    return [
         "log",
         *tips,
         "--raw",
@@ -1018,10 +1015,110 @@ def _walk_log(
         "--no-textconv",
         "--no-ext-diff",
         "--format=%x01%H%x00%P%x00%at%x00%an%x00%s",
+        *(["--stdin"] if stdin else []),
     ]
-    if stdin_tips is not None:
-        args.append("--stdin")
-    proc = repo.popen(*args, stdin=subprocess.PIPE if stdin_tips is not None else None)
+
+
+class _LogAhead:
+    """``git log --no-walk`` of commits the walk will need later, run now and kept in memory.
+
+    The commits no ref or reflog reaches (a clone of a mirror holds its pull requests' commits:
+    22,000 in indico's, 45% of the store) were shown by a second git log after the walk, on one
+    core while the other waited. Listed from the object inventory and ``rev-list --all --reflog``
+    early, they are shown by a git log beside the walk's; the walk reads its output after its own.
+    It looks like the ``Popen`` :func:`_walk_log` reads.
+    """
+
+    def __init__(self, repo: Repository, commits: list[str]) -> None:
+        self.commits = commits
+        self._proc = repo.popen(*_log_args(["--no-walk=unsorted"], True), stdin=subprocess.PIPE)
+        self._chunks: list[bytes] = []
+        self._error = b""
+        self.returncode: int | None = None
+        self._done = threading.Event()
+        self.stdout = self  # read() below
+        self.stderr = io.BytesIO()
+        threading.Thread(target=self._feed, daemon=True).start()
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _feed(self) -> None:
+        try:
+            self._proc.stdin.write("".join(c + "\n" for c in self.commits).encode("ascii"))  # type: ignore[union-attr]
+            self._proc.stdin.close()  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def _collect(self) -> None:
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        err: list[bytes] = []
+        drain = threading.Thread(target=lambda: err.append(self._proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+        drain.start()
+        while chunk := self._proc.stdout.read(1 << 20):
+            self._chunks.append(chunk)
+        self._proc.wait()
+        drain.join()
+        self.stderr = io.BytesIO(b"".join(err))
+        self.returncode = self._proc.returncode
+        self._chunks.reverse()  # read() pops from the end
+        self._done.set()
+
+    def read(self, _size: int) -> bytes:
+        self._done.wait()
+        return self._chunks.pop() if self._chunks else b""
+
+    def wait(self) -> int | None:
+        self._done.wait()
+        return self.returncode
+
+    def close(self) -> None:
+        """Stop git if the walk will not read what it shows."""
+        if not self._done.is_set():
+            self._proc.kill()
+        self._done.wait()
+        self._chunks.clear()
+
+
+#: Fewer commits than this off every ref are shown after the walk, as before: a second git log
+#: beside the walk's is worth its start only when it has real work.
+LOG_AHEAD_MIN = 500
+
+
+def _log_ahead(repo: Repository, inventory: "Future[ObjectInventory]") -> _LogAhead | None:
+    """A git log of the commits no ref or reflog reaches, started as soon as the inventory is read."""
+    try:
+        listed = inventory.result()
+    except Exception:  # the walk reports what went wrong
+        return None
+    if len(listed.commits) < LOG_AHEAD_MIN:
+        return None
+    reached = repo.popen("rev-list", "--all", "--reflog")
+    out, _err = reached.communicate()
+    if reached.returncode != 0:
+        return None  # a missing commit, say: the walk finds out and tells
+    lost = unreachable_commits(listed, set(out.split()))
+    return _LogAhead(repo, lost) if len(lost) >= LOG_AHEAD_MIN else None
+
+
+def _walk_log(
+    repo: Repository,
+    tips: list[str],
+    stdin_tips: list[str] | None,
+    cat: CatFile,
+    scan: HistoryScan,
+    walk: _Walk,
+    progress: Progress,
+    ahead: _LogAhead | None = None,
+) -> str | None:
+    """Stream ``git log --raw`` and record every add / modify / delete of a .py-ish path; ``ahead``:
+    a log already run (:class:`_LogAhead`), read instead of starting one.
+
+    No pathspec: git filters paths more slowly than this loop does, and every blob named by any
+    diff must be known anyway to tell which blobs are dangling.
+    """
+    args = _log_args(tips, stdin_tips is not None)
+    proc: Any = ahead or repo.popen(*args, stdin=subprocess.PIPE if stdin_tips is not None else None)
+    if ahead is not None:
+        stdin_tips = None
     stderr: list[bytes] = []
     drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
     drain.start()
