@@ -27,7 +27,8 @@ def documents(repo: GitRepo) -> GitRepo:
         f"{V}/{SECOND}_add_accounts.py": revision_source(SECOND, FIRST, "add accounts"),
         "docs/known.md": FILLER + f"\n- `{FIRST}_create_users.py` (1,234 bytes): users table\n",
         "docs/lost.md": FILLER + "\nThe migration 84456d47e6aa was applied on 2024-01-02.\n",
-        "docs/table.md": f"| id | purpose |\n|---|---|\n| {SECOND} | adds accounts |\n" + FILLER,
+        # first in the helper's first batch: a known ID alone, which the helper's index cannot tell
+        "app/a-table.md": f"| id | purpose |\n|---|---|\n| {SECOND} | adds accounts |\n" + FILLER,
         "app/models.py": f"# columns added by migration {FIRST}\n" + "VALUE = 1  # a comment\n" * 300,
     }
     for n in range(40):
@@ -40,7 +41,8 @@ def rows(repo: GitRepo, **options: object) -> list:
     return scan_document(scan_repository(repo.path, versions=[V], **options))["evidence"]  # type: ignore[arg-type]
 
 
-def test_the_helper_indexes_the_documents_and_the_evidence_is_unchanged(repo: GitRepo) -> None:
+def started(repo: GitRepo) -> tuple[Path, list[str], doc_prefetch.DocumentPrefetch, EvidenceCache]:
+    """The documents of ``documents(repo)``, a helper started on them, and the cache whose salt it uses."""
     documents(repo)
     root = Path(repo.path)
     tracked = _worktree_files(root, None)
@@ -48,14 +50,22 @@ def test_the_helper_indexes_the_documents_and_the_evidence_is_unchanged(repo: Gi
     store = EvidenceCache(None)
     prefetch = doc_prefetch.start(root, tracked, store, store.salt)
     assert prefetch is not None  # over MIN_BYTES of documents
+    return root, tracked, prefetch, store
+
+
+def test_the_helper_indexes_the_documents_and_the_evidence_is_unchanged(repo: GitRepo) -> None:
+    root, tracked, prefetch, _store = started(repo)
     taken = prefetch.take()
     assert len(taken) >= doc_prefetch.BATCH  # what was handed over when the scan asked
     # the same mentions as a scan that reads every document itself
     alone = find_mentions(root, [FIRST, SECOND], cache=EvidenceCache(None))
-    prefetch = doc_prefetch.start(root, tracked, store, store.salt)
-    helped = find_mentions(root, [FIRST, SECOND], cache=EvidenceCache(None), tracked=tracked, prefetch=prefetch)
+    store = EvidenceCache(None)
+    prefetch = doc_prefetch.start(root, tracked, None, store.salt)
+    assert prefetch is not None
+    helped = find_mentions(root, [FIRST, SECOND], cache=store, tracked=tracked, prefetch=prefetch)
     assert helped == alone
     assert {m.revision for m in helped} >= {FIRST, SECOND, "84456d47e6aa"}
+    assert any(m.path == "app/a-table.md" and m.revision == SECOND for m in helped)
     # and so is the scan's evidence table, with and without the cache
     first = rows(repo)
     assert first == rows(repo, cache=False) == rows(repo)
@@ -63,16 +73,10 @@ def test_the_helper_indexes_the_documents_and_the_evidence_is_unchanged(repo: Gi
 
 
 def test_a_document_edited_after_the_helper_read_it_shows_its_new_text(repo: GitRepo) -> None:
-    documents(repo)
-    root = Path(repo.path)
-    tracked = _worktree_files(root, None)
-    assert tracked is not None
-    store = EvidenceCache(None)
-    prefetch = doc_prefetch.start(root, tracked, store, store.salt)
-    assert prefetch is not None
+    root, tracked, prefetch, store = started(repo)
     assert "docs/lost.md" in prefetch.take()  # the helper read the committed text (first batch)
     (root / "docs/lost.md").write_text(FILLER + "\nThe migration 77aa88bb99cc was applied in May.\n")
-    found = find_mentions(root, [FIRST, SECOND], cache=EvidenceCache(None), tracked=tracked, prefetch=prefetch)
+    found = find_mentions(root, [FIRST, SECOND], cache=store, tracked=tracked, prefetch=prefetch)
     on_disk = {m.revision for m in found if m.commit is None and m.path == "docs/lost.md"}
     assert on_disk == {"77aa88bb99cc"}
 

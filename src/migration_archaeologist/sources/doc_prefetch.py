@@ -63,7 +63,7 @@ class DocumentPrefetch:
         from migration_archaeologist.revision_pool import _Helper
 
         self._root = root
-        self._salt = salt
+        self.salt = salt
         self._todo = list(reversed(todo))  # popped from the end: the order the scan reads them in
         self._answers: "queue.SimpleQueue[tuple[Any, list, list | None]]" = queue.SimpleQueue()
         self._done: Indexed = {}
@@ -80,7 +80,7 @@ class DocumentPrefetch:
                 return None
             batch = [self._todo.pop() for _ in range(min(BATCH, len(self._todo)))]
             self._in_flight += 1
-        return [(rel, (str(self._root / rel), rel, self._salt)) for rel, _size, _mtime in batch]
+        return [(rel, (str(self._root / rel), rel, self.salt)) for rel, _size, _mtime in batch]
 
     def _feed(self) -> None:
         for _ in range(QUEUED):

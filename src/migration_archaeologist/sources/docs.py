@@ -717,6 +717,8 @@ def find_mentions(
 
         cache = EvidenceCache(None)
     prefetched = prefetch.take() if prefetch is not None else {}
+    if prefetch is not None and prefetch.salt != cache.salt:
+        prefetched = {}  # its word hashes are keyed with another salt: they would find no known ID
     if history is not None:
         # the history scan already walked every commit: (path, blob) -> commit, newest first
         known_versions, commits = history
