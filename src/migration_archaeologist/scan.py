@@ -340,10 +340,12 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
     """``__pycache__`` and sourceless ``.pyc`` files in the versions directories: what a cleanup left behind."""
     if repo.work_tree is None:
         return None
+    pycs = [p for d in dirs if d.is_dir() for p in sorted(d.rglob("*.pyc"))]
+    if not pycs:
+        return None
     from migration_archaeologist.sources.bytecode import BytecodeSource
 
-    pycs = [p for d in dirs if d.is_dir() for p in sorted(d.rglob("*.pyc"))]
-    return BytecodeSource(pycs, root=repo.work_tree) if pycs else None
+    return BytecodeSource(pycs, root=repo.work_tree)
 
 
 class _OutsideOf:

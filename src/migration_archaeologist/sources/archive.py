@@ -28,7 +28,6 @@ from typing import BinaryIO, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import first_line, git_env
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
-from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 __all__ = ["ArchiveIssue", "ArchiveSource", "Limits", "SEPARATOR", "untracked_files"]
@@ -149,6 +148,8 @@ class ArchiveSource:
 
     def _source_of(self, found: "_Found") -> tuple[bytes | None, str]:
         """A member's revision source: its bytes, or for a .pyc the source rebuilt from it."""
+        from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting  # when read
+
         if read_header(found.data) is None:
             if not found.path.lower().endswith(".pyc"):
                 return found.data, "exact"

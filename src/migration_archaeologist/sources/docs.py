@@ -348,7 +348,11 @@ _DATA_SUFFIXES = (".geo.json", ".topo.json")
 
 
 def _is_doc(path: str, *, python: bool = True) -> bool:
+    """Whether ``path`` is a document the evidence table reads (``python``: a ``.py`` file's comments too).
+    Asked of every tracked file and every committed document version: the common answers come first."""
     name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith(".py"):
+        return python
     if name in _OWN_FILES or (name.startswith("migration-archaeologist-manifest.") and name.endswith(".json")):
         return False
     if name in _LOCK_FILES or name.endswith(_DATA_SUFFIXES):
@@ -356,8 +360,6 @@ def _is_doc(path: str, *, python: bool = True) -> bool:
     suffix = os.path.splitext(name)[1]
     if suffix in DOC_SUFFIXES:
         return True
-    if suffix == ".py":
-        return python
     return suffix == "" and name.startswith(DOC_STEMS)
 
 

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterab
 
 from migration_archaeologist.gitrepo import Repository, first_line
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
-from migration_archaeologist.revision_pool import parse_many
-from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting
 from migration_archaeologist.sources import history_cache
 from migration_archaeologist.sources.git_blobs import CatFile
 from migration_archaeologist.sources.git_unreachable import ObjectInventory, dangling_blobs, list_objects, unreachable_commits
@@ -480,6 +478,8 @@ class GitHistory:
 
     def _read_blobs(self, cat: CatFile, scan: HistoryScan) -> None:
         # what cat-file was asked for so far: most of it is revision source when it is a lot
+        from migration_archaeologist.revision_pool import parse_many  # not needed by a scan the cache answers
+
         for sha, data, parsed in parse_many(self._revision_like(cat, scan), expected=lambda: cat.asked):
             if parsed is not None:
                 scan.parsed[sha] = parsed
@@ -498,7 +498,7 @@ class GitHistory:
                 continue
             if not looks_like_revision(data):
                 continue
-            if read_header(data) is not None:
+            if _bytecode_header(data):
                 self._read_bytecode(sha, data, scan)
                 continue
             yield sha, data
@@ -508,6 +508,8 @@ class GitHistory:
         """A committed .pyc (someone committed __pycache__): rebuild it, never run it."""
         changes = scan.changes.get(sha) or []
         name = changes[0][2] if changes else sha
+        from migration_archaeologist.sources.bytecode import rebuild, worth_reporting
+
         result = rebuild(data, pyc_name=name)
         if isinstance(result, Unparseable):
             if worth_reporting(result):
@@ -538,6 +540,12 @@ def _remember(stamp: tuple[object, ...] | None, state: "RepositoryState", scan: 
     _LAST_READ.clear()
     if stamp is not None:
         _LAST_READ[stamp] = (state, scan)
+
+
+def _bytecode_header(data: bytes) -> bool:
+    from migration_archaeologist.sources.bytecode import read_header  # only where a blob may be bytecode
+
+    return read_header(data) is not None
 
 
 def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:

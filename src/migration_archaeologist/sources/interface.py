@@ -6,6 +6,7 @@ git blob id) was seen. The catalog folds those reports together.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ def git_blob_id(data: bytes) -> str:
 _PYC_SUFFIX = re.compile(r"(\.[A-Za-z]+-\d+)?(\.opt-\d+)?\.pyc$")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def source_file_name(path: str) -> str:
     """The revision file name a sighting's path stands for.
 

@@ -10,7 +10,6 @@ from stat import S_ISLNK
 from typing import Callable, Iterable, Iterator, Mapping
 
 from migration_archaeologist.revision import RevisionFile, Unparseable
-from migration_archaeologist.revision_pool import parse_many
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 
@@ -118,6 +117,8 @@ class WorkTree:
             expected = len(unknown)
         elif not self.known:
             expected = lambda: self._count  # noqa: E731
+        from migration_archaeologist.revision_pool import parse_many  # a rescan the cache answers parses nothing
+
         for blob, _data, parsed in parse_many(unknown, expected=expected):
             if parsed is not None:
                 self._parsed[blob] = parsed
