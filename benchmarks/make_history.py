@@ -4,7 +4,8 @@ The whole history is written through ONE ``git fast-import`` stream, so tens of
 thousands of commits take seconds rather than minutes::
 
     python benchmarks/make_history.py DEST --commits 20000 --revisions 500 \\
-        [--refs 2000] [--seed 1] [--no-repack] [--json]
+        [--refs 2000] [--docs N] [--long-lived N] [--merge-share 0.2] [--seed 1] \\
+        [--no-repack] [--json]
 
 What the history contains:
 
@@ -21,8 +22,18 @@ What the history contains:
   dependent revision is in.  Some revisions are edited later, some moved to
   ``archive/old_migrations/`` (delete + add in one commit), some deleted for
   good, and some only exist on unmerged branches;
-* feature branches (most merged with merge commits, some never merged), tags
-  (annotated and lightweight), ``release/*`` branches;
+* merge commits at about ``--merge-share`` (0.20, the median of 8 real
+  repositories) of the commits: feature branches (most merged with merge
+  commits, some never merged), and ``--long-lived`` branches (``develop``,
+  ``stable/1.x`` ...) with about 12 % of the commits, revision files included,
+  merged into main about 8 times each (the first-parent diff re-lists what the
+  branch changed since the merge base) and synced from main
+  (``Merge branch 'main' into develop``); tags (annotated and lightweight),
+  ``release/*`` branches;
+* ``--docs`` Markdown/RST pages under ``docs/<section>/<topic>/``, added and
+  edited over time, 5 % with an upgrade note naming revision ids, and
+  ``docs/releases/<tag>.md`` per tag with a table of its revisions; about 60 %
+  of the ``.py`` files (30 % of the revision files) start with a license block;
 * exactly ``--refs`` extra refs: ``refs/pull/<n>/head`` and
   ``refs/remotes/origin/feature-<n>``;
 * what a developer's clone leaves behind, beyond the refs (for ``--commits`` of
