@@ -4,7 +4,8 @@ The whole history is written through ONE ``git fast-import`` stream, so tens of
 thousands of commits take seconds rather than minutes::
 
     python benchmarks/make_history.py DEST --commits 20000 --revisions 500 \\
-        [--refs 2000] [--seed 1] [--no-repack] [--json]
+        [--refs 2000] [--docs N] [--long-lived N] [--merge-share 0.2] [--seed 1] \\
+        [--no-repack] [--json]
 
 What the history contains:
 
@@ -21,8 +22,18 @@ What the history contains:
   dependent revision is in.  Some revisions are edited later, some moved to
   ``archive/old_migrations/`` (delete + add in one commit), some deleted for
   good, and some only exist on unmerged branches;
-* feature branches (most merged with merge commits, some never merged), tags
-  (annotated and lightweight), ``release/*`` branches;
+* merge commits at about ``--merge-share`` (0.20, the median of 8 real
+  repositories) of the commits: feature branches (most merged with merge
+  commits, some never merged), and ``--long-lived`` branches (``develop``,
+  ``stable/1.x`` ...) with about 12 % of the commits, revision files included,
+  merged into main about 8 times each (the first-parent diff re-lists what the
+  branch changed since the merge base) and synced from main
+  (``Merge branch 'main' into develop``); tags (annotated and lightweight),
+  ``release/*`` branches;
+* ``--docs`` Markdown/RST pages under ``docs/<section>/<topic>/``, added and
+  edited over time, 5 % with an upgrade note naming revision ids, and
+  ``docs/releases/<tag>.md`` per tag with a table of its revisions; about 60 %
+  of the ``.py`` files (30 % of the revision files) start with a license block;
 * exactly ``--refs`` extra refs: ``refs/pull/<n>/head`` and
   ``refs/remotes/origin/feature-<n>``;
 * what a developer's clone leaves behind, beyond the refs (for ``--commits`` of
@@ -173,6 +184,31 @@ WORDS = (
     "legacy handlers are kept for compatibility until the migration completes "
     "please update your local settings before running the worker"
 ).split()
+LONG_LIVED = ["develop", "stable/1.x", "next", "stable/2.x", "integration", "stable/3.x"]
+LONG_LIVED_SHARE = 0.12     # chance that a step is a commit on a long-lived branch
+LONG_LIVED_MERGES = 8       # merges into main each long-lived branch aims for
+MERGE_SHARE = 0.20          # default merges / commits: the median of 8 real repositories (2 % to 45 %)
+DOCS_CAP = 5000             # --docs default: commits // 10, at most this
+DOC_EDIT_SHARE = 0.10       # share of the files an ordinary commit edits that are doc pages
+DOC_MENTION_SHARE = 0.05    # doc pages created with a note naming revision ids
+LICENSE_SHARE = 0.6         # .py files (revision files: half that) with a license header
+DOC_SECTIONS = ["user", "admin", "install", "dev", "api", "ops", "howto", "design",
+                "tutorials", "reference"]
+LICENSE = """# Copyright {year} Acme Corp.
+# All Rights Reserved.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""
 
 
 @dataclass
@@ -201,6 +237,17 @@ class Summary:
     extra_commits: int           # commit objects on top of `commits`
     dangling_blobs: int
     head_reflog_entries: int
+    merges: int                  # == git rev-list --all --merges --count (stash@{0}'s W included)
+    long_lived_branches: int
+    long_lived_commits: int      # non-merge commits on long-lived branches
+    long_lived_revisions: int    # revision files added on long-lived branches
+    long_lived_merges: int       # long-lived branch merged into main
+    sync_merges: int             # main merged into a long-lived branch
+    docs: int                    # generated doc pages (docs/<section>/...), all in HEAD's tree
+    release_notes: int           # docs/releases/<tag>.md, all in HEAD's tree
+    docs_files: int              # files under docs/ in HEAD's tree (4 scaffolding pages included)
+    docs_naming_revisions: int   # of those, files naming a revision id of the history
+    licensed_files: int          # .py files (revision files included) with a license header
     stash_only_revisions: list[str]
     reflog_only_revisions: list[str]
     unreachable_only_revisions: list[str]
@@ -218,6 +265,9 @@ class Summary:
             f"({self.revisions_modified} modified, {self.revisions_archived} archived, "
             f"{self.revisions_deleted} deleted, {self.revisions_unmerged} only on unmerged "
             f"branches, {self.branch_labels} with branch_labels, {self.depends_on} with depends_on), "
+            f"{self.merges} merges ({self.long_lived_branches} long-lived branches, "
+            f"{self.long_lived_merges} merged into main, {self.sync_merges} syncs from main), "
+            f"{self.docs_files} docs files ({self.docs_naming_revisions} naming revisions), "
             f"{self.stashes} stashes, {self.reflog_only_commits} reflog-only and "
             f"{self.unreachable_commits} unreachable commits, {self.dangling_blobs} dangling blobs, "
             f"{len(self.stash_only_revisions)}/{len(self.reflog_only_revisions)}/"
@@ -234,6 +284,7 @@ class TextFile:
     path: str
     kind: str
     sections: list[str] = field(default_factory=list)
+    fixed: int = 1          # leading sections edits never touch (header, license, revision note)
 
 
 @dataclass(eq=False)
@@ -251,6 +302,7 @@ class Revision:
     gone: bool = False      # deleted for good on main
     labels: str | tuple[str, ...] | None = None
     depends: str | tuple[str, ...] | None = None
+    licensed: bool = False
 
 
 @dataclass(eq=False)
@@ -265,6 +317,28 @@ class Branch:
     revs: list[str] = field(default_factory=list)
     merge: bool = True
     merged: bool = False
+
+
+@dataclass(eq=False)
+class LongLived:
+    """A long-lived branch (``develop``, ``stable/*``): many commits, merged into main again and again.
+
+    Its tree is tracked so that syncs from main (``Merge branch 'main' into develop``)
+    can list exactly the files that differ.  ``pending`` is what it changed since its
+    last merge into main, the merge base's diff that the next merge re-lists.
+    """
+
+    name: str
+    tip: int
+    tree: dict[str, int]
+    known: list[str]                    # revisions in its tree, in order
+    merge_every: int
+    pending: dict[str, int] = field(default_factory=dict)
+    pending_revs: list[str] = field(default_factory=list)
+    since_merge: int = 0
+    since_sync: int = 0
+    next_merge: int = 0
+    next_sync: int = 0
 
 
 def blob_sha(data: bytes) -> str:
@@ -399,12 +473,28 @@ class Generator:
     """Plans the history and drives :class:`HistoryWriter`."""
 
     def __init__(self, writer: HistoryWriter, rng: random.Random, commits: int,
-                 revisions: int, refs: int) -> None:
+                 revisions: int, refs: int, docs: int = 0, long_lived: int = 0,
+                 merge_share: float = MERGE_SHARE) -> None:
         self.w = writer
         self.rng = rng
         self.n_commits = commits
         self.n_revisions = revisions
         self.n_refs = refs
+        self.n_docs = docs
+        self.n_long_lived = long_lived
+        self.merge_share = merge_share
+        # merges, long-lived branches, docs
+        self.main_tree: dict[str, int] = {}     # path -> blob mark at main's tip
+        self.long_lived: list[LongLived] = []
+        self.ll_forks: list[tuple[int, str]] = []   # (commit index, name), in order
+        self.merge_count = 0                    # merge commits written so far (all kinds)
+        self.ll_start = 0                       # commit index the first long-lived branch forked at
+        self.pending_docs: list[str] = []
+        self.doc_pool: list[str] = []
+        self.doc_carry = 0
+        self.doc_slots: Counter = Counter()
+        self.release_queue: list[tuple[str, int]] = []  # (tag, main_revs index at the previous tag)
+        self.tag_rev_index = 0
         self.files: dict[str, TextFile] = {}
         self.pending_files: list[str] = []
         self.py_pool: list[str] = []        # existing .py paths, repeated by weight
@@ -558,6 +648,9 @@ class Generator:
             f.kind = self._py_kind(path)
             n = 1 if f.kind == "init" else self.rng.randint(2, 6)
             f.sections = [self._py_header(f)] + [self._py_section(f.kind) for _ in range(n)]
+            if self.rng.random() < LICENSE_SHARE:
+                f.sections[0] = self._license() + "\n" + f.sections[0]
+                self.stats["licensed"] += 1
             weight = {"init": 1, "test": 2, "util": 3}.get(f.kind, 5)
             self.py_pool.extend([path] * weight)
         else:
@@ -567,7 +660,134 @@ class Generator:
         self.files[path] = f
         return ("M", path, self._file_blob(f))
 
+    def _license(self) -> str:
+        """An Apache license comment block dated like the commit (as in OpenStack's files)."""
+        return LICENSE.format(year=datetime.fromtimestamp(self.w.when, tz=timezone.utc).year)
+
+    # -- docs --------------------------------------------------------------------------
+    def _doc_paths(self, count: int) -> list[str]:
+        """Unique doc page paths in ``docs/<section>/<topic>/``: Markdown and RST by section."""
+        r = self.rng
+        paths: list[str] = []
+        seen: set[str] = set()
+        while len(paths) < count:
+            i = r.randrange(len(DOC_SECTIONS))
+            topic = r.choice(APPS + NOUNS)
+            name = f"{r.choice(VERBS)}-{r.choice(ADJS)}-{r.choice(NOUNS)}"
+            path = f"docs/{DOC_SECTIONS[i]}/{topic}/{name}.{'rst' if i % 2 else 'md'}"
+            if path in seen:
+                path = path.replace(f"/{name}.", f"/{name}-{len(paths)}.")
+            seen.add(path)
+            paths.append(path)
+        return paths
+
+    def _prose(self, sentences: int) -> str:
+        r = self.rng
+        out = []
+        for _ in range(sentences):
+            words = r.sample(WORDS, r.randint(6, 12))
+            words.insert(r.randrange(len(words)), f"{r.choice(ADJS)} {r.choice(NOUNS)}")
+            out.append(" ".join(words).capitalize() + ".")
+        return " ".join(out)
+
+    def _heading(self, text: str, rst: bool, level: int) -> str:
+        if rst:
+            return f"{text}\n{'=-~'[level] * len(text)}"
+        return f"{'#' * (level + 1)} {text}"
+
+    def _code_block(self, rst: bool) -> str:
+        r = self.rng
+        noun, verb = r.choice(NOUNS), r.choice(VERBS)
+        if r.random() < 0.5:
+            lang, lines = "sh", [f"$ ./manage.py {verb}_{_plural(noun)} --{r.choice(ADJS)}",
+                                 f"$ curl -s localhost:8000/api/{_plural(noun)}/{r.randint(1, 999)}"]
+        else:
+            lang, lines = "python", [f"from app.{r.choice(APPS)}.services import {verb}_{noun}",
+                                     "", f"result = {verb}_{noun}({r.choice(COLS)}={r.randint(1, 99)})",
+                                     f"assert result.{r.choice(COLS)} is not None"]
+        if rst:
+            return f".. code-block:: {lang}\n\n" + "\n".join(f"   {ln}" if ln else "" for ln in lines)
+        return f"```{lang}\n" + "\n".join(lines) + "\n```"
+
+    def _doc_section(self, f: TextFile) -> str:
+        """Prose mostly; some sub-headings, bullet lists and code blocks."""
+        r = self.rng
+        rst = f.path.endswith(".rst")
+        roll = r.random()
+        if roll < 0.45:
+            return self._prose(r.randint(2, 6))
+        if roll < 0.7:
+            title = f"{r.choice(VERBS).capitalize()} {r.choice(ADJS)} {_plural(r.choice(NOUNS))}"
+            return self._heading(title, rst, 1) + "\n\n" + self._prose(r.randint(1, 4))
+        if roll < 0.85:
+            return self._prose(1) + "\n\n" + self._code_block(rst)
+        return "\n".join(f"- {self._prose(1)}" for _ in range(r.randint(2, 5)))
+
+    def _doc_note(self, f: TextFile) -> str | None:
+        """An upgrade note naming one to three revision ids in main's tree (``alembic upgrade ...``)."""
+        live = [rid for rid in self.main_revs[-40:] if not self.revs[rid].gone]
+        if not live:
+            return None
+        r = self.rng
+        rids = r.sample(live, min(len(live), r.randint(1, 3)))
+        tick = "``" if f.path.endswith(".rst") else "`"
+        first = self.revs[rids[0]]
+        text = (f"This needs the database schema at revision {tick}{first.rev}{tick} or later "
+                f"({tick}{first.path}{tick}):\n\n" + self._cli_block(f, f"alembic upgrade {first.rev}"))
+        for rid in rids[1:]:
+            text += f"\n\nIf you run the {r.choice(NOUNS)} worker, revision {tick}{rid}{tick} is needed too."
+        if isinstance(first.down, str):
+            text += f" To roll back, run {tick}alembic downgrade {first.down}{tick}."
+        return self._heading("Upgrading", f.path.endswith(".rst"), 1) + "\n\n" + text
+
+    def _cli_block(self, f: TextFile, line: str) -> str:
+        if f.path.endswith(".rst"):
+            return f".. code-block:: sh\n\n   $ {line}"
+        return f"```sh\n$ {line}\n```"
+
+    def _new_doc(self, path: str) -> tuple[str, str, int]:
+        r = self.rng
+        f = TextFile(path, "doc")
+        title = path.rsplit("/", 1)[1].rsplit(".", 1)[0].replace("-", " ").capitalize()
+        f.sections = [self._heading(title, path.endswith(".rst"), 0) + "\n\n" + self._prose(2)]
+        note = self._doc_note(f) if r.random() < DOC_MENTION_SHARE else None
+        if note:
+            f.sections.append(note)
+            f.fixed = 2
+            self.stats["doc_mentions"] += 1
+        f.sections += [self._doc_section(f) for _ in range(r.randint(3, 10))]
+        self.files[path] = f
+        self.doc_pool.append(path)
+        self.stats["docs"] += 1
+        return ("M", path, self._file_blob(f))
+
+    def _release_note(self, tag: str, since: int) -> tuple[str, str, int]:
+        """``docs/releases/<tag>.md``: a table of the revisions that reached main since the last tag."""
+        rows = [self.revs[rid] for rid in self.main_revs[since:]]
+        text = [f"# Release {tag}", "", self._prose(2), "", "## Database migrations", ""]
+        if rows:
+            text += ["| Revision | File |", "|---|---|"]
+            text += [f"| `{rv.rev}` | `{rv.path.rsplit('/', 1)[1]}` |" for rv in rows]
+            text += ["", "Run `alembic upgrade heads` after deploying."]
+            self.stats["release_mentions"] += 1
+        else:
+            text.append("No database migrations in this release.")
+        self.stats["release_notes"] += 1
+        path = f"docs/releases/{tag}.md"
+        return ("M", path, self.w.blob("\n".join(text) + "\n", path))
+
+    def _doc_changes(self) -> list[tuple[str, str, int]]:
+        """Doc pages due by now and release notes of tags made since main's last commit."""
+        take = min(self.doc_carry, len(self.pending_docs))
+        self.doc_carry -= take
+        changes = [self._new_doc(self.pending_docs.pop(0)) for _ in range(take)]
+        changes += [self._release_note(tag, since) for tag, since in self.release_queue]
+        self.release_queue = []
+        return changes
+
     def _file_blob(self, f: TextFile) -> int:
+        if f.kind == "doc":
+            return self.w.blob("\n\n".join(f.sections) + "\n", f.path)
         if f.kind == "other":
             return self.w.blob(self._other_text(f) + "\n", f.path)
         return self.w.blob("\n\n\n".join(f.sections) + "\n", f.path)
@@ -577,6 +797,8 @@ class Generator:
         r = self.rng
         if f.kind == "other":
             f.sections.append(self._other_line(f))
+        elif f.kind == "doc":
+            self._edit_doc(f)
         else:
             body = f.sections[1:]
             roll = r.random()
@@ -593,6 +815,18 @@ class Generator:
                 body.append(self._py_section(f.kind))
             f.sections[1:] = body
         return ("M", path, self._file_blob(f))
+
+    def _edit_doc(self, f: TextFile) -> None:
+        """Add, rewrite or drop a section; the title and any revision note stay."""
+        r = self.rng
+        body = len(f.sections) - f.fixed
+        roll = r.random()
+        if roll < 0.4 or body < 3:
+            f.sections.insert(r.randint(f.fixed, len(f.sections)), self._doc_section(f))
+        elif roll < 0.85:
+            f.sections[r.randrange(f.fixed, len(f.sections))] = self._doc_section(f)
+        else:
+            del f.sections[r.randrange(f.fixed, len(f.sections))]
 
     # -- alembic ---------------------------------------------------------------------
     def _rev_text(self, rv: Revision) -> str:
@@ -629,7 +863,12 @@ class Generator:
             + [f"    {line}" for d in downs for line in d.split("\n")]
             + ["    # ### end Alembic commands ###"]
         )
-        return "\n".join(head) + "\n\n\n" + "\n".join(body) + "\n"
+        licence = self._license_at(rv.create_date) if rv.licensed else ""
+        return licence + "\n".join(head) + "\n\n\n" + "\n".join(body) + "\n"
+
+    @staticmethod
+    def _license_at(create_date: str) -> str:
+        return LICENSE.format(year=create_date[:4]) + "\n"
 
     def _rev_op(self) -> tuple[str, str, str]:
         """Return (slug, upgrade source, downgrade source) for one operation."""
@@ -759,7 +998,8 @@ class Generator:
         create_date = date.strftime("%Y-%m-%d %H:%M:%S") + f".{r.randint(0, 999999):06d}"
         slug = slug[:60]
         rv = Revision(rid, down, slug, r.random() < 0.3, ops, create_date,
-                      f"{VERSIONS_DIR}/{rid}_{slug}.py", labels=labels, depends=depends)
+                      f"{VERSIONS_DIR}/{rid}_{slug}.py", labels=labels, depends=depends,
+                      licensed=r.random() < LICENSE_SHARE / 2)
         rv.mark = self.w.blob(self._rev_text(rv), rv.path)
         self.revs[rid] = rv
         return rv
@@ -842,7 +1082,9 @@ class Generator:
         return changes
 
     # -- commits ---------------------------------------------------------------------
-    def _ordinary_changes(self, allow_new: bool) -> list[tuple[str, str, int]]:
+    def _ordinary_changes(self, allow_new: bool,
+                          tree: dict[str, int] | None = None) -> list[tuple[str, str, int]]:
+        """New files due (``allow_new``: main only) and edits of existing ones (in ``tree`` if given)."""
         r = self.rng
         changes: list[tuple[str, str, int]] = []
         touched: set[str] = set()
@@ -854,9 +1096,11 @@ class Generator:
                 changes.append(self._new_file(path))
                 touched.add(path)
         for _ in range(r.choice([1, 1, 2, 2, 2, 3, 4])):
-            pool = self.py_pool if r.random() < 0.85 else self.other_pool
+            roll = r.random()
+            pool = (self.doc_pool if roll < DOC_EDIT_SHARE and self.doc_pool
+                    else self.py_pool if roll < 0.87 else self.other_pool)
             path = r.choice(pool)
-            if path in touched:
+            if path in touched or tree is not None and path not in tree:
                 continue
             touched.add(path)
             changes.append(self._modify_file(path))
@@ -874,8 +1118,9 @@ class Generator:
         return text
 
     def _tick(self) -> None:
-        """Collect the new-file quota scheduled for the commit about to be written."""
+        """Collect the new-file and doc-page quotas scheduled for the commit about to be written."""
         self.file_carry += self.file_slots.get(self.emitted, 0)
+        self.doc_carry += self.doc_slots.get(self.emitted, 0)
 
     def _take_revisions(self, known: list[str]) -> list[Revision]:
         count = self.rev_slots.get(self.emitted, 0) + self.rev_carry
@@ -930,8 +1175,14 @@ class Generator:
         r.shuffle(later)
         self.pending_files = later
         self.file_slots = Counter(r.randrange(1, max(2, n * 7 // 10)) for _ in later)
-        self.rev_slots = (Counter(r.randrange(1, n) for _ in range(self.n_revisions)) if n > 1
-                          else Counter({0: self.n_revisions}))
+        # The initial schema is in the root commit, so every branch forks with a revision to
+        # build on and there is one root however the others fall on branches.
+        self.rev_slots = (Counter([0] + [r.randrange(1, n) for _ in range(self.n_revisions - 1)])
+                          if n > 1 and self.n_revisions else Counter({0: self.n_revisions}))
+        self.pending_docs = self._doc_paths(self.n_docs)
+        self.doc_slots = Counter(r.randrange(1, max(2, n * 9 // 10)) for _ in self.pending_docs)
+        self.ll_forks = [(max(1, int(n * (0.02 + 0.4 * i / max(1, self.n_long_lived)))), LONG_LIVED[i])
+                         for i in range(self.n_long_lived)]
         tag_every = max(50, n // 24)
         next_tag = tag_every
 
@@ -941,7 +1192,7 @@ class Generator:
         for rv in revs:
             changes.append(("M", rv.path, rv.mark))
         self.main_subject = "Initial import of the monorepo"
-        self.main_tip = self.w.commit(self.main_subject, [], changes)
+        self._commit_main(self.main_subject, [], changes)
         for rv in revs:
             self._land_on_main(rv)
         self.emitted = 1
@@ -949,22 +1200,18 @@ class Generator:
         while self.emitted < n:
             if not self.cloned and self.emitted >= self.clone_at:
                 self._clone()
+            while self.ll_forks and self.ll_forks[0][0] <= self.emitted:
+                self._fork_long_lived(self.ll_forks.pop(0)[1])
             amended = self._side_events()
-            remaining = n - self.emitted
-            ready = [b for b in self.open_branches if b.merge]
-            if amended:
-                self._main_commit(amended)
-            elif remaining > 1 and ready and r.random() < 0.12:
-                self._merge(ready[0])
-            elif remaining > 3 and r.random() < 0.07:
-                self._feature_branch(min(r.randint(1, 6), remaining - 2))
-            else:
-                self._main_commit()
+            self._step(n - self.emitted, amended)
             if self.emitted >= next_tag and self.emitted < n:
                 next_tag += tag_every
                 number = len(self.tags) + 1
                 name = f"v{1 + number // 10}.{number % 10}.0"
                 self.tags.append((name, self.main_tip, number % 2 == 0))
+                if self.n_docs:
+                    self.release_queue.append((name, self.tag_rev_index))
+                    self.tag_rev_index = len(self.main_revs)
                 if number % 6 == 0:
                     self.release_branches.append((f"release/{1 + number // 10}.{number % 10}", self.main_tip))
         if not self.cloned:
@@ -977,6 +1224,31 @@ class Generator:
             assert len(self.stash_commits) == len(self.stash_roles)
             assert len(self.stash_commits[-1]) == self.n_commits - self.n_main
         assert len(self.w.commit_marks) == self.n_main
+
+    def _step(self, remaining: int, amended: int) -> None:
+        """Write the next commit(s): main, a feature branch or its merge, or a long-lived branch.
+
+        Feature branches are opened and merged so that merges stay near ``merge_share``
+        of the commits written so far, and long-lived branches get about
+        ``LONG_LIVED_SHARE`` of the commits since the first one forked (a step writes
+        one commit there); the last commit is always on main (it flushes the files and
+        doc pages still due).
+        """
+        r = self.rng
+        lag = self.merge_share * self.emitted - self.merge_count
+        ready = [b for b in self.open_branches if b.merge]
+        ll_lag = LONG_LIVED_SHARE * (self.emitted - self.ll_start) - self.stats["ll_steps"]
+        if amended or remaining == 1:
+            self._main_commit(amended)
+        elif self.long_lived and ll_lag > 0 and r.random() < 0.5:
+            self.stats["ll_steps"] += 1
+            self._long_lived_step()
+        elif ready and lag > 0 and r.random() < 0.6:
+            self._merge(ready[0])
+        elif remaining > 3 and lag > len(ready) - 1 and r.random() < 0.5:
+            self._feature_branch(min(r.choice([1, 1, 1, 1, 2, 2, 3, 5]), remaining - 2))
+        else:
+            self._main_commit()
 
     # -- the HEAD reflog ---------------------------------------------------------------
     def _log_head(self, old: int, new: int, message: str, on_main: bool = True) -> None:
@@ -1130,7 +1402,7 @@ class Generator:
                 s, u, d = self._rev_op()
                 text = self._rev_text(Revision(rv.rev, rv.down, rv.slug, rv.typed, rv.ops + [(u, d)],
                                                rv.create_date, rv.path, labels=rv.labels,
-                                               depends=rv.depends))
+                                               depends=rv.depends, licensed=rv.licensed))
             else:
                 f = self.files[r.choice(self.py_pool)]
                 text = "\n\n\n".join(f.sections + [self._py_section(f.kind)]) + "\n"
@@ -1154,8 +1426,9 @@ class Generator:
             changes.append(("M", rv.path, rv.mark))
         if revs:
             msg = f"Add migration {revs[0].rev}: {revs[0].slug.replace('_', ' ')}\n\n" + msg
+        changes += self._doc_changes()
         parent = self.main_tip
-        self.main_tip = self.w.commit(msg, [parent], changes)
+        self._commit_main(msg, [parent], changes)
         self.main_subject = msg.splitlines()[0]
         if amends:
             self._log_head(amends, self.main_tip, f"commit (amend): {self.main_subject}")
@@ -1171,7 +1444,7 @@ class Generator:
         self.pr_counter += 1
         b = Branch(f"feature/{r.choice(VERBS)}-{r.choice(NOUNS)}-{self.pr_counter}",
                    self.pr_counter, self.main_revs[:])
-        b.merge = r.random() < 0.75
+        b.merge = r.random() < 0.85
         checkout = self._logged() and r.random() < 0.3
         if checkout:
             self._sync_head()
@@ -1207,13 +1480,94 @@ class Generator:
         self.rev_carry += self.rev_slots.get(self.emitted, 0)   # merges add no revision files
         changes = [("M", path, mark) for path, mark in b.changes.items()]
         msg = f"Merge pull request #{b.pr} from acme/{b.name}\n\n{self._message(changes)}"
-        self.main_tip = self.w.commit(msg, [self.main_tip, b.tip], changes)
+        self._commit_main(msg, [self.main_tip, b.tip], changes)
         self.main_subject = msg.splitlines()[0]
         if self._logged():
             self._log_head(self.head_at, self.main_tip, "pull: Fast-forward")
         b.merged = True
         for rid in b.revs:
             self._land_on_main(self.revs[rid])
+        self.emitted += 1
+
+    def _commit_main(self, msg: str, parents: list[int], changes: list[tuple[str, str, int]]) -> None:
+        """A commit on main (``parents[0]`` is main's tip); keeps :attr:`main_tree` up to date."""
+        self.main_tip = self.w.commit(msg, parents, changes)
+        _apply(self.main_tree, changes)
+        self.merge_count += len(parents) > 1
+
+    # -- long-lived branches ---------------------------------------------------------------
+    def _fork_long_lived(self, name: str) -> None:
+        """Branch off main's tip; merged back every ``merge_every`` of its commits, give or take half."""
+        expected = LONG_LIVED_SHARE * self.n_main / max(1, self.n_long_lived)
+        every = max(4, round(expected / LONG_LIVED_MERGES))
+        b = LongLived(name, self.main_tip, dict(self.main_tree), self.main_revs[:], every)
+        if not self.long_lived:
+            self.ll_start = self.emitted
+        self._plan_next(b)
+        self.long_lived.append(b)
+
+    def _plan_next(self, b: LongLived, merge: bool = True, sync: bool = True) -> None:
+        r = self.rng
+        if merge:
+            b.since_merge, b.next_merge = 0, r.randint((b.merge_every + 1) // 2, b.merge_every * 3 // 2)
+        if sync:
+            b.since_sync, b.next_sync = 0, r.randint(b.merge_every, b.merge_every * 2)
+
+    def _long_lived_step(self) -> None:
+        """One commit on a long-lived branch: a merge into main, a sync from main, or its own work."""
+        b = self.rng.choice(self.long_lived)
+        if b.since_merge >= b.next_merge and b.pending:
+            self._merge_long_lived(b)
+        elif b.since_sync >= b.next_sync:
+            self._sync_long_lived(b)
+        else:
+            self._long_lived_commit(b)
+
+    def _long_lived_commit(self, b: LongLived) -> None:
+        self._tick()
+        changes = self._ordinary_changes(allow_new=False, tree=b.tree)
+        for rv in self._take_revisions(b.known):      # b.known grows with them
+            changes.append(("M", rv.path, rv.mark))
+            b.pending_revs.append(rv.rev)
+            self.stats["ll_revisions"] += 1
+        b.tip = self.w.commit(self._message(changes), [b.tip], changes)
+        _apply(b.tree, changes)
+        b.pending.update((path, mark) for _, path, mark in changes)
+        b.since_merge += 1
+        b.since_sync += 1
+        self.stats["ll_commits"] += 1
+        self.emitted += 1
+
+    def _merge_long_lived(self, b: LongLived) -> None:
+        """Merge into main: the result is main's tree plus what the branch changed since the merge base."""
+        self._tick()
+        self.rev_carry += self.rev_slots.get(self.emitted, 0)   # merges add no revision files
+        changes = [("M", path, mark) for path, mark in b.pending.items()]
+        msg = f"Merge branch '{b.name}'\n\n{self._message(changes)}"
+        self._commit_main(msg, [self.main_tip, b.tip], changes)
+        self.main_subject = msg.splitlines()[0]
+        if self._logged():
+            self._log_head(self.head_at, self.main_tip, "pull: Fast-forward")
+        for rid in b.pending_revs:
+            self._land_on_main(self.revs[rid])
+        b.pending, b.pending_revs = {}, []
+        self._plan_next(b, sync=False)
+        self.stats["ll_merges"] += 1
+        self.emitted += 1
+
+    def _sync_long_lived(self, b: LongLived) -> None:
+        """Merge main into the branch: main's tree, the branch's own pending changes on top."""
+        self._tick()
+        self.rev_carry += self.rev_slots.get(self.emitted, 0)
+        tree = {**self.main_tree, **b.pending}
+        changes = [("M", path, mark) for path, mark in sorted(tree.items()) if b.tree.get(path) != mark]
+        changes += [("D", path, 0) for path in sorted(b.tree.keys() - tree.keys())]
+        b.tip = self.w.commit(f"Merge branch 'main' into {b.name}", [b.tip, self.main_tip], changes)
+        self.merge_count += 1
+        b.tree = tree
+        b.known = self.main_revs + b.pending_revs
+        self._plan_next(b, merge=False)
+        self.stats["sync_merges"] += 1
         self.emitted += 1
 
     def _finish_refs(self) -> None:
@@ -1223,6 +1577,9 @@ class Generator:
             self.stats["unmerged_revs"] += len(b.revs)
         self.open_branches = []
         heads: dict[str, int] = {"refs/heads/main": self.main_tip}
+        for ll in self.long_lived:
+            heads[f"refs/heads/{ll.name}"] = ll.tip
+            self.stats["unmerged_revs"] += len(ll.pending_revs)
         for name, mark in self.release_branches:
             heads[f"refs/heads/{name}"] = mark
         unmerged = [b for b in self.branches if not b.merged]
@@ -1270,6 +1627,15 @@ class Generator:
         self.stats["extra_refs"] = len(extra)
 
 
+def _apply(tree: dict[str, int], changes: list[tuple[str, str, int]]) -> None:
+    """Apply fast-import file changes to a path -> blob mark tree."""
+    for op, path, mark in changes:
+        if op == "D":
+            tree.pop(path, None)
+        else:
+            tree[path] = mark
+
+
 def _git(dest: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(dest), *args], check=True,
                           capture_output=True, text=True).stdout
@@ -1298,11 +1664,29 @@ def _write_reflogs(dest: Path, gen: Generator, writer: HistoryWriter) -> None:
         (logs / "refs" / "stash").write_text(lines(gen.stash_log))
 
 
+def default_docs(commits: int) -> int:
+    """``--docs`` default: a page per ten commits, at most :data:`DOCS_CAP`."""
+    return min(DOCS_CAP, commits // 10)
+
+
+def default_long_lived(commits: int) -> int:
+    """``--long-lived`` default: none below 100 commits, then 2, one more per 10,000 commits, at most 6."""
+    return 0 if commits < 100 else min(len(LONG_LIVED), 2 + commits // 10000)
+
+
 def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int = 2000,
-             seed: int = 1, repack: bool = True) -> Summary:
-    """Create the repository at ``dest`` (must not exist or be empty)."""
-    if commits < 1 or revisions < 0 or refs < 0:
-        raise ValueError("need commits >= 1, revisions >= 0, refs >= 0")
+             seed: int = 1, repack: bool = True, docs: int | None = None,
+             long_lived: int | None = None, merge_share: float = MERGE_SHARE) -> Summary:
+    """Create the repository at ``dest`` (must not exist or be empty).
+
+    ``docs`` and ``long_lived`` default to :func:`default_docs` and :func:`default_long_lived`.
+    """
+    docs = default_docs(commits) if docs is None else docs
+    long_lived = default_long_lived(commits) if long_lived is None else long_lived
+    if commits < 1 or revisions < 0 or refs < 0 or docs < 0:
+        raise ValueError("need commits >= 1, revisions >= 0, refs >= 0, docs >= 0")
+    if not 0 <= long_lived <= len(LONG_LIVED) or not 0 <= merge_share <= 0.45:
+        raise ValueError(f"need 0 <= long-lived <= {len(LONG_LIVED)}, 0 <= merge-share <= 0.45")
     started = time.perf_counter()
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
@@ -1317,7 +1701,7 @@ def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int =
     assert proc.stdin is not None and proc.stdout is not None
     rng = random.Random(seed)
     writer = HistoryWriter(proc.stdin, rng, proc.stdout)
-    gen = Generator(writer, rng, commits, revisions, refs)
+    gen = Generator(writer, rng, commits, revisions, refs, docs, long_lived, merge_share)
     try:
         gen.run()
         writer.sha_of([m for e in gen.head_log for m in e[:2]]
@@ -1344,6 +1728,7 @@ def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int =
     stash_commits = sum(len(c) for c in gen.stash_commits)
     top_stash = len(gen.stash_commits[-1]) if gen.stash_commits else 0
     labelled = [rv for rv in gen.revs.values() if rv.labels]
+    doc_mentions = gen.stats["doc_mentions"] + gen.stats["release_mentions"]
     return Summary(
         dest=str(dest),
         commits=len(writer.commit_marks) + top_stash,
@@ -1367,6 +1752,17 @@ def generate(dest: Path, commits: int = 20000, revisions: int = 500, refs: int =
         extra_commits=stash_commits - top_stash + len(gen.reflog_only) + len(gen.unreachable),
         dangling_blobs=len(gen.dangling),
         head_reflog_entries=len(gen.head_log),
+        merges=gen.merge_count + (1 if gen.stash_commits else 0),
+        long_lived_branches=len(gen.long_lived),
+        long_lived_commits=gen.stats["ll_commits"],
+        long_lived_revisions=gen.stats["ll_revisions"],
+        long_lived_merges=gen.stats["ll_merges"],
+        sync_merges=gen.stats["sync_merges"],
+        docs=gen.stats["docs"],
+        release_notes=gen.stats["release_notes"],
+        docs_files=sum(1 for path in gen.main_tree if path.startswith("docs/")),
+        docs_naming_revisions=doc_mentions,
+        licensed_files=gen.stats["licensed"] + sum(1 for rv in gen.revs.values() if rv.licensed),
         stash_only_revisions=sorted(gen.only_in["stash"]),
         reflog_only_revisions=sorted(gen.only_in["reflog"]),
         unreachable_only_revisions=sorted(gen.only_in["unreachable"]),
@@ -1383,13 +1779,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commits", type=int, default=20000)
     parser.add_argument("--revisions", type=int, default=500)
     parser.add_argument("--refs", type=int, default=2000, help="extra refs (pull/remote)")
+    parser.add_argument("--docs", type=int, default=None,
+                        help=f"doc pages under docs/ (default: commits // 10, at most {DOCS_CAP}; 0: none)")
+    parser.add_argument("--long-lived", type=int, default=None,
+                        help="long-lived branches merged into main repeatedly (default: 0 below 100 "
+                             f"commits, else 2 + commits // 10000, at most {len(LONG_LIVED)})")
+    parser.add_argument("--merge-share", type=float, default=MERGE_SHARE,
+                        help=f"merge commits / commits to aim for (default {MERGE_SHARE}, at most 0.45)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
                         help="run 'git repack -a -d --keep-unreachable' and 'git pack-refs --all' afterwards")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     try:
-        summary = generate(args.dest, args.commits, args.revisions, args.refs, args.seed, args.repack)
+        summary = generate(args.dest, args.commits, args.revisions, args.refs, args.seed, args.repack,
+                           args.docs, args.long_lived, args.merge_share)
     except (FileExistsError, ValueError, RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"make_history: error: {exc}", file=sys.stderr)
         return 1

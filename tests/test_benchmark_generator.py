@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from alembic.script.revision import Revision, RevisionMap
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "make_history.py"
 COMMITS, REVISIONS, REFS = 300, 20, 30
 VERSIONS, ARCHIVE = "app/alembic/versions/", "archive/old_migrations/"
+LICENSE = "Licensed under the Apache License, Version 2.0"
+HEX12 = re.compile(r"(?<![0-9a-f])[0-9a-f]{12}(?![0-9a-f])")
 ZERO = "0" * 40
 REFLOG_LINE = re.compile(r"^([0-9a-f]{40}) ([0-9a-f]{40}) Bench Author <bench@example\.com> (\d+) \+0000\t(.+)$")
 REV_HEADER = re.compile(
@@ -29,10 +32,10 @@ def git(repo: Path, *args: str, stdin: str | None = None) -> str:
                           capture_output=True, text=True).stdout
 
 
-def make(dest: Path, seed: int = 1, commits: int = COMMITS, revisions: int = REVISIONS) -> dict:
+def make(dest: Path, seed: int = 1, commits: int = COMMITS, revisions: int = REVISIONS, *extra: str) -> dict:
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), str(dest), "--commits", str(commits), "--revisions",
-         str(revisions), "--refs", str(REFS), "--seed", str(seed), "--json"],
+         str(revisions), "--refs", str(REFS), "--seed", str(seed), "--json", *extra],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
@@ -376,6 +379,145 @@ def test_small_sizes(tmp_path: Path, commits: int, revisions: int) -> None:
         assert s["extra_commits"] == s["stashes"] == s["dangling_blobs"] == 0
     else:
         assert s["stashes"] >= 3 and s["unreachable_commits"] and s["dangling_blobs"] >= 3
+
+
+def long_lived(path: Path) -> dict[str, list[str]]:
+    """Each long-lived branch's own first-parent commits (newest first), down to where it forked."""
+    on_main = set(git(path, "rev-list", "--first-parent", "main").split())
+    heads = git(path, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()
+    out = {}
+    for name in heads:
+        if name == "main" or name.startswith(("feature/", "release/")):
+            continue
+        own = []
+        for sha in git(path, "rev-list", "--first-parent", name).split():
+            if sha in on_main:
+                break
+            own.append(sha)
+        out[name] = own
+    return out
+
+
+def parents(path: Path, sha: str) -> list[str]:
+    return git(path, "rev-list", "--parents", "-n1", sha).split()[1:]
+
+
+def test_merge_share(repo: tuple[Path, dict]) -> None:
+    """About a fifth of the commits are merges (the median of the real repositories measured)."""
+    path, s = repo
+    merges = int(git(path, "rev-list", "--all", "--merges", "--count"))
+    assert merges == s["merges"]
+    assert 0.15 * COMMITS <= merges <= 0.25 * COMMITS
+    # two parents each, but for git stash -u's W commit
+    assert git(path, "rev-list", "--exclude=refs/stash", "--all", "--min-parents=3") == ""
+    pull = git(path, "for-each-ref", "--format=%(refname)", "refs/pull").split()
+    assert pull and all(re.fullmatch(r"refs/pull/\d+/head", ref) for ref in pull)
+
+
+def test_long_lived_branches(repo: tuple[Path, dict]) -> None:
+    """Long-lived branches: own commits, merged into main again and again, main merged into them."""
+    path, s = repo
+    branches = long_lived(path)
+    assert set(branches) == {"develop", "stable/1.x"} and s["long_lived_branches"] == 2
+    own = [sha for shas in branches.values() for sha in shas]
+    commits = [sha for sha in own if len(parents(path, sha)) == 1]
+    assert len(commits) == s["long_lived_commits"] >= 10
+    syncs = 0
+    for name, shas in branches.items():
+        for sha in shas:
+            ps = parents(path, sha)
+            if len(ps) == 2:        # a sync: main's commit as second parent
+                assert git(path, "log", "-1", "--format=%s", sha).strip() == f"Merge branch 'main' into {name}"
+                assert git(path, "merge-base", "--is-ancestor", ps[1], "main") == ""
+                syncs += 1
+    assert syncs == s["sync_merges"] >= 1
+    merged = Counter()
+    for line in git(path, "log", "--first-parent", "--merges", "--format=%H %s", "main").splitlines():
+        sha, subject = line.split(" ", 1)
+        m = re.fullmatch(r"Merge branch '(.+)'", subject)
+        if m:
+            assert m[1] in branches
+            assert parents(path, sha)[1] in git(path, "rev-list", m[1]).split()
+            merged[m[1]] += 1
+    assert sum(merged.values()) == s["long_lived_merges"]
+    assert all(merged[name] >= 2 for name in branches)      # merged back more than once
+    added = git(path, "diff-tree", "--no-commit-id", "-r", "--root", "--diff-filter=A", "--name-only",
+                "--stdin", stdin="".join(f"{c}\n" for c in commits)).split()
+    assert len([p for p in added if p.startswith(VERSIONS)]) == s["long_lived_revisions"] >= 1
+
+
+def test_long_lived_merge_relists_the_branch(repo: tuple[Path, dict]) -> None:
+    """A merge's first-parent diff is everything the branch changed since the merge base."""
+    path, _ = repo
+    sizes = []
+    for sha in git(path, "log", "--first-parent", "--merges", "--grep=^Merge branch '", "--format=%H",
+                   "main").split():
+        first, second = parents(path, sha)
+        (base,) = git(path, "merge-base", "--all", first, second).split()
+        listed = set(git(path, "diff", "--name-only", first, sha).split())
+        assert listed == set(git(path, "diff", "--name-only", base, second).split())
+        sizes.append(len(listed))
+    assert max(sizes) >= 8
+
+
+def test_docs_tree(repo: tuple[Path, dict]) -> None:
+    path, s = repo
+    files = git(path, "ls-tree", "-r", "--name-only", "HEAD", "--", "docs").split()
+    assert len(files) == s["docs_files"] == s["docs"] + s["release_notes"] + 4
+    assert s["docs"] == COMMITS // 10 and s["release_notes"] == s["tags"]
+    pages = [f for f in files if f.count("/") == 3]             # docs/<section>/<topic>/<page>
+    assert len(pages) == s["docs"]
+    assert {f.rsplit(".", 1)[1] for f in pages} == {"md", "rst"}
+    text = cat_batch(path, [f"HEAD:{f}" for f in pages])
+    assert any(b"```" in t for t in text.values()) and any(b".. code-block::" in t for t in text.values())
+    edited = git(path, "log", "--all", "--diff-filter=M", "--name-only", "--format=", "--", "docs/").split()
+    assert len(set(edited) & set(pages)) >= 5                   # edited over the history
+
+
+def test_docs_name_revisions(repo: tuple[Path, dict], graph: dict[str, tuple]) -> None:
+    """Some docs name revision ids the history holds: upgrade notes and release-notes tables."""
+    path, s = repo
+    files = git(path, "ls-tree", "-r", "--name-only", "HEAD", "--", "docs").split()
+    text = {name[5:]: data.decode() for name, data in cat_batch(path, [f"HEAD:{f}" for f in files]).items()}
+    naming = {f for f, t in text.items() if set(HEX12.findall(t)) & graph.keys()}
+    assert len(naming) == s["docs_naming_revisions"]
+    assert 0 < len(naming) < len(files) // 2
+    upgrades = [m for t in text.values() for m in re.findall(r"alembic upgrade ([0-9a-f]{12})", t)]
+    assert upgrades and set(upgrades) <= graph.keys()
+    rows = [m for f, t in text.items() if f.startswith("docs/releases/")
+            for m in re.findall(r"^\| `([0-9a-f]{12})` \| `([0-9a-f]{12})_\w+\.py` \|$", t, re.M)]
+    assert rows and all(rev == name and rev in graph for rev, name in rows)
+
+
+def test_license_headers(repo: tuple[Path, dict]) -> None:
+    """Ordinary .py files (all in HEAD's tree) and revision files wherever they are."""
+    path, s = repo
+    ordinary = [line.split(":", 1)[1] for line in git(path, "grep", "-l", LICENSE, "HEAD", "--", "*.py").split()
+                if not line.split(":", 1)[1].startswith((VERSIONS, ARCHIVE))]
+    assert all(git(path, "show", f"HEAD:{f}").startswith("# Copyright 20") for f in ordinary[:5])
+    out = rev_list_objects(path, ["--exclude=refs/stash", "--all"])
+    blobs = [line.split(" ", 1)[0] for line in out.splitlines() if VERSIONS in line or ARCHIVE in line]
+    licensed = {REVISION_ID.search(data)[1] for data in cat_batch(path, blobs).values()
+                if LICENSE.encode() in data}
+    assert ordinary and licensed
+    assert len(ordinary) + len(licensed) == s["licensed_files"]
+
+
+def test_docs_and_long_lived_off(tmp_path: Path) -> None:
+    dest = tmp_path / "plain"
+    s = make(dest, 1, COMMITS, REVISIONS, "--docs", "0", "--long-lived", "0", "--merge-share", "0.1")
+    assert s["docs"] == s["release_notes"] == 0 and s["long_lived_branches"] == 0
+    assert len(git(dest, "ls-tree", "-r", "--name-only", "HEAD", "--", "docs").split()) == s["docs_files"] == 4
+    assert not long_lived(dest)
+    merges = int(git(dest, "rev-list", "--all", "--merges", "--count"))
+    assert merges == s["merges"] and 0.05 * COMMITS <= merges <= 0.15 * COMMITS
+
+
+@pytest.mark.parametrize("option", [["--docs", "-1"], ["--long-lived", "7"], ["--merge-share", "0.5"]])
+def test_refuses_bad_options(tmp_path: Path, option: list[str]) -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "x"), "--commits", "5", *option],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "make_history: error: need" in proc.stderr
 
 
 def test_refuses_non_empty_dest(tmp_path: Path) -> None:
