@@ -3,6 +3,7 @@ on real neutron / neutron-vpnaas files and small packages; modules are read, nev
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,37 @@ def test_the_git_reader_reads_the_module_as_it_stood_at_a_commit(repo: GitRepo) 
     assert resolve_revision(rev, git_reader(opened, second)).branch_labels == ("grow",)
     assert git_reader(opened, first)("myapp/db/missing.py") is None
     assert git_reader(opened, first)("../etc/passwd") is None
+
+
+def test_what_a_commits_modules_resolved_to_is_kept_and_used_again(repo: GitRepo) -> None:
+    """A committed revision's constants are read from the commit's own modules once; a rescan takes
+    what was kept (a hand-edited entry shows it), --no-cache reads the modules again, and a torn file
+    is ignored."""
+    from migration_archaeologist.scan import scan_repository
+    from migration_archaeologist.sources.history_cache import cache_path
+
+    repo.commit("one", {
+        "myapp/__init__.py": "", "myapp/db/__init__.py": "",
+        "myapp/db/cli.py": "EXPAND_BRANCH = 'expand'\n",
+        "alembic/versions/e1_initial.py": REVISION,
+    })
+    repo.commit("moved", {"myapp/db/cli.py": "EXPAND_BRANCH = 'grow'\n"}, remove=["alembic/versions/e1_initial.py"])
+
+    def labels(**options: object) -> set[tuple[str, ...]]:
+        entry = scan_repository(repo.path, versions=["alembic/versions"], evidence=False, **options).catalog.entries["r1"]
+        return {c.revision.branch_labels for c in entry.candidates}
+
+    assert labels() == {("expand",)}  # as the module stood at the commit, not as it stands now
+    kept = cache_path(open_repository(repo.path)).with_name("constants.json")
+    doc = json.loads(kept.read_text())
+    # one entry per sighting tried (BASE_REVISION is nowhere, so each commit is asked in turn)
+    assert doc["kept"] and all(value == [["expand"], ["r0"], [["depends_on", "myapp.db.cli.BASE_REVISION"]]]
+                               for value in doc["kept"].values())
+    for key in doc["kept"]:
+        doc["kept"][key][0] = ["edited"]
+    kept.write_text(json.dumps(doc))
+    assert labels() == {("edited",)}
+    assert labels(cache=False) == {("expand",)}
+    kept.write_text(kept.read_text()[:20])  # torn
+    assert labels() == {("expand",)}
+    assert json.loads(kept.read_text())["kept"] and "edited" not in kept.read_text()

@@ -188,7 +188,7 @@ def scan_repository(
             warnings.append(f"versions directory {directory} does not exist")
     if repo.head is not None and repo.head_ref is None:
         warnings.append(f"HEAD is detached at {repo.head[:10]}; 'HEAD's history' means that commit's ancestry")
-    catalog = resolve_constants(build_catalog(sources, head_history=found.head_history, picks=picks), repo)
+    catalog = resolve_constants(build_catalog(sources, head_history=found.head_history, picks=picks), repo, keep=cache)
     if worktree is not None:
         warnings.extend(f"could not read {item}" for item in worktree.unreadable)
     if bytecode_source is not None:
@@ -243,16 +243,19 @@ def _prefetch_documents(repo: Repository, cache: bool):  # type: ignore[no-untyp
     return store, tracked, prefetch, seen
 
 
-def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:
+def resolve_constants(catalog: Catalog, repo: Repository, *, keep: bool = False) -> Catalog:
     """Fill in what revisions name but do not hold (``branch_labels = (cli.EXPAND_BRANCH,)``) from the
     module they name, as it stood where each version was seen: the work tree for a present file, the
-    commit for one in history. One ``cat-file --batch`` serves every commit; nothing is imported."""
+    commit for one in history. One ``cat-file --batch`` serves every commit; nothing is imported.
+    ``keep``: what a commit's modules gave is kept under the git dir (``constants.ResolvedInHistory``)."""
     todo = [e for e in catalog.entries.values() if any(c.revision.unresolved for c in e.candidates)]
     if not todo:
         return catalog
     from migration_archaeologist.catalog import RevisionEntry
-    from migration_archaeologist.constants import GitModules, resolve_revision, worktree_reader
+    from migration_archaeologist.constants import GitModules, ResolvedInHistory, resolve_revision, worktree_reader
+    from migration_archaeologist.sources.history_cache import cache_path
 
+    kept = ResolvedInHistory(cache_path(repo).with_name("constants.json") if keep else None)
     modules = GitModules(repo)
     work = worktree_reader(repo.work_tree) if repo.work_tree is not None else None
     entries = dict(catalog.entries)
@@ -266,7 +269,12 @@ def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:
                         if s.source == "worktree" and work is not None and s.path:
                             revision = resolve_revision(revision, work, path=s.path)
                         elif s.commit and s.path and s.source in GIT_SOURCES:
-                            revision = resolve_revision(revision, modules.reader(s.commit), path=s.path)
+                            key = kept.key(revision, candidate.blob, s.commit, s.path)
+                            known = kept.get(revision, key)
+                            if known is None:
+                                known = resolve_revision(revision, modules.reader(s.commit), path=s.path)
+                                kept.put(key, known)
+                            revision = known
                         if not revision.unresolved:
                             break
                 candidates.append(candidate if revision is candidate.revision else replace(candidate, revision=revision))
@@ -274,6 +282,7 @@ def resolve_constants(catalog: Catalog, repo: Repository) -> Catalog:
             entries[entry.revision] = RevisionEntry(entry.revision, tuple(candidates), chosen, entry.reason, entry.present)
     finally:
         modules.close()
+    kept.save()
     return replace(catalog, entries=entries)
 
 
