@@ -238,9 +238,10 @@ def _prefetch_documents(repo: Repository, cache: bool):  # type: ignore[no-untyp
     assert repo.work_tree is not None
     store = EvidenceCache(cache_path(repo).with_name(CACHE_FILE) if cache else None, repo.work_tree)
     tracked = _worktree_files(repo.work_tree, repo.git_dir)
+    if tracked is None:  # not a work tree git lists: find_mentions walks the folder itself
+        return store, None, None, None
     seen: dict[str, os.stat_result] = {}
-    prefetch = doc_prefetch.start(repo.work_tree, tracked, store, store.salt, seen) if tracked is not None else None
-    return store, tracked, prefetch, seen
+    return store, tracked, doc_prefetch.start(repo.work_tree, tracked, store, store.salt, seen), seen
 
 
 def resolve_constants(catalog: Catalog, repo: Repository, *, keep: bool = False) -> Catalog:

@@ -118,7 +118,8 @@ def worktree_documents(
     root: Path, tracked: Sequence[str], known: "Any | None", seen: dict[str, os.stat_result] | None = None
 ) -> list[tuple[str, int, int]]:
     """The work tree's documents that ``known`` (an EvidenceCache, or None) does not hold, with size
-    and mtime; ``seen`` is given every document's ``stat`` (the scan reads them then, not again)."""
+    and mtime; ``seen`` is given every document's ``stat``, in ``tracked``'s order (the scan reads
+    the documents from it then, and stats them not again)."""
     from migration_archaeologist.sources.docs import MAX_BYTES, _is_doc
 
     todo = []

@@ -87,7 +87,9 @@ class Evidence:
 
 # --------------------------------------------------------------------------- line scanning
 
-_CONTEXT = re.compile(r"revision|migration|alembic|down_revision|revises|stamp|version_num|expected:", re.I)
+#: Migration talk: the words near which an unknown ID-like token counts ("down_revision" holds "revision")
+_CONTEXT_WORDS = ("revision", "migration", "alembic", "revises", "stamp", "version_num", "expected:")
+_CONTEXT = re.compile("|".join(_CONTEXT_WORDS), re.I)
 _HASH = re.compile(
     r"\b(sha-?256|sha-?1|md5|hash|checksum|digest)\b[\s:=`'\"*]*([0-9a-fA-F]{8,64})(?![0-9a-zA-Z_])", re.I
 )
@@ -420,8 +422,7 @@ class _Keys:
 
 
 #: ``_CONTEXT`` for lowered text: a plain search there is six times faster than an ignore-case one
-#: ("down_revision" holds "revision")
-_CONTEXT_LOWER = re.compile(r"revision|migration|alembic|revises|stamp|version_num|expected:")
+_CONTEXT_LOWER = re.compile("|".join(_CONTEXT_WORDS))
 _TOKEN = re.compile(r"\w+")
 #: the next character that is not white space: where ``_EXPLICIT``'s ``\s*`` can stop at the latest
 _NOT_SPACE = re.compile(r"\S")
@@ -708,8 +709,8 @@ def find_mentions(
     the working tree's version of the same document still carries is reported once, for the working tree.
     With ``cache`` (``sources.evidence_cache``), a document whose index is stored is not read; the
     mentions are the same. ``tracked``: the work tree's files, if listed already; ``prefetch``: the
-    documents a helper indexed meanwhile (``sources.doc_prefetch``), and ``stats`` the documents'
-    ``stat`` taken then. ``progress(phase, done, total)`` is told every 200 documents.
+    documents a helper indexed meanwhile (``sources.doc_prefetch``), and ``stats`` the documents
+    among the files with the ``stat`` taken then (``doc_prefetch.worktree_documents``). ``progress(phase, done, total)`` is told every 200 documents.
     """
     root = Path(repo_root)
     if tracked is None:
@@ -729,12 +730,15 @@ def find_mentions(
         versions, commits = _history(root, git_dir) if tracked is not None else ({}, set())
     scanner = _Scanner(known_ids, file_names or {}, commits)
     keys = _Keys(scanner, cache.salt)
-    listed = [rel for rel in (tracked if tracked is not None else _walk(root)) if _is_doc(rel)]
+    # the documents among the files, unless the caller stat-ed them already (it picked them then)
+    listed = list(stats) if stats is not None else [
+        rel for rel in (tracked if tracked is not None else _walk(root)) if _is_doc(rel)
+    ]
     # what the cache (or the helper) holds for each document, before anything is read
     looked: list[tuple[str, os.stat_result, tuple[str, Any] | None]] = []
     for rel in listed:
         try:
-            info = stats[rel] if stats is not None and rel in stats else (root / rel).stat()
+            info = stats[rel] if stats is not None else (root / rel).stat()
         except OSError:
             continue
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
@@ -746,12 +750,12 @@ def find_mentions(
             cache.store_file(rel, info.st_size, info.st_mtime_ns, ready[2], ready[3])
             stored = ready[2], ready[3]
         looked.append((rel, info, stored))
-    if all(stored is not None for _rel, _info, stored in looked):
+    if cache.path is not None and all(stored is not None for _rel, _info, stored in looked):
         # every document as the last scan saw it: with the same catalog, the same mentions
         current = {rel: stored[0] for rel, _info, stored in looked}  # type: ignore[index]
         pending = _pending(versions, current)
         if all(cache.version(blob)[0] for _path, blob, _commit in pending):
-            remembered = _mentions(cache.remembered(_mentions_key(scanner, current, pending)))
+            remembered = _mentions(cache.remembered(_mentions_key(scanner, commits, current, pending)))
             if remembered is not None:
                 return remembered
 
@@ -807,7 +811,8 @@ def find_mentions(
             if key not in seen:
                 seen.add(key)
                 mentions.append(mention)
-    cache.remember(_mentions_key(scanner, current_blob, pending), [_mention_row(m) for m in mentions])
+    if cache.path is not None:  # a cache kept for this scan only has no next scan to tell
+        cache.remember(_mentions_key(scanner, commits, current_blob, pending), [_mention_row(m) for m in mentions])
     return mentions
 
 
@@ -816,7 +821,9 @@ def _pending(versions: Mapping[tuple[str, str], str], current: Mapping[str, str]
     return [(path, blob, commit) for (path, blob), commit in versions.items() if current.get(path) != blob]
 
 
-def _mentions_key(scanner: _Scanner, current: Mapping[str, str], pending: Sequence[tuple[str, str, str]]) -> str:
+def _mentions_key(
+    scanner: _Scanner, commits: Collection[str], current: Mapping[str, str], pending: Sequence[tuple[str, str, str]]
+) -> str:
     """What a scan's mentions depend on: the catalog's IDs and file names, the commits (a 12-hex
     token that names one is no revision), and every document version read, by blob."""
     digest = hashlib.blake2b(digest_size=16)
@@ -824,7 +831,7 @@ def _mentions_key(scanner: _Scanner, current: Mapping[str, str], pending: Sequen
         sorted(scanner.known), sorted(scanner.file_names.items()), sorted(current.items()), list(pending),
     ):
         digest.update(json.dumps(part, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    commits = scanner._commit_shas
+    # the history scan's CommitIds hold them as one string already
     digest.update(commits.joined().encode() if hasattr(commits, "joined") else "\n".join(sorted(commits)).encode())
     return digest.hexdigest()
 

@@ -529,11 +529,12 @@ _LAST_READ: dict[tuple[object, ...], tuple["RepositoryState", HistoryScan]] = {}
 
 
 def _stamp(repo: Repository, thorough: bool) -> tuple[object, ...] | None:
+    path = history_cache.cache_path(repo)
     try:
-        info = history_cache.cache_path(repo).stat()
+        info = path.stat()
     except OSError:
         return None
-    return str(history_cache.cache_path(repo)), thorough, info.st_size, info.st_mtime_ns, info.st_ino
+    return str(path), thorough, info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _remember(stamp: tuple[object, ...] | None, state: "RepositoryState", scan: HistoryScan) -> None:
