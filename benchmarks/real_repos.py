@@ -1077,6 +1077,13 @@ def render_markdown(results: list[dict[str, Any]], tool_commit: str) -> str:
 # --------------------------------------------------------------------------- main
 
 
+def emit(text: str, output: str | None) -> None:
+    """The report on stdout, and in ``output`` too when given (``-o``)."""
+    if output:
+        Path(output).write_text(text)
+    sys.stdout.write(text)
+
+
 def describe_tool(checkout: Path) -> str:
     """The tool's commit, and a fingerprint of uncommitted changes to its code when there are any."""
     commit = git(checkout, "rev-parse", "--short", "HEAD", check=False).decode().strip() or "?"
@@ -1172,9 +1179,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = render_markdown(good, tool_commit)
         text += "".join(f"\n{r['name']}: not judged: {r['error']}\n" for r in results if "error" in r)
-    if args.output:
-        Path(args.output).write_text(text)
-    sys.stdout.write(text)
+    emit(text, args.output)
     return 0
 
 

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_repos import DEFAULT_TOOL, clone, describe_tool, git, targets  # noqa: E402
+from real_repos import DEFAULT_TOOL, clone, describe_tool, emit, git, targets  # noqa: E402
 
 FLOOR = ("git cat-file --batch-all-objects --batch-check='%(objectname) %(objecttype)'"
          " | awk '$2==\"commit\"{print $1}'"
@@ -278,10 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         doc["tool_commit"] = " / ".join(sorted({d["tool_commit"] for d in docs}))
         if len({(d["repeat"], d["fresh"], d["tool"]) for d in docs}) > 1:
             ap.error("the JSON files come from runs with different --repeat, --fresh or --tool")
-        text = render(doc)
-        if args.output:
-            Path(args.output).write_text(text)
-        sys.stdout.write(text)
+        emit(render(doc), args.output)
         return 0
     if not args.mirrors and not args.clones:
         ap.error("give MIRRORS or --clones DIR")
@@ -311,10 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
     doc["load_end"] = [round(x, 2) for x in os.getloadavg()]
-    text = json.dumps(doc, indent=1) + "\n" if args.json else render(doc)
-    if args.output:
-        Path(args.output).write_text(text)
-    sys.stdout.write(text)
+    emit(json.dumps(doc, indent=1) + "\n" if args.json else render(doc), args.output)
     return 0
 
 
