@@ -98,3 +98,13 @@ class GitRepo:
         return subprocess.run(
             ["git", "hash-object", "--stdin"], input=data, capture_output=True, check=True
         ).stdout.decode().strip()
+
+
+def environment_files(script: str = "alembic") -> dict[str, str]:
+    """``env.py`` and ``script.py.mako`` of the script folder ``script``, as ``alembic init`` writes
+    them: a configuration naming a script folder without them is an environment Alembic cannot run,
+    and ``check`` fails on it (environment-missing)."""
+    import alembic
+
+    templates = Path(alembic.__file__).parent / "templates" / "generic"
+    return {f"{script}/{name}": (templates / name).read_text() for name in ("env.py", "script.py.mako")}

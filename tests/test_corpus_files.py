@@ -49,7 +49,7 @@ from typing import Iterator
 import pytest
 
 from corpus import V, cli, cli_many, error_line, fingerprint, git, isolated_git_env, measured, scan_json, stdout_lines
-from gitfixture import GitRepo, revision_source
+from gitfixture import GitRepo, revision_source, environment_files
 
 INI = "[alembic]\nscript_location = alembic\n"
 
@@ -163,7 +163,7 @@ def _params(mode: str) -> list:  # type: ignore[type-arg]
 
 
 def _base(repo: GitRepo) -> None:
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a_base.py": revision_source("a", None, "base"),
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base"),
                          f"{V}/b_next.py": revision_source("b", "a", "next")})
 
 
@@ -321,7 +321,7 @@ def odd_names(tmp_path_factory: pytest.TempPathFactory, _module_git_env: None) -
     write are restored together, with --apply, into a copy (Alembic then loads the folder)."""
     root = tmp_path_factory.mktemp("odd-names")
     repo = GitRepo.init(root / "repo")
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base")})
     files = {f"{V}/{name}": revision_source(rev, "a", rev) for _id, rev, name, _w, _x in ODD_NAMES}
     repo.commit("odd names", files)
     repo.commit("delete them", remove=list(files))
@@ -486,7 +486,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory, _module_git_env: None) ->
     '../' extraction would land inside the fingerprinted area."""
     root = tmp_path_factory.mktemp("archives")
     repo = GitRepo.init(root / "repo")
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base")})
     cache = repo.path / V / "__pycache__"
     cache.mkdir()
     good = _pyc(revision_source("p1", "a", "rebuilt from bytecode"), "p1_pyc.py")
@@ -629,7 +629,7 @@ def test_zip_bomb_stays_bounded(tmp_path: Path) -> None:
     """case zip-bomb-3gb: 50 members of 60 MiB of zeros (3 GiB) in a 3 MB zip. Each is refused by
     the ratio guard before a byte is inflated: the scan stays small and quick, and says so per member."""
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base")})
     bomb = tmp_path / "bomb.zip"
     packed = _zip_bomb(bomb, 50, 60 * MiB)
     assert bomb.stat().st_size < 4 * MiB

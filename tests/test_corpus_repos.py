@@ -37,7 +37,7 @@ import pytest
 from corpus import (
     V, cli, error_line, fingerprint, git, git_fatal, isolated_git_env, measured, scan_json, stdout_lines,
 )
-from gitfixture import GitRepo, revision_source
+from gitfixture import GitRepo, revision_source, environment_files
 
 INI = "[alembic]\nscript_location = alembic\n"
 
@@ -50,7 +50,7 @@ def _module_git_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def lost_history(path: Path) -> GitRepo:
     """alembic.ini and revision a; b added, then deleted: b is the lost revision."""
     repo = GitRepo.init(path)
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base")})
     repo.commit("next", {f"{V}/b_next.py": revision_source("b", "a", "next")})
     repo.commit("cleanup", remove=[f"{V}/b_next.py"])
     return repo
@@ -243,6 +243,8 @@ def _partial(root: Path, *, remote_gone: bool = False, mirror: bool = False) -> 
     unreadable = [{"blob": b_blob, "path": f"{V}/b_next.py", "commit": cleanup, "reason": reason}]
     if mirror:
         base = git("rev-list", "--max-parents=0", "HEAD", cwd=target)
+        env_blob = src.git("rev-parse", "HEAD:alembic/env.py")  # the base commit's env.py, as old as a_base.py
+        unreadable.append({"blob": env_blob, "path": "alembic/env.py", "commit": base, "reason": reason})
         unreadable.append({"blob": a_blob, "path": f"{V}/a_base.py", "commit": base, "reason": reason})
     lines = ["warning: %d object(s) could not be read:" % len(unreadable)]
     lines += [f"  {u['blob']} ({u['path']} in {u['commit'][:10]}): {reason}" for u in unreadable]

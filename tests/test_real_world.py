@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from conftest import ma
-from gitfixture import GitRepo, revision_source
+from gitfixture import GitRepo, revision_source, environment_files
 from migration_archaeologist.gate import evaluate
 from migration_archaeologist.scan import scan_repository
 
@@ -26,7 +26,7 @@ def check_json(repo: GitRepo, *args: str) -> tuple[int, dict]:  # type: ignore[t
 
 def reverted(repo: GitRepo) -> GitRepo:
     """a1 <- b2 on main; c3 added on b2 and reverted with git revert (redash, CTFd and quay do this)."""
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a1_base.py": revision_source("a1", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a1_base.py": revision_source("a1", None, "base")})
     repo.commit("b2", {f"{V}/b2_users.py": revision_source("b2", "a1", "users")})
     repo.commit("add c3", {f"{V}/c3_oops.py": revision_source("c3", "b2", "oops")})
     repo.git("revert", "--no-edit", "HEAD")
@@ -53,7 +53,7 @@ def test_reverted_revision_is_retired_not_missing(repo: GitRepo) -> None:
 
 def test_deleted_parent_of_a_present_revision_is_lost(repo: GitRepo) -> None:
     """The other side of class 1: what a present revision stands on is lost, whatever deleted it."""
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a1_base.py": revision_source("a1", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a1_base.py": revision_source("a1", None, "base")})
     repo.commit("b2", {f"{V}/b2_users.py": revision_source("b2", "a1", "users")})
     repo.commit("c3", {f"{V}/c3_more.py": revision_source("c3", "b2", "more")})
     repo.commit("cleanup", remove=[f"{V}/b2_users.py"])
@@ -79,7 +79,7 @@ def test_restore_refuses_a_reverted_revision_unless_allowed(repo: GitRepo) -> No
 def test_old_versions_in_pull_request_refs_only_warn(repo: GitRepo) -> None:
     """Class 6: refs/pull/* and unreachable objects hold old drafts of present revisions (quay,
     indico): conflicting-versions and duplicate-id in history are warnings; --strict fails on them."""
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a1_base.py": revision_source("a1", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a1_base.py": revision_source("a1", None, "base")})
     repo.commit("b2", {f"{V}/b2_users.py": revision_source("b2", "a1", "users")})
     repo.git("checkout", "-q", "-b", "pr")
     repo.commit("draft", {f"{V}/c3_draft_name.py": revision_source("c3", "a1", "first draft")})
@@ -108,7 +108,7 @@ def test_overlapping_versions_options_count_each_file_once(repo: GitRepo) -> Non
 def test_docstring_mismatch_is_a_warning(repo: GitRepo) -> None:
     """Class 9: 'Revises:' text that disagrees with down_revision (9-16 per real project): Alembic
     ignores docstrings, so check passes and says it; --strict fails."""
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a1_base.py": revision_source("a1", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a1_base.py": revision_source("a1", None, "base")})
     repo.commit("b2", {f"{V}/b2_users.py": revision_source("b2", "a1", "users", revises_header="zz9")})
     result = scan_repository(repo.path)
     verdict = evaluate(result)
@@ -121,7 +121,7 @@ def test_docstring_mismatch_is_a_warning(repo: GitRepo) -> None:
 def test_labelled_heads_are_a_design_unlabelled_ones_fail(repo: GitRepo) -> None:
     """Expand/contract (keystone, neutron): two heads on distinct labelled branches pass; a third,
     unlabelled head fails."""
-    repo.commit("base", {"alembic.ini": INI, f"{V}/a1_base.py": revision_source("a1", None, "base")})
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a1_base.py": revision_source("a1", None, "base")})
     repo.commit("branches", {
         f"{V}/e1_expand.py": revision_source("e1", "a1", "expand", branch_labels=("expand",)),
         f"{V}/c1_contract.py": revision_source("c1", "a1", "contract", branch_labels=("contract",)),
@@ -140,7 +140,7 @@ def test_nested_release_folders_restore_in_place_without_duplicates(repo: GitRep
     there from the root folder in history. Present in a subfolder is present; a lost one goes back to
     the subfolder it lived in, and Alembic (given every folder, as the project's CLI does) agrees."""
     ini = "[alembic]\nscript_location = alembic\n"
-    repo.commit("base", {"alembic.ini": ini, f"{V}/a1_initial.py": revision_source("a1", None, "initial")})
+    repo.commit("base", {"alembic.ini": ini, **environment_files(), f"{V}/a1_initial.py": revision_source("a1", None, "initial")})
     repo.commit("expand", {
         f"{V}/e1_expand.py": revision_source("e1", "a1", "expand", branch_labels=("expand",)),
         f"{V}/c1_contract.py": revision_source("c1", "a1", "contract", branch_labels=("contract",)),
@@ -180,7 +180,7 @@ def dialect_chains(repo: GitRepo) -> GitRepo:
     """One chain per dialect, sharing their base ID; the sqlite chain lost its middle revision."""
     pg, lite = f"{V}/postgresql", f"{V}/sqlite"
     repo.commit("chains", {
-        "alembic.ini": SECTIONS_INI,
+        "alembic.ini": SECTIONS_INI, **environment_files(),
         f"{pg}/base1_base.py": revision_source("base1", None, "base"),
         f"{pg}/p2_pg.py": revision_source("p2", "base1", "pg only"),
         f"{lite}/base1_base.py": revision_source("base1", None, "base"),
@@ -229,8 +229,9 @@ def test_package_resource_script_location(repo: GitRepo) -> None:
             "migrations/versions/a1_base.py": revision_source("a1", None, "base", body=f"    pass  # {step}"),
         })
     repo.git("mv", "migrations", "tmp_migrations")
-    repo.commit("move", {"myapp/__init__.py": "", "alembic.ini": "[alembic]\nscript_location = myapp:db/migrations\n"})
-    (repo.path / "myapp" / "db" / "migrations").mkdir(parents=True)
+    repo.commit("move", {"myapp/__init__.py": "", "alembic.ini": "[alembic]\nscript_location = myapp:db/migrations\n",
+                         **environment_files("myapp/db/migrations")})
+    (repo.path / "myapp" / "db" / "migrations").mkdir(parents=True, exist_ok=True)
     repo.git("mv", "tmp_migrations/versions", "myapp/db/migrations/versions")
     repo.commit("into the package")
     repo.commit("b2", {"myapp/db/migrations/versions/b2_next.py": revision_source("b2", "a1", "next")})
@@ -267,7 +268,7 @@ def test_labels_named_by_constants_pass_check_as_alembic_would(repo: GitRepo) ->
     own = "from myapp.db.migration import cli\n"
     other = "from neutron.db.migration import cli\n"
     repo.commit("release", {
-        "alembic.ini": INI,
+        "alembic.ini": INI, **environment_files(),
         "myapp/__init__.py": "", "myapp/db/__init__.py": "", "myapp/db/migration/__init__.py": "",
         "myapp/db/migration/cli.py": "EXPAND_BRANCH = 'expand'\nCONTRACT_BRANCH = 'contract'\n",
         f"{V}/kilo_release.py": revision_source("kilo", None, "kilo"),

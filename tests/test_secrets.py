@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 import databases
 from databases import MYSQL_SERVER, POSTGRES_SERVER, create_database, driver_url, drop_database
-from gitfixture import GitRepo
+from gitfixture import GitRepo, environment_files
 
 PASSWORD = "S3cr3t-pa55w0rd"
 TRICKY = "p@ss:w0rd-7Zq"  # written p%40ss%3Aw0rd-7Zq in a URL
@@ -159,6 +159,7 @@ def _project(tmp_path: Path, out: Outputs, name: str = "repo", ini_url: str | No
         f"{V}/{R0}_create_t.py": _revision(R0, None, T_SQL, "t"),
         f"{V}/{R1}_create_u.py": _revision(R1, R0, U_SQL, "u"),
         "alembic.ini": f"[alembic]\nscript_location = alembic\nsqlalchemy.url = {INI_PLACEHOLDER}\n",
+        **environment_files(),
     })
     out.plant(repo.path / "docs" / "deploy-notes.md", NOTE)
     repo.git("add", "docs/deploy-notes.md")

@@ -576,6 +576,67 @@ def probe(dirs: list) -> dict:
     return result
 
 
+def probe_config(request: dict) -> dict:
+    """Alembic's own commands with a configuration, as ``alembic -c INI --name SECTION`` runs them:
+    ``heads`` and ``history`` through ``alembic.command``, and ``current`` for the stamp read by the
+    caller (Alembic's ``get_all_current`` and ``cmd_format``, as ``command.current`` prints it) so
+    that neither the database nor env.py (application code) is touched here. ``prepend_sys_path`` is
+    emptied: the application is not put on the path, its modules are stand-ins."""
+    result: dict = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [], "failed_files": [],
+                    "error": None, "current": None, "history": [], "script_dir": None, "env_py": False,
+                    "template": False}
+    try:
+        import io
+
+        import alembic
+        from alembic import command
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+    except Exception as exc:
+        result["error"] = _one_line(f"alembic is not importable by {sys.executable}: {type(exc).__name__}: {exc}")
+        return result
+    alembic_dir = os.path.join(os.path.dirname(os.path.realpath(alembic.__file__)), "")
+    buffer = io.StringIO()
+    finder = StandInFinder()
+    sys.meta_path.append(finder)
+    loader = _Loader([])
+    loader.install()
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                config = Config(request["config"], ini_section=request.get("section") or "alembic", stdout=buffer)
+                section = config.config_ini_section
+                if request.get("script_location"):  # Flask-Migrate sets it from its folder
+                    config.set_section_option(section, "script_location", request["script_location"])
+                if config.file_config.has_option(section, "prepend_sys_path"):
+                    config.set_section_option(section, "prepend_sys_path", "")
+                script = ScriptDirectory.from_config(config)
+                loader.dirs = list(getattr(script, "_version_locations", None) or [script.versions])
+                result["script_dir"] = script.dir
+                result["env_py"] = os.path.isfile(os.path.join(script.dir, "env.py"))
+                result["template"] = os.path.isfile(os.path.join(script.dir, "script.py.mako"))
+                result["heads"] = sorted(script.get_heads())
+                result["revisions"] = sorted({s.revision for s in script.walk_revisions()})
+                command.history(config)
+                result["history"] = buffer.getvalue().splitlines()
+                stamped = request.get("current")
+                if stamped is not None:
+                    result["current"] = [rev.cmd_format(False) for rev in script.get_all_current(tuple(stamped))]
+            except Exception as exc:
+                result["error"] = _map_error(exc, caught, alembic_dir)
+    finally:
+        try:
+            sys.meta_path.remove(finder)
+        except ValueError:
+            pass
+    result["warnings"] = loader.warnings + [_one_line(w.message) for w in caught if _alembic_warning(w, alembic_dir)]
+    result["failed_files"] = sorted(loader.failed)
+    result["stand_ins"] = sorted(finder.created)
+    return result
+
+
 def _map_error(exc: Exception, caught: list, alembic_dir: str) -> str:
     """One line for a revision-map failure.  Alembic announces a missing
     parent as a warning and then fails with a bare KeyError; prefer the
@@ -609,6 +670,8 @@ def main(argv: list) -> int:
         if not argv:
             result = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [],
                       "failed_files": [], "error": "usage: _alembic_probe.py DIR [DIR...]"}
+        elif argv[0] == "--config":
+            result = probe_config(json.loads(argv[1]))
         else:
             result = probe(argv)
     except BaseException as exc:  # last resort: still answer in JSON

@@ -147,33 +147,103 @@ def alembic_view(
     if not PROBE_PATH.is_file():
         return _failure(f"alembic probe script not found at {PROBE_PATH}")
 
+    with tempfile.TemporaryDirectory(prefix="ma-alembic-cwd-") as cwd:
+        ran = _run_probe(interpreter, dirs, cwd, timeout)
+    if isinstance(ran, AlembicView):
+        return ran
+    return _parse(*ran)
+
+
+def _run_probe(
+    interpreter: str, args: Sequence[str], cwd: str, timeout: float
+) -> tuple[bytes, bytes, int | None] | AlembicView:
+    """The probe's (stdout, stderr, exit code), or the failure to report when it could not run."""
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     env["PYTHONSAFEPATH"] = "1"  # 3.11+: don't put the probe's dir on sys.path
+    try:
+        proc = subprocess.Popen(
+            [interpreter, str(PROBE_PATH), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=(os.name == "posix"),
+        )
+    except OSError as exc:
+        return _failure(f"could not run {interpreter}: {exc}")
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        return _failure(
+            f"alembic probe timed out after {timeout:g}s "
+            "(a revision file's top-level code may block or loop)"
+        )
+    except BaseException:
+        _kill(proc)
+        raise
+    return stdout, stderr, proc.returncode
 
-    with tempfile.TemporaryDirectory(prefix="ma-alembic-cwd-") as cwd:
-        try:
-            proc = subprocess.Popen(
-                [interpreter, str(PROBE_PATH), *dirs],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=cwd,
-                env=env,
-                start_new_session=(os.name == "posix"),
-            )
-        except OSError as exc:
-            return _failure(f"could not run {interpreter}: {exc}")
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            return _failure(
-                f"alembic probe timed out after {timeout:g}s "
-                "(a revision file's top-level code may block or loop)"
-            )
-        except BaseException:
-            _kill(proc)
-            raise
-    return _parse(stdout, stderr, proc.returncode)
+
+@dataclass(frozen=True)
+class AlembicRun:
+    """What Alembic's own commands say with a configuration file, as the user will run them."""
+
+    view: AlembicView  # heads and revisions of the configured environment, or why it failed
+    current: tuple[str, ...] | None  # 'alembic current' lines for the stamp given; None when none was
+    history: tuple[str, ...]  # 'alembic history' lines
+    script_dir: str | None
+    env_py: bool  # the script folder has env.py
+    template: bool  # ... and script.py.mako
+
+    @property
+    def works(self) -> bool:
+        """Alembic loads the configuration and every revision, env.py is there, the stamp resolves."""
+        return self.view.conclusive and self.env_py
+
+
+def alembic_commands(
+    config_file: Path,
+    *,
+    section: str = "alembic",
+    script_location: Path | None = None,
+    current: Sequence[str] | None = None,
+    python: str | None = None,
+    timeout: float = 120.0,
+) -> AlembicRun:
+    """``alembic -c CONFIG --name SECTION heads / history / current`` in a child process run from the
+    configuration's folder (relative paths in it mean what they mean to the user there).
+
+    ``script_location``: set it as Flask-Migrate does. ``current``: the stamp, read by the caller
+    (read-only), for Alembic to resolve against the scripts as ``alembic current`` does."""
+    request = {
+        "config": str(config_file),
+        "section": section,
+        "script_location": str(script_location) if script_location is not None else None,
+        "current": list(current) if current is not None else None,
+    }
+    interpreter = python or sys.executable
+    ran = _run_probe(interpreter, ["--config", json.dumps(request)], str(Path(config_file).parent), timeout)
+    if isinstance(ran, AlembicView):
+        return AlembicRun(ran, None, (), None, False, False)
+    view = _parse(*ran)
+    payload: dict[str, Any] = {}
+    for line in reversed(ran[0].decode("utf-8", errors="replace").splitlines()):
+        if line.strip():
+            try:
+                payload = json.loads(line)
+            except ValueError:
+                payload = {}
+            break
+    lines = payload.get("current")
+    return AlembicRun(
+        view,
+        tuple(str(x) for x in lines) if isinstance(lines, list) else None,
+        tuple(str(x) for x in payload.get("history") or () if isinstance(x, str)),
+        payload.get("script_dir") if isinstance(payload.get("script_dir"), str) else None,
+        payload.get("env_py") is True,
+        payload.get("template") is True,
+    )

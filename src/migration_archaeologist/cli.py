@@ -203,6 +203,88 @@ def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], 
     raise typer.Exit(EXIT_FINDINGS if result.has_findings else EXIT_OK)
 
 
+DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
+VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
+VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")
+
+
+@app.command()
+def recover(
+    repo: Path = RepoArg,
+    db: Optional[str] = typer.Option(
+        None, "--db", help="The database stamped with the lost revisions: its stamp decides what is needed, "
+        "a stand-in is synthesized from its schema when nothing holds a stamped revision, and the result is verified against it."
+    ),
+    apply: bool = typer.Option(False, "--apply", help="Write the files, then run Alembic and verify. Without it, only show the plan."),
+    archive: Optional[List[Path]] = typer.Option(None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable)."),
+    pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
+    version_table: str = VersionTableOpt,
+    version_table_schema: Optional[str] = VersionSchemaOpt,
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    as_json: bool = JsonOpt,
+    config_file: Optional[Path] = ConfigOpt,
+    name: Optional[str] = NameOpt,
+) -> None:
+    """Make Alembic work again: environment files, every lost revision, then Alembic and the database agree.
+
+    Brings back alembic.ini, env.py and script.py.mako (their last version from history, else
+    Alembic's own template, marked generated), every revision the chain or the database's stamp
+    needs (exact, else rebuilt from bytecode, else with --db a stand-in synthesized from the
+    schema and proven), never over an existing file. A dry run unless --apply; with --apply it then
+    runs Alembic's heads, history and current on the recovered configuration and, with --db,
+    replays the chain into a scratch database and compares it with the live one (read-only).
+    Exit 0 when Alembic works again (dry run: when the plan brings it back), 1 otherwise.
+
+    Example: [bold]migration-archaeologist recover --db postgresql://app@db/prod --apply[/bold]
+    """
+    from migration_archaeologist.recover import apply_recovery, plan_recovery
+    from migration_archaeologist.report import console as console_report
+    from migration_archaeologist.report.json_report import recover_document
+
+    opened = _open(repo)
+
+    def scan_now() -> ScanResult:
+        return _scan(repo, None, pick, as_json, thorough, archive, opened=opened, cache=cache, evidence=False,
+                     config_file=config_file, name=name)
+
+    result = scan_now()
+    stamp = None
+    if db:
+        from migration_archaeologist.database.stamp import read_stamp
+        from migration_archaeologist.verify import refuse_broken_stamp
+
+        stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
+        refuse_broken_stamp(result, stamp)
+    plan = plan_recovery(result, stamp=stamp, db_url=db)
+    out = _out()
+    if not apply:
+        if as_json:
+            _print_json(recover_document(result, plan))
+        else:
+            console_report.render_recovery_plan(out, plan)
+            count = len(plan.to_write)
+            out.print(f"\ndry run: nothing written. Run again with --apply to write {count} file(s)." if count else
+                      "\nNothing to write: every file Alembic needs is there.")
+        raise typer.Exit(EXIT_FINDINGS if plan.blocked else EXIT_OK)
+    if not as_json:
+        console_report.render_recovery_plan(out, plan)
+    conflicts = [a for a in plan.blocked if a.action in ("conflict", "refused")]
+    if conflicts:
+        from migration_archaeologist.errors import RestoreConflict
+
+        raise RestoreConflict(f"nothing written: {conflicts[0].subject}: {conflicts[0].note}")
+    outcome = apply_recovery(plan, result, scan_now, db_url=db, python=python, timeout=timeout,
+                             version_table=version_table, version_table_schema=version_table_schema)
+    if as_json:
+        _print_json(recover_document(result, plan, outcome))
+    else:
+        console_report.render_recovery_outcome(out, outcome)
+    raise typer.Exit(EXIT_OK if outcome.works else EXIT_FINDINGS)
+
+
 @app.command()
 def scan(
     repo: Path = RepoArg,
@@ -225,12 +307,11 @@ def scan(
     Example: [bold]migration-archaeologist scan . --archive backups/2025-10.tar.gz --json[/bold]
     """
     result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache, config_file=config_file, name=name)
-    _report(result, as_json, scan_document, "render_scan")
+    from migration_archaeologist.environment_files import with_environment_problems
+
+    _report(with_environment_problems(result), as_json, scan_document, "render_scan")
 
 
-DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
-VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
-VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")
 
 
 @app.command()
@@ -295,7 +376,10 @@ def check(
     result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
                    config_file=config_file, name=name)
     # imported after the scan: nothing the scan prints needs it
+    from migration_archaeologist.environment_files import with_environment_problems
     from migration_archaeologist.gate import annotations, evaluate
+
+    result = with_environment_problems(result)
 
     if db:
         from migration_archaeologist.database.stamp import read_stamp
@@ -327,6 +411,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
+    from migration_archaeologist.environment_files import with_environment_problems
     from migration_archaeologist.gate import annotations, evaluate
 
     root = opened[0].work_tree
@@ -334,6 +419,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     for env in environments:
         result = _scan(repo, [], pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
                        config_file=env.path, name=env.section if env.kind == "ini" else None, configs=environments)
+        result = with_environment_problems(result)
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
     passed = all(verdict.passed for _label, _result, verdict in judged)
     if fmt == "json":

@@ -155,6 +155,14 @@ def _ini_environments(root: Path, path: Path, toml: dict[str, Any] | None) -> li
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [_unreadable(path, exc)] if path.name.startswith("alembic") else []
+    return ini_text_environments(root, path, text, toml)
+
+
+def ini_text_environments(
+    root: Path, path: Path, text: str, toml: dict[str, Any] | None = None
+) -> list[AlembicConfig]:
+    """The environments an ini holding ``text`` at ``path`` gives, whether or not the file is there
+    now: what a version of ``alembic.ini`` that history holds would give Alembic back."""
     if not path.name.startswith("alembic") and "script_location" not in text:
         return []  # tox.ini, setup.cfg-like files: not Alembic's
     try:
@@ -324,7 +332,7 @@ class _Locator:
     def __init__(self, root: Path, options: _Options) -> None:
         self.root = root
         self.options = options
-        self.base = options.path.parent if options.path.is_file() else options.path
+        self.base = options.path.parent if _is_file_option(options.path) else options.path
 
     def __call__(self, value: str, key: str, first: bool = False) -> Path:
         if _WINDOWS_DRIVE.match(value):
@@ -370,7 +378,7 @@ class _Locator:
     def _search_path(self) -> list[Path]:
         """prepend_sys_path, the root, ``src/``, then the config's folder and each parent up to the root."""
         places = [self.base / p for p in self.options.sys_paths()] + [self.root, self.root / "src"]
-        folder = self.options.path.parent if self.options.path.is_file() else self.options.path
+        folder = self.options.path.parent if _is_file_option(self.options.path) else self.options.path
         while _inside(self.root, folder):
             places.append(folder)
             if folder == self.root:
@@ -417,6 +425,12 @@ def _mentions_flask(env_py: Path) -> bool:
 
 
 # -- small helpers --------------------------------------------------------------------------------
+
+
+def _is_file_option(path: Path) -> bool:
+    """The options came from a file (an ini or pyproject.toml, there or only in history), not from a
+    Flask-Migrate folder."""
+    return path.is_file() or (path.suffix in (".ini", ".toml") and not path.is_dir())
 
 
 def _normal(path: Path) -> Path:

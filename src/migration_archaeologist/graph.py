@@ -33,6 +33,7 @@ PROBLEM_KINDS = (
     "duplicate-branch-label",
     "unparseable",
     "stamped-but-missing",
+    "environment-missing",
 )
 
 

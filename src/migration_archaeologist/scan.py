@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from migration_archaeologist.retired import Retirement
 
 _T = TypeVar("_T")
+#: Problems added to a scan's chain from outside the catalog: the database's stamp, the work tree's
+#: environment files (``verify.with_stamp_problems``, ``environment_files.with_environment_problems``).
+_ADDED_KINDS = ("stamped-but-missing", "environment-missing")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class ScanResult:
 
         chain = analyse_catalog(self.catalog, only=working)
         # stamp problems come from the database (verify.with_stamp_problems), not from the catalog
-        stamped = tuple(p for p in self.chain.problems if p.kind == "stamped-but-missing")
+        stamped = tuple(p for p in self.chain.problems if p.kind in _ADDED_KINDS)
         return replace(chain, problems=chain.problems + stamped) if stamped else chain
 
     @cached_property
@@ -81,7 +84,7 @@ class ScanResult:
         extra = tuple(
             p if p.warning else replace(p, warning=True)
             for p in self.chain.problems
-            if (p.kind, p.revisions) not in seen and p.kind != "stamped-but-missing"
+            if (p.kind, p.revisions) not in seen and p.kind not in _ADDED_KINDS
         )
         return gate + extra
 

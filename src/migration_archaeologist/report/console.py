@@ -94,6 +94,9 @@ def render_scan(console: Console, result: ScanResult) -> None:
             f"\n[bold]{len(result.missing)} revision(s) missing[/bold] from the versions directory, all recoverable. "
             f"Preview the restore with:\n  migration-archaeologist restore {' '.join(tips)}"
         )
+    if result.missing or any(p.kind == "environment-missing" for p in result.gate_chain.problems):
+        console.print("Or the whole recovery, environment files included, then Alembic's own word on it:\n"
+                      "  migration-archaeologist recover [--db URL]", highlight=False)
 
 
 def chain_tree(result: ScanResult) -> Tree:
@@ -360,3 +363,68 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
     verdict = v.verdict
     style = "bold green" if verdict == "verified" else "bold red"
     console.print(f"[{style}]{verdict}[/{style}]")
+
+
+def render_recovery_plan(console: Console, plan) -> None:  # type: ignore[no-untyped-def]
+    """One table: every file Alembic needs, where it comes from and what happens to it."""
+    from rich.markup import escape
+
+    env = plan.environment
+    root = plan.versions_dir
+    table = Table(title=f"Recover: Alembic environment {env.config_file or '(none)'}", title_justify="left")
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("file")
+    table.add_column("from")
+    table.add_column("fidelity", no_wrap=True)
+    table.add_column("action", no_wrap=True)
+    styles = {"write": "green", "present": "dim", "conflict": "bold red", "refused": "bold red", "unrecoverable": "bold red"}
+    for a in plan.actions:
+        shown = "" if a.target is None else (a.target.name if a.kind != "environment" else _short(a.target, root))
+        table.add_row(a.subject, shown, a.source, a.fidelity or "", Text(a.action, style=styles.get(a.action, "")))
+    console.print(table)
+    for note in env.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+    for error in env.errors:
+        console.print(f"[yellow]warning:[/yellow] {escape(error)}", highlight=False, soft_wrap=True)
+    for a in plan.blocked:
+        console.print(f"[red]{a.action}[/red] {escape(a.subject)}: {escape(a.note)}", highlight=False, soft_wrap=True)
+
+
+def _short(path, versions_dir) -> str:  # type: ignore[no-untyped-def]
+    """An environment file relative to the folder above the versions directory's script folder."""
+    base = versions_dir.parent.parent
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
+    from migration_archaeologist.recover import verdict
+
+    for path in outcome.written:
+        console.print(f"[green]wrote[/green] {escape(str(path))}", highlight=False, soft_wrap=True)
+    for path in outcome.synthesized:
+        console.print(f"[green]wrote[/green] {escape(str(path))} (synthesized, proven by replay)", highlight=False, soft_wrap=True)
+    for failure in outcome.failures:
+        console.print(f"[red]failed:[/red] {escape(failure)}", highlight=False, soft_wrap=True)
+    run = outcome.alembic
+    if run is not None:
+        config = outcome.plan.environment.config_file
+        console.print(f"\n$ alembic -c {escape(str(config))} heads", highlight=False, soft_wrap=True)
+        console.print(escape(", ".join(run.view.heads) or "(none)"), highlight=False, soft_wrap=True)
+        if run.current is not None:
+            console.print(f"$ alembic -c {escape(str(config))} current", highlight=False, soft_wrap=True)
+            console.print(escape("\n".join(run.current) or "(base)"), highlight=False, soft_wrap=True)
+        for warning in run.view.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+        if run.view.stand_ins:
+            console.print(f"[dim]stand-ins for modules not importable here: {escape(', '.join(run.view.stand_ins))}[/dim]",
+                          highlight=False, soft_wrap=True)
+    if outcome.verification is not None:
+        console.print()
+        render_verification(console, outcome.verification)
+    style = "bold green" if outcome.works else "bold red"
+    console.print(f"\n[{style}]{escape(verdict(outcome))}[/{style}]", highlight=False, soft_wrap=True)

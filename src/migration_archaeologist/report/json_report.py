@@ -320,3 +320,54 @@ def synthesis_document(synthesis, written=None) -> dict[str, Any]:  # type: igno
         "written": str(written) if written is not None else None,
         "source": synthesis.synthesized.source.decode("utf-8"),
     }
+
+
+RECOVER_SCHEMA = "migration-archaeologist/recover/1"
+
+
+def recover_document(result: "ScanResult", plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """``recover --json``: the plan, and with --apply what was written, what Alembic said and the verdict."""
+    from migration_archaeologist.recover import verdict
+
+    env = plan.environment
+    doc: dict[str, Any] = {
+        "schema": RECOVER_SCHEMA,
+        "repository": str(result.repository.display_path),
+        "versions_dir": str(plan.versions_dir),
+        "applied": outcome is not None,
+        "environment": {
+            "config_file": str(env.config_file) if env.config_file else None,
+            "section": env.section,
+            "script_location": str(env.script_location) if env.script_location else None,
+            "kind": env.kind,
+            "notes": list(env.notes),
+            "errors": list(env.errors),
+        },
+        "stamped": list(plan.stamp.revisions) if plan.stamp is not None else None,
+        "actions": [
+            {"kind": a.kind, "subject": a.subject, "file": str(a.target) if a.target else None, "source": a.source,
+             "fidelity": a.fidelity, "action": a.action, "note": a.note}
+            for a in plan.actions
+        ],
+        "complete": not plan.blocked,
+    }
+    if outcome is not None:
+        run = outcome.alembic
+        doc["written"] = [str(p) for p in outcome.written]
+        doc["synthesized"] = [str(p) for p in outcome.synthesized]
+        doc["alembic"] = None if run is None else {
+            "heads": list(run.view.heads),
+            "current": None if run.current is None else list(run.current),
+            "history": list(run.history),
+            "env_py": run.env_py,
+            "template": run.template,
+            "stand_ins": list(run.view.stand_ins),
+            "warnings": list(run.view.warnings),
+            "error": run.view.error,
+        }
+        v = outcome.verification
+        doc["verification"] = None if v is None else verify_document(result, v)
+        doc["failures"] = list(outcome.failures)
+        doc["works"] = outcome.works
+        doc["verdict"] = verdict(outcome)
+    return doc

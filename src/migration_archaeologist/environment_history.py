@@ -1,0 +1,176 @@
+"""Every version of the environment files git holds: ``alembic.ini``, ``env.py``, ``script.py.mako``,
+Flask-Migrate's ``README``, ``pyproject.toml``; on HEAD's history, other refs, reflogs, stashes and
+unreachable commits.
+
+Three pathspec-limited ``git log --raw`` streams, each excluding what the one before it walked, so
+together they walk every commit once: HEAD's history first (what was deleted there is what the
+project lost), then what other refs reach (``--source`` names the ref), then what only a reflog or
+nothing at all reaches. Contents come from one ``cat-file --batch``. Nothing from the repository runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+from migration_archaeologist.gitrepo import Repository, first_line
+from migration_archaeologist.sources.git_history import NULL_SHA, SKIPPED_MODES, _utc
+
+#: The files an Alembic environment is made of, by file name.
+ENVIRONMENT_NAMES = ("alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml")
+_PATHSPECS = [f":(glob)**/{name}" for name in ENVIRONMENT_NAMES]
+_FORMAT = "--format=%x01%H%x00%at%x00%S%x00%s"
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One add, change or deletion of an environment file in one commit."""
+
+    path: str  # '/'-separated, relative to the work tree root
+    commit: str
+    date: str  # ISO 8601, UTC
+    event: str  # added, modified, deleted
+    blob: str  # the content this version holds: for a deletion, the last one before it
+    source: str  # history (HEAD's), branch (another ref), reflog, stash, unreachable
+    ref: str | None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class EnvironmentHistory:
+    """Versions of environment files, newest first within each source; and why any stream stopped."""
+
+    versions: tuple[FileVersion, ...]
+    errors: tuple[str, ...]
+
+    def of(self, path: str) -> list[FileVersion]:
+        return [v for v in self.versions if v.path == path]
+
+    def last_kept(self, path: str) -> FileVersion | None:
+        """The version to bring back: on HEAD's history the newest event (a deletion carries the last
+        content before it), else the newest version another source holds."""
+        versions = self.of(path)
+        head = [v for v in versions if v.source == "history"]
+        if head:
+            return head[0]
+        return max(versions, key=lambda v: v.date) if versions else None
+
+
+def environment_history(repo: Repository, unreachable: Iterable[str] = ()) -> EnvironmentHistory:
+    """Walk every commit once for the environment files (see the module's doc)."""
+    versions: list[FileVersion] = []
+    errors: list[str] = []
+    streams: list[tuple[list[str], list[str] | None, str]] = []
+    if repo.head is not None:
+        streams.append((["HEAD"], None, "history"))
+    not_head = ["--not", "HEAD"] if repo.head is not None else []
+    streams.append((["--all", "--source", *not_head], None, "branch"))
+    stdin = sorted(set(unreachable))
+    streams.append((["--reflog", "--stdin", "--not", "--all"], stdin, "reflog"))
+    for tips, feed, source in streams:
+        error = _stream(repo, tips, feed, source, versions)
+        if error:
+            errors.append(error)
+    return EnvironmentHistory(tuple(versions), tuple(errors))
+
+
+def deletions_on_head(repo: Repository, paths: Sequence[str] | None = None) -> tuple[FileVersion, ...]:
+    """The deletions of ``alembic.ini`` (or of ``paths``) on HEAD's history, newest first, each with
+    the last content before it: what ``check`` asks when no configuration names the versions
+    directory (a lost one, or a project that configures Alembic in code?). One pathspec-limited stream."""
+    if repo.head is None:
+        return ()
+    out: list[FileVersion] = []
+    specs = [f":(literal){p}" for p in paths] if paths else [f":(glob)**/{ENVIRONMENT_NAMES[0]}"]
+    _stream(repo, ["HEAD", "--diff-filter=D"], None, "history", out, specs)
+    return tuple(out)
+
+
+def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: str, out: list[FileVersion],
+            pathspecs: Sequence[str] = _PATHSPECS) -> str | None:
+    args = ["log", *tips, "--raw", "--no-renames", "--no-abbrev", "-z", "--root", "--diff-merges=first-parent",
+            "--no-textconv", "--no-ext-diff", _FORMAT, "--", *pathspecs]
+    proc = repo.popen(*args, stdin=subprocess.PIPE if feed is not None else None)
+    stderr: list[bytes] = []
+    drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    drain.start()
+    if feed is not None:
+
+        def write() -> None:
+            try:
+                proc.stdin.write("".join(c + "\n" for c in feed).encode("ascii"))  # type: ignore[union-attr]
+                proc.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+
+        threading.Thread(target=write, daemon=True).start()
+    assert proc.stdout is not None
+    data = proc.stdout.read()
+    proc.wait()
+    drain.join()
+    unreachable = set(feed or ())
+    out.extend(_parse(data, source, unreachable))
+    if proc.returncode != 0:
+        return f"git log stopped early ({source}): {first_line(b''.join(stderr))}"
+    return None
+
+
+def _parse(data: bytes, source: str, unreachable: set[str]) -> Iterator[FileVersion]:
+    for record in data.split(b"\x01"):
+        tokens = record.split(b"\x00")
+        if len(tokens) < 4:
+            continue
+        commit = tokens[0].decode("ascii", "replace")
+        date = _utc(tokens[1])
+        ref = tokens[2].decode("utf-8", "replace") or None
+        label, shown_ref = _label(source, ref, commit in unreachable)
+        for i in range(4, len(tokens) - 1):
+            meta = tokens[i].lstrip(b"\n")
+            if not meta.startswith(b":") or len(meta) < 97:
+                continue
+            path = tokens[i + 1].decode("utf-8", "surrogateescape")
+            modes, old, new, status = meta[1:14], meta[15:55], meta[56:96], meta[-1:]
+            if status == b"D":
+                if modes[:6] in SKIPPED_MODES:
+                    continue
+                yield FileVersion(path, commit, date, "deleted", old.decode("ascii"), label, shown_ref)
+            elif new != NULL_SHA and modes[7:] not in SKIPPED_MODES:
+                event = "added" if status == b"A" else "modified"
+                yield FileVersion(path, commit, date, event, new.decode("ascii"), label, shown_ref)
+
+
+def _label(source: str, ref: str | None, unreachable: bool) -> tuple[str, str | None]:
+    if source == "history":
+        return "history", None
+    if source == "branch":
+        if ref and ref.startswith("refs/stash"):
+            return "stash", ref
+        return "branch", (ref.removeprefix("refs/heads/") if ref else None)
+    return ("unreachable", None) if unreachable else ("reflog", None)
+
+
+def read_blobs(repo: Repository, blobs: Sequence[str]) -> dict[str, bytes]:
+    """Contents of ``blobs`` from one ``cat-file --batch``; a blob git cannot read is left out."""
+    wanted = list(dict.fromkeys(blobs))
+    if not wanted:
+        return {}
+    out = repo.run("cat-file", "--batch", input="".join(b + "\n" for b in wanted).encode("ascii"), check=False)
+    found: dict[str, bytes] = {}
+    pos = 0
+    for blob in wanted:
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or header[1] != b"blob":
+            continue  # "<sha> missing": a partial mirror's absent blob
+        size = int(header[2])
+        found[blob] = out[pos : pos + size]
+        pos += size + 1
+    return found
