@@ -6,7 +6,6 @@ from rich.console import Console
 from rich.markup import escape as _escape
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from typing import TYPE_CHECKING
 
@@ -103,10 +102,24 @@ def render_scan(console: Console, result: ScanResult) -> None:
         )
 
 
-def chain_tree(result: ScanResult) -> Tree:
+CHAIN_TITLE = "chain (base → head; ↳ revises the line above it at the same indent)"
+
+
+def chain_tree(result: ScanResult) -> Text:
+    """The chain, one revision a line, read like ``alembic history`` upside down: a line of descent
+    keeps one indent, each revision marked ``↳`` under the one it revises; a branch point's other
+    children are indented under it ("branch from X"), and a merge is listed on its first parent's
+    line, the other lines ending in ``↳ → merge``. So a child never looks like a sibling of its
+    parent, and the depth is the number of branches open at once, not the chain's length (10,000
+    revisions in one line stay at one indent, and no recursion)."""
     chain = result.chain
-    tree = Tree("[bold]chain[/bold] (base → head)")
+    lines: list[Text] = [Text.from_markup(f"[bold]chain[/bold]{esc(CHAIN_TITLE[5:])}")]
     shown: set[str] = set()
+
+    def first_parent(rev: str) -> str | None:
+        entry = result.catalog.entries.get(rev)
+        downs = entry.parsed.down_revisions if entry is not None else ()
+        return downs[0] if downs else None
 
     def label(rev: str) -> Text:
         entry = result.catalog.entries.get(rev)
@@ -130,33 +143,43 @@ def chain_tree(result: ScanResult) -> Tree:
             text.append(f"  ({'; '.join(marks)})", style="dim")
         return text
 
-    def grow(container: Tree, start: str) -> None:
-        """A line of descent is listed under the revision that starts it (a base, or a side branch
-        of a branch point); a branch point's first child carries the line on, and a merge is shown
-        where the line first reaches it, as ``→ rev`` elsewhere. So the depth is the number of
-        branches open at once, not the chain's length: nesting every revision under its parent ran
-        out of stack past 990 revisions, and ran off the screen long before."""
-        stack = [(container, start, True)]
+    def grow(start: str) -> None:
+        # tasks, popped last first: (gutter, revision, the parent it is reached from, False),
+        # or (gutter, a "branch from" line, None, True)
+        stack: list[tuple[str, str, str | None, bool]] = [("", start, None, False)]
         while stack:
-            where, rev, starts = stack.pop()
-            if rev in shown:
-                where.add(Text(f"→ {rev}", style="dim"))
+            gutter, rev, parent, heading = stack.pop()
+            if heading:
+                lines.append(Text(gutter + rev, style="dim"))
+                continue
+            arrow = "↳ " if parent is not None else ""
+            first = first_parent(rev)
+            if rev in shown or (parent is not None and parent != first and first in chain):
+                # a merge reached from a parent other than its first: listed on its first parent's line
+                where = "above" if rev in shown else "below"
+                lines.append(Text(gutter + arrow).append(f"→ {rev}  (merge, listed {where})", style="dim"))
                 continue
             shown.add(rev)
-            node = where.add(label(rev))
+            lines.append(Text(gutter + arrow).append_text(label(rev)))
             children = chain.children(rev)
-            # side branches first onto the stack, so the line itself is walked first
-            stack.extend((node, child, True) for child in reversed(children[1:]))
-            if children:
-                stack.append((node if starts else where, children[0], False))
+            own = [c for c in children if first_parent(c) == rev]
+            line = own[:1] or children[:1]  # the line goes on with a child that revises this one first
+            sides = [c for c in children if c not in line]
+            if line:
+                stack.append((gutter, line[0], rev, False))
+            for i in reversed(range(len(sides))):
+                last = i == len(sides) - 1 and not line
+                stack.append((gutter + ("   " if last else "│  "), sides[i], rev, False))
+                stack.append((gutter, f"{'└─' if last else '├─'} branch from {rev}:", None, True))
 
     roots = list(chain.bases) + list(chain.missing_targets)
     for rev in roots:
-        grow(tree, rev)
-    for rev in chain.order:  # members of cycles have no base to hang from
         if rev not in shown:
-            grow(tree, rev)
-    return tree
+            grow(rev)
+    for rev in chain.order:  # members of cycles, and merges whose first parent is nowhere
+        if rev not in shown:
+            grow(rev)
+    return Text("\n").join(lines)
 
 
 def render_evidence(console: Console, result: ScanResult) -> None:
