@@ -510,7 +510,8 @@ def _describe(op: OpCall, *, changed: bool) -> str | None:
         return f"rename table {table} to {op.detail or '?'}"
     if name in ("alter_column", "drop_column"):
         verb = "alter" if name == "alter_column" else "drop"
-        return f"{verb} column {table}.{op.detail or '?'}"
+        changes = f": {', '.join(op.changes)}" if op.changes else ""
+        return f"{verb} column {table}.{op.detail or '?'}{changes}"
     if name in ("create_index", "drop_index"):
         verb = "create" if name == "create_index" else "drop"
         cols = f" ({', '.join(op.columns)})" if op.columns else ""
