@@ -441,6 +441,8 @@ def _places(sightings: Iterable[Sighting]) -> tuple[Place, ...]:
             continue
         if s.source in ("reflog", "stash") and s.ref:
             label = s.ref
+        elif s.source == "stash":
+            label = f"dropped stash {s.commit[:10]}" if s.commit else "dropped stash"
         elif s.source == "unreachable":
             label = f"unreachable commit {s.commit[:10]}" if s.commit else "unreachable blob"
         elif s.source in ("archive", "bytecode"):

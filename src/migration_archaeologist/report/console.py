@@ -44,6 +44,8 @@ def _found_in(entry: RevisionEntry) -> Text:
             if s.source == "worktree":
                 continue
             label = s.ref if s.source in ("reflog", "stash") and s.ref else s.source
+            if s.source == "stash" and not s.ref:
+                label = "dropped stash"  # a stash commit no ref or reflog entry names any more
             places.setdefault(f"{s.source}\0{label}", None)
     text = Text()
     for i, key in enumerate(places):
