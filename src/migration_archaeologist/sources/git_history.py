@@ -252,8 +252,10 @@ class GitHistory:
                 _note_unreadable(scan, sha, "object missing from the repository (partial clone)")
         scan.off_ref = off_ref_future.result()
         scan.unreachable_commits = tuple(lost_commits)
+        # only a merge can be a stash: the walk knows every unreachable commit's parents
+        merges = [c for c in lost_commits if b" " in walk.commits.get(c.encode("ascii"), b" ")]
         scan.origin = _paint(reflog, scan.off_ref, lost_commits, stash_future.result(),
-                             _stash_shaped(repo, lost_commits, scan))
+                             _stash_shaped(repo, merges, scan))
         _settle(repo, scan, walk, head_order)
         # every commit was shown, parents and all: the graph is at hand
         targets = _merge_deletions(scan.changes, lambda sha: b" " in walk.commits.get(sha.encode("ascii"), b""))
@@ -1434,26 +1436,30 @@ def _stash_shaped(repo: Repository, commits: Iterable[str], scan: HistoryScan) -
     one whose reflog entry expired (``git stash drop``, ``git reflog expire``), still in the object
     database. The shape git stash gives them: a "WIP on <branch>:" or "On <branch>:" subject, two or
     three parents, the second one's subject "index on <branch>:" (when that commit is at hand too)."""
-    wanted = sorted(set(commits))
-    if not wanted:
-        return {}
-    proc = repo.popen("log", "--no-walk=unsorted", "--stdin", "--format=%H %P%x00%s", stdin=-1)
-    out, err = proc.communicate("".join(c + "\n" for c in wanted).encode("ascii"))
-    if proc.returncode != 0:
-        scan.warnings.append(f"could not tell dropped stashes among unreachable commits: {first_line(err)}")
-        return {}
     shown: dict[str, tuple[list[str], str]] = {}
-    for line in out.decode("utf-8", "replace").splitlines():
-        shas, _, subject = line.partition("\0")
-        sha, *parents = shas.split()
-        shown[sha] = (parents, subject)
-    stashes: dict[str, list[str]] = {}
-    for sha, (parents, subject) in shown.items():
-        if _STASH_SUBJECT.match(subject) and len(parents) in (2, 3):
-            index = shown.get(parents[1])
-            if index is None or index[1].startswith("index on "):
-                stashes[sha] = parents
-    return stashes
+
+    def show(wanted: Iterable[str]) -> bool:
+        wanted = sorted(set(wanted) - shown.keys())
+        if not wanted:
+            return True
+        proc = repo.popen("log", "--no-walk=unsorted", "--stdin", "--format=%H %P%x00%s", stdin=-1)
+        out, err = proc.communicate("".join(c + "\n" for c in wanted).encode("ascii"))
+        if proc.returncode != 0:
+            scan.warnings.append(f"could not tell dropped stashes among unreachable commits: {first_line(err)}")
+            return False
+        for line in out.decode("utf-8", "replace").splitlines():
+            shas, _, subject = line.partition("\0")
+            sha, *parents = shas.split()
+            shown[sha] = (parents, subject)
+        return True
+
+    if not show(commits):
+        return {}
+    shaped = {sha: parents for sha, (parents, subject) in shown.items()
+              if _STASH_SUBJECT.match(subject) and len(parents) in (2, 3)}
+    if not show(parents[1] for parents in shaped.values()):
+        return {}
+    return {sha: parents for sha, parents in shaped.items() if shown.get(parents[1], ([], ""))[1].startswith("index on ")}
 
 
 def _paint(
