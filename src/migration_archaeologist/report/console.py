@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from migration_archaeologist.gate import Verdict
     from migration_archaeologist.restore import RestoreOutcome, RestorePlan
 
+
 def esc(value: object) -> str:
     """Text from files, git and databases (messages, paths, revision IDs) printed inside Rich markup:
     escaped, so ``[tool.alembic]`` or ``[bold]`` in it is shown as written, never taken as markup."""
@@ -90,7 +91,8 @@ def render_scan(console: Console, result: ScanResult) -> None:
         table.add_row(Text(rev), Text(entry.parsed.message or ""), _status_text(status_of(result, rev)), _found_in(entry), deleted)
     if order:
         console.print(table)
-        console.print(chain_tree(result))
+        # one revision a line: a line wrapped onto the next would start at the left edge, like a base
+        console.print(chain_tree(result), no_wrap=True, overflow="ellipsis")
     else:
         console.print("No Alembic revision files found anywhere in this repository's history.")
     render_evidence(console, result)
@@ -159,7 +161,8 @@ def chain_tree(result: ScanResult) -> Text:
             if rev in shown or (parent is not None and parent != first and first in chain):
                 # a merge reached from a parent other than its first: listed on its first parent's line
                 where = "above" if rev in shown else "below"
-                lines.append(Text(gutter + arrow).append(f"→ {rev}  (merge, listed {where})", style="dim"))
+                what = "merge, " if rev in chain.merge_points else ""
+                lines.append(Text(gutter + arrow).append(f"→ {rev}  ({what}listed {where})", style="dim"))
                 continue
             shown.add(rev)
             lines.append(Text(gutter + arrow).append_text(label(rev)))
