@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
 import typer
-from typer import _click as click
 from typer.core import TyperGroup
 
 from migration_archaeologist import __version__
@@ -27,12 +26,14 @@ from migration_archaeologist.scan import ScanResult, environments_of, scan_repos
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from typer import _click as click  # typer's own click (0.28); earlier typers use click itself
 
     from migration_archaeologist.gitrepo import Repository
     from migration_archaeologist.settings import Settings
 
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
+
 
 class _Commands(TyperGroup):
     """Help as plain text (no Rich markup): ``[tool.alembic]`` stays literal, and option names are never
