@@ -51,7 +51,7 @@ def test_scan_console_shows_table_tree_and_next_step(lost: GitRepo) -> None:
     assert proc.returncode == 1
     out = proc.stdout
     assert "Revisions" in out and "missing" in out and "present" in out
-    assert "chain (base → head)" in out
+    assert "chain (base → head" in out
     deletion = lost.git("rev-parse", "--short=7", "HEAD")
     assert deletion in out  # deleted in which commit
     assert "migration-archaeologist restore b" in out
@@ -163,9 +163,67 @@ def test_error_lines_keep_square_brackets(repo: GitRepo) -> None:
     assert "--pick '[bold]x[/bold]': expected REV=BLOB" in proc.stderr
 
 
+def drawn_chain(out: str) -> tuple[list[str], set[tuple[str, str]]]:
+    """The chain as a user reads scan's drawing: each revision's parent is the nearest line above it
+    at the same indent, or the X of the "branch from X:" line that opens its block; ``↳ → m`` is an
+    edge to a merge listed elsewhere. Returns the revisions drawn (in order) and the edges read."""
+    lines = out[out.index("chain (base → head"):].split("\n\n")[0].splitlines()[1:]
+    drawn: list[str] = []
+    edges: set[tuple[str, str]] = set()
+    last_at: dict[int, str] = {}
+    opened: dict[int, str] = {}
+    for line in lines:
+        content = line.lstrip("│ ")
+        indent = len(line) - len(content)
+        if content.startswith(("├─ branch from ", "└─ branch from ")):
+            opened[indent + 3] = content[len("├─ branch from "):].rstrip(":")
+            continue
+        if not content.startswith("↳ "):
+            rev = content.split("  ")[0]
+            assert indent == 0, line  # a line without ↳ is a base
+            drawn.append(rev)
+            last_at = {0: rev}
+            continue
+        content = content[2:]
+        parent = opened.pop(indent) if indent in opened else last_at[indent]
+        rev = content.split("  ")[0]
+        if rev.startswith("→ "):
+            edges.add((parent, rev[2:]))
+            continue
+        edges.add((parent, rev))
+        drawn.append(rev)
+        last_at[indent] = rev
+    return drawn, edges
+
+
+def test_scan_console_nests_each_revision_under_its_parent(repo: GitRepo) -> None:
+    """b and c of a -> b -> c used to be drawn as siblings under a."""
+    repo.commit("chain", {f"{V}/a.py": revision_source("a", None, "base"), f"{V}/b.py": revision_source("b", "a", "next"),
+                          f"{V}/c.py": revision_source("c", "b", "last")})
+    proc = ma("scan", str(repo.path))
+    assert proc.returncode == 0, proc.stderr
+    tree = proc.stdout[proc.stdout.index("chain (base → head"):].splitlines()
+    assert tree[1:4] == ["a  base  present", "↳ b  next  present", "↳ c  last  present  (head)"]
+    assert drawn_chain(proc.stdout) == (["a", "b", "c"], {("a", "b"), ("b", "c")})
+
+
+def test_scan_console_draws_branches_and_merges(repo: GitRepo) -> None:
+    """A branch point's children are siblings under it; a merge sits on its first parent's line and
+    the other line ends in an arrow to it."""
+    files = {"a": ("a", None), "b": ("b", "a"), "c": ("c", "b"), "s": ("s", "b"), "s2": ("s2", "s"), "t": ("t", "b"),
+             "m": ("m", ("c", "s2")), "n": ("n", "m")}
+    repo.commit("chain", {f"{V}/{name}.py": revision_source(*args) for name, args in files.items()})
+    proc = ma("scan", str(repo.path))
+    edges = {(down, rev) for rev, (_, downs) in files.items() for down in ((downs,) if isinstance(downs, str) else downs or ())}
+    drawn, read = drawn_chain(proc.stdout)
+    assert sorted(drawn) == sorted(files) and read == edges
+    assert "↳ m  a change  present  (merge of c, s2)" in proc.stdout and "↳ → m  (merge, listed below)" in proc.stdout
+
+
 def test_scan_console_draws_a_long_chain_flat(repo: GitRepo) -> None:
-    """1,200 revisions in one line (past Python's recursion limit) with one side branch: each line of
-    descent stays at one depth, the side branch sits under its branch point and ends where it merges."""
+    """1,200 revisions in one line (past Python's recursion limit) with one side branch: the line
+    stays at one indent, each revision under the one it revises; the side branch is indented under
+    its branch point and ends with an arrow to the merge."""
     revs = [f"r{i:04d}" for i in range(1200)]
     for i, rev in enumerate(revs):
         down: str | tuple[str, ...] | None = revs[i - 1] if i else None
@@ -178,10 +236,9 @@ def test_scan_console_draws_a_long_chain_flat(repo: GitRepo) -> None:
     proc = ma("scan", str(repo.path), "--no-cache")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr == ""
-    tree = proc.stdout[proc.stdout.index("chain (base → head)"):].splitlines()[1:]
-    drawn = {line.lstrip("│├└─ ").split("  ")[0]: line for line in tree if line.lstrip("│├└─ ")[:1] in ("r", "s", "→")}
-    assert set(revs) | {"side", "→ r0502"} == set(drawn)
-    depth = {rev: len(line) - len(line.lstrip("│├└─ ")) for rev, line in drawn.items()}
-    assert depth["r0000"] == 4 and {depth[r] for r in revs[1:]} == {8}  # the whole line under its base
-    assert depth["side"] == 12 and depth["→ r0502"] == 16  # nested under r0500, ending at the merge
-    assert tree.index(drawn["r0500"]) < tree.index(drawn["side"]) < tree.index(drawn["r0501"])
+    drawn, edges = drawn_chain(proc.stdout)
+    assert drawn == revs[:501] + ["side"] + revs[501:]
+    assert edges == {(a, b) for a, b in zip(revs, revs[1:])} | {("r0500", "side"), ("side", "r0502")}
+    tree = proc.stdout[proc.stdout.index("chain (base → head"):].splitlines()
+    assert {len(line) - len(line.lstrip("│ ")) for line in tree[1:] if "r0" in line.split("  ")[0]} == {0}
+    assert "│  ↳ side  side work  present" in tree and "│  ↳ → r0502  (merge, listed below)" in tree

@@ -171,7 +171,7 @@ def test_rewritten_history_is_scanned_again_in_full(grown: GitRepo) -> None:
     # dropping a stash rewrites its reflog: entries went away, and with them what only they held
     repo.git("stash", "drop", "-q")
     doc = same_as_full(repo, "rebuilt")
-    assert sources_of(doc, "ccccccccccc1") == {"unreachable"}
+    assert sources_of(doc, "ccccccccccc1") == {"stash"}  # a dropped stash, still in the object database
     # gc packs and prunes objects: the loose objects the cache knew are gone
     repo.git("gc", "-q", "--prune=now")
     same_as_full(repo, "rebuilt")
@@ -236,3 +236,41 @@ def test_the_cache_is_plain_json_naming_each_parsed_blob_whose_bytes_git_gives_b
     for blob, size in doc["scan"]["sizes"].items():
         content = result.catalog.content(blob)
         assert len(content) == size and git_blob_id(content) == blob
+
+
+def found_in(repo: GitRepo, rev_id: str, *options: str) -> tuple[set[tuple[str, str | None]], str]:
+    """What scan --json says held a revision, and the "found in" cell of its row in scan's table."""
+    doc = json.loads(ma("scan", str(repo.path), "--json", *options).stdout)
+    entry = next(r for r in doc["revisions"] if r["revision"] == rev_id)
+    table = ma("scan", str(repo.path), *options).stdout
+    row = next(line for line in table.splitlines() if line.startswith(f"│ {rev_id} "))
+    return {(s["source"], s["ref"]) for c in entry["candidates"] for s in c["sightings"]}, row.split("│")[4].strip()
+
+
+@pytest.mark.parametrize("cache", ["--no-cache", "--cache"])
+@pytest.mark.parametrize("how", ["reflog expire", "reflog delete", "stash drop"])
+def test_a_stash_out_of_its_reflog_is_still_called_a_stash(grown: GitRepo, how: str, cache: str) -> None:
+    """A stash whose reflog entry expired was labelled history (refs/stash still names it) or, dropped,
+    unreachable: it is a stash, with refs/stash where that still names it."""
+    repo = grown
+    repo.write(f"{V}/ccccccccccc1_stashed.py", revision_source("ccccccccccc1", "aaaaaaaaaaa2", "stashed"))
+    repo.git("add", V)
+    repo.git("stash", "push", "-q")
+    assert found_in(repo, "ccccccccccc1", cache) == ({("stash", "stash@{0}")}, "stash@{0}")
+    if how == "reflog expire":
+        repo.git("reflog", "expire", "--expire=now", "--expire-unreachable=now", "--all")
+    elif how == "reflog delete":
+        repo.git("reflog", "delete", "refs/stash@{0}")
+    else:
+        repo.git("stash", "drop", "-q")
+    assert repo.git("cat-file", "-t", "HEAD") == "commit"
+    if how == "stash drop":
+        assert repo.git("stash", "list") == "" and "refs/stash" not in repo.git("show-ref")
+        expected = ({("stash", None)}, "dropped stash")
+    else:
+        assert repo.git("stash", "list") == "" and "refs/stash" in repo.git("show-ref")
+        expected = ({("stash", "refs/stash")}, "refs/stash")
+    for _ in range(2):  # the cache built, then read back
+        assert found_in(repo, "ccccccccccc1", cache) == expected
+    repo.commit("more", rev(repo, "aaaaaaaaaaa3", "aaaaaaaaaaa2", "more"))
+    assert found_in(repo, "ccccccccccc1", cache) == expected  # and updated

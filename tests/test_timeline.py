@@ -383,3 +383,30 @@ def test_a_lost_id_in_the_middle_of_the_chain_keeps_the_phase_numbers(repo: GitR
         "Phase 2: third (October 3, 2025)",
         "Phase 3: fourth (October 4, 2025)",
     ]
+
+
+def test_alter_column_says_what_changed(repo: GitRepo) -> None:
+    """``alter column t.c`` alone left out the change; the timeline names type, nullability, default, rename."""
+    body = "\n".join([
+        "    op.alter_column('t', 'c', type_=sa.String(200), existing_type=sa.String(80))",
+        "    op.alter_column('t', 'd', nullable=False, existing_nullable=True, existing_type=sa.Integer())",
+        "    op.alter_column('t', 'e', server_default=sa.text(\"'0'\"), existing_server_default=None)",
+        "    op.alter_column('t', 'f', new_column_name='title')",
+        "    with op.batch_alter_table('u') as batch_op:",
+        "        batch_op.alter_column('g', nullable=True, type_=postgresql.ENUM('a', 'b', name='kind'))",
+    ])
+    repo.commit("x", {f"{VERSIONS}/x1.py": revision_source("x1", None, "widen", body=body)})
+    expected = [
+        "alter column t.c: String(80) → String(200)",
+        "alter column t.d: NULL → NOT NULL",
+        "alter column t.e: server default none → text(\"'0'\")",
+        "alter column t.f: rename to title",
+        "alter column u.g: type → ENUM('a', 'b', name='kind'), NOT NULL → NULL",
+    ]
+    md = cli("timeline", str(repo.path), "--versions", VERSIONS)
+    assert md.returncode == 0, md.stderr
+    for line in expected:
+        assert f"  - {line}\n" in md.stdout, (line, md.stdout)
+    doc = json.loads(cli("timeline", str(repo.path), "--versions", VERSIONS, "--format", "json").stdout)
+    (entry,) = [e for e in doc["revisions"] if e["revision"] == "x1"]
+    assert entry["operations"] == expected

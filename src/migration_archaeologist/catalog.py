@@ -191,7 +191,8 @@ def _newest_first(c: Candidate) -> tuple[str, int, str]:
 
 
 def _tier(candidate: Candidate, head_history: Mapping[str, int]) -> int:
-    sources = {s.source for s in candidate.sightings}
+    # a dropped stash (source stash, no ref) is as loose as any unreachable commit: gc prunes it
+    sources = {"unreachable" if s.source == "stash" and not s.ref else s.source for s in candidate.sightings}
     if any(s.source == "history" and s.commit in head_history for s in candidate.sightings):
         return TIER_HEAD
     if sources & {"history", "reflog", "stash"}:
@@ -263,7 +264,7 @@ def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, in
             return f"last version in HEAD's history, deleted in {last.commit[:10]} on {_day(last.date)}"  # type: ignore[index]
         return f"last version in HEAD's history, {last.event} in {last.commit[:10]} at {last.path}"  # type: ignore[index]
     if tier == TIER_REFS:
-        refs = [s for s in chosen.sightings if s.source in ("history", "reflog", "stash")]
+        refs = [s for s in chosen.sightings if s.source in ("history", "reflog") or (s.source == "stash" and s.ref)]
         last = max(refs, key=_sighting_order)
         where = {"history": "on a branch or tag outside HEAD's history", "reflog": "in the reflog", "stash": "in a stash"}[
             last.source
@@ -273,7 +274,8 @@ def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, in
     if tier == TIER_UNREACHABLE:
         commits = [s for s in chosen.sightings if s.commit]
         if commits:
-            return f"found only in an unreachable commit {commits[-1].commit[:10]}"  # type: ignore[index]
+            what = "a dropped stash" if commits[-1].source == "stash" else "an unreachable commit"
+            return f"found only in {what} {commits[-1].commit[:10]}"  # type: ignore[index]
         return "found only as an unreachable (dangling) blob"
     last = chosen.sightings[-1]
     if last.source == "bytecode":

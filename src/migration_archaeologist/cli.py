@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import (
@@ -25,6 +26,7 @@ from migration_archaeologist.scan import ScanResult, environments_of, scan_repos
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from typer import _click as click  # typer's own click (0.28); earlier typers use click itself
 
     from migration_archaeologist.gitrepo import Repository
     from migration_archaeologist.settings import Settings
@@ -32,13 +34,31 @@ if TYPE_CHECKING:
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
 
+
+class _Commands(TyperGroup):
+    """Help as plain text (no Rich markup): ``[tool.alembic]`` stays literal, and option names are never
+    cut short at 80 columns as Rich's help table does; command summaries are shown whole, not cut at "..."."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="migration-archaeologist",
-    help="Recover lost Alembic revision files from git history, rebuild the chain, restore it safely.",
+    help="Recover lost Alembic revision files from git history, rebuild the chain, restore it safely.\n\n"
+    "Defaults for the options can live in [tool.migration-archaeologist] in the repository's pyproject.toml.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
+    cls=_Commands,
 )
 
 RepoArg = typer.Argument(Path("."), help="Repository (or any folder inside it). Default: the current directory.")
@@ -304,7 +324,8 @@ def scan(
 
     Also lists the documents that name revisions (the evidence table) and checks their claims.
 
-    Example: [bold]migration-archaeologist scan . --archive backups/2025-10.tar.gz --json[/bold]
+    \b
+    Example: migration-archaeologist scan . --archive backups/2025-10.tar.gz --json
     """
     result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache, config_file=config_file, name=name)
     from migration_archaeologist.environment_files import with_environment_problems
@@ -354,7 +375,8 @@ def check(
     stamped-but-missing, with the restore command that heals it. Defaults for every option
     can live in [tool.migration-archaeologist] in the repository's pyproject.toml.
 
-    Example: [bold]migration-archaeologist check --format github --db sqlite:///app.db[/bold]
+    \b
+    Example: migration-archaeologist check --format github --db sqlite:///app.db
     """
     from migration_archaeologist.settings import CHECK_FORMATS, check_ignore
 
@@ -460,7 +482,8 @@ def restore(
     Refused, nothing written, when it would make the chain worse: a revision nothing needs (retired),
     or another head. Exit 1 when Alembic's own loader disagrees with the result or cannot tell.
 
-    Example: [bold]migration-archaeologist restore b22b3b5a376f . --apply[/bold]
+    \b
+    Example: migration-archaeologist restore b22b3b5a376f . --apply
     """
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.restore import apply_restore, plan_restore
@@ -510,7 +533,8 @@ def verify(
     database that is created on the same server (or --scratch-url) and always dropped.
     Exit 0 verified, 1 drift / unresolved stamp / replay failure, 3 database unreachable.
 
-    Example: [bold]migration-archaeologist verify --db postgresql://app@db/prod[/bold]
+    \b
+    Example: migration-archaeologist verify --db postgresql://app@db/prod
     """
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.report.json_report import verify_document
@@ -558,7 +582,8 @@ def synthesize(
     its downgrade() the reverse. Proof: the chain with it replays to zero drift. Data changes are
     invisible to this; the notes say so. Exit 0 proven, 1 not proven (nothing written).
 
-    Example: [bold]migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply[/bold]
+    \b
+    Example: migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply
     """
     from migration_archaeologist.database.stamp import read_stamp
     from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
@@ -591,10 +616,11 @@ def baseline(
 ) -> None:
     """One revision that creates the live schema from nothing, for projects that start over; proven by replay.
 
-    Prints the [bold]alembic stamp[/bold] command to adopt it; runs it only with --apply --stamp --yes.
+    Prints the 'alembic stamp' command to adopt it; runs it only with --apply --stamp --yes.
     Exit 0 proven, 1 not proven (nothing written).
 
-    Example: [bold]migration-archaeologist baseline --db postgresql://app@db/prod --apply[/bold]
+    \b
+    Example: migration-archaeologist baseline --db postgresql://app@db/prod --apply
     """
     from migration_archaeologist.synthesis import baseline as run, stamp_command
 
@@ -610,9 +636,9 @@ def baseline(
         from migration_archaeologist.database.restamp import restamp
 
         before = restamp(url, rev, version_table=version_table, version_table_schema=version_table_schema)
-        _err().print(f"stamped {synthesis.database} with {rev} (replacing {', '.join(before) or 'nothing'})")
+        _err().print(f"stamped {escape(synthesis.database)} with {escape(rev)} (replacing {escape(', '.join(before) or 'nothing')})")
     elif not as_json:
-        _err().print(f"to adopt it, once the old revision files are moved aside: {stamp_command(rev)}")
+        _err().print(f"to adopt it, once the old revision files are moved aside: {escape(stamp_command(rev))}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -642,13 +668,13 @@ def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool,
         for note in synthesis.synthesized.notes:
             err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
         if written is not None:
-            err.print(f"wrote {written} (fidelity synthesized; recorded in the manifest)")
+            err.print(f"wrote {escape(str(written))} (fidelity synthesized; recorded in the manifest)")
         elif apply and not synthesis.proven:
             err.print("[red]nothing written[/red]: a synthesized revision is written only once it is proven")
         elif synthesis.proven:
             conflict = synthesis.conflict
             err.print(f"[red]{escape(conflict)}[/red]" if conflict else
-                      f"dry run: nothing written. Run again with --apply to write {synthesis.target}", soft_wrap=True)
+                      f"dry run: nothing written. Run again with --apply to write {escape(str(synthesis.target))}", soft_wrap=True)
     if not synthesis.proven:
         raise typer.Exit(EXIT_FINDINGS)
     if apply and written is None and synthesis.conflict:
@@ -689,10 +715,11 @@ def timeline(
 ) -> None:
     """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
 
-    [bold]html[/bold] is one self-contained file (works offline): the chain drawn, the timeline,
-    problems and evidence. Exit 0 once written; use [bold]check[/bold] to fail on problems.
+    html is one self-contained file (works offline): the chain drawn, the timeline,
+    problems and evidence. Exit 0 once written; use check to fail on problems.
 
-    Example: [bold]migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md[/bold]
+    \b
+    Example: migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md
     """
     story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache)
     _emit(_render(fmt.value, story, "timeline_document"), output)
@@ -714,7 +741,8 @@ def graph(
 ) -> None:
     """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
 
-    Example: [bold]migration-archaeologist graph --format dot | dot -Tsvg > chain.svg[/bold]
+    \b
+    Example: migration-archaeologist graph --format dot | dot -Tsvg > chain.svg
     """
     story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
                       operations=False)
@@ -783,7 +811,7 @@ def _emit(text: str, output: Optional[Path]) -> NoReturn:
     from migration_archaeologist.report.output import write_report
 
     write_report(output, text.encode("utf-8"))
-    _err().print(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)")
+    _err().print(f"wrote {escape(str(output))} ({len(text.encode('utf-8')):,} bytes)")
     raise typer.Exit(EXIT_OK)
 
 

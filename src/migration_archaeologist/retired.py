@@ -147,5 +147,6 @@ def lost_when_none_present(catalog: Catalog, absent: list[str], commits: Mapping
 
 
 def _kept_aside(entry: RevisionEntry) -> bool:
-    """Whether someone kept a reverted revision in a stash or the reflog: then it may be wanted."""
-    return any(s.source in ("reflog", "stash") for c in entry.candidates for s in c.sightings)
+    """Whether someone kept a reverted revision in a stash or the reflog: then it may be wanted (a
+    stash that was dropped was not kept)."""
+    return any(s.source == "reflog" or (s.source == "stash" and s.ref) for c in entry.candidates for s in c.sightings)

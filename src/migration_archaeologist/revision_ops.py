@@ -28,6 +28,9 @@ class OpCall:
     #: columns the op touches, when written as literals: an index's or key's columns, the columns a
     #: CHECK condition names; lets a timeline say "CHECK constraint on action_lists.status changed"
     columns: tuple[str, ...] = ()
+    #: what an alter_column changes, read from its keywords: "String(80) → String(200)",
+    #: "NULL → NOT NULL", "server default → '0'", "rename to title"; empty when it says nothing plain
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ def _op_call(
     call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]
 ) -> OpCall | None:
     found = _plain_op_call(call, op_names, batches)
+    if found is not None and found.name == "alter_column":
+        changes = _alter_changes(call)
+        return OpCall(found.name, found.table, found.detail, changes=changes) if changes else found
     if found is None or found.name not in _COLUMN_ARGS:
         return found
     batch = _op_method(call, op_names) is None
@@ -308,6 +314,51 @@ def _callee_name(node: ast.expr) -> str | None:
         if isinstance(node.func, ast.Attribute):
             return node.func.attr
     return None
+
+
+#: an expression shown in a change longer than this is cut: a timeline line is a summary
+_SHOWN_EXPRESSION = 48
+_MODULE_PREFIX_RE = re.compile(r"\b[A-Za-z_]\w*\.(?=[A-Za-z_][\w.]*\()")
+
+
+def _shown(node: ast.expr) -> str:
+    """An argument as written, without module prefixes: ``sa.String(length=200)`` -> ``String(length=200)``."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return "none"
+    text = " ".join(ast.unparse(node).split())
+    while True:
+        shorter = _MODULE_PREFIX_RE.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    return text if len(text) <= _SHOWN_EXPRESSION else text[: _SHOWN_EXPRESSION - 1] + "…"
+
+
+def _alter_changes(call: ast.Call) -> tuple[str, ...]:
+    """What ``alter_column`` changes, from its keywords (Alembic takes them by keyword only): the new
+    type, nullability, server default and comment against their ``existing_*`` values, and a rename."""
+    given = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
+    changes: list[str] = []
+    if "type_" in given:
+        old = given.get("existing_type")
+        changes.append(f"{_shown(old) if old is not None else 'type'} → {_shown(given['type_'])}")
+    nullable = given.get("nullable")
+    if nullable is not None and not (isinstance(nullable, ast.Constant) and nullable.value is None):
+        old_null = given.get("existing_nullable")
+        if isinstance(nullable, ast.Constant) and isinstance(nullable.value, bool):
+            was = old_null.value if isinstance(old_null, ast.Constant) and isinstance(old_null.value, bool) else None
+            if was is not nullable.value:
+                changes.append("NOT NULL → NULL" if nullable.value else "NULL → NOT NULL")
+        else:
+            changes.append(f"nullable → {_shown(nullable)}")
+    for key, what in (("server_default", "server default"), ("comment", "comment")):
+        if key in given:
+            old = given.get(f"existing_{key}")
+            before = f" {_shown(old)}" if old is not None else ""
+            changes.append(f"{what}{before} → {_shown(given[key])}")
+    if "new_column_name" in given:
+        changes.append(f"rename to {_shown(given['new_column_name']).strip(chr(39) + chr(34))}")
+    return tuple(changes)
 
 
 def _column_count(call: ast.Call) -> str | None:

@@ -441,6 +441,8 @@ def _places(sightings: Iterable[Sighting]) -> tuple[Place, ...]:
             continue
         if s.source in ("reflog", "stash") and s.ref:
             label = s.ref
+        elif s.source == "stash":
+            label = f"dropped stash {s.commit[:10]}" if s.commit else "dropped stash"
         elif s.source == "unreachable":
             label = f"unreachable commit {s.commit[:10]}" if s.commit else "unreachable blob"
         elif s.source in ("archive", "bytecode"):
@@ -510,7 +512,8 @@ def _describe(op: OpCall, *, changed: bool) -> str | None:
         return f"rename table {table} to {op.detail or '?'}"
     if name in ("alter_column", "drop_column"):
         verb = "alter" if name == "alter_column" else "drop"
-        return f"{verb} column {table}.{op.detail or '?'}"
+        changes = f": {', '.join(op.changes)}" if op.changes else ""
+        return f"{verb} column {table}.{op.detail or '?'}{changes}"
     if name in ("create_index", "drop_index"):
         verb = "create" if name == "create_index" else "drop"
         cols = f" ({', '.join(op.columns)})" if op.columns else ""

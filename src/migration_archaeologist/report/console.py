@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape as _escape
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,13 @@ from migration_archaeologist.scan import ScanResult
 if TYPE_CHECKING:
     from migration_archaeologist.gate import Verdict
     from migration_archaeologist.restore import RestoreOutcome, RestorePlan
+
+
+def esc(value: object) -> str:
+    """Text from files, git and databases (messages, paths, revision IDs) printed inside Rich markup:
+    escaped, so ``[tool.alembic]`` or ``[bold]`` in it is shown as written, never taken as markup."""
+    return _escape(str(value))
+
 
 SOURCE_STYLE = {"history": "cyan", "reflog": "magenta", "stash": "yellow", "unreachable": "red", "worktree": "green"}
 
@@ -38,6 +45,8 @@ def _found_in(entry: RevisionEntry) -> Text:
             if s.source == "worktree":
                 continue
             label = s.ref if s.source in ("reflog", "stash") and s.ref else s.source
+            if s.source == "stash" and not s.ref:
+                label = "dropped stash"  # a stash commit no ref or reflog entry names any more
             places.setdefault(f"{s.source}\0{label}", None)
     text = Text()
     for i, key in enumerate(places):
@@ -61,7 +70,7 @@ def render_scan(console: Console, result: ScanResult) -> None:
     repo = result.repository
     head = f"{repo.head[:10]}" if repo.head else "no HEAD"
     where = ", ".join(result.relative(d) for d in result.versions_dirs) or "none"
-    console.print(f"[bold]{repo.display_path}[/bold]  HEAD {head}  versions: {where} [dim]({result.versions_origin})[/dim]")
+    console.print(f"[bold]{esc(repo.display_path)}[/bold]  HEAD {head}  versions: {esc(where)} [dim]({esc(result.versions_origin)})[/dim]")
     skipped = f", left {result.skipped_versions} later versions of non-revision files unread (--thorough reads them)" if result.skipped_versions else ""
     cache = _CACHE_NOTES.get(result.cache, f"; history cache {result.cache}")
     console.print(f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}{cache}[/dim]")
@@ -79,10 +88,11 @@ def render_scan(console: Console, result: ScanResult) -> None:
         retirement = result.retired.get(rev)
         if retirement is not None and retirement.how in ("reverted", "squashed"):
             deleted = f"{retirement.how} {deleted}".strip()
-        table.add_row(rev, entry.parsed.message or "", _status_text(status_of(result, rev)), _found_in(entry), deleted)
+        table.add_row(Text(rev), Text(entry.parsed.message or ""), _status_text(status_of(result, rev)), _found_in(entry), deleted)
     if order:
         console.print(table)
-        console.print(chain_tree(result))
+        # one revision a line: a line wrapped onto the next would start at the left edge, like a base
+        console.print(chain_tree(result), no_wrap=True, overflow="ellipsis")
     else:
         console.print("No Alembic revision files found anywhere in this repository's history.")
     render_evidence(console, result)
@@ -92,17 +102,31 @@ def render_scan(console: Console, result: ScanResult) -> None:
         tips = [h for h in result.chain.heads if h in result.missing] or list(result.missing[-1:])
         console.print(
             f"\n[bold]{len(result.missing)} revision(s) missing[/bold] from the versions directory, all recoverable. "
-            f"Preview the restore with:\n  migration-archaeologist restore {' '.join(tips)}"
+            f"Preview the restore with:\n  migration-archaeologist restore {esc(' '.join(tips))}"
         )
     if result.missing or any(p.kind == "environment-missing" for p in result.gate_chain.problems):
         console.print("Or the whole recovery, environment files included, then Alembic's own word on it:\n"
                       "  migration-archaeologist recover [--db URL]", highlight=False)
 
 
-def chain_tree(result: ScanResult) -> Tree:
+CHAIN_TITLE = "chain (base → head; ↳ revises the line above it at the same indent)"
+
+
+def chain_tree(result: ScanResult) -> Text:
+    """The chain, one revision a line, read like ``alembic history`` upside down: a line of descent
+    keeps one indent, each revision marked ``↳`` under the one it revises; a branch point's other
+    children are indented under it ("branch from X"), and a merge is listed on its first parent's
+    line, the other lines ending in ``↳ → merge``. So a child never looks like a sibling of its
+    parent, and the depth is the number of branches open at once, not the chain's length (10,000
+    revisions in one line stay at one indent, and no recursion)."""
     chain = result.chain
-    tree = Tree("[bold]chain[/bold] (base → head)")
+    lines: list[Text] = [Text.from_markup(f"[bold]chain[/bold]{esc(CHAIN_TITLE[5:])}")]
     shown: set[str] = set()
+
+    def first_parent(rev: str) -> str | None:
+        entry = result.catalog.entries.get(rev)
+        downs = entry.parsed.down_revisions if entry is not None else ()
+        return downs[0] if downs else None
 
     def label(rev: str) -> Text:
         entry = result.catalog.entries.get(rev)
@@ -126,33 +150,44 @@ def chain_tree(result: ScanResult) -> Tree:
             text.append(f"  ({'; '.join(marks)})", style="dim")
         return text
 
-    def grow(container: Tree, start: str) -> None:
-        """A line of descent is listed under the revision that starts it (a base, or a side branch
-        of a branch point); a branch point's first child carries the line on, and a merge is shown
-        where the line first reaches it, as ``→ rev`` elsewhere. So the depth is the number of
-        branches open at once, not the chain's length: nesting every revision under its parent ran
-        out of stack past 990 revisions, and ran off the screen long before."""
-        stack = [(container, start, True)]
+    def grow(start: str) -> None:
+        # tasks, popped last first: (gutter, revision, the parent it is reached from, False),
+        # or (gutter, a "branch from" line, None, True)
+        stack: list[tuple[str, str, str | None, bool]] = [("", start, None, False)]
         while stack:
-            where, rev, starts = stack.pop()
-            if rev in shown:
-                where.add(Text(f"→ {rev}", style="dim"))
+            gutter, rev, parent, heading = stack.pop()
+            if heading:
+                lines.append(Text(gutter + rev, style="dim"))
+                continue
+            arrow = "↳ " if parent is not None else ""
+            first = first_parent(rev)
+            if rev in shown or (parent is not None and parent != first and first in chain):
+                # a merge reached from a parent other than its first: listed on its first parent's line
+                where = "above" if rev in shown else "below"
+                what = "merge, " if rev in chain.merge_points else ""
+                lines.append(Text(gutter + arrow).append(f"→ {rev}  ({what}listed {where})", style="dim"))
                 continue
             shown.add(rev)
-            node = where.add(label(rev))
+            lines.append(Text(gutter + arrow).append_text(label(rev)))
             children = chain.children(rev)
-            # side branches first onto the stack, so the line itself is walked first
-            stack.extend((node, child, True) for child in reversed(children[1:]))
-            if children:
-                stack.append((node if starts else where, children[0], False))
+            own = [c for c in children if first_parent(c) == rev]
+            line = own[:1] or children[:1]  # the line goes on with a child that revises this one first
+            sides = [c for c in children if c not in line]
+            if line:
+                stack.append((gutter, line[0], rev, False))
+            for i in reversed(range(len(sides))):
+                last = i == len(sides) - 1 and not line
+                stack.append((gutter + ("   " if last else "│  "), sides[i], rev, False))
+                stack.append((gutter, f"{'└─' if last else '├─'} branch from {rev}:", None, True))
 
     roots = list(chain.bases) + list(chain.missing_targets)
     for rev in roots:
-        grow(tree, rev)
-    for rev in chain.order:  # members of cycles have no base to hang from
         if rev not in shown:
-            grow(tree, rev)
-    return tree
+            grow(rev)
+    for rev in chain.order:  # members of cycles, and merges whose first parent is nowhere
+        if rev not in shown:
+            grow(rev)
+    return Text("\n").join(lines)
 
 
 def render_evidence(console: Console, result: ScanResult) -> None:
@@ -173,7 +208,8 @@ def render_evidence(console: Console, result: ScanResult) -> None:
             for c in e.checks
             if c.verdict != "unchecked" and c.claim.kind != "file-name"
         )
-        table.add_row(e.file_name or e.revision, e.purpose or "", where, Text(e.status, style=status_style), checks)
+        table.add_row(*map(Text, (e.file_name or e.revision, e.purpose or "", where)), Text(e.status, style=status_style),
+                      Text(checks))
     console.print(table)
 
 
@@ -184,24 +220,24 @@ def render_problems(console: Console, result: ScanResult) -> None:
     if errors:
         console.print(f"\n[bold red]{len(errors)} problem(s)[/bold red]")
         for p in errors:
-            console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
+            console.print(f"  [red]{esc(p.kind)}[/red]: {esc(p.message)}", highlight=False, soft_wrap=True)
     if warnings:
         console.print(f"\n[bold yellow]{len(warnings)} warning(s)[/bold yellow] (check passes on them; --strict fails)")
         for p in warnings:  # scan is the full report: every one (check shows a few of each kind)
-            console.print(f"  [yellow]{p.kind}[/yellow]: {p.message}", highlight=False, soft_wrap=True)
+            console.print(f"  [yellow]{esc(p.kind)}[/yellow]: {esc(p.message)}", highlight=False, soft_wrap=True)
 
 
 def render_warnings(console: Console, result: ScanResult) -> None:
     for issue in result.archive_issues:
         member = f"!{issue.member}" if issue.member else ""
-        console.print(f"[yellow]archive:[/yellow] {issue.archive}{member}: {issue.reason}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]archive:[/yellow] {esc(f'{issue.archive}{member}: {issue.reason}')}", highlight=False, soft_wrap=True)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {esc(warning)}", highlight=False, soft_wrap=True)
     if result.unreadable:
         console.print(f"[yellow]warning:[/yellow] {len(result.unreadable)} object(s) could not be read:")
         for item in result.unreadable[:20]:
             where = f" ({item.path} in {item.commit[:10]})" if item.path and item.commit else ""
-            console.print(f"  {item.blob}{where}: {item.reason}", highlight=False)
+            console.print(esc(f"  {item.blob}{where}: {item.reason}"), highlight=False)
 
 
 def render_check(console: Console, result: ScanResult, verdict: Verdict | None = None) -> None:
@@ -214,22 +250,22 @@ def render_check(console: Console, result: ScanResult, verdict: Verdict | None =
     if passed:
         others = len(result.catalog.entries) - len(chain.order)
         aside = f" [dim]({others} more only elsewhere in git: see scan)[/dim]" if others > 0 else ""
-        console.print(f"[green]ok[/green]: {len(chain.order)} revisions, head {heads}{aside}")
+        console.print(f"[green]ok[/green]: {len(chain.order)} revisions, head {esc(heads)}{aside}")
     if failing:
         console.print(f"\n[bold red]{len(failing)} problem(s)[/bold red]")
         for p in failing:
-            console.print(f"  [red]{p.kind}[/red]: {p.message}", highlight=False, soft_wrap=True)
+            console.print(f"  [red]{esc(p.kind)}[/red]: {esc(p.message)}", highlight=False, soft_wrap=True)
     if missing_fails:
         console.print(
             f"\n[bold red]{len(result.missing)} revision(s) missing[/bold red] from the versions directory: "
-            + ", ".join(result.missing),
+            + esc(", ".join(result.missing)),
             soft_wrap=True,
         )
     if verdict is not None:
         _render_not_failing(console, verdict)
         if result.missing and verdict.missing_ignored:
             console.print(
-                f"[yellow]ignored[/yellow] missing: {', '.join(result.missing)} not in the versions directory",
+                f"[yellow]ignored[/yellow] missing: {esc(', '.join(result.missing))} not in the versions directory",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -254,10 +290,10 @@ def _render_not_failing(console: Console, verdict: Verdict) -> None:
         word = "ignored" if p.kind in verdict.ignore else "warning"
         shown[p.kind] = shown.get(p.kind, 0) + 1
         if shown[p.kind] <= WARNINGS_SHOWN:
-            console.print(f"[yellow]{word}[/yellow] {p.kind}: {p.message}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]{word}[/yellow] {esc(p.kind)}: {esc(p.message)}", highlight=False, soft_wrap=True)
     for kind, count in shown.items():
         if count > WARNINGS_SHOWN:
-            console.print(f"[yellow]... and {count - WARNINGS_SHOWN} more {kind}[/yellow] (scan --json lists them all)")
+            console.print(f"[yellow]... and {count - WARNINGS_SHOWN} more {esc(kind)}[/yellow] (scan --json lists them all)")
 
 
 def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None:
@@ -275,19 +311,19 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
             origin = f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip()
         style = {"write": "green", "unchanged": "dim", "conflict": "bold red"}[f.action]
         action = Text(f.action, style=style)
-        table.add_row(f.revision, f.target.name, origin, action)
+        table.add_row(Text(f.revision), Text(f.target.name), Text(origin), action)
     if plan.files:
         console.print(table)
         for f in plan.files:  # what Alembic will make of a file, said before it is written
             for note in result.catalog.entries[f.revision].parsed.notes:
-                console.print(f"[yellow]note:[/yellow] {f.revision}: {note}", highlight=False, soft_wrap=True)
+                console.print(f"[yellow]note:[/yellow] {esc(f.revision)}: {esc(note)}", highlight=False, soft_wrap=True)
     for f in plan.conflicts:
-        console.print(f"[red]conflict[/red] {f.revision}: {f.note}", highlight=False)
+        console.print(f"[red]conflict[/red] {esc(f.revision)}: {esc(f.note)}", highlight=False)
     if plan.already_present:
-        console.print(f"[dim]already present: {', '.join(plan.already_present)}[/dim]")
+        console.print(f"[dim]already present: {esc(', '.join(plan.already_present))}[/dim]")
     if plan.unrecoverable:
         console.print(
-            f"[yellow]warning:[/yellow] not found anywhere, cannot be restored: {', '.join(plan.unrecoverable)}"
+            f"[yellow]warning:[/yellow] not found anywhere, cannot be restored: {esc(', '.join(plan.unrecoverable))}"
         )
     if not plan.to_write and not plan.conflicts:
         console.print("Nothing to restore: every revision asked for is present.")
@@ -295,28 +331,28 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
 
 def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
     for path in outcome.written:
-        console.print(f"[green]wrote[/green] {path}", highlight=False, soft_wrap=True)
+        console.print(f"[green]wrote[/green] {esc(str(path))}", highlight=False, soft_wrap=True)
     if outcome.manifest:
-        console.print(f"manifest: {outcome.manifest}", highlight=False, soft_wrap=True)
+        console.print(f"manifest: {esc(str(outcome.manifest))}", highlight=False, soft_wrap=True)
     view = outcome.alembic
     ours = ", ".join(outcome.our_heads) or "none"
     if view is None:
         return
     for warning in view.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {esc(warning)}", highlight=False, soft_wrap=True)
     if view.stand_ins:
-        console.print(f"[dim]Alembic check used stand-ins for modules not importable here: {', '.join(view.stand_ins)}[/dim]")
+        console.print(f"[dim]Alembic check used stand-ins for modules not importable here: {esc(', '.join(view.stand_ins))}[/dim]")
     agree = outcome.heads_agree
     if agree is None:
         console.print(
             f"[bold red]not proven:[/bold red] Alembic's own loader could not give a conclusive answer"
-            f"{': ' + view.error if view.error else ''}; our graph's head(s): {ours}"
+            f"{esc(': ' + view.error) if view.error else ''}; our graph's head(s): {esc(ours)}"
         )
     elif agree:
-        console.print(f"[green]Alembic's ScriptDirectory sees head(s) {', '.join(view.heads)}, as we do.[/green]")
+        console.print(f"[green]Alembic's ScriptDirectory sees head(s) {esc(', '.join(view.heads))}, as we do.[/green]")
     else:
         console.print(
-            f"[bold red]Alembic sees head(s) {', '.join(view.heads) or 'none'} but our graph says {ours}[/bold red]"
+            f"[bold red]Alembic sees head(s) {esc(', '.join(view.heads) or 'none')} but our graph says {esc(ours)}[/bold red]"
         )
 
 
@@ -329,27 +365,27 @@ def render_dry_run_footer(console: Console, plan: RestorePlan) -> None:
 def render_verification(console: Console, verification) -> None:  # type: ignore[no-untyped-def]
     v = verification
     stamped = ", ".join(v.stamp.revisions) or "nothing (base)"
-    console.print(f"[bold]{v.database}[/bold]  {v.stamp.version_table}: {stamped}", soft_wrap=True)
+    console.print(f"[bold]{esc(v.database)}[/bold]  {esc(v.stamp.version_table)}: {esc(stamped)}", soft_wrap=True)
     for r in v.resolutions:
         style = {"present": "green", "recoverable": "yellow", "lost": "bold red"}[r.status]
-        console.print(f"  [{style}]{r.status}[/{style}] {r.message}", highlight=False, soft_wrap=True)
+        console.print(f"  [{style}]{r.status}[/{style}] {esc(r.message)}", highlight=False, soft_wrap=True)
         if r.heal:
-            console.print(f"    heal with: {r.heal}", highlight=False, soft_wrap=True)
+            console.print(f"    heal with: {esc(r.heal)}", highlight=False, soft_wrap=True)
     if v.scratch:
-        console.print(f"scratch database: {v.scratch} (dropped)", highlight=False, soft_wrap=True)
+        console.print(f"scratch database: {esc(v.scratch)} (dropped)", highlight=False, soft_wrap=True)
     for step in v.steps:
         console.print(
-            f"  {step.command} {step.target}: {len(step.applied)} revision(s) in {step.seconds:.1f} s",
+            f"  {step.command} {esc(step.target)}: {len(step.applied)} revision(s) in {step.seconds:.1f} s",
             highlight=False,
         )
     if v.error:
-        console.print(f"[bold red]replay failed:[/bold red] {v.error}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]replay failed:[/bold red] {esc(v.error)}", highlight=False, soft_wrap=True)
     if v.differences:
         table = Table(title=f"{len(v.differences)} difference(s): live database vs replayed chain", title_justify="left")
         for column in ("kind", "table", "column / name", "expected (chain)", "actual (live)"):
             table.add_column(column)
         for d in v.differences:
-            table.add_row(d.kind, d.table or "", d.column or d.name or "", d.expected or "", d.actual or "")
+            table.add_row(*map(Text, (d.kind, d.table or "", d.column or d.name or "", d.expected or "", d.actual or "")))
         console.print(table)
     if v.roundtrip is not None:
         trip = v.roundtrip
@@ -357,7 +393,7 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
             console.print("round trip: upgrade, downgrade to base, upgrade again: same schema each time")
         else:
             if trip.left_after_downgrade:
-                console.print(f"[red]round trip:[/red] downgrade to base left {', '.join(trip.left_after_downgrade)}")
+                console.print(f"[red]round trip:[/red] downgrade to base left {esc(', '.join(trip.left_after_downgrade))}")
             if not trip.consistent:
                 console.print("[red]round trip:[/red] the second upgrade gave a different schema than the first")
     verdict = v.verdict

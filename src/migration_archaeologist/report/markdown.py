@@ -121,7 +121,7 @@ def _status(e: TimelineEntry) -> str:
 
 
 def _place(place: Place) -> str:
-    if place.source in ("reflog", "stash"):
+    if place.source == "reflog" or (place.source == "stash" and not place.label.startswith("dropped stash")):
         return f"`{place.label}`"
     if place.source in ("archive", "bytecode") and place.path:
         return f"{place.source} `{place.path}`"
@@ -132,7 +132,8 @@ def _first_seen(event: CommitEvent) -> str:
     if event.commit is None:
         where = f" as {event.source} `{event.path}`" if event.path else f" in {event.source}"
         return f"First seen: {_when(event.date)}{where} (never committed)"
-    how = {"reflog": f", reachable only through the reflog ({event.ref})", "stash": f", kept in {event.ref}",
+    kept = f", kept in {event.ref}" if event.ref else ", a dropped stash no ref or reflog entry names"
+    how = {"reflog": f", reachable only through the reflog ({event.ref})", "stash": kept,
            "unreachable": ", a commit no ref or reflog reaches"}.get(event.source, "")
     return f"First committed: {_event(event)}" + how
 

@@ -204,8 +204,10 @@ class GitHistory:
             reflog_future = pool.submit(_read_reflogs, repo)
             head_future = pool.submit(_head_order, repo)
             # what only reflogs and stashes keep alive, worked out while history is walked
+            stash_future = pool.submit(_stash_tip, repo)
             off_ref_future = pool.submit(
-                lambda: _off_ref_parents(repo, {e.commit for e in reflog_future.result()[0]}, scan)
+                lambda: _off_ref_parents(repo, {e.commit for e in reflog_future.result()[0]}
+                                         | set(stash_future.result()), scan)
             )
             # the commits no ref reaches are shown beside the walk, once the inventory lists them
             ahead_future = pool.submit(_log_ahead, repo, inventory_future) if not repo.partial else None
@@ -250,7 +252,10 @@ class GitHistory:
                 _note_unreadable(scan, sha, "object missing from the repository (partial clone)")
         scan.off_ref = off_ref_future.result()
         scan.unreachable_commits = tuple(lost_commits)
-        scan.origin = _paint(reflog, scan.off_ref, lost_commits)
+        # only a merge can be a stash: the walk knows every unreachable commit's parents
+        merges = [c for c in lost_commits if b" " in walk.commits.get(c.encode("ascii"), b" ")]
+        scan.origin = _paint(reflog, scan.off_ref, lost_commits, stash_future.result(),
+                             _stash_shaped(repo, merges, scan))
         _settle(repo, scan, walk, head_order)
         # every commit was shown, parents and all: the graph is at hand
         targets = _merge_deletions(scan.changes, lambda sha: b" " in walk.commits.get(sha.encode("ascii"), b""))
@@ -353,7 +358,8 @@ class GitHistory:
         _settle(repo, scan, walk)
         # origins are worked out again for everything: a new ref may reach what only a reflog held
         off_ref, unreachable = self._off_ref_after(cached, state, reflog, parents, new_commits, vanished, lost, scan)
-        origin = _paint(reflog, off_ref, unreachable)
+        stash_tip = tuple(sha for name, sha in state.refs.items() if name == "refs/stash")
+        origin = _paint(reflog, off_ref, unreachable, stash_tip, _stash_shaped(repo, unreachable, scan))
         head_history = self._head_history_after(old.head, state.head, base.head_history, parents, new_commits)
         merged = _merge(base, scan, named, origin, head_history, self.thorough)
         merged.off_ref, merged.unreachable_commits = off_ref, tuple(unreachable)
@@ -412,7 +418,8 @@ class GitHistory:
             off_ref.update((c, list(parents.get(c, ()))) for c in new_commits - reached)
             return off_ref, list(base.unreachable_commits) + lost
         candidates = (cached.tips - set(state.refs.values()) - {state.head}) | set(lost)
-        off_ref = _off_ref_parents(repo=self.repo, tips={e.commit for e in reflog} | candidates, scan=scan)
+        stash_tip = {sha for name, sha in state.refs.items() if name == "refs/stash"}
+        off_ref = _off_ref_parents(repo=self.repo, tips={e.commit for e in reflog} | candidates | stash_tip, scan=scan)
         return off_ref, [c for c in list(base.unreachable_commits) + lost if c in off_ref]
 
     def _cannot(self, why: str) -> None:
@@ -1414,9 +1421,57 @@ def _off_ref_parents(repo: Repository, tips: set[str], scan: HistoryScan) -> dic
     return parents
 
 
+def _stash_tip(repo: Repository) -> tuple[str, ...]:
+    """The commit refs/stash names, if any: it is a stash even once its reflog entries expired."""
+    out = repo.run("rev-parse", "-q", "--verify", "refs/stash^{commit}", check=False).decode("ascii", "replace")
+    return tuple(out.split()[:1])
+
+
+#: a stash commit's subject: ``WIP on main: 1a2b3c4 subject`` (git stash), ``On main: message`` (-m)
+_STASH_SUBJECT = re.compile(r"(WIP on|On) [^\n]*?: ")
+
+
+def _stash_shaped(repo: Repository, commits: Iterable[str], scan: HistoryScan) -> dict[str, list[str]]:
+    """Of unreachable ``commits``, the ones shaped like a stash -> their parents: a dropped stash, or
+    one whose reflog entry expired (``git stash drop``, ``git reflog expire``), still in the object
+    database. The shape git stash gives them: a "WIP on <branch>:" or "On <branch>:" subject, two or
+    three parents, the second one's subject "index on <branch>:" (when that commit is at hand too)."""
+    shown: dict[str, tuple[list[str], str]] = {}
+
+    def show(wanted: Iterable[str]) -> bool:
+        wanted = sorted(set(wanted) - shown.keys())
+        if not wanted:
+            return True
+        proc = repo.popen("log", "--no-walk=unsorted", "--stdin", "--format=%H %P%x00%s", stdin=-1)
+        out, err = proc.communicate("".join(c + "\n" for c in wanted).encode("ascii"))
+        if proc.returncode != 0:
+            scan.warnings.append(f"could not tell dropped stashes among unreachable commits: {first_line(err)}")
+            return False
+        for line in out.decode("utf-8", "replace").splitlines():
+            shas, _, subject = line.partition("\0")
+            sha, *parents = shas.split()
+            shown[sha] = (parents, subject)
+        return True
+
+    if not show(commits):
+        return {}
+    shaped = {sha: parents for sha, (parents, subject) in shown.items()
+              if _STASH_SUBJECT.match(subject) and len(parents) in (2, 3)}
+    if not show(parents[1] for parents in shaped.values()):
+        return {}
+    return {sha: parents for sha, parents in shaped.items() if shown.get(parents[1], ([], ""))[1].startswith("index on ")}
+
+
 def _paint(
-    reflog: list[ReflogEntry], parents: Mapping[str, list[str]], unreachable: Iterable[str]
+    reflog: list[ReflogEntry],
+    parents: Mapping[str, list[str]],
+    unreachable: Iterable[str],
+    stash_tip: Iterable[str] = (),
+    dropped: Mapping[str, list[str]] | None = None,
 ) -> dict[str, tuple[str, str | None]]:
+    """commit -> (source, ref) for what no ref (but refs/stash) reaches: reflog entries, stash entries,
+    ``refs/stash`` itself once its reflog expired, dropped stashes (source stash, no ref), the rest
+    unreachable."""
     origin: dict[str, tuple[str, str | None]] = {}
 
     def paint(start: str, label: tuple[str, str | None]) -> None:
@@ -1435,6 +1490,14 @@ def _paint(
     for entry in reflog:
         if entry.is_stash:
             paint(entry.commit, ("stash", entry.selector))
+    for sha in stash_tip:  # refs/stash whose reflog no longer lists it
+        paint(sha, ("stash", "refs/stash"))
+    lost = set(unreachable)
+    for sha, its_parents in (dropped or {}).items():
+        # the stash commit, its index commit and its untracked-files commit (git stash -u)
+        for commit in [sha, *its_parents[1:]]:
+            if commit in lost or commit in parents:
+                origin.setdefault(commit, ("stash", None))
     for sha in parents:
         origin.setdefault(sha, ("unreachable", None))
     # every unreachable commit is listed, and none is reachable from a reflog entry

@@ -49,7 +49,9 @@ COMMITS_FILE = "commits"
 #: 5: a revision's ``unresolved`` references and ``python2`` flag are stored.
 #: 6: ``deleted_by``, the commit that deleted what a merge only carried in (a scan stored before
 #: named the merge)
-FORMAT = 6
+#: 7: a stash refs/stash still names after its reflog expired, and a dropped stash among the
+#: unreachable commits, are labelled stash (a scan stored before called them history / unreachable)
+FORMAT = 7
 
 
 def cache_path(repo: Repository) -> Path:
