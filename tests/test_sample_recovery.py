@@ -85,7 +85,10 @@ def test_the_readme_main_command(tmp_path: Path) -> None:
         [sys.executable, str(SAMPLE / "recover.py")], capture_output=True, text=True, timeout=300, cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Alembic's ScriptDirectory sees head(s) b22b3b5a376f, as we do." in proc.stdout
-    assert "5 revisions restored byte-identical to their last committed version" in proc.stdout
+    assert "Alembic works again: current b22b3b5a376f (head)" in proc.stdout
+    assert "verified" in proc.stdout  # the chain replayed into a scratch database matches the live one
+    assert "5 revisions and TaskMan-v2/backend-api/alembic.ini restored byte-identical" in proc.stdout
     assert "20251015_baseline rebuilt from its __pycache__ bytecode (never committed)" in proc.stdout
     assert "Traceback" not in proc.stderr
+    # the reports lived in a temp folder the script removes: it must not point at them as if they were there
+    assert "taskman-v2-report.html (HTML" not in proc.stdout and "run with --keep to keep it" in proc.stdout

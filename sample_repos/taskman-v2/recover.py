@@ -1,8 +1,10 @@
-"""The main job on the shipped sample: build TaskMan-v2 in a temp dir and recover its lost revisions.
+"""The main job on the shipped sample: build TaskMan-v2 in a temp dir and make Alembic work on it again.
 
-Runs the real console script, as a user would: scan, timeline (HTML report and Markdown), restore
-(dry run), restore --apply, check.
-Exit 0 when the chain up to b22b3b5a376f is back and Alembic agrees; otherwise the failing step's code.
+Runs the real console script, as a user would: scan, check, timeline (HTML report and Markdown),
+recover (the plan), recover --apply (alembic.ini and the six revisions back, Alembic's own heads and
+current, the chain replayed and compared with the database), check.
+Exit 0 when Alembic works again on the stamped database and every file is back as it was committed;
+otherwise the failing step's code.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def _step(args: list[str], allowed: tuple[int, ...]) -> int:
     return code
 
 
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main() -> None:
     spec = importlib.util.spec_from_file_location("taskman_build", HERE / "build.py")
     assert spec and spec.loader
@@ -44,16 +50,17 @@ def main() -> None:
         info = builder.build(repo)
         print(f"built the TaskMan-v2 sample at {repo}: alembic.ini and every revision file deleted, "
               f"database stamped {info['stamped']}")
-        _step(["scan", str(repo)], allowed=(1,))  # 1 = findings: revisions missing
         db = f"sqlite:///{info['database']}"
+        _step(["scan", str(repo)], allowed=(1,))  # 1 = findings: revisions missing
+        _step(["check", str(repo), "--db", db], allowed=(1,))  # alembic.ini deleted, the stamp's file missing
         report = workdir / "taskman-v2-report.html"
         timeline = workdir / "schema-evolution-timeline.md"
         _step(["timeline", str(repo), "--title", "TaskMan-v2", "--db", db, "--format", "html", "-o", str(report)],
               allowed=(0,))
         _step(["timeline", str(repo), "--title", "TaskMan-v2", "--db", db, "-o", str(timeline)], allowed=(0,))
-        _step(["restore", "b22b3b5a376f", str(repo)], allowed=(0,))
-        _step(["restore", "b22b3b5a376f", str(repo), "--apply"], allowed=(0,))
-        _step(["check", str(repo)], allowed=(0,))
+        _step(["recover", str(repo), "--db", db], allowed=(0,))  # the plan: nothing written
+        _step(["recover", str(repo), "--db", db, "--apply"], allowed=(0,))  # 0 = Alembic works again, verified
+        _step(["check", str(repo), "--db", db], allowed=(0,))
         versions = repo / info["versions_dir"]
         exact, rebuilt = [], []
         for rev, meta in info["revisions"].items():
@@ -66,15 +73,21 @@ def main() -> None:
                     sys.exit(f"{rev}: restored file does not say it was rebuilt from bytecode")
                 rebuilt.append(rev)
                 continue
-            blob = subprocess.run(["git", "hash-object", str(restored)], capture_output=True, text=True).stdout.strip()
-            if blob != meta["blob"]:
+            if _git(repo, "hash-object", str(restored)) != meta["blob"]:
                 sys.exit(f"{rev}: restored file differs from its last committed version")
             exact.append(rev)
-        print(f"\n{len(exact)} revisions restored byte-identical to their last committed version into {versions}")
+        ini = info["versions_dir"].rsplit("/", 2)[0] + "/alembic.ini"  # beside the alembic/ script folder
+        deleted_in = _git(repo, "log", "--diff-filter=D", "--format=%H", "-1", "--", ini)
+        if _git(repo, "hash-object", str(repo / ini)) != _git(repo, "rev-parse", f"{deleted_in}^:{ini}"):
+            sys.exit(f"{ini} differs from its last committed version")
+        print(f"\n{len(exact)} revisions and {ini} restored byte-identical to their last committed version")
         for rev in rebuilt:
             print(f"{rev} rebuilt from its __pycache__ bytecode (never committed)")
-        print(f"the recovery map before restoring: {report} (HTML, offline) and {timeline}"
-              + ("" if keep else "; run with --keep to keep them"))
+        if keep:
+            print(f"the recovery map before restoring: {report} (HTML, offline) and {timeline}")
+        else:
+            print("the recovery map before restoring (HTML and Markdown) was written in a temp folder, now removed:"
+                  " run with --keep to keep it")
     finally:
         if keep:
             print(f"kept {workdir}")

@@ -258,7 +258,8 @@ def recover(
     replays the chain into a scratch database and compares it with the live one (read-only).
     Exit 0 when Alembic works again (dry run: when the plan brings it back), 1 otherwise.
 
-    Example: [bold]migration-archaeologist recover --db postgresql://app@db/prod --apply[/bold]
+    \b
+    Example: migration-archaeologist recover --db postgresql://app@db/prod --apply
     """
     from migration_archaeologist.recover import apply_recovery, plan_recovery
     from migration_archaeologist.report import console as console_report

@@ -449,11 +449,11 @@ def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[
     run = outcome.alembic
     if run is not None:
         config = outcome.plan.environment.config_file
-        console.print(f"\n$ alembic -c {escape(str(config))} heads", highlight=False, soft_wrap=True)
-        console.print(escape(", ".join(run.view.heads) or "(none)"), highlight=False, soft_wrap=True)
+        console.print(f"\nAlembic's own answer with {escape(str(config))} (its commands in a child process; env.py,"
+                      " application code, is not run):", highlight=False, soft_wrap=True)
+        console.print(f"  heads: {escape(', '.join(run.view.heads) or '(none)')}", highlight=False, soft_wrap=True)
         if run.current is not None:
-            console.print(f"$ alembic -c {escape(str(config))} current", highlight=False, soft_wrap=True)
-            console.print(escape("\n".join(run.current) or "(base)"), highlight=False, soft_wrap=True)
+            console.print(f"  current: {escape(', '.join(run.current) or '(base)')}", highlight=False, soft_wrap=True)
         for warning in run.view.warnings:
             console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
         if run.view.stand_ins:
