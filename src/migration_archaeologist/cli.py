@@ -261,49 +261,87 @@ def recover(
     \b
     Example: migration-archaeologist recover --db postgresql://app@db/prod --apply
     """
+    opened = _open(repo)
+    chosen = config_file or name or _ENVIRONMENT.config_file or _ENVIRONMENT.name
+    environments = [] if chosen else environments_of(opened[0])
+    if len(environments) > 1 and db:
+        raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
+    root = opened[0].work_tree
+    targets = [(env.path, env.section if env.kind == "ini" else None, env.label(root)) for env in environments] \
+        if len(environments) > 1 else [(config_file, name, None)]
+    options = _RecoverOptions(repo, opened, db, apply, archive, pick, thorough, cache, version_table,
+                              version_table_schema, python, timeout, as_json)
+    done = [(label, *_recover_one(options, path, section, label)) for path, section, label in targets]
+    if as_json:
+        if len(done) == 1:
+            _print_json(done[0][2])
+        else:
+            from migration_archaeologist.report.json_report import RECOVER_SCHEMA
+
+            _print_json({"schema": RECOVER_SCHEMA, "environments": [{"label": label, **doc} for label, _ok, doc in done]})
+    raise typer.Exit(EXIT_OK if all(ok for _label, ok, _doc in done) else EXIT_FINDINGS)
+
+
+@dataclass(frozen=True)
+class _RecoverOptions:
+    repo: Path
+    opened: tuple  # type: ignore[type-arg]
+    db: Optional[str]
+    apply: bool
+    archive: Optional[List[Path]]
+    pick: Optional[List[str]]
+    thorough: Optional[bool]
+    cache: Optional[bool]
+    version_table: str
+    version_table_schema: Optional[str]
+    python: Optional[str]
+    timeout: float
+    as_json: bool
+
+
+def _recover_one(o: _RecoverOptions, config_file: Optional[Path], name: Optional[str], label: Optional[str]) -> tuple[bool, dict]:  # type: ignore[type-arg]
+    """``recover`` of one environment: (whether it succeeded, its JSON document); printed unless --json."""
     from migration_archaeologist.recover import apply_recovery, plan_recovery
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.report.json_report import recover_document
 
-    opened = _open(repo)
-
     def scan_now() -> ScanResult:
-        return _scan(repo, None, pick, as_json, thorough, archive, opened=opened, cache=cache, evidence=False,
-                     config_file=config_file, name=name)
+        return _scan(o.repo, None, o.pick, o.as_json, o.thorough, o.archive, opened=o.opened, cache=o.cache,
+                     evidence=False, config_file=config_file, name=name)
 
     result = scan_now()
     stamp = None
-    if db:
+    if o.db:
         from migration_archaeologist.database.stamp import read_stamp
         from migration_archaeologist.verify import refuse_broken_stamp
 
-        stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
+        stamp = read_stamp(o.db, version_table=o.version_table, version_table_schema=o.version_table_schema)
         refuse_broken_stamp(result, stamp)
-    plan = plan_recovery(result, stamp=stamp, db_url=db)
+    plan = plan_recovery(result, stamp=stamp, db_url=o.db)
     out = _out()
-    if not apply:
-        if as_json:
-            _print_json(recover_document(result, plan))
-        else:
-            console_report.render_recovery_plan(out, plan)
+    if label is not None and not o.as_json:
+        from rich.text import Text
+
+        out.print(Text(label, style="bold"))
+    if not o.apply:
+        if not o.as_json:
+            console_report.render_recovery_plan(out, plan, result)
             count = len(plan.to_write)
             out.print(f"\ndry run: nothing written. Run again with --apply to write {count} file(s)." if count else
                       "\nNothing to write: every file Alembic needs is there.")
-        raise typer.Exit(EXIT_FINDINGS if plan.blocked else EXIT_OK)
-    if not as_json:
-        console_report.render_recovery_plan(out, plan)
+        return not plan.blocked, recover_document(result, plan)
+    if not o.as_json:
+        console_report.render_recovery_plan(out, plan, result)
     conflicts = [a for a in plan.blocked if a.action in ("conflict", "refused")]
     if conflicts:
         from migration_archaeologist.errors import RestoreConflict
 
         raise RestoreConflict(f"nothing written: {conflicts[0].subject}: {conflicts[0].note}")
-    outcome = apply_recovery(plan, result, scan_now, db_url=db, python=python, timeout=timeout,
-                             version_table=version_table, version_table_schema=version_table_schema)
-    if as_json:
-        _print_json(recover_document(result, plan, outcome))
-    else:
+    outcome = apply_recovery(plan, result, scan_now, db_url=o.db, python=o.python, timeout=o.timeout,
+                             version_table=o.version_table, version_table_schema=o.version_table_schema)
+    if not o.as_json:
         console_report.render_recovery_outcome(out, outcome)
-    raise typer.Exit(EXIT_OK if outcome.works else EXIT_FINDINGS)
+    return outcome.works, recover_document(result, plan, outcome)
 
 
 @app.command()

@@ -167,12 +167,7 @@ def apply_recovery(
         if synthesized:
             after = rescan()
     failures.extend(f"{rev}: no source holds it" for rev in plan.unrecoverable)
-    env = plan.environment
-    run = None
-    if env.config_file is not None and env.config_file.is_file():
-        script = env.script_location if env.kind == "flask-migrate" else None
-        run = alembic_commands(env.config_file, section=env.section, script_location=script,
-                               current=plan.stamp.revisions if plan.stamp is not None else None, python=python)
+    run = ask_alembic(plan, after, python=python)
     verification = None
     if db_url is not None and not failures:
         from migration_archaeologist.verify import verify
@@ -180,6 +175,36 @@ def apply_recovery(
         verification = verify(after, db_url, version_table=version_table, version_table_schema=version_table_schema,
                               python=python, timeout=timeout)
     return RecoveryOutcome(plan, tuple(written), restored, tuple(synthesized), run, verification, tuple(failures))
+
+
+def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = None) -> AlembicRun | None:
+    """Alembic's own heads, history and current: with the recovered configuration, or for a project
+    that configures Alembic in code, with a temporary one naming its script folder and versions
+    directories (written outside the repository, removed after)."""
+    import os
+    import tempfile
+
+    env = plan.environment
+    current = plan.stamp.revisions if plan.stamp is not None else None
+    if env.config_file is not None:
+        if not env.config_file.is_file():
+            return None
+        script = env.script_location if env.kind == "flask-migrate" else None
+        return alembic_commands(env.config_file, section=env.section, script_location=script, current=current,
+                                python=python)
+    if env.script_location is None:
+        return None
+    from migration_archaeologist.restore import version_locations
+
+    dirs = [d for d in result.versions_dirs if d.is_dir()]
+    lines = ["[alembic]", f"script_location = {env.script_location.as_posix().replace('%', '%%')}", "path_separator = os",
+             "version_locations = " + os.pathsep.join(d.as_posix().replace("%", "%%") for d in dirs)]
+    if len(version_locations(dirs)) > len(dirs):
+        lines.append("recursive_version_locations = true")
+    with tempfile.TemporaryDirectory(prefix="ma-config-") as folder:
+        config = Path(folder) / "alembic.ini"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return alembic_commands(config, current=current, python=python)
 
 
 def _synthesize(result: ScanResult, rev: str, stamp: Stamp | None, db_url: str | None, python: str | None,

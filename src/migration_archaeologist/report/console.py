@@ -401,13 +401,14 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
     console.print(f"[{style}]{verdict}[/{style}]")
 
 
-def render_recovery_plan(console: Console, plan) -> None:  # type: ignore[no-untyped-def]
+def render_recovery_plan(console: Console, plan, result: ScanResult) -> None:  # type: ignore[no-untyped-def]
     """One table: every file Alembic needs, where it comes from and what happens to it."""
     from rich.markup import escape
 
     env = plan.environment
     root = plan.versions_dir
-    table = Table(title=f"Recover: Alembic environment {env.config_file or '(none)'}", title_justify="left")
+    config = result.relative(env.config_file) if env.config_file is not None else "configured in code"
+    table = Table(title=f"Recover {escape(config)} (versions: {escape(result.relative(root))})", title_justify="left")
     table.add_column("what", style="bold", no_wrap=True)
     table.add_column("file")
     table.add_column("from")
@@ -415,7 +416,7 @@ def render_recovery_plan(console: Console, plan) -> None:  # type: ignore[no-unt
     table.add_column("action", no_wrap=True)
     styles = {"write": "green", "present": "dim", "conflict": "bold red", "refused": "bold red", "unrecoverable": "bold red"}
     for a in plan.actions:
-        shown = "" if a.target is None else (a.target.name if a.kind != "environment" else _short(a.target, root))
+        shown = "" if a.target is None else (a.target.name if a.kind != "environment" else result.relative(a.target))
         table.add_row(a.subject, shown, a.source, a.fidelity or "", Text(a.action, style=styles.get(a.action, "")))
     console.print(table)
     for note in env.notes:
@@ -424,15 +425,6 @@ def render_recovery_plan(console: Console, plan) -> None:  # type: ignore[no-unt
         console.print(f"[yellow]warning:[/yellow] {escape(error)}", highlight=False, soft_wrap=True)
     for a in plan.blocked:
         console.print(f"[red]{a.action}[/red] {escape(a.subject)}: {escape(a.note)}", highlight=False, soft_wrap=True)
-
-
-def _short(path, versions_dir) -> str:  # type: ignore[no-untyped-def]
-    """An environment file relative to the folder above the versions directory's script folder."""
-    base = versions_dir.parent.parent
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[no-untyped-def]
@@ -449,7 +441,8 @@ def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[
     run = outcome.alembic
     if run is not None:
         config = outcome.plan.environment.config_file
-        console.print(f"\nAlembic's own answer with {escape(str(config))} (its commands in a child process; env.py,"
+        shown = escape(str(config)) if config is not None else "a temporary configuration (Alembic is configured in code here)"
+        console.print(f"\nAlembic's own answer with {shown} (its commands in a child process; env.py,"
                       " application code, is not run):", highlight=False, soft_wrap=True)
         console.print(f"  heads: {escape(', '.join(run.view.heads) or '(none)')}", highlight=False, soft_wrap=True)
         if run.current is not None:
