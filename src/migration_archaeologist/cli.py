@@ -307,7 +307,7 @@ def check(
             version_table=version_table or settings.version_table,
             version_table_schema=version_table_schema or settings.version_table_schema,
         )
-        problems = stamp_problems(resolve_stamp(result, stamp, str(repo)), mask(db))
+        problems = stamp_problems(resolve_stamp(result, stamp, str(repo), mask(db)), mask(db))
         result = with_stamp_problems(result, problems)
     verdict = evaluate(result, ignored, strict=strict)
     if fmt == "json":
