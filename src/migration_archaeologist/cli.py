@@ -651,9 +651,12 @@ def _timeline(
 
     result = _scan(repo, versions, pick, False, thorough, cache=cache)
     stamp = None
+    shown_url = None
     if db:
         from migration_archaeologist.database.stamp import NoVersionTable, Stamp, read_stamp
         from migration_archaeologist.database.urls import mask, parse
+
+        shown_url = mask(db)
 
         try:
             stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
@@ -666,7 +669,7 @@ def _timeline(
             refuse_broken_stamp(result, stamp)
         except BrokenStamp as exc:  # a view still draws what the rows say; verify and check fail on it
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}", soft_wrap=True)
-    return build_timeline(result, stamp, title=title, operations=operations)
+    return build_timeline(result, stamp, title=title, operations=operations, repo_arg=str(repo), database=shown_url)
 
 
 #: format -> (report module, function); each module is imported only when its format is asked for

@@ -287,6 +287,7 @@ def _timeline_entry(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "children": list(e.children),
         "restored_from": e.restored_from,
         "restored_at": e.restored_at,
+        "next_step": e.next_step,
     }
 
 
