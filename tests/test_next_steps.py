@@ -139,3 +139,19 @@ def test_pre_restore_html_report_counts_missing_revisions_as_problems(missing: G
     assert ma("restore", "b", "--apply", cwd=missing.path).returncode == 0
     after = ma("timeline", "--format", "html", cwd=missing.path).stdout
     assert "<dt>Problems</dt><dd>none</dd>" in after and "migration-archaeologist restore" not in after
+
+
+# --------------------------------------------------------------------------- 4. verify --offline --json
+
+
+def test_verify_offline_json_is_a_json_document(chain: GitRepo) -> None:
+    url = "postgresql://admin:hunter2secret@127.0.0.1:5999/prod"  # nothing listens: offline connects to nothing
+    proc = ma("verify", str(chain.path), "--db", url, "--offline", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "hunter2secret" not in proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "migration-archaeologist/offline-sql/1"
+    assert (doc["database"], doc["dialect"], doc["target"]) == ("postgresql://admin:***@127.0.0.1:5999/prod", "postgresql", "b")
+    assert "ALTER TABLE t ADD COLUMN c INTEGER" in doc["sql"]
+    plain = ma("verify", str(chain.path), "--db", url, "--offline")
+    assert plain.returncode == 0 and plain.stdout == doc["sql"]  # without --json: the SQL itself

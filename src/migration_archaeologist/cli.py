@@ -414,7 +414,7 @@ def verify(
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take."),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
-    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode); connect to nothing."),
+    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -433,7 +433,16 @@ def verify(
     result = _scan(repo, versions, pick, as_json, False)
     url = _database_url(db, result)
     if offline:
-        sys.stdout.write(offline_sql(result, url, python=python))
+        sql = offline_sql(result, url, python=python)
+        if as_json:  # the SQL inside a document: --json always means JSON on stdout
+            from migration_archaeologist.database.replay import dialect_name
+            from migration_archaeologist.database.urls import mask
+            from migration_archaeologist.report.json_report import offline_sql_document
+            from migration_archaeologist.verify import offline_target
+
+            _print_json(offline_sql_document(result, mask(url), dialect_name(url), offline_target(result), sql))
+        else:
+            sys.stdout.write(sql)
         raise typer.Exit(EXIT_OK)
     verification = run_verify(
         result,

@@ -294,5 +294,9 @@ def table_names(url: str) -> list[str]:
 def offline_sql(result: ScanResult, db_url: str, target: str | None = None, *, python: str | None = None) -> str:
     """The chain's SQL in Alembic's offline mode, for the database's dialect; nothing is connected to."""
     dirs = [d for d in result.versions_dirs if d.is_dir()]
-    heads = target or ("heads" if len(result.chain.heads) != 1 else result.chain.heads[0])
-    return render_offline_sql(dirs, db_url, heads, python=python)
+    return render_offline_sql(dirs, db_url, target or offline_target(result), python=python)
+
+
+def offline_target(result: ScanResult) -> str:
+    """What the offline SQL upgrades to: the one head, else Alembic's ``heads``."""
+    return "heads" if len(result.chain.heads) != 1 else result.chain.heads[0]

@@ -187,6 +187,21 @@ def verify_document(result: "ScanResult", verification) -> dict[str, Any]:  # ty
     }
 
 
+OFFLINE_SQL_SCHEMA = "migration-archaeologist/offline-sql/1"
+
+
+def offline_sql_document(result: "ScanResult", database: str, dialect: str, target: str, sql: str) -> dict[str, Any]:
+    """``verify --offline --json``: the SQL Alembic's offline mode renders, and for what."""
+    return {
+        "schema": OFFLINE_SQL_SCHEMA,
+        "repository": str(result.repository.display_path),
+        "database": database,
+        "dialect": dialect,
+        "target": target,
+        "sql": sql,
+    }
+
+
 def _difference(d) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {
         "kind": d.kind,
