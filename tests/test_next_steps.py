@@ -155,3 +155,22 @@ def test_verify_offline_json_is_a_json_document(chain: GitRepo) -> None:
     assert "ALTER TABLE t ADD COLUMN c INTEGER" in doc["sql"]
     plain = ma("verify", str(chain.path), "--db", url, "--offline")
     assert plain.returncode == 0 and plain.stdout == doc["sql"]  # without --json: the SQL itself
+
+
+# --------------------------------------------------------------------------- 5. synthesize of a present revision
+
+
+def test_synthesize_a_present_revision_says_so_and_exits_0(chain: GitRepo) -> None:
+    before = sorted(p.name for p in (chain.path / V).iterdir())
+    proc = ma("synthesize", "b", str(chain.path))  # no database needed to see that nothing is to do
+    assert proc.returncode == 0, proc.stderr
+    assert one_line_error(proc) == f"b is present in {V}/b_next.py: nothing to synthesize"
+    assert proc.stdout == ""
+    doc = ma("synthesize", "b", str(chain.path), "--db", "sqlite:///nowhere.sqlite", "--json")
+    assert doc.returncode == 0, doc.stderr
+    assert json.loads(doc.stdout) == {
+        "schema": "migration-archaeologist/synthesize/1", "revision": "b", "present": f"{V}/b_next.py",
+        "proven": None, "written": None, "message": f"b is present in {V}/b_next.py: nothing to synthesize",
+    }
+    assert doc.stderr == ""
+    assert sorted(p.name for p in (chain.path / V).iterdir()) == before

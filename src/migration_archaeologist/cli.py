@@ -487,6 +487,7 @@ def synthesize(
     from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
 
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
+    _nothing_to_synthesize(result, revision, as_json)
     url = _database_url(db, result)
     stamp = read_stamp(url)
     from migration_archaeologist.verify import refuse_broken_stamp
@@ -496,6 +497,23 @@ def synthesize(
     target_dir = result.versions_dirs[0] if versions else None  # resolved as scan resolves --versions
     synthesis = run(result, plan, url, stamped=stamp.revisions, versions_dir=target_dir, python=python, timeout=timeout)
     _synthesis_report(synthesis, result, apply, as_json)
+
+
+def _nothing_to_synthesize(result: ScanResult, revision: str, as_json: bool) -> None:
+    """A revision in the versions directory needs no stand-in: say where it is and exit 0, as
+    ``restore`` of a present revision does (nothing to do is not a finding); no database needed."""
+    entry = result.catalog.entries.get(revision)
+    if entry is None or not entry.present:
+        return
+    where = min(p for c in entry.candidates for p in c.present_paths)
+    message = f"{revision} is present in {where}: nothing to synthesize"
+    if as_json:
+        from migration_archaeologist.report.json_report import present_synthesis_document
+
+        _print_json(present_synthesis_document(revision, where, message))
+    else:
+        _err().print(escape(message), soft_wrap=True)
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()

@@ -335,4 +335,17 @@ def synthesis_document(synthesis, written=None) -> dict[str, Any]:  # type: igno
         "target": str(synthesis.target),
         "written": str(written) if written is not None else None,
         "source": synthesis.synthesized.source.decode("utf-8"),
+        "present": None,
+    }
+
+
+def present_synthesis_document(revision: str, path: str, message: str) -> dict[str, Any]:
+    """``synthesize --json`` of a revision in the versions directory: nothing synthesized, where it is."""
+    return {
+        "schema": SYNTHESIS_SCHEMA,
+        "revision": revision,
+        "present": path,
+        "proven": None,
+        "written": None,
+        "message": message,
     }
