@@ -174,3 +174,61 @@ def test_synthesize_a_present_revision_says_so_and_exits_0(chain: GitRepo) -> No
     }
     assert doc.stderr == ""
     assert sorted(p.name for p in (chain.path / V).iterdir()) == before
+
+
+# --------------------------------------------------------------------------- 6. the same sources everywhere
+
+
+@pytest.fixture
+def archived(repo: GitRepo, tmp_path: Path) -> tuple[GitRepo, Path, bytes]:
+    """c revises b, which no commit ever held: only a .zip outside the repository has it."""
+    b_source = revision_source("b", "a", "next").encode()
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
+    backup = tmp_path / "backup.zip"
+    with zipfile.ZipFile(backup, "w") as zf:
+        zf.writestr(f"app/{V}/b_next.py", b_source)
+    return repo, backup, b_source
+
+
+def test_every_command_reads_the_archive_scan_read(archived: tuple[GitRepo, Path, bytes], tmp_path: Path) -> None:
+    repo, backup, b_source = archived
+    at, archive = str(repo.path), str(backup)
+    scan = json.loads(ma("scan", at, "--archive", archive, "--json").stdout)
+    assert scan["missing"] == ["b"]  # found, and needed
+
+    before = json.loads(ma("check", at, "--json").stdout)  # without the archive: only its ID is known
+    assert before["missing"] == [] and any(p["kind"] == "missing-parent" for p in before["problems"])
+    check = ma("check", at, "--archive", archive, "--json")
+    assert check.returncode == 1 and json.loads(check.stdout)["missing"] == ["b"]
+
+    doc = json.loads(ma("timeline", at, "--archive", archive, "--format", "json").stdout)
+    b = next(r for r in doc["revisions"] if r["revision"] == "b")
+    assert b["status"] == "recoverable" and b["recoverable_from"][0]["source"] == "archive"
+    assert b["next_step"] == f"migration-archaeologist restore b {at} --archive {archive} --apply"
+    graph = json.loads(ma("graph", at, "--archive", archive, "--format", "json").stdout)
+    assert {n["revision"]: n["status"] for n in graph["nodes"]}["b"] == "recoverable"
+
+    db = tmp_path / "app.sqlite"
+    _stamp(f"sqlite:///{db}", "b")
+    verify = json.loads(ma("verify", at, "--db", f"sqlite:///{db}", "--archive", archive, "--json").stdout)
+    assert verify["resolutions"][0]["status"] == "recoverable"
+    assert verify["resolutions"][0]["heal"] == f"migration-archaeologist restore b {at} --archive {archive} --apply"
+
+    # the command the reports name is the one that works
+    restore = ma(*b["next_step"].split()[1:])
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert (repo.path / V / "b_next.py").read_bytes() == b_source
+    after = ma("check", at, "--json")
+    assert after.returncode == 0 and json.loads(after.stdout)["ok"] is True
+
+
+def test_restore_reads_an_archive_folder(archived: tuple[GitRepo, Path, bytes], tmp_path: Path) -> None:
+    repo, backup, b_source = archived
+    folder = tmp_path / "unpacked"
+    with zipfile.ZipFile(backup) as zf:
+        zf.extractall(folder)
+    proc = ma("restore", "b", str(repo.path), "--archive", str(folder), "--no-thorough", "--no-cache", "--apply", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["written"] == [str(repo.path / V / "b_next.py")]
+    assert (repo.path / V / "b_next.py").read_bytes() == b_source

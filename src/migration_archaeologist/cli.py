@@ -231,6 +231,10 @@ def scan(
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
 VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
 VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")
+ArchiveOpt = typer.Option(
+    None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable), as scan. "
+    "Default: the work tree's untracked and ignored files."
+)
 
 
 @app.command()
@@ -245,6 +249,7 @@ def check(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
     output_format: Optional[str] = typer.Option(
         None, "--format", metavar="text|json|github",
         help="github prints workflow commands that annotate the pull request. Default: text, or format in pyproject.",
@@ -290,9 +295,9 @@ def check(
     if len(environments) > 1:
         if db:
             raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
-        _check_each(repo, environments, opened, pick, fmt, thorough, cache, ignored, strict)
+        _check_each(repo, environments, opened, pick, fmt, thorough, cache, ignored, strict, archive)
     # the gate never shows the evidence table: reading every document for it was most of check's time
-    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
+    result = _scan(repo, versions, pick, fmt != "text", thorough, archive, opened=opened, cache=cache, evidence=False,
                    config_file=config_file, name=name)
     # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.gate import annotations, evaluate
@@ -307,7 +312,8 @@ def check(
             version_table=version_table or settings.version_table,
             version_table_schema=version_table_schema or settings.version_table_schema,
         )
-        problems = stamp_problems(resolve_stamp(result, stamp, str(repo), mask(db)), mask(db))
+        resolutions = resolve_stamp(result, stamp, str(repo), mask(db), tuple(str(a) for a in archive or ()))
+        problems = stamp_problems(resolutions, mask(db))
         result = with_stamp_problems(result, problems)
     verdict = evaluate(result, ignored, strict=strict)
     if fmt == "json":
@@ -324,7 +330,8 @@ def check(
 
 
 def _check_each(  # type: ignore[no-untyped-def]
-    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool
+    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool,
+    archives: Optional[List[Path]] = None,
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
     from migration_archaeologist.gate import annotations, evaluate
@@ -332,7 +339,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     root = opened[0].work_tree
     judged = []
     for env in environments:
-        result = _scan(repo, [], pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
+        result = _scan(repo, [], pick, fmt != "text", thorough, archives, opened=opened, cache=cache, evidence=False,
                        config_file=env.path, name=env.section if env.kind == "ini" else None, configs=environments)
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
     passed = all(verdict.passed for _label, _result, verdict in judged)
@@ -360,6 +367,7 @@ def restore(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
     allow_new_head: bool = typer.Option(
@@ -380,7 +388,7 @@ def restore(
     from migration_archaeologist.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
-    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, cache=cache,
+    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, archive, cache=cache,
                    config_file=config_file, name=name)
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None, allow_new_head=allow_new_head)
     out = _out()
@@ -416,6 +424,9 @@ def verify(
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
     offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema.
@@ -430,7 +441,7 @@ def verify(
     from migration_archaeologist.report.json_report import verify_document
     from migration_archaeologist.verify import offline_sql, verify as run_verify
 
-    result = _scan(repo, versions, pick, as_json, False)
+    result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache)
     url = _database_url(db, result)
     if offline:
         sql = offline_sql(result, url, python=python)
@@ -454,6 +465,7 @@ def verify(
         python=python,
         timeout=timeout,
         roundtrip=roundtrip,
+        archives=tuple(str(a) for a in archive or ()),
     )
     if as_json:
         _print_json(verify_document(result, verification))
@@ -627,6 +639,7 @@ def timeline(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
 ) -> None:
     """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
 
@@ -635,7 +648,8 @@ def timeline(
 
     Example: [bold]migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md[/bold]
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache)
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
+                      archives=archive)
     _emit(_render(fmt.value, story, "timeline_document"), output)
 
 
@@ -652,13 +666,14 @@ def graph(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
 ) -> None:
     """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
 
     Example: [bold]migration-archaeologist graph --format dot | dot -Tsvg > chain.svg[/bold]
     """
     story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
-                      operations=False)
+                      operations=False, archives=archive)
     _emit(_render(fmt.value, story, "graph_document"), output)
 
 
@@ -673,10 +688,11 @@ def _timeline(
     title: Optional[str],
     cache: Optional[bool] = None,
     operations: bool = True,
+    archives: Optional[List[Path]] = None,
 ):  # type: ignore[no-untyped-def]
     from migration_archaeologist.timeline import build_timeline
 
-    result = _scan(repo, versions, pick, False, thorough, cache=cache)
+    result = _scan(repo, versions, pick, False, thorough, archives, cache=cache)
     stamp = None
     shown_url = None
     if db:
@@ -696,7 +712,8 @@ def _timeline(
             refuse_broken_stamp(result, stamp)
         except BrokenStamp as exc:  # a view still draws what the rows say; verify and check fail on it
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}", soft_wrap=True)
-    return build_timeline(result, stamp, title=title, operations=operations, repo_arg=str(repo), database=shown_url)
+    return build_timeline(result, stamp, title=title, operations=operations, repo_arg=str(repo), database=shown_url,
+                          archives=tuple(str(a) for a in archives or ()))
 
 
 #: format -> (report module, function); each module is imported only when its format is asked for

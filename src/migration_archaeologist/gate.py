@@ -68,9 +68,12 @@ def evaluate(result: ScanResult, ignore: Iterable[str] = (), strict: bool = Fals
     )
 
 
-def restore_command(revision: str, repo_arg: str = ".") -> str:
+def restore_command(revision: str, repo_arg: str = ".", archives: Sequence[str] = ()) -> str:
+    """The command that restores ``revision``; ``archives``: the --archive options it needs to find
+    it again (a revision only an archive named on the command line holds)."""
     where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
-    return f"migration-archaeologist restore {revision}{where} --apply"
+    sources = "".join(f" --archive {shlex.quote(a)}" for a in archives)
+    return f"migration-archaeologist restore {revision}{where}{sources} --apply"
 
 
 def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tuple[Annotation, ...]:

@@ -205,6 +205,7 @@ def build_timeline(
     operations: bool = True,
     repo_arg: str = ".",
     database: str | None = None,
+    archives: Sequence[str] = (),
 ) -> Timeline:
     """The timeline of a scan; with ``stamp`` (read with database.stamp.read_stamp), stamp states too.
 
@@ -212,7 +213,8 @@ def build_timeline(
     ``operations`` the entries carry no schema operations: reading them parses every revision's
     ``upgrade()`` (5.5 s for 10,000 revisions), which the chain drawn alone never shows.
     ``repo_arg`` and ``database`` (the masked URL as the user wrote it; default the stamp's) go
-    into the commands each missing revision's ``next_step`` names.
+    into the commands each missing revision's ``next_step`` names, and so do ``archives`` (the
+    --archive options given) for a revision only an archive holds.
     """
     chain = result.chain
     graph = chain.graph
@@ -271,7 +273,7 @@ def build_timeline(
         )
     built = _place_stand_ins(built)
     shown_url = database or (stamp.url if stamp is not None else None)
-    built = [replace(e, next_step=_next_step(e, result, repo_arg, shown_url)) for e in built]
+    built = [replace(e, next_step=_next_step(e, result, repo_arg, shown_url, archives)) for e in built]
     position = {e.revision: i for i, e in enumerate(built)}
     repo = result.repository
     return Timeline(
@@ -412,15 +414,19 @@ def _entry(
     )
 
 
-def _next_step(entry: TimelineEntry, result: ScanResult, repo_arg: str, database: str | None) -> str | None:
+def _next_step(
+    entry: TimelineEntry, result: ScanResult, repo_arg: str, database: str | None, archives: Sequence[str] = ()
+) -> str | None:
     """restore for what a source holds (``--allow-new-head`` where restore asks for it: a retired
-    revision); synthesize for a lost one the database has applied, the only way forward left."""
+    revision; the --archive options given when only an archive holds it); synthesize for a lost
+    one the database has applied, the only way forward left."""
     from migration_archaeologist.gate import restore_command
     from migration_archaeologist.verify import synthesize_command
 
     if entry.status == "recoverable":
         allow = " --allow-new-head" if entry.revision in result.retired else ""
-        return restore_command(entry.revision, repo_arg) + allow
+        only_archived = all(p.source == "archive" for p in entry.recoverable_from)
+        return restore_command(entry.revision, repo_arg, archives if only_archived else ()) + allow
     if entry.status == "lost" and database is not None and entry.stamp in ("stamped", "applied"):
         return synthesize_command(entry.revision, database, repo_arg)
     return None

@@ -19,6 +19,7 @@ from migration_archaeologist.database.stamp import Stamp, read_stamp
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, UsageError
+from migration_archaeologist.gate import restore_command
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.scan import ScanResult
 
@@ -84,7 +85,7 @@ class Verification:
 
 
 def resolve_stamp(
-    result: ScanResult, stamp: Stamp, repo_arg: str = ".", database: str | None = None
+    result: ScanResult, stamp: Stamp, repo_arg: str = ".", database: str | None = None, archives: Sequence[str] = ()
 ) -> tuple[StampResolution, ...]:
     """Each stamped ID: present, recoverable (and the restore command that heals it), or lost everywhere
     (and the synthesize command that writes a stand-in from the database: the only way forward left).
@@ -92,11 +93,11 @@ def resolve_stamp(
     Raises BrokenStamp for a stamp Alembic itself fails on even with every revision present: the
     same revision in several rows, or (once every stamp is present) a revision stamped together
     with one of its ancestors. ``database``: the masked URL as the user wrote it, for the commands
-    (the stamp's own URL names the driver chosen for it).
+    (the stamp's own URL names the driver chosen for it); ``archives``: the --archive options
+    given, which the restore command repeats for a revision only an archive holds.
     """
     _refuse_duplicate_rows(stamp)
     entries = result.catalog.entries
-    where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
     out = []
     for rev in stamp.revisions:
         entry = entries.get(rev)
@@ -106,7 +107,8 @@ def resolve_stamp(
             retired = result.retired.get(rev)
             # the database stands on it: needed, even if it was reverted in the code
             allow = " --allow-new-head" if retired is not None else ""
-            heal = f"migration-archaeologist restore {rev}{where} --apply{allow}"
+            only_archived = all(s.source == "archive" for s in entry.chosen.sightings if s.source != "worktree")
+            heal = restore_command(rev, repo_arg, archives if only_archived else ()) + allow
             why = f"; it was {retired.describe()}, but the database still stands on it" if retired is not None else ""
             out.append(
                 StampResolution(
@@ -225,13 +227,14 @@ def verify(
     python: str | None = None,
     timeout: float = 600.0,
     roundtrip: bool = False,
+    archives: Sequence[str] = (),
 ) -> Verification:
     """Stamp check, then (when every stamp resolves) replay into a scratch database and compare.
 
     A stamp Alembic refuses or fails on (BrokenStamp, from resolve_stamp) is never replayed.
     """
     stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema)
-    resolutions = resolve_stamp(result, stamp, repo_arg, mask(db_url))
+    resolutions = resolve_stamp(result, stamp, repo_arg, mask(db_url), archives)
     if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
         raise UsageError("--scratch-url must be on the same kind of database as --db, or every type would differ")
     base = Verification(mask(db_url), stamp, resolutions, None, (), (), None, None)
