@@ -201,6 +201,8 @@ def test_every_command_reads_the_archive_scan_read(archived: tuple[GitRepo, Path
     assert before["missing"] == [] and any(p["kind"] == "missing-parent" for p in before["problems"])
     check = ma("check", at, "--archive", archive, "--json")
     assert check.returncode == 1 and json.loads(check.stdout)["missing"] == ["b"]
+    github = ma("check", at, "--archive", archive, "--format", "github")
+    assert f"Restore it with: migration-archaeologist restore b {at} --archive {archive} --apply" in github.stdout
 
     doc = json.loads(ma("timeline", at, "--archive", archive, "--format", "json").stdout)
     b = next(r for r in doc["revisions"] if r["revision"] == "b")

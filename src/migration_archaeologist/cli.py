@@ -321,7 +321,8 @@ def check(
     elif fmt == "github":
         from migration_archaeologist.report import github
 
-        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo)))
+        sources = tuple(str(a) for a in archive or ())
+        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))
     else:
         from migration_archaeologist.report import console as console_report
 
@@ -351,7 +352,8 @@ def _check_each(  # type: ignore[no-untyped-def]
         from migration_archaeologist.report import github
 
         for label, result, verdict in judged:
-            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo)), environment=label)
+            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo),
+                                tuple(str(a) for a in archives or ())), environment=label)
     else:
         from migration_archaeologist.report import console as console_report
 

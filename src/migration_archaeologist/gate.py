@@ -76,9 +76,12 @@ def restore_command(revision: str, repo_arg: str = ".", archives: Sequence[str] 
     return f"migration-archaeologist restore {revision}{where}{sources} --apply"
 
 
-def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tuple[Annotation, ...]:
+def annotations(
+    result: ScanResult, verdict: Verdict, repo_arg: str = ".", archives: Sequence[str] = ()
+) -> tuple[Annotation, ...]:
     """Every finding as an annotation: errors for what fails the gate, warnings for the rest and scan warnings
-    (but not the detached-HEAD note)."""
+    (but not the detached-HEAD note). ``archives``: the --archive options given, repeated in the
+    restore command of a revision only an archive holds."""
     lines = _Lines(result)
     out: list[Annotation] = []
     for level, problems in ((ERROR, verdict.failing), (WARNING, verdict.ignored)):
@@ -87,6 +90,7 @@ def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tu
     level = WARNING if verdict.missing_ignored else ERROR
     for rev in verdict.missing:
         entry = result.catalog.entries[rev]
+        only_archived = all(s.source == "archive" for s in entry.chosen.sightings if s.source != "worktree")
         out.append(
             Annotation(
                 level,
@@ -94,7 +98,7 @@ def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tu
                 None,
                 MISSING,
                 f"Revision {rev} is not in the versions directory but the chain needs it; {entry.reason}."
-                f" Restore it with: {restore_command(rev, repo_arg)}",
+                f" Restore it with: {restore_command(rev, repo_arg, archives if only_archived else ())}",
             )
         )
     for warning in result.warnings:
