@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.revision import assignment_lines, syntax_error_line
 from migration_archaeologist.scan import ScanResult
@@ -68,6 +69,12 @@ def evaluate(result: ScanResult, ignore: Iterable[str] = (), strict: bool = Fals
     )
 
 
+def held_only_by_archives(entry: RevisionEntry) -> bool:
+    """Only archives hold the chosen content: its restore command must name them again (--archive
+    replaces the default, the work tree's untracked files)."""
+    return all(s.source == "archive" for s in entry.chosen.sightings if s.source != "worktree")
+
+
 def restore_command(revision: str, repo_arg: str = ".", archives: Sequence[str] = ()) -> str:
     """The command that restores ``revision``; ``archives``: the --archive options it needs to find
     it again (a revision only an archive named on the command line holds)."""
@@ -90,7 +97,7 @@ def annotations(
     level = WARNING if verdict.missing_ignored else ERROR
     for rev in verdict.missing:
         entry = result.catalog.entries[rev]
-        only_archived = all(s.source == "archive" for s in entry.chosen.sightings if s.source != "worktree")
+        only_archived = held_only_by_archives(entry)
         out.append(
             Annotation(
                 level,

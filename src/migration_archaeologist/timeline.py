@@ -420,13 +420,13 @@ def _next_step(
     """restore for what a source holds (``--allow-new-head`` where restore asks for it: a retired
     revision; the --archive options given when only an archive holds it); synthesize for a lost
     one the database has applied, the only way forward left."""
-    from migration_archaeologist.gate import restore_command
+    from migration_archaeologist.gate import held_only_by_archives, restore_command
     from migration_archaeologist.verify import synthesize_command
 
     if entry.status == "recoverable":
         allow = " --allow-new-head" if entry.revision in result.retired else ""
-        only_archived = all(p.source == "archive" for p in entry.recoverable_from)
-        return restore_command(entry.revision, repo_arg, archives if only_archived else ()) + allow
+        sources = archives if held_only_by_archives(result.catalog.entries[entry.revision]) else ()
+        return restore_command(entry.revision, repo_arg, sources) + allow
     if entry.status == "lost" and database is not None and entry.stamp in ("stamped", "applied"):
         return synthesize_command(entry.revision, database, repo_arg)
     return None

@@ -19,7 +19,7 @@ from migration_archaeologist.database.stamp import Stamp, read_stamp
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, UsageError
-from migration_archaeologist.gate import restore_command
+from migration_archaeologist.gate import held_only_by_archives, restore_command
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.scan import ScanResult
 
@@ -107,8 +107,7 @@ def resolve_stamp(
             retired = result.retired.get(rev)
             # the database stands on it: needed, even if it was reverted in the code
             allow = " --allow-new-head" if retired is not None else ""
-            only_archived = all(s.source == "archive" for s in entry.chosen.sightings if s.source != "worktree")
-            heal = restore_command(rev, repo_arg, archives if only_archived else ()) + allow
+            heal = restore_command(rev, repo_arg, archives if held_only_by_archives(entry) else ()) + allow
             why = f"; it was {retired.describe()}, but the database still stands on it" if retired is not None else ""
             out.append(
                 StampResolution(
