@@ -75,7 +75,8 @@ def test_lost_middle_revision_synthesized_applied_and_verified(repo: GitRepo, bu
     assert "synthesized from the database on" in markdown
 
     again = ma("synthesize", LOST, str(repo.path), "--db", sample_db, "--versions", V)
-    assert again.returncode == 2 and "is not lost" in one_line_error(again)
+    # present now: nothing to do, said plainly (exit 0, as restore of a present revision)
+    assert again.returncode == 0 and one_line_error(again).endswith("_synthesized_from_the_database.py: nothing to synthesize")
 
 
 def test_lost_head_is_found_from_the_stamp(repo: GitRepo, builder: Any, tmp_path: Path) -> None:

@@ -226,6 +226,10 @@ def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], 
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
 VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
 VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")
+ArchiveOpt = typer.Option(
+    None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable), as scan. "
+    "Default: the work tree's untracked and ignored files."
+)
 
 
 @app.command()
@@ -236,7 +240,7 @@ def recover(
         "a stand-in is synthesized from its schema when nothing holds a stamped revision, and the result is verified against it."
     ),
     apply: bool = typer.Option(False, "--apply", help="Write the files, then run Alembic and verify. Without it, only show the plan."),
-    archive: Optional[List[Path]] = typer.Option(None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable)."),
+    archive: Optional[List[Path]] = ArchiveOpt,
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
@@ -386,6 +390,7 @@ def check(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
     output_format: Optional[str] = typer.Option(
         None, "--format", metavar="text|json|github",
         help="github prints workflow commands that annotate the pull request. Default: text, or format in pyproject.",
@@ -432,9 +437,9 @@ def check(
     if len(environments) > 1:
         if db:
             raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
-        _check_each(repo, environments, opened, pick, fmt, thorough, cache, ignored, strict)
+        _check_each(repo, environments, opened, pick, fmt, thorough, cache, ignored, strict, archive)
     # the gate never shows the evidence table: reading every document for it was most of check's time
-    result = _scan(repo, versions, pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
+    result = _scan(repo, versions, pick, fmt != "text", thorough, archive, opened=opened, cache=cache, evidence=False,
                    config_file=config_file, name=name)
     # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.environment_files import with_environment_problems
@@ -452,7 +457,8 @@ def check(
             version_table=version_table or settings.version_table,
             version_table_schema=version_table_schema or settings.version_table_schema,
         )
-        problems = stamp_problems(resolve_stamp(result, stamp, str(repo)), mask(db))
+        resolutions = resolve_stamp(result, stamp, str(repo), mask(db), tuple(str(a) for a in archive or ()))
+        problems = stamp_problems(resolutions, mask(db))
         result = with_stamp_problems(result, problems)
     verdict = evaluate(result, ignored, strict=strict)
     if fmt == "json":
@@ -460,7 +466,8 @@ def check(
     elif fmt == "github":
         from migration_archaeologist.report import github
 
-        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo)))
+        sources = tuple(str(a) for a in archive or ())
+        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))
     else:
         from migration_archaeologist.report import console as console_report
 
@@ -469,7 +476,8 @@ def check(
 
 
 def _check_each(  # type: ignore[no-untyped-def]
-    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool
+    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool,
+    archives: Optional[List[Path]] = None,
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
     from migration_archaeologist.environment_files import with_environment_problems
@@ -478,7 +486,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     root = opened[0].work_tree
     judged = []
     for env in environments:
-        result = _scan(repo, [], pick, fmt != "text", thorough, opened=opened, cache=cache, evidence=False,
+        result = _scan(repo, [], pick, fmt != "text", thorough, archives, opened=opened, cache=cache, evidence=False,
                        config_file=env.path, name=env.section if env.kind == "ini" else None, configs=environments)
         result = with_environment_problems(result)
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
@@ -491,7 +499,8 @@ def _check_each(  # type: ignore[no-untyped-def]
         from migration_archaeologist.report import github
 
         for label, result, verdict in judged:
-            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo)), environment=label)
+            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo),
+                                tuple(str(a) for a in archives or ())), environment=label)
     else:
         from migration_archaeologist.report import console as console_report
 
@@ -507,6 +516,7 @@ def restore(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
     allow_new_head: bool = typer.Option(
@@ -528,7 +538,7 @@ def restore(
     from migration_archaeologist.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
-    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, cache=cache,
+    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, archive, cache=cache,
                    config_file=config_file, name=name)
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None, allow_new_head=allow_new_head)
     out = _out()
@@ -562,8 +572,11 @@ def verify(
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take."),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
-    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode); connect to nothing."),
+    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
+    thorough: bool = ThoroughOpt,
+    cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema.
@@ -579,10 +592,19 @@ def verify(
     from migration_archaeologist.report.json_report import verify_document
     from migration_archaeologist.verify import offline_sql, verify as run_verify
 
-    result = _scan(repo, versions, pick, as_json, False)
+    result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache)
     url = _database_url(db, result)
     if offline:
-        sys.stdout.write(offline_sql(result, url, python=python))
+        sql = offline_sql(result, url, python=python)
+        if as_json:  # the SQL inside a document: --json always means JSON on stdout
+            from migration_archaeologist.database.replay import dialect_name
+            from migration_archaeologist.database.urls import mask
+            from migration_archaeologist.report.json_report import offline_sql_document
+            from migration_archaeologist.verify import offline_target
+
+            _print_json(offline_sql_document(result, mask(url), dialect_name(url), offline_target(result), sql))
+        else:
+            sys.stdout.write(sql)
         raise typer.Exit(EXIT_OK)
     verification = run_verify(
         result,
@@ -594,6 +616,7 @@ def verify(
         python=python,
         timeout=timeout,
         roundtrip=roundtrip,
+        archives=tuple(str(a) for a in archive or ()),
     )
     if as_json:
         _print_json(verify_document(result, verification))
@@ -628,6 +651,7 @@ def synthesize(
     from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
 
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
+    _nothing_to_synthesize(result, revision, as_json)
     url = _database_url(db, result)
     stamp = read_stamp(url)
     from migration_archaeologist.verify import refuse_broken_stamp
@@ -637,6 +661,23 @@ def synthesize(
     target_dir = result.versions_dirs[0] if versions else None  # resolved as scan resolves --versions
     synthesis = run(result, plan, url, stamped=stamp.revisions, versions_dir=target_dir, python=python, timeout=timeout)
     _synthesis_report(synthesis, result, apply, as_json)
+
+
+def _nothing_to_synthesize(result: ScanResult, revision: str, as_json: bool) -> None:
+    """A revision in the versions directory needs no stand-in: say where it is and exit 0, as
+    ``restore`` of a present revision does (nothing to do is not a finding); no database needed."""
+    entry = result.catalog.entries.get(revision)
+    if entry is None or not entry.present:
+        return
+    where = min(p for c in entry.candidates for p in c.present_paths)
+    message = f"{revision} is present in {where}: nothing to synthesize"
+    if as_json:
+        from migration_archaeologist.report.json_report import present_synthesis_document
+
+        _print_json(present_synthesis_document(revision, where, message))
+    else:
+        _err().print(escape(message), soft_wrap=True)
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()
@@ -751,6 +792,7 @@ def timeline(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
 ) -> None:
     """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
 
@@ -760,7 +802,8 @@ def timeline(
     \b
     Example: migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache)
+    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
+                      archives=archive)
     _emit(_render(fmt.value, story, "timeline_document"), output)
 
 
@@ -777,6 +820,7 @@ def graph(
     pick: Optional[List[str]] = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: Optional[bool] = CacheOpt,
+    archive: Optional[List[Path]] = ArchiveOpt,
 ) -> None:
     """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
 
@@ -784,7 +828,7 @@ def graph(
     Example: migration-archaeologist graph --format dot | dot -Tsvg > chain.svg
     """
     story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
-                      operations=False)
+                      operations=False, archives=archive)
     _emit(_render(fmt.value, story, "graph_document"), output)
 
 
@@ -799,14 +843,18 @@ def _timeline(
     title: Optional[str],
     cache: Optional[bool] = None,
     operations: bool = True,
+    archives: Optional[List[Path]] = None,
 ):  # type: ignore[no-untyped-def]
     from migration_archaeologist.timeline import build_timeline
 
-    result = _scan(repo, versions, pick, False, thorough, cache=cache)
+    result = _scan(repo, versions, pick, False, thorough, archives, cache=cache)
     stamp = None
+    shown_url = None
     if db:
         from migration_archaeologist.database.stamp import NoVersionTable, Stamp, read_stamp
         from migration_archaeologist.database.urls import mask, parse
+
+        shown_url = mask(db)
 
         try:
             stamp = read_stamp(db, version_table=version_table, version_table_schema=version_table_schema)
@@ -819,7 +867,8 @@ def _timeline(
             refuse_broken_stamp(result, stamp)
         except BrokenStamp as exc:  # a view still draws what the rows say; verify and check fail on it
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}", soft_wrap=True)
-    return build_timeline(result, stamp, title=title, operations=operations)
+    return build_timeline(result, stamp, title=title, operations=operations, repo_arg=str(repo), database=shown_url,
+                          archives=tuple(str(a) for a in archives or ()))
 
 
 #: format -> (report module, function); each module is imported only when its format is asked for

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.revision import assignment_lines, syntax_error_line
 from migration_archaeologist.scan import ScanResult
@@ -68,14 +69,26 @@ def evaluate(result: ScanResult, ignore: Iterable[str] = (), strict: bool = Fals
     )
 
 
-def restore_command(revision: str, repo_arg: str = ".") -> str:
+def held_only_by_archives(entry: RevisionEntry) -> bool:
+    """Only archives hold the chosen content: its restore command must name them again (--archive
+    replaces the default, the work tree's untracked files)."""
+    return all(s.source == "archive" for s in entry.chosen.sightings if s.source != "worktree")
+
+
+def restore_command(revision: str, repo_arg: str = ".", archives: Sequence[str] = ()) -> str:
+    """The command that restores ``revision``; ``archives``: the --archive options it needs to find
+    it again (a revision only an archive named on the command line holds)."""
     where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
-    return f"migration-archaeologist restore {revision}{where} --apply"
+    sources = "".join(f" --archive {shlex.quote(a)}" for a in archives)
+    return f"migration-archaeologist restore {revision}{where}{sources} --apply"
 
 
-def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tuple[Annotation, ...]:
+def annotations(
+    result: ScanResult, verdict: Verdict, repo_arg: str = ".", archives: Sequence[str] = ()
+) -> tuple[Annotation, ...]:
     """Every finding as an annotation: errors for what fails the gate, warnings for the rest and scan warnings
-    (but not the detached-HEAD note)."""
+    (but not the detached-HEAD note). ``archives``: the --archive options given, repeated in the
+    restore command of a revision only an archive holds."""
     lines = _Lines(result)
     out: list[Annotation] = []
     for level, problems in ((ERROR, verdict.failing), (WARNING, verdict.ignored)):
@@ -84,6 +97,7 @@ def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tu
     level = WARNING if verdict.missing_ignored else ERROR
     for rev in verdict.missing:
         entry = result.catalog.entries[rev]
+        only_archived = held_only_by_archives(entry)
         out.append(
             Annotation(
                 level,
@@ -91,7 +105,7 @@ def annotations(result: ScanResult, verdict: Verdict, repo_arg: str = ".") -> tu
                 None,
                 MISSING,
                 f"Revision {rev} is not in the versions directory but the chain needs it; {entry.reason}."
-                f" Restore it with: {restore_command(rev, repo_arg)}",
+                f" Restore it with: {restore_command(rev, repo_arg, archives if only_archived else ())}",
             )
         )
     for warning in result.warnings:

@@ -96,6 +96,18 @@ class TimelineEntry:
     #: a synthesized stand-in's own Create Date is when it was synthesized: it is placed on the day
     #: of its neighbours in the chain instead
     placed_on: str | None = None
+    #: the command that brings it back: restore for a recoverable revision, synthesize for a lost
+    #: one the database is at or past; None when there is nothing to do or nothing that would work
+    next_step: str | None = None
+
+    @property
+    def next_step_label(self) -> str:
+        """How a report introduces ``next_step``: what running it does."""
+        if self.status == "lost":
+            return "Write a stand-in from the database with"
+        if self.needed or self.stamp in ("stamped", "applied"):
+            return "Restore with"
+        return "Retired; to bring it back anyway"
 
     @property
     def day(self) -> str | None:
@@ -142,6 +154,15 @@ class Timeline:
     def heads(self) -> tuple[str, ...]:
         return tuple(e.revision for e in self.entries if e.head)
 
+    @property
+    def to_fix(self) -> tuple[TimelineEntry, ...]:
+        """Missing revisions with a way back that the chain or the database needs: as much a
+        problem as any in ``problems`` (Alembic cannot run without them), each with its command."""
+        return tuple(
+            e for e in self.entries
+            if e.next_step and (e.status == "recoverable" and e.needed or e.stamp in ("stamped", "applied"))
+        )
+
     def entry(self, revision: str) -> TimelineEntry:
         for e in self.entries:
             if e.revision == revision:
@@ -177,13 +198,23 @@ class Timeline:
 
 
 def build_timeline(
-    result: ScanResult, stamp: Stamp | None = None, *, title: str | None = None, operations: bool = True
+    result: ScanResult,
+    stamp: Stamp | None = None,
+    *,
+    title: str | None = None,
+    operations: bool = True,
+    repo_arg: str = ".",
+    database: str | None = None,
+    archives: Sequence[str] = (),
 ) -> Timeline:
     """The timeline of a scan; with ``stamp`` (read with database.stamp.read_stamp), stamp states too.
 
     ``title`` names the project in headings; by default, the repository folder's name. Without
     ``operations`` the entries carry no schema operations: reading them parses every revision's
     ``upgrade()`` (5.5 s for 10,000 revisions), which the chain drawn alone never shows.
+    ``repo_arg`` and ``database`` (the masked URL as the user wrote it; default the stamp's) go
+    into the commands each missing revision's ``next_step`` names, and so do ``archives`` (the
+    --archive options given) for a revision only an archive holds.
     """
     chain = result.chain
     graph = chain.graph
@@ -241,6 +272,8 @@ def build_timeline(
             )
         )
     built = _place_stand_ins(built)
+    shown_url = database or (stamp.url if stamp is not None else None)
+    built = [replace(e, next_step=_next_step(e, result, repo_arg, shown_url, archives)) for e in built]
     position = {e.revision: i for i, e in enumerate(built)}
     repo = result.repository
     return Timeline(
@@ -379,6 +412,24 @@ def _entry(
         restored_from=_recorded(record, "source"),
         restored_at=_recorded(record, "restored_at"),
     )
+
+
+def _next_step(
+    entry: TimelineEntry, result: ScanResult, repo_arg: str, database: str | None, archives: Sequence[str] = ()
+) -> str | None:
+    """restore for what a source holds (``--allow-new-head`` where restore asks for it: a retired
+    revision; the --archive options given when only an archive holds it); synthesize for a lost
+    one the database has applied, the only way forward left."""
+    from migration_archaeologist.gate import held_only_by_archives, restore_command
+    from migration_archaeologist.verify import synthesize_command
+
+    if entry.status == "recoverable":
+        allow = " --allow-new-head" if entry.revision in result.retired else ""
+        sources = archives if held_only_by_archives(result.catalog.entries[entry.revision]) else ()
+        return restore_command(entry.revision, repo_arg, sources) + allow
+    if entry.status == "lost" and database is not None and entry.stamp in ("stamped", "applied"):
+        return synthesize_command(entry.revision, database, repo_arg)
+    return None
 
 
 def _place_stand_ins(entries: list[TimelineEntry]) -> list[TimelineEntry]:

@@ -19,6 +19,7 @@ from migration_archaeologist.database.stamp import Stamp, read_stamp
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, UsageError
+from migration_archaeologist.gate import held_only_by_archives, restore_command
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.scan import ScanResult
 
@@ -38,7 +39,7 @@ class StampResolution:
 
     revision: str
     status: str  # "present" (in a versions directory), "recoverable" (a source holds it), "lost"
-    heal: str | None  # the command that brings it back, when one does
+    heal: str | None  # the command that brings it back: restore (recoverable) or synthesize (lost)
     message: str
 
 
@@ -83,16 +84,20 @@ class Verification:
         return self.verdict == "verified"
 
 
-def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tuple[StampResolution, ...]:
-    """Each stamped ID: present, recoverable (and the restore command that heals it), or lost everywhere.
+def resolve_stamp(
+    result: ScanResult, stamp: Stamp, repo_arg: str = ".", database: str | None = None, archives: Sequence[str] = ()
+) -> tuple[StampResolution, ...]:
+    """Each stamped ID: present, recoverable (and the restore command that heals it), or lost everywhere
+    (and the synthesize command that writes a stand-in from the database: the only way forward left).
 
     Raises BrokenStamp for a stamp Alembic itself fails on even with every revision present: the
     same revision in several rows, or (once every stamp is present) a revision stamped together
-    with one of its ancestors.
+    with one of its ancestors. ``database``: the masked URL as the user wrote it, for the commands
+    (the stamp's own URL names the driver chosen for it); ``archives``: the --archive options
+    given, which the restore command repeats for a revision only an archive holds.
     """
     _refuse_duplicate_rows(stamp)
     entries = result.catalog.entries
-    where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
     out = []
     for rev in stamp.revisions:
         entry = entries.get(rev)
@@ -102,7 +107,7 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
             retired = result.retired.get(rev)
             # the database stands on it: needed, even if it was reverted in the code
             allow = " --allow-new-head" if retired is not None else ""
-            heal = f"migration-archaeologist restore {rev}{where} --apply{allow}"
+            heal = restore_command(rev, repo_arg, archives if held_only_by_archives(entry) else ()) + allow
             why = f"; it was {retired.describe()}, but the database still stands on it" if retired is not None else ""
             out.append(
                 StampResolution(
@@ -118,7 +123,7 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
                 StampResolution(
                     rev,
                     "lost",
-                    None,
+                    synthesize_command(rev, database or stamp.url, repo_arg),
                     f"Can't locate revision identified by '{rev}' (as Alembic says): it is in no versions directory,"
                     " no commit, reflog, stash or unreachable object",
                 )
@@ -127,6 +132,13 @@ def resolve_stamp(result: ScanResult, stamp: Stamp, repo_arg: str = ".") -> tupl
         # as Alembic does, an unknown revision is reported first: overlaps are looked for among known ones
         _refuse_overlaps(result, stamp)
     return tuple(out)
+
+
+def synthesize_command(revision: str, database: str, repo_arg: str = ".") -> str:
+    """The way forward for a stamp nothing holds: a stand-in written from the database (``database``
+    is already masked: the user puts the password back, it is never printed)."""
+    where = "" if repo_arg in (".", "") else f" {shlex.quote(repo_arg)}"
+    return f"migration-archaeologist synthesize {revision}{where} --db {shlex.quote(database)}"
 
 
 def refuse_broken_stamp(result: ScanResult, stamp: Stamp) -> None:
@@ -177,7 +189,10 @@ def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tup
     for r in resolutions:
         if r.status == "present":
             continue
-        fix = f": restore it with '{r.heal}'" if r.heal else ": nothing anywhere holds it"
+        if r.status == "recoverable":
+            fix = f": restore it with '{r.heal}'"
+        else:  # lost: only the database still knows what it did
+            fix = f": nothing anywhere holds it; write a stand-in from the database with: {r.heal}"
         alembic = f" (Alembic: Can't locate revision identified by '{r.revision}')"
         problems.append(
             Problem(
@@ -211,13 +226,14 @@ def verify(
     python: str | None = None,
     timeout: float = 600.0,
     roundtrip: bool = False,
+    archives: Sequence[str] = (),
 ) -> Verification:
     """Stamp check, then (when every stamp resolves) replay into a scratch database and compare.
 
     A stamp Alembic refuses or fails on (BrokenStamp, from resolve_stamp) is never replayed.
     """
     stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema)
-    resolutions = resolve_stamp(result, stamp, repo_arg)
+    resolutions = resolve_stamp(result, stamp, repo_arg, mask(db_url), archives)
     if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
         raise UsageError("--scratch-url must be on the same kind of database as --db, or every type would differ")
     base = Verification(mask(db_url), stamp, resolutions, None, (), (), None, None)
@@ -280,5 +296,9 @@ def table_names(url: str) -> list[str]:
 def offline_sql(result: ScanResult, db_url: str, target: str | None = None, *, python: str | None = None) -> str:
     """The chain's SQL in Alembic's offline mode, for the database's dialect; nothing is connected to."""
     dirs = [d for d in result.versions_dirs if d.is_dir()]
-    heads = target or ("heads" if len(result.chain.heads) != 1 else result.chain.heads[0])
-    return render_offline_sql(dirs, db_url, heads, python=python)
+    return render_offline_sql(dirs, db_url, target or offline_target(result), python=python)
+
+
+def offline_target(result: ScanResult) -> str:
+    """What the offline SQL upgrades to: the one head, else Alembic's ``heads``."""
+    return "heads" if len(result.chain.heads) != 1 else result.chain.heads[0]

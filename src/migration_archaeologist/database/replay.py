@@ -510,6 +510,14 @@ def run_alembic(versions_dirs: Sequence[Path] | Path, scratch: Scratch, command:
     return StepResult(command=command, target=target, applied=applied, seconds=run.seconds)
 
 
+def dialect_name(dialect_url: str) -> str:
+    """``postgresql`` for a URL or a bare dialect name; a usage error (exit 2) for neither."""
+    try:
+        return sa.make_url(dialect_url if "://" in dialect_url else dialect_url + "://").get_backend_name()
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number (an unescaped password)
+        raise UsageError(f"not a database URL or dialect name: {mask(dialect_url)}") from None
+
+
 def render_offline_sql(versions_dirs: Sequence[Path] | Path, dialect_url: str, target: str, *,
                        python: str | None = None, timeout: float = 600.0) -> str:
     """The SQL of ``alembic upgrade base:TARGET --sql`` for ``dialect_url``'s dialect.
@@ -519,10 +527,7 @@ def render_offline_sql(versions_dirs: Sequence[Path] | Path, dialect_url: str, t
     the table) and fail with :class:`ReplayFailed`.
     """
     dirs = _dirs(versions_dirs)
-    try:
-        dialect = sa.make_url(dialect_url if "://" in dialect_url else dialect_url + "://").get_backend_name()
-    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number (an unescaped password)
-        raise UsageError(f"not a database URL or dialect name: {mask(dialect_url)}") from None
+    dialect = dialect_name(dialect_url)
     span = target if ":" in target else f"base:{target}"
     run = _run_child("offline", "upgrade", span, dirs, f"{dialect}://", python, timeout)
     finished = _outcome(run, "upgrade", span, f"{dialect}://", python or sys.executable, timeout)

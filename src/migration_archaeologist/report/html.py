@@ -83,7 +83,7 @@ def _summary(t: Timeline) -> str:
         rows.append(("Database", f"<code>{esc(t.database)}</code>"))
         stamped = _links(t.stamped, known=_known(t)) if t.stamped else "nothing (empty version table: base)"
         rows.append(("Stamped", stamped))
-    problems = len(t.problems)
+    problems = len(t.problems) + len(t.to_fix)  # a missing revision is a problem until it is back
     rows.append(("Problems", f'<a href="#problems">{problems}</a>' if problems else "none"))
     cells = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
     return f'<section id="summary"><dl class="summary">{cells}</dl></section>'
@@ -116,9 +116,16 @@ def _legend(t: Timeline, *, back: bool) -> str:
 
 
 def _problems(t: Timeline) -> str:
-    if not t.problems:
+    if not t.problems and not t.to_fix:
         return '<section id="problems"><h2>Problems</h2><p class="ok">No problems found in the chain.</p></section>'
     rows = []
+    for e in t.to_fix:  # what Alembic cannot run without, first: each with the command that fixes it
+        kind = "missing" if e.status == "recoverable" else "stamped-but-missing"
+        rows.append(
+            f'<tr><td class="kind">{kind}</td><td>{_links((e.revision,), known=_known(t))}</td>'
+            f"<td>{esc(e.revision)} is not in the versions directory. {esc(e.next_step_label)}: "
+            f'<code class="command">{esc(e.next_step or "")}</code></td></tr>'
+        )
     for p in t.problems:
         where = f'<div class="path"><code>{esc(p.path)}</code></div>' if p.path else ""
         rows.append(
@@ -126,7 +133,7 @@ def _problems(t: Timeline) -> str:
             f"<td>{esc(p.message)}{where}</td></tr>"
         )
     return (
-        f'<section id="problems"><h2>Problems <span class="count">{len(t.problems)}</span></h2>'
+        f'<section id="problems"><h2>Problems <span class="count">{len(t.problems) + len(t.to_fix)}</span></h2>'
         '<table class="problems"><thead><tr><th>kind</th><th>revisions</th><th>message</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
@@ -171,6 +178,8 @@ def _revision(e: TimelineEntry, known: set[str]) -> str:
                                  f'<span class="fidelity">({esc(e.fidelity or "")})</span>'))
     if e.stamp is not None:
         facts.append(("Database", f'<span class="stamp {esc(e.stamp)}">{esc(e.stamp.replace("-", " "))}</span>'))
+    if e.next_step:
+        facts.append(("Next step", f'{esc(e.next_step_label)}: <code class="command">{esc(e.next_step)}</code>'))
     if e.down_revisions:
         facts.append(("Revises", _links(e.down_revisions, known=known)))
     elif e.status != "lost":
@@ -335,6 +344,7 @@ CSS = """
 body { margin: 0 auto; padding: 24px 28px 48px; max-width: 1240px; color: #212529; background: #fff;
   font: 14px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
 code { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.92em; }
+code.command { user-select: all; overflow-wrap: anywhere; }
 h1 { font-size: 26px; margin: 0; }
 h2 { font-size: 19px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 2px solid #e9ecef; }
 h3 { font-size: 15px; margin: 22px 0 8px; color: #495057; }

@@ -187,6 +187,21 @@ def verify_document(result: "ScanResult", verification) -> dict[str, Any]:  # ty
     }
 
 
+OFFLINE_SQL_SCHEMA = "migration-archaeologist/offline-sql/1"
+
+
+def offline_sql_document(result: "ScanResult", database: str, dialect: str, target: str, sql: str) -> dict[str, Any]:
+    """``verify --offline --json``: the SQL Alembic's offline mode renders, and for what."""
+    return {
+        "schema": OFFLINE_SQL_SCHEMA,
+        "repository": str(result.repository.display_path),
+        "database": database,
+        "dialect": dialect,
+        "target": target,
+        "sql": sql,
+    }
+
+
 def _difference(d) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {
         "kind": d.kind,
@@ -287,6 +302,7 @@ def _timeline_entry(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "children": list(e.children),
         "restored_from": e.restored_from,
         "restored_at": e.restored_at,
+        "next_step": e.next_step,
     }
 
 
@@ -319,6 +335,19 @@ def synthesis_document(synthesis, written=None) -> dict[str, Any]:  # type: igno
         "target": str(synthesis.target),
         "written": str(written) if written is not None else None,
         "source": synthesis.synthesized.source.decode("utf-8"),
+        "present": None,
+    }
+
+
+def present_synthesis_document(revision: str, path: str, message: str) -> dict[str, Any]:
+    """``synthesize --json`` of a revision in the versions directory: nothing synthesized, where it is."""
+    return {
+        "schema": SYNTHESIS_SCHEMA,
+        "revision": revision,
+        "present": path,
+        "proven": None,
+        "written": None,
+        "message": message,
     }
 
 

@@ -31,8 +31,12 @@ def render_markdown(timeline: Timeline) -> str:
         lines += ["", f"## Phase {number}: {_md(phase.title)} ({_long_date(phase.day)})" if phase.day
                   else "## Known only by reference"]
         lines += _phase(phase)
-    if timeline.problems:
+    if timeline.problems or timeline.to_fix:
         lines += ["", "## Problems", ""]
+        for e in timeline.to_fix:  # what Alembic cannot run without, first: each with its command
+            kind = "missing" if e.status == "recoverable" else "stamped-but-missing"
+            lines.append(f"- **{kind}**: `{e.revision}` is not in the versions directory."
+                         f" {e.next_step_label}: {_code(e.next_step or '')}")
         for p in timeline.problems:
             lines.append(f"- **{p.kind}**: {_md(p.message)}")
     if timeline.evidence:
@@ -99,7 +103,15 @@ def _entry(e: TimelineEntry) -> list[str]:
         out.append(f"- Deleted: {_event(e.deleted)}")
     if e.stamp is not None:
         out.append(f"- Database: {STAMP_TEXT[e.stamp]}")
+    if e.next_step:
+        out.append(f"- {e.next_step_label}: {_code(e.next_step)}")
     return out
+
+
+def _code(text: str) -> str:
+    """A command as a code span (a path with a backtick in it gets a longer fence)."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
 def _status(e: TimelineEntry) -> str:
