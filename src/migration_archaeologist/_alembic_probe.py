@@ -606,7 +606,10 @@ def probe_config(request: dict) -> dict:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                config = Config(request["config"], ini_section=request.get("section") or "alembic", stdout=buffer)
+                if request["config"].endswith(".toml"):  # [tool.alembic] alone (alembic 1.16+)
+                    config = Config(toml_file=request["config"], stdout=buffer)
+                else:
+                    config = Config(request["config"], ini_section=request.get("section") or "alembic", stdout=buffer)
                 section = config.config_ini_section
                 if request.get("script_location"):  # Flask-Migrate sets it from its folder
                     config.set_section_option(section, "script_location", request["script_location"])

@@ -27,13 +27,18 @@ from migration_archaeologist.environment_history import (
     environment_history,
     read_blobs,
 )
-from migration_archaeologist.environments import AlembicConfig, find_environments, ini_text_environments
+from migration_archaeologist.environments import (
+    AlembicConfig,
+    find_environments,
+    ini_text_environments,
+    toml_text_environment,
+)
 from migration_archaeologist.errors import RestoreConflict, UsageError
 from migration_archaeologist.gitrepo import Repository
 from migration_archaeologist.graph import Problem
 from migration_archaeologist.scan import ScanResult
 
-CONFIG, ENV_PY, TEMPLATE, README = "alembic.ini", "env.py", "script.py.mako", "README"
+CONFIG, ENV_PY, TEMPLATE, README, PYPROJECT = "alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml"
 #: What each file is for, in messages.
 PURPOSE = {
     CONFIG: "Alembic's configuration (script_location, version_locations)",
@@ -141,7 +146,7 @@ def _deleted_config(result: ScanResult) -> tuple[FileVersion, Path] | None:
     directories (or was the Flask-Migrate ini of their script folder)."""
     root = result.repository.work_tree
     assert root is not None
-    deleted = [v for v in deletions_on_head(result.repository) if _plain(v.path) and not os.path.lexists(root / v.path)]
+    deleted = [v for v in deletions_on_head(result.repository) if _plain(v.path) and not (root / v.path).is_file()]
     if not deleted:
         return None
     contents = read_blobs(result.repository, [v.blob for v in deleted])
@@ -161,6 +166,9 @@ def _names(root: Path, target: Path, data: bytes | None, dirs: Sequence[Path]) -
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if target.name == PYPROJECT:
+        env = toml_text_environment(root, target, text)
+        return env if env is not None and env.problem is None and _overlaps(env.versions_dirs, dirs) else None
     for env in ini_text_environments(root, target, text):
         flask = env.problem is not None and env.problem.startswith("no script_location") and _overlaps(
             [target.parent / "versions"], dirs)
@@ -231,7 +239,9 @@ def plan_environment(
         if restored is not None:
             ini_file, found = restored
             config_file, script, section = ini_file.target, found.script_location, found.section
-            kind = "flask-migrate" if found.problem else "ini"
+            kind = "flask-migrate" if found.problem else "pyproject" if ini_file.role == PYPROJECT else "ini"
+            if ini_file.role == CONFIG and found.kind == "pyproject":
+                section = "alembic"  # the ini written from the table
             if script is None:
                 script = config_file.parent
             files.append(ini_file)
@@ -275,32 +285,74 @@ def _lost_config(held: _Held, result: ScanResult, dirs: Sequence[Path]) -> tuple
     before revisions that are present were added was retired (``held.retired``), as neutron-vpnaas's
     was in 2015 when it moved its configuration into code."""
     root, history = held.root, held.history
-    paths = {v.path for v in history.versions if v.name == CONFIG}
-    candidates: list[tuple[FileVersion, Path]] = []
+    paths = {v.path for v in history.versions if v.name in (CONFIG, PYPROJECT)}
+    candidates: list[tuple[FileVersion, FileVersion, Path]] = []  # (version to read, its removal, where)
     for path in paths:
         target = root / path
-        if os.path.lexists(target) or not _plain(path):
+        # a file there is read as a configuration, not history's; but a pyproject.toml that lost its
+        # [tool.alembic] table is not (it is never overwritten: an alembic.ini is written from the table)
+        if (target.is_file() and target.name != PYPROJECT) or not _plain(path):
+            continue
+        if target.name == PYPROJECT and target.is_file():
+            found = _last_table(held, path, dirs)  # the table went, the file stayed
+            if found is not None:
+                candidates.append(found + (target,))
             continue
         version = history.last_kept(path)
         if version is not None:
-            candidates.append((version, target))
-    contents = held.contents([v for v, _t in candidates])
+            candidates.append((version, version, target))
+    contents = held.contents([v for v, _r, _t in candidates])
     best: tuple[tuple[int, str], EnvironmentFile, AlembicConfig] | None = None
-    for version, target in candidates:
+    for version, removal, target in candidates:
         data = contents.get(version.blob)
         env = _names(root, target, data, dirs)
         if env is None:
             continue
-        later = _added_after(result, version)
+        later = _added_after(result, removal)
         if later is not None:
             held.retired.append((version, later))
             continue
         rank = (1 if version.source == "history" else 0, version.date)
         if best is None or rank > best[0]:
-            file = EnvironmentFile(CONFIG, target, "write", "exact", version, data,
+            file = EnvironmentFile(target.name, target, "write", "exact", version, data,
                                    f"deleted in {version.commit[:10]}" if version.event == "deleted" else "not in the work tree")
+            if target.name == PYPROJECT and target.is_file():
+                file = _from_table(target, env, removal, dirs)
+            elif os.path.lexists(target):
+                file = replace(file, action="conflict",
+                               note=f"{target} exists but is not a regular file Alembic can read; it is never replaced")
             best = (rank, file, env)
     return (best[1], best[2]) if best is not None else None
+
+
+def _last_table(held: _Held, path: str, dirs: Sequence[Path]) -> tuple[FileVersion, FileVersion] | None:
+    """For a pyproject.toml there now: the newest version on HEAD's history whose ``[tool.alembic]``
+    names ``dirs``, and the change after it that removed the table; None when the table is still
+    there (find_environments reads it) or never named them."""
+    versions = [v for v in held.history.of(path) if v.source == "history" and v.event != "deleted"]  # newest first
+    if not versions:
+        return None
+    contents = held.contents(versions)
+    target = held.root / path
+    for newer, version in zip(versions, versions[1:]):
+        if _names(held.root, target, contents.get(newer.blob), dirs) is not None:
+            return None  # the newest versions still have it
+        if _names(held.root, target, contents.get(version.blob), dirs) is not None:
+            return version, replace(newer, event="deleted")  # the table's removal, for the retirement rule
+    return None
+
+
+def _from_table(pyproject: Path, env: AlembicConfig, version: FileVersion, dirs: Sequence[Path]) -> EnvironmentFile:
+    """An ``alembic.ini`` beside a pyproject.toml that lost its ``[tool.alembic]`` table, holding what
+    the table said (pyproject.toml itself is the user's, and never rewritten)."""
+    target = pyproject.with_name(CONFIG)
+    assert env.script_location is not None
+    data, _note = generated_config(target, env.script_location, env.versions_dirs or dirs, None)
+    note = (f"[tool.alembic] of {pyproject.name} was removed in {version.commit[:10]}; written from that table "
+            "(pyproject.toml is never rewritten)")
+    if os.path.lexists(target):
+        return EnvironmentFile(CONFIG, target, "conflict", None, None, None, f"{target} exists; it is never replaced")
+    return EnvironmentFile(CONFIG, target, "write", "generated", version, data, note)
 
 
 def _lost(result: ScanResult, version: FileVersion | None) -> bool:

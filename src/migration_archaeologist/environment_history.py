@@ -80,13 +80,13 @@ def environment_history(repo: Repository, unreachable: Iterable[str] = ()) -> En
 
 
 def deletions_on_head(repo: Repository, paths: Sequence[str] | None = None) -> tuple[FileVersion, ...]:
-    """The deletions of ``alembic.ini`` (or of ``paths``) on HEAD's history, newest first, each with
+    """The deletions of ``alembic.ini`` and ``pyproject.toml`` (or of ``paths``) on HEAD's history, newest first, each with
     the last content before it: what ``check`` asks when no configuration names the versions
     directory (a lost one, or a project that configures Alembic in code?). One pathspec-limited stream."""
     if repo.head is None:
         return ()
     out: list[FileVersion] = []
-    specs = [f":(literal){p}" for p in paths] if paths else [f":(glob)**/{ENVIRONMENT_NAMES[0]}"]
+    specs = [f":(literal){p}" for p in paths] if paths else [f":(glob)**/{n}" for n in ("alembic.ini", "pyproject.toml")]
     _stream(repo, ["HEAD", "--diff-filter=D"], None, "history", out, specs)
     return tuple(out)
 

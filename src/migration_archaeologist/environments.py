@@ -150,6 +150,20 @@ def _read_toml(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return section, None
 
 
+def toml_text_environment(root: Path, path: Path, text: str) -> AlembicConfig | None:
+    """The environment ``[tool.alembic]`` of a pyproject.toml holding ``text`` at ``path`` gives,
+    whether or not the file is there now; None when it has no such table."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    tool = data.get("tool")
+    section = tool.get("alembic") if isinstance(tool, dict) else None
+    if not isinstance(section, dict):
+        return None
+    return _environment(root, _Options(path, None, "tool.alembic", section, path), "pyproject")
+
+
 def _ini_environments(root: Path, path: Path, toml: dict[str, Any] | None) -> list[AlembicConfig]:
     try:
         text = path.read_text(encoding="utf-8")

@@ -192,7 +192,9 @@ def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tup
         if r.status == "recoverable":
             fix = f": restore it with '{r.heal}'"
         else:  # lost: only the database still knows what it did
-            fix = f": nothing anywhere holds it; write a stand-in from the database with: {r.heal}"
+            fix = (f": nothing anywhere holds it; write a stand-in from the database with: {r.heal}"
+                   f" (or everything at once, environment files included: {r.heal.replace(' synthesize ' + r.revision, ' recover', 1)} --apply)"
+                   if r.heal else ": nothing anywhere holds it")
         alembic = f" (Alembic: Can't locate revision identified by '{r.revision}')"
         problems.append(
             Problem(
