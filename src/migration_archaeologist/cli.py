@@ -286,6 +286,12 @@ def recover(
     raise typer.Exit(EXIT_OK if all(ok for _label, ok, _doc in done) else EXIT_FINDINGS)
 
 
+def _exists_in(root: Optional[Path], path: Path) -> bool:
+    """``-c`` as ``_scan`` reads it: against the work tree first, then the current directory."""
+    path = Path(path)
+    return path.exists() or (root is not None and not path.is_absolute() and (root / path).exists())
+
+
 @dataclass(frozen=True)
 class _RecoverOptions:
     repo: Path
@@ -309,8 +315,20 @@ def _recover_one(o: _RecoverOptions, config_file: Optional[Path], name: Optional
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.report.json_report import recover_document
 
+    versions = None
+    wanted = config_file or _ENVIRONMENT.config_file
+    if wanted is not None and not _exists_in(o.opened[0].work_tree, wanted):
+        # -c names the configuration the cleanup took: its last version in history says where the revisions go
+        from migration_archaeologist.environment_files import lost_config_dirs
+
+        dirs = lost_config_dirs(o.opened[0], Path(wanted), name or _ENVIRONMENT.name)
+        if dirs is None:
+            raise UsageError(f"{wanted} does not exist, and HEAD's history holds no deleted configuration there")
+        versions, config_file, name = list(dirs), None, None
+        _ENVIRONMENT.config_file = _ENVIRONMENT.name = None
+
     def scan_now() -> ScanResult:
-        return _scan(o.repo, None, o.pick, o.as_json, o.thorough, o.archive, opened=o.opened, cache=o.cache,
+        return _scan(o.repo, versions, o.pick, o.as_json, o.thorough, o.archive, opened=o.opened, cache=o.cache,
                      evidence=False, config_file=config_file, name=name)
 
     result = scan_now()

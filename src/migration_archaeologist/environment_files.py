@@ -252,6 +252,10 @@ def plan_environment(
                 notes.append(f"{version.path} was deleted in {version.commit[:10]} {version.date[:10]} and revisions "
                              f"were added after it ({rev}): it was retired, not lost, and is not brought back")
             notes.append(_IN_CODE)
+        elif not _reads_a_config_file(held, _script_folder(held, dirs)):
+            # warehouse: its env.py takes its options from the program (get_section), no file
+            script, section, config_file, kind = _script_folder(held, dirs), "alembic", None, "code"
+            notes.append(_IN_CODE)
         else:
             script = _script_folder(held, dirs)
             kind = "flask-migrate" if _flask(held, script) else "ini"
@@ -262,7 +266,9 @@ def plan_environment(
         target = script / role
         if target.is_file():
             files.append(EnvironmentFile(role, target, "present", None, None, None, "in the work tree"))
-        elif role != README or held.version_at(target) is not None:  # a README is never generated
+        elif role != README:
+            files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))
+        elif _lost_with_the_rest(held.version_at(target), files):  # a README is never generated
             files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))
     return EnvironmentPlan(tuple(files), config_file, section, script, kind, tuple(dict.fromkeys(notes)), held.history.errors)
 
@@ -355,17 +361,27 @@ def _from_table(pyproject: Path, env: AlembicConfig, version: FileVersion, dirs:
     return EnvironmentFile(CONFIG, target, "write", "generated", version, data, note)
 
 
+def _lost_with_the_rest(version: FileVersion | None, files: Sequence[EnvironmentFile]) -> bool:
+    """A README comes back only when the commit that deleted it also took a file being brought
+    back: one deleted on its own was removed on purpose (CTFd's migrations/README)."""
+    if version is None or version.event != "deleted":
+        return False
+    return any(f.version is not None and f.version.commit == version.commit for f in files if f.action == "write")
+
+
 def _lost(result: ScanResult, version: FileVersion | None) -> bool:
     return version is not None and _added_after(result, version) is None
 
 
 def _added_after(result: ScanResult, version: FileVersion) -> str | None:
-    """A present revision added to history after ``version`` deleted its configuration: the project
-    went on without that file (Alembic configured in code), so it was retired, not lost."""
+    """A revision of the chain (present, or lost and needed) added to history after ``version``
+    deleted its configuration: the project went on without that file (Alembic configured in code),
+    so it was retired, not lost."""
     if version.event != "deleted":
         return None
+    missing = set(result.missing)
     for rev, entry in result.catalog.entries.items():
-        if not entry.present:
+        if not entry.present and rev not in missing:  # the chain's, now or after recovery
             continue
         for candidate in entry.candidates:
             for s in candidate.sightings:
@@ -413,6 +429,26 @@ def _script_folder(held: _Held, dirs: Sequence[Path]) -> Path:
         if (folder / ENV_PY).is_file() or _relative(root, folder / ENV_PY) in env_paths:
             return folder
     return first.parent if first.name == "versions" and first.parent != root.parent else first
+
+
+def _env_py_text(held: _Held, script: Path) -> str | None:
+    """The script folder's env.py: the work tree's, else the last version history holds."""
+    env_py = script / ENV_PY
+    try:
+        return env_py.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        pass
+    version = held.version_at(env_py)
+    data = held.contents([version]).get(version.blob) if version else None
+    return data.decode("utf-8", "replace") if data is not None else None
+
+
+def _reads_a_config_file(held: _Held, script: Path) -> bool:
+    """Whether the environment's env.py needs a configuration file: it reads ``sqlalchemy.url`` with
+    ``get_main_option`` or configures logging from ``config_file_name`` (Alembic's templates,
+    Flask-Migrate's), or there is no env.py and Alembic's generic one, which does both, comes back."""
+    text = _env_py_text(held, script)
+    return text is None or "get_main_option(" in text or "config_file_name" in text
 
 
 def _flask(held: _Held, script: Path) -> bool:
@@ -596,3 +632,33 @@ def _record(file: EnvironmentFile, result: ScanResult) -> dict:  # type: ignore[
         "repository": str(result.repository.display_path),
         "tool": f"migration-archaeologist {__version__}",
     }
+
+
+def lost_config_dirs(repo: Repository, config_file: Path, section: str | None = None) -> tuple[Path, ...] | None:
+    """The versions directories a configuration that is gone from the work tree named, in the last
+    version HEAD's history holds (``recover -c migrations/alembic.ini`` after the cleanup took it);
+    None when history has no such file or it named none."""
+    root = repo.work_tree
+    if root is None:
+        return None
+    target = config_file if config_file.is_absolute() else root / config_file
+    try:
+        rel = _relative(root, target)
+    except ValueError:
+        return None
+    version = next(iter(deletions_on_head(repo, [rel])), None)
+    data = read_blobs(repo, [version.blob]).get(version.blob) if version is not None else None
+    if data is None:
+        return None
+    text = data.decode("utf-8", "replace")
+    if target.name == PYPROJECT:
+        env = toml_text_environment(root, target, text)
+        return env.versions_dirs if env is not None and env.problem is None else None
+    envs = ini_text_environments(root, target, text)
+    for env in envs:
+        if env.section == (section or "alembic"):
+            if env.problem is None:
+                return env.versions_dirs
+            if env.problem.startswith("no script_location"):  # Flask-Migrate's: its folder is the script folder
+                return (target.parent / "versions",)
+    return None

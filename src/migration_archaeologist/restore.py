@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
@@ -116,7 +116,8 @@ def plan_restore(
     homes = result.versions_dirs if versions_dir is None else ()  # a folder the user names is where files go
     for rev in order:
         data = result.catalog.content(entries[rev].chosen.blob)
-        planned = _plan_file(entries[rev], target_dir, data, homes, result.repository.work_tree)
+        planned = _plan_file(entries[rev], target_dir, data, homes, result.repository.work_tree,
+                             result.catalog.head_history)
         if planned.action != "conflict" and planned.target in names_taken:
             planned = PlannedFile(
                 rev,
@@ -216,11 +217,18 @@ def _home_folder(sighting: Sighting | None, root: Path | None, homes: Sequence[P
     return target_dir
 
 
-def _plan_file(entry: RevisionEntry, target_dir: Path, data: bytes, homes: Sequence[Path] = (), root: Path | None = None) -> PlannedFile:
+def _plan_file(
+    entry: RevisionEntry, target_dir: Path, data: bytes, homes: Sequence[Path] = (), root: Path | None = None,
+    head_history: Mapping[str, int] | None = None,
+) -> PlannedFile:
     chosen = entry.chosen
     # A commit that holds the content (not the one deleting it), so `git show COMMIT:PATH` gives these bytes.
     named = [s for s in chosen.sightings if s.path and s.event != "deleted" and s.source != "worktree"]
     named = named or [s for s in chosen.sightings if s.path]
+    # The name it had on HEAD's history, where the project lost it: a rebased pull request's copy of
+    # the same bytes under another date prefix is newer but never was the project's (indico's 56a26a721717).
+    on_head = [s for s in named if head_history and s.commit in head_history]
+    named = on_head or named
     sighting = max(named, key=lambda s: s.date or "") if named else (chosen.sightings[-1] if chosen.sightings else None)
     try:
         name = _file_name(entry, sighting)

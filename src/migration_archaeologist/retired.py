@@ -10,11 +10,14 @@ are listed, never restored unasked, and never fail ``check``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from migration_archaeologist.catalog import Catalog, RevisionEntry
 from migration_archaeologist.sources.git_history import CommitInfo
 from migration_archaeologist.sources.interface import Sighting
+
+if TYPE_CHECKING:
+    from migration_archaeologist.graph import ChainGraph
 
 #: How the sources of a revision never in HEAD's history read in a report.
 _PLACES = {"history": "another branch or tag", "reflog": "the reflog", "stash": "a stash",
@@ -132,18 +135,54 @@ def _baselines_added(catalog: Catalog) -> dict[str, str]:
     return found
 
 
-def lost_when_none_present(catalog: Catalog, absent: list[str], commits: Mapping[str, CommitInfo]) -> list[str]:
+def lost_when_none_present(
+    catalog: Catalog, absent: list[str], commits: Mapping[str, CommitInfo], chain: "ChainGraph | None" = None
+) -> list[str]:
     """With no revision left in the versions directory (the seed: the whole folder emptied), what was
-    there before is what is needed: every absent revision but those reverted on purpose."""
+    there just before is what is needed: the revisions the last deleting commit of HEAD's history
+    took, everything they stand on, and local work built on them that never reached HEAD's history
+    (a stash, the reflog, bytecode, an archive: the seed's b22b3b5a376f, in a stash).
+
+    Revisions retired before that commit (a squash, a revert, an old chain: CTFd's and redash's
+    histories hold dozens) are not needed, nor are other branches' revisions. Without a deletion on
+    HEAD's history to go by, every absent revision but those reverted on purpose."""
     head = catalog.head_history
-    out: list[str] = []
-    for rev in absent:
-        entry = catalog.entries[rev]
-        retirement = _retirement(entry, head, commits, {})
-        if retirement.how == REVERTED and not _kept_aside(entry):
+    last = {rev: last_deletion(catalog.entries[rev], head) for rev in absent}
+    deleting = [s.commit for s in last.values() if s is not None and s.commit in head]
+    if not deleting or chain is None:
+        out: list[str] = []
+        for rev in absent:
+            entry = catalog.entries[rev]
+            retirement = _retirement(entry, head, commits, {})
+            if retirement.how == REVERTED and not _kept_aside(entry):
+                continue
+            out.append(rev)
+        return out
+    emptied = min(deleting, key=lambda c: head[c])  # type: ignore[index]
+    wanted = {rev for rev, s in last.items() if s is not None and s.commit == emptied}
+    wanted |= {rev for rev in chain.needed_by(wanted) if rev in catalog.entries}
+    parents = {d for rev in wanted for d in catalog.entries[rev].parsed.down_revisions}
+    for rev in chain.order:  # base to head: local work on local work follows
+        if rev in wanted or rev not in last or last[rev] is not None:
             continue
-        out.append(rev)
-    return out
+        entry = catalog.entries[rev]
+        sightings = [s for c in entry.candidates for s in c.sightings]
+        local = all(s.source in _LOCAL for s in sightings)
+        # work that its own branch deleted again was given up there (CTFd's rebased pull requests)
+        given_up = max(sightings, key=lambda s: s.date or "").event == "deleted"
+        downs = set(entry.parsed.down_revisions)
+        # only on a head of what is wanted: a second child of a revision would be a second head
+        if local and not given_up and downs and downs <= wanted and not downs & parents:
+            wanted.add(rev)
+            parents |= downs
+    return [rev for rev in absent if rev in wanted]
+
+
+#: Where someone's own unfinished work lies: not another branch or tag of the repository, and not
+#: unreachable objects either: those are mostly history rewritten (rebased or amended commits,
+#: pull requests a mirror fetched), whose revisions went on under other IDs (redash's e4d9a0b448cb).
+#: An unreachable revision is brought back when something needs it (the seed's add_users_table).
+_LOCAL = frozenset({"reflog", "stash", "bytecode", "archive", "worktree"})
 
 
 def _kept_aside(entry: RevisionEntry) -> bool:

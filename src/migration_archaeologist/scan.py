@@ -495,7 +495,7 @@ def _needed_missing(catalog: Catalog, chain: ChainGraph, commits: Mapping[str, C
     if not present:
         from migration_archaeologist.retired import lost_when_none_present
 
-        return tuple(lost_when_none_present(catalog, absent, commits))
+        return tuple(lost_when_none_present(catalog, absent, commits, chain))
     lost = {rev for rev in chain.needed_by(present) if rev in catalog.entries and rev not in present}
     # A commit that deleted something still needed, or something put back since where it was, was a
     # loss, not a decision: what else it deleted goes with it (a cleanup that emptied the folder,
