@@ -197,3 +197,105 @@ def test_a_table_removed_from_pyproject_becomes_an_ini_and_pyproject_is_untouche
     assert code == 0 and done["works"] and done["alembic"]["heads"] == ["a1"], done
     assert (repo.path / "pyproject.toml").read_text() == '[project]\nname = "app"\n'
     assert "script_location = %(here)s/alembic" in (repo.path / "alembic.ini").read_text()
+
+
+# --------------------------------------------------------------------------- surprises of real histories
+# Each reenacts what benchmarks/recover_real.py met when the seed's cleanup was replayed on a real
+# repository (every revision file, alembic.ini, env.py and script.py.mako deleted in one commit).
+
+
+def _wipe(repo: GitRepo, paths: list[str]) -> str:
+    return repo.commit("chore: remove stale alembic files", remove=paths)
+
+
+def test_with_nothing_present_old_chains_and_rewritten_history_stay_retired(repo: GitRepo) -> None:
+    """CTFd and redash: an old chain squashed years ago, a pull request rebased away (unreachable,
+    deleted again on its own branch, or extending the head under an ID that never landed): none of
+    them is what the cleanup took, and restoring them gave Alembic 15 heads."""
+    repo.commit("old chain", {"alembic.ini": INI, **environment_files(), f"{V}/o1_old.py": revision_source("o1", None, "old")})
+    repo.commit("squash", {f"{V}/a1_base.py": revision_source("a1", None, "base")}, remove=[f"{V}/o1_old.py"])
+    repo.commit("b2", {f"{V}/b2_next.py": revision_source("b2", "a1", "next")})
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.commit("pr: c3", {f"{V}/c3_pr.py": revision_source("c3", "b2", "rebased away")})
+    repo.commit("pr: drop d4", {f"{V}/d4_tmp.py": revision_source("d4", "b2", "given up")})
+    repo.commit("pr: drop d4 again", remove=[f"{V}/d4_tmp.py"])
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-D", "pr")
+    repo.git("reflog", "expire", "--expire=now", "--expire-unreachable=now", "--all")  # unreachable now
+    cleanup = _wipe(repo, ["alembic.ini", "alembic/env.py", "alembic/script.py.mako", f"{V}/a1_base.py", f"{V}/b2_next.py"])
+    code, done = recover_json(repo, "--apply")
+    assert code == 0 and done["works"] and done["alembic"]["heads"] == ["b2"], done
+    assert sorted(p.name for p in (repo.path / V).glob("*.py")) == ["a1_base.py", "b2_next.py"]
+    for path in ("alembic.ini", "alembic/env.py", f"{V}/a1_base.py"):
+        assert (repo.path / path).read_bytes() == subprocess.run(
+            ["git", "show", f"{cleanup}^:{path}"], cwd=repo.path, capture_output=True, check=True).stdout
+
+
+def test_a_restored_file_takes_the_name_it_had_on_heads_history(repo: GitRepo) -> None:
+    """indico: a rebased pull request held the same revision under a later date prefix."""
+    text = revision_source("a1", None, "slides")
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/20200319_a1_slides.py": text})
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.git("mv", f"{V}/20200319_a1_slides.py", f"{V}/20200324_a1_slides.py")
+    repo.commit("pr: rename")
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-D", "pr")
+    repo.git("reflog", "expire", "--expire=now", "--expire-unreachable=now", "--all")
+    _wipe(repo, [f"{V}/20200319_a1_slides.py"])
+    code, done = recover_json(repo, "--apply")
+    assert code == 0 and done["works"], done
+    assert [p.name for p in (repo.path / V).glob("*.py")] == ["20200319_a1_slides.py"]
+
+
+def test_recover_takes_c_naming_the_configuration_the_cleanup_took(repo: GitRepo) -> None:
+    """CTFd, redash: the user runs ``recover -c migrations/alembic.ini`` as they ran alembic, and the
+    file is one of the things lost."""
+    repo.commit("base", {"migrations/alembic.ini": "[alembic]\nscript_location = %(here)s\n",
+                         "migrations/env.py": environment_files()["alembic/env.py"],
+                         "migrations/script.py.mako": environment_files()["alembic/script.py.mako"],
+                         "migrations/versions/a1_base.py": revision_source("a1", None, "base")})
+    _wipe(repo, ["migrations/alembic.ini", "migrations/env.py", "migrations/versions/a1_base.py"])
+    code, done = recover_json(repo, "-c", "migrations/alembic.ini", "--apply")
+    assert code == 0 and done["works"] and done["alembic"]["heads"] == ["a1"], done
+    assert (repo.path / "migrations" / "alembic.ini").is_file()
+    gone = ma("recover", str(repo.path), "-c", "nowhere/alembic.ini")
+    assert gone.returncode == 2 and "holds no deleted configuration there" in gone.stderr
+
+
+def test_a_retired_ini_stays_retired_when_everything_else_is_lost_too(repo: GitRepo) -> None:
+    """neutron-vpnaas: its ini went in 2015, its revisions (in release subfolders its own program
+    names) came after; the cleanup takes them all. The old ini is not the way back."""
+    ini = "[alembic]\nscript_location = %(here)s/alembic\n"
+    repo.commit("2014", {"alembic.ini": ini, **environment_files(), f"{V}/k1_kilo.py": revision_source("k1", None, "kilo")})
+    repo.commit("register at install time", remove=["alembic.ini"])
+    repo.commit("liberty", {f"{V}/liberty/expand/e1.py": revision_source("e1", "k1", "expand", branch_labels="expand"),
+                            f"{V}/liberty/contract/c1.py": revision_source("c1", "k1", "contract", branch_labels="contract")})
+    _wipe(repo, ["alembic/env.py", f"{V}/k1_kilo.py", f"{V}/liberty/expand/e1.py", f"{V}/liberty/contract/c1.py"])
+    code, done = recover_json(repo, "--apply")
+    assert code == 0 and done["works"], done
+    assert done["environment"]["kind"] == "code" and not (repo.path / "alembic.ini").exists()
+    assert sorted(done["alembic"]["heads"]) == ["c1", "e1"]  # the temporary configuration reads the subfolders
+
+
+def test_no_ini_is_generated_for_an_env_py_that_reads_none(repo: GitRepo) -> None:
+    """warehouse: env.py takes its options from the program (get_section), no file ever."""
+    env_py = ("from alembic import context\n\ndef run():\n"
+              "    options = context.config.get_section(context.config.config_ini_section)\n")
+    repo.commit("base", {"migrations/env.py": env_py,
+                         "migrations/script.py.mako": environment_files()["alembic/script.py.mako"],
+                         "migrations/versions/a1_base.py": revision_source("a1", None, "base")})
+    _wipe(repo, ["migrations/env.py", "migrations/versions/a1_base.py"])
+    code, done = recover_json(repo, "--apply")
+    assert code == 0 and done["works"] and done["environment"]["kind"] == "code", done
+    assert (repo.path / "migrations" / "env.py").read_text() == env_py
+    assert not list(repo.path.glob("**/alembic.ini"))
+
+
+def test_a_readme_deleted_on_its_own_stays_deleted(repo: GitRepo) -> None:
+    """CTFd deleted migrations/README long ago; the cleanup took the rest."""
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), "alembic/README": "Generic.\n",
+                         f"{V}/a1_base.py": revision_source("a1", None, "base")})
+    repo.commit("drop the README", remove=["alembic/README"])
+    _wipe(repo, ["alembic.ini", "alembic/env.py", f"{V}/a1_base.py"])
+    code, plan = recover_json(repo)
+    assert code == 0 and "README" not in actions(plan) and actions(plan)["env.py"]["action"] == "write"

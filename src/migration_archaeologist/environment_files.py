@@ -108,7 +108,7 @@ def environment_problems(result: ScanResult) -> tuple[Problem, ...]:
     directory and HEAD's history deleted the ``alembic.ini`` that did (the seed), or a Flask-Migrate
     folder's. Projects that configure Alembic in code (neutron-vpnaas, warehouse: no ini ever) and
     projects that dropped Alembic (no revision present or needed) have nothing missing. History is
-    asked only in those two cases, with one pathspec-limited ``git log`` of HEAD's deletions.
+    asked only in those two cases, with one ``git log --diff-filter=D`` of HEAD's history.
     """
     root = result.repository.work_tree
     if root is None or not result.versions_dirs:

@@ -2,7 +2,7 @@
 Flask-Migrate's ``README``, ``pyproject.toml``; on HEAD's history, other refs, reflogs, stashes and
 unreachable commits.
 
-Three pathspec-limited ``git log --raw`` streams, each excluding what the one before it walked, so
+Three ``git log --raw`` streams, each excluding what the one before it walked, so
 together they walk every commit once: HEAD's history first (what was deleted there is what the
 project lost), then what other refs reach (``--source`` names the ref), then what only a reflog or
 nothing at all reaches. Contents come from one ``cat-file --batch``. Nothing from the repository runs.
@@ -20,7 +20,6 @@ from migration_archaeologist.sources.git_history import NULL_SHA, SKIPPED_MODES,
 
 #: The files an Alembic environment is made of, by file name.
 ENVIRONMENT_NAMES = ("alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml")
-_PATHSPECS = [f":(glob)**/{name}" for name in ENVIRONMENT_NAMES]
 _FORMAT = "--format=%x01%H%x00%at%x00%S%x00%s"
 
 
@@ -82,19 +81,32 @@ def environment_history(repo: Repository, unreachable: Iterable[str] = ()) -> En
 def deletions_on_head(repo: Repository, paths: Sequence[str] | None = None) -> tuple[FileVersion, ...]:
     """The deletions of ``alembic.ini`` and ``pyproject.toml`` (or of ``paths``) on HEAD's history, newest first, each with
     the last content before it: what ``check`` asks when no configuration names the versions
-    directory (a lost one, or a project that configures Alembic in code?). One pathspec-limited stream."""
+    directory (a lost one, or a project that configures Alembic in code?). One stream of deletions."""
     if repo.head is None:
         return ()
     out: list[FileVersion] = []
-    specs = [f":(literal){p}" for p in paths] if paths else [f":(glob)**/{n}" for n in ("alembic.ini", "pyproject.toml")]
-    _stream(repo, ["HEAD", "--diff-filter=D"], None, "history", out, specs)
+    wanted = _Wanted(names=() if paths else ("alembic.ini", "pyproject.toml"), paths=tuple(paths or ()))
+    _stream(repo, ["HEAD", "--diff-filter=D"], None, "history", out, wanted)
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """The paths a stream keeps, by file name or whole path. Filtered here, not by a git pathspec: a
+    glob pathspec made git log ten times slower (neutron: 11.8 s against 1.2 s for all of HEAD's history)."""
+
+    names: tuple[str, ...] = ENVIRONMENT_NAMES
+    paths: tuple[str, ...] = ()
+
+    def __call__(self, path: bytes) -> bool:
+        text = path.decode("utf-8", "surrogateescape")
+        return text in self.paths or text.rsplit("/", 1)[-1] in self.names
+
+
 def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: str, out: list[FileVersion],
-            pathspecs: Sequence[str] = _PATHSPECS) -> str | None:
+            wanted: _Wanted = _Wanted()) -> str | None:
     args = ["log", *tips, "--raw", "--no-renames", "--no-abbrev", "-z", "--root", "--diff-merges=first-parent",
-            "--no-textconv", "--no-ext-diff", _FORMAT, "--", *pathspecs]
+            "--no-textconv", "--no-ext-diff", _FORMAT]
     proc = repo.popen(*args, stdin=subprocess.PIPE if feed is not None else None)
     stderr: list[bytes] = []
     drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
@@ -110,18 +122,30 @@ def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: s
 
         threading.Thread(target=write, daemon=True).start()
     assert proc.stdout is not None
-    data = proc.stdout.read()
+    unreachable = set(feed or ())
+    tail = b""
+    while True:  # records as they come: HEAD's history of a big repository is tens of MB of --raw
+        chunk = proc.stdout.read(1 << 20)
+        data = tail + chunk
+        cut = data.rfind(b"\x01") if chunk else len(data)
+        if cut > 0:
+            out.extend(_parse(data[:cut], source, unreachable, wanted))
+            data = data[cut:]
+        tail = data
+        if not chunk:
+            break
     proc.wait()
     drain.join()
-    unreachable = set(feed or ())
-    out.extend(_parse(data, source, unreachable))
     if proc.returncode != 0:
         return f"git log stopped early ({source}): {first_line(b''.join(stderr))}"
     return None
 
 
-def _parse(data: bytes, source: str, unreachable: set[str]) -> Iterator[FileVersion]:
+def _parse(data: bytes, source: str, unreachable: set[str], wanted: _Wanted) -> Iterator[FileVersion]:
+    names = tuple(n.encode() for n in wanted.names) + tuple(p.encode() for p in wanted.paths)
     for record in data.split(b"\x01"):
+        if not any(name in record for name in names):
+            continue  # most commits touch none of these files
         tokens = record.split(b"\x00")
         if len(tokens) < 4:
             continue
@@ -129,9 +153,9 @@ def _parse(data: bytes, source: str, unreachable: set[str]) -> Iterator[FileVers
         date = _utc(tokens[1])
         ref = tokens[2].decode("utf-8", "replace") or None
         label, shown_ref = _label(source, ref, commit in unreachable)
-        for i in range(4, len(tokens) - 1):
+        for i in range(4, len(tokens) - 1, 2):
             meta = tokens[i].lstrip(b"\n")
-            if not meta.startswith(b":") or len(meta) < 97:
+            if not meta.startswith(b":") or len(meta) < 97 or not wanted(tokens[i + 1]):
                 continue
             path = tokens[i + 1].decode("utf-8", "surrogateescape")
             modes, old, new, status = meta[1:14], meta[15:55], meta[56:96], meta[-1:]
