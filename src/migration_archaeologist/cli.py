@@ -463,7 +463,7 @@ def check(
     from migration_archaeologist.environment_files import with_environment_problems
     from migration_archaeologist.gate import annotations, evaluate
 
-    result = with_environment_problems(result)
+    result = with_environment_problems(result, environments if environments else None)
 
     if db:
         from migration_archaeologist.database.stamp import read_stamp
@@ -506,7 +506,7 @@ def _check_each(  # type: ignore[no-untyped-def]
     for env in environments:
         result = _scan(repo, [], pick, fmt != "text", thorough, archives, opened=opened, cache=cache, evidence=False,
                        config_file=env.path, name=env.section if env.kind == "ini" else None, configs=environments)
-        result = with_environment_problems(result)
+        result = with_environment_problems(result, environments)
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
     passed = all(verdict.passed for _label, _result, verdict in judged)
     if fmt == "json":

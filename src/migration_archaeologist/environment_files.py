@@ -100,7 +100,7 @@ class EnvironmentPlan:
 # -- what is missing now (work tree only) ------------------------------------------------------------
 
 
-def environment_problems(result: ScanResult) -> tuple[Problem, ...]:
+def environment_problems(result: ScanResult, environments: Sequence[AlembicConfig] | None = None) -> tuple[Problem, ...]:
     """``environment-missing`` problems for ``check``: Alembic cannot run this environment as it stands.
 
     The configured script folder lacks ``env.py`` (every command that touches the database runs it)
@@ -116,7 +116,7 @@ def environment_problems(result: ScanResult) -> tuple[Problem, ...]:
     if not any(e.present for e in result.catalog.entries.values()) and not result.missing:
         return ()
     fix = "bring it back with 'migration-archaeologist recover'"
-    env = _configured(root, result.versions_dirs)
+    env = _configured(root, result.versions_dirs, environments)
     if env is None:
         lost = _deleted_config(result)
         if lost is None:
@@ -177,17 +177,18 @@ def _names(root: Path, target: Path, data: bytes | None, dirs: Sequence[Path]) -
     return None
 
 
-def with_environment_problems(result: ScanResult) -> ScanResult:
-    """The scan with its environment's missing files among the chain's problems (``check`` fails on them)."""
-    problems = environment_problems(result)
+def with_environment_problems(result: ScanResult, environments: Sequence[AlembicConfig] | None = None) -> ScanResult:
+    """The scan with its environment's missing files among the chain's problems (``check`` fails on
+    them). ``environments``: the work tree's usable ones (``config.find_configs``), when found already."""
+    problems = environment_problems(result, environments)
     if not problems:
         return result
     return replace(result, chain=replace(result.chain, problems=result.chain.problems + problems))
 
 
-def _configured(root: Path, dirs: Sequence[Path]) -> AlembicConfig | None:
+def _configured(root: Path, dirs: Sequence[Path], environments: Sequence[AlembicConfig] | None = None) -> AlembicConfig | None:
     """The usable environment whose versions directories are (or hold, or lie in) ``dirs``."""
-    for env in find_environments(root):
+    for env in find_environments(root) if environments is None else environments:
         if env.problem is None and env.script_location is not None and _overlaps(env.versions_dirs, dirs):
             return env
     return None
