@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from gitfixture import GitRepo
+from gitfixture import GitRepo, revision_source
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +44,18 @@ def builder():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[GitRepo]:
     yield GitRepo.init(tmp_path / "repo")
+
+
+@pytest.fixture
+def lost(repo: GitRepo) -> GitRepo:
+    """b is deleted while c, present, stands on it: lost, recoverable from history (a deleted head
+    nothing needs would be retired)."""
+    versions = "alembic/versions"
+    repo.commit("base", {f"{versions}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("next", {f"{versions}/b_next.py": revision_source("b", "a", "next")})
+    repo.commit("last", {f"{versions}/c_last.py": revision_source("c", "b", "last")})
+    repo.commit("cleanup", remove=[f"{versions}/b_next.py"])
+    return repo
 
 
 def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

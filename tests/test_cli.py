@@ -17,16 +17,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
 
 
-@pytest.fixture
-def lost(repo: GitRepo) -> GitRepo:
-    """b is deleted while c, present, stands on it: lost (a deleted head nothing needs is retired)."""
-    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
-    repo.commit("next", {f"{V}/b_next.py": revision_source("b", "a", "next")})
-    repo.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
-    repo.commit("cleanup", remove=[f"{V}/b_next.py"])
-    return repo
-
-
 def test_scan_json_contract(lost: GitRepo) -> None:
     proc = ma("scan", str(lost.path), "--json")
     assert proc.returncode == 1  # a needed revision is missing: a finding

@@ -101,34 +101,24 @@ def test_timeline_db_names_synthesize_for_a_stamp_nothing_holds(chain: GitRepo, 
 # --------------------------------------------------------------------------- 2, 3. timeline and HTML report
 
 
-@pytest.fixture
-def missing(repo: GitRepo) -> GitRepo:
-    """b is deleted while c, present, stands on it: missing, recoverable from history."""
-    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
-    repo.commit("next", {f"{V}/b_next.py": revision_source("b", "a", "next")})
-    repo.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
-    repo.commit("cleanup", remove=[f"{V}/b_next.py"])
-    return repo
-
-
-def test_timeline_names_the_restore_command_of_each_recoverable_revision(missing: GitRepo) -> None:
+def test_timeline_names_the_restore_command_of_each_recoverable_revision(lost: GitRepo) -> None:
     command = "migration-archaeologist restore b --apply"
-    markdown = ma("timeline", cwd=missing.path)
+    markdown = ma("timeline", cwd=lost.path)
     assert markdown.returncode == 0, markdown.stderr
     assert f"- Restore with: `{command}`" in markdown.stdout
-    html = ma("timeline", "--format", "html", cwd=missing.path)
+    html = ma("timeline", "--format", "html", cwd=lost.path)
     assert f'Restore with: <code class="command">{command}</code>' in html.stdout
-    doc = json.loads(ma("timeline", "--format", "json", cwd=missing.path).stdout)
+    doc = json.loads(ma("timeline", "--format", "json", cwd=lost.path).stdout)
     steps = {r["revision"]: r["next_step"] for r in doc["revisions"]}
     assert steps == {"a": None, "b": command, "c": None}
-    elsewhere = ma("timeline", str(missing.path), "--format", "json")  # the repository as given goes in
+    elsewhere = ma("timeline", str(lost.path), "--format", "json")  # the repository as given goes in
     assert {r["revision"]: r["next_step"] for r in json.loads(elsewhere.stdout)["revisions"]}["b"] == (
-        f"migration-archaeologist restore b {missing.path} --apply"
+        f"migration-archaeologist restore b {lost.path} --apply"
     )
 
 
-def test_pre_restore_html_report_counts_missing_revisions_as_problems(missing: GitRepo) -> None:
-    html = ma("timeline", "--format", "html", cwd=missing.path).stdout
+def test_pre_restore_html_report_counts_missing_revisions_as_problems(lost: GitRepo) -> None:
+    html = ma("timeline", "--format", "html", cwd=lost.path).stdout
     assert "<dt>Problems</dt><dd>none</dd>" not in html
     assert "No problems found" not in html
     assert '<dt>Problems</dt><dd><a href="#problems">1</a></dd>' in html
@@ -136,8 +126,8 @@ def test_pre_restore_html_report_counts_missing_revisions_as_problems(missing: G
     assert '<td class="kind">missing</td>' in problems
     assert "migration-archaeologist restore b --apply" in problems
     # once restored, nothing is left to fix: the report says so
-    assert ma("restore", "b", "--apply", cwd=missing.path).returncode == 0
-    after = ma("timeline", "--format", "html", cwd=missing.path).stdout
+    assert ma("restore", "b", "--apply", cwd=lost.path).returncode == 0
+    after = ma("timeline", "--format", "html", cwd=lost.path).stdout
     assert "<dt>Problems</dt><dd>none</dd>" in after and "migration-archaeologist restore" not in after
 
 

@@ -10,13 +10,12 @@ nothing at all reaches. Contents come from one ``cat-file --batch``. Nothing fro
 
 from __future__ import annotations
 
-import subprocess
-import threading
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository, first_line
-from migration_archaeologist.sources.git_history import NULL_SHA, SKIPPED_MODES, _utc
+from migration_archaeologist.sources.git_blobs import batch_contents
+from migration_archaeologist.sources.git_history import NULL_SHA, SKIPPED_MODES, _utc, fed_log
 
 #: The files an Alembic environment is made of, by file name.
 ENVIRONMENT_NAMES = ("alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml")
@@ -107,20 +106,7 @@ def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: s
             wanted: _Wanted = _Wanted()) -> str | None:
     args = ["log", *tips, "--raw", "--no-renames", "--no-abbrev", "-z", "--root", "--diff-merges=first-parent",
             "--no-textconv", "--no-ext-diff", _FORMAT]
-    proc = repo.popen(*args, stdin=subprocess.PIPE if feed is not None else None)
-    stderr: list[bytes] = []
-    drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
-    drain.start()
-    if feed is not None:
-
-        def write() -> None:
-            try:
-                proc.stdin.write("".join(c + "\n" for c in feed).encode("ascii"))  # type: ignore[union-attr]
-                proc.stdin.close()  # type: ignore[union-attr]
-            except BrokenPipeError:
-                pass
-
-        threading.Thread(target=write, daemon=True).start()
+    proc, stderr, drain = fed_log(repo, args, feed)
     assert proc.stdout is not None
     unreachable = set(feed or ())
     tail = b""
@@ -184,17 +170,4 @@ def read_blobs(repo: Repository, blobs: Sequence[str]) -> dict[str, bytes]:
     if not wanted:
         return {}
     out = repo.run("cat-file", "--batch", input="".join(b + "\n" for b in wanted).encode("ascii"), check=False)
-    found: dict[str, bytes] = {}
-    pos = 0
-    for blob in wanted:
-        end = out.find(b"\n", pos)
-        if end < 0:
-            break
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) != 3 or header[1] != b"blob":
-            continue  # "<sha> missing": a partial mirror's absent blob
-        size = int(header[2])
-        found[blob] = out[pos : pos + size]
-        pos += size + 1
-    return found
+    return batch_contents(out, wanted)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
+from migration_archaeologist.sources.git_blobs import batch_contents
 
 if TYPE_CHECKING:
     from migration_archaeologist.sources.doc_prefetch import DocumentPrefetch
@@ -674,19 +675,7 @@ def _read_blobs(root: Path, git_dir: Path | None, blobs: Sequence[str]) -> dict[
         capture_output=True,
         env=git_env(),
     )
-    out, pos, result = proc.stdout, 0, {}
-    for blob in blobs:
-        end = out.find(b"\n", pos)
-        if end < 0:
-            break
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        size = int(header[2])
-        result[blob] = out[pos : pos + size]
-        pos += size + 1
-    return result
+    return batch_contents(proc.stdout, blobs)
 
 
 def find_mentions(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import subprocess
 import threading
-from typing import AbstractSet, BinaryIO, Iterator
+from typing import AbstractSet, BinaryIO, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository
 
@@ -122,3 +122,23 @@ def _skip(stream: BinaryIO, count: int) -> None:
         if not chunk:
             break
         count -= len(chunk)
+
+
+def batch_contents(output: bytes, blobs: Sequence[str]) -> dict[str, bytes]:
+    """The contents in ``git cat-file --batch`` output for the ``blobs`` asked, in that order; a blob
+    git answers ``missing`` for (a partial clone's) or that is no blob is left out."""
+    found: dict[str, bytes] = {}
+    pos = 0
+    for blob in blobs:
+        end = output.find(b"\n", pos)
+        if end < 0:
+            break
+        header = output[pos:end].split()
+        pos = end + 1
+        if len(header) != 3:
+            continue  # "<sha> missing"
+        size = int(header[2])
+        if header[1] == b"blob":
+            found[blob] = output[pos : pos + size]
+        pos += size + 1
+    return found

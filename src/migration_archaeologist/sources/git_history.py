@@ -1131,23 +1131,12 @@ def _walk_log(
     No pathspec: git filters paths more slowly than this loop does, and every blob named by any
     diff must be known anyway to tell which blobs are dangling.
     """
-    args = _log_args(tips, stdin_tips is not None)
-    proc: Any = ahead or repo.popen(*args, stdin=subprocess.PIPE if stdin_tips is not None else None)
+    proc: Any
     if ahead is not None:
-        stdin_tips = None
-    stderr: list[bytes] = []
-    drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
-    drain.start()
-    if stdin_tips is not None:
-
-        def feed() -> None:
-            try:
-                proc.stdin.write("".join(t + "\n" for t in stdin_tips).encode("ascii"))  # type: ignore[union-attr]
-                proc.stdin.close()  # type: ignore[union-attr]
-            except BrokenPipeError:
-                pass
-
-        threading.Thread(target=feed, daemon=True).start()
+        proc, stderr, drain = ahead, [], threading.Thread(target=lambda: stderr.append(ahead.stderr.read()), daemon=True)
+        drain.start()
+    else:
+        proc, stderr, drain = fed_log(repo, _log_args(tips, stdin_tips is not None), stdin_tips)
     assert proc.stdout is not None
     buffer = b""
     intern = sys.intern
@@ -1243,6 +1232,29 @@ def _walk_log(
     if proc.returncode != 0:
         return f"git log stopped early, results may be incomplete: {first_line(b''.join(stderr))}"
     return None
+
+
+def fed_log(
+    repo: Repository, args: list[str], feed: list[str] | None
+) -> tuple[subprocess.Popen[bytes], list[bytes], threading.Thread]:
+    """A streaming git command (``log ... --stdin``), ``feed`` written to its stdin by a thread and
+    its stderr drained by another (either pipe filling up would stall git): the process, the list
+    stderr lands in, and the draining thread to join once stdout is read."""
+    proc = repo.popen(*args, stdin=subprocess.PIPE if feed is not None else None)
+    stderr: list[bytes] = []
+    drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    drain.start()
+    if feed is not None:
+
+        def write() -> None:
+            try:
+                proc.stdin.write("".join(t + "\n" for t in feed).encode("ascii"))  # type: ignore[union-attr]
+                proc.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+
+        threading.Thread(target=write, daemon=True).start()
+    return proc, stderr, drain
 
 
 _OTHER, _DOCUMENT, _SOURCE, _MIGRATIONS = 0, 1, 2, 3
