@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from typer.core import TyperGroup
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import (
+    EXIT_ENVIRONMENT,
     EXIT_FINDINGS,
     EXIT_OK,
     ArchaeologistError,
@@ -953,8 +955,21 @@ def _root(
 
 def main() -> None:
     """Entry point: every error a user can cause ends in one red line and a documented exit code."""
+    if sys.stdout is None:  # started with '>&-'
+        _err().print("[red]error:[/red] cannot write to standard output: it is closed", soft_wrap=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    _tolerant_streams()
     try:
-        app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+        os.getcwd()
+    except OSError:
+        _err().print("[red]error:[/red] the current directory no longer exists (deleted while in use): "
+                     "change to a folder that exists and run again", soft_wrap=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    try:
+        try:
+            app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+        finally:
+            sys.stdout.flush()  # here, not at exit: a full or closed stdout is then one line, not a traceback
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:  # Typer's own answer to Ctrl-C inside a command: silent, so say it
             _err().print("[red]interrupted[/red]: nothing was left half-written")
@@ -965,8 +980,44 @@ def main() -> None:
     except KeyboardInterrupt:
         _err().print("[red]interrupted[/red]: nothing was left half-written")
         sys.exit(EXIT_INTERRUPTED)
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _STDOUT_ERRNOS:
+            _internal(exc)
+        _stdout_gone()
+        _err().print(f"[red]error:[/red] cannot write to standard output: {escape(exc.strerror or str(exc))}", soft_wrap=True)
+        sys.exit(EXIT_ENVIRONMENT)
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
-        if os.environ.get("MA_DEBUG"):
-            raise
-        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
-        sys.exit(EXIT_INTERNAL)
+        _internal(exc)
+
+
+#: A standard output that is closed (a pipe's reader gone, ``>&-``) or full (``> /dev/full``).
+_STDOUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT}
+
+
+def _internal(exc: BaseException) -> NoReturn:
+    if os.environ.get("MA_DEBUG"):
+        raise exc
+    _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+def _tolerant_streams() -> None:
+    """An ASCII (or other narrow) terminal gets ``\\u2192`` for what it cannot show, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):
+                pass
+
+
+def _stdout_gone() -> None:
+    """Point standard output at /dev/null, so that the interpreter's own flush at exit does not fail
+    again on what is left in its buffer."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

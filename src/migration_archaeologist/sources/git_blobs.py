@@ -114,6 +114,8 @@ class CatFile:
         self._proc.wait()
         for thread in self._threads:
             thread.join()
+        out.close()  # not left to the collector: PYTHONWARNINGS=error makes that a ResourceWarning
+        self._proc.stderr.close()  # type: ignore[union-attr]
 
 
 def _skip(stream: BinaryIO, count: int) -> None:
