@@ -955,21 +955,8 @@ def _root(
 
 def main() -> None:
     """Entry point: every error a user can cause ends in one red line and a documented exit code."""
-    if sys.stdout is None:  # started with '>&-'
-        _err().print("[red]error:[/red] cannot write to standard output: it is closed", soft_wrap=True)
-        sys.exit(EXIT_ENVIRONMENT)
-    _tolerant_streams()
     try:
-        os.getcwd()
-    except OSError:
-        _err().print("[red]error:[/red] the current directory no longer exists (deleted while in use): "
-                     "change to a folder that exists and run again", soft_wrap=True)
-        sys.exit(EXIT_ENVIRONMENT)
-    try:
-        try:
-            app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
-        finally:
-            sys.stdout.flush()  # here, not at exit: a full or closed stdout is then one line, not a traceback
+        _run()
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:  # Typer's own answer to Ctrl-C inside a command: silent, so say it
             _err().print("[red]interrupted[/red]: nothing was left half-written")
@@ -980,25 +967,39 @@ def main() -> None:
     except KeyboardInterrupt:
         _err().print("[red]interrupted[/red]: nothing was left half-written")
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        if os.environ.get("MA_DEBUG"):
+            raise
+        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def _run() -> None:
+    """The app, on standard streams and a working directory it can use."""
+    from migration_archaeologist.errors import EnvironmentProblem
+
+    if sys.stdout is None:  # started with '>&-'
+        raise EnvironmentProblem("cannot write to standard output: it is closed")
+    _tolerant_streams()
+    try:
+        os.getcwd()
+    except OSError:
+        raise EnvironmentProblem("the current directory no longer exists (deleted while in use): "
+                                 "change to a folder that exists and run again") from None
+    try:
+        try:
+            app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+        finally:
+            sys.stdout.flush()  # here, not at exit: a full or closed stdout is then one line, not a traceback
     except OSError as exc:
         if exc.filename is not None or exc.errno not in _STDOUT_ERRNOS:
-            _internal(exc)
+            raise
         _stdout_gone()
-        _err().print(f"[red]error:[/red] cannot write to standard output: {escape(exc.strerror or str(exc))}", soft_wrap=True)
-        sys.exit(EXIT_ENVIRONMENT)
-    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
-        _internal(exc)
+        raise EnvironmentProblem(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 #: A standard output that is closed (a pipe's reader gone, ``>&-``) or full (``> /dev/full``).
 _STDOUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT}
-
-
-def _internal(exc: BaseException) -> NoReturn:
-    if os.environ.get("MA_DEBUG"):
-        raise exc
-    _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
-    sys.exit(EXIT_INTERNAL)
 
 
 def _tolerant_streams() -> None:
