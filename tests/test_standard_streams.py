@@ -58,3 +58,11 @@ def test_a_deleted_working_directory_is_named(lost: GitRepo, tmp_path: Path) -> 
     assert proc.returncode == 3
     assert proc.stderr.strip() == ("error: the current directory no longer exists (deleted while in use): "
                                    "change to a folder that exists and run again")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0"])
+def test_a_timeout_must_be_seconds_above_zero(lost: GitRepo, value: str) -> None:
+    for command in (["verify", str(lost.path), "--db", "sqlite:///unused.db"], ["recover", str(lost.path)]):
+        proc = run([*command, "--timeout", value])
+        assert proc.returncode == 2, proc.stderr
+        assert "expected a number of seconds above 0" in proc.stderr and "Traceback" not in proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -114,6 +115,13 @@ def escape(markup: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(markup)
+
+
+def _seconds(value: float) -> float:
+    """A --timeout: a finite number of seconds above zero (nan, inf and -5 would wait forever or not at all)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value!r}: expected a number of seconds above 0, e.g. --timeout 600")
+    return value
 
 
 def _picks(values: Optional[List[str]]) -> dict[str, str]:
@@ -249,7 +257,7 @@ def recover(
     version_table: str = VersionTableOpt,
     version_table_schema: Optional[str] = VersionSchemaOpt,
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take.", callback=_seconds),
     as_json: bool = JsonOpt,
     config_file: Optional[Path] = ConfigOpt,
     name: Optional[str] = NameOpt,
@@ -590,7 +598,7 @@ def verify(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     scratch_url: Optional[str] = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take.", callback=_seconds),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
     offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
@@ -654,7 +662,7 @@ def synthesize(
     versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take.", callback=_seconds),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a stand-in for a revision nothing holds any more, from the database, and prove it.
