@@ -372,7 +372,8 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
         if r.heal:
             console.print(f"    heal with: {esc(r.heal)}", highlight=False, soft_wrap=True)
     if v.scratch:
-        console.print(f"scratch database: {esc(v.scratch)} (dropped)", highlight=False, soft_wrap=True)
+        fate = "kept, as given with --scratch-url" if v.scratch_kept else "dropped"
+        console.print(f"scratch database: {esc(v.scratch)} ({fate})", highlight=False, soft_wrap=True)
     for step in v.steps:
         console.print(
             f"  {step.command} {esc(step.target)}: {len(step.applied)} revision(s) in {step.seconds:.1f} s",
