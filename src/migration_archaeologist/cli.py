@@ -576,7 +576,7 @@ def restore(
         else:
             console_report.render_plan(out, plan, result)
             console_report.render_dry_run_footer(out, plan)
-        raise typer.Exit(EXIT_FINDINGS if plan.conflicts else EXIT_OK)
+        raise typer.Exit(EXIT_FINDINGS if plan.conflicts or plan.unrecoverable else EXIT_OK)
     if not as_json:
         console_report.render_plan(out, plan, result)
     outcome = apply_restore(plan, result, check_with_alembic=not no_alembic_check)
@@ -586,7 +586,8 @@ def restore(
         console_report.render_outcome(out, outcome)
     # only a loader that agrees proves the restore; one that could not tell is no proof (--no-alembic-check skips it)
     proven = outcome.heads_agree is True or (no_alembic_check and outcome.alembic is None)
-    raise typer.Exit(EXIT_OK if proven or not outcome.written else EXIT_FINDINGS)
+    # an ancestor that exists nowhere leaves the chain broken, whatever was written
+    raise typer.Exit(EXIT_FINDINGS if plan.unrecoverable or (outcome.written and not proven) else EXIT_OK)
 
 
 @app.command()

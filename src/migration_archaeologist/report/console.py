@@ -325,8 +325,11 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
         console.print(
             f"[yellow]warning:[/yellow] not found anywhere, cannot be restored: {esc(', '.join(plan.unrecoverable))}"
         )
-    if not plan.to_write and not plan.conflicts:
+    if not plan.to_write and not plan.conflicts and not plan.unrecoverable:
         console.print("Nothing to restore: every revision asked for is present.")
+    elif not plan.to_write and not plan.conflicts:
+        console.print("Nothing can be restored: what is missing exists nowhere the scan looked"
+                      " (synthesize writes a stand-in from the database).")
 
 
 def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
