@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
