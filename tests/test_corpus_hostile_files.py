@@ -1,0 +1,167 @@
+"""Corpus of hostile files and file systems (issue 19, items 1, 2, 4 and 8), each built for real.
+
+A repository is input: it can carry a symlink, and a work tree can hold a FIFO or a device node,
+where we expect a regular file. Every case runs the command line as a user does, in a subprocess
+with a timeout (a hang fails the test instead of the suite), and asserts the exact line, the exit
+code, no traceback, and that nothing changed: the repository, and the victim file a symlink points
+to outside it.
+
+Cases (ids):
+
+- ``lock-symlink``: a committed symlink at the lock's name (``versions/.migration-archaeologist.lock``)
+  to a file outside the repository: ``restore --apply`` refuses (exit 3), the victim keeps its bytes.
+- ``manifest-symlink``, ``manifest-fifo``, ``manifest-device``, ``manifest-dev-zero``: the manifest's
+  name is a symlink to a victim, a FIFO, a character device, a symlink to ``/dev/zero``:
+  ``restore --apply`` refuses before writing anything (exit 3).
+- ``manifest-dev-zero-read``, ``manifest-fifo-read``: ``timeline`` reads the manifest for provenance:
+  it finishes at once with a warning naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus import fingerprint
+from gitfixture import GitRepo, revision_source
+
+V = "alembic/versions"
+MANIFEST = "migration-archaeologist-manifest.json"
+LOCK = ".migration-archaeologist.lock"
+VICTIM_BYTES = b"someone's own file, outside the repository\n"
+#: a hang fails here, long before pytest's own timeout
+PROMPT = 60
+#: address space for the command: reading /dev/zero without a cap fails here, not the machine
+MEMORY = 4 * 1024**3
+
+
+def _memory_cap() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def run_ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=PROMPT, preexec_fn=_memory_cap)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    return proc
+
+
+def error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def lost_chain(root: Path, count: int = 3) -> GitRepo:
+    """``count`` revisions committed, then deleted; the versions directory is left empty."""
+    repo = GitRepo.init(root)
+    files: dict[str, str] = {}
+    down = None
+    for i in range(count):
+        rev = f"r{i:04d}"
+        files[f"{rev}_step.py"] = revision_source(rev, down, f"step {i}")
+        down = rev
+    repo.commit("chain", {f"{V}/{name}": text for name, text in files.items()})
+    repo.commit("cleanup", remove=[f"{V}/{name}" for name in files])
+    (repo.path / V).mkdir(parents=True, exist_ok=True)
+    return repo
+
+
+def victim(tmp_path: Path) -> Path:
+    path = tmp_path / "home" / "somefile"
+    path.parent.mkdir()
+    path.write_bytes(VICTIM_BYTES)
+    return path
+
+
+def refused(path: Path, kind: str) -> str:
+    return f"error: refusing {path}: it is {kind}, not a regular file; nothing was written (remove it)"
+
+
+def make_device(path: Path) -> None:
+    """A character device node (the null device's numbers), as root can make one."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("cannot make a device node here (not root, or no CAP_MKNOD)")
+
+
+# --------------------------------------------------------------------------- item 1: what we write
+
+
+def test_committed_symlink_at_the_lock_name_is_refused(tmp_path: Path) -> None:
+    """Before: ``restore --apply`` truncated the link's target and wrote its pid into it, exit 0."""
+    repo = lost_chain(tmp_path / "repo")
+    somefile = victim(tmp_path)
+    lock = repo.path / V / LOCK
+    lock.symlink_to(somefile)
+    repo.git("add", f"{V}/{LOCK}")
+    repo.git("commit", "-q", "-m", "a planted lock")
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply")
+
+    assert error_line(proc) == refused(lock, "a symbolic link")
+    assert proc.returncode == 3
+    assert somefile.read_bytes() == VICTIM_BYTES
+    assert fingerprint(tmp_path) == before
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "device", "dev-zero"])
+def test_manifest_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind: str) -> None:
+    """Before: a symlink had its target read and the link replaced; a FIFO hung; ``/dev/zero`` filled memory."""
+    repo = lost_chain(tmp_path / "repo")
+    somefile = victim(tmp_path)
+    manifest = repo.path / V / MANIFEST
+    words = {"symlink": "a symbolic link", "dev-zero": "a symbolic link", "fifo": "a FIFO", "device": "a character device"}
+    if kind == "symlink":
+        manifest.symlink_to(somefile)
+    elif kind == "dev-zero":
+        manifest.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(manifest)
+    else:
+        make_device(manifest)
+    before = fingerprint(tmp_path)
+
+    started = time.monotonic()
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply")
+
+    assert error_line(proc) == refused(manifest, words[kind])
+    assert proc.returncode == 3
+    assert time.monotonic() - started < PROMPT
+    assert somefile.read_bytes() == VICTIM_BYTES
+    assert fingerprint(tmp_path) == before, "no revision file written, nothing replaced"
+
+
+# --------------------------------------------------------------------------- item 4: what we read
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_manifest_read_for_provenance_is_bounded(tmp_path: Path, kind: str) -> None:
+    """Before: ``timeline`` grew by about 1 GB/s on a manifest linked to /dev/zero, and hung on a FIFO."""
+    repo = lost_chain(tmp_path / "repo")
+    manifest = repo.path / V / MANIFEST
+    if kind == "fifo":
+        os.mkfifo(manifest)
+        reason = "it is a FIFO, not a regular file"
+    else:
+        manifest.symlink_to("/dev/zero")
+        reason = "it is a symbolic link, not a regular file"
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("timeline", str(repo.path))
+
+    assert proc.returncode == 0, proc.stderr
+    assert f"warning: {manifest} not read ({reason}): its provenance records are not shown" in proc.stderr.splitlines()
+    assert fingerprint(tmp_path) == before
