@@ -165,3 +165,38 @@ def test_manifest_read_for_provenance_is_bounded(tmp_path: Path, kind: str) -> N
     assert proc.returncode == 0, proc.stderr
     assert f"warning: {manifest} not read ({reason}): its provenance records are not shown" in proc.stderr.splitlines()
     assert fingerprint(tmp_path) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_pyproject_that_is_not_a_regular_file_is_not_read(tmp_path: Path, kind: str) -> None:
+    """Before: the settings read of ``pyproject.toml`` hung on a FIFO, and filled memory from /dev/zero."""
+    repo = lost_chain(tmp_path / "repo")
+    pyproject = repo.path / "pyproject.toml"
+    if kind == "fifo":
+        os.mkfifo(pyproject)
+        reason = "it is a FIFO, not a regular file"
+    else:
+        pyproject.symlink_to("/dev/zero")
+        reason = "it is a character device, not a regular file"
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("check", str(repo.path), "--versions", V)
+
+    assert proc.returncode == 1, proc.stderr  # the lost revisions
+    assert proc.stderr.splitlines()[0] == (
+        f"warning: {pyproject} not read ({reason}): tool.migration-archaeologist settings are not applied"
+    )
+    assert fingerprint(tmp_path) == before
+
+
+def test_fifo_env_py_does_not_hang_the_environment_search(tmp_path: Path) -> None:
+    """Before: the look for Flask-Migrate's ``env.py`` (a folder with env.py and versions/) hung on a FIFO."""
+    repo = lost_chain(tmp_path / "repo")
+    (repo.path / "db" / "versions").mkdir(parents=True)
+    os.mkfifo(repo.path / "db" / "env.py")
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("check", str(repo.path), "--versions", V)
+
+    assert proc.returncode == 1, proc.stderr
+    assert fingerprint(tmp_path) == before
