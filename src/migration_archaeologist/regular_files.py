@@ -13,6 +13,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Iterator
 
 #: alembic.ini, pyproject.toml, env.py: real ones are a few kB
 CONFIG_LIMIT = 8 * 1024 * 1024
@@ -112,3 +113,29 @@ def _lkind(path: Path | str) -> str:
         return kind_of(os.stat(path).st_mode)
     except OSError:
         return "an unusual file"
+
+
+#: entries (files and folders) one walk of a folder we were pointed at visits before it stops:
+#: ``--versions /`` or an archive folder of a whole disk would otherwise run for hours
+WALK_LIMIT = 200_000
+
+
+class BoundedWalk:
+    """``os.walk`` that stops after ``limit`` entries; ``cut_short`` says whether it did, for a warning."""
+
+    def __init__(self, limit: int = WALK_LIMIT) -> None:
+        self.limit = limit
+        self.visited = 0
+        self.cut_short = False
+
+    def walk(self, top: Path | str, **kwargs: object) -> Iterator[tuple[str, list[str], list[str]]]:
+        for dirpath, dirnames, filenames in os.walk(top, **kwargs):  # type: ignore[call-overload]
+            self.visited += len(dirnames) + len(filenames)
+            if self.visited > self.limit:
+                self.cut_short = True
+                return
+            yield dirpath, dirnames, filenames
+
+    def note(self, folder: Path | str) -> str:
+        """The warning of a walk cut short, naming where."""
+        return f"{folder}: more than {self.limit:,} entries, so the walk was cut short: the rest is not read"
