@@ -15,6 +15,15 @@ Cases (ids):
   ``restore --apply`` refuses before writing anything (exit 3).
 - ``manifest-dev-zero-read``, ``manifest-fifo-read``: ``timeline`` reads the manifest for provenance:
   it finishes at once with a warning naming the file.
+- ``pyproject-fifo``, ``pyproject-dev-zero``, ``env-py-fifo``: configuration files read while looking
+  for settings and environments: a warning (settings) or passed over (env.py), at once.
+- ``pyc-fifo-in-pycache``, ``py-fifo-in-versions``: no option needed: a warning naming the file.
+- ``archive-folder-fifos``: ``*.zip``, ``*.bundle``, ``*.py`` FIFOs in an ``--archive`` folder, and a
+  FIFO given itself: a note for each.
+- ``untracked-link-to-fifo``, ``untracked-link-to-dev-zero``: git lists no FIFO, but it lists an
+  untracked symlink, which the default scan reads as an archive.
+- ``walk-cut-short``: a versions directory and an archive folder of 200,001 entries: the walk stops
+  with a warning saying so.
 """
 
 from __future__ import annotations
@@ -200,3 +209,85 @@ def test_fifo_env_py_does_not_hang_the_environment_search(tmp_path: Path) -> Non
 
     assert proc.returncode == 1, proc.stderr
     assert fingerprint(tmp_path) == before
+
+
+# --------------------------------------------------------------------------- item 8: the scan's own walks
+
+
+def test_fifo_pyc_in_pycache_and_fifo_py_in_versions_are_skipped(tmp_path: Path) -> None:
+    """Before: a FIFO ``.pyc`` in ``__pycache__`` (read with no option) or ``.py`` in the versions dir hung the scan."""
+    repo = lost_chain(tmp_path / "repo")
+    cache = repo.path / V / "__pycache__"
+    cache.mkdir()
+    os.mkfifo(cache / "r0001_step.cpython-311.pyc")
+    os.mkfifo(repo.path / V / "r0009_fifo.py")
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("scan", str(repo.path), "--versions", str(repo.path / V))
+
+    assert proc.returncode == 1, proc.stderr  # the lost revisions
+    warnings = proc.stdout.splitlines()
+    assert f"warning: could not read {repo.path / V / 'r0009_fifo.py'}: it is a FIFO, not a regular file" in warnings
+    assert f"warning: bytecode {V}/__pycache__/r0001_step.cpython-311.pyc: it is a FIFO, not a regular file" in warnings
+    assert fingerprint(tmp_path) == before
+
+
+def test_fifos_in_an_archive_folder_are_skipped(tmp_path: Path) -> None:
+    """Before: a FIFO named ``*.zip``, ``*.bundle`` or ``*.py`` in an ``--archive`` folder hung the scan."""
+    repo = lost_chain(tmp_path / "repo")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for name in ("old.zip", "repo.bundle", "r0001_step.py"):
+        os.mkfifo(folder / name)
+    given = tmp_path / "given.tar.gz"
+    os.mkfifo(given)
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("scan", str(repo.path), "--archive", str(folder), "--archive", str(given))
+
+    assert proc.returncode == 1, proc.stderr  # the lost revisions
+    lines = proc.stdout.splitlines()
+    for name in ("old.zip", "repo.bundle", "r0001_step.py"):
+        assert f"archive: {folder / name}: it is a FIFO, not a regular file: not read" in lines, proc.stdout
+    assert f"archive: {given}: it is a FIFO, not a regular file: not read" in lines, proc.stdout
+    assert fingerprint(tmp_path) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_untracked_link_to_a_fifo_or_dev_zero_is_skipped(tmp_path: Path, kind: str) -> None:
+    """git lists no untracked FIFO, but it lists an untracked symlink, and the default scan reads untracked
+    ``*.zip`` and ``*.py`` files as archives. Before: a link to a FIFO hung it, a link to /dev/zero filled memory."""
+    repo = lost_chain(tmp_path / "repo")
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        link = repo.path / "backup.zip"
+        link.symlink_to(tmp_path / "fifo")
+        what = "a FIFO"
+    else:
+        link = repo.path / "backup.py"
+        link.symlink_to("/dev/zero")
+        what = "a character device"
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("scan", str(repo.path))
+
+    assert proc.returncode == 1, proc.stderr  # the lost revisions
+    assert f"archive: {link}: it is {what}, not a regular file: not read" in proc.stdout.splitlines(), proc.stdout
+    assert fingerprint(tmp_path) == before
+
+
+def test_a_walk_of_a_huge_folder_is_cut_short(tmp_path: Path) -> None:
+    """Before: ``--versions /`` walked (and read every ``*.py`` of) the whole disk; now each walk stops
+    after 200,000 entries and says so. 200,001 empty files in one folder stand for the disk."""
+    repo = lost_chain(tmp_path / "repo")
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    for i in range(200_001):
+        os.close(os.open(huge / f"f{i}", os.O_CREAT | os.O_WRONLY, 0o644))
+
+    proc = run_ma("scan", str(repo.path), "--versions", str(huge), "--archive", str(huge))
+
+    assert proc.returncode == 1, proc.stderr  # the lost revisions
+    note = "more than 200,000 entries, so the walk was cut short: the rest is not read"
+    assert f"warning: could not read {huge}: {note}" in proc.stdout.splitlines(), proc.stdout
+    assert f"archive: {huge}: {note}" in proc.stdout.splitlines(), proc.stdout
