@@ -22,6 +22,11 @@ Cases (ids):
   FIFO given itself: a note for each.
 - ``untracked-link-to-fifo``, ``untracked-link-to-dev-zero``: git lists no FIFO, but it lists an
   untracked symlink, which the default scan reads as an archive.
+- ``output-dev-null``, ``output-fifo``, ``output-link-to-device``, ``output-dev-stdout``: ``graph -o``
+  writes through to a character device, a FIFO (a reader receives the text) or a link to one, and to
+  ``/dev/stdout`` as standard output; the device node, FIFO and link stay what they were.
+- ``output-link-to-victim``, ``output-dangling-link``: ``graph -o`` refuses a symlink to a regular file
+  or to nothing (exit 2): the victim keeps its bytes, nothing is created.
 - ``walk-cut-short``: a versions directory and an archive folder of 200,001 entries: the walk stops
   with a warning saying so.
 """
@@ -291,3 +296,75 @@ def test_a_walk_of_a_huge_folder_is_cut_short(tmp_path: Path) -> None:
     note = "more than 200,000 entries, so the walk was cut short: the rest is not read"
     assert f"warning: could not read {huge}: {note}" in proc.stdout.splitlines(), proc.stdout
     assert f"archive: {huge}: {note}" in proc.stdout.splitlines(), proc.stdout
+
+
+# --------------------------------------------------------------------------- item 2: -o PATH
+
+
+def test_output_to_dev_null_keeps_the_device(tmp_path: Path) -> None:
+    """Before: ``graph -o /dev/null`` (as root) replaced the device node with a regular file. A node of
+    our own with /dev/null's numbers stands for it, so a failing run cannot break the machine's."""
+    repo = lost_chain(tmp_path / "repo")
+    null = tmp_path / "null"
+    make_device(null)
+    link = tmp_path / "link-to-null"
+    link.symlink_to(null)
+
+    for target in (null, link):
+        proc = run_ma("graph", str(repo.path), "-o", str(target))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.splitlines()[-1].startswith(f"wrote {target} (")
+    assert stat.S_ISCHR(os.lstat(null).st_mode) and os.lstat(null).st_rdev == os.makedev(1, 3)
+    assert os.readlink(link) == str(null)
+
+
+def test_output_to_a_fifo_is_written_through(tmp_path: Path) -> None:
+    """Before: the FIFO was replaced by a regular file, and the reader waiting on it got nothing."""
+    repo = lost_chain(tmp_path / "repo")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as handle:
+            received.append(handle.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    proc = run_ma("graph", str(repo.path), "-o", str(fifo))
+    reader.join(PROMPT)
+
+    assert proc.returncode == 0, proc.stderr
+    assert received and received[0].startswith(b"flowchart"), received
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_output_to_dev_stdout_is_standard_output(tmp_path: Path) -> None:
+    repo = lost_chain(tmp_path / "repo")
+    plain = run_ma("graph", str(repo.path))
+
+    proc = run_ma("graph", str(repo.path), "-o", "/dev/stdout")
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == plain.stdout and proc.stdout.startswith("flowchart")
+
+
+@pytest.mark.parametrize("kind", ["victim", "dangling"])
+def test_output_symlink_to_a_file_is_refused(tmp_path: Path, kind: str) -> None:
+    """Before: the link was replaced by a regular file. Decided: refused, so a link that leads to someone's
+    file is neither followed (the victim) nor silently replaced (the link)."""
+    repo = lost_chain(tmp_path / "repo")
+    somefile = victim(tmp_path)
+    link = repo.path / "chain.mmd"
+    link.symlink_to(somefile if kind == "victim" else tmp_path / "nowhere")
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("graph", str(repo.path), "-o", str(link))
+
+    what = "a regular file" if kind == "victim" else "nothing"
+    assert error_line(proc) == (
+        f"error: cannot write {link}: it is a symbolic link to {what}, which is never written through: name the file itself"
+    )
+    assert proc.returncode == 2
+    assert somefile.read_bytes() == VICTIM_BYTES
+    assert fingerprint(tmp_path) == before and not (tmp_path / "nowhere").exists()
