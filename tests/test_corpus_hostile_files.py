@@ -10,6 +10,8 @@ Cases (ids):
 
 - ``lock-symlink``: a committed symlink at the lock's name (``versions/.migration-archaeologist.lock``)
   to a file outside the repository: ``restore --apply`` refuses (exit 3), the victim keeps its bytes.
+- ``lock-fifo``: a FIFO there: refused the same way.
+- ``fifo-at-target``: a FIFO at a restored file's name: the documented conflict (exit 1), not a hang.
 - ``manifest-symlink``, ``manifest-fifo``, ``manifest-device``, ``manifest-dev-zero``: the manifest's
   name is a symlink to a victim, a FIFO, a character device, a symlink to ``/dev/zero``:
   ``restore --apply`` refuses before writing anything (exit 3).
@@ -128,6 +130,33 @@ def test_committed_symlink_at_the_lock_name_is_refused(tmp_path: Path) -> None:
     assert error_line(proc) == refused(lock, "a symbolic link")
     assert proc.returncode == 3
     assert somefile.read_bytes() == VICTIM_BYTES
+    assert fingerprint(tmp_path) == before
+
+
+def test_fifo_at_the_lock_name_is_refused(tmp_path: Path) -> None:
+    repo = lost_chain(tmp_path / "repo")
+    lock = repo.path / V / LOCK
+    os.mkfifo(lock)
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply")
+
+    assert error_line(proc) == refused(lock, "a FIFO")
+    assert proc.returncode == 3
+    assert fingerprint(tmp_path) == before
+
+
+def test_fifo_at_a_restored_file_name_is_a_conflict(tmp_path: Path) -> None:
+    """Before: the comparison of what is at the name with what would be written read the FIFO, and hung."""
+    repo = lost_chain(tmp_path / "repo")
+    fifo = repo.path / V / "r0001_step.py"
+    os.mkfifo(fifo)
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply")
+
+    assert error_line(proc) == f"error: nothing written: r0001: cannot read it: [Errno 22] it is a FIFO, not a regular file: '{fifo}'"
+    assert proc.returncode == 1
     assert fingerprint(tmp_path) == before
 
 
