@@ -369,13 +369,18 @@ def test_output_to_a_fifo_is_written_through(tmp_path: Path) -> None:
 
 
 def test_output_to_dev_stdout_is_standard_output(tmp_path: Path) -> None:
+    """A link of our own made as /dev/stdout is (to /proc/self/fd/1), so that a regression replaces it and
+    not the machine's /dev/stdout (the code before this fix did exactly that)."""
     repo = lost_chain(tmp_path / "repo")
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
     plain = run_ma("graph", str(repo.path))
 
-    proc = run_ma("graph", str(repo.path), "-o", "/dev/stdout")
+    proc = run_ma("graph", str(repo.path), "-o", str(stdout))
 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == plain.stdout and proc.stdout.startswith("flowchart")
+    assert os.readlink(stdout) == "/proc/self/fd/1"
 
 
 @pytest.mark.parametrize("kind", ["victim", "dangling"])
