@@ -36,6 +36,7 @@ from migration_archaeologist.environments import (
 from migration_archaeologist.errors import RestoreConflict, UsageError
 from migration_archaeologist.gitrepo import Repository
 from migration_archaeologist.graph import Problem
+from migration_archaeologist.regular_files import read_regular_text
 from migration_archaeologist.scan import ScanResult
 
 CONFIG, ENV_PY, TEMPLATE, README, PYPROJECT = "alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml"
@@ -436,7 +437,7 @@ def _env_py_text(held: _Held, script: Path) -> str | None:
     """The script folder's env.py: the work tree's, else the last version history holds."""
     env_py = script / ENV_PY
     try:
-        return env_py.read_text(encoding="utf-8", errors="replace")
+        return read_regular_text(env_py, errors="replace")
     except OSError:
         pass
     version = held.version_at(env_py)
@@ -455,7 +456,7 @@ def _reads_a_config_file(held: _Held, script: Path) -> bool:
 def _flask(held: _Held, script: Path) -> bool:
     env_py = script / ENV_PY
     try:
-        return "flask" in env_py.read_text(encoding="utf-8", errors="replace").lower()
+        return "flask" in read_regular_text(env_py, errors="replace").lower()
     except OSError:
         pass
     version = held.version_at(env_py)

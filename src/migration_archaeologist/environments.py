@@ -34,6 +34,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from migration_archaeologist.regular_files import read_regular_text
+
 SKIP_DIRS = {
     ".git", ".venv", "venv", "env", "node_modules", "bower_components", "__pycache__", ".tox", ".nox",
     ".mypy_cache", "site-packages", "build", "dist",
@@ -134,7 +136,7 @@ def _folder_environments(root: Path, folder: Path, files: set[str]) -> list[Alem
 def _read_toml(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """``[tool.alembic]`` and, when a file that mentions it cannot be read, why."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path)
     except (OSError, UnicodeDecodeError):
         return None, None
     try:
@@ -166,7 +168,7 @@ def toml_text_environment(root: Path, path: Path, text: str) -> AlembicConfig | 
 
 def _ini_environments(root: Path, path: Path, toml: dict[str, Any] | None) -> list[AlembicConfig]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         return [_unreadable(path, exc)] if path.name.startswith("alembic") else []
     return ini_text_environments(root, path, text, toml)
@@ -417,7 +419,7 @@ def _flask_migrate(
         if mine and (len(mine) > 1 or not _lacks_script(mine[0])):
             return None  # it names its own script_location, or cannot be read
         try:
-            parser = _parse_ini(ini, ini.read_text(encoding="utf-8"))
+            parser = _parse_ini(ini, read_regular_text(ini))
         except (OSError, UnicodeDecodeError, configparser.Error):
             return None
         return _environment(root, _Options(ini, parser, "alembic", None), "flask-migrate", script_folder=folder)
@@ -432,7 +434,7 @@ def _lacks_script(env: AlembicConfig) -> bool:
 
 def _mentions_flask(env_py: Path) -> bool:
     try:
-        text = env_py.read_text(encoding="utf-8", errors="replace")
+        text = read_regular_text(env_py, errors="replace")
     except OSError:
         return False
     return "flask" in text.lower()

@@ -22,7 +22,7 @@ def create_file(path: Path, data: bytes, *, prefix: str) -> None:
             raise
         except OSError:
             # file systems without hard links: check-then-rename is the best they allow
-            if path.exists():
+            if os.path.lexists(path):  # a dangling symlink too: never replaced, never written through
                 raise FileExistsError(str(path)) from None
             os.rename(tmp, path)
 

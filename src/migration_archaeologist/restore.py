@@ -22,14 +22,16 @@ from typing import Mapping, Sequence
 from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
 from migration_archaeologist.catalog import RevisionEntry
+from migration_archaeologist.constants import MAX_MODULE_BYTES
 from migration_archaeologist.errors import RestoreConflict, RestoreRefused, RevisionNotFound, UsageError
 from migration_archaeologist.files import cannot_write, create_file, make_folder, replace_file
 from migration_archaeologist.graph import build_graph
+from migration_archaeologist.regular_files import MANIFEST_LIMIT, FileTooLarge, NotRegularFile, read_regular
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, git_blob_id, source_file_name
 from migration_archaeologist.sources.worktree import WorkTree, outermost
-from migration_archaeologist.versions_lock import tell, versions_dir_lock
+from migration_archaeologist.versions_lock import refused, tell, versions_dir_lock
 
 MANIFEST_NAME = "migration-archaeologist-manifest.json"
 #: A file name restore may write: no folder separator, and no control character but tab. A newline
@@ -236,8 +238,8 @@ def _plan_file(
         return PlannedFile(entry.revision, chosen.blob, target_dir, sighting, chosen.fidelity, "conflict", str(exc))
     target = _home_folder(sighting, root, homes, target_dir) / name
     if target.is_symlink() or target.exists():
-        try:
-            existing = target.read_bytes()
+        try:  # a FIFO or a link to /dev/zero at the name must not hang or fill memory
+            existing = read_regular(target, MAX_MODULE_BYTES)
         except OSError as exc:
             return PlannedFile(
                 entry.revision, chosen.blob, target, sighting, chosen.fidelity, "conflict", f"cannot read it: {exc}"
@@ -430,11 +432,13 @@ def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # typ
     path = versions_dir / MANIFEST_NAME
     with versions_dir_lock(versions_dir):  # read, add, replace: one run at a time, or a record is lost
         doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
-        if path.exists():
-            try:
-                loaded = json.loads(path.read_text(encoding="utf-8"))
+        if os.path.lexists(path):
+            try:  # never through a symlink, never a FIFO or device, never unbounded
+                loaded = json.loads(read_regular(path, MANIFEST_LIMIT, follow=False).decode("utf-8"))
                 if isinstance(loaded, dict) and isinstance(loaded.get("restored"), list):
                     doc = loaded
+            except NotRegularFile as exc:
+                raise refused(path, exc.kind) from None
             except (OSError, ValueError):
                 path.rename(path.with_suffix(f".unreadable-{os.getpid()}.json"))  # keep it; never lose a record
         doc["restored"].extend(records)
@@ -446,8 +450,12 @@ def read_manifest(versions_dirs: Sequence[Path]) -> dict[tuple[str, str], dict]:
     """(revision, blob) -> the latest provenance record of the manifests in ``versions_dirs``."""
     found: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
     for folder in versions_dirs:
+        path = folder / MANIFEST_NAME
         try:
-            doc = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+            doc = json.loads(read_regular(path, MANIFEST_LIMIT, follow=False).decode("utf-8"))
+        except (NotRegularFile, FileTooLarge) as exc:
+            tell(f"warning: {path} not read ({exc.strerror}): its provenance records are not shown")
+            continue
         except (OSError, ValueError):
             continue
         records = doc.get("restored") if isinstance(doc, dict) else None

@@ -353,12 +353,26 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
     """``__pycache__`` and sourceless ``.pyc`` files in the versions directories: what a cleanup left behind."""
     if repo.work_tree is None:
         return None
-    pycs = [p for d in dirs if d.is_dir() for p in sorted(d.rglob("*.pyc"))]
-    if not pycs:
+    from migration_archaeologist.regular_files import BoundedWalk
+
+    pycs: list[Path] = []
+    notes: list[str] = []
+    for folder in dirs:
+        if not folder.is_dir():
+            continue
+        bounded = BoundedWalk()  # ``--versions /`` would otherwise walk the whole disk
+        found = [Path(dirpath) / name for dirpath, _dirs, names in bounded.walk(folder)
+                 for name in names if name.endswith(".pyc")]
+        pycs.extend(sorted(found))
+        if bounded.cut_short:
+            notes.append(bounded.note(folder))
+    if not pycs and not notes:
         return None
     from migration_archaeologist.sources.bytecode import BytecodeSource
 
-    return BytecodeSource(pycs, root=repo.work_tree)
+    source = BytecodeSource(pycs, root=repo.work_tree)
+    source.issues.extend(notes)
+    return source
 
 
 class _OutsideOf:

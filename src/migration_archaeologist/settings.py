@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from migration_archaeologist.errors import UsageError
+from migration_archaeologist.regular_files import FileTooLarge, NotRegularFile, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,7 +66,10 @@ def load_settings(work_tree: Path | None) -> Settings:
         return Settings()
     path = work_tree / "pyproject.toml"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path)
+    except (NotRegularFile, FileTooLarge) as exc:  # a FIFO or /dev/zero would hang or fill memory
+        print(f"warning: {path} not read ({exc.strerror}): tool.{TABLE} settings are not applied", file=sys.stderr, flush=True)
+        return Settings()
     except (OSError, UnicodeDecodeError):
         return Settings()
     try:

@@ -21,6 +21,7 @@ from typing import Iterator
 
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 from migration_archaeologist.files import cannot_write
+from migration_archaeologist.regular_files import NotRegularFile, irregular_kind, open_regular
 
 try:
     import fcntl
@@ -71,6 +72,11 @@ def versions_dir_lock(folder: Path, timeout: float | None = None) -> Iterator[No
         return
     path = Path(folder) / LOCK_NAME
     fd = _acquire(path, lock_timeout_setting() if timeout is None else timeout)
+    try:
+        _refuse_irregular_manifest(Path(folder))
+    except BaseException:
+        _release(path, fd)
+        raise
     held[key] = 1
     try:
         yield
@@ -91,8 +97,10 @@ def _acquire(path: Path, timeout: float) -> int | None:
     try:
         while True:
             if fd is None:
-                try:
-                    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+                try:  # a committed symlink here would have us truncate and write its target
+                    fd = open_regular(path, os.O_RDWR | os.O_CREAT, follow=False)
+                except NotRegularFile as exc:
+                    raise refused(path, exc.kind) from None
                 except OSError as exc:
                     raise cannot_write(path.parent, exc) from None
             try:
@@ -131,6 +139,21 @@ def _acquire(path: Path, timeout: float) -> int | None:
     finally:
         if fd is not None:
             os.close(fd)
+
+
+def refused(path: Path, kind: str) -> EnvironmentProblem:
+    """The one-line error of a name under the versions directory that is not a regular file."""
+    return EnvironmentProblem(f"refusing {path}: it is {kind}, not a regular file; nothing was written (remove it)")
+
+
+def _refuse_irregular_manifest(folder: Path) -> None:
+    """Checked under the lock before anything is written, so no revision file is left without its record."""
+    from migration_archaeologist.restore import MANIFEST_NAME
+
+    manifest = folder / MANIFEST_NAME
+    kind = irregular_kind(manifest)
+    if kind is not None:
+        raise refused(manifest, kind)
 
 
 def _release(path: Path, fd: int | None, *, only_if_empty: bool = False) -> None:

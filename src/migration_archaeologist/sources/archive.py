@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import first_line, git_env
+from migration_archaeologist.regular_files import BoundedWalk, NotRegularFile, kind_of, open_regular
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
@@ -186,12 +187,15 @@ class ArchiveSource:
                 yield from self._file(path, str(path), top=True)
             elif not path.exists():
                 self._issue(str(path), None, "no such file or directory")
+            else:  # a FIFO would hang the scan, a device never end
+                self._issue(str(path), None, f"it is {_kind(path)}, not a regular file: not read")
         except Exception as exc:  # contract: bad input never raises
             self._issue(str(path), None, _one_line(f"not read: {type(exc).__name__}: {exc}"))
 
     def _walk(self, folder: Path) -> Iterator[_Found]:
         """Walk a plain folder without following links; archives found in it are opened."""
-        for dirpath, dirnames, filenames in os.walk(folder, onerror=lambda e: self._issue(str(folder), None, _one_line(f"not read: {e}"))):
+        bounded = BoundedWalk()  # an archive folder of a whole disk would otherwise run for hours
+        for dirpath, dirnames, filenames in bounded.walk(folder, onerror=lambda e: self._issue(str(folder), None, _one_line(f"not read: {e}"))):
             dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP)
             for name in sorted(filenames):
                 if not (_is_candidate(name) or _archive_kind(name)):
@@ -204,27 +208,34 @@ class ArchiveSource:
                     yield from self._file(file, str(file))
                 except Exception as exc:
                     self._issue(str(file), None, _one_line(f"not read: {type(exc).__name__}: {exc}"))
+        if bounded.cut_short:
+            self._issue(str(folder), None, f"more than {bounded.limit:,} entries, so the walk was cut short: the rest is not read")
 
     def _file(self, path: Path, given: str, *, top: bool = False) -> Iterator[_Found]:
         kind = _archive_kind(path.name)
         display = self._display(path)
-        if kind is None:
-            if not _is_candidate(path.name):
-                return
-            info = path.stat()
-            if info.st_size > self.limits.max_member_bytes:
-                self._issue(given, None, f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read")
-                return
-            data = path.read_bytes()
-            # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
-            if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
-                yield _Found(data, display, _iso(info.st_mtime), given, None, top)
+        if kind is None and not _is_candidate(path.name):
             return
-        ctx = _Context(display, _Budget(self.limits))
-        if kind == "bundle":
-            found = _read_bundle(path, ctx, self.limits, given)
-        else:
-            with path.open("rb") as handle:
+        try:  # regular files only, opened without blocking: a FIFO named *.py or *.zip would hang the scan
+            fd = open_regular(path)
+        except NotRegularFile as exc:
+            self._issue(given, None, f"{exc.strerror}: not read")
+            return
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if kind is None:
+                if info.st_size > self.limits.max_member_bytes:
+                    self._issue(given, None, f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read")
+                    return
+                data = handle.read(self.limits.max_member_bytes + 1)[: self.limits.max_member_bytes]
+                # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
+                if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
+                    yield _Found(data, display, _iso(info.st_mtime), given, None, top)
+                return
+            ctx = _Context(display, _Budget(self.limits))
+            if kind == "bundle":
+                found = _read_bundle(path, ctx, self.limits, given)
+            else:
                 found = _read_archive(kind, handle, ctx, self.limits, given)
         self.issues.extend(ctx.issues)
         yield from found
@@ -558,6 +569,13 @@ def untracked_files(repo_root: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------------- small helpers
+
+
+def _kind(path: Path) -> str:
+    try:
+        return kind_of(os.stat(path).st_mode)
+    except OSError:
+        return "an unusual file"
 
 
 def _archive_kind(name: str) -> str | None:

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from migration_archaeologist.regular_files import BoundedWalk, read_regular
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
@@ -53,6 +54,8 @@ _MAGIC_RANGES: tuple[tuple[int, int, str], ...] = (
 _CURRENT_MAGIC = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
 _CURRENT_PYTHON = "%d.%d" % sys.version_info[:2]
 _HEADER_SIZE = 16  # 3.7+ (PEP 552); 3.3-3.6 used 12 bytes
+#: a .pyc larger than this is no compiled revision file
+PYC_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -1021,19 +1024,22 @@ class BytecodeSource:
     def files(self) -> Iterator[Path]:
         for path in self.pyc_files:
             if path.is_dir():
-                for dirpath, dirnames, filenames in os.walk(path):
+                bounded = BoundedWalk()
+                for dirpath, dirnames, filenames in bounded.walk(path):
                     dirnames.sort()
                     for name in sorted(filenames):
                         if name.endswith(".pyc"):
                             yield Path(dirpath) / name
+                if bounded.cut_short:
+                    self.issues.append(bounded.note(_relative(path, self.root)))
             else:
                 yield path
 
     def iter_sightings(self) -> Iterator[Sighting]:
         for path in self.files():
             shown = _relative(path, self.root)
-            try:
-                data = path.read_bytes()
+            try:  # regular files only, opened without blocking: a FIFO named *.pyc would hang the scan
+                data = read_regular(path, PYC_LIMIT)
                 stamp = path.stat().st_mtime
             except OSError as exc:
                 self.issues.append(f"{shown}: {exc.strerror}")

@@ -36,11 +36,12 @@ Indexed = dict[str, tuple[int, int, str, Any]]
 def index_file(item: tuple[str, str, bytes]) -> tuple[int, int, str, Any] | None:
     """The helper's job: ``(path, rel, salt)`` -> (size, mtime_ns, blob id, index under no known ID),
     the size and time as read (the scan compares them with its own ``stat``); None if unreadable."""
+    from migration_archaeologist.regular_files import open_regular
     from migration_archaeologist.sources.docs import MAX_BYTES, _blob_sha, _decode, _index_text, _Keys, _Scanner
 
     path, rel, salt = item
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_regular(path), "rb") as handle:  # O_NONBLOCK: a FIFO is refused, not waited on
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 return None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
+from migration_archaeologist.regular_files import read_regular
 from migration_archaeologist.sources.git_blobs import batch_contents
 
 if TYPE_CHECKING:
@@ -761,7 +762,7 @@ def find_mentions(
                 current_blob[rel] = stored[0]
         if found is None:
             try:
-                data = (root / rel).read_bytes()
+                data = read_regular(root / rel, MAX_BYTES)  # swapped for a FIFO since the stat: no hang
             except OSError:
                 continue
             current_blob[rel] = _blob_sha(data)

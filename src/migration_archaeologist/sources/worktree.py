@@ -6,11 +6,17 @@ import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from stat import S_ISLNK
+from stat import S_ISLNK, S_ISREG
 from typing import Callable, Iterable, Iterator, Mapping
 
+from migration_archaeologist.regular_files import BoundedWalk, FileTooLarge, NotRegularFile, kind_of
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+#: a file in a versions directory larger than this is no revision file anyone wrote
+READ_LIMIT = 64 * 1024 * 1024
 
 
 class WorkTree:
@@ -39,11 +45,14 @@ class WorkTree:
         for directory in self.versions_dirs:
             if not directory.is_dir():
                 continue
-            for dirpath, dirnames, filenames in os.walk(directory):
+            bounded = BoundedWalk()
+            for dirpath, dirnames, filenames in bounded.walk(directory):
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
                 for name in sorted(filenames):
                     if name.endswith(".py") and not name.startswith("."):
                         yield dirpath, name
+            if bounded.cut_short:
+                self.unreadable.append(bounded.note(directory))
 
     def read(self) -> None:
         """Read and hash every file once. A scan calls this in a thread while git is walked: it needs
@@ -170,13 +179,21 @@ def _alembic_loads(name: str) -> bool:
 def _read(path: str) -> tuple[bytes, float, bool]:
     """Content, modification time (of the target, for a link) and whether ``path`` is a symbolic link:
     one lstat tells both for a plain file; only a link is stat'ed again."""
-    with open(path, "rb", buffering=0) as file:  # one read of the whole file, no buffer layer
-        data = file.read()
-    st = os.lstat(path)
-    linked = S_ISLNK(st.st_mode)
-    if linked:
-        st = os.stat(path)
-    return data, st.st_mtime, linked
+    # O_NONBLOCK and fstat first: a FIFO named *.py would hang the scan, a link to /dev/zero fill memory
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    with open(fd, "rb", buffering=0) as file:  # one read of the whole file, no buffer layer
+        target = os.fstat(fd)  # of the target, for a link
+        if not S_ISREG(target.st_mode):
+            raise NotRegularFile(path, kind_of(target.st_mode))
+        if target.st_size > READ_LIMIT:
+            raise FileTooLarge(path, READ_LIMIT)
+        data = file.read(READ_LIMIT + 1)
+        while len(data) <= READ_LIMIT and (more := file.read(READ_LIMIT + 1 - len(data))):
+            data += more
+    if len(data) > READ_LIMIT:
+        raise FileTooLarge(path, READ_LIMIT)
+    linked = S_ISLNK(os.lstat(path).st_mode)
+    return data, target.st_mtime, linked
 
 
 def _with_sep(folder: str) -> str:
