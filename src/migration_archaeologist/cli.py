@@ -247,7 +247,7 @@ def recover(
     version_table: str = VersionTableOpt,
     version_table_schema: Optional[str] = VersionSchemaOpt,
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10)."),
     as_json: bool = JsonOpt,
     config_file: Optional[Path] = ConfigOpt,
     name: Optional[str] = NameOpt,
@@ -334,10 +334,11 @@ def _recover_one(o: _RecoverOptions, config_file: Optional[Path], name: Optional
     result = scan_now()
     stamp = None
     if o.db:
-        from migration_archaeologist.database.stamp import read_stamp
+        from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
         from migration_archaeologist.verify import refuse_broken_stamp
 
-        stamp = read_stamp(o.db, version_table=o.version_table, version_table_schema=o.version_table_schema)
+        stamp = read_stamp(o.db, version_table=o.version_table, version_table_schema=o.version_table_schema,
+                           timeout=stamp_timeout(o.timeout))
         refuse_broken_stamp(result, stamp)
     plan = plan_recovery(result, stamp=stamp, db_url=o.db)
     out = _out()
@@ -421,6 +422,9 @@ def check(
         False, "--strict", help="Warnings fail too: docstring mismatches, old versions in history, retired revisions' traces."
     ),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", help="Seconds --db may wait for the database: connecting, each statement, each lock."
+    ),
     config_file: Optional[Path] = ConfigOpt,
     name: Optional[str] = NameOpt,
 ) -> None:
@@ -474,6 +478,7 @@ def check(
             db,
             version_table=version_table or settings.version_table,
             version_table_schema=version_table_schema or settings.version_table_schema,
+            timeout=timeout,
         )
         resolutions = resolve_stamp(result, stamp, str(repo), mask(db), tuple(str(a) for a in archive or ()))
         problems = stamp_problems(resolutions, mask(db))
@@ -588,7 +593,7 @@ def verify(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     scratch_url: Optional[str] = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10)."),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
     offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
@@ -652,7 +657,7 @@ def synthesize(
     versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a stand-in for a revision nothing holds any more, from the database, and prove it.
@@ -665,13 +670,13 @@ def synthesize(
     \b
     Example: migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply
     """
-    from migration_archaeologist.database.stamp import read_stamp
+    from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
     from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
 
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
     _nothing_to_synthesize(result, revision, as_json)
     url = _database_url(db, result)
-    stamp = read_stamp(url)
+    stamp = read_stamp(url, timeout=stamp_timeout(timeout))
     from migration_archaeologist.verify import refuse_broken_stamp
 
     refuse_broken_stamp(result, stamp)  # a stand-in for a database Alembic cannot upgrade helps no one
