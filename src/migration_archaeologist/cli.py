@@ -96,13 +96,13 @@ _ENVIRONMENT = _Environment()
 
 # rich is imported when something is printed with it: a --json run never does (0.04 s of start-up)
 def _out() -> Console:
-    from rich.console import Console
+    from migration_archaeologist.report.safe_console import SafeConsole as Console
 
     return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def _err() -> Console:
-    from rich.console import Console
+    from migration_archaeologist.report.safe_console import SafeConsole as Console
 
     return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
@@ -210,7 +210,9 @@ def _scan(
 def _print_json(doc: object) -> None:
     """Indented for a terminal; compact when piped (the C encoder, five times faster on big scans)."""
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(doc, indent=indent, ensure_ascii=False) + "\n")
+    from migration_archaeologist.report._markup import json_visible
+
+    sys.stdout.write(json_visible(json.dumps(doc, indent=indent, ensure_ascii=False)) + "\n")
 
 
 def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], dict], renderer: str) -> NoReturn:  # type: ignore[type-arg]
@@ -906,12 +908,15 @@ _RENDERERS = {
 def _render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-untyped-def]
     import importlib
 
+    from migration_archaeologist.report._markup import json_visible, visible
+
     if fmt == "json":
         from migration_archaeologist.report import json_report
 
-        return json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False) + "\n"
+        return json_visible(json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False)) + "\n"
     module, function = _RENDERERS[fmt]
-    return getattr(importlib.import_module(f"migration_archaeologist.report.{module}"), function)(story)
+    # repository text inside the report (messages, paths, subjects): no control or bidi character
+    return visible(getattr(importlib.import_module(f"migration_archaeologist.report.{module}"), function)(story))
 
 
 def _emit(text: str, output: Optional[Path]) -> NoReturn:
