@@ -510,3 +510,8 @@ def test_password_in_the_query_string(kind: str, tmp_path: Path) -> None:
         wrong = sa.make_url(url).update_query_dict({key: PASSWORD}).render_as_string(hide_password=False)
         proc = out.run("check", r, "--db", wrong, "--json")
         assert proc.returncode == 3 and "Access denied" in _one_error_line(proc), proc.stderr
+        # a parameter PyMySQL has no argument for (libpq's sslpassword): one line, exit 3, masked
+        other = sa.make_url(url).update_query_dict({"sslpassword": PASSWORD}).render_as_string(hide_password=False)
+        proc = out.run("check", r, "--db", other, "--json")
+        line = _one_error_line(proc)
+        assert proc.returncode == 3 and "takes no query parameter 'sslpassword'" in line and "sslpassword=***" in line

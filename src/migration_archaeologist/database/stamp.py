@@ -166,6 +166,12 @@ def read_only_connection(url: str, *, timeout: float = 10.0) -> Iterator[sa.Conn
             conn = eng.connect()
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseUnreachable(f"cannot connect to {shown}: {reason(exc, url, timeout)}") from None
+        except TypeError as exc:  # a query parameter the driver has no argument for (?sslpassword= to PyMySQL)
+            unknown = re.search(r"keyword argument '([^']+)'", str(exc))
+            name = unknown.group(1) if unknown else "?"
+            raise DatabaseUnreachable(
+                f"cannot connect to {shown}: the driver {parsed.get_driver_name()} takes no query parameter {name!r}"
+            ) from None
         with conn:  # closing rolls back whatever is still open
             try:
                 _begin_read_only(conn, backend)
