@@ -95,3 +95,21 @@ def test_restore_apply_into_a_bracketed_folder(tmp_path: Path) -> None:
     assert "proj[/]x" in proc.stdout + proc.stderr
     # the file itself is restored byte for byte: only what is shown is cleaned
     assert "\x1b[31m" in next((repo.path / V).glob(f"{LOST}_*.py")).read_text(encoding="utf-8")
+
+
+def test_a_colour_terminal_gets_no_hyperlink_and_no_escape_of_the_message(tmp_path: Path) -> None:
+    """With colours forced (as on a terminal), Rich writes its own escape sequences: the message's
+    ``[link=…]`` must not become one (OSC 8), and its own ESC must not survive next to them."""
+    repo = _repo(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    env.update({"FORCE_COLOR": "1", "COLUMNS": "300"})
+    for args in (("scan", str(repo.path)), ("check", str(repo.path)), ("restore", LOST, str(repo.path), "--allow-new-head")):
+        proc = subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out = proc.stdout + proc.stderr
+        assert "\x1b]8;" not in out, out  # no terminal hyperlink at all
+        assert "\x1b[31mred" not in out and "\x07" not in out and "\u202e" not in out, repr(out)
+    scan = subprocess.run([sys.executable, "-m", "migration_archaeologist", "scan", str(repo.path)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert "[link=https://evil]click[/link]" in scan.stdout and "\x1b[" in scan.stdout  # colours on, text as written
