@@ -49,7 +49,8 @@ V_SQL = "CREATE TABLE v (id INTEGER PRIMARY KEY)"
 VERSION_SQL = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
 INI_PLACEHOLDER = "driver://user:pass@localhost/dbname"  # Alembic's template value, never used
 #: a deploy note quoting a URL with a password: its line is evidence for R1, quoted by scan --json
-NOTE = f"2025-10-20 deploy: alembic upgrade {R1} against postgresql://deploy:{PASSWORD}@db.internal/prod\n"
+NOTE = (f"2025-10-20 deploy: alembic upgrade {R1} against postgresql://deploy:{PASSWORD}@db.internal/prod "
+        f"(replica: postgresql://deploy@db.internal/replica?sslmode=require&password={PASSWORD})\n")
 
 
 def _revision(rev: str, down: str | None, create: str, table: str) -> str:
@@ -435,6 +436,7 @@ def test_restore_scan_and_reports_with_passwords_in_the_configuration(tmp_path: 
     proc = out.run("scan", str(repo.path), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "postgresql://deploy:***@db.internal/prod" in proc.stdout  # the note's line is quoted, masked
+    assert "replica?sslmode=require&password=***" in proc.stdout
     assert out.run("scan", str(repo.path), env=env).returncode == 0
     assert out.run("check", str(repo.path), "--json", env=env).returncode == 0
     reports = tmp_path / "reports"
