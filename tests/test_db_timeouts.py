@@ -155,3 +155,28 @@ def test_a_locked_sqlite_database_is_a_lock_timeout(tmp_path: Path) -> None:
         raw.rollback()
         raw.close()
         eng.dispose()
+
+
+@pytest.mark.parametrize("live", ["postgresql", "mysql"], indirect=True)
+def test_stamping_a_locked_version_table_gives_up(live: tuple[str, str, sa.Engine], tmp_path: Path) -> None:
+    """baseline --stamp, the one write: a version table locked by a migration in progress ends the
+    attempt after the stamp timeout (10 s) with the lock-timeout line, the stamp unchanged."""
+    kind, url, other = live
+    repo = _repo(tmp_path)
+    with other.connect() as holder:
+        if kind == "postgresql":
+            holder.exec_driver_sql("BEGIN")
+            holder.exec_driver_sql("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+        else:
+            holder.exec_driver_sql("LOCK TABLES alembic_version WRITE")
+        proc, took = _run("baseline", str(repo), "--db", url, "--revision-id", "0000000000b1", "--versions",
+                          str(tmp_path / "fresh"), "--apply", "--stamp", "--yes")
+        if kind == "mysql":
+            holder.exec_driver_sql("UNLOCK TABLES")
+        holder.rollback()
+    assert "Traceback" not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]  # after the proof and the file written
+    assert proc.returncode == 3 and line.startswith("error: cannot stamp") and "lock timeout: waited 10 s" in line, proc.stderr
+    assert took < 50
+    with other.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [R0]

@@ -21,8 +21,8 @@ from sqlalchemy.pool import NullPool
 from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, one_line, parse, scrub
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError
 
-__all__ = ["STAMP_TIMEOUT", "NoVersionTable", "Stamp", "StampUnreadable", "read_only_connection", "read_stamp",
-           "stamp_timeout"]
+__all__ = ["STAMP_TIMEOUT", "NoVersionTable", "Stamp", "StampUnreadable", "bound_waits", "read_only_connection",
+           "read_stamp", "reason", "stamp_timeout", "timeout_connect_args"]
 
 #: seconds reading the stamp may wait for the server: connecting, each statement, each lock (a
 #: version table locked by a migration in progress, a slow ``alembic_version`` view); ``--timeout``
@@ -144,11 +144,10 @@ def read_only_connection(url: str, *, timeout: float = 10.0) -> Iterator[sa.Conn
     target = parsed
     if backend == "sqlite":
         target = _sqlite_read_only(parsed)
-        connect_args["timeout"] = timeout  # how long to wait for a writer's lock
+        connect_args.update(timeout_connect_args(parsed, timeout))
     elif backend in ("postgresql", "mysql", "mariadb"):
         driver = parsed.get_driver_name()
-        for name in _TIMEOUT_ARGS.get(driver, ()):
-            connect_args[name] = max(1, math.ceil(timeout)) + (3 if name == "read_timeout" else 0)
+        connect_args.update(timeout_connect_args(parsed, timeout))
         if driver in _LIBPQ_DRIVERS:
             given = parsed.query.get("options")  # connect_args would replace the URL's own options
             given = " ".join(given) if isinstance(given, tuple) else given
@@ -175,7 +174,7 @@ def read_only_connection(url: str, *, timeout: float = 10.0) -> Iterator[sa.Conn
         with conn:  # closing rolls back whatever is still open
             try:
                 _begin_read_only(conn, backend)
-                _bound_waits(conn, backend, timeout)
+                bound_waits(conn, backend, timeout)
             except sa.exc.SQLAlchemyError as exc:
                 raise DatabaseUnreachable(f"cannot connect to {shown}: {reason(exc, url, timeout)}") from None
             try:
@@ -201,7 +200,16 @@ def _begin_read_only(conn: sa.Connection, backend: str) -> None:
         conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
 
 
-def _bound_waits(conn: sa.Connection, backend: str, timeout: float) -> None:
+def timeout_connect_args(parsed: sa.URL, timeout: float) -> dict[str, object]:
+    """The driver's connect() arguments bounding how long we wait for a server that does not answer
+    (SQLite: for another connection's lock)."""
+    if parsed.get_backend_name() == "sqlite":
+        return {"timeout": timeout}
+    return {name: max(1, math.ceil(timeout)) + (3 if name == "read_timeout" else 0)
+            for name in _TIMEOUT_ARGS.get(parsed.get_driver_name(), ())}
+
+
+def bound_waits(conn: sa.Connection, backend: str, timeout: float) -> None:
     """Have the server cancel any statement, or wait for a lock, longer than ``timeout`` seconds
     (SQLite: its busy timeout, given when connecting). The statement timeout is a little longer, so
     a statement blocked by a lock is reported as the lock wait it is."""
