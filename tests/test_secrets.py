@@ -49,7 +49,8 @@ V_SQL = "CREATE TABLE v (id INTEGER PRIMARY KEY)"
 VERSION_SQL = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
 INI_PLACEHOLDER = "driver://user:pass@localhost/dbname"  # Alembic's template value, never used
 #: a deploy note quoting a URL with a password: its line is evidence for R1, quoted by scan --json
-NOTE = f"2025-10-20 deploy: alembic upgrade {R1} against postgresql://deploy:{PASSWORD}@db.internal/prod\n"
+NOTE = (f"2025-10-20 deploy: alembic upgrade {R1} against postgresql://deploy:{PASSWORD}@db.internal/prod "
+        f"(replica: postgresql://deploy@db.internal/replica?sslmode=require&password={PASSWORD})\n")
 
 
 def _revision(rev: str, down: str | None, create: str, table: str) -> str:
@@ -435,6 +436,7 @@ def test_restore_scan_and_reports_with_passwords_in_the_configuration(tmp_path: 
     proc = out.run("scan", str(repo.path), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "postgresql://deploy:***@db.internal/prod" in proc.stdout  # the note's line is quoted, masked
+    assert "replica?sslmode=require&password=***" in proc.stdout
     assert out.run("scan", str(repo.path), env=env).returncode == 0
     assert out.run("check", str(repo.path), "--json", env=env).returncode == 0
     reports = tmp_path / "reports"
@@ -442,3 +444,76 @@ def test_restore_scan_and_reports_with_passwords_in_the_configuration(tmp_path: 
     for fmt in ("html", "json", "markdown"):
         assert out.run("timeline", str(repo.path), "-f", fmt, "-o", str(reports / f"t.{fmt}"), env=env).returncode == 0
     assert out.assert_files_clean() > 10
+
+
+# --------------------------------------------------------------------------- the password in the query string
+
+
+def _query_password(url: str, password: str, key: str) -> str:
+    """``url`` without user:password@ but with ``?<key>=<password>`` (and a harmless sslkey path)."""
+    u = sa.make_url(url)
+    parsed = sa.URL.create(u.drivername, u.username, None, u.host, u.port, u.database)
+    return parsed.update_query_dict({key: password}).render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_password_in_the_query_string(kind: str, tmp_path: Path) -> None:
+    """Issue 19, item 5: ``?password=`` (and ``?passwd=``, ``?sslpassword=``) is a credential too:
+    every command that connects, to the end and on the way out, never prints it."""
+    _require(kind)
+    out = Outputs(tmp_path)
+    login = _postgres_login if kind == "postgresql" else _mariadb_login
+    with login(tmp_path) as (live, user, _admin):
+        password = str(sa.make_url(live).password)
+        key = "password" if kind == "postgresql" else "passwd"
+        url = _query_password(live, password, key)
+        assert password in urllib.parse.unquote(url) and ":" + urllib.parse.quote(password, safe="") + "@" not in url
+        _execute(url, T_SQL, U_SQL, V_SQL, VERSION_SQL, f"INSERT INTO alembic_version VALUES ('{LOST}')")
+        repo = _project(tmp_path, out)
+        r = str(repo.path)
+        reports = tmp_path / "reports"
+        reports.mkdir()
+        proc = out.run("check", r, "--db", url, "--json")
+        assert proc.returncode == 1 and f"{key}=***" in proc.stdout, proc.stdout + proc.stderr
+        proc = out.run("verify", r, "--db", url, "--json")
+        assert proc.returncode == 1 and f"{key}=***" in json.loads(proc.stdout)["database"], proc.stdout + proc.stderr
+        for args in (("timeline", "-f", "json", "-o", str(reports / "timeline.json")),
+                     ("timeline", "-f", "html", "-o", str(reports / "timeline.html")),
+                     ("graph", "-f", "json", "-o", str(reports / "graph.json"))):
+            proc = out.run(args[0], r, "--db", url, *args[1:])
+            assert proc.returncode == 0, proc.stderr
+        assert f"{key}=***" in (reports / "timeline.json").read_text(encoding="utf-8")
+        proc = out.run("synthesize", LOST, r, "--db", url, "--json")
+        assert proc.returncode == 0 and json.loads(proc.stdout)["proven"], proc.stdout + proc.stderr
+        proc = out.run("recover", r, "--db", url, "--json")
+        assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+        proc = out.run("recover", r, "--db", url, "--apply")
+        assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+        written = list((repo.path / V).glob(f"{LOST}_*.py"))
+        assert len(written) == 1 and f"{key}=***" in written[0].read_text(encoding="utf-8")
+        proc = out.run("baseline", r, "--db", url, "--revision-id", "0000000000b1", "--versions",
+                       str(tmp_path / "fresh-versions"), "--apply")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        if kind == "postgresql":  # libpq's sslpassword (unused without a client key): masked as well
+            extra = sa.make_url(url).update_query_dict({"sslpassword": PASSWORD}).render_as_string(hide_password=False)
+            proc = out.run("verify", r, "--db", extra, "--json")
+            assert "sslpassword=***" in json.loads(proc.stdout)["database"], proc.stdout + proc.stderr
+        assert out.assert_files_clean() > 5
+
+    # the server down, a wrong password in the query string: one line, masked, exit 3
+    down = sa.make_url(url).set(port=_free_port()).render_as_string(hide_password=False)
+    r = str(_project(tmp_path, out, "repo-down").path)  # LOST still missing: synthesize connects
+    for args in (("check", r, "--db", down, "--json"), ("verify", r, "--db", down, "--json"),
+                 ("recover", r, "--db", down), ("synthesize", LOST, r, "--db", down),
+                 ("baseline", r, "--db", down), ("graph", r, "--db", down, "-f", "json")):
+        proc = out.run(*args, debug=True)
+        assert proc.returncode == 3 and f"{key}=***" in _one_error_line(proc), (args, proc.stdout, proc.stderr)
+    if kind == "mysql":
+        wrong = sa.make_url(url).update_query_dict({key: PASSWORD}).render_as_string(hide_password=False)
+        proc = out.run("check", r, "--db", wrong, "--json")
+        assert proc.returncode == 3 and "Access denied" in _one_error_line(proc), proc.stderr
+        # a parameter PyMySQL has no argument for (libpq's sslpassword): one line, exit 3, masked
+        other = sa.make_url(url).update_query_dict({"sslpassword": PASSWORD}).render_as_string(hide_password=False)
+        proc = out.run("check", r, "--db", other, "--json")
+        line = _one_error_line(proc)
+        assert proc.returncode == 3 and "takes no query parameter 'sslpassword'" in line and "sslpassword=***" in line

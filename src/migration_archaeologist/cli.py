@@ -99,13 +99,13 @@ _ENVIRONMENT = _Environment()
 
 # rich is imported when something is printed with it: a --json run never does (0.04 s of start-up)
 def _out() -> Console:
-    from rich.console import Console
+    from migration_archaeologist.report.safe_console import SafeConsole as Console
 
     return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def _err() -> Console:
-    from rich.console import Console
+    from migration_archaeologist.report.safe_console import SafeConsole as Console
 
     return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
@@ -220,7 +220,9 @@ def _scan(
 def _print_json(doc: object) -> None:
     """Indented for a terminal; compact when piped (the C encoder, five times faster on big scans)."""
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(doc, indent=indent, ensure_ascii=False) + "\n")
+    from migration_archaeologist.report._markup import json_visible
+
+    sys.stdout.write(json_visible(json.dumps(doc, indent=indent, ensure_ascii=False)) + "\n")
 
 
 def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], dict], renderer: str) -> NoReturn:  # type: ignore[type-arg]
@@ -257,7 +259,7 @@ def recover(
     version_table: str = VersionTableOpt,
     version_table_schema: Optional[str] = VersionSchemaOpt,
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take.", callback=_seconds),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds),
     as_json: bool = JsonOpt,
     config_file: Optional[Path] = ConfigOpt,
     name: Optional[str] = NameOpt,
@@ -344,10 +346,11 @@ def _recover_one(o: _RecoverOptions, config_file: Optional[Path], name: Optional
     result = scan_now()
     stamp = None
     if o.db:
-        from migration_archaeologist.database.stamp import read_stamp
+        from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
         from migration_archaeologist.verify import refuse_broken_stamp
 
-        stamp = read_stamp(o.db, version_table=o.version_table, version_table_schema=o.version_table_schema)
+        stamp = read_stamp(o.db, version_table=o.version_table, version_table_schema=o.version_table_schema,
+                           timeout=stamp_timeout(o.timeout))
         refuse_broken_stamp(result, stamp)
     plan = plan_recovery(result, stamp=stamp, db_url=o.db)
     out = _out()
@@ -431,6 +434,10 @@ def check(
         False, "--strict", help="Warnings fail too: docstring mismatches, old versions in history, retired revisions' traces."
     ),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", help="Seconds --db may wait for the database: connecting, each statement, each lock.",
+        callback=_seconds,
+    ),
     config_file: Optional[Path] = ConfigOpt,
     name: Optional[str] = NameOpt,
 ) -> None:
@@ -484,6 +491,7 @@ def check(
             db,
             version_table=version_table or settings.version_table,
             version_table_schema=version_table_schema or settings.version_table_schema,
+            timeout=timeout,
         )
         resolutions = resolve_stamp(result, stamp, str(repo), mask(db), tuple(str(a) for a in archive or ()))
         problems = stamp_problems(resolutions, mask(db))
@@ -599,7 +607,7 @@ def verify(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     scratch_url: Optional[str] = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take.", callback=_seconds),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10).", callback=_seconds),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
     offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
@@ -663,7 +671,7 @@ def synthesize(
     versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take.", callback=_seconds),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a stand-in for a revision nothing holds any more, from the database, and prove it.
@@ -676,13 +684,13 @@ def synthesize(
     \b
     Example: migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply
     """
-    from migration_archaeologist.database.stamp import read_stamp
+    from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
     from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
 
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
     _nothing_to_synthesize(result, revision, as_json)
     url = _database_url(db, result)
-    stamp = read_stamp(url)
+    stamp = read_stamp(url, timeout=stamp_timeout(timeout))
     from migration_archaeologist.verify import refuse_broken_stamp
 
     refuse_broken_stamp(result, stamp)  # a stand-in for a database Alembic cannot upgrade helps no one
@@ -912,12 +920,15 @@ _RENDERERS = {
 def _render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-untyped-def]
     import importlib
 
+    from migration_archaeologist.report._markup import json_visible, visible
+
     if fmt == "json":
         from migration_archaeologist.report import json_report
 
-        return json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False) + "\n"
+        return json_visible(json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False)) + "\n"
     module, function = _RENDERERS[fmt]
-    return getattr(importlib.import_module(f"migration_archaeologist.report.{module}"), function)(story)
+    # repository text inside the report (messages, paths, subjects): no control or bidi character
+    return visible(getattr(importlib.import_module(f"migration_archaeologist.report.{module}"), function)(story))
 
 
 def _emit(text: str, output: Optional[Path]) -> NoReturn:

@@ -564,15 +564,17 @@ def _here_relative(path: Path, here: Path) -> str:
 
 
 def _no_password(url: str) -> bool:
+    """True only for a URL that parses and carries no credential, in its user part or its query."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from migration_archaeologist.database.urls import secrets
+
     try:
-        parsed = make_url(url)
+        make_url(url)
     except (ArgumentError, ValueError):
         return False
-    query = {k.lower() for k in parsed.query}
-    return parsed.password is None and not query & {"password", "passwd", "sslpassword"}
+    return not secrets(url)
 
 
 def _shown_url(url: str) -> str:

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from migration_archaeologist.database.drift import Difference, schema_drift
 from migration_archaeologist.database.replay import ReplayFailed, StepResult, render_offline_sql, run_alembic, scratch_database
-from migration_archaeologist.database.stamp import Stamp, read_stamp
+from migration_archaeologist.database.stamp import Stamp, read_stamp, stamp_timeout
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, UsageError
@@ -235,7 +235,8 @@ def verify(
 
     A stamp Alembic refuses or fails on (BrokenStamp, from resolve_stamp) is never replayed.
     """
-    stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema)
+    stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema,
+                       timeout=stamp_timeout(timeout))
     resolutions = resolve_stamp(result, stamp, repo_arg, mask(db_url), archives)
     if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
         raise UsageError("--scratch-url must be on the same kind of database as --db, or every type would differ")

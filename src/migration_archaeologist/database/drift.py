@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from migration_archaeologist.database.stamp import read_only_connection
-from migration_archaeologist.database.urls import DatabaseUnreachable, mask, one_line, parse, scrub
+from migration_archaeologist.database.stamp import read_only_connection, reason
+from migration_archaeologist.database.urls import DatabaseUnreachable, mask, parse, scrub
 
 __all__ = ["Difference", "KINDS", "schema_drift"]
 
@@ -63,7 +63,8 @@ class Difference:
     message: str
 
 
-#: Reflecting a large schema is many round trips; for MySQL the timeout bounds each single wait.
+#: Reflecting a large schema is many round trips: the timeout bounds each single statement, lock wait
+#: and (MySQL) wait for a reply, not the whole comparison.
 SCHEMA_TIMEOUT = 300.0
 
 
@@ -90,7 +91,8 @@ def schema_drift(
             differences = _compare(live_conn, exp_conn, schema, ignored)
         except sa.exc.DBAPIError as exc:
             raise DatabaseUnreachable(
-                f"cannot read the schema of {mask(live)} or {mask(expected)}: {scrub(one_line(exc), live, expected)}"
+                f"cannot read the schema of {mask(live)} or {mask(expected)}: "
+                f"{scrub(reason(exc, live_url, SCHEMA_TIMEOUT), live, expected)}"
             ) from None
     return tuple(sorted(differences, key=lambda d: (d.table or "", d.kind, d.column or d.name or "", d.name or "")))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from migration_archaeologist.database.drift import SCHEMA_TIMEOUT
 from migration_archaeologist.database.replay import run_alembic, scratch_database
 from migration_archaeologist.database.stamp import read_only_connection, read_stamp
 from migration_archaeologist.database.synthesize import (
@@ -73,7 +74,7 @@ def synthesize_middle(
             _restamp(at_revision.url, heads)
             step = run_alembic([*map(Path, versions_dirs), placeholder_dir], at_revision, "downgrade", revision_id,
                                live_url=live_url, python=python, timeout=timeout)
-            with read_only_connection(at_revision.url) as conn:
+            with read_only_connection(at_revision.url, timeout=SCHEMA_TIMEOUT) as conn:
                 target = target_schema(conn, ignore_tables)
             # the placeholder stays in the chain: the known descendants name it as their parent
             up, down, notes = stand_in_ops([*map(Path, versions_dirs), placeholder_dir], live_url, target, downs, ignore_tables=ignore_tables,

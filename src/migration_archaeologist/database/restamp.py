@@ -9,17 +9,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, one_line, parse, scrub
+from migration_archaeologist.database.stamp import STAMP_TIMEOUT, bound_waits, reason, timeout_connect_args
+from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, parse
 
 
 def restamp(url: str, revision: str, *, version_table: str = "alembic_version",
-            version_table_schema: str | None = None) -> tuple[str, ...]:
+            version_table_schema: str | None = None, timeout: float = STAMP_TIMEOUT) -> tuple[str, ...]:
     """Make ``revision`` the only row of the version table (created as Alembic creates it if absent);
-    returns the rows it replaced."""
-    shown = mask(parse(url))
-    eng = engine(url, poolclass=NullPool)
+    returns the rows it replaced. A version table locked by a migration in progress, or a server
+    that stops answering, ends the attempt after ``timeout`` seconds with nothing changed."""
+    parsed = parse(url)
+    shown = mask(parsed)
+    eng = engine(parsed, poolclass=NullPool, connect_args=timeout_connect_args(parsed, timeout))
     try:
         with eng.begin() as conn:
+            bound_waits(conn, parsed.get_backend_name(), timeout)
             meta = sa.MetaData(schema=version_table_schema)
             table = sa.Table(version_table, meta, sa.Column("version_num", sa.String(32), primary_key=True))
             table.create(conn, checkfirst=True)
@@ -28,6 +32,6 @@ def restamp(url: str, revision: str, *, version_table: str = "alembic_version",
             conn.execute(sa.insert(table).values(version_num=revision))
             return before
     except sa.exc.DBAPIError as exc:
-        raise DatabaseUnreachable(f"cannot stamp {shown}: {scrub(one_line(exc), url)}") from None
+        raise DatabaseUnreachable(f"cannot stamp {shown}: {reason(exc, url, timeout)}") from None
     finally:
         eng.dispose()

@@ -21,7 +21,19 @@ from sqlalchemy.pool import NullPool
 from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, one_line, parse, scrub
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError
 
-__all__ = ["NoVersionTable", "Stamp", "StampUnreadable", "read_only_connection", "read_stamp"]
+__all__ = ["STAMP_TIMEOUT", "NoVersionTable", "Stamp", "StampUnreadable", "bound_waits", "read_only_connection",
+           "read_stamp", "reason", "stamp_timeout", "timeout_connect_args"]
+
+#: seconds reading the stamp may wait for the server: connecting, each statement, each lock (a
+#: version table locked by a migration in progress, a slow ``alembic_version`` view); ``--timeout``
+#: lowers it where a command has that option
+STAMP_TIMEOUT = 10.0
+
+
+def stamp_timeout(timeout: float | None) -> float:
+    """The wait for reading the stamp: a command's ``--timeout`` (meant for replays, 600 s by
+    default) when shorter than :data:`STAMP_TIMEOUT`, else STAMP_TIMEOUT."""
+    return STAMP_TIMEOUT if timeout is None or timeout <= 0 else min(timeout, STAMP_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,7 @@ def read_stamp(
     *,
     version_table: str = "alembic_version",
     version_table_schema: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = STAMP_TIMEOUT,
 ) -> Stamp:
     """The revisions ``url`` is stamped with, read through :func:`read_only_connection`.
 
@@ -99,7 +111,7 @@ def read_stamp(
             table = sa.table(version_table, sa.column("version_num"), schema=version_table_schema)
             rows = conn.execute(sa.select(table.c.version_num)).scalars().all()
         except sa.exc.DBAPIError as exc:  # permission denied, connection lost, not a database file...
-            raise DatabaseUnreachable(f"cannot read {qualified} in {shown}: {_reason(exc, url, timeout)}") from None
+            raise DatabaseUnreachable(f"cannot read {qualified} in {shown}: {reason(exc, url, timeout)}") from None
     if any(row is None for row in rows):
         raise StampUnreadable(f"{shown}: table {qualified} has a row without a version_num")
     return Stamp(shown, version_table, version_table_schema, tuple(str(row) for row in rows))
@@ -120,7 +132,10 @@ def read_only_connection(url: str, *, timeout: float = 10.0) -> Iterator[sa.Conn
     The connection is yielded inside its read-only transaction (do not call ``begin()``); whatever
     it did is rolled back on exit. Failing to connect is DatabaseUnreachable with a one-line,
     password-free message; errors raised by the caller's own statements pass through unchanged.
-    ``timeout`` bounds connecting (and, for MySQL, each wait for a reply).
+    ``timeout`` bounds connecting, and on the server each statement and each lock wait (a table
+    locked by another session, a slow view): the server cancels the statement itself, so nothing
+    keeps running there after we give up. For MySQL it also bounds each wait for a reply (a little
+    longer, so the server's own timeout is the one reported).
     """
     parsed = parse(url)
     shown = mask(parsed)
@@ -129,11 +144,10 @@ def read_only_connection(url: str, *, timeout: float = 10.0) -> Iterator[sa.Conn
     target = parsed
     if backend == "sqlite":
         target = _sqlite_read_only(parsed)
-        connect_args["timeout"] = timeout  # how long to wait for a writer's lock
+        connect_args.update(timeout_connect_args(parsed, timeout))
     elif backend in ("postgresql", "mysql", "mariadb"):
         driver = parsed.get_driver_name()
-        for name in _TIMEOUT_ARGS.get(driver, ()):
-            connect_args[name] = max(1, math.ceil(timeout))
+        connect_args.update(timeout_connect_args(parsed, timeout))
         if driver in _LIBPQ_DRIVERS:
             given = parsed.query.get("options")  # connect_args would replace the URL's own options
             given = " ".join(given) if isinstance(given, tuple) else given
@@ -150,12 +164,19 @@ def read_only_connection(url: str, *, timeout: float = 10.0) -> Iterator[sa.Conn
         try:
             conn = eng.connect()
         except sa.exc.SQLAlchemyError as exc:
-            raise DatabaseUnreachable(f"cannot connect to {shown}: {_reason(exc, url, timeout)}") from None
+            raise DatabaseUnreachable(f"cannot connect to {shown}: {reason(exc, url, timeout)}") from None
+        except TypeError as exc:  # a query parameter the driver has no argument for (?sslpassword= to PyMySQL)
+            unknown = re.search(r"keyword argument '([^']+)'", str(exc))
+            name = unknown.group(1) if unknown else "?"
+            raise DatabaseUnreachable(
+                f"cannot connect to {shown}: the driver {parsed.get_driver_name()} takes no query parameter {name!r}"
+            ) from None
         with conn:  # closing rolls back whatever is still open
             try:
                 _begin_read_only(conn, backend)
+                bound_waits(conn, backend, timeout)
             except sa.exc.SQLAlchemyError as exc:
-                raise DatabaseUnreachable(f"cannot connect to {shown}: {_reason(exc, url, timeout)}") from None
+                raise DatabaseUnreachable(f"cannot connect to {shown}: {reason(exc, url, timeout)}") from None
             try:
                 yield conn
             finally:
@@ -177,6 +198,40 @@ def _begin_read_only(conn: sa.Connection, backend: str) -> None:
         conn.exec_driver_sql("PRAGMA query_only = ON")
         # SQLite opens files lazily: touch the schema now so "file is not a database" is a connect error
         conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+
+
+def timeout_connect_args(parsed: sa.URL, timeout: float) -> dict[str, object]:
+    """The driver's connect() arguments bounding how long we wait for a server that does not answer
+    (SQLite: for another connection's lock)."""
+    if parsed.get_backend_name() == "sqlite":
+        return {"timeout": timeout}
+    return {name: max(1, math.ceil(timeout)) + (3 if name == "read_timeout" else 0)
+            for name in _TIMEOUT_ARGS.get(parsed.get_driver_name(), ())}
+
+
+def bound_waits(conn: sa.Connection, backend: str, timeout: float) -> None:
+    """Have the server cancel any statement, or wait for a lock, longer than ``timeout`` seconds
+    (SQLite: its busy timeout, given when connecting). The statement timeout is a little longer, so
+    a statement blocked by a lock is reported as the lock wait it is."""
+    statement = timeout + max(0.1, timeout / 20)
+    if backend == "postgresql":  # SET LOCAL: only this read-only transaction
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, math.ceil(statement * 1000))}")
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, math.ceil(timeout * 1000))}")
+    elif backend in ("mysql", "mariadb"):
+        seconds = max(1, math.ceil(timeout))  # the lock waits take whole seconds
+        statement = max(statement, seconds + 0.1)
+        if getattr(conn.dialect, "is_mariadb", False):
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {statement:.3f}")
+        else:  # MySQL: SELECT statements only, in milliseconds
+            conn.exec_driver_sql(f"SET SESSION max_execution_time = {math.ceil(statement * 1000)}")
+        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {seconds}")  # metadata locks (LOCK TABLES, ALTER)
+        conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {seconds}")  # row locks
+
+
+#: what the server says when it cancels a statement, per kind of wait (PostgreSQL, MariaDB, MySQL)
+_STATEMENT_TIMEOUT = ("canceling statement due to statement timeout", "max_statement_time exceeded",
+                      "maximum statement execution time exceeded")
+_LOCK_TIMEOUT = ("canceling statement due to lock timeout", "lock wait timeout exceeded")
 
 
 def _sqlite_read_only(url: sa.URL) -> sa.URL:
@@ -203,7 +258,7 @@ def _sqlite_read_only(url: sa.URL) -> sa.URL:
     return url.set(database=uri, query={**query, "mode": "ro", "uri": "true"})
 
 
-def _reason(exc: BaseException, url: str, timeout: float) -> str:
+def reason(exc: BaseException, url: str, timeout: float) -> str:
     """A driver error as a short, one-line, password-free reason."""
     orig = getattr(exc, "orig", None) or exc
     args = getattr(orig, "args", ())
@@ -214,7 +269,11 @@ def _reason(exc: BaseException, url: str, timeout: float) -> str:
     text = re.sub(r"^connection failed: (connection to server at .*?, port \d+ failed: )?", "", text)
     text = re.sub(r"^(FATAL|ERROR):\s+", "", text)
     lowered = text.lower()
-    if "connection refused" in lowered:
+    if any(words in lowered for words in _STATEMENT_TIMEOUT):
+        text = f"statement timeout: the server cancelled a statement that ran longer than {timeout:g} s"
+    elif any(words in lowered for words in _LOCK_TIMEOUT) or "database is locked" in lowered:
+        text = f"lock timeout: waited {timeout:g} s for a lock another session holds"
+    elif "connection refused" in lowered:
         text = "connection refused"
     elif "timeout expired" in lowered or "timed out" in lowered:
         text = f"no answer within {timeout:g} s"

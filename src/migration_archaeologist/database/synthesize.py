@@ -31,7 +31,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import ops
 
 # the proof's own reading and comparison of CHECK constraints, so synthesis and proof agree on them
-from migration_archaeologist.database.drift import _normalise_sql, _table_checks
+from migration_archaeologist.database.drift import SCHEMA_TIMEOUT, _normalise_sql, _table_checks
 from migration_archaeologist.database.replay import run_alembic, scratch_database
 from migration_archaeologist.database.stamp import read_only_connection
 from migration_archaeologist.database.urls import engine, mask, parse
@@ -206,7 +206,7 @@ def baseline_revision(
     """
     created = now or _dt.datetime.now(_dt.timezone.utc)
     downs = _downs(down_revision)
-    with read_only_connection(live_url) as live:
+    with read_only_connection(live_url, timeout=SCHEMA_TIMEOUT) as live:
         meta = reflect_live(live, ignore_tables=ignore_tables)
         enums = _live_enums(live)
         dialect = live.dialect
@@ -292,7 +292,7 @@ def synthesize_head(
     """
     created = now or _dt.datetime.now(_dt.timezone.utc)
     downs = _downs(down_revision)
-    with read_only_connection(live_url) as live:
+    with read_only_connection(live_url, timeout=SCHEMA_TIMEOUT) as live:
         target = target_schema(live, ignore_tables)
     up, down, notes = stand_in_ops(versions_dirs, live_url, target, downs, ignore_tables=ignore_tables,
                                    scratch_url=scratch_url, python=python, timeout=timeout)

@@ -7,6 +7,7 @@ Every message that can carry a URL goes through :func:`mask`; every connection f
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 import sqlalchemy as sa
 
@@ -38,32 +39,76 @@ def parse(url: str) -> sa.URL:
     return parsed.set(drivername=driver) if driver else parsed
 
 
+#: query-string keys whose value is a credential (libpq's password/sslpassword, MySQL drivers'
+#: passwd, tokens of cloud drivers); matched case-insensitively, also as a suffix (``ssl_password``)
+_SECRET_KEY = r"[\w.-]*(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|credentials?)"
+_SECRET_QUERY = re.compile(rf"(?i)((?:[?&;]|%26){_SECRET_KEY}=)[^&;#\s]*")
+#: keys whose value may embed a credential (libpq ``options=-c password=...``): masked whole when it does
+_EMBEDDING_KEYS = ("options", "dsn", "conninfo", "odbc_connect", "connect_args")
+_SECRET_WORD = re.compile(rf"(?i){_SECRET_KEY}\s*[=:]")
+
+
+_HIDDEN = "MAhiddenMA"  # rendered as is in a query string (*** would be percent-encoded), then replaced
+
+
+def _secret_key(key: str) -> bool:
+    return re.fullmatch(_SECRET_KEY, key, flags=re.IGNORECASE) is not None
+
+
+def _masked_query(parsed: sa.URL) -> sa.URL:
+    """``parsed`` with every credential in its query string replaced by ***."""
+    query: dict[str, str | tuple[str, ...]] = {}
+    for key, value in parsed.query.items():
+        values = value if isinstance(value, tuple) else (value,)
+        hidden = _secret_key(key) or (key.lower() in _EMBEDDING_KEYS and any(_SECRET_WORD.search(v) for v in values))
+        query[key] = (_HIDDEN,) * len(values) if hidden and isinstance(value, tuple) else _HIDDEN if hidden else value
+    return parsed.set(query=query)
+
+
 def mask(url: str | sa.URL) -> str:
-    """The URL with its password replaced by ***, also for strings SQLAlchemy cannot parse or
-    parses wrongly (a password with an unescaped ``@`` or ``:`` spills into the host or port)."""
+    """The URL with its password replaced by ***, and every credential of its query string
+    (``?password=``, ``?passwd=``, ``?sslpassword=``, a password inside ``?options=``), also for
+    strings SQLAlchemy cannot parse or parses wrongly (a password with an unescaped ``@`` or ``:``
+    spills into the host or port)."""
     try:
         parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
-        shown = parsed.render_as_string(hide_password=True)
+        shown = _masked_query(parsed).render_as_string(hide_password=True).replace(_HIDDEN, "***")
         if not (parsed.host and "@" in parsed.host):
-            return shown
+            return _SECRET_QUERY.sub(r"\1***", shown)
     except Exception:  # noqa: BLE001 - masking must never fail
         shown = str(url)
     masked = re.sub(r"(://[^:/@]*:).*@", r"\1***@", shown)  # up to the last @, wherever the password ends
     if masked == shown:  # no user:password@: a "port" that is not a number may be the password
         masked = re.sub(r"(://[^:/@?]*:)(?!\d*(?:[/?]|$))[^/?]*", r"\1***", shown)
-    return masked
+    return _SECRET_QUERY.sub(r"\1***", masked)
+
+
+def secrets(url: str | sa.URL) -> tuple[str, ...]:
+    """Every credential a URL carries (its password, credential values of its query string), as
+    written and percent-encoded: the strings a driver error quoting the DSN could contain."""
+    try:
+        parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
+    except Exception:  # noqa: BLE001
+        return ()
+    found: list[str] = [str(parsed.password)] if parsed.password else []
+    for key, value in parsed.query.items():
+        values = value if isinstance(value, tuple) else (value,)
+        if _secret_key(key):
+            found += [v for v in values if v]
+        elif key.lower() in _EMBEDDING_KEYS:
+            for v in values:
+                found += [m.group(1) for m in re.finditer(rf"(?i){_SECRET_KEY}\s*[=:]\s*'?([^\s']+)", v)]
+    forms = {form for secret in found for form in (secret, urllib.parse.quote(secret, safe=""),
+                                                   urllib.parse.quote_plus(secret, safe=""))}
+    return tuple(sorted(forms, key=len, reverse=True))  # longest first: an encoded form before its parts
 
 
 def scrub(message: str, *urls: str | sa.URL) -> str:
-    """Remove every password of ``urls`` from a message (driver errors sometimes quote the DSN)."""
+    """Remove every credential of ``urls`` from a message (driver errors sometimes quote the DSN)."""
     for url in urls:
-        try:
-            password = (url if isinstance(url, sa.URL) else sa.make_url(url)).password
-        except Exception:  # noqa: BLE001
-            password = None
-        if password:
-            message = message.replace(str(password), "***")
-    return message
+        for secret in secrets(url):
+            message = message.replace(secret, "***")
+    return _SECRET_QUERY.sub(r"\1***", message)
 
 
 def one_line(exc: BaseException) -> str:

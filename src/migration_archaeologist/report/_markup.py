@@ -1,8 +1,9 @@
-"""Small text helpers shared by the HTML report and its SVG chain: escaping, anchors, short dates.
+"""Small text helpers shared by the reports: escaping, anchors, short dates.
 
 Revision IDs and messages come from files anyone could have written, so every string that reaches
-markup goes through :func:`esc`, and anchors are built in one place so the picture's links and the
-timeline's rows always agree.
+markup goes through :func:`esc`, every report and console line through :func:`visible` (no ESC,
+BEL or bidi override reaches a terminal or a file), and anchors are built in one place so the
+picture's links and the timeline's rows always agree.
 """
 
 from __future__ import annotations
@@ -11,14 +12,31 @@ import html
 import re
 from urllib.parse import quote
 
-# C0 controls (bar tab and newline), DEL and C1 controls are not allowed in HTML text
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls (bar tab and newline), DEL and C1 controls, and the bidi embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069) that make a terminal or a browser show text reordered
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: the same, inside a JSON document: C0 is already escaped by json.dumps
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control or bidi-override character replaced by U+FFFD (one visible cell,
+    so tables stay aligned): shown, never obeyed (a colour change, a bell, a name shown backwards)."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def json_visible(document: str) -> str:
+    """A JSON text with DEL, C1 and bidi characters written as \\u escapes: the same data once
+    parsed, but no raw control character for a terminal or an editor showing the document."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
 _SPACE = re.compile(r"\s")
 
 
 def esc(text: object) -> str:
     """Text safe inside an element or a quoted attribute (HTML and inline SVG alike)."""
-    return html.escape(_CONTROL.sub("\ufffd", str(text)), quote=True)
+    return html.escape(visible(str(text)), quote=True)
 
 
 def anchor_id(revision: str) -> str:

@@ -297,7 +297,7 @@ def _render_not_failing(console: Console, verdict: Verdict) -> None:
 
 
 def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None:
-    table = Table(title=f"Restore into {plan.versions_dir}", title_justify="left")
+    table = Table(title=f"Restore into {esc(plan.versions_dir)}", title_justify="left")
     table.add_column("revision", style="bold", no_wrap=True)
     table.add_column("file")
     table.add_column("from")

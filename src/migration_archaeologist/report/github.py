@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence, TextIO
 
+from migration_archaeologist.report._markup import visible
+
 if TYPE_CHECKING:
     from migration_archaeologist.gate import Annotation, Verdict
     from migration_archaeologist.scan import ScanResult
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: %, CR and LF encoded as the runner expects, any other control
+    or bidi character from a message or a path replaced (the log is a terminal too)."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

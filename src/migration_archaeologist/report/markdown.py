@@ -7,6 +7,7 @@ state, no terminal colours, and every revision's fate said in words as well as a
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from migration_archaeologist.timeline import CommitEvent, Phase, Place, Timeline, TimelineEntry
 
@@ -35,7 +36,7 @@ def render_markdown(timeline: Timeline) -> str:
         lines += ["", "## Problems", ""]
         for e in timeline.to_fix:  # what Alembic cannot run without, first: each with its command
             kind = "missing" if e.status == "recoverable" else "stamped-but-missing"
-            lines.append(f"- **{kind}**: `{e.revision}` is not in the versions directory."
+            lines.append(f"- **{kind}**: {_code(e.revision)} is not in the versions directory."
                          f" {e.next_step_label}: {_code(e.next_step or '')}")
         for p in timeline.problems:
             lines.append(f"- **{p.kind}**: {_md(p.message)}")
@@ -55,16 +56,16 @@ def render_markdown(timeline: Timeline) -> str:
 def _preamble(timeline: Timeline) -> list[str]:
     counts = timeline.counts()
     head = f" at HEAD `{timeline.head[:10]}`" if timeline.head else ""
-    dirs = ", ".join(f"`{d}`" for d in timeline.versions_dirs) or "none known"
+    dirs = ", ".join(_code(str(d)) for d in timeline.versions_dirs) or "none known"
     out = [
-        f"Rebuilt by migration-archaeologist from `{timeline.repository}`{head}; versions directory: {dirs}.",
+        f"Rebuilt by migration-archaeologist from {_code(str(timeline.repository))}{head}; versions directory: {dirs}.",
         "",
         f"**{len(timeline.entries)} revisions**: {counts['present']} present, {counts['recoverable']} recoverable,"
         f" {counts['lost']} lost. Head: {_ids(timeline.heads) or 'none'}.",
     ]
     if timeline.database is not None:
         stamped = _ids(timeline.stamped) or "nothing (no row in the version table)"
-        out += ["", f"Database `{timeline.database}` is stamped {stamped}."]
+        out += ["", f"Database {_code(timeline.database)} is stamped {stamped}."]
     return out
 
 
@@ -76,7 +77,7 @@ def _phase(phase: Phase) -> list[str]:
 
 
 def _entry(e: TimelineEntry) -> list[str]:
-    name = f"`{e.file_name}` (`{e.revision}`)" if e.file_name else f"`{e.revision}`"
+    name = f"{_code(e.file_name)} ({_code(e.revision)})" if e.file_name else _code(e.revision)
     roles = [role for role, on in (("base", e.base), ("head", e.head), ("merge point", e.merge_point),
                                    ("branch point", e.branch_point)) if on]
     out = [f"- Migration: {name}" + (f", {', '.join(roles)}" if roles else "")]
@@ -109,9 +110,12 @@ def _entry(e: TimelineEntry) -> list[str]:
 
 
 def _code(text: str) -> str:
-    """A command as a code span (a path with a backtick in it gets a longer fence)."""
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+    """A command, a path or a ref as a code span: one line, and a fence longer than any run of
+    backticks in it (a path may hold backticks), so the text cannot end the span early."""
+    text = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"`{text}`"
 
 
 def _status(e: TimelineEntry) -> str:
@@ -134,18 +138,18 @@ def _status(e: TimelineEntry) -> str:
 
 def _place(place: Place) -> str:
     if place.source == "reflog" or (place.source == "stash" and not place.label.startswith("dropped stash")):
-        return f"`{place.label}`"
+        return _code(place.label)
     if place.source in ("archive", "bytecode") and place.path:
-        return f"{place.source} `{place.path}`"
+        return f"{place.source} {_code(place.path)}"
     return _md(place.label)
 
 
 def _first_seen(event: CommitEvent) -> str:
     if event.commit is None:
-        where = f" as {event.source} `{event.path}`" if event.path else f" in {event.source}"
+        where = f" as {event.source} {_code(event.path)}" if event.path else f" in {event.source}"
         return f"First seen: {_when(event.date)}{where} (never committed)"
-    kept = f", kept in {event.ref}" if event.ref else ", a dropped stash no ref or reflog entry names"
-    how = {"reflog": f", reachable only through the reflog ({event.ref})", "stash": kept,
+    kept = f", kept in {_md(event.ref)}" if event.ref else ", a dropped stash no ref or reflog entry names"
+    how = {"reflog": f", reachable only through the reflog ({_md(event.ref or '')})", "stash": kept,
            "unreachable": ", a commit no ref or reflog reaches"}.get(event.source, "")
     return f"First committed: {_event(event)}" + how
 
@@ -172,7 +176,7 @@ def _long_date(day: str) -> str:
 
 
 def _ids(ids: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(f"`{i}`" for i in ids)
+    return ", ".join(_code(i) for i in ids)
 
 
 def _md(text: str) -> str:

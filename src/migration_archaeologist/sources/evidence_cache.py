@@ -34,7 +34,8 @@ from migration_archaeologist import __version__
 from migration_archaeologist.files import replace_cache_file
 
 CACHE_FILE = "evidence.json"
-FORMAT = 1
+#: 2: lines quoting a URL with ?password= are masked before they are stored (a cache of format 1 may hold them)
+FORMAT = 2
 #: a file modified this recently may change again without its time stamp moving: two seconds where
 #: time stamps are whole seconds (FAT keeps two), a tenth of one where they have nanoseconds (the
 #: kernel's clock for them ticks every 1-10 ms). With two seconds everywhere, a scan right after a
