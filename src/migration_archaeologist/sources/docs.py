@@ -642,7 +642,7 @@ def _history(root: Path, git_dir: Path | None) -> tuple[dict[tuple[str, str], st
     proc = subprocess.run(
         _git(
             git_dir, root, "log", "--all", "--reflog", "--diff-merges=first-parent", "--no-renames", "--raw",
-            "--no-abbrev", "--format=%x01%H",
+            "--no-abbrev", "--no-textconv", "--no-ext-diff", "--format=%x01%H",
         ),
         capture_output=True,
         env=git_env(),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
 
-from migration_archaeologist.gitrepo import Repository, first_line
+from migration_archaeologist.gitrepo import Repository, first_line, git_env
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources import history_cache
 from migration_archaeologist.sources.git_blobs import CatFile
@@ -895,7 +895,7 @@ def _pack_objects(repo: Repository, packs: Iterable[str]) -> set[str] | None:
             data = index.read_bytes()
         except OSError:
             return None
-        proc = subprocess.run(["git", "show-index"], input=data, capture_output=True)
+        proc = subprocess.run(["git", "show-index"], input=data, capture_output=True, env=git_env())
         if proc.returncode != 0:
             return None
         found.update(line.split()[1].decode("ascii") for line in proc.stdout.splitlines() if line.strip())
@@ -1340,7 +1340,7 @@ _OBJECT_ID = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{64}|[0-9a-f]{40})(?![0-9a-f])
 
 
 def _first_error_alone(repo: Repository, commit: str) -> str:
-    proc = repo.popen("log", "--no-walk", "--raw", "--format=%H", commit)
+    proc = repo.popen("log", "--no-walk", "--raw", "--no-textconv", "--no-ext-diff", "--format=%H", commit)
     _out, err = proc.communicate()
     return first_line(err) if proc.returncode else ""
 
