@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository, first_line
-from migration_archaeologist.sources.git_blobs import batch_contents
+from migration_archaeologist.sources.git_blobs import read_batch
 from migration_archaeologist.sources.git_history import NULL_SHA, SKIPPED_MODES, _utc, fed_log
 
 #: The files an Alembic environment is made of, by file name.
@@ -169,5 +169,7 @@ def read_blobs(repo: Repository, blobs: Sequence[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
         return {}
-    out = repo.run("cat-file", "--batch", input="".join(b + "\n" for b in wanted).encode("ascii"), check=False)
-    return batch_contents(out, wanted)
+    return read_batch(
+        lambda asked: repo.run("cat-file", "--batch", input="".join(b + "\n" for b in asked).encode("ascii"), check=False),
+        wanted,
+    )

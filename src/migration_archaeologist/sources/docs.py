@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
-from migration_archaeologist.sources.git_blobs import batch_contents
+from migration_archaeologist.sources.git_blobs import read_batch
 
 if TYPE_CHECKING:
     from migration_archaeologist.sources.doc_prefetch import DocumentPrefetch
@@ -669,13 +669,15 @@ def _history(root: Path, git_dir: Path | None) -> tuple[dict[tuple[str, str], st
 def _read_blobs(root: Path, git_dir: Path | None, blobs: Sequence[str]) -> dict[str, bytes]:
     if not blobs:
         return {}
-    proc = subprocess.run(
-        _git(git_dir, root, "cat-file", "--batch"),
-        input=("\n".join(blobs) + "\n").encode(),
-        capture_output=True,
-        env=git_env(),
+    return read_batch(
+        lambda asked: subprocess.run(
+            _git(git_dir, root, "cat-file", "--batch"),
+            input=("\n".join(asked) + "\n").encode(),
+            capture_output=True,
+            env=git_env(),
+        ).stdout,
+        blobs,
     )
-    return batch_contents(proc.stdout, blobs)
 
 
 def find_mentions(

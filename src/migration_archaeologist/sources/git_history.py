@@ -501,7 +501,7 @@ class GitHistory:
             if read % 500 == 0:
                 self._progress(cat.phase, read, cat.asked)
             if data is None:
-                _note_unreadable(scan, sha, "object missing from the repository or unreadable")
+                _note_unreadable(scan, sha, cat.corrupt.get(sha) or "object missing from the repository or unreadable")
                 continue
             if not looks_like_revision(data):
                 continue
