@@ -8,7 +8,8 @@ setting; the marker touches a file named after the setting, and after ``scan``, 
 ``timeline``, ``restore --apply`` and ``recover`` no marker file may exist.
 
 Cases (ids): repo-config-programs (``test_repository_programs_never_run``),
-promisor-remote-ext-transport (``test_missing_blob_never_fetched_through_the_repositorys_transport``).
+promisor-remote-ext-transport (``test_missing_blob_never_fetched_through_the_repositorys_transport``),
+replace-refs (``test_replace_refs_do_not_change_what_is_read``).
 """
 
 from __future__ import annotations
@@ -142,3 +143,16 @@ def test_missing_blob_never_fetched_through_the_repositorys_transport(tmp_path: 
     doc = json.loads(doc_proc.stdout)
     assert lost_blob in {u["blob"] for u in doc["unreadable"]}
     assert restore.returncode == 1 and check.returncode == 1  # c needs b, which cannot be read
+
+
+def test_replace_refs_do_not_change_what_is_read(tmp_path: Path) -> None:
+    """case replace-refs: ``git replace`` swaps b's blob for another; the history names b's own
+    blob, so that is what is read and restored (GIT_NO_REPLACE_OBJECTS), byte-identical."""
+    repo = _history(tmp_path / "repo")
+    original = repo.git("rev-parse", f"HEAD~2:{V}/b_next.py")
+    forged = git("hash-object", "-w", "--stdin", cwd=repo.path,
+                 input=revision_source("b", "a", "forged", body="    op.drop_table('users')").encode())
+    repo.git("replace", original, forged)
+    proc = cli("restore", "b", str(repo.path), "--apply", "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (repo.path / V / "b_next.py").read_text() == revision_source("b", "a", "next")
