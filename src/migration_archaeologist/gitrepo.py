@@ -17,8 +17,8 @@ from migration_archaeologist.errors import EmptyRepository, GitFailed, NotARepos
 
 #: Keep git from paging, prompting, fetching lazily, or reading the user's config in ways that change output.
 #: GIT_NO_REPLACE_OBJECTS: ``refs/replace`` would make git hand us other objects than the ids we
-#: read and write (a restored file must be the blob history names); the replacements themselves
-#: are reachable from ``refs/replace/*``, which ``--all`` walks, so nothing they hold is missed.
+#: read and write (a restored file must be the blob history names); a replacement commit (``git
+#: replace --graft``) is still walked: ``refs/replace/*`` are refs, and ``--all`` walks them.
 #: GIT_ASKPASS/SSH_ASKPASS empty, with the terminal prompt off: nothing ever asks for a password.
 GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
