@@ -60,6 +60,22 @@ GIT_CONFIG_ARGS = (
 )
 
 
+#: Hex digits of an object id in the repository this process reads: 40 (SHA-1) or 64 (SHA-256,
+#: ``git init --object-format=sha256``). Set by ``open_repository``: a process reads one
+#: repository's history, and the parsers of git's fixed-width output and ``git_blob_id`` follow it.
+_HEXSZ = [40]
+
+
+def hexsz() -> int:
+    """Hex digits of an object id in the repository opened last (40 until one is opened)."""
+    return _HEXSZ[0]
+
+
+def null_id() -> bytes:
+    """git's all-zero id ("no object", e.g. the old side of an addition), at the current width."""
+    return b"0" * _HEXSZ[0]
+
+
 @dataclass(frozen=True)
 class Repository:
     """A git repository as git sees it."""
@@ -182,10 +198,12 @@ def open_repository(path: Path | str) -> Repository:
     # One call for HEAD, its symbolic name and shallowness; one for partial-clone settings.
     common = quick("rev-parse", "--git-common-dir").stdout.decode().strip()
     common_dir = Path(common) if common and Path(common).is_absolute() else git_dir / (common or ".")
-    facts = quick("rev-parse", "--is-shallow-repository", "HEAD", "--symbolic-full-name", "HEAD")
+    facts = quick("rev-parse", "--is-shallow-repository", "--show-object-format", "HEAD", "--symbolic-full-name", "HEAD")
     lines = [line.strip() for line in facts.stdout.decode().split("\n")]
     shallow = lines[0] == "true"
-    head = lines[1] if facts.returncode == 0 and len(lines) > 2 and re.fullmatch(r"[0-9a-f]{40,64}", lines[1]) else None
+    _HEXSZ[0] = 64 if len(lines) > 1 and lines[1] == "sha256" else 40
+    lines = lines[:1] + lines[2:]
+    head = lines[1] if facts.returncode == 0 and len(lines) > 2 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", lines[1]) else None
     symref = lines[2] if head and lines[2].startswith("refs/") else None
     if head is None:
         any_ref = quick("for-each-ref", "--count=1", "--format=%(objectname)")

@@ -613,7 +613,9 @@ def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
 
 
 def _blob_sha(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    from migration_archaeologist.sources.interface import git_blob_id  # the repository's object format
+
+    return git_blob_id(data)
 
 
 def _worktree_files(root: Path, git_dir: Path | None) -> list[str] | None:

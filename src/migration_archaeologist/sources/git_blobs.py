@@ -165,9 +165,9 @@ class CatFile:
             sha = parts[0].decode("ascii", "replace")
             whole = True
             data: bytes | None = None
-            if len(parts) < 3 or parts[1] != b"blob":
+            if len(parts) != 3 or not parts[2].isdigit() or parts[1] != b"blob":
                 # "<sha> missing" / "<sha> ambiguous", or a non-blob (nothing to read then but its body)
-                if len(parts) == 3:
+                if len(parts) == 3 and parts[2].isdigit():
                     whole = _skip(out, int(parts[2]) + 1)
             elif int(parts[2]) > MAX_BLOB_SIZE:
                 whole = _skip(out, int(parts[2]) + 1)
@@ -245,7 +245,7 @@ def _answered(output: bytes, blobs: Sequence[str]) -> tuple[dict[str, bytes], in
             return found, answered
         header = output[pos:end].split()
         pos = end + 1
-        if len(header) != 3:
+        if len(header) != 3 or not header[2].isdigit():
             continue  # "<sha> missing"
         size = int(header[2])
         if pos + size + 1 > len(output):  # every content is followed by a newline
