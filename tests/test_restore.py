@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -120,3 +122,16 @@ def test_dangling_blob_gets_an_alembic_style_name(repo: GitRepo) -> None:
     apply_restore(plan, result, check_with_alembic=False)
     assert (repo.path / V / "d1_add_users_table.py").read_text() == text
     assert repo.blob_of(text) == blob
+
+
+def test_an_ancestor_that_exists_nowhere_is_no_success(repo: GitRepo) -> None:
+    """restore said "every revision asked for is present" and exited 0 while c's grandparent a exists
+    nowhere (seen with a corrupt pack, an LFS pointer, foreign bytecode): the chain is still broken."""
+    repo.commit("b and c", {"alembic/versions/b.py": "revision = 'b'\ndown_revision = 'a'\n",
+                            "alembic/versions/c.py": "revision = 'c'\ndown_revision = 'b'\n"})
+    for extra in ([], ["--apply"]):
+        proc = subprocess.run([sys.executable, "-m", "migration_archaeologist", "restore", "c", str(repo.path), *extra],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "not found anywhere, cannot be restored: a" in proc.stdout
+        assert "every revision asked for is present" not in proc.stdout

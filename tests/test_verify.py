@@ -297,3 +297,15 @@ def test_python_option_runs_the_replay_where_the_application_imports(repo, tmp_p
     with_python = ma("verify", str(repo.path), "--db", f"sqlite:///{live}", "--python", str(wrapper), "--json")
     assert with_python.returncode == 0, with_python.stdout + with_python.stderr
     assert json.loads(with_python.stdout)["verdict"] == "verified"
+
+
+def test_a_scratch_url_given_is_said_to_be_kept_not_dropped(restored: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """--scratch-url names the user's own empty database: the replay leaves its schema there, and
+    the report must not say "(dropped)" of a database it keeps."""
+    given = tmp_path / "scratch.sqlite"
+    proc = ma("verify", restored["repo"], "--db", f"sqlite:///{restored['database']}", "--scratch-url", f"sqlite:///{given}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "(kept, as given with --scratch-url)" in proc.stdout and "(dropped)" not in proc.stdout
+    assert given.is_file()
+    doc = json.loads(ma("verify", restored["repo"], "--db", f"sqlite:///{restored['database']}", "--json").stdout)
+    assert doc["scratch_kept"] is False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from typer.core import TyperGroup
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import (
+    EXIT_ENVIRONMENT,
     EXIT_FINDINGS,
     EXIT_OK,
     ArchaeologistError,
@@ -112,6 +115,13 @@ def escape(markup: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(markup)
+
+
+def _seconds(value: float) -> float:
+    """A --timeout: a finite number of seconds above zero (nan, inf and -5 would wait forever or not at all)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value!r}: expected a number of seconds above 0, e.g. --timeout 600")
+    return value
 
 
 def _picks(values: Optional[List[str]]) -> dict[str, str]:
@@ -247,7 +257,7 @@ def recover(
     version_table: str = VersionTableOpt,
     version_table_schema: Optional[str] = VersionSchemaOpt,
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take.", callback=_seconds),
     as_json: bool = JsonOpt,
     config_file: Optional[Path] = ConfigOpt,
     name: Optional[str] = NameOpt,
@@ -566,7 +576,7 @@ def restore(
         else:
             console_report.render_plan(out, plan, result)
             console_report.render_dry_run_footer(out, plan)
-        raise typer.Exit(EXIT_FINDINGS if plan.conflicts else EXIT_OK)
+        raise typer.Exit(EXIT_FINDINGS if plan.conflicts or plan.unrecoverable else EXIT_OK)
     if not as_json:
         console_report.render_plan(out, plan, result)
     outcome = apply_restore(plan, result, check_with_alembic=not no_alembic_check)
@@ -576,7 +586,8 @@ def restore(
         console_report.render_outcome(out, outcome)
     # only a loader that agrees proves the restore; one that could not tell is no proof (--no-alembic-check skips it)
     proven = outcome.heads_agree is True or (no_alembic_check and outcome.alembic is None)
-    raise typer.Exit(EXIT_OK if proven or not outcome.written else EXIT_FINDINGS)
+    # an ancestor that exists nowhere leaves the chain broken, whatever was written
+    raise typer.Exit(EXIT_FINDINGS if plan.unrecoverable or (outcome.written and not proven) else EXIT_OK)
 
 
 @app.command()
@@ -588,7 +599,7 @@ def verify(
     version_table_schema: Optional[str] = VersionSchemaOpt,
     scratch_url: Optional[str] = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take.", callback=_seconds),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
     offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
     pick: Optional[List[str]] = PickOpt,
@@ -652,7 +663,7 @@ def synthesize(
     versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take.", callback=_seconds),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a stand-in for a revision nothing holds any more, from the database, and prove it.
@@ -954,7 +965,7 @@ def _root(
 def main() -> None:
     """Entry point: every error a user can cause ends in one red line and a documented exit code."""
     try:
-        app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+        _run()
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:  # Typer's own answer to Ctrl-C inside a command: silent, so say it
             _err().print("[red]interrupted[/red]: nothing was left half-written")
@@ -970,3 +981,53 @@ def main() -> None:
             raise
         _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def _run() -> None:
+    """The app, on standard streams and a working directory it can use."""
+    from migration_archaeologist.errors import EnvironmentProblem
+
+    if sys.stdout is None:  # started with '>&-'
+        raise EnvironmentProblem("cannot write to standard output: it is closed")
+    _tolerant_streams()
+    try:
+        os.getcwd()
+    except OSError:
+        raise EnvironmentProblem("the current directory no longer exists (deleted while in use): "
+                                 "change to a folder that exists and run again") from None
+    try:
+        try:
+            app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
+        finally:
+            sys.stdout.flush()  # here, not at exit: a full or closed stdout is then one line, not a traceback
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _STDOUT_ERRNOS:
+            raise
+        _stdout_gone()
+        raise EnvironmentProblem(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+#: A standard output that is closed (a pipe's reader gone, ``>&-``) or full (``> /dev/full``).
+_STDOUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT}
+
+
+def _tolerant_streams() -> None:
+    """An ASCII (or other narrow) terminal gets ``\\u2192`` for what it cannot show, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):
+                pass
+
+
+def _stdout_gone() -> None:
+    """Point standard output at /dev/null, so that the interpreter's own flush at exit does not fail
+    again on what is left in its buffer."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -122,6 +122,8 @@ def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: s
             break
     proc.wait()
     drain.join()
+    proc.stdout.close()  # not left to the collector: PYTHONWARNINGS=error makes that a ResourceWarning
+    proc.stderr.close()  # type: ignore[union-attr]
     if proc.returncode != 0:
         return f"git log stopped early ({source}): {first_line(b''.join(stderr))}"
     return None

@@ -66,6 +66,7 @@ class Verification:
     differences: tuple[Difference, ...]
     roundtrip: RoundTrip | None
     error: str | None  # why the replay stopped
+    scratch_kept: bool = False  # --scratch-url: the user's database, left as the replay made it
 
     @property
     def verdict(self) -> str:
@@ -244,7 +245,7 @@ def verify(
     dirs = [d for d in result.versions_dirs if d.is_dir()]
     steps: list[StepResult] = []
     with scratch_database(db_url, scratch_url=scratch_url) as scratch:
-        base = replace(base, scratch=scratch.display)
+        base = replace(base, scratch=scratch.display, scratch_kept=not scratch.created)
         try:
             for rev in stamp.revisions:
                 steps.append(run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout))

@@ -325,8 +325,11 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
         console.print(
             f"[yellow]warning:[/yellow] not found anywhere, cannot be restored: {esc(', '.join(plan.unrecoverable))}"
         )
-    if not plan.to_write and not plan.conflicts:
+    if not plan.to_write and not plan.conflicts and not plan.unrecoverable:
         console.print("Nothing to restore: every revision asked for is present.")
+    elif not plan.to_write and not plan.conflicts:
+        console.print("Nothing can be restored: what is missing exists nowhere the scan looked"
+                      " (synthesize writes a stand-in from the database).")
 
 
 def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
@@ -372,7 +375,8 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
         if r.heal:
             console.print(f"    heal with: {esc(r.heal)}", highlight=False, soft_wrap=True)
     if v.scratch:
-        console.print(f"scratch database: {esc(v.scratch)} (dropped)", highlight=False, soft_wrap=True)
+        fate = "kept, as given with --scratch-url" if v.scratch_kept else "dropped"
+        console.print(f"scratch database: {esc(v.scratch)} ({fate})", highlight=False, soft_wrap=True)
     for step in v.steps:
         console.print(
             f"  {step.command} {esc(step.target)}: {len(step.applied)} revision(s) in {step.seconds:.1f} s",

@@ -170,6 +170,7 @@ def verify_document(result: "ScanResult", verification) -> dict[str, Any]:  # ty
             {"revision": r.revision, "status": r.status, "heal": r.heal, "message": r.message} for r in v.resolutions
         ],
         "scratch": v.scratch,
+        "scratch_kept": v.scratch_kept,
         "steps": [
             {"command": s.command, "target": s.target, "applied": list(s.applied), "seconds": round(s.seconds, 3)}
             for s in v.steps

@@ -99,7 +99,9 @@ class CatFile:
         self._proc.wait()
         self._stderr_thread.join()
         reason = first_line(b"".join(self._stderr))
+        self._close_pipes()
         with self._write_lock:
+            self._close_stdin()
             if bad is None and self._inflight:
                 bad = self._inflight.popleft()
             resend = list(self._inflight)
@@ -183,12 +185,20 @@ class CatFile:
         self._proc.wait()
         self._writer.join()
         self._stderr_thread.join()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        """Not left to the collector: PYTHONWARNINGS=error makes that a ResourceWarning."""
+        for pipe in (self._proc.stdout, self._proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def _give_up(self) -> Iterator[tuple[str, None]]:
         """Every request not answered yet, as unreadable, until the last one is written."""
         self._proc.wait()
         self._stderr_thread.join()
         reason = first_line(b"".join(self._stderr)).removeprefix("fatal: ")
+        self._close_pipes()
         while True:
             with self._write_lock:
                 left, done = list(self._inflight), self._closed
