@@ -54,6 +54,8 @@ class CatFile:
         self._inflight: collections.deque[bytes] = collections.deque()
         self._write_lock = threading.Lock()  # a restart and a write never interleave
         self._closed = False  # every request written and stdin closed
+        self._resent = threading.Event()  # set once a restarted cat-file was sent what the dead one left
+        self._resent.set()
         self._start()
         self._writer = threading.Thread(target=self._write_requests, daemon=True)
         self._writer.start()
@@ -67,9 +69,11 @@ class CatFile:
     def _write_requests(self) -> None:
         while (batch := self._queue.get()) is not None:
             with self._write_lock:
+                self._resent.wait()
                 self._inflight.extend(batch)
                 self._send(b"".join(batch))
         with self._write_lock:
+            self._resent.wait()
             self._close_stdin()
             self._closed = True
 
@@ -98,6 +102,7 @@ class CatFile:
         """The cat-file died (on ``bad``, when known): its reason, and a new one for what it left."""
         self._proc.wait()
         self._stderr_thread.join()
+        self._resent.wait()  # a resend to the dead one ends at once (a broken pipe)
         reason = first_line(b"".join(self._stderr))
         self._close_pipes()
         with self._write_lock:
@@ -107,11 +112,23 @@ class CatFile:
             resend = list(self._inflight)
             if resend or not self._closed:
                 self._start()
-                if resend:
-                    self._send(b"".join(resend))
-                if self._closed:
-                    self._close_stdin()
+                # sent by a thread of its own: its answers can outgrow the pipes before it is all
+                # written, and they are read here (the writer waits for it, keeping the order)
+                self._resent.clear()
+                args = (self._proc.stdin, b"".join(resend), self._closed)
+                threading.Thread(target=self._resend, args=args, daemon=True).start()
         return reason.removeprefix("fatal: ")
+
+    def _resend(self, stdin: BinaryIO, data: bytes, then_close: bool) -> None:
+        try:
+            stdin.write(data)
+            stdin.flush()
+            if then_close:
+                stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+        finally:
+            self._resent.set()
 
     def request(self, sha: str) -> bool:
         """Ask for ``sha`` unless this scan asked for it before; False if it was a repeat."""
