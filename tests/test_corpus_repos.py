@@ -15,9 +15,10 @@ Cases (ids):
   goes on (``test_damaged_repository``: scan --json --no-cache, check --no-cache, scan, timeline, restore):
     bare-repo, mirror-without-config, shallow-clone, detached-head, partial-clone,
     partial-clone-remote-gone, partial-mirror, corrupt-loose-blob, corrupt-loose-tree,
-    corrupt-loose-commit;
+    corrupt-loose-commit, corrupt-packed-blob;
     and ``test_partial_clone_never_fetches`` (partial-clone-no-lazy-fetch),
     ``test_corrupt_object_is_named`` (corrupt-loose-tree-named, corrupt-loose-commit-named),
+    ``test_corrupt_packed_blob_costs_only_itself`` (corrupt-packed-blob-restore),
     ``test_restore_in_bare_repository_says_why`` (bare-repo-restore-message)
   scale: ``test_ten_thousand_refs`` (refs-10000)
 """
@@ -289,6 +290,45 @@ def _corrupt(root: Path, what: str) -> Damaged:
     return damaged
 
 
+def _corrupt_packed(root: Path) -> Damaged:
+    """Everything packed (no deltas), then bytes flipped in the middle of one blob's zlib stream:
+    cat-file prints that blob's header and dies, and every blob asked after it was lost. c was
+    edited, then b, c and d were deleted (e, present, needs them); c's edited version is the bad
+    one, the first read (by the deletion), so its older version is all there is of c."""
+    repo = GitRepo.init(root / "repo")
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base")})
+    for rev, down in (("b", "a"), ("c", "b"), ("d", "c"), ("e", "d")):
+        repo.commit(f"add {rev}", {f"{V}/{rev}_rev.py": revision_source(rev, down, f"rev {rev}")})
+    repo.commit("edit c", {f"{V}/c_rev.py": revision_source("c", "b", "rev c, edited")})
+    cleanup = repo.commit("cleanup", remove=[f"{V}/{rev}_rev.py" for rev in "bcd"])
+    sha = repo.git("rev-parse", f"HEAD~1:{V}/c_rev.py")
+    repo.git("repack", "-a", "-d", "-q", "--window=0")
+    repo.git("prune-packed")
+    (idx,) = (repo.path / ".git" / "objects" / "pack").glob("*.idx")
+    row = next(line.split() for line in repo.git("verify-pack", "-v", str(idx)).splitlines() if line.startswith(sha))
+    in_pack, offset = int(row[3]), int(row[4])
+    pack = idx.with_suffix(".pack")
+    os.chmod(pack, 0o644)
+    data = bytearray(pack.read_bytes())
+    for at in range(offset + in_pack // 2, offset + in_pack // 2 + 4):
+        data[at] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    os.chmod(pack, 0o444)
+    head = repo.git("rev-parse", "HEAD")
+    reason = f"packed object {sha} (stored in {pack}) is corrupt"
+    unreadable = [{"blob": sha, "path": f"{V}/c_rev.py", "commit": cleanup, "reason": reason}]
+    return Damaged(
+        repo.path, root, {"a", "b", "c", "d", "e"}, 1, 1, repo=repo,
+        lines=[_header(repo.path, head, "versions: alembic/versions (config alembic.ini)"),
+               "3 revision(s) missing from the versions directory, all recoverable. Preview the restore with:",
+               "warning: 1 object(s) could not be read:"],  # the object's line: its reason is in the JSON, exactly
+        check_lines=["warning: 1 object(s) could not be read:"],
+        unreadable=unreadable,
+        restore=("b", 0, "dry run: nothing written. Run again with --apply to write 1 file(s).", "stdout"),
+        facts={"corrupt": sha, "heads": ["e"]},
+    )
+
+
 DAMAGED: dict[str, Callable[[Path], Damaged]] = {
     "bare-repo": _bare,
     "mirror-without-config": lambda root: _bare(root, mirror=True),
@@ -300,6 +340,7 @@ DAMAGED: dict[str, Callable[[Path], Damaged]] = {
     "corrupt-loose-blob": lambda root: _corrupt(root, "blob"),
     "corrupt-loose-tree": lambda root: _corrupt(root, "tree"),
     "corrupt-loose-commit": lambda root: _corrupt(root, "commit"),
+    "corrupt-packed-blob": _corrupt_packed,
 }
 
 
@@ -385,6 +426,27 @@ def test_corrupt_object_is_named(damaged: dict, case_id: str) -> None:  # type: 
     assert any(u["blob"] == corrupt or corrupt in u["reason"] for u in doc["unreadable"]), doc["unreadable"]
     head = case.repo.git("rev-parse", "HEAD")
     assert head not in {u["blob"] for u in doc["unreadable"]}  # HEAD's own commit object is sound
+
+
+def test_corrupt_packed_blob_costs_only_itself(damaged: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """case corrupt-packed-blob: cat-file dies on the bad blob and is started again after it: every
+    other version is read (c's earlier one too), the head is e, and the lost revisions restore
+    byte-identical, c as its one readable version (on a copy: the module's repository stays as it was)."""
+    case, result = damaged["corrupt-packed-blob"]
+    doc = scan_json(result["doc"])
+    assert doc["heads"] == case.facts["heads"] and doc["problems"] == []
+    assert {r["revision"]: r["status"] for r in doc["revisions"]} == {
+        "a": "present", "b": "missing", "c": "missing", "d": "missing", "e": "present"}
+    copy = tmp_path / "repo"
+    shutil.copytree(case.target, copy)
+    proc = cli("restore", "b", "c", "d", str(copy), "--apply", "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for rev in "bcd":
+        wanted = git("cat-file", "blob", f"HEAD~2:{V}/{rev}_rev.py", cwd=copy)  # before c's edit
+        assert (copy / V / f"{rev}_rev.py").read_text().strip() == wanted
+    check = cli("check", str(copy), cwd=tmp_path)
+    assert check.returncode == 0, check.stdout
+    assert stdout_lines(check)[0] == "ok: 5 revisions, head e"
 
 
 def test_restore_in_bare_repository_says_why(damaged: dict) -> None:  # type: ignore[type-arg]

@@ -411,3 +411,41 @@ def test_reflog_files_read_directly_match_git_log_walk_reflogs(repo: GitRepo) ->
     from_git = sorted(_reflog_entries_from_git(opened), key=lambda e: (e.full_selector, e.commit))
     assert direct and direct == from_git
     assert {e.selector for e in direct if e.is_stash} == {"stash@{0}", "stash@{1}", "stash@{2}"}
+
+
+def test_sha256_repository_scans_and_restores(tmp_path: Path) -> None:
+    """A SHA-256 repository (``git init --object-format=sha256``): 64-hex ids everywhere. The lost
+    revision is found in history (not "unreachable"), with its path and deletion, the present
+    files are the same candidates as their history versions, the history cache reads it back the
+    same, and restore writes it byte-identical; never a traceback."""
+    from gitfixture import environment_files
+
+    repo = GitRepo.init(tmp_path / "repo", "--object-format=sha256")
+    v = "alembic/versions"
+    repo.commit("base", {"alembic.ini": "[alembic]\nscript_location = alembic\n", **environment_files(),
+                         f"{v}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("next", {f"{v}/b_next.py": revision_source("b", "a", "next")})
+    repo.commit("last", {f"{v}/c_last.py": revision_source("c", "b", "last")})
+    cleanup = repo.commit("cleanup", remove=[f"{v}/b_next.py"])
+    assert len(cleanup) == 64
+    runs = [ma("scan", str(repo.path), "--json", *extra) for extra in (["--no-cache"], [], [])]
+    docs = []
+    for proc in runs:
+        assert proc.returncode == 1 and proc.stderr == "" and "Traceback" not in proc.stdout, proc.stdout + proc.stderr
+        docs.append(json.loads(proc.stdout))
+    assert docs[2]["cache"] == "unchanged"
+    for doc in docs:
+        revisions = {r["revision"]: r for r in doc["revisions"]}
+        assert {rev: r["status"] for rev, r in revisions.items()} == {"a": "present", "b": "missing", "c": "present"}
+        assert doc["heads"] == ["c"] and doc["unreadable"] == [] and doc["warnings"] == []
+        (lost,) = revisions["b"]["candidates"]
+        assert lost["blob"] == repo.git("rev-parse", f"{cleanup}~1:{v}/b_next.py")
+        assert {(s["source"], s["event"], s["path"]) for s in lost["sightings"]} == {
+            ("history", "added", f"{v}/b_next.py"), ("history", "deleted", f"{v}/b_next.py")}
+        assert revisions["b"]["retired"] is None and revisions["b"]["reason"].startswith("last version in HEAD's history")
+        assert [len(c["candidates"]) for c in revisions.values()] == [1, 1, 1]  # the present file is its history version
+    restore = ma("restore", "b", str(repo.path), "--apply")
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert (repo.path / v / "b_next.py").read_text() == revision_source("b", "a", "next")
+    check = ma("check", str(repo.path))
+    assert check.returncode == 0 and check.stdout.splitlines()[0] == "ok: 3 revisions, head c", check.stdout

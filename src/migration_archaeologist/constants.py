@@ -275,12 +275,17 @@ class GitModules:
         try:
             proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
             proc.stdin.flush()
-            header = proc.stdout.readline().split()
+            line = proc.stdout.readline()
+            if not line.endswith(b"\n"):  # git died on this object: the next read starts another
+                raise ValueError("cat-file died")
+            header = line.split()
             data: bytes | None = None
             if len(header) == 3 and header[1] == b"blob":
                 size = int(header[2])
-                body = proc.stdout.read(size + 1)[:size]  # and the newline after it
-                data = body if size <= MAX_MODULE_BYTES else None
+                body = proc.stdout.read(size + 1)  # and the newline after it
+                if len(body) != size + 1:  # git printed the header and died (a corrupt packed object)
+                    raise ValueError("cat-file died")
+                data = body[:size] if size <= MAX_MODULE_BYTES else None
             elif len(header) == 3:  # a tree or commit by that name: read past it
                 proc.stdout.read(int(header[2]) + 1)
         except (OSError, ValueError):

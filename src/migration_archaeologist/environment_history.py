@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-from migration_archaeologist.gitrepo import Repository, first_line
-from migration_archaeologist.sources.git_blobs import batch_contents
-from migration_archaeologist.sources.git_history import NULL_SHA, SKIPPED_MODES, _utc, fed_log
+from migration_archaeologist.gitrepo import Repository, first_line, hexsz, null_id
+from migration_archaeologist.sources.git_blobs import read_batch
+from migration_archaeologist.sources.git_history import SKIPPED_MODES, _utc, fed_log
 
 #: The files an Alembic environment is made of, by file name.
 ENVIRONMENT_NAMES = ("alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml")
@@ -131,6 +131,7 @@ def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: s
 
 def _parse(data: bytes, source: str, unreachable: set[str], wanted: _Wanted) -> Iterator[FileVersion]:
     names = tuple(n.encode() for n in wanted.names) + tuple(p.encode() for p in wanted.paths)
+    h, null = hexsz(), null_id()  # meta's fixed widths follow the object format
     for record in data.split(b"\x01"):
         if not any(name in record for name in names):
             continue  # most commits touch none of these files
@@ -143,15 +144,15 @@ def _parse(data: bytes, source: str, unreachable: set[str], wanted: _Wanted) -> 
         label, shown_ref = _label(source, ref, commit in unreachable)
         for i in range(4, len(tokens) - 1, 2):
             meta = tokens[i].lstrip(b"\n")
-            if not meta.startswith(b":") or len(meta) < 97 or not wanted(tokens[i + 1]):
+            if not meta.startswith(b":") or len(meta) < 2 * h + 17 or not wanted(tokens[i + 1]):
                 continue
             path = tokens[i + 1].decode("utf-8", "surrogateescape")
-            modes, old, new, status = meta[1:14], meta[15:55], meta[56:96], meta[-1:]
+            modes, old, new, status = meta[1:14], meta[15 : 15 + h], meta[16 + h : 16 + 2 * h], meta[-1:]
             if status == b"D":
                 if modes[:6] in SKIPPED_MODES:
                     continue
                 yield FileVersion(path, commit, date, "deleted", old.decode("ascii"), label, shown_ref)
-            elif new != NULL_SHA and modes[7:] not in SKIPPED_MODES:
+            elif new != null and modes[7:] not in SKIPPED_MODES:
                 event = "added" if status == b"A" else "modified"
                 yield FileVersion(path, commit, date, event, new.decode("ascii"), label, shown_ref)
 
@@ -171,5 +172,7 @@ def read_blobs(repo: Repository, blobs: Sequence[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
         return {}
-    out = repo.run("cat-file", "--batch", input="".join(b + "\n" for b in wanted).encode("ascii"), check=False)
-    return batch_contents(out, wanted)
+    return read_batch(
+        lambda asked: repo.run("cat-file", "--batch", input="".join(b + "\n" for b in asked).encode("ascii"), check=False),
+        wanted,
+    )

@@ -16,18 +16,64 @@ from pathlib import Path
 from migration_archaeologist.errors import EmptyRepository, GitFailed, NotARepository
 
 #: Keep git from paging, prompting, fetching lazily, or reading the user's config in ways that change output.
+#: GIT_NO_REPLACE_OBJECTS: ``refs/replace`` would make git hand us other objects than the ids we
+#: read and write (a restored file must be the blob history names); a replacement commit (``git
+#: replace --graft``) is still walked: ``refs/replace/*`` are refs, and ``--all`` walks them.
+#: GIT_ASKPASS/SSH_ASKPASS empty, with the terminal prompt off: nothing ever asks for a password.
 GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_NO_LAZY_FETCH": "1",
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_PROTOCOL_FROM_USER": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
     "GIT_PAGER": "cat",
     "LC_ALL": "C",
 }
+#: A scanned repository is not trusted, and its own config can name programs git runs by itself
+#: (``git ls-files --others`` runs ``core.fsmonitor``; a pager, hooks, transports and credential
+#: helpers can run too). We only read local objects, refs and the index, so every git we start runs
+#: with these, at command-line precedence (``GIT_CONFIG_COUNT``: it reaches every git, also those
+#: started without ``GIT_CONFIG_ARGS``). No transport is allowed: a ``protocol.<name>.allow`` in the
+#: repository's config outranks ``protocol.allow``, hence one per protocol. Filters, textconv and
+#: external diffs only run for content or patch output of the work tree, which we never ask for
+#: (``log`` is also given ``--no-ext-diff --no-textconv``). Fetching a user-given bundle allows
+#: ``file`` for that one command (sources/archive.py).
+GIT_HARDENING = (
+    ("core.fsmonitor", "false"),
+    ("core.untrackedCache", "false"),
+    ("core.hooksPath", "/dev/null"),
+    ("core.pager", "cat"),
+    ("core.sshCommand", "false"),
+    ("core.askPass", ""),
+    ("credential.helper", ""),
+    ("protocol.allow", "never"),
+    *((f"protocol.{name}.allow", "never") for name in ("file", "git", "ssh", "http", "https", "ext", "fd")),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+)
 #: packedGit*: git maps pack files in windows, and on a 600 MB pack its RSS grew to the whole pack
 #: (780 MB for git log on 200,000 commits); smaller windows cost no time there and keep it at 320 MB.
 GIT_CONFIG_ARGS = (
     "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=false",
     "-c", "core.packedGitLimit=128m", "-c", "core.packedGitWindowSize=16m",
 )
+
+
+#: Hex digits of an object id in the repository this process reads: 40 (SHA-1) or 64 (SHA-256,
+#: ``git init --object-format=sha256``). Set by ``open_repository``: a process reads one
+#: repository's history, and the parsers of git's fixed-width output and ``git_blob_id`` follow it.
+_HEXSZ = [40]
+
+
+def hexsz() -> int:
+    """Hex digits of an object id in the repository opened last (40 until one is opened)."""
+    return _HEXSZ[0]
+
+
+def null_id() -> bytes:
+    """git's all-zero id ("no object", e.g. the old side of an addition), at the current width."""
+    return b"0" * _HEXSZ[0]
 
 
 @dataclass(frozen=True)
@@ -92,8 +138,18 @@ def _widen_pipe(stream: object) -> None:
 
 
 def git_env() -> dict[str, str]:
+    """The environment of every git we start: ``GIT_ENV``, and ``GIT_HARDENING`` after any
+    ``GIT_CONFIG_COUNT`` settings of the user's own (later ones win)."""
     env = dict(os.environ)
     env.update(GIT_ENV)
+    try:
+        start = max(int(env.get("GIT_CONFIG_COUNT") or 0), 0)
+    except ValueError:
+        start = 0  # git would refuse to run with a bogus count
+    for index, (key, value) in enumerate(GIT_HARDENING, start):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    env["GIT_CONFIG_COUNT"] = str(start + len(GIT_HARDENING))
     return env
 
 
@@ -142,10 +198,12 @@ def open_repository(path: Path | str) -> Repository:
     # One call for HEAD, its symbolic name and shallowness; one for partial-clone settings.
     common = quick("rev-parse", "--git-common-dir").stdout.decode().strip()
     common_dir = Path(common) if common and Path(common).is_absolute() else git_dir / (common or ".")
-    facts = quick("rev-parse", "--is-shallow-repository", "HEAD", "--symbolic-full-name", "HEAD")
+    facts = quick("rev-parse", "--is-shallow-repository", "--show-object-format", "HEAD", "--symbolic-full-name", "HEAD")
     lines = [line.strip() for line in facts.stdout.decode().split("\n")]
     shallow = lines[0] == "true"
-    head = lines[1] if facts.returncode == 0 and len(lines) > 2 and re.fullmatch(r"[0-9a-f]{40,64}", lines[1]) else None
+    _HEXSZ[0] = 64 if len(lines) > 1 and lines[1] == "sha256" else 40
+    lines = lines[:1] + lines[2:]
+    head = lines[1] if facts.returncode == 0 and len(lines) > 2 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", lines[1]) else None
     symref = lines[2] if head and lines[2].startswith("refs/") else None
     if head is None:
         any_ref = quick("for-each-ref", "--count=1", "--format=%(objectname)")

@@ -467,7 +467,7 @@ def _read_bundle(path: Path, ctx: _Context, limits: Limits, given: str) -> list[
             elif ref:
                 refspecs.append(f"+{ref}:refs/bundle-heads/{index}")
         repo = os.path.join(tmp, "repo.git")
-        for args in (("init", "-q", "--bare", repo), ("--git-dir", repo, "fetch", "-q", "--no-tags", bundle, *refspecs)):
+        for args in (("init", "-q", "--bare", repo), ("--git-dir", repo, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", bundle, *refspecs)):
             result = _git(tmp, *args)
             if isinstance(result, str):
                 ctx.issues.append(ArchiveIssue(given, None, f"not an archive git or Python can read: {result}"))

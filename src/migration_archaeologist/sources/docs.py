@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator,
 
 from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
 from migration_archaeologist.regular_files import read_regular
-from migration_archaeologist.sources.git_blobs import batch_contents
+from migration_archaeologist.sources.git_blobs import read_batch
 
 if TYPE_CHECKING:
     from migration_archaeologist.sources.doc_prefetch import DocumentPrefetch
@@ -624,7 +624,9 @@ def _git(git_dir: Path | None, root: Path, *args: str) -> list[str]:
 
 
 def _blob_sha(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    from migration_archaeologist.sources.interface import git_blob_id  # the repository's object format
+
+    return git_blob_id(data)
 
 
 def _worktree_files(root: Path, git_dir: Path | None) -> list[str] | None:
@@ -653,7 +655,7 @@ def _history(root: Path, git_dir: Path | None) -> tuple[dict[tuple[str, str], st
     proc = subprocess.run(
         _git(
             git_dir, root, "log", "--all", "--reflog", "--diff-merges=first-parent", "--no-renames", "--raw",
-            "--no-abbrev", "--format=%x01%H",
+            "--no-abbrev", "--no-textconv", "--no-ext-diff", "--format=%x01%H",
         ),
         capture_output=True,
         env=git_env(),
@@ -680,13 +682,15 @@ def _history(root: Path, git_dir: Path | None) -> tuple[dict[tuple[str, str], st
 def _read_blobs(root: Path, git_dir: Path | None, blobs: Sequence[str]) -> dict[str, bytes]:
     if not blobs:
         return {}
-    proc = subprocess.run(
-        _git(git_dir, root, "cat-file", "--batch"),
-        input=("\n".join(blobs) + "\n").encode(),
-        capture_output=True,
-        env=git_env(),
+    return read_batch(
+        lambda asked: subprocess.run(
+            _git(git_dir, root, "cat-file", "--batch"),
+            input=("\n".join(asked) + "\n").encode(),
+            capture_output=True,
+            env=git_env(),
+        ).stdout,
+        blobs,
     )
-    return batch_contents(proc.stdout, blobs)
 
 
 def find_mentions(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
 
-from migration_archaeologist.gitrepo import Repository, first_line
+from migration_archaeologist.gitrepo import Repository, first_line, git_env, hexsz, null_id
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources import history_cache
 from migration_archaeologist.sources.git_blobs import CatFile
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from migration_archaeologist.sources.history_cache import CachedHistory, RepositoryState
 
 #: Paths worth reading. Content decides what is a revision file; this only skips images and docs.
-NULL_SHA = b"0" * 40
 SKIPPED_MODES = {b"120000", b"160000"}  # symlinks and submodules hold no file content
 
 #: (phase, done so far, total when known)
@@ -501,7 +500,7 @@ class GitHistory:
             if read % 500 == 0:
                 self._progress(cat.phase, read, cat.asked)
             if data is None:
-                _note_unreadable(scan, sha, "object missing from the repository or unreadable")
+                _note_unreadable(scan, sha, cat.corrupt.get(sha) or "object missing from the repository or unreadable")
                 continue
             if not looks_like_revision(data):
                 continue
@@ -826,7 +825,7 @@ def _ancestry(repo: Repository, commits: list[str]) -> dict[bytes, bytes] | None
 
 
 class CommitIds(Collection[str]):
-    """Every commit a scan walked, as one string of 40-hex ids.
+    """Every commit a scan walked, as one string of ids (40 hex each; 64 in a SHA-256 repository).
 
     A cached scan leaves the ids it already had in a file of their own and reads them only if
     something asks (a document naming a 12-hex token that might be a commit): 200,000 ids are 8 MB
@@ -840,6 +839,7 @@ class CommitIds(Collection[str]):
         self._loader = loader
         self._joined: str | None = None if loader is not None else fresh
         self._set: frozenset[str] | None = None
+        self.width = hexsz()
 
     @classmethod
     def of(cls, ids: Iterable[str]) -> "CommitIds":
@@ -848,7 +848,7 @@ class CommitIds(Collection[str]):
     def joined(self) -> str:
         if self._joined is None:
             assert self._loader is not None
-            self._joined = self._loader()[: self.stored * 40] + self.fresh
+            self._joined = self._loader()[: self.stored * self.width] + self.fresh
         return self._joined
 
     def union(self, other: "CommitIds") -> "CommitIds":
@@ -859,10 +859,11 @@ class CommitIds(Collection[str]):
 
     def __iter__(self) -> Iterator[str]:
         joined = self.joined()
-        return (joined[i : i + 40] for i in range(0, len(joined), 40))
+        width = self.width
+        return (joined[i : i + width] for i in range(0, len(joined), width))
 
     def __len__(self) -> int:
-        return self.stored + len(self.fresh) // 40
+        return self.stored + len(self.fresh) // self.width
 
     def __contains__(self, sha: object) -> bool:
         if self._set is None:
@@ -895,7 +896,7 @@ def _pack_objects(repo: Repository, packs: Iterable[str]) -> set[str] | None:
             data = index.read_bytes()
         except OSError:
             return None
-        proc = subprocess.run(["git", "show-index"], input=data, capture_output=True)
+        proc = subprocess.run(["git", "show-index"], input=data, capture_output=True, env=git_env())
         if proc.returncode != 0:
             return None
         found.update(line.split()[1].decode("ascii") for line in proc.stdout.splitlines() if line.strip())
@@ -1153,6 +1154,9 @@ def _walk_log(
     #: path bytes -> (kind, path): most paths change many times, so each is classified once
     kinds: dict[bytes, tuple[int, str]] = {}
     last: bytes | None = None
+    # meta's fields have fixed widths from its end, by the object format: h hex digits an id
+    h = hexsz()
+    null, shortest, new_at, old_at, old_end, modes_end = null_id(), 2 * h + 17, -(h + 2), -(2 * h + 3), -(h + 3), -(2 * h + 4)
     while True:
         chunk = proc.stdout.read(1 << 20)
         if chunk:
@@ -1179,9 +1183,9 @@ def _walk_log(
             for i in range(5, n - 1, 2):
                 meta = tokens[i]
                 # meta is b"[\n]:oldmode newmode oldsha newsha S"; fixed widths from the end
-                if len(meta) < 97:
+                if len(meta) < shortest:
                     continue
-                new_sha = meta[-42:-2]
+                new_sha = meta[new_at:-2]
                 # Every blob of a walked tree is new in some walked commit's diff (the root's diff
                 # names them all), so the new ids alone tell which blobs are dangling.
                 seen_blob(new_sha)
@@ -1200,17 +1204,17 @@ def _walk_log(
                         elif thorough:
                             old_docs.setdefault((path_bytes, new_sha), sha)
                     continue
-                modes = meta[-97:-84]
+                modes = meta[-shortest:modes_end]
                 if commit is None:
                     commit = sha.decode("ascii")
                 path = kind[1]
                 if status == b"D":
                     if modes[:6] in SKIPPED_MODES:
                         continue
-                    blob = meta[-83:-43].decode("ascii")
+                    blob = meta[old_at:old_end].decode("ascii")
                     event = "deleted"
                 else:
-                    if modes[7:] in SKIPPED_MODES or new_sha == NULL_SHA:
+                    if modes[7:] in SKIPPED_MODES or new_sha == null:
                         continue
                     if status == b"M" and kind[0] == _SOURCE and not thorough:
                         # most of a big history, so kept small: the id's bytes (shared with
@@ -1340,7 +1344,7 @@ _OBJECT_ID = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{64}|[0-9a-f]{40})(?![0-9a-f])
 
 
 def _first_error_alone(repo: Repository, commit: str) -> str:
-    proc = repo.popen("log", "--no-walk", "--raw", "--format=%H", commit)
+    proc = repo.popen("log", "--no-walk", "--raw", "--no-textconv", "--no-ext-diff", "--format=%H", commit)
     _out, err = proc.communicate()
     return first_line(err) if proc.returncode else ""
 
@@ -1364,6 +1368,7 @@ def _read_reflogs(repo: Repository) -> tuple[list[ReflogEntry], dict[str, bytes]
         return _reflog_entries_from_git(repo), {}
     entries: list[ReflogEntry] = []
     contents: dict[str, bytes] = {}
+    width, null = hexsz(), null_id().decode()
     for ref, path in reflog_files(common):
         try:
             with open(path, "rb") as handle:
@@ -1373,8 +1378,8 @@ def _read_reflogs(repo: Repository) -> tuple[list[ReflogEntry], dict[str, bytes]
         contents[ref] = data
         short = _short_ref(ref)
         for index, line in enumerate(reversed(data.splitlines())):
-            sha = line[41:81].decode("ascii", "replace")
-            if len(sha) == 40 and sha != NULL_SHA.decode():
+            sha = line[width + 1 : 2 * width + 1].decode("ascii", "replace")
+            if len(sha) == width and sha != null:
                 entries.append(ReflogEntry(sha, f"{short}@{{{index}}}", f"{ref}@{{{index}}}"))
     return entries, contents
 

@@ -32,7 +32,7 @@ from collections.abc import Mapping as MappingABC
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import GitFailed
 from migration_archaeologist.files import replace_cache_file
-from migration_archaeologist.gitrepo import Repository
+from migration_archaeologist.gitrepo import Repository, hexsz
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.sources.git_blobs import CatFile
 from migration_archaeologist.sources.interface import Unreadable
@@ -44,7 +44,7 @@ CACHE_DIR = "migration-archaeologist"
 CACHE_FILE = "history.json"
 #: Paths whose later versions a scan left unread (see ``_Walk``); only an update needs them, so apart.
 DEFERRED_FILE = "deferred-paths.json"
-#: Every commit id walked, 40 hex each, no separator: appended to by updates, read only on demand.
+#: Every commit id walked, 40 hex each (64 in a SHA-256 repository), no separator: appended to by updates, read only on demand.
 COMMITS_FILE = "commits"
 #: 5: a revision's ``unresolved`` references and ``python2`` flag are stored.
 #: 6: ``deleted_by``, the commit that deleted what a merge only carried in (a scan stored before
@@ -240,7 +240,7 @@ def save(repo: Repository, thorough: bool, cached: CachedHistory) -> bool:
             # the ids already stored stay; the new ones go after them (a history.json that still
             # counts the old number reads only those)
             with open(commits, "r+b") as handle:
-                handle.seek(ids.stored * 40)
+                handle.seek(ids.stored * ids.width)
                 handle.write(ids.fresh.encode("ascii"))
                 handle.truncate()
         else:
@@ -259,11 +259,12 @@ def _stored_commits(repo: Repository, count: int) -> "CommitIds":
     from migration_archaeologist.sources.git_history import CommitIds
 
     path = cache_path(repo).with_name(COMMITS_FILE)
-    if path.stat().st_size < count * 40:
+    width = hexsz()
+    if path.stat().st_size < count * width:
         raise ValueError("the commits file is shorter than history.json says")
 
     def read() -> str:
-        return path.read_bytes()[: count * 40].decode("ascii")
+        return path.read_bytes()[: count * width].decode("ascii")
 
     return CommitIds(loader=read, stored=count)
 
@@ -288,8 +289,9 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 
 def _split_ids(joined: str) -> Iterator[str]:
-    for start in range(0, len(joined), 40):
-        yield joined[start : start + 40]
+    width = hexsz()
+    for start in range(0, len(joined), width):
+        yield joined[start : start + width]
 
 
 def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
+from migration_archaeologist.gitrepo import hexsz
+
 #: Where a content was seen. ``worktree`` is a file present on disk now.
 SOURCES = ("history", "reflog", "stash", "unreachable", "archive", "bytecode", "worktree")
 #: The sources whose sightings name a commit and a path in its tree (``git show COMMIT:PATH``).
@@ -64,8 +66,10 @@ class Source(Protocol):
 
 
 def git_blob_id(data: bytes) -> str:
-    """Git's blob id of ``data``, so one content seen in several sources is one candidate."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    """Git's blob id of ``data``, so one content seen in several sources is one candidate (in the
+    object format of the repository read: a SHA-256 repository names its blobs by SHA-256)."""
+    digest = hashlib.sha256 if hexsz() == 64 else hashlib.sha1
+    return digest(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 _PYC_SUFFIX = re.compile(r"(\.[A-Za-z]+-\d+)?(\.opt-\d+)?\.pyc$")
