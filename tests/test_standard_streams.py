@@ -1,5 +1,5 @@
 """The machine the tool runs on, at a bad moment: a full or closed standard output, a terminal that
-cannot show the tool's arrows, a working directory deleted under the shell.
+cannot show the tool's arrows, a working directory deleted under the shell, warnings made errors.
 Each ends in one line and a documented exit code, never an internal error."""
 
 from __future__ import annotations
@@ -66,3 +66,9 @@ def test_a_timeout_must_be_seconds_above_zero(lost: GitRepo, value: str) -> None
         proc = run([*command, "--timeout", value])
         assert proc.returncode == 2, proc.stderr
         assert "expected a number of seconds above 0" in proc.stderr and "Traceback" not in proc.stderr
+def test_warnings_made_errors_find_no_unclosed_pipe(lost: GitRepo) -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "error", "PYTHONTRACEMALLOC": "0"}
+    for args in (["scan", "--json"], ["check"], ["recover", "--json"]):
+        proc = run([*args[:1], str(lost.path), *args[1:]], env=env)
+        assert proc.returncode in (0, 1), proc.stderr
+        assert "ResourceWarning" not in proc.stderr and "Exception ignored" not in proc.stderr, (args, proc.stderr)

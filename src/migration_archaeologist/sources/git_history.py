@@ -1074,6 +1074,8 @@ class _LogAhead:
             self._chunks.append(chunk)
         self._proc.wait()
         drain.join()
+        self._proc.stdout.close()
+        self._proc.stderr.close()  # type: ignore[union-attr]
         self.stderr = io.BytesIO(b"".join(err))
         self.returncode = self._proc.returncode
         self._chunks.reverse()  # read() pops from the end
@@ -1233,6 +1235,9 @@ def _walk_log(
             break
     proc.wait()
     drain.join()
+    for pipe in (proc.stdout, proc.stderr):  # not left to the collector (PYTHONWARNINGS=error)
+        if pipe is not None:
+            pipe.close()
     if proc.returncode != 0:
         return f"git log stopped early, results may be incomplete: {first_line(b''.join(stderr))}"
     return None

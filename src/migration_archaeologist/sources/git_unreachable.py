@@ -47,6 +47,7 @@ def list_objects(repo: Repository) -> ObjectInventory:
     proc.stdout.close()
     if proc.stderr is not None:
         proc.stderr.read()
+        proc.stderr.close()
     proc.wait()
     return ObjectInventory(commits, blobs)  # not copied into frozensets: that doubled the peak
 
