@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 import pytest
 
 from conftest import ma
+from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
 #: the history cache under the git dir: the one place a scan may write (docs/user-guide.md)
@@ -130,3 +131,19 @@ def measured(*args: str, cwd: Path) -> dict:  # type: ignore[type-arg]
     result = json.loads(out.stdout)
     assert "Traceback" not in result["stdout"] + result["stderr"]
     return result
+
+
+def lost_chain(root: Path, count: int = 3) -> tuple[GitRepo, dict[str, bytes]]:
+    """``count`` revisions committed, then deleted; the versions directory is left empty.
+    Returns the repository and ``{file name: bytes restore must write}`` in chain order."""
+    repo = GitRepo.init(root)
+    files: dict[str, str] = {}
+    down = None
+    for i in range(count):
+        rev = f"r{i:04d}"
+        files[f"{rev}_step.py"] = revision_source(rev, down, f"step {i}")
+        down = rev
+    repo.commit("chain", {f"{V}/{name}": text for name, text in files.items()})
+    repo.commit("cleanup", remove=[f"{V}/{name}" for name in files])
+    (repo.path / V).mkdir(parents=True, exist_ok=True)
+    return repo, {name: text.encode() for name, text in files.items()}

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus import fingerprint
+from corpus import fingerprint, lost_chain
 from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
@@ -78,21 +78,6 @@ def error_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def lost_chain(root: Path, count: int = 3) -> GitRepo:
-    """``count`` revisions committed, then deleted; the versions directory is left empty."""
-    repo = GitRepo.init(root)
-    files: dict[str, str] = {}
-    down = None
-    for i in range(count):
-        rev = f"r{i:04d}"
-        files[f"{rev}_step.py"] = revision_source(rev, down, f"step {i}")
-        down = rev
-    repo.commit("chain", {f"{V}/{name}": text for name, text in files.items()})
-    repo.commit("cleanup", remove=[f"{V}/{name}" for name in files])
-    (repo.path / V).mkdir(parents=True, exist_ok=True)
-    return repo
-
-
 def victim(tmp_path: Path) -> Path:
     path = tmp_path / "home" / "somefile"
     path.parent.mkdir()
@@ -117,7 +102,7 @@ def make_device(path: Path) -> None:
 
 def test_committed_symlink_at_the_lock_name_is_refused(tmp_path: Path) -> None:
     """Before: ``restore --apply`` truncated the link's target and wrote its pid into it, exit 0."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     somefile = victim(tmp_path)
     lock = repo.path / V / LOCK
     lock.symlink_to(somefile)
@@ -134,7 +119,7 @@ def test_committed_symlink_at_the_lock_name_is_refused(tmp_path: Path) -> None:
 
 
 def test_fifo_at_the_lock_name_is_refused(tmp_path: Path) -> None:
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     lock = repo.path / V / LOCK
     os.mkfifo(lock)
     before = fingerprint(tmp_path)
@@ -148,7 +133,7 @@ def test_fifo_at_the_lock_name_is_refused(tmp_path: Path) -> None:
 
 def test_fifo_at_a_restored_file_name_is_a_conflict(tmp_path: Path) -> None:
     """Before: the comparison of what is at the name with what would be written read the FIFO, and hung."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     fifo = repo.path / V / "r0001_step.py"
     os.mkfifo(fifo)
     before = fingerprint(tmp_path)
@@ -163,7 +148,7 @@ def test_fifo_at_a_restored_file_name_is_a_conflict(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "device", "dev-zero"])
 def test_manifest_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind: str) -> None:
     """Before: a symlink had its target read and the link replaced; a FIFO hung; ``/dev/zero`` filled memory."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     somefile = victim(tmp_path)
     manifest = repo.path / V / MANIFEST
     words = {"symlink": "a symbolic link", "dev-zero": "a symbolic link", "fifo": "a FIFO", "device": "a character device"}
@@ -193,7 +178,7 @@ def test_manifest_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind: st
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
 def test_manifest_read_for_provenance_is_bounded(tmp_path: Path, kind: str) -> None:
     """Before: ``timeline`` grew by about 1 GB/s on a manifest linked to /dev/zero, and hung on a FIFO."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     manifest = repo.path / V / MANIFEST
     if kind == "fifo":
         os.mkfifo(manifest)
@@ -213,7 +198,7 @@ def test_manifest_read_for_provenance_is_bounded(tmp_path: Path, kind: str) -> N
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 def test_pyproject_that_is_not_a_regular_file_is_not_read(tmp_path: Path, kind: str) -> None:
     """Before: the settings read of ``pyproject.toml`` hung on a FIFO, and filled memory from /dev/zero."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     pyproject = repo.path / "pyproject.toml"
     if kind == "fifo":
         os.mkfifo(pyproject)
@@ -234,7 +219,7 @@ def test_pyproject_that_is_not_a_regular_file_is_not_read(tmp_path: Path, kind: 
 
 def test_fifo_env_py_does_not_hang_the_environment_search(tmp_path: Path) -> None:
     """Before: the look for Flask-Migrate's ``env.py`` (a folder with env.py and versions/) hung on a FIFO."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     (repo.path / "db" / "versions").mkdir(parents=True)
     os.mkfifo(repo.path / "db" / "env.py")
     before = fingerprint(tmp_path)
@@ -250,7 +235,7 @@ def test_fifo_env_py_does_not_hang_the_environment_search(tmp_path: Path) -> Non
 
 def test_fifo_pyc_in_pycache_and_fifo_py_in_versions_are_skipped(tmp_path: Path) -> None:
     """Before: a FIFO ``.pyc`` in ``__pycache__`` (read with no option) or ``.py`` in the versions dir hung the scan."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     cache = repo.path / V / "__pycache__"
     cache.mkdir()
     os.mkfifo(cache / "r0001_step.cpython-311.pyc")
@@ -268,7 +253,7 @@ def test_fifo_pyc_in_pycache_and_fifo_py_in_versions_are_skipped(tmp_path: Path)
 
 def test_fifos_in_an_archive_folder_are_skipped(tmp_path: Path) -> None:
     """Before: a FIFO named ``*.zip``, ``*.bundle`` or ``*.py`` in an ``--archive`` folder hung the scan."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     folder = tmp_path / "backups"
     folder.mkdir()
     for name in ("old.zip", "repo.bundle", "r0001_step.py"):
@@ -291,7 +276,7 @@ def test_fifos_in_an_archive_folder_are_skipped(tmp_path: Path) -> None:
 def test_untracked_link_to_a_fifo_or_dev_zero_is_skipped(tmp_path: Path, kind: str) -> None:
     """git lists no untracked FIFO, but it lists an untracked symlink, and the default scan reads untracked
     ``*.zip`` and ``*.py`` files as archives. Before: a link to a FIFO hung it, a link to /dev/zero filled memory."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     if kind == "fifo":
         os.mkfifo(tmp_path / "fifo")
         link = repo.path / "backup.zip"
@@ -313,7 +298,7 @@ def test_untracked_link_to_a_fifo_or_dev_zero_is_skipped(tmp_path: Path, kind: s
 def test_a_walk_of_a_huge_folder_is_cut_short(tmp_path: Path) -> None:
     """Before: ``--versions /`` walked (and read every ``*.py`` of) the whole disk; now each walk stops
     after 200,000 entries and says so. 200,001 empty files in one folder stand for the disk."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     huge = tmp_path / "huge"
     huge.mkdir()
     for i in range(200_001):
@@ -333,7 +318,7 @@ def test_a_walk_of_a_huge_folder_is_cut_short(tmp_path: Path) -> None:
 def test_output_to_dev_null_keeps_the_device(tmp_path: Path) -> None:
     """Before: ``graph -o /dev/null`` (as root) replaced the device node with a regular file. A node of
     our own with /dev/null's numbers stands for it, so a failing run cannot break the machine's."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     null = tmp_path / "null"
     make_device(null)
     link = tmp_path / "link-to-null"
@@ -349,7 +334,7 @@ def test_output_to_dev_null_keeps_the_device(tmp_path: Path) -> None:
 
 def test_output_to_a_fifo_is_written_through(tmp_path: Path) -> None:
     """Before: the FIFO was replaced by a regular file, and the reader waiting on it got nothing."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
@@ -371,7 +356,7 @@ def test_output_to_a_fifo_is_written_through(tmp_path: Path) -> None:
 def test_output_to_dev_stdout_is_standard_output(tmp_path: Path) -> None:
     """A link of our own made as /dev/stdout is (to /proc/self/fd/1), so that a regression replaces it and
     not the machine's /dev/stdout (the code before this fix did exactly that)."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     stdout = tmp_path / "stdout"
     stdout.symlink_to("/proc/self/fd/1")
     plain = run_ma("graph", str(repo.path))
@@ -387,7 +372,7 @@ def test_output_to_dev_stdout_is_standard_output(tmp_path: Path) -> None:
 def test_output_symlink_to_a_file_is_refused(tmp_path: Path, kind: str) -> None:
     """Before: the link was replaced by a regular file. Decided: refused, so a link that leads to someone's
     file is neither followed (the victim) nor silently replaced (the link)."""
-    repo = lost_chain(tmp_path / "repo")
+    repo = lost_chain(tmp_path / "repo")[0]
     somefile = victim(tmp_path)
     link = repo.path / "chain.mmd"
     link.symlink_to(somefile if kind == "victim" else tmp_path / "nowhere")

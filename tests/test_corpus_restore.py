@@ -49,6 +49,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from corpus import lost_chain
 from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
@@ -59,22 +60,6 @@ NOT_FOUND = "error: Can't locate revision identified by '{0}' in git history, re
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def lost_chain(root: Path, count: int = 3) -> tuple[GitRepo, dict[str, bytes]]:
-    """``count`` revisions committed, then deleted; the versions directory is left empty.
-    Returns the repository and ``{file name: bytes restore must write}`` in chain order."""
-    repo = GitRepo.init(root)
-    files: dict[str, str] = {}
-    down = None
-    for i in range(count):
-        rev = f"r{i:04d}"
-        files[f"{rev}_step.py"] = revision_source(rev, down, f"step {i}")
-        down = rev
-    repo.commit("chain", {f"{V}/{name}": text for name, text in files.items()})
-    repo.commit("cleanup", remove=[f"{V}/{name}" for name in files])
-    (repo.path / V).mkdir(parents=True)
-    return repo, {name: text.encode() for name, text in files.items()}
 
 
 def tree_state(root: Path) -> dict[str, str]:
