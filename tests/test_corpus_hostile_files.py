@@ -47,7 +47,6 @@ from pathlib import Path
 import pytest
 
 from corpus import fingerprint, lost_chain
-from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
 MANIFEST = "migration-archaeologist-manifest.json"

@@ -50,7 +50,7 @@ from typing import Callable, Iterator
 import pytest
 
 from corpus import lost_chain
-from gitfixture import GitRepo, revision_source
+from gitfixture import GitRepo
 
 V = "alembic/versions"
 MANIFEST = "migration-archaeologist-manifest.json"
