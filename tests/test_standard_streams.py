@@ -72,3 +72,11 @@ def test_warnings_made_errors_find_no_unclosed_pipe(lost: GitRepo) -> None:
         proc = run([*args[:1], str(lost.path), *args[1:]], env=env)
         assert proc.returncode in (0, 1), proc.stderr
         assert "ResourceWarning" not in proc.stderr and "Exception ignored" not in proc.stderr, (args, proc.stderr)
+
+
+def test_a_report_on_a_full_disk_is_the_machines_trouble(lost: GitRepo) -> None:
+    """-o into /dev/full (written through, as a device): exit 3 like every full disk, not 2."""
+    for command in ("graph", "timeline"):
+        proc = run([command, str(lost.path), "-o", "/dev/full"])
+        assert proc.returncode == 3, proc.stderr
+        assert proc.stderr.strip() == "error: cannot write /dev/full: No space left on device"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 from pathlib import Path
 
-from migration_archaeologist.errors import UsageError
+from migration_archaeologist.errors import ArchaeologistError, EnvironmentProblem, UsageError
 from migration_archaeologist.files import replace_file
 from migration_archaeologist.regular_files import kind_of
 
@@ -27,7 +28,7 @@ def write_report(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         here = None
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _cannot(path, exc) from None
     own = _own_descriptor(path) if here is not None and stat.S_ISLNK(here) else None
     if own is not None:  # /dev/stdout, /dev/fd/3: what the shell gave us, written as standard output is
         _write_all(own, data, path)
@@ -38,7 +39,7 @@ def write_report(path: Path, data: bytes) -> None:
     try:
         replace_file(path, data, prefix=f".{path.name}.")
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _cannot(path, exc) from None
 
 
 def _write_through(path: Path, data: bytes, *, linked: bool) -> None:
@@ -56,7 +57,7 @@ def _write_through(path: Path, data: bytes, *, linked: bool) -> None:
         # no O_TRUNC and no O_CREAT: what is opened must still be a device or FIFO, checked on the descriptor
         fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _cannot(path, exc) from None
     try:
         opened = os.fstat(fd).st_mode
         if not (stat.S_ISCHR(opened) or stat.S_ISFIFO(opened)):
@@ -72,7 +73,7 @@ def _write_all(fd: int, data: bytes, path: Path) -> None:
         while view:
             view = view[os.write(fd, view):]
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _cannot(path, exc) from None
 
 
 _OWN_FD = re.compile(r"^/(?:proc/self|dev)/fd/(\d+)$")
@@ -92,3 +93,14 @@ def _own_descriptor(path: Path) -> int | None:
         if found:
             return int(found.group(1))
     return None
+
+
+#: A disk that is full, over quota, failing or read-only: the machine's trouble (exit 3), not a path
+#: the user got wrong (exit 2).
+_MACHINE = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS}
+
+
+def _cannot(path: Path, exc: OSError) -> ArchaeologistError:
+    """The one-line error of a report that could not be written."""
+    message = f"cannot write {path}: {exc.strerror or exc}"
+    return EnvironmentProblem(message) if exc.errno in _MACHINE else UsageError(message)
