@@ -401,10 +401,13 @@ def scan(
     \b
     Example: migration-archaeologist scan . --archive backups/2025-10.tar.gz --json
     """
-    result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache, config_file=config_file, name=name)
+    opened = _open(repo)
+    environments = environments_of(opened[0])  # walked once: for the scan and for its environment's files
+    result = _scan(repo, versions, pick, as_json, thorough, archive, opened=opened, cache=cache, config_file=config_file,
+                   name=name, configs=environments)
     from migration_archaeologist.environment_files import with_environment_problems
 
-    _report(with_environment_problems(result), as_json, scan_document, "render_scan")
+    _report(with_environment_problems(result, environments), as_json, scan_document, "render_scan")
 
 
 

@@ -230,7 +230,7 @@ def plan_environment(
         if config_file.is_file():
             files.append(EnvironmentFile(CONFIG if config_file.suffix == ".ini" else config_file.name, config_file,
                                          "present", None, None, None, "in the work tree"))
-        elif (held.version_at(config_file) is not None and _lost(result, held.version_at(config_file))) or _flask(held, script):
+        elif _lost(result, held.version_at(config_file)) or _flask(held, script):
             # a Flask-Migrate folder that lost its alembic.ini (its env.py configures logging from it)
             files.append(_from_history_or_template(held, config_file, CONFIG, dirs, script, db_url, notes))
         else:  # warehouse: a migrations/ folder its program configures, never an ini
@@ -247,23 +247,21 @@ def plan_environment(
             if script is None:
                 script = config_file.parent
             files.append(ini_file)
-        elif held.retired or (not result.missing and any(e.present for e in result.catalog.entries.values())):
-            # neutron-vpnaas: revisions added after its ini was deleted; Alembic is configured in code
-            script, section, config_file, kind = _script_folder(held, dirs), "alembic", None, "code"
-            for version, rev in held.retired[:1]:
-                notes.append(f"{version.path} was deleted in {version.commit[:10]} {version.date[:10]} and revisions "
-                             f"were added after it ({rev}): it was retired, not lost, and is not brought back")
-            notes.append(_IN_CODE)
-        elif not _reads_a_config_file(held, _script_folder(held, dirs)):
-            # warehouse: its env.py takes its options from the program (get_section), no file
-            script, section, config_file, kind = _script_folder(held, dirs), "alembic", None, "code"
-            notes.append(_IN_CODE)
         else:
-            script = _script_folder(held, dirs)
-            kind = "flask-migrate" if _flask(held, script) else "ini"
-            config_file = (script if kind == "flask-migrate" else script.parent) / CONFIG
-            section = "alembic"
-            files.append(_from_history_or_template(held, config_file, CONFIG, dirs, script, db_url, notes))
+            script, section = _script_folder(held, dirs), "alembic"
+            # neutron-vpnaas: revisions added after its ini was deleted; warehouse: its env.py takes its
+            # options from the program (get_section). Alembic is configured in code: no file to write.
+            in_code = held.retired or (not result.missing and any(e.present for e in result.catalog.entries.values()))
+            if in_code or not _reads_a_config_file(held, script):
+                config_file, kind = None, "code"
+                for version, rev in held.retired[:1]:
+                    notes.append(f"{version.path} was deleted in {version.commit[:10]} {version.date[:10]} and revisions "
+                                 f"were added after it ({rev}): it was retired, not lost, and is not brought back")
+                notes.append(_IN_CODE)
+            else:
+                kind = "flask-migrate" if _flask(held, script) else "ini"
+                config_file = (script if kind == "flask-migrate" else script.parent) / CONFIG
+                files.append(_from_history_or_template(held, config_file, CONFIG, dirs, script, db_url, notes))
     for role in (ENV_PY, TEMPLATE, README):
         target = script / role
         if target.is_file():

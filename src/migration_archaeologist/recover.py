@@ -113,15 +113,9 @@ def _actions(environment: EnvironmentPlan, restore: RestorePlan | None, synthesi
     if refused is not None:
         out.extend(Action("revision", rev, None, "", None, "refused", refused) for rev in needed)
     for planned in restore.files if restore is not None else ():
-        s = planned.sighting
-        if s is None:
-            source = ""
-        else:
-            ref = f" {s.ref}" if s.ref else ""
-            commit = f" {s.commit[:10]}" if s.commit else ""
-            source = f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip()
         action = "present" if planned.action == "unchanged" else planned.action
-        out.append(Action("revision", planned.revision, planned.target, source, planned.fidelity, action, planned.note))
+        out.append(Action("revision", planned.revision, planned.target, planned.origin, planned.fidelity, action,
+                          planned.note))
     for rev in synthesize:
         out.append(Action("synthesize", rev, None, "the database's schema", "synthesized", "write",
                           "stamped, and no source holds it: a stand-in written only once a replay proves it"))

@@ -50,6 +50,16 @@ class PlannedFile:
     action: str  # "write", "unchanged" (identical file already there), "conflict"
     note: str
 
+    @property
+    def origin(self) -> str:
+        """Where the bytes come from, for a plan's table: 'stash stash@{1} 9fc9ab2a0c 2025-10-31'."""
+        s = self.sighting
+        if s is None:
+            return ""
+        ref = f" {s.ref}" if s.ref else ""
+        commit = f" {s.commit[:10]}" if s.commit else ""
+        return f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip()
+
 
 @dataclass(frozen=True)
 class RestorePlan:

@@ -303,15 +303,8 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
     table.add_column("from")
     table.add_column("action", no_wrap=True)
     for f in plan.files:
-        s = f.sighting
-        origin = ""
-        if s is not None:
-            ref = f" {s.ref}" if s.ref else ""
-            commit = f" {s.commit[:10]}" if s.commit else ""
-            origin = f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip()
         style = {"write": "green", "unchanged": "dim", "conflict": "bold red"}[f.action]
-        action = Text(f.action, style=style)
-        table.add_row(Text(f.revision), Text(f.target.name), Text(origin), action)
+        table.add_row(Text(f.revision), Text(f.target.name), Text(f.origin), Text(f.action, style=style))
     if plan.files:
         console.print(table)
         for f in plan.files:  # what Alembic will make of a file, said before it is written
@@ -407,12 +400,10 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
 
 def render_recovery_plan(console: Console, plan, result: ScanResult) -> None:  # type: ignore[no-untyped-def]
     """One table: every file Alembic needs, where it comes from and what happens to it."""
-    from rich.markup import escape
-
     env = plan.environment
     root = plan.versions_dir
     config = result.relative(env.config_file) if env.config_file is not None else "configured in code"
-    table = Table(title=f"Recover {escape(config)} (versions: {escape(result.relative(root))})", title_justify="left")
+    table = Table(title=f"Recover {esc(config)} (versions: {esc(result.relative(root))})", title_justify="left")
     table.add_column("what", style="bold", no_wrap=True)
     table.add_column("file")
     table.add_column("from")
@@ -421,43 +412,41 @@ def render_recovery_plan(console: Console, plan, result: ScanResult) -> None:  #
     styles = {"write": "green", "present": "dim", "conflict": "bold red", "refused": "bold red", "unrecoverable": "bold red"}
     for a in plan.actions:
         shown = "" if a.target is None else (a.target.name if a.kind != "environment" else result.relative(a.target))
-        table.add_row(a.subject, shown, a.source, a.fidelity or "", Text(a.action, style=styles.get(a.action, "")))
+        table.add_row(*map(Text, (a.subject, shown, a.source, a.fidelity or "")), Text(a.action, style=styles.get(a.action, "")))
     console.print(table)
     for note in env.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]note:[/yellow] {esc(note)}", highlight=False, soft_wrap=True)
     for error in env.errors:
-        console.print(f"[yellow]warning:[/yellow] {escape(error)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {esc(error)}", highlight=False, soft_wrap=True)
     for a in plan.blocked:
-        console.print(f"[red]{a.action}[/red] {escape(a.subject)}: {escape(a.note)}", highlight=False, soft_wrap=True)
+        console.print(f"[red]{a.action}[/red] {esc(a.subject)}: {esc(a.note)}", highlight=False, soft_wrap=True)
 
 
 def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[no-untyped-def]
-    from rich.markup import escape
-
     from migration_archaeologist.recover import verdict
 
     for path in outcome.written:
-        console.print(f"[green]wrote[/green] {escape(str(path))}", highlight=False, soft_wrap=True)
+        console.print(f"[green]wrote[/green] {esc(str(path))}", highlight=False, soft_wrap=True)
     for path in outcome.synthesized:
-        console.print(f"[green]wrote[/green] {escape(str(path))} (synthesized, proven by replay)", highlight=False, soft_wrap=True)
+        console.print(f"[green]wrote[/green] {esc(str(path))} (synthesized, proven by replay)", highlight=False, soft_wrap=True)
     for failure in outcome.failures:
-        console.print(f"[red]failed:[/red] {escape(failure)}", highlight=False, soft_wrap=True)
+        console.print(f"[red]failed:[/red] {esc(failure)}", highlight=False, soft_wrap=True)
     run = outcome.alembic
     if run is not None:
         config = outcome.plan.environment.config_file
-        shown = escape(str(config)) if config is not None else "a temporary configuration (Alembic is configured in code here)"
+        shown = esc(str(config)) if config is not None else "a temporary configuration (Alembic is configured in code here)"
         console.print(f"\nAlembic's own answer with {shown} (its commands in a child process; env.py,"
                       " application code, is not run):", highlight=False, soft_wrap=True)
-        console.print(f"  heads: {escape(', '.join(run.view.heads) or '(none)')}", highlight=False, soft_wrap=True)
+        console.print(f"  heads: {esc(', '.join(run.view.heads) or '(none)')}", highlight=False, soft_wrap=True)
         if run.current is not None:
-            console.print(f"  current: {escape(', '.join(run.current) or '(base)')}", highlight=False, soft_wrap=True)
+            console.print(f"  current: {esc(', '.join(run.current) or '(base)')}", highlight=False, soft_wrap=True)
         for warning in run.view.warnings:
-            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]warning:[/yellow] {esc(warning)}", highlight=False, soft_wrap=True)
         if run.view.stand_ins:
-            console.print(f"[dim]stand-ins for modules not importable here: {escape(', '.join(run.view.stand_ins))}[/dim]",
+            console.print(f"[dim]stand-ins for modules not importable here: {esc(', '.join(run.view.stand_ins))}[/dim]",
                           highlight=False, soft_wrap=True)
     if outcome.verification is not None:
         console.print()
         render_verification(console, outcome.verification)
     style = "bold green" if outcome.works else "bold red"
-    console.print(f"\n[{style}]{escape(verdict(outcome))}[/{style}]", highlight=False, soft_wrap=True)
+    console.print(f"\n[{style}]{esc(verdict(outcome))}[/{style}]", highlight=False, soft_wrap=True)
