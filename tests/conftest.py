@@ -62,9 +62,10 @@ def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = N
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
 
 
-def ma(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The command line as a user runs it (``python -m``), without MA_DEBUG so errors stay one line."""
-    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+def ma(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line as a user runs it (``python -m``), without MA_DEBUG so errors stay one line;
+    ``env`` adds to the environment."""
+    env = {**{k: v for k, v in os.environ.items() if k != "MA_DEBUG"}, **(env or {})}
     return subprocess.run([sys.executable, "-m", "migration_archaeologist", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=120)
 

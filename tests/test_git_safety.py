@@ -9,7 +9,8 @@ setting; the marker touches a file named after the setting, and after ``scan``, 
 
 Cases (ids): repo-config-programs (``test_repository_programs_never_run``),
 promisor-remote-ext-transport (``test_missing_blob_never_fetched_through_the_repositorys_transport``),
-replace-refs (``test_replace_refs_do_not_change_what_is_read``).
+replace-refs (``test_replace_refs_do_not_change_what_is_read``),
+git-dir-environment (``test_git_dir_in_the_environment_never_replaces_the_repo_argument``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import ma
 from corpus import V, cli, git
 from gitfixture import GitRepo, environment_files, revision_source
 
@@ -156,3 +158,25 @@ def test_replace_refs_do_not_change_what_is_read(tmp_path: Path) -> None:
     proc = cli("restore", "b", str(repo.path), "--apply", "--no-cache", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (repo.path / V / "b_next.py").read_text() == revision_source("b", "a", "next")
+
+
+def test_git_dir_in_the_environment_never_replaces_the_repo_argument(tmp_path: Path) -> None:
+    """case git-dir-environment: a ``GIT_DIR`` (and ``GIT_INDEX_FILE``) left in the shell names
+    another repository; the REPO argument is what is read, restored into and reported, and stderr
+    says the variables were ignored. Before, git followed ``GIT_DIR`` and the other repository's
+    history was scanned under REPO's name."""
+    repo = _history(tmp_path / "repo")
+    other = GitRepo.init(tmp_path / "other")
+    other.commit("other", {"alembic.ini": INI, **environment_files(),
+                           f"{V}/x_other.py": revision_source("x", None, "other")})
+    env = {"GIT_DIR": str(other.path / ".git"), "GIT_INDEX_FILE": str(other.path / ".git" / "index")}
+    scan = ma("scan", str(repo.path), "--json", "--no-cache", cwd=tmp_path, env=env)
+    assert scan.returncode == 1, scan.stderr  # b is missing: the repository's own verdict
+    doc = json.loads(scan.stdout)
+    assert {r["revision"]: r["status"] for r in doc["revisions"]} == {"a": "present", "b": "missing", "c": "present"}
+    assert "note: GIT_DIR, GIT_INDEX_FILE set in the environment and ignored" in scan.stderr
+    restore = ma("restore", "b", str(repo.path), "--apply", cwd=tmp_path, env=env)
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert (repo.path / V / "b_next.py").read_text() == revision_source("b", "a", "next")
+    assert not (other.path / V / "b_next.py").exists()
+    assert other.git("status", "--porcelain") == ""  # the other repository and its index untouched

@@ -1009,6 +1009,7 @@ def _run() -> None:
     except OSError:
         raise EnvironmentProblem("the current directory no longer exists (deleted while in use): "
                                  "change to a folder that exists and run again") from None
+    _note_ignored_git_variables()
     try:
         try:
             app()  # standalone: Typer prints usage errors itself (exit 2) and exits with each command's code
@@ -1019,6 +1020,19 @@ def _run() -> None:
             raise
         _stdout_gone()
         raise EnvironmentProblem(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _note_ignored_git_variables() -> None:
+    """A ``GIT_DIR`` (or ``GIT_WORK_TREE``, ``GIT_INDEX_FILE``, ...) in the environment never reaches
+    git: the repository is the REPO argument. Say so once, on standard error, so that nobody believes
+    the other repository was read."""
+    from migration_archaeologist.gitrepo import ignored_location_variables
+
+    names = ignored_location_variables()
+    if names:
+        listed = ", ".join(names)
+        sys.stderr.write(f"note: {listed} set in the environment and ignored: the repository is the "
+                         "REPO argument (default: the current folder)\n")
 
 
 #: A standard output that is closed (a pipe's reader gone, ``>&-``) or full (``> /dev/full``).

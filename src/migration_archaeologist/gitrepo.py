@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,10 +138,33 @@ def _widen_pipe(stream: object) -> None:
         pass
 
 
+#: git's own variables that say which repository, work tree, index or object store to use. The
+#: repository is the one the user names (REPO, default the current folder); a ``GIT_DIR`` left in the
+#: shell (a hook, a ``git rebase --exec``, a script) would silently make git read another repository,
+#: and ``GIT_INDEX_FILE`` or ``GIT_OBJECT_DIRECTORY`` another index or object store, so none reach git.
+#: The command line says so (``ignored_location_variables``).
+GIT_LOCATION_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+
+
+def ignored_location_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The git location variables set (non-empty) in ``environ``: each one is ignored."""
+    environ = os.environ if environ is None else environ
+    return [name for name in GIT_LOCATION_VARIABLES if environ.get(name)]
+
+
 def git_env() -> dict[str, str]:
     """The environment of every git we start: ``GIT_ENV``, and ``GIT_HARDENING`` after any
-    ``GIT_CONFIG_COUNT`` settings of the user's own (later ones win)."""
-    env = dict(os.environ)
+    ``GIT_CONFIG_COUNT`` settings of the user's own (later ones win); no location variables."""
+    env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARIABLES}
     env.update(GIT_ENV)
     try:
         start = max(int(env.get("GIT_CONFIG_COUNT") or 0), 0)
