@@ -180,6 +180,8 @@ def _header(display: Path, head: str, versions: str) -> str:
 
 
 NOT_FOUND = "error: Can't locate revision identified by 'b' in git history, reflogs, stashes or unreachable objects"
+#: the same, when some object at a revision path could not be read: it may have been b
+NOT_FOUND_UNREAD = NOT_FOUND + "; 1 object(s) could not be read: 'scan' lists them"
 
 
 def _bare(root: Path, *, mirror: bool = False) -> Damaged:
@@ -255,7 +257,7 @@ def _partial(root: Path, *, remote_gone: bool = False, mirror: bool = False) -> 
         target, root, set() if mirror else {"a"}, 0, 0, lines=lines,
         check_lines=([] if mirror else ["ok: 1 revisions, head a"]) + lines[: len(unreadable) + 1],
         unreadable=unreadable,
-        restore=None if mirror else ("b", 1, NOT_FOUND, "stderr"),
+        restore=None if mirror else ("b", 1, NOT_FOUND_UNREAD, "stderr"),
         facts={"missing_objects": _missing_objects(target)},
     )
 
@@ -281,13 +283,72 @@ def _corrupt(root: Path, what: str) -> Damaged:
         reason = "object missing from the repository or unreadable"
         damaged.unreadable = [{"blob": sha, "path": f"{V}/b_next.py", "commit": head, "reason": reason}]
         damaged.lines = ["warning: 1 object(s) could not be read:", f"  {sha} ({V}/b_next.py in {head[:10]}): {reason}"]
-        damaged.restore = ("b", 1, NOT_FOUND, "stderr")
+        damaged.restore = ("b", 1, NOT_FOUND_UNREAD, "stderr")
     else:
         # the blob of b is still there, dangling once the commit or tree holding it is unreadable
         damaged.revisions = {"a", "b"}
         damaged.unreadable_some = True
         damaged.check_lines = ["ok: 1 revisions, head a (1 more only elsewhere in git: see scan)"]
     return damaged
+
+
+def _corrupt_head_commit(root: Path) -> Damaged:
+    """HEAD's own commit object is garbage: not even its type can be read, so the object inventory
+    does not list it; it is named as unreadable, and the rest of history is still walked."""
+    repo = lost_history(root / "repo")
+    head = repo.git("rev-parse", "HEAD")
+    loose = repo.path / ".git" / "objects" / head[:2] / head[2:]
+    os.chmod(loose, 0o644)
+    loose.write_bytes(b"garbage")
+    return Damaged(repo.path, root, {"a", "b"}, 0, 0, repo=repo, unreadable_some=True,
+                   check_lines=["ok: 1 revisions, head a (1 more only elsewhere in git: see scan)"],
+                   lines=["warning: 1 object(s) could not be read:"], facts={"corrupt": head})
+
+
+def _oversize(root: Path) -> Damaged:
+    """b's file is a valid revision padded past 8 MiB with a comment: not read whole, and said so
+    (too large), never called missing from the repository."""
+    repo = GitRepo.init(root / "repo")
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "base")})
+    big = revision_source("b", "a", "next") + "#" + "x" * (9 << 20) + "\n"
+    repo.commit("next", {f"{V}/b_next.py": big})
+    cleanup = repo.commit("cleanup", remove=[f"{V}/b_next.py"])
+    blob = repo.git("rev-parse", f"HEAD~1:{V}/b_next.py")
+    reason = f"too large to be a revision file ({len(big):,} bytes; files over 8 MiB are not read)"
+    unreadable = [{"blob": blob, "path": f"{V}/b_next.py", "commit": cleanup, "reason": reason}]
+    lines = ["warning: 1 object(s) could not be read:", f"  {blob} ({V}/b_next.py in {cleanup[:10]}): {reason}"]
+    return Damaged(repo.path, root, {"a"}, 0, 0, lines=lines, check_lines=["ok: 1 revisions, head a", *lines],
+                   unreadable=unreadable, restore=("b", 1, NOT_FOUND_UNREAD, "stderr"), repo=repo)
+
+
+def _corrupt_packed_object(root: Path, what: str) -> Damaged:
+    """Everything packed, then bytes flipped inside the packed tree or commit of the commit that
+    added b: the walk goes on commit by commit, names the object, and still finds b (its blob is
+    sound, reached as an unreachable object); a stays present, the check passes."""
+    repo = lost_history(root / "repo")
+    sha = repo.git("rev-parse", {"tree": "HEAD~1^{tree}", "commit": "HEAD~1"}[what])
+    _flip_packed(repo, sha)
+    return Damaged(repo.path, root, {"a", "b"}, 0, 0, repo=repo, unreadable_some=True,
+                   check_lines=["ok: 1 revisions, head a (1 more only elsewhere in git: see scan)"],
+                   restore=("a", 0, "Nothing to restore: every revision asked for is present.", "stdout"),
+                   facts={"corrupt": sha})
+
+
+def _flip_packed(repo: GitRepo, sha: str) -> Path:
+    """Pack everything (no deltas), then flip four bytes in the middle of ``sha``'s zlib stream."""
+    repo.git("repack", "-a", "-d", "-q", "--window=0")
+    repo.git("prune-packed")
+    (idx,) = (repo.path / ".git" / "objects" / "pack").glob("*.idx")
+    row = next(line.split() for line in repo.git("verify-pack", "-v", str(idx)).splitlines() if line.startswith(sha))
+    in_pack, offset = int(row[3]), int(row[4])
+    pack = idx.with_suffix(".pack")
+    os.chmod(pack, 0o644)
+    data = bytearray(pack.read_bytes())
+    for at in range(offset + in_pack // 2, offset + in_pack // 2 + 4):
+        data[at] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    os.chmod(pack, 0o444)
+    return pack
 
 
 def _corrupt_packed(root: Path) -> Damaged:
@@ -302,18 +363,7 @@ def _corrupt_packed(root: Path) -> Damaged:
     repo.commit("edit c", {f"{V}/c_rev.py": revision_source("c", "b", "rev c, edited")})
     cleanup = repo.commit("cleanup", remove=[f"{V}/{rev}_rev.py" for rev in "bcd"])
     sha = repo.git("rev-parse", f"HEAD~1:{V}/c_rev.py")
-    repo.git("repack", "-a", "-d", "-q", "--window=0")
-    repo.git("prune-packed")
-    (idx,) = (repo.path / ".git" / "objects" / "pack").glob("*.idx")
-    row = next(line.split() for line in repo.git("verify-pack", "-v", str(idx)).splitlines() if line.startswith(sha))
-    in_pack, offset = int(row[3]), int(row[4])
-    pack = idx.with_suffix(".pack")
-    os.chmod(pack, 0o644)
-    data = bytearray(pack.read_bytes())
-    for at in range(offset + in_pack // 2, offset + in_pack // 2 + 4):
-        data[at] ^= 0xFF
-    pack.write_bytes(bytes(data))
-    os.chmod(pack, 0o444)
+    pack = _flip_packed(repo, sha)
     head = repo.git("rev-parse", "HEAD")
     reason = f"packed object {sha} (stored in {pack}) is corrupt"
     unreadable = [{"blob": sha, "path": f"{V}/c_rev.py", "commit": cleanup, "reason": reason}]
@@ -341,6 +391,10 @@ DAMAGED: dict[str, Callable[[Path], Damaged]] = {
     "corrupt-loose-tree": lambda root: _corrupt(root, "tree"),
     "corrupt-loose-commit": lambda root: _corrupt(root, "commit"),
     "corrupt-packed-blob": _corrupt_packed,
+    "corrupt-packed-tree": lambda root: _corrupt_packed_object(root, "tree"),
+    "corrupt-packed-commit": lambda root: _corrupt_packed_object(root, "commit"),
+    "oversize-blob": _oversize,
+    "corrupt-head-commit": _corrupt_head_commit,
 }
 
 
@@ -417,7 +471,8 @@ def test_partial_clone_never_fetches(damaged: dict, case_id: str) -> None:  # ty
     assert result["cache_only"]
 
 
-@pytest.mark.parametrize("case_id", ["corrupt-loose-tree", "corrupt-loose-commit"])
+@pytest.mark.parametrize("case_id", ["corrupt-loose-tree", "corrupt-loose-commit", "corrupt-packed-tree",
+                                     "corrupt-packed-commit"])
 def test_corrupt_object_is_named(damaged: dict, case_id: str) -> None:  # type: ignore[type-arg]
     """cases corrupt-loose-tree-named, corrupt-loose-commit-named: a person must be told which object is broken."""
     case, result = damaged[case_id]
@@ -426,6 +481,35 @@ def test_corrupt_object_is_named(damaged: dict, case_id: str) -> None:  # type: 
     assert any(u["blob"] == corrupt or corrupt in u["reason"] for u in doc["unreadable"]), doc["unreadable"]
     head = case.repo.git("rev-parse", "HEAD")
     assert head not in {u["blob"] for u in doc["unreadable"]}  # HEAD's own commit object is sound
+
+
+def test_corrupt_head_commit_is_named(damaged: dict) -> None:  # type: ignore[type-arg]
+    """case corrupt-head-commit-named: git cannot even tell HEAD's type; before, the fallback walk
+    never tried it and said "0 commit(s) could not be read"."""
+    case, result = damaged["corrupt-head-commit"]
+    doc = scan_json(result["doc"])
+    assert [u["blob"] for u in doc["unreadable"]] == [case.facts["corrupt"]]
+    assert "is corrupt" in doc["unreadable"][0]["reason"]
+    assert any(w.endswith("scanned commit by commit instead, 1 commit(s) could not be read") for w in doc["warnings"])
+
+
+def test_nothing_readable_is_exit_3(tmp_path: Path) -> None:
+    """case corrupt-every-object: every object is garbage, so not one commit can be read. A verdict
+    from the work tree alone would pass for one on the history (before: "ok", exit 0); every
+    command says in one line that git could read no commit, and changes nothing."""
+    repo = lost_history(tmp_path / "repo")
+    for loose in (repo.path / ".git" / "objects").glob("??/*"):
+        os.chmod(loose, 0o644)
+        loose.write_bytes(b"garbage")
+    before = fingerprint(tmp_path, cache=True)
+    for args in (["scan"], ["check"], ["scan", "--json"], ["restore", "b"], ["recover"], ["timeline"]):
+        proc = cli(*args, str(repo.path), "--no-cache", cwd=tmp_path) if args[0] != "recover" else \
+            cli(*args, str(repo.path), cwd=tmp_path)
+        assert proc.returncode == 3, (args, proc.stdout, proc.stderr)
+        line = error_line(proc)
+        assert line.startswith("error: git could not read any commit of this repository: fatal: loose object "), line
+        assert line.endswith("is corrupt ('git fsck' lists what is damaged)"), line
+    assert fingerprint(tmp_path, cache=True) == before
 
 
 def test_corrupt_packed_blob_costs_only_itself(damaged: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]

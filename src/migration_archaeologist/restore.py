@@ -158,8 +158,11 @@ def _resolve(result: ScanResult, name: str) -> str:
         return prefixed[0]
     if len(prefixed) > 1:
         raise UsageError(f"'{name}' is ambiguous: {', '.join(sorted(prefixed))}")
+    unread = len(result.unreadable)
+    # an object git could not hand out (corrupt, too large, absent from a partial clone) may be it
+    also = f"; {unread} object(s) could not be read: 'scan' lists them" if unread else ""
     raise RevisionNotFound(
-        f"Can't locate revision identified by '{name}' in git history, reflogs, stashes or unreachable objects"
+        f"Can't locate revision identified by '{name}' in git history, reflogs, stashes or unreachable objects{also}"
     )
 
 

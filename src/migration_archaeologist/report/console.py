@@ -237,7 +237,7 @@ def render_warnings(console: Console, result: ScanResult) -> None:
         console.print(f"[yellow]warning:[/yellow] {len(result.unreadable)} object(s) could not be read:")
         for item in result.unreadable[:20]:
             where = f" ({item.path} in {item.commit[:10]})" if item.path and item.commit else ""
-            console.print(esc(f"  {item.blob}{where}: {item.reason}"), highlight=False)
+            console.print(esc(f"  {item.blob}{where}: {item.reason}"), highlight=False, soft_wrap=True)
 
 
 def render_check(console: Console, result: ScanResult, verdict: Verdict | None = None) -> None:

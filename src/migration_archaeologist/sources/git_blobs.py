@@ -23,6 +23,12 @@ from migration_archaeologist.gitrepo import Repository, first_line
 #: A revision file is source text; anything bigger than this is not one and is not read whole.
 MAX_BLOB_SIZE = 8 * 1024 * 1024
 _BATCH = 64
+
+
+def too_large(size: int) -> str:
+    """Why a blob was not read: a user sees it next to the path, not a "missing" object."""
+    return f"too large to be a revision file ({size:,} bytes; files over {MAX_BLOB_SIZE >> 20} MiB are not read)"
+
 #: cat-file deaths in a row, without one answer between, after which git is taken to read nothing
 _MAX_RESTARTS = 20
 
@@ -43,8 +49,9 @@ class CatFile:
         self._present = present
         #: blobs not asked for because the object database does not hold them (partial clones)
         self.not_present: list[str] = []
-        #: objects cat-file died on, with git's words for why (a corrupt packed object)
-        self.corrupt: dict[str, str] = {}
+        #: why a request was answered None: git's words for an object cat-file died on (a corrupt
+        #: packed object), or the size of one too large to be a revision file
+        self.reasons: dict[str, str] = {}
         #: requests written so far, and what they are for: a progress bar's total and label
         self.asked = 0
         self.phase = "reading blobs"
@@ -156,7 +163,7 @@ class CatFile:
 
     def answers(self) -> Iterator[tuple[str, bytes | None]]:
         """Yield (sha, bytes) per request in order; None for a missing, non-blob, oversize or
-        corrupt object (a corrupt one is also in ``corrupt``, with git's reason)."""
+        corrupt object (an oversize or corrupt one is also in ``reasons``, saying why)."""
         deaths = 0  # cat-file deaths since the last answer
         while True:
             out = self._proc.stdout
@@ -190,6 +197,7 @@ class CatFile:
                     whole = _skip(out, int(parts[2]) + 1)
             elif int(parts[2]) > MAX_BLOB_SIZE:
                 whole = _skip(out, int(parts[2]) + 1)
+                self.reasons[sha] = too_large(int(parts[2]))
             else:
                 size = int(parts[2])
                 data = out.read(size)
@@ -228,7 +236,7 @@ class CatFile:
 
     def _dead(self, request: bytes, reason: str) -> tuple[str, None]:
         sha = request.strip().decode("ascii", "replace")
-        self.corrupt[sha] = reason or "git cat-file stopped on it"
+        self.reasons[sha] = reason or "git cat-file stopped on it"
         return sha, None
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
 
+from migration_archaeologist.errors import GitFailed
 from migration_archaeologist.gitrepo import Repository, first_line, git_env, hexsz, null_id
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources import history_cache
@@ -218,6 +219,11 @@ class GitHistory:
             if log_error:
                 # A missing or corrupt object stops git log for good: show every commit the object
                 # database holds one by one instead, stepping over each commit git cannot show.
+                if repo.head and repo.head.encode("ascii") not in inventory.commits:
+                    # HEAD's own commit object is too damaged for even its type to be read
+                    walk.failed.add(repo.head)
+                    scan.unreadable.append(Unreadable(repo.head, None, repo.head, _first_error_alone(repo, repo.head)
+                                                      or "HEAD's commit object could not be read"))
                 log_error = _walk_each(repo, sorted(c.decode() for c in inventory.commits), first[0], scan, walk,
                                        self._progress, log_error)
             lost_commits = unreachable_commits(inventory, walk.commits.keys())
@@ -244,6 +250,11 @@ class GitHistory:
             reflog, reflog_files = reflog_future.result()
             head_order = head_future.result()
         scan.skipped_versions = sum(len(b) for p, b in walk.deferred.items() if p not in revision_paths)
+        if log_error and not walk.commits:
+            # not one commit could be shown: a scan of the work tree alone would pass for a verdict
+            # on the history; the machine's trouble instead (exit 3), with git's words and the cure
+            raise GitFailed(f"git could not read any commit of this repository: {log_error.split('; scanned')[0]}"
+                            " ('git fsck' lists what is damaged)")
         if log_error:
             scan.warnings.append(log_error)
         for cat in (first[0], second[0]):
@@ -500,7 +511,7 @@ class GitHistory:
             if read % 500 == 0:
                 self._progress(cat.phase, read, cat.asked)
             if data is None:
-                _note_unreadable(scan, sha, cat.corrupt.get(sha) or "object missing from the repository or unreadable")
+                _note_unreadable(scan, sha, cat.reasons.get(sha) or "object missing from the repository or unreadable")
                 continue
             if not looks_like_revision(data):
                 continue
@@ -1311,14 +1322,23 @@ def _walk_each(
         if error is None:
             break
         last = walk.last
-        index = remaining.index(last) if last in remaining else -1
-        if last is not None and not _shows_alone(repo, last, cat, scan, walk, progress):
-            bad, index = last, index
+        named_tip = _OBJECT_ID.search(error)
+        if last is None and named_tip and named_tip.group() in remaining:
+            # git reads every tip before it shows one: a tip whose commit object is corrupt stops it
+            # before any output, and is named; the others were not shown, and are tried again
+            bad = named_tip.group()
+            remaining.remove(bad)
+            after = remaining
         else:
-            index += 1
-            if index >= len(remaining):
-                break
-            bad = remaining[index]
+            index = remaining.index(last) if last in remaining else -1
+            if last is not None and not _shows_alone(repo, last, cat, scan, walk, progress):
+                bad = last
+            else:
+                index += 1
+                if index >= len(remaining):
+                    break
+                bad = remaining[index]
+            after = remaining[index + 1 :]
         walk.failed.add(bad)
         reason = (error.split(": ", 1)[-1] if last == bad or last is None else _first_error_alone(repo, bad)) or error
         named = _OBJECT_ID.search(reason)
@@ -1327,7 +1347,7 @@ def _walk_each(
             scan.unreadable.append(Unreadable(named.group(), None, bad, f"{reason} (while showing commit {bad[:10]})"))
         else:
             scan.unreadable.append(Unreadable(bad, None, bad, reason))
-        remaining = remaining[index + 1 :]
+        remaining = after
     return f"{first_error.split(': ', 1)[-1]}; scanned commit by commit instead, {len(walk.failed)} commit(s) could not be read"
 
 
