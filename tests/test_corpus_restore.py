@@ -382,3 +382,85 @@ def test_unknown_revision(tmp_path: Path) -> None:
     assert error_line(proc) == NOT_FOUND.format("deadbeef0000")
     assert proc.returncode == 1
     assert tree_state(tmp_path) == before
+
+
+# --------------------------------------------------------------------------- kill -9, then run again
+
+#: The CLI, killed for real (SIGKILL, nothing runs after it) the ``n``-th time it calls ``os.<call>``:
+#: ``link`` puts a staged revision file in place, ``replace`` puts the manifest in place.
+KILLED_AT = (
+    "import os, runpy, signal, sys\n"
+    "call, n = sys.argv.pop(1), int(sys.argv.pop(1))\n"
+    "real, seen = getattr(os, call), [0]\n"
+    "def killer(*args, **kwargs):\n"
+    "    seen[0] += 1\n"
+    "    if seen[0] == n:\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    return real(*args, **kwargs)\n"
+    "setattr(os, call, killer)\n"
+    "runpy.run_module('migration_archaeologist', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def killed_restore(repo: GitRepo, call: str, n: int, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    return subprocess.run([sys.executable, "-c", KILLED_AT, call, str(n), *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def late_records(versions: Path) -> dict[str, str]:
+    doc = json.loads((versions / MANIFEST).read_text())
+    return {r["file"]: r["reason"] for r in doc["restored"]}
+
+
+def test_kill_9_while_writing_then_restore_again_repairs(tmp_path: Path) -> None:
+    """case kill-9-mid-restore: killed while linking the third file into place: two files are written
+    without their manifest records and the third one's temp file is left (what a real kill -9 leaves;
+    before, a rerun left both so for ever). The next ``restore --apply`` removes the temp file,
+    records the two late (saying what is known: untracked, history's exact bytes) and writes the rest."""
+    repo, expected = lost_chain(tmp_path / "repo", 5)
+    versions = repo.path / V
+    killed = killed_restore(repo, "link", 3, "restore", "r0004", str(repo.path), "--apply", "--no-cache")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert sorted(p.name for p in versions.glob("*.py")) == ["r0000_step.py", "r0001_step.py"]
+    (left,) = [name for name in temp_files(versions) if name != LOCK]  # the lock file is left too
+    assert left.startswith(".ma-restore-") and not (versions / MANIFEST).exists()
+
+    proc = run_ma("restore", "r0004", str(repo.path), "--apply", "--no-cache")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert temp_files(versions) == []
+    assert f"note: removed {versions / left}: a temp file left by an interrupted run" in proc.stderr
+    for name, data in expected.items():
+        assert (versions / name).read_bytes() == data
+    reasons = late_records(versions)
+    assert sorted(reasons) == sorted(expected)
+    late = sorted(name for name, reason in reasons.items() if reason.startswith("recorded by a later run"))
+    assert late == ["r0000_step.py", "r0001_step.py"]
+    assert all(f"note: recorded {versions / name} in the manifest" in proc.stderr for name in late)
+
+    again = run_ma("restore", "r0004", str(repo.path), "--apply", "--no-cache")
+    assert again.returncode == 0 and "note:" not in again.stderr, again.stderr  # repaired once, then quiet
+    assert late_records(versions) == reasons
+
+
+def test_kill_9_before_the_manifest_then_nothing_left_to_write_still_records(tmp_path: Path) -> None:
+    """case kill-9-before-manifest: every file written, killed as the manifest is put in place: no
+    record at all, and the manifest's temp file left. A rerun has nothing to write ("every revision
+    asked for is present"), and still removes the temp file and records every file; a file the
+    repository tracks, or one whose bytes no history holds, is never recorded as restored."""
+    repo, expected = lost_chain(tmp_path / "repo", 3)
+    versions = repo.path / V
+    (versions / "mine_new.py").write_text("# someone's new revision, not in history\nrevision = 'zzz'\n")
+    killed = killed_restore(repo, "replace", 1, "restore", "r0002", str(repo.path), "--apply", "--no-cache",
+                            "--allow-new-head")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (left,) = [name for name in temp_files(versions) if name != LOCK]
+    assert left.startswith(".ma-manifest-") and not (versions / MANIFEST).exists()
+    repo.git("add", f"{V}/r0000_step.py")  # this one the user has added to git since: the repository's own
+
+    proc = run_ma("restore", "r0002", str(repo.path), "--apply", "--no-cache", "--allow-new-head")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Nothing to restore: every revision asked for is present." in proc.stdout
+    assert temp_files(versions) == []
+    assert sorted(late_records(versions)) == ["r0001_step.py", "r0002_step.py"]
+    assert (versions / "r0000_step.py").read_bytes() == expected["r0000_step.py"]

@@ -11,7 +11,8 @@ import pytest
 
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import RestoreConflict, RevisionNotFound
-from migration_archaeologist.restore import MANIFEST_NAME, apply_restore, plan_restore
+from migration_archaeologist.manifest import MANIFEST_NAME
+from migration_archaeologist.restore import apply_restore, plan_restore
 from migration_archaeologist.scan import scan_repository
 
 V = "alembic/versions"

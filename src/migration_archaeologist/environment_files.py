@@ -588,7 +588,7 @@ def apply_environment(plan: EnvironmentPlan, result: ScanResult, manifest_dir: P
     """Write the plan's files (never over anything, each whole or not at all) and record each in the
     manifest of ``manifest_dir`` (a versions directory). Called under that directory's lock."""
     from migration_archaeologist.files import cannot_write, create_file, make_folder
-    from migration_archaeologist.restore import append_manifest
+    from migration_archaeologist.manifest import append_manifest
     from migration_archaeologist.scan import _inside
 
     root = result.repository.work_tree

@@ -19,7 +19,10 @@ from migration_archaeologist.alembic_check import AlembicRun, alembic_commands
 from migration_archaeologist.database.stamp import Stamp
 from migration_archaeologist.environment_files import EnvironmentPlan, apply_environment, plan_environment
 from migration_archaeologist.errors import RestoreRefused
-from migration_archaeologist.restore import RestoreOutcome, RestorePlan, apply_restore, choose_versions_dir, plan_restore
+from migration_archaeologist.interrupted import repair_interrupted
+from migration_archaeologist.restore import (
+    RestoreOutcome, RestorePlan, apply_restore, choose_versions_dir, plan_restore, present_now,
+)
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.versions_lock import versions_dir_lock
 
@@ -151,6 +154,8 @@ def apply_recovery(
         if plan.restore is not None and plan.restore.to_write:
             restored = apply_restore(plan.restore, result, check_with_alembic=False)
             written.extend(restored.written)
+        else:  # nothing to write: what a killed run left is repaired all the same
+            repair_interrupted(result, *present_now(result, plan.versions_dir)[::2])
         after = rescan() if written or plan.synthesize else result
         for rev in plan.synthesize:
             path, failure = _synthesize(after, rev, plan.stamp, db_url, python, timeout)

@@ -11,7 +11,6 @@ one after the other. Dry runs take no lock.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, replace
@@ -24,16 +23,17 @@ from migration_archaeologist.alembic_check import AlembicView, alembic_view
 from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.constants import MAX_MODULE_BYTES
 from migration_archaeologist.errors import RestoreConflict, RestoreRefused, RevisionNotFound, UsageError
-from migration_archaeologist.files import cannot_write, create_file, make_folder, replace_file
+from migration_archaeologist.files import cannot_write, create_file, make_folder
+from migration_archaeologist.manifest import append_manifest
 from migration_archaeologist.graph import build_graph
-from migration_archaeologist.regular_files import MANIFEST_LIMIT, FileTooLarge, NotRegularFile, read_regular
+from migration_archaeologist.interrupted import repair_interrupted
+from migration_archaeologist.regular_files import read_regular
 from migration_archaeologist.revision import RevisionFile, Unparseable
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, git_blob_id, source_file_name
 from migration_archaeologist.sources.worktree import WorkTree, outermost
-from migration_archaeologist.versions_lock import refused, tell, versions_dir_lock
+from migration_archaeologist.versions_lock import tell, versions_dir_lock
 
-MANIFEST_NAME = "migration-archaeologist-manifest.json"
 #: A file name restore may write: no folder separator, and no control character but tab. A newline
 #: ends the name for Alembic's file pattern (the file would never load); the other control
 #: characters are no name anyone meant, and rewrite the terminal that prints them.
@@ -298,9 +298,8 @@ def apply_restore(
         raise _conflict(plan)
     make_folder(plan.versions_dir)
     with versions_dir_lock(plan.versions_dir, lock_timeout):
-        dirs = sorted({plan.versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
-        known = {c.blob: c.revision for e in result.catalog.entries.values() for c in e.candidates}
-        revisions, where = revisions_in(result.repository.work_tree or plan.versions_dir, dirs, known)
+        dirs, revisions, where = present_now(result, plan.versions_dir)
+        repair_interrupted(result, dirs, where)  # what a killed run left: its temp files, its unrecorded files
         plan = _recheck(plan, result, where)
         if plan.conflicts:
             raise _conflict(plan)
@@ -312,6 +311,17 @@ def apply_restore(
         our_heads = build_graph(revisions).heads
         view = alembic_view(version_locations(dirs)) if check_with_alembic else None
     return RestoreOutcome(plan, tuple(written), manifest, our_heads, view)
+
+
+def present_now(
+    result: ScanResult, versions_dir: Path
+) -> tuple[list[Path], dict[str, RevisionFile], dict[str, tuple[str, str]]]:
+    """The versions directories as they are now (``versions_dir`` and the scan's), the revisions in
+    them and where each is: read again under the lock, since another run may have written meanwhile."""
+    dirs = sorted({versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
+    known = {c.blob: c.revision for e in result.catalog.entries.values() for c in e.candidates}
+    revisions, where = revisions_in(result.repository.work_tree or versions_dir, dirs, known)
+    return dirs, revisions, where
 
 
 def version_locations(dirs: Sequence[Path]) -> list[Path]:
@@ -437,42 +447,3 @@ def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path])
             }
         )
     return append_manifest(plan.versions_dir, records)
-
-
-def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # type: ignore[type-arg]
-    """Add provenance records to the versions directory's manifest (replaced atomically; an unreadable
-    one is kept aside, never lost)."""
-    path = versions_dir / MANIFEST_NAME
-    with versions_dir_lock(versions_dir):  # read, add, replace: one run at a time, or a record is lost
-        doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
-        if os.path.lexists(path):
-            try:  # never through a symlink, never a FIFO or device, never unbounded
-                loaded = json.loads(read_regular(path, MANIFEST_LIMIT, follow=False).decode("utf-8"))
-                if isinstance(loaded, dict) and isinstance(loaded.get("restored"), list):
-                    doc = loaded
-            except NotRegularFile as exc:
-                raise refused(path, exc.kind) from None
-            except (OSError, ValueError):
-                path.rename(path.with_suffix(f".unreadable-{os.getpid()}.json"))  # keep it; never lose a record
-        doc["restored"].extend(records)
-        replace_file(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"), prefix=".ma-manifest-")
-    return path
-
-
-def read_manifest(versions_dirs: Sequence[Path]) -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]
-    """(revision, blob) -> the latest provenance record of the manifests in ``versions_dirs``."""
-    found: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
-    for folder in versions_dirs:
-        path = folder / MANIFEST_NAME
-        try:
-            doc = json.loads(read_regular(path, MANIFEST_LIMIT, follow=False).decode("utf-8"))
-        except (NotRegularFile, FileTooLarge) as exc:
-            tell(f"warning: {path} not read ({exc.strerror}): its provenance records are not shown")
-            continue
-        except (OSError, ValueError):
-            continue
-        records = doc.get("restored") if isinstance(doc, dict) else None
-        for record in records if isinstance(records, list) else ():
-            if isinstance(record, dict) and isinstance(record.get("revision"), str) and isinstance(record.get("blob"), str):
-                found[(record["revision"], record["blob"])] = record
-    return found

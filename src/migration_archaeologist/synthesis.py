@@ -26,7 +26,8 @@ from migration_archaeologist.database.synthesize import SynthesizedRevision
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, RestoreConflict, UsageError
 from migration_archaeologist.files import cannot_write, make_folder
-from migration_archaeologist.restore import append_manifest, choose_versions_dir, plan_restore, revisions_in, write_new_file
+from migration_archaeologist.manifest import append_manifest
+from migration_archaeologist.restore import choose_versions_dir, plan_restore, revisions_in, write_new_file
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
 from migration_archaeologist.versions_lock import versions_dir_lock

@@ -244,7 +244,7 @@ def build_timeline(
     heads, bases = set(chain.heads), set(chain.bases)
     merges, branch_points = set(chain.merge_points), set(chain.branch_points)
 
-    from migration_archaeologist.restore import read_manifest
+    from migration_archaeologist.manifest import read_manifest
 
     manifest = read_manifest(result.versions_dirs)
     order = _order(chain, graph, entries, unknown_stamps)

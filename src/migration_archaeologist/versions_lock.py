@@ -148,7 +148,7 @@ def refused(path: Path, kind: str) -> EnvironmentProblem:
 
 def _refuse_irregular_manifest(folder: Path) -> None:
     """Checked under the lock before anything is written, so no revision file is left without its record."""
-    from migration_archaeologist.restore import MANIFEST_NAME
+    from migration_archaeologist.manifest import MANIFEST_NAME
 
     manifest = folder / MANIFEST_NAME
     kind = irregular_kind(manifest)
