@@ -386,3 +386,24 @@ def test_output_symlink_to_a_file_is_refused(tmp_path: Path, kind: str) -> None:
     assert proc.returncode == 2
     assert somefile.read_bytes() == VICTIM_BYTES
     assert fingerprint(tmp_path) == before and not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("planted", [LOCK, MANIFEST])
+def test_planted_symlink_refused_by_recover(tmp_path: Path, planted: str) -> None:
+    """case planted-symlink-recover: ``recover --apply`` writes environment files and revisions under the
+    same lock and manifest as restore: a committed symlink at either name is refused before anything
+    is written (no alembic.ini, env.py or revision appears), and the link's target keeps its bytes."""
+    repo = lost_chain(tmp_path / "repo")[0]
+    somefile = victim(tmp_path)
+    link = repo.path / V / planted
+    link.symlink_to(somefile)
+    repo.git("add", f"{V}/{planted}")
+    repo.git("commit", "-q", "-m", "a planted link")
+    before = fingerprint(tmp_path)
+
+    proc = run_ma("recover", str(repo.path), "--apply")
+
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert refused(link, "a symbolic link") in proc.stderr.splitlines()
+    assert somefile.read_bytes() == VICTIM_BYTES
+    assert fingerprint(tmp_path) == before

@@ -191,3 +191,27 @@ def test_a_revision_restored_while_synthesize_waits_for_the_lock_is_not_doubled(
         assert not (versions / "migration-archaeologist-manifest.json").exists()
     finally:
         drop_database("sqlite", url)
+
+
+def test_planted_lock_symlink_is_refused(repo: GitRepo, builder: Any, tmp_path: Path) -> None:
+    """case planted-symlink-synthesize: a committed symlink at the versions directory's lock name,
+    pointing at someone's file: ``synthesize --apply`` refuses in one line (exit 3) once the stand-in
+    is proven, writes nothing, and the file the link points at keeps its bytes."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    builder.migrate(url, ("upgrade", HEAD))
+    _sample_without(repo, builder, HEAD, delete_the_rest=False)
+    somefile = tmp_path / "somefile"
+    somefile.write_bytes(b"someone's bytes\n")
+    lock = repo.path / V / ".migration-archaeologist.lock"
+    lock.symlink_to(somefile)
+    repo.git("add", f"{V}/{lock.name}")
+    repo.git("commit", "-q", "-m", "a planted lock")
+    before = sorted(p.name for p in (repo.path / V).iterdir())
+
+    proc = ma("synthesize", HEAD, str(repo.path), "--db", url, "--apply")
+
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert one_line_error(proc) == (f"error: refusing {lock}: it is a symbolic link, not a regular file; "
+                                    "nothing was written (remove it)")
+    assert somefile.read_bytes() == b"someone's bytes\n"
+    assert sorted(p.name for p in (repo.path / V).iterdir()) == before
