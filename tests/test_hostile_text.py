@@ -113,3 +113,45 @@ def test_a_colour_terminal_gets_no_hyperlink_and_no_escape_of_the_message(tmp_pa
     scan = subprocess.run([sys.executable, "-m", "migration_archaeologist", "scan", str(repo.path)], capture_output=True,
                           text=True, env=env, timeout=300)
     assert "[link=https://evil]click[/link]" in scan.stdout and "\x1b[" in scan.stdout  # colours on, text as written
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """The command with a pseudo-terminal as its standard output, as a person at a shell runs it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "MA_DEBUG"}
+    proc = subprocess.Popen([sys.executable, "-m", "migration_archaeologist", *args], stdout=follower,
+                            stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # EIO: the command closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    proc.communicate(timeout=300)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_offline_sql_on_a_terminal_is_shown_not_obeyed(tmp_path: Path) -> None:
+    """case offline-sql-terminal: ``verify --offline`` prints the SQL Alembic renders from the
+    revisions' own code; an ``op.execute`` string with ESC and BEL (a window-title sequence) reached
+    the terminal raw. On a terminal it is shown (U+FFFD); into a pipe or a file it is the SQL as
+    Alembic wrote it, byte for byte (a control character in a string literal is data there)."""
+    repo = GitRepo.init(tmp_path / "repo")
+    body = "    op.execute(\"SELECT '\\x1b]0;pwned\\x07'\")"
+    repo.commit("one", {f"{V}/{R0}_first.py": revision_source(R0, None, "first", body=body),
+                        "alembic.ini": "[alembic]\nscript_location = alembic\n", **environment_files()})
+    args = ["verify", str(repo.path), "--db", f"sqlite:///{tmp_path / 'none.db'}", "--offline"]
+    code, shown = _on_a_terminal(args)
+    assert code == 0, shown
+    assert "SELECT '\ufffd]0;pwned\ufffd'" in shown
+    _clean("verify --offline on a terminal", shown)
+    piped = _run(*args)
+    assert piped.returncode == 0, piped.stderr
+    assert "SELECT '\x1b]0;pwned\x07'" in piped.stdout

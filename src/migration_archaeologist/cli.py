@@ -644,7 +644,7 @@ def verify(
 
             _print_json(offline_sql_document(result, mask(url), dialect_name(url), offline_target(result), sql))
         else:
-            sys.stdout.write(sql)
+            _write_code(sql)
         raise typer.Exit(EXIT_OK)
     verification = run_verify(
         result,
@@ -782,7 +782,7 @@ def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool,
     else:
         err = _err()
         if not apply:
-            sys.stdout.write(synthesis.synthesized.source.decode("utf-8"))
+            _write_code(synthesis.synthesized.source.decode("utf-8"))
         style = "green" if synthesis.proven else "bold red"
         err.print(f"[{style}]{escape(synthesis.proof.summary)}[/{style}]", soft_wrap=True)
         for note in synthesis.synthesized.notes:
@@ -932,6 +932,15 @@ def _render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-unty
     module, function = _RENDERERS[fmt]
     # repository text inside the report (messages, paths, subjects): no control or bidi character
     return visible(getattr(importlib.import_module(f"migration_archaeologist.report.{module}"), function)(story))
+
+
+def _write_code(text: str) -> None:
+    """SQL or Python for a file or a pipe (``> upgrade.sql``, ``| psql``): a control character inside
+    a string literal there is data, so it goes through as it is; on a terminal it is shown, never
+    obeyed (an ESC sequence from a revision's ``op.execute`` must not drive the terminal)."""
+    from migration_archaeologist.report._markup import visible
+
+    sys.stdout.write(visible(text) if sys.stdout.isatty() else text)
 
 
 def _emit(text: str, output: Optional[Path]) -> NoReturn:
