@@ -47,6 +47,7 @@ from pathlib import Path
 import pytest
 
 from corpus import fingerprint, lost_chain
+from gitfixture import GitRepo
 
 V = "alembic/versions"
 MANIFEST = "migration-archaeologist-manifest.json"
@@ -99,14 +100,21 @@ def make_device(path: Path) -> None:
 # --------------------------------------------------------------------------- item 1: what we write
 
 
-def test_committed_symlink_at_the_lock_name_is_refused(tmp_path: Path) -> None:
-    """Before: ``restore --apply`` truncated the link's target and wrote its pid into it, exit 0."""
+def planted_link(tmp_path: Path, name: str) -> tuple[GitRepo, Path, Path]:
+    """A lost chain whose versions directory has a committed symlink ``name`` to a victim file
+    outside the repository: (repository, the link, the victim)."""
     repo = lost_chain(tmp_path / "repo")[0]
     somefile = victim(tmp_path)
-    lock = repo.path / V / LOCK
-    lock.symlink_to(somefile)
-    repo.git("add", f"{V}/{LOCK}")
-    repo.git("commit", "-q", "-m", "a planted lock")
+    link = repo.path / V / name
+    link.symlink_to(somefile)
+    repo.git("add", f"{V}/{name}")
+    repo.git("commit", "-q", "-m", "a planted link")
+    return repo, link, somefile
+
+
+def test_committed_symlink_at_the_lock_name_is_refused(tmp_path: Path) -> None:
+    """Before: ``restore --apply`` truncated the link's target and wrote its pid into it, exit 0."""
+    repo, lock, somefile = planted_link(tmp_path, LOCK)
     before = fingerprint(tmp_path)
 
     proc = run_ma("restore", "r0002", str(repo.path), "--apply")
@@ -393,12 +401,7 @@ def test_planted_symlink_refused_by_recover(tmp_path: Path, planted: str) -> Non
     """case planted-symlink-recover: ``recover --apply`` writes environment files and revisions under the
     same lock and manifest as restore: a committed symlink at either name is refused before anything
     is written (no alembic.ini, env.py or revision appears), and the link's target keeps its bytes."""
-    repo = lost_chain(tmp_path / "repo")[0]
-    somefile = victim(tmp_path)
-    link = repo.path / V / planted
-    link.symlink_to(somefile)
-    repo.git("add", f"{V}/{planted}")
-    repo.git("commit", "-q", "-m", "a planted link")
+    repo, link, somefile = planted_link(tmp_path, planted)
     before = fingerprint(tmp_path)
 
     proc = run_ma("recover", str(repo.path), "--apply")
