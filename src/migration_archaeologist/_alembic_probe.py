@@ -116,7 +116,7 @@ class _StandInBaseMixin:
         return StandIn(_child_name(type(self).__name__, name))
 
 
-def _base_class_for(standin: "StandIn", bases: tuple) -> type:
+def _base_class_for(standin: StandIn, bases: tuple) -> type:
     """Build the real class that replaces a stand-in in a class's bases.
 
     The metaclass must be compatible with every other real base, so it is

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
-from typing import BinaryIO, Callable
+from typing import BinaryIO
+from collections.abc import Callable
 
 from migration_archaeologist.revision import parse_revision
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Iterator, Mapping, Protocol
+from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping
 
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.revision import RevisionFile, Unparseable

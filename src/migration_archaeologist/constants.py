@@ -18,7 +18,8 @@ import posixpath
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from migration_archaeologist import __version__
 from migration_archaeologist.revision import (
@@ -234,7 +235,7 @@ def worktree_reader(root: Path | str) -> ModuleReader:
     return read
 
 
-def git_reader(repo: "Repository", commit: str) -> ModuleReader:
+def git_reader(repo: Repository, commit: str) -> ModuleReader:
     """Reads modules as they stood at ``commit`` (``git cat-file blob <commit>:<path>``), a process
     a module: for one revision. A scan resolving many uses :class:`GitModules`."""
     from migration_archaeologist.errors import GitFailed
@@ -255,7 +256,7 @@ class GitModules:
     """Modules as they stood at any commit, all through one ``git cat-file --batch``: a scan resolves
     the references of every version of every revision, never with a git process per module."""
 
-    def __init__(self, repo: "Repository") -> None:
+    def __init__(self, repo: Repository) -> None:
         self._repo = repo
         self._proc = None  # type: ignore[var-annotated]
         self._cache: dict[str, bytes | None] = {}
@@ -316,7 +317,7 @@ class ResolvedInHistory:
     blob, the commit, its path and the references it left unresolved; JSON, checked entry by entry,
     rewritten only when it gained an entry. ``path`` None: kept for this scan only."""
 
-    def __init__(self, path: "Path | None") -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self._kept: dict[str, list[list[str]]] = {}
         self._used: dict[str, list[list[str]]] = {}

@@ -14,7 +14,8 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -83,7 +84,7 @@ class _Edges:
         self.succ[source][target] = kind
         self.pred[target][source] = kind
 
-    def networkx(self) -> "nx.DiGraph":
+    def networkx(self) -> nx.DiGraph:
         import networkx as nx
 
         graph = nx.DiGraph()
@@ -106,7 +107,7 @@ class ChainGraph:
     _edges: _Edges = field(repr=False, compare=False)
 
     @cached_property
-    def graph(self) -> "nx.DiGraph":
+    def graph(self) -> nx.DiGraph:
         """The chain as a networkx graph: nodes are revisions and missing targets (``missing``), edges
         carry ``kind`` (``down`` or ``depends``). Built on first use, then kept."""
         return self._edges.networkx()
@@ -219,12 +220,11 @@ def _analyse(
     if order is None:  # some cycle: only then are components worth finding (0.15 s on 10,000 revisions)
         order = tuple(sorted(real, key=lambda n: (revisions[n].create_date or "", n)))
         problems.extend(_cycles(graph, revisions))
-    if len(heads) > 1:
-        if not _on_distinct_labels(graph, revisions, heads):  # 'upgrade head' refuses
-            message = _heads_message(heads, present)
-            if any(_on_distinct_labels(graph, revisions, (head,)) for head in heads):
-                message += " (some are labelled branches: upgrade them by label)"
-            problems.append(Problem("multiple-heads", heads, message))
+    if len(heads) > 1 and not _on_distinct_labels(graph, revisions, heads):  # 'upgrade head' refuses
+        message = _heads_message(heads, present)
+        if any(_on_distinct_labels(graph, revisions, (head,)) for head in heads):
+            message += " (some are labelled branches: upgrade them by label)"
+        problems.append(Problem("multiple-heads", heads, message))
     problems.extend(extra)
     problems.sort(key=lambda p: (PROBLEM_KINDS.index(p.kind) if p.kind in PROBLEM_KINDS else 99, p.revisions))
     return ChainGraph(

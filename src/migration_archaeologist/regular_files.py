@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 #: alembic.ini, pyproject.toml, env.py: real ones are a few kB
 CONFIG_LIMIT = 8 * 1024 * 1024

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view

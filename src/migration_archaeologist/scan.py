@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.catalog import Catalog, build_catalog
 from migration_archaeologist.config import find_configs
@@ -451,7 +452,7 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
     # Only folders inside the work tree: a tree entry named '..' (git takes one from mktree) or a
     # symlinked folder must not make restore write outside the repository.
     folders: Counter[str] = Counter()
-    for blob, changes in found.changes.items():
+    for changes in found.changes.values():
         for change in changes:
             folder = change.path.rsplit("/", 1)[0] if "/" in change.path else ""
             if _plain_relative(folder):

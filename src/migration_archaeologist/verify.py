@@ -11,7 +11,7 @@ import shlex
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from migration_archaeologist.database.drift import Difference, schema_drift
 from migration_archaeologist.database.replay import ReplayFailed, StepResult, render_offline_sql, run_alembic, scratch_database

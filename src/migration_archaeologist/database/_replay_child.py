@@ -53,7 +53,8 @@ import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import traceback  # noqa: E402
-from typing import Any, Callable, Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 URL_VARIABLE = "MA_REPLAY_URL"
 _MAX_ERROR = 500

@@ -179,7 +179,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
 {downgrade_body}
-'''.encode("utf-8")
+'''.encode()
 
 
 # --- baseline ------------------------------------------------------------------------------------
@@ -394,10 +394,9 @@ def _check_changes(before: dict[str, dict[str | None, str]],
                 changes.append(_DropCheck(name, table, old[name]))
             if name in new:
                 changes.append(ops.CreateCheckConstraintOp(name, table, sa.text(new[name])))
-        if None in old or None in new:
-            if _squash(old.get(None) or "") != _squash(new.get(None) or ""):
-                notes.append(f"{table}: unnamed CHECK constraints differ; they cannot be dropped or created by "
-                             "name, so the synthesized revision leaves them alone")
+        if (None in old or None in new) and _squash(old.get(None) or "") != _squash(new.get(None) or ""):
+            notes.append(f"{table}: unnamed CHECK constraints differ; they cannot be dropped or created by "
+                         "name, so the synthesized revision leaves them alone")
         if changes:
             out.append(ops.ModifyTableOps(table, changes))
     return out, notes

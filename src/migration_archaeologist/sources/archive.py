@@ -24,7 +24,8 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterator, Sequence
+from typing import BinaryIO
+from collections.abc import Iterator, Sequence
 
 from migration_archaeologist.gitrepo import first_line, git_env
 from migration_archaeologist.regular_files import BoundedWalk, NotRegularFile, kind_of, open_regular
@@ -147,7 +148,7 @@ class ArchiveSource:
                     self._fidelity[blob] = fidelity
                 yield Sighting(blob, "archive", "seen", None, None, found.path, found.date)
 
-    def _source_of(self, found: "_Found") -> tuple[bytes | None, str]:
+    def _source_of(self, found: _Found) -> tuple[bytes | None, str]:
         """A member's revision source: its bytes, or for a .pyc the source rebuilt from it."""
         from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting  # when read
 
@@ -467,7 +468,10 @@ def _read_bundle(path: Path, ctx: _Context, limits: Limits, given: str) -> list[
             elif ref:
                 refspecs.append(f"+{ref}:refs/bundle-heads/{index}")
         repo = os.path.join(tmp, "repo.git")
-        for args in (("init", "-q", "--bare", repo), ("--git-dir", repo, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", bundle, *refspecs)):
+        for args in (
+            ("init", "-q", "--bare", repo),
+            ("--git-dir", repo, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", bundle, *refspecs),
+        ):
             result = _git(tmp, *args)
             if isinstance(result, str):
                 ctx.issues.append(ArchiveIssue(given, None, f"not an archive git or Python can read: {result}"))
@@ -509,7 +513,9 @@ def _cat_blobs(
             continue
         size = int(parts[2])
         if size > limits.max_member_bytes:
-            ctx.issues.append(ArchiveIssue(given, paths.get(parts[0]), f"blob of {size} bytes over the {limits.max_member_bytes} byte limit: not read"))
+            ctx.issues.append(ArchiveIssue(
+                given, paths.get(parts[0]), f"blob of {size} bytes over the {limits.max_member_bytes} byte limit: not read"
+            ))
             continue
         ctx.budget.charge_bytes(size)
         wanted.append(parts[0])

@@ -16,13 +16,12 @@ import dis
 import hashlib
 import importlib.util
 import marshal
-import os
 import sys
 import types
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from migration_archaeologist.regular_files import BoundedWalk, read_regular
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
@@ -52,7 +51,7 @@ _MAGIC_RANGES: tuple[tuple[int, int, str], ...] = (
     (3650, 3699, "3.15"),
 )
 _CURRENT_MAGIC = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
-_CURRENT_PYTHON = "%d.%d" % sys.version_info[:2]
+_CURRENT_PYTHON = "{}.{}".format(*sys.version_info[:2])
 _HEADER_SIZE = 16  # 3.7+ (PEP 552); 3.3-3.6 used 12 bytes
 #: a .pyc larger than this is no compiled revision file
 PYC_LIMIT = 64 * 1024 * 1024
@@ -566,7 +565,7 @@ class _Rebuilder:
         func = _expr(func, "callable")
         split = len(args) - len(kwnames)
         positional = [_expr(a, "argument") for a in args[:split]]
-        keywords = [ast.keyword(k, _expr(v, "argument")) for k, v in zip(kwnames, args[split:])]
+        keywords = [ast.keyword(k, _expr(v, "argument")) for k, v in zip(kwnames, args[split:], strict=False)]  # checked by the recompile
         self._push(ast.Call(func, positional, keywords))
 
     def _call_ex(self, flags: int) -> None:
@@ -584,7 +583,7 @@ class _Rebuilder:
             positional = [ast.Starred(_expr(args, "*args"), ast.Load())]
         keywords: list[ast.keyword] = []
         if isinstance(kwargs, ast.Dict):
-            for key, value in zip(kwargs.keys, kwargs.values):
+            for key, value in zip(kwargs.keys, kwargs.values, strict=False):  # checked by the recompile
                 if key is None:
                     keywords.append(ast.keyword(None, value))
                 elif isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -623,7 +622,7 @@ class _Rebuilder:
             if not isinstance(items, ast.Tuple):
                 raise _GiveUp("unusual annotations")
             elts = items.elts
-            for key, value in zip(elts[::2], elts[1::2]):
+            for key, value in zip(elts[::2], elts[1::2], strict=False):  # an odd tail is checked by the recompile
                 if not isinstance(key, ast.Constant):
                     raise _GiveUp("unusual annotations")
                 annotations[key.value] = self._annotation(value)
@@ -631,7 +630,7 @@ class _Rebuilder:
             mapping = self._pop()
             if not isinstance(mapping, ast.Dict):
                 raise _GiveUp("unusual keyword-only defaults")
-            for key, value in zip(mapping.keys, mapping.values):
+            for key, value in zip(mapping.keys, mapping.values, strict=False):  # checked by the recompile
                 if not isinstance(key, ast.Constant):
                     raise _GiveUp("unusual keyword-only defaults")
                 kwdefaults[key.value] = value
@@ -969,7 +968,7 @@ def _compare(
     ) or old.co_varnames[: old.co_argcount] != new.co_varnames[: new.co_argcount]:
         out.append(f"{label}: signature differs")
     a, b = _normalised(old), _normalised(new)
-    for n, (x, y) in enumerate(zip(a, b)):
+    for n, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths compared after the loop
         if x != y:
             out.append(f"{label}: instruction {n} differs: {_show(x)} vs {_show(y)}")
             break

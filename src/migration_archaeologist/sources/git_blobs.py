@@ -16,7 +16,9 @@ import queue
 import subprocess
 import threading
 import time
-from typing import AbstractSet, BinaryIO, Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from typing import BinaryIO
+from collections.abc import Callable, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository, first_line
 

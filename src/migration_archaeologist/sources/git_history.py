@@ -18,7 +18,9 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from migration_archaeologist.gitrepo import Repository, first_line, git_env, hexsz, null_id
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
@@ -80,7 +82,7 @@ class HistoryScan:
     doc_versions: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, blob) -> commit; newest first
     bytecode: dict[str, tuple[str, str]] = field(default_factory=dict)  # .pyc blob -> (rebuilt source id, fidelity)
     fidelity: dict[str, str] = field(default_factory=dict)  # rebuilt source id -> fidelity
-    all_commits: "CommitIds" = field(default_factory=lambda: CommitIds())
+    all_commits: CommitIds = field(default_factory=lambda: CommitIds())
     #: commits no ref but refs/stash reaches -> parents, and the unreachable commits: what an update
     #: needs to label reflog, stash and unreachable sightings again without asking git
     off_ref: dict[str, list[str]] = field(default_factory=dict)
@@ -186,7 +188,7 @@ class GitHistory:
         return scan
 
     def _full(
-        self, state: "RepositoryState | None"
+        self, state: RepositoryState | None
     ) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]]:
         scan = HistoryScan()
         repo = self.repo
@@ -267,8 +269,8 @@ class GitHistory:
         unread = frozenset(p for p in walk.deferred if p not in revision_paths)
         return scan, frozenset(tips), _reflog_prints(reflog_files), unread
 
-    def _update(
-        self, cached: "CachedHistory", state: "RepositoryState"
+    def _update(  # noqa: C901  complexity 21: split with the module split (issue 20)
+        self, cached: CachedHistory, state: RepositoryState
     ) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]] | None:
         """Read only what the repository gained since ``cached``; None when it changed in a way this cannot follow.
 
@@ -377,8 +379,8 @@ class GitHistory:
 
     def _off_ref_after(
         self,
-        cached: "CachedHistory",
-        state: "RepositoryState",
+        cached: CachedHistory,
+        state: RepositoryState,
         reflog: list[ReflogEntry],
         parents: Mapping[str, tuple[str, ...]],
         new_commits: set[str],
@@ -531,7 +533,7 @@ class GitHistory:
 
 #: The last history this process read or wrote, by the cache file it is stored in (path, size,
 #: time, inode): ``check`` scans once per environment, and each read the same file again.
-_LAST_READ: dict[tuple[object, ...], tuple["RepositoryState", HistoryScan]] = {}
+_LAST_READ: dict[tuple[object, ...], tuple[RepositoryState, HistoryScan]] = {}
 
 
 def _stamp(repo: Repository, thorough: bool) -> tuple[object, ...] | None:
@@ -543,7 +545,7 @@ def _stamp(repo: Repository, thorough: bool) -> tuple[object, ...] | None:
     return str(path), thorough, info.st_size, info.st_mtime_ns, info.st_ino
 
 
-def _remember(stamp: tuple[object, ...] | None, state: "RepositoryState", scan: HistoryScan) -> None:
+def _remember(stamp: tuple[object, ...] | None, state: RepositoryState, scan: HistoryScan) -> None:
     _LAST_READ.clear()
     if stamp is not None:
         _LAST_READ[stamp] = (state, scan)
@@ -555,7 +557,7 @@ def _bytecode_header(data: bytes) -> bool:
     return read_header(data) is not None
 
 
-def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:
+def _expect(walk: _Walk, done: Future[ObjectInventory]) -> None:
     """The walk's total for progress bars, from the object inventory (every commit git holds)."""
     if not done.cancelled() and done.exception() is None:
         walk.expected = len(done.result().commits)
@@ -842,7 +844,7 @@ class CommitIds(Collection[str]):
         self.width = hexsz()
 
     @classmethod
-    def of(cls, ids: Iterable[str]) -> "CommitIds":
+    def of(cls, ids: Iterable[str]) -> CommitIds:
         return cls("".join(ids))
 
     def joined(self) -> str:
@@ -851,7 +853,7 @@ class CommitIds(Collection[str]):
             self._joined = self._loader()[: self.stored * self.width] + self.fresh
         return self._joined
 
-    def union(self, other: "CommitIds") -> "CommitIds":
+    def union(self, other: CommitIds) -> CommitIds:
         """Ids of both; ``other`` holds commits new since this was made, so nothing is looked up."""
         if self._loader is None:
             return CommitIds(self.fresh + other.joined())
@@ -1102,7 +1104,7 @@ class _LogAhead:
 LOG_AHEAD_MIN = 500
 
 
-def _log_ahead(repo: Repository, inventory: "Future[ObjectInventory]") -> _LogAhead | None:
+def _log_ahead(repo: Repository, inventory: Future[ObjectInventory]) -> _LogAhead | None:
     """A git log of the commits no ref or reflog reaches, started as soon as the inventory is read."""
     try:
         listed = inventory.result()
@@ -1118,7 +1120,7 @@ def _log_ahead(repo: Repository, inventory: "Future[ObjectInventory]") -> _LogAh
     return _LogAhead(repo, lost) if len(lost) >= LOG_AHEAD_MIN else None
 
 
-def _walk_log(
+def _walk_log(  # noqa: C901  complexity 28: split with the module split (issue 20)
     repo: Repository,
     tips: list[str],
     stdin_tips: list[str] | None,
