@@ -306,6 +306,12 @@ _CO_VARARGS, _CO_VARKEYWORDS, _CO_FUTURE_ANNOTATIONS = 0x04, 0x08, 0x1000000
 _WITH_EXIT = ("LOAD_CONST", "LOAD_CONST", "LOAD_CONST", "PRECALL", "CALL", "POP_TOP")
 
 
+def _qualname(code: types.CodeType) -> str:
+    """``co_qualname``, new in Python 3.11; on 3.10 the plain name (its comprehensions and nested
+    functions are matched by position anyway)."""
+    return getattr(code, "co_qualname", code.co_name)
+
+
 def _const(value: object) -> ast.expr:
     """A literal as an expression node; tuples and frozensets are spelled out for unparse."""
     if isinstance(value, tuple):
@@ -738,7 +744,7 @@ class _Rebuilder:
             body = body_rebuilder.function_body()
         except _GiveUp as exc:
             reason = str(exc)
-            self.given_up.add(code.co_qualname)
+            self.given_up.add(_qualname(code))
             self.differences.append(f"{label}: not rebuilt: {reason}")
             body = _give_up_body(code, reason)
         return ast.FunctionDef(name, _arguments(code, func), body, [], func.annotations.get("return"))
@@ -856,7 +862,7 @@ def _fallback_module(module: types.CodeType, given_up: set[str], differences: li
         try:
             fbody = rebuilder.function_body()
         except _GiveUp as exc:
-            given_up.add(code.co_qualname)
+            given_up.add(_qualname(code))
             differences.append(f"{name}(): not rebuilt: {exc}")
             fbody = _give_up_body(code, str(exc))
         body.append(ast.FunctionDef(name, _arguments(code, None), fbody, [], None))
@@ -949,7 +955,7 @@ def _normalised(code: types.CodeType) -> list[tuple[str, object]]:
 def _const_key(value: object) -> object:
     """Equality key for a constant: type-exact (so True != 1), code objects by name only."""
     if isinstance(value, types.CodeType):
-        return ("code", value.co_qualname)
+        return ("code", _qualname(value))
     if isinstance(value, tuple):
         return ("tuple", tuple(_const_key(v) for v in value))
     if isinstance(value, frozenset):
@@ -961,7 +967,7 @@ def _compare(
     old: types.CodeType, new: types.CodeType, label: str, given_up: set[str], out: list[str]
 ) -> None:
     """Instructions (not positions, line numbers or filenames), constants, signature; recursively."""
-    if old.co_qualname in given_up:
+    if _qualname(old) in given_up:
         return  # already reported as "not rebuilt"
     if (old.co_argcount, old.co_posonlyargcount, old.co_kwonlyargcount, old.co_flags & 0x0F) != (
         new.co_argcount, new.co_posonlyargcount, new.co_kwonlyargcount, new.co_flags & 0x0F
@@ -983,9 +989,9 @@ def _compare(
     new_codes = [c for c in new.co_consts if isinstance(c, types.CodeType)]
     for n, code in enumerate(old_codes):  # matched by position: two <listcomp>s share a qualname
         twin = new_codes[n] if n < len(new_codes) else None
-        sub = f"{code.co_qualname}()" if label == "module" else f"{label} {code.co_name}"
-        if twin is None or twin.co_qualname != code.co_qualname:
-            if code.co_qualname not in given_up:
+        sub = f"{_qualname(code)}()" if label == "module" else f"{label} {code.co_name}"
+        if twin is None or _qualname(twin) != _qualname(code):
+            if _qualname(code) not in given_up:
                 out.append(f"{sub}: missing from the rebuilt source")
         else:
             _compare(code, twin, sub, given_up, out)
