@@ -260,7 +260,7 @@ def _choose(
 def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, int]) -> str:  # type: ignore[no-untyped-def]
     if tier == TIER_HEAD:
         head_sightings = [s for s in chosen.sightings if in_head(s)]
-        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1], s.path or ""))
+        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1], s.path or ""))  # type: ignore[index]  # in_head(s): s has a commit
         if last.event == "deleted":
             return f"last version in HEAD's history, deleted in {last.commit[:10]} on {_day(last.date)}"  # type: ignore[index]
         return f"last version in HEAD's history, {last.event} in {last.commit[:10]} at {last.path}"  # type: ignore[index]

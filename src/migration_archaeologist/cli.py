@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from typer import _click as click  # typer's own click (0.28); earlier typers use click itself
 
+    from migration_archaeologist.environments import AlembicConfig
     from migration_archaeologist.gitrepo import Repository
     from migration_archaeologist.settings import Settings
+    from migration_archaeologist.timeline import Timeline
 
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
@@ -481,7 +483,7 @@ def check(
                    config_file=config_file, name=name)
     # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.environment_files import with_environment_problems
-    from migration_archaeologist.gate import annotations, evaluate
+    from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
 
     result = with_environment_problems(result, environments if environments else None)
 
@@ -506,7 +508,7 @@ def check(
         from migration_archaeologist.report import github
 
         sources = tuple(str(a) for a in archive or ())
-        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))
+        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))  # type: ignore[operator]  # a function
     else:
         from migration_archaeologist.report import console as console_report
 
@@ -514,13 +516,14 @@ def check(
     raise typer.Exit(EXIT_OK if verdict.passed else EXIT_FINDINGS)
 
 
-def _check_each(  # type: ignore[no-untyped-def]
-    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool,
+def _check_each(
+    repo: Path, environments: list[AlembicConfig], opened: tuple[Repository, Settings], pick: list[str] | None, fmt: str,
+    thorough: bool | None, cache: bool | None, ignored: tuple[str, ...], strict: bool,
     archives: list[Path] | None = None,
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
     from migration_archaeologist.environment_files import with_environment_problems
-    from migration_archaeologist.gate import annotations, evaluate
+    from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
 
     root = opened[0].work_tree
     judged = []
@@ -538,7 +541,8 @@ def _check_each(  # type: ignore[no-untyped-def]
         from migration_archaeologist.report import github
 
         for label, result, verdict in judged:
-            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo),
+            github.render_check(sys.stdout, result, verdict, annotations(  # type: ignore[operator]  # a function
+                                result, verdict, str(repo),
                                 tuple(str(a) for a in archives or ())), environment=label)
     else:
         from migration_archaeologist.report import console as console_report
@@ -886,7 +890,7 @@ def _timeline(
     cache: bool | None = None,
     operations: bool = True,
     archives: list[Path] | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Timeline:
     from migration_archaeologist.timeline import build_timeline
 
     result = _scan(repo, versions, pick, False, thorough, archives, cache=cache)
@@ -958,7 +962,7 @@ def _split_targets(targets: list[str]) -> tuple[list[str], Path]:
 
 
 def _missing_path(value: str) -> bool:
-    seps = {"/", os.sep, os.altsep} - {None}
+    seps = {sep for sep in ("/", os.sep, os.altsep) if sep}
     return any(sep in value for sep in seps) and not os.path.lexists(value)
 
 

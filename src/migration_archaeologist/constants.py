@@ -18,7 +18,7 @@ import posixpath
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 from migration_archaeologist import __version__
@@ -33,6 +33,7 @@ from migration_archaeologist.revision import (
 )
 
 if TYPE_CHECKING:
+    import subprocess
     from migration_archaeologist.gitrepo import Repository
 
 __all__ = [
@@ -258,7 +259,7 @@ class GitModules:
 
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
-        self._proc = None  # type: ignore[var-annotated]
+        self._proc: subprocess.Popen[bytes] | None = None
         self._cache: dict[str, bytes | None] = {}
 
     def reader(self, commit: str) -> ModuleReader:
@@ -299,7 +300,7 @@ class GitModules:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.stdin.close()  # type: ignore[union-attr]
+                proc.stdin.close()  # type: ignore[union-attr]  # opened with stdin=PIPE
                 proc.wait(timeout=10)
             except Exception:  # noqa: BLE001  (a git that will not stop is killed, never waited on forever)
                 proc.kill()
@@ -319,8 +320,8 @@ class ResolvedInHistory:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._kept: dict[str, list[list[str]]] = {}
-        self._used: dict[str, list[list[str]]] = {}
+        self._kept: dict[str, Any] = {}  # as read from JSON: checked in get()
+        self._used: dict[str, list[Any]] = {}
         if path is not None:
             try:
                 doc = json.loads(path.read_bytes())

@@ -221,6 +221,7 @@ def plan_environment(
     held = _Held(result.repository, root, history or EnvironmentHistory((), ()))
     files: list[EnvironmentFile] = []
     notes: list[str] = []
+    config_file: Path | None  # None: Alembic is configured in code, no file to write
     if env is not None:
         script = env.script_location
         assert script is not None

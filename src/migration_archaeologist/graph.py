@@ -84,10 +84,10 @@ class _Edges:
         self.succ[source][target] = kind
         self.pred[target][source] = kind
 
-    def networkx(self) -> nx.DiGraph:
+    def networkx(self) -> nx.DiGraph[str]:
         import networkx as nx
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from((node, {"missing": missing}) for node, missing in self.missing.items())
         graph.add_edges_from((u, v, {"kind": kind}) for u, v, kind in self.edges)
         return graph
@@ -107,7 +107,7 @@ class ChainGraph:
     _edges: _Edges = field(repr=False, compare=False)
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[str]:
         """The chain as a networkx graph: nodes are revisions and missing targets (``missing``), edges
         carry ``kind`` (``down`` or ``depends``). Built on first use, then kept."""
         return self._edges.networkx()
@@ -168,8 +168,8 @@ def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> Chai
         extra.append(
             Problem("unparseable", ids, f"{where}: {broken.reason}", present[0] if present else None, warning=not present)
         )
-    present = {rev for rev, entry in catalog.entries.items() if entry.present}
-    return _analyse(revisions, extra=tuple(extra), present=present)
+    present_revisions = {rev for rev, entry in catalog.entries.items() if entry.present}
+    return _analyse(revisions, extra=tuple(extra), present=present_revisions)
 
 
 def _analyse(
@@ -335,7 +335,7 @@ def _cycles(edges: _Edges, revisions: Mapping[str, RevisionFile]) -> list[Proble
     import networkx as nx
 
     graph = edges.networkx()
-    down = graph.edge_subgraph([(u, v) for u, v, k in graph.edges(data="kind") if k == "down"])
+    down = graph.edge_subgraph([(u, v) for u, v, k in graph.edges(data="kind") if k == "down"])  # type: ignore[var-annotated]  # an edge attribute: types-networkx leaves it open
     found: list[Problem] = []
     seen: set[frozenset[str]] = set()
     for subgraph, what in ((down, "down_revision"), (graph, "depends_on")):
@@ -406,7 +406,7 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
             Problem(
                 "header-mismatch",
                 (rev,),
-                f"Revision {rev}: docstring says 'Revises: {', '.join(parsed.header_revises)}' but down_revision"
+                f"Revision {rev}: docstring says 'Revises: {', '.join(revises)}' but down_revision"
                 f" is {', '.join(parsed.down_revisions) or 'None'}",
                 path,
                 warning=True,  # Alembic reads the variables, never the docstring

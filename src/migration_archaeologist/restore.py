@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
@@ -361,7 +362,7 @@ def _conflict(plan: RestorePlan) -> RestoreConflict:
 
 
 def revisions_in(
-    root: Path, dirs: list[Path], known: dict[str, RevisionFile | Unparseable]
+    root: Path, dirs: list[Path], known: Mapping[str, RevisionFile | Unparseable]
 ) -> tuple[dict[str, RevisionFile], dict[str, tuple[str, str]]]:
     """The revisions in ``dirs`` now (what Alembic would load), and for each its (path, blob)."""
     present = WorkTree(root, dirs, known=known)
@@ -441,7 +442,7 @@ def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # typ
     one is kept aside, never lost)."""
     path = versions_dir / MANIFEST_NAME
     with versions_dir_lock(versions_dir):  # read, add, replace: one run at a time, or a record is lost
-        doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
+        doc: dict[str, Any] = {"schema": "migration-archaeologist/manifest/1", "restored": []}
         if os.path.lexists(path):
             try:  # never through a symlink, never a FIFO or device, never unbounded
                 loaded = json.loads(read_regular(path, MANIFEST_LIMIT, follow=False).decode("utf-8"))

@@ -113,7 +113,7 @@ def _retirement(
     subject = info.subject if info else None
     if is_revert(subject):
         return Retirement(entry.revision, REVERTED, commit, subject)
-    if commit in baselines:
+    if commit is not None and commit in baselines:
         return Retirement(entry.revision, SQUASHED, commit, subject, baseline=baselines[commit])
     return Retirement(entry.revision, DELETED, commit, subject)
 

@@ -17,7 +17,7 @@ import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from collections.abc import Callable, Sequence
 
 __all__ = [
@@ -276,7 +276,7 @@ class _quiet:
             _PARSE_LOCK.release()
             raise
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         try:
             self._caught.__exit__(*exc)
         finally:

@@ -163,9 +163,10 @@ def imported_module(exc: BaseException, path: str) -> str | None:
     except Exception:
         return None
     for node in ast.walk(tree):
-        if getattr(node, "lineno", None) is None:
+        first = getattr(node, "lineno", None)
+        if first is None:
             continue
-        if not node.lineno <= lineno <= (getattr(node, "end_lineno", None) or node.lineno):
+        if not first <= lineno <= (getattr(node, "end_lineno", None) or first):
             continue
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             return node.module
@@ -253,7 +254,7 @@ class Hooks:
         self.command = command
         self.buffer = io.StringIO()
         self.running: str | None = None
-        self.applied: list[str] = []
+        self.applied: list[str | None] = []
         self.reported = False
 
     @contextlib.contextmanager

@@ -322,7 +322,7 @@ def _const(value: object) -> ast.expr:
         return ast.Set([_const(v) for v in sorted(value, key=repr)])
     if isinstance(value, types.CodeType):
         raise _GiveUp(f"code object {value.co_name} used as a value")
-    return ast.Constant(value)
+    return ast.Constant(value)  # type: ignore[arg-type]  # what is left of a code object's constants: literals
 
 
 def _expr(item: object, what: str) -> ast.expr:
@@ -429,7 +429,7 @@ class _Rebuilder:
         elif op == "PUSH_NULL":
             self._push(_NULL)
         elif op == "KW_NAMES":
-            self.kwnames = tuple(self.code.co_consts[i.arg])
+            self.kwnames = tuple(self.code.co_consts[i.arg])  # type: ignore[index]  # KW_NAMES has an argument
         elif op == "CALL":
             self._call(i.arg or 0)
         elif op in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
@@ -448,10 +448,10 @@ class _Rebuilder:
             else:
                 target.elts.append(ast.Starred(more, ast.Load()))
         elif op == "LIST_TO_TUPLE":
-            items = self._pop()
-            if not isinstance(items, ast.List):
+            listed = self._pop()
+            if not isinstance(listed, ast.List):
                 raise _GiveUp("unusual LIST_TO_TUPLE")
-            tup = ast.Tuple(items.elts, ast.Load())
+            tup = ast.Tuple(listed.elts, ast.Load())
             tup._from_list = True  # type: ignore[attr-defined]
             self._push(tup)
         elif op in ("DICT_MERGE", "DICT_UPDATE"):
@@ -459,7 +459,7 @@ class _Rebuilder:
             target = self.stack[-1] if self.stack else None
             if not isinstance(target, ast.Dict):
                 raise _GiveUp(f"unusual {op}")
-            target.keys.append(None)  # type: ignore[arg-type]
+            target.keys.append(None)
             target.values.append(more)
         elif op == "CALL_FUNCTION_EX":
             self._call_ex(i.arg or 0)
@@ -479,8 +479,8 @@ class _Rebuilder:
             right, left = _expr(self._pop(), "operand"), _expr(self._pop(), "operand")
             self._push(ast.BinOp(left, _BINOPS[symbol](), right))
         elif op == "BINARY_SUBSCR":
-            index, owner = self._pop(), self._pop()
-            self._push(ast.Subscript(_expr(owner, "subscript owner"), _expr(index, "index"), ast.Load()))
+            subscript, subscripted = self._pop(), self._pop()
+            self._push(ast.Subscript(_expr(subscripted, "subscript owner"), _expr(subscript, "index"), ast.Load()))
         elif op == "BUILD_SLICE":
             parts = [self._pop() for _ in range(i.arg or 2)][::-1]
             bounds = [None if isinstance(p, ast.Constant) and p.value is None else _expr(p, "slice") for p in parts]
@@ -500,7 +500,7 @@ class _Rebuilder:
             self._format_value(i.arg or 0)
         elif op == "BUILD_STRING":
             parts = [self._pop() for _ in range(i.arg or 0)][::-1]
-            values: list[ast.expr] = []
+            values = []
             for part in parts:
                 if isinstance(part, ast.JoinedStr):
                     values.extend(part.values)
@@ -534,7 +534,7 @@ class _Rebuilder:
             names = None if isinstance(fromlist, ast.Constant) else tuple(
                 e.value for e in fromlist.elts if isinstance(e, ast.Constant)
             )
-            self._push(_ImportedModule(i.argval, names, int(level.value)))
+            self._push(_ImportedModule(i.argval, names, int(level.value)))  # type: ignore[arg-type]  # IMPORT_NAME's level: an int
         elif op == "IMPORT_FROM":
             module = self.stack[-1] if self.stack else None
             if not isinstance(module, _ImportedModule) or module.fromlist is None:
@@ -624,22 +624,22 @@ class _Rebuilder:
         kwdefaults: dict[str, ast.expr] = {}
         defaults: list[ast.expr] = []
         if flags & 4:
-            items = self._pop()
-            if not isinstance(items, ast.Tuple):
+            annotated = self._pop()
+            if not isinstance(annotated, ast.Tuple):
                 raise _GiveUp("unusual annotations")
-            elts = items.elts
+            elts = annotated.elts
             for key, value in zip(elts[::2], elts[1::2], strict=False):  # an odd tail is checked by the recompile
                 if not isinstance(key, ast.Constant):
                     raise _GiveUp("unusual annotations")
-                annotations[key.value] = self._annotation(value)
+                annotations[key.value] = self._annotation(value)  # type: ignore[index]  # names: str constants
         if flags & 2:
             mapping = self._pop()
             if not isinstance(mapping, ast.Dict):
                 raise _GiveUp("unusual keyword-only defaults")
-            for key, value in zip(mapping.keys, mapping.values, strict=False):  # checked by the recompile
-                if not isinstance(key, ast.Constant):
+            for kw_key, kw_value in zip(mapping.keys, mapping.values, strict=False):  # checked by the recompile
+                if not isinstance(kw_key, ast.Constant):
                     raise _GiveUp("unusual keyword-only defaults")
-                kwdefaults[key.value] = value
+                kwdefaults[kw_key.value] = kw_value  # type: ignore[index]  # names: str constants
         if flags & 1:
             tup = self._pop()
             if not isinstance(tup, ast.Tuple):
@@ -945,7 +945,7 @@ def _normalised(code: types.CodeType) -> list[tuple[str, object]]:
         if i.opcode in dis.hasjrel or i.opcode in dis.hasjabs:
             arg = index_of.get(i.argval, min((n for o, n in index_of.items() if o >= i.argval), default=-1))
         elif i.opname == "KW_NAMES":
-            arg = code.co_consts[i.arg]
+            arg = code.co_consts[i.arg]  # type: ignore[index]  # KW_NAMES has an argument
         elif isinstance(arg, types.CodeType):
             arg = f"<code {arg.co_name}>"
         out.append((i.opname, _const_key(arg)))

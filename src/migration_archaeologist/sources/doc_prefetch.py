@@ -67,7 +67,7 @@ class DocumentPrefetch:
         self._root = root
         self.salt = salt
         self._todo = list(reversed(todo))  # popped from the end: the order the scan reads them in
-        self._answers: queue.SimpleQueue[tuple[Any, list, list | None]] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[tuple[Any, list[Any], list[Any] | None]] = queue.SimpleQueue()
         self._done: Indexed = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -76,7 +76,7 @@ class DocumentPrefetch:
         self._feeder = threading.Thread(target=self._feed, daemon=True)
         self._feeder.start()
 
-    def _next_batch(self) -> list | None:
+    def _next_batch(self) -> list[Any] | None:
         with self._lock:
             if self._stop.is_set() or not self._todo:
                 return None

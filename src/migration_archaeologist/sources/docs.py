@@ -324,7 +324,7 @@ def _clean(text: str) -> str:
 
 
 def _purpose(
-    line: str, header: list[str] | None, order: list[str], spans: list[tuple[int, int]], hashes: list
+    line: str, header: list[str] | None, order: list[str], spans: list[tuple[int, int]], hashes: list[Any]
 ) -> str | None:
     """A table's Purpose/Description cell, or a list item's words after the named revision."""
     cells = _cells(line)
@@ -454,7 +454,7 @@ def _runs(numbers: Iterable[int]) -> Iterator[tuple[int, int]]:
         yield first, last
 
 
-def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict:  # noqa: C901  complexity 18: split with the module split (issue 20)
+def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict[str, Any]:  # noqa: C901  complexity 18: split with the module split (issue 20)
     """What the scanner needs of a document under any catalog, as JSON-ready data (the evidence cache).
 
     Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
@@ -569,7 +569,7 @@ def _header(lines: Sequence[str], at: int, known: dict[int, list[str] | None]) -
     return header
 
 
-def _wanted(index: Mapping, scanner: _Scanner, keys: _Keys) -> set[int] | None:
+def _wanted(index: Mapping[str, Any], scanner: _Scanner, keys: _Keys) -> set[int] | None:
     """The lines the scanner reads under this catalog; None if the index cannot tell (an ID that is
     not a single word and was not looked for when it was built)."""
     wanted = set(index["b"])
@@ -592,7 +592,7 @@ def _wanted(index: Mapping, scanner: _Scanner, keys: _Keys) -> set[int] | None:
     return wanted
 
 
-def _covers(index: Mapping, scanner: _Scanner, keys: _Keys) -> bool:
+def _covers(index: Mapping[str, Any], scanner: _Scanner, keys: _Keys) -> bool:
     """Whether ``_replay`` can answer from this index for this scanner."""
     try:
         wanted = _wanted(index, scanner, keys)
@@ -602,7 +602,7 @@ def _covers(index: Mapping, scanner: _Scanner, keys: _Keys) -> bool:
 
 
 def _replay(
-    index: Mapping | None, scanner: _Scanner, keys: _Keys, path: str, commit: str | None
+    index: Mapping[str, Any] | None, scanner: _Scanner, keys: _Keys, path: str, commit: str | None
 ) -> list[Mention] | None:
     """A document's mentions from its index (None: a document that is no text), or None if
     a line they need was not stored (or the index is malformed): then the document is read again."""
@@ -799,7 +799,7 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
         progress("reading documents", len(listed), len(listed))
     pending = _pending(versions, current_blob)
     blobs = list(dict.fromkeys(blob for _p, blob, _c in pending))
-    indexes: dict[str, object] = {}
+    indexes: dict[str, Any] = {}
     unread = []
     for blob in blobs:
         known, index = cache.version(blob)
@@ -905,7 +905,7 @@ def evidence_table(mentions: Sequence[Mention], catalog) -> list[Evidence]:  # t
     for mention in ordered:
         rev = mention.revision
         if rev not in catalog.entries and mention.file_name in by_name:
-            rev = by_name[mention.file_name]  # type: ignore[index]
+            rev = by_name[mention.file_name]
             mention = dataclasses.replace(mention, revision=rev)
         grouped.setdefault(rev, []).append(mention)
 

@@ -39,6 +39,10 @@ SKIPPED_MODES = {b"120000", b"160000"}  # symlinks and submodules hold no file c
 Progress = Callable[[str, int, "int | None"], None]
 
 
+#: what GitHistory._update returns: the merged scan, its tips, reflog prints and paths left unread
+_Update = tuple["HistoryScan", frozenset[str], dict[str, tuple[int, int]], frozenset[str]]
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     date: str  # ISO 8601, UTC
@@ -271,7 +275,7 @@ class GitHistory:
 
     def _update(  # noqa: C901  complexity 21: split with the module split (issue 20)
         self, cached: CachedHistory, state: RepositoryState
-    ) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]] | None:
+    ) -> _Update | None:
         """Read only what the repository gained since ``cached``; None when it changed in a way this cannot follow.
 
         Followed: new commits, refs, reflog lines and stash entries; refs moved or deleted; new
@@ -326,8 +330,8 @@ class GitHistory:
             walks.append((["--no-walk=unsorted"], _topological(reachable, parents)))
         if lost:
             walks.append((["--no-walk=unsorted"], lost))
-        for tips, stdin in walks:
-            log_error = _walk_log(repo, tips, stdin, first[0], scan, walk, self._progress)
+        for walk_tips, stdin in walks:
+            log_error = _walk_log(repo, walk_tips, stdin, first[0], scan, walk, self._progress)
             if log_error:
                 self._finish(first)
                 return self._cannot(log_error)
@@ -400,7 +404,7 @@ class GitHistory:
         if state.head != cached.state.head and state.head:
             moved.add(state.head)
         known_off = base.off_ref.keys() | set(base.unreachable_commits)
-        on_refs = {sha for name, sha in state.refs.items() if name != "refs/stash"} | {state.head}
+        on_refs = {sha for name, sha in state.refs.items() if name != "refs/stash"} | ({state.head} if state.head else set())
         reached = _closure(on_refs & new_commits, parents, new_commits)
         below = {p for c in reached for p in parents.get(c, ())} | on_refs
         # where a ref (or HEAD) was before must still be reached through the new commits: after an
@@ -423,7 +427,7 @@ class GitHistory:
         off_ref = _off_ref_parents(repo=self.repo, tips={e.commit for e in reflog} | candidates | stash_tip, scan=scan)
         return off_ref, [c for c in list(base.unreachable_commits) + lost if c in off_ref]
 
-    def _cannot(self, why: str) -> None:
+    def _cannot(self, why: str) -> _Update | None:
         """Note why the stored scan cannot be extended; the caller then scans in full."""
         self._rebuild_reason = why
         return None
@@ -527,7 +531,7 @@ class GitHistory:
         if parsed is None or isinstance(parsed, Unparseable):
             return
         scan.parsed[sha] = parsed
-        scan.contents[sha] = result.source
+        scan.contents[sha] = result.source  # type: ignore[index]  # a walk's own scan: a dict (StoredContents only after merging)
         scan.bytecode[sha] = (git_blob_id(result.source), result.fidelity)
 
 
@@ -575,7 +579,7 @@ def _settle(repo: Repository, scan: HistoryScan, walk: _Walk, head_order: bytes 
             continue
         scan.changes.setdefault(source_id, []).extend(scan.changes.pop(pyc, []))
         scan.parsed[source_id] = scan.parsed.pop(pyc)
-        scan.contents[source_id] = scan.contents.pop(pyc)
+        scan.contents[source_id] = scan.contents.pop(pyc)  # type: ignore[index,attr-defined]  # a walk's own scan: a dict
         scan.fidelity[source_id] = fidelity
     used = {change.commit for changes in scan.changes.values() for change in changes}
     missing = used - walk.info.keys()  # commits whose only .py changes were left unread at first
@@ -905,7 +909,7 @@ def _pack_objects(repo: Repository, packs: Iterable[str]) -> set[str] | None:
     return found
 
 
-def _object_types(repo: Repository, objects: set[str]) -> tuple[set[str], set[str]]:
+def _object_types(repo: Repository, objects: AbstractSet[str]) -> tuple[set[str], set[str]]:
     """Which of ``objects`` are commits and which are blobs (one ``cat-file --batch-check``)."""
     if not objects:
         return set(), set()
@@ -1077,7 +1081,7 @@ class _LogAhead:
         self._proc.wait()
         drain.join()
         self._proc.stdout.close()
-        self._proc.stderr.close()  # type: ignore[union-attr]
+        self._proc.stderr.close()
         self.stderr = io.BytesIO(b"".join(err))
         self.returncode = self._proc.returncode
         self._chunks.reverse()  # read() pops from the end
@@ -1312,7 +1316,7 @@ def _walk_each(
         error = _walk_log(repo, ["--no-walk=unsorted"], remaining, cat, scan, walk, progress)
         if error is None:
             break
-        last = walk.last
+        last: str | None = walk.last  # set by _walk_log
         index = remaining.index(last) if last in remaining else -1
         if last is not None and not _shows_alone(repo, last, cat, scan, walk, progress):
             bad, index = last, index
