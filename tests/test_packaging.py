@@ -92,3 +92,17 @@ def test_py_typed_is_package_data() -> None:
 @pytest.mark.parametrize("name", ["LICENSE", "CHANGELOG.md"])
 def test_release_files_exist(name: str) -> None:
     assert (ROOT / name).is_file()
+
+
+def test_pre_commit_runs_the_pinned_tools() -> None:
+    """.pre-commit-config.yaml and the dev extra (what .ci/run installs) name the same versions."""
+    import yaml
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]["dev"]
+    pins = dict(requirement.split("==") for requirement in dev if "==" in requirement)
+    assert {"ruff", "mypy", "build", "twine"} <= pins.keys(), pins
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    revs = {repo["repo"]: repo.get("rev") for repo in config["repos"]}
+    assert revs["https://github.com/astral-sh/ruff-pre-commit"] == f"v{pins['ruff']}"
+    local = [hook for repo in config["repos"] if repo["repo"] == "local" for hook in repo["hooks"]]
+    assert any(hook["id"] == "mypy" and hook["entry"] == "mypy" for hook in local)  # the dev venv's pinned mypy
