@@ -29,6 +29,7 @@ from migration_archaeologist.regular_files import read_regular
 from migration_archaeologist.sources.git_blobs import read_batch
 
 if TYPE_CHECKING:
+    from migration_archaeologist.catalog import Catalog
     from migration_archaeologist.sources.doc_prefetch import DocumentPrefetch
     from migration_archaeologist.sources.evidence_cache import EvidenceCache
 
@@ -882,10 +883,13 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
     return names
 
 
-def collect_evidence(repo_root: Path, catalog, *, git_dir: Path | None = None, history=None, cache=None,  # type: ignore[no-untyped-def]
-                     tracked: Sequence[str] | None = None, prefetch: DocumentPrefetch | None = None,
-                     progress: Callable[[str, int, int | None], None] | None = None,
-                     stats: Mapping[str, os.stat_result] | None = None) -> list[Evidence]:
+def collect_evidence(
+    repo_root: Path, catalog: Catalog, *, git_dir: Path | None = None,
+    history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None, cache: EvidenceCache | None = None,
+    tracked: Sequence[str] | None = None, prefetch: DocumentPrefetch | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+    stats: Mapping[str, os.stat_result] | None = None,
+) -> list[Evidence]:
     """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
     ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
