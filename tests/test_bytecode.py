@@ -433,3 +433,19 @@ def test_garbage_after_a_current_header_is_unparseable(body: bytes) -> None:
     data = importlib.util.MAGIC_NUMBER + b"\x01\x00\x00\x00" + b"\x00" * 8 + body
     result = rebuild(data, pyc_name="junk.pyc")
     assert isinstance(result, Unparseable)
+
+
+def test_code_names_without_co_qualname() -> None:
+    """Python 3.10 code objects have no ``co_qualname`` (3.11+), and requires-python is >=3.10: every
+    rebuild there ended in rebuild()'s "internal error ... AttributeError". mypy, run as 3.10, found it."""
+    import types
+
+    from migration_archaeologist.sources.bytecode import _qualname
+
+    class Py310Code:  # what a 3.10 code object offers for naming
+        co_name = "<listcomp>"
+
+    assert _qualname(Py310Code()) == "<listcomp>"  # type: ignore[arg-type]
+    code = compile("def upgrade():\n    return [x for x in ()]\n", "r.py", "exec")
+    upgrade = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    assert _qualname(upgrade) == "upgrade"

@@ -272,7 +272,7 @@ def test_baseline_survives_only_as_bytecode(sample):
     # no object in the store, reachable or not, has its content
     objects = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)").splitlines()
     assert blob not in {o.split()[0] for o in objects}
-    unreachable = [l.split()[2] for l in git(repo, "fsck", "--unreachable", "--no-reflogs").splitlines()]
+    unreachable = [line.split()[2] for line in git(repo, "fsck", "--unreachable", "--no-reflogs").splitlines()]
     assert unreachable and blob not in unreachable
     for oid in unreachable:
         if git(repo, "cat-file", "-t", oid) == "blob":
@@ -358,8 +358,8 @@ def test_task_alignment_is_reflog_only(sample):
     assert commit in git(repo, "log", "--reflog", "--format=%H").split()
     assert commit not in git(repo, "log", "--all", "--format=%H").split()
     assert commit not in git(repo, "log", "--all", "--exclude=refs/stash", "--format=%H").split()
-    objects_reflog = {l.split()[0] for l in git(repo, "rev-list", "--objects", "--reflog").splitlines()}
-    objects_all = {l.split()[0] for l in git(repo, "rev-list", "--objects", "--all").splitlines()}
+    objects_reflog = {line.split()[0] for line in git(repo, "rev-list", "--objects", "--reflog").splitlines()}
+    objects_all = {line.split()[0] for line in git(repo, "rev-list", "--objects", "--all").splitlines()}
     assert blob in objects_reflog
     assert blob not in objects_all
     assert "feature/task-model-alignment" not in git(repo, "branch", "--list", "--all")
@@ -375,7 +375,7 @@ def test_users_table_is_unreachable(sample):
     fsck = git(repo, "fsck", "--unreachable", "--no-reflogs").splitlines()
     assert f"unreachable commit {commit}" in fsck
     assert commit not in git(repo, "rev-list", "--all", "--reflog").split()
-    everything = {l.split()[0] for l in git(repo, "rev-list", "--objects", "--all", "--reflog").splitlines()}
+    everything = {line.split()[0] for line in git(repo, "rev-list", "--objects", "--all", "--reflog").splitlines()}
     assert blob not in everything
     assert git(repo, "cat-file", "-t", commit) == "commit"
     assert git_bytes(repo, "show", f"{commit}:{VERSIONS}/{FILES['add_users_table']}") == revision_bytes("add_users_table")

@@ -54,13 +54,18 @@ import tempfile  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
 import warnings  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:  # annotations only: this file may run on an older Python than the package's
+    from collections.abc import Iterator
+    from typing import Any, Literal
 
 # --------------------------------------------------------------------------
 # Stand-in objects
 # --------------------------------------------------------------------------
 
 
-def _sqlalchemy_types() -> tuple:
+def _sqlalchemy_types() -> tuple[Any, ...]:
     """Return ``((NullType,), TypeEngine)``, or ``((), None)`` without SQLAlchemy.
 
     Revision files often build ``sa.Column("id", GUID(), ...)`` or
@@ -88,7 +93,7 @@ class _StandInMeta(type):
     """Metaclass of stand-in base classes: unknown public class attributes
     resolve to stand-ins, so ``GUID.impl`` or ``Model.query`` work."""
 
-    def __getattr__(cls, name: str):
+    def __getattr__(cls, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return StandIn(_child_name(cls.__dict__.get("_standin_name", cls.__name__), name))
@@ -99,7 +104,7 @@ class _StandInBaseMixin:
 
     _standin_name = "<stand-in>"
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         # A real co-base (e.g. sa.types.TypeDecorator) may still want its
         # __init__; give it the arguments, and failing that nothing.
         try:
@@ -110,13 +115,13 @@ class _StandInBaseMixin:
             except Exception:
                 pass
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return StandIn(_child_name(type(self).__name__, name))
 
 
-def _base_class_for(standin: "StandIn", bases: tuple) -> type:
+def _base_class_for(standin: StandIn, bases: tuple[Any, ...]) -> type:
     """Build the real class that replaces a stand-in in a class's bases.
 
     The metaclass must be compatible with every other real base, so it is
@@ -128,7 +133,7 @@ def _base_class_for(standin: "StandIn", bases: tuple) -> type:
     name = standin._standin_name
     short = name.rsplit(".", 1)[-1].rstrip("()") or "StandIn"
     real = [b for b in bases if isinstance(b, type)]
-    extra: tuple = ()
+    extra: tuple[Any, ...] = ()
     if _TYPE_ENGINE is not None and not any(issubclass(b, _TYPE_ENGINE) for b in real):
         extra = _TYPE_BASES
     metas = []
@@ -148,13 +153,13 @@ def _base_class_for(standin: "StandIn", bases: tuple) -> type:
                 if len(meta_bases) == 1
                 else type(f"{short}Meta", meta_bases, {})
             )
-            return meta(short, cls_bases, dict(ns))
+            return meta(short, cls_bases, dict(ns))  # type: ignore[no-any-return]  # a class made by a metaclass
         except Exception:
             continue
     return _StandInBaseMixin  # pragma: no cover - last resort
 
 
-class StandIn(*_TYPE_BASES):
+class StandIn(*_TYPE_BASES):  # type: ignore[misc]  # NullType when SQLAlchemy is importable, else no base
     """A permissive placeholder for any attribute of a missing module.
 
     It can be called, subscripted, iterated (empty), compared, tested for
@@ -165,11 +170,13 @@ class StandIn(*_TYPE_BASES):
     decorators keep what they decorate.
     """
 
+    _standin_name: str
+
     def __init__(self, name: str) -> None:
         object.__setattr__(self, "_standin_name", name)
 
     # attribute protocol ---------------------------------------------------
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             # Libraries duck-type with private/dunder probes
             # (``__clause_element__``, ``_set_parent``); answering those
@@ -181,37 +188,37 @@ class StandIn(*_TYPE_BASES):
         return child
 
     # calling / classes ----------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs and inspect.isfunction(args[0]):
             return args[0]
         return StandIn(self._standin_name + "()")
 
-    def __mro_entries__(self, bases: tuple) -> tuple:
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[Any, ...]:
         return (_base_class_for(self, bases),)
 
-    def __instancecheck__(self, obj) -> bool:
+    def __instancecheck__(self, obj: object) -> bool:
         return False
 
-    def __subclasscheck__(self, cls) -> bool:
+    def __subclasscheck__(self, cls: object) -> bool:
         return False
 
     # containers -----------------------------------------------------------
-    def __getitem__(self, key):
+    def __getitem__(self, key: object) -> Any:
         return StandIn(f"{self._standin_name}[...]")
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: object, value: object) -> None:
         pass
 
-    def __delitem__(self, key) -> None:
+    def __delitem__(self, key: object) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(())
 
     def __len__(self) -> int:
         return 0
 
-    def __contains__(self, item) -> bool:
+    def __contains__(self, item: object) -> bool:
         return False
 
     def __bool__(self) -> bool:
@@ -220,13 +227,13 @@ class StandIn(*_TYPE_BASES):
         return False
 
     # comparison / hashing -------------------------------------------------
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return self is other
 
-    def __ne__(self, other) -> bool:
+    def __ne__(self, other: object) -> bool:
         return self is not other
 
-    def __lt__(self, other) -> bool:
+    def __lt__(self, other: object) -> bool:
         return False
 
     __le__ = __gt__ = __ge__ = __lt__
@@ -253,14 +260,14 @@ class StandIn(*_TYPE_BASES):
         return self._standin_name
 
     # context manager --------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> StandIn:
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
     # arithmetic / operators (``GUID | None`` in annotations, etc.) ----------
-    def _op(self, *other):
+    def _op(self, *other: object) -> StandIn:
         return StandIn(self._standin_name + "(op)")
 
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
@@ -274,7 +281,7 @@ class StandIn(*_TYPE_BASES):
 class StandInModule(types.ModuleType):
     """A package-shaped placeholder for a module that cannot be imported."""
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         value = StandIn(_child_name(self.__name__, name))
@@ -287,7 +294,7 @@ class StandInModule(types.ModuleType):
 # --------------------------------------------------------------------------
 
 
-def _library_roots() -> tuple:
+def _library_roots() -> tuple[str, ...]:
     """Directories of installed libraries and the stdlib, normalised."""
     roots = set()
     try:
@@ -321,7 +328,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """
 
     def __init__(self) -> None:
-        self.created: set = set()
+        self.created: set[str] = set()
         self._libroots = _library_roots()
         self._skip_files = {
             os.path.realpath(__file__),
@@ -333,7 +340,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         ``"fromlist"`` (a ``from pkg import name`` submodule probe),
         ``"library"`` (stdlib / installed library) or ``"other"``
         (revision files, the user's own project code)."""
-        frame = sys._getframe(2)
+        frame: types.FrameType | None = sys._getframe(2)
         via_fromlist = False
         while frame is not None:
             code = frame.f_code
@@ -354,7 +361,9 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return "other"
         return "library"
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         parent = fullname.rpartition(".")[0]
         # Submodules of stand-ins are always stand-ins; otherwise only imports
         # asked for by non-library code, and never a ``from real_pkg import x``
@@ -363,10 +372,10 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
-    def create_module(self, spec):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> StandInModule:
         return StandInModule(spec.name)
 
-    def exec_module(self, module) -> None:
+    def exec_module(self, module: types.ModuleType) -> None:
         module.__path__ = []
         module.__file__ = None
         self.created.add(module.__name__)
@@ -379,7 +388,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 _IDENT_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 
 
-def _static_identifiers(path: str) -> dict | None:
+def _static_identifiers(path: str) -> dict[str, Any] | None:
     """Read the revision identifiers as literals from the file's AST.
 
     Used when a file's top level fails, so that one unloadable file in the
@@ -392,7 +401,8 @@ def _static_identifiers(path: str) -> dict | None:
             tree = ast.parse(fh.read(), filename=path)
     except Exception:
         return None
-    found: dict = {}
+    found: dict[str, Any] = {}
+    value: ast.expr | None
     for node in tree.body:
         if isinstance(node, ast.Assign):
             targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -421,7 +431,7 @@ def _static_identifiers(path: str) -> dict | None:
 # --------------------------------------------------------------------------
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -445,10 +455,10 @@ class _Loader:
     whole revision map: it is reported, and replaced by its statically parsed
     identifiers when those are plain literals."""
 
-    def __init__(self, dirs: list) -> None:
+    def __init__(self, dirs: list[str]) -> None:
         self.dirs = dirs
-        self.warnings: list = []
-        self.failed: list = []
+        self.warnings: list[str] = []
+        self.failed: list[str] = []
 
     def display(self, path: str) -> str:
         real = os.path.realpath(path)
@@ -471,7 +481,7 @@ class _Loader:
                 continue
             func = original.__func__
 
-            def wrapped(cls, scriptdir, *args, _orig=func):
+            def wrapped(cls: Any, scriptdir: Any, *args: Any, _orig: Any = func) -> Any:
                 if len(args) == 1:
                     path = os.fspath(args[0])
                 else:
@@ -483,7 +493,7 @@ class _Loader:
 
             setattr(Script, attr, classmethod(wrapped))
 
-    def failed_load(self, script_cls, path: str, exc: BaseException):
+    def failed_load(self, script_cls: Any, path: str, exc: BaseException) -> Any:
         shown = self.display(path)
         self.failed.append(shown)
         detail = _describe_exception(exc, path)
@@ -508,8 +518,8 @@ def _alembic_warning(w: warnings.WarningMessage, alembic_dir: str) -> bool:
     return os.path.realpath(w.filename).startswith(alembic_dir)
 
 
-def probe(dirs: list) -> dict:
-    result: dict = {
+def probe(dirs: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {
         "heads": [],
         "revisions": [],
         "stand_ins": [],
@@ -538,7 +548,7 @@ def probe(dirs: list) -> dict:
     loader = _Loader(dirs)
     loader.install()
     script_location = tempfile.mkdtemp(prefix="ma-alembic-probe-")
-    caught: list = []
+    caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -576,13 +586,13 @@ def probe(dirs: list) -> dict:
     return result
 
 
-def probe_config(request: dict) -> dict:
+def probe_config(request: dict[str, Any]) -> dict[str, Any]:
     """Alembic's own commands with a configuration, as ``alembic -c INI --name SECTION`` runs them:
     ``heads`` and ``history`` through ``alembic.command``, and ``current`` for the stamp read by the
     caller (Alembic's ``get_all_current`` and ``cmd_format``, as ``command.current`` prints it) so
     that neither the database nor env.py (application code) is touched here. ``prepend_sys_path`` is
     emptied: the application is not put on the path, its modules are stand-ins."""
-    result: dict = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [], "failed_files": [],
+    result: dict[str, Any] = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [], "failed_files": [],
                     "error": None, "current": None, "history": [], "script_dir": None, "env_py": False,
                     "template": False}
     try:
@@ -601,7 +611,7 @@ def probe_config(request: dict) -> dict:
     sys.meta_path.append(finder)
     loader = _Loader([])
     loader.install()
-    caught: list = []
+    caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -644,7 +654,7 @@ def probe_config(request: dict) -> dict:
     return result
 
 
-def _map_error(exc: Exception, caught: list, alembic_dir: str) -> str:
+def _map_error(exc: Exception, caught: list[warnings.WarningMessage], alembic_dir: str) -> str:
     """One line for a revision-map failure.  Alembic announces a missing
     parent as a warning and then fails with a bare KeyError; prefer the
     warning, which names both revisions."""
@@ -665,7 +675,7 @@ def _map_error(exc: Exception, caught: list, alembic_dir: str) -> str:
     return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
-def main(argv: list) -> int:
+def main(argv: list[str]) -> int:
     # Keep a private handle on the real stdout, then point fd 1 and
     # sys.stdout at stderr so nothing the revision files print (even from C
     # code) can corrupt the JSON.

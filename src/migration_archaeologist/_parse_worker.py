@@ -12,14 +12,15 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
-from typing import BinaryIO, Callable
+from typing import IO
+from collections.abc import Callable
 
 from migration_archaeologist.revision import parse_revision
 
 _LENGTH = struct.Struct(">Q")
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
+def read_frame(stream: IO[bytes]) -> bytes | None:
     """One frame's payload, or None at a clean or torn end of input."""
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
@@ -29,7 +30,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return payload if len(payload) == size else None
 
 
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.write(_LENGTH.pack(len(payload)))
     stream.write(payload)
     stream.flush()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Iterator, Mapping, Protocol
+from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping
 
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.revision import RevisionFile, Unparseable
@@ -259,7 +260,7 @@ def _choose(
 def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, int]) -> str:  # type: ignore[no-untyped-def]
     if tier == TIER_HEAD:
         head_sightings = [s for s in chosen.sightings if in_head(s)]
-        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1], s.path or ""))
+        last = min(head_sightings, key=lambda s: (head_history[s.commit], -_sighting_order(s)[1], s.path or ""))  # type: ignore[index]  # in_head(s): s has a commit
         if last.event == "deleted":
             return f"last version in HEAD's history, deleted in {last.commit[:10]} on {_day(last.date)}"  # type: ignore[index]
         return f"last version in HEAD's history, {last.event} in {last.commit[:10]} at {last.path}"  # type: ignore[index]

@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, List, NoReturn, Optional
+from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Iterator
 
 import typer
 from typer.core import TyperGroup
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import (
-    EXIT_ENVIRONMENT,
     EXIT_FINDINGS,
     EXIT_OK,
     ArchaeologistError,
@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from typer import _click as click  # typer's own click (0.28); earlier typers use click itself
 
+    from migration_archaeologist.environments import AlembicConfig
     from migration_archaeologist.gitrepo import Repository
     from migration_archaeologist.settings import Settings
+    from migration_archaeologist.timeline import Timeline
 
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
@@ -90,8 +92,8 @@ NameOpt = typer.Option(None, "-n", "--name", metavar="SECTION", help="Its ini se
 class _Environment:
     """-c / --name, given before the command (as Alembic takes them) or after it."""
 
-    config_file: Optional[Path] = None
-    name: Optional[str] = None
+    config_file: Path | None = None
+    name: str | None = None
 
 
 _ENVIRONMENT = _Environment()
@@ -124,7 +126,7 @@ def _seconds(value: float) -> float:
     return value
 
 
-def _picks(values: Optional[List[str]]) -> dict[str, str]:
+def _picks(values: list[str] | None) -> dict[str, str]:
     picks: dict[str, str] = {}
     for value in values or []:
         rev, sep, blob = value.partition("=")
@@ -178,17 +180,17 @@ def _open(repo: Path) -> tuple[Repository, Settings]:
 
 def _scan(
     repo: Path,
-    versions: Optional[List[Path]],
-    picks: Optional[List[str]],
+    versions: list[Path] | None,
+    picks: list[str] | None,
     as_json: bool,
-    thorough: Optional[bool],
-    archives: Optional[List[Path]] = None,
-    opened: Optional[tuple[Repository, Settings]] = None,
-    cache: Optional[bool] = None,
+    thorough: bool | None,
+    archives: list[Path] | None = None,
+    opened: tuple[Repository, Settings] | None = None,
+    cache: bool | None = None,
     evidence: bool = True,
-    config_file: Optional[Path] = None,
-    name: Optional[str] = None,
-    configs: Optional[list] = None,  # type: ignore[type-arg]
+    config_file: Path | None = None,
+    name: str | None = None,
+    configs: list | None = None,  # type: ignore[type-arg]
 ) -> ScanResult:
     """Options win over pyproject's defaults: --versions / --archive replace its lists, --pick adds to its
     picks. ``configs``: the repository's environments, when found already."""
@@ -247,22 +249,22 @@ ArchiveOpt = typer.Option(
 @app.command()
 def recover(
     repo: Path = RepoArg,
-    db: Optional[str] = typer.Option(
+    db: str | None = typer.Option(
         None, "--db", help="The database stamped with the lost revisions: its stamp decides what is needed, "
         "a stand-in is synthesized from its schema when nothing holds a stamped revision, and the result is verified against it."
     ),
     apply: bool = typer.Option(False, "--apply", help="Write the files, then run Alembic and verify. Without it, only show the plan."),
-    archive: Optional[List[Path]] = ArchiveOpt,
-    pick: Optional[List[str]] = PickOpt,
+    archive: list[Path] | None = ArchiveOpt,
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
+    cache: bool | None = CacheOpt,
     version_table: str = VersionTableOpt,
-    version_table_schema: Optional[str] = VersionSchemaOpt,
-    python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
+    version_table_schema: str | None = VersionSchemaOpt,
+    python: str | None = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds),
     as_json: bool = JsonOpt,
-    config_file: Optional[Path] = ConfigOpt,
-    name: Optional[str] = NameOpt,
+    config_file: Path | None = ConfigOpt,
+    name: str | None = NameOpt,
 ) -> None:
     """Make Alembic work again: environment files, every lost revision, then Alembic and the database agree.
 
@@ -298,7 +300,7 @@ def recover(
     raise typer.Exit(EXIT_OK if all(ok for _label, ok, _doc in done) else EXIT_FINDINGS)
 
 
-def _exists_in(root: Optional[Path], path: Path) -> bool:
+def _exists_in(root: Path | None, path: Path) -> bool:
     """``-c`` as ``_scan`` reads it: against the work tree first, then the current directory."""
     path = Path(path)
     return path.exists() or (root is not None and not path.is_absolute() and (root / path).exists())
@@ -308,20 +310,20 @@ def _exists_in(root: Optional[Path], path: Path) -> bool:
 class _RecoverOptions:
     repo: Path
     opened: tuple  # type: ignore[type-arg]
-    db: Optional[str]
+    db: str | None
     apply: bool
-    archive: Optional[List[Path]]
-    pick: Optional[List[str]]
-    thorough: Optional[bool]
-    cache: Optional[bool]
+    archive: list[Path] | None
+    pick: list[str] | None
+    thorough: bool | None
+    cache: bool | None
     version_table: str
-    version_table_schema: Optional[str]
-    python: Optional[str]
+    version_table_schema: str | None
+    python: str | None
     timeout: float
     as_json: bool
 
 
-def _recover_one(o: _RecoverOptions, config_file: Optional[Path], name: Optional[str], label: Optional[str]) -> tuple[bool, dict]:  # type: ignore[type-arg]
+def _recover_one(o: _RecoverOptions, config_file: Path | None, name: str | None, label: str | None) -> tuple[bool, dict]:  # type: ignore[type-arg]
     """``recover`` of one environment: (whether it succeeded, its JSON document); printed unless --json."""
     from migration_archaeologist.recover import apply_recovery, plan_recovery
     from migration_archaeologist.report import console as console_report
@@ -382,17 +384,17 @@ def _recover_one(o: _RecoverOptions, config_file: Optional[Path], name: Optional
 @app.command()
 def scan(
     repo: Path = RepoArg,
-    versions: Optional[List[Path]] = VersionsOpt,
-    archive: Optional[List[Path]] = typer.Option(
+    versions: list[Path] | None = VersionsOpt,
+    archive: list[Path] | None = typer.Option(
         None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable). "
         "Default: the work tree's untracked and ignored files."
     ),
-    pick: Optional[List[str]] = PickOpt,
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
+    cache: bool | None = CacheOpt,
     as_json: bool = JsonOpt,
-    config_file: Optional[Path] = ConfigOpt,
-    name: Optional[str] = NameOpt,
+    config_file: Path | None = ConfigOpt,
+    name: str | None = NameOpt,
 ) -> None:
     """Find every version of every revision file: git history, reflogs, stashes, unreachable objects, archives.
 
@@ -415,21 +417,21 @@ def scan(
 @app.command()
 def check(
     repo: Path = RepoArg,
-    versions: Optional[List[Path]] = VersionsOpt,
-    db: Optional[str] = typer.Option(None, "--db", help="Also check that every revision the database is stamped with is present."),
-    version_table: Optional[str] = typer.Option(
+    versions: list[Path] | None = VersionsOpt,
+    db: str | None = typer.Option(None, "--db", help="Also check that every revision the database is stamped with is present."),
+    version_table: str | None = typer.Option(
         None, "--version-table", help="Alembic's version table name. Default: alembic_version, or version-table in pyproject."
     ),
-    version_table_schema: Optional[str] = VersionSchemaOpt,
-    pick: Optional[List[str]] = PickOpt,
+    version_table_schema: str | None = VersionSchemaOpt,
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
-    archive: Optional[List[Path]] = ArchiveOpt,
-    output_format: Optional[str] = typer.Option(
+    cache: bool | None = CacheOpt,
+    archive: list[Path] | None = ArchiveOpt,
+    output_format: str | None = typer.Option(
         None, "--format", metavar="text|json|github",
         help="github prints workflow commands that annotate the pull request. Default: text, or format in pyproject.",
     ),
-    ignore: Optional[List[str]] = typer.Option(
+    ignore: list[str] | None = typer.Option(
         None, "--ignore", metavar="KIND",
         help="Report this problem kind (or 'missing') as a warning, without failing (repeatable). Replaces ignore in pyproject.",
     ),
@@ -441,8 +443,8 @@ def check(
         10.0, "--timeout", help="Seconds --db may wait for the database: connecting, each statement, each lock.",
         callback=_seconds,
     ),
-    config_file: Optional[Path] = ConfigOpt,
-    name: Optional[str] = NameOpt,
+    config_file: Path | None = ConfigOpt,
+    name: str | None = NameOpt,
 ) -> None:
     """Exit 1 if something breaks Alembic or the database, or a needed revision is lost; a CI gate.
 
@@ -481,7 +483,7 @@ def check(
                    config_file=config_file, name=name)
     # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.environment_files import with_environment_problems
-    from migration_archaeologist.gate import annotations, evaluate
+    from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
 
     result = with_environment_problems(result, environments if environments else None)
 
@@ -506,7 +508,7 @@ def check(
         from migration_archaeologist.report import github
 
         sources = tuple(str(a) for a in archive or ())
-        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))
+        github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))  # type: ignore[operator]  # a function
     else:
         from migration_archaeologist.report import console as console_report
 
@@ -514,13 +516,14 @@ def check(
     raise typer.Exit(EXIT_OK if verdict.passed else EXIT_FINDINGS)
 
 
-def _check_each(  # type: ignore[no-untyped-def]
-    repo: Path, environments: list, opened, pick, fmt: str, thorough, cache, ignored: tuple[str, ...], strict: bool,
-    archives: Optional[List[Path]] = None,
+def _check_each(
+    repo: Path, environments: list[AlembicConfig], opened: tuple[Repository, Settings], pick: list[str] | None, fmt: str,
+    thorough: bool | None, cache: bool | None, ignored: tuple[str, ...], strict: bool,
+    archives: list[Path] | None = None,
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
     from migration_archaeologist.environment_files import with_environment_problems
-    from migration_archaeologist.gate import annotations, evaluate
+    from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
 
     root = opened[0].work_tree
     judged = []
@@ -538,7 +541,8 @@ def _check_each(  # type: ignore[no-untyped-def]
         from migration_archaeologist.report import github
 
         for label, result, verdict in judged:
-            github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo),
+            github.render_check(sys.stdout, result, verdict, annotations(  # type: ignore[operator]  # a function
+                                result, verdict, str(repo),
                                 tuple(str(a) for a in archives or ())), environment=label)
     else:
         from migration_archaeologist.report import console as console_report
@@ -549,21 +553,21 @@ def _check_each(  # type: ignore[no-untyped-def]
 
 @app.command()
 def restore(
-    targets: List[str] = typer.Argument(..., metavar="REVISION... [REPO]", help="Revision IDs (or labels), then the repository."),
-    versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
+    targets: list[str] = typer.Argument(..., metavar="REVISION... [REPO]", help="Revision IDs (or labels), then the repository."),
+    versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the files. Without it, only show the plan."),
-    pick: Optional[List[str]] = PickOpt,
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
-    archive: Optional[List[Path]] = ArchiveOpt,
+    cache: bool | None = CacheOpt,
+    archive: list[Path] | None = ArchiveOpt,
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
     allow_new_head: bool = typer.Option(
         False, "--allow-new-head",
         help="Restore even a retired revision (reverted, removed on purpose) or one that gives Alembic another head.",
     ),
-    config_file: Optional[Path] = ConfigOpt,
-    name: Optional[str] = NameOpt,
+    config_file: Path | None = ConfigOpt,
+    name: str | None = NameOpt,
 ) -> None:
     """Restore REVISION and every missing ancestor of it; a dry run unless --apply.
 
@@ -604,19 +608,20 @@ def restore(
 @app.command()
 def verify(
     repo: Path = RepoArg,
-    db: Optional[str] = DbOpt,
-    versions: Optional[List[Path]] = VersionsOpt,
+    db: str | None = DbOpt,
+    versions: list[Path] | None = VersionsOpt,
     version_table: str = VersionTableOpt,
-    version_table_schema: Optional[str] = VersionSchemaOpt,
-    scratch_url: Optional[str] = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
-    python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
+    version_table_schema: str | None = VersionSchemaOpt,
+    scratch_url: str | None = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
+    python: str | None = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10).", callback=_seconds),
     roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
-    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing."),
-    pick: Optional[List[str]] = PickOpt,
+    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); "
+                                 "connect to nothing."),
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
-    archive: Optional[List[Path]] = ArchiveOpt,
+    cache: bool | None = CacheOpt,
+    archive: list[Path] | None = ArchiveOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema.
@@ -669,11 +674,11 @@ def verify(
 def synthesize(
     revision: str = typer.Argument(..., help="The lost revision ID (stamped in the database, or named by a known revision)."),
     repo: Path = RepoArg,
-    db: Optional[str] = DbOpt,
-    down_revision: Optional[List[str]] = typer.Option(None, "--down-revision", help="What it revises, when the chain cannot tell (repeat for a merge)."),
-    versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
+    db: str | None = DbOpt,
+    down_revision: list[str] | None = typer.Option(None, "--down-revision", help="What it revises, when the chain cannot tell (repeat for a merge)."),
+    versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
-    python: Optional[str] = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
+    python: str | None = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -723,15 +728,16 @@ def _nothing_to_synthesize(result: ScanResult, revision: str, as_json: bool) -> 
 @app.command()
 def baseline(
     repo: Path = RepoArg,
-    db: Optional[str] = DbOpt,
-    revision_id: Optional[str] = typer.Option(None, "--revision-id", help="ID of the new revision. Default: a new random one, as 'alembic revision' makes."),
+    db: str | None = DbOpt,
+    revision_id: str | None = typer.Option(None, "--revision-id", help="ID of the new revision. Default: a new random one, "
+                                                "as 'alembic revision' makes."),
     message: str = typer.Option("baseline synthesized from the database", "--message", "-m", help="Its message (and file name)."),
-    versions: Optional[Path] = typer.Option(None, "--versions", help="Versions directory to write into."),
+    versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
     stamp: bool = typer.Option(False, "--stamp", help="Also stamp the live database with it (needs --apply and --yes)."),
     yes: bool = typer.Option(False, "--yes", help="Confirm --stamp: the only write this tool makes to a live database."),
     version_table: str = VersionTableOpt,
-    version_table_schema: Optional[str] = VersionSchemaOpt,
+    version_table_schema: str | None = VersionSchemaOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """One revision that creates the live schema from nothing, for projects that start over; proven by replay.
@@ -762,7 +768,7 @@ def baseline(
     raise typer.Exit(EXIT_OK)
 
 
-def _database_url(db: Optional[str], result: ScanResult) -> str:
+def _database_url(db: str | None, result: ScanResult) -> str:
     from migration_archaeologist.config import resolve_database_url
 
     url, _origin = resolve_database_url(db, result.repository.work_tree)
@@ -823,16 +829,16 @@ ViewDbOpt = typer.Option(None, "--db", help="Read this database's stamp (read-on
 def timeline(
     repo: Path = RepoArg,
     fmt: TimelineFormat = typer.Option(TimelineFormat.markdown, "--format", "-f", help="markdown, json or html."),
-    db: Optional[str] = ViewDbOpt,
-    output: Optional[Path] = OutputOpt,
-    title: Optional[str] = typer.Option(None, "--title", help="Project name for headings. Default: the repository folder's name."),
-    versions: Optional[List[Path]] = VersionsOpt,
+    db: str | None = ViewDbOpt,
+    output: Path | None = OutputOpt,
+    title: str | None = typer.Option(None, "--title", help="Project name for headings. Default: the repository folder's name."),
+    versions: list[Path] | None = VersionsOpt,
     version_table: str = VersionTableOpt,
-    version_table_schema: Optional[str] = VersionSchemaOpt,
-    pick: Optional[List[str]] = PickOpt,
+    version_table_schema: str | None = VersionSchemaOpt,
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
-    archive: Optional[List[Path]] = ArchiveOpt,
+    cache: bool | None = CacheOpt,
+    archive: list[Path] | None = ArchiveOpt,
 ) -> None:
     """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
 
@@ -851,16 +857,16 @@ def timeline(
 def graph(
     repo: Path = RepoArg,
     fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f", help="mermaid, dot or json."),
-    db: Optional[str] = ViewDbOpt,
-    output: Optional[Path] = OutputOpt,
-    title: Optional[str] = typer.Option(None, "--title", help="Project name for the picture's label."),
-    versions: Optional[List[Path]] = VersionsOpt,
+    db: str | None = ViewDbOpt,
+    output: Path | None = OutputOpt,
+    title: str | None = typer.Option(None, "--title", help="Project name for the picture's label."),
+    versions: list[Path] | None = VersionsOpt,
     version_table: str = VersionTableOpt,
-    version_table_schema: Optional[str] = VersionSchemaOpt,
-    pick: Optional[List[str]] = PickOpt,
+    version_table_schema: str | None = VersionSchemaOpt,
+    pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
-    cache: Optional[bool] = CacheOpt,
-    archive: Optional[List[Path]] = ArchiveOpt,
+    cache: bool | None = CacheOpt,
+    archive: list[Path] | None = ArchiveOpt,
 ) -> None:
     """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
 
@@ -874,17 +880,17 @@ def graph(
 
 def _timeline(
     repo: Path,
-    versions: Optional[List[Path]],
-    pick: Optional[List[str]],
+    versions: list[Path] | None,
+    pick: list[str] | None,
     thorough: bool,
-    db: Optional[str],
+    db: str | None,
     version_table: str,
-    version_table_schema: Optional[str],
-    title: Optional[str],
-    cache: Optional[bool] = None,
+    version_table_schema: str | None,
+    title: str | None,
+    cache: bool | None = None,
     operations: bool = True,
-    archives: Optional[List[Path]] = None,
-):  # type: ignore[no-untyped-def]
+    archives: list[Path] | None = None,
+) -> Timeline:
     from migration_archaeologist.timeline import build_timeline
 
     result = _scan(repo, versions, pick, False, thorough, archives, cache=cache)
@@ -943,7 +949,7 @@ def _write_code(text: str) -> None:
     sys.stdout.write(visible(text) if sys.stdout.isatty() else text)
 
 
-def _emit(text: str, output: Optional[Path]) -> NoReturn:
+def _emit(text: str, output: Path | None) -> NoReturn:
     """Standard output, or a file replaced atomically so a reader never sees half a report."""
     if output is None:
         sys.stdout.write(text)
@@ -955,7 +961,7 @@ def _emit(text: str, output: Optional[Path]) -> NoReturn:
     raise typer.Exit(EXIT_OK)
 
 
-def _split_targets(targets: List[str]) -> tuple[list[str], Path]:
+def _split_targets(targets: list[str]) -> tuple[list[str], Path]:
     """``REVISION... [REPO]``: a last argument that is a directory is the repository, and so is a
     missing path written with a folder separator (a revision ID or prefix never holds one), so that
     it is named as missing instead of being looked for as a revision in the current folder."""
@@ -965,7 +971,7 @@ def _split_targets(targets: List[str]) -> tuple[list[str], Path]:
 
 
 def _missing_path(value: str) -> bool:
-    seps = {"/", os.sep, os.altsep} - {None}
+    seps = {sep for sep in ("/", os.sep, os.altsep) if sep}
     return any(sep in value for sep in seps) and not os.path.lexists(value)
 
 
@@ -978,8 +984,8 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version."),
-    config_file: Optional[Path] = ConfigOpt,
-    name: Optional[str] = NameOpt,
+    config_file: Path | None = ConfigOpt,
+    name: str | None = NameOpt,
 ) -> None:
     """Recover lost Alembic revision files. Exit codes: 0 ok, 1 findings, 2 usage error, 3 environment error."""
     _ENVIRONMENT.config_file, _ENVIRONMENT.name = config_file, name

@@ -18,7 +18,8 @@ import posixpath
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from migration_archaeologist import __version__
 from migration_archaeologist.revision import (
@@ -32,6 +33,7 @@ from migration_archaeologist.revision import (
 )
 
 if TYPE_CHECKING:
+    import subprocess
     from migration_archaeologist.gitrepo import Repository
 
 __all__ = [
@@ -234,7 +236,7 @@ def worktree_reader(root: Path | str) -> ModuleReader:
     return read
 
 
-def git_reader(repo: "Repository", commit: str) -> ModuleReader:
+def git_reader(repo: Repository, commit: str) -> ModuleReader:
     """Reads modules as they stood at ``commit`` (``git cat-file blob <commit>:<path>``), a process
     a module: for one revision. A scan resolving many uses :class:`GitModules`."""
     from migration_archaeologist.errors import GitFailed
@@ -255,9 +257,9 @@ class GitModules:
     """Modules as they stood at any commit, all through one ``git cat-file --batch``: a scan resolves
     the references of every version of every revision, never with a git process per module."""
 
-    def __init__(self, repo: "Repository") -> None:
+    def __init__(self, repo: Repository) -> None:
         self._repo = repo
-        self._proc = None  # type: ignore[var-annotated]
+        self._proc: subprocess.Popen[bytes] | None = None
         self._cache: dict[str, bytes | None] = {}
 
     def reader(self, commit: str) -> ModuleReader:
@@ -298,7 +300,7 @@ class GitModules:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.stdin.close()  # type: ignore[union-attr]
+                proc.stdin.close()  # type: ignore[union-attr]  # opened with stdin=PIPE
                 proc.wait(timeout=10)
             except Exception:  # noqa: BLE001  (a git that will not stop is killed, never waited on forever)
                 proc.kill()
@@ -316,10 +318,10 @@ class ResolvedInHistory:
     blob, the commit, its path and the references it left unresolved; JSON, checked entry by entry,
     rewritten only when it gained an entry. ``path`` None: kept for this scan only."""
 
-    def __init__(self, path: "Path | None") -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._kept: dict[str, list[list[str]]] = {}
-        self._used: dict[str, list[list[str]]] = {}
+        self._kept: dict[str, Any] = {}  # as read from JSON: checked in get()
+        self._used: dict[str, list[Any]] = {}
         if path is not None:
             try:
                 doc = json.loads(path.read_bytes())

@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from migration_archaeologist import __version__
 from migration_archaeologist.environment_history import (
@@ -153,9 +154,8 @@ def _deleted_config(result: ScanResult) -> tuple[FileVersion, Path] | None:
     contents = read_blobs(result.repository, [v.blob for v in deleted])
     for version in deleted:
         target = root / version.path
-        if _names(root, target, contents.get(version.blob), result.versions_dirs) is not None:
-            if _added_after(result, version) is None:
-                return version, target
+        if _names(root, target, contents.get(version.blob), result.versions_dirs) is not None and _added_after(result, version) is None:
+            return version, target
     return None
 
 
@@ -221,6 +221,7 @@ def plan_environment(
     held = _Held(result.repository, root, history or EnvironmentHistory((), ()))
     files: list[EnvironmentFile] = []
     notes: list[str] = []
+    config_file: Path | None  # None: Alembic is configured in code, no file to write
     if env is not None:
         script = env.script_location
         assert script is not None
@@ -266,9 +267,7 @@ def plan_environment(
         target = script / role
         if target.is_file():
             files.append(EnvironmentFile(role, target, "present", None, None, None, "in the work tree"))
-        elif role != README:
-            files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))
-        elif _lost_with_the_rest(held.version_at(target), files):  # a README is never generated
+        elif role != README or _lost_with_the_rest(held.version_at(target), files):
             files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))
     return EnvironmentPlan(tuple(files), config_file, section, script, kind, tuple(dict.fromkeys(notes)), held.history.errors)
 
@@ -340,7 +339,7 @@ def _last_table(held: _Held, path: str, dirs: Sequence[Path]) -> tuple[FileVersi
         return None
     contents = held.contents(versions)
     target = held.root / path
-    for newer, version in zip(versions, versions[1:]):
+    for newer, version in pairwise(versions):
         if _names(held.root, target, contents.get(newer.blob), dirs) is not None:
             return None  # the newest versions still have it
         if _names(held.root, target, contents.get(version.blob), dirs) is not None:

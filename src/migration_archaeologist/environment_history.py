@@ -11,7 +11,7 @@ nothing at all reaches. Contents come from one ``cat-file --batch``. Nothing fro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository, first_line, hexsz, null_id
 from migration_archaeologist.sources.git_blobs import read_batch

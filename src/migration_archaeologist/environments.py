@@ -74,7 +74,7 @@ def find_environments(work_tree: Path) -> list[AlembicConfig]:
     root = Path(os.path.abspath(work_tree))
     folders = _walk(root)
     found: list[AlembicConfig] = []
-    for folder, (files, dirs) in folders.items():
+    for folder, (files, _dirs) in folders.items():
         found.extend(_folder_environments(root, folder, files))
     claimed = {env.script_location for env in found if env.script_location is not None}
     for folder, (files, dirs) in folders.items():

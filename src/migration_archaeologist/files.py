@@ -8,7 +8,7 @@ import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from migration_archaeologist.errors import EnvironmentProblem
 

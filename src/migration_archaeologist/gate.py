@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.graph import Problem
@@ -83,7 +83,7 @@ def restore_command(revision: str, repo_arg: str = ".", archives: Sequence[str] 
     return f"migration-archaeologist restore {revision}{where}{sources} --apply"
 
 
-def annotations(
+def annotations(  # type: ignore[no-redef]  # a public name (cli, tests) that shadows the __future__ import; the def wins at run time
     result: ScanResult, verdict: Verdict, repo_arg: str = ".", archives: Sequence[str] = ()
 ) -> tuple[Annotation, ...]:
     """Every finding as an annotation: errors for what fails the gate, warnings for the rest and scan warnings

@@ -121,7 +121,7 @@ class Repository:
         _widen_pipe(proc.stdout)
         return proc
 
-    def gitpython(self) -> "git.Repo":  # type: ignore[name-defined]  # noqa: F821
+    def gitpython(self) -> git.Repo:  # type: ignore[name-defined]  # noqa: F821
         """A GitPython handle for callers that want one (never used for history walking)."""
         import git  # imported here: a scan never needs it, and it costs 40 ms at start-up
 

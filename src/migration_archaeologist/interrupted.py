@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from migration_archaeologist import __version__
 from migration_archaeologist.manifest import append_manifest, read_manifest

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from migration_archaeologist.files import replace_file
 from migration_archaeologist.regular_files import MANIFEST_LIMIT, FileTooLarge, NotRegularFile, read_regular
@@ -22,7 +23,7 @@ def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # typ
     one is kept aside, never lost)."""
     path = versions_dir / MANIFEST_NAME
     with versions_dir_lock(versions_dir):  # read, add, replace: one run at a time, or a record is lost
-        doc = {"schema": "migration-archaeologist/manifest/1", "restored": []}
+        doc: dict[str, Any] = {"schema": "migration-archaeologist/manifest/1", "restored": []}
         if os.path.lexists(path):
             try:  # never through a symlink, never a FIFO or device, never unbounded
                 loaded = json.loads(read_regular(path, MANIFEST_LIMIT, follow=False).decode("utf-8"))

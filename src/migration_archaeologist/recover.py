@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from migration_archaeologist.alembic_check import AlembicRun, alembic_commands
 from migration_archaeologist.database.stamp import Stamp

@@ -13,7 +13,8 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 #: alembic.ini, pyproject.toml, env.py: real ones are a few kB
 CONFIG_LIMIT = 8 * 1024 * 1024
@@ -128,8 +129,8 @@ class BoundedWalk:
         self.visited = 0
         self.cut_short = False
 
-    def walk(self, top: Path | str, **kwargs: object) -> Iterator[tuple[str, list[str], list[str]]]:
-        for dirpath, dirnames, filenames in os.walk(top, **kwargs):  # type: ignore[call-overload]
+    def walk(self, top: Path | str, **kwargs: Any) -> Iterator[tuple[str, list[str], list[str]]]:
+        for dirpath, dirnames, filenames in os.walk(top, **kwargs):
             self.visited += len(dirnames) + len(filenames)
             if self.visited > self.limit:
                 self.cut_short = True

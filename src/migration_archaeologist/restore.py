@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
@@ -374,7 +374,7 @@ def _conflict(plan: RestorePlan) -> RestoreConflict:
 
 
 def revisions_in(
-    root: Path, dirs: list[Path], known: dict[str, RevisionFile | Unparseable]
+    root: Path, dirs: list[Path], known: Mapping[str, RevisionFile | Unparseable]
 ) -> tuple[dict[str, RevisionFile], dict[str, tuple[str, str]]]:
     """The revisions in ``dirs`` now (what Alembic would load), and for each its (path, blob)."""
     present = WorkTree(root, dirs, known=known)

@@ -10,7 +10,8 @@ are listed, never restored unasked, and never fail ``check``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from migration_archaeologist.catalog import Catalog, RevisionEntry
 from migration_archaeologist.sources.git_history import CommitInfo
@@ -112,7 +113,7 @@ def _retirement(
     subject = info.subject if info else None
     if is_revert(subject):
         return Retirement(entry.revision, REVERTED, commit, subject)
-    if commit in baselines:
+    if commit is not None and commit in baselines:
         return Retirement(entry.revision, SQUASHED, commit, subject, baseline=baselines[commit])
     return Retirement(entry.revision, DELETED, commit, subject)
 
@@ -136,7 +137,7 @@ def _baselines_added(catalog: Catalog) -> dict[str, str]:
 
 
 def lost_when_none_present(
-    catalog: Catalog, absent: list[str], commits: Mapping[str, CommitInfo], chain: "ChainGraph | None" = None
+    catalog: Catalog, absent: list[str], commits: Mapping[str, CommitInfo], chain: ChainGraph | None = None
 ) -> list[str]:
     """With no revision left in the versions directory (the seed: the whole folder emptied), what was
     there just before is what is needed: the revisions the last deleting commit of HEAD's history

@@ -17,7 +17,8 @@ import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "PYTHON2_NOTE", "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision",
@@ -275,7 +276,7 @@ class _quiet:
             _PARSE_LOCK.release()
             raise
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         try:
             self._caught.__exit__(*exc)
         finally:
@@ -387,10 +388,9 @@ def _module_assignments(statements: list[ast.stmt]) -> tuple[dict[str, list[ast.
                 if isinstance(target, ast.Name) and target.id in found:
                     found[target.id].append(stmt.value)
                     last[target.id] = at
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            if isinstance(stmt.target, ast.Name) and stmt.target.id in found:
-                found[stmt.target.id].append(stmt.value)
-                last[stmt.target.id] = at
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name) and stmt.target.id in found:
+            found[stmt.target.id].append(stmt.value)
+            last[stmt.target.id] = at
     return found, last
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 from migration_archaeologist.revision import Unparseable, ast_parse, decode
 
@@ -241,8 +241,8 @@ _COLUMN_ARGS: dict[str, tuple[int, str]] = {
     "create_check_constraint": (2, "condition"),
 }
 _SQL_WORDS = frozenset(
-    "and or not in is null like ilike between true false any all some array exists case when then else end"
-    " similar to escape cast as collate".split()
+    ["and", "or", "not", "in", "is", "null", "like", "ilike", "between", "true", "false", "any", "all", "some",
+     "array", "exists", "case", "when", "then", "else", "end", "similar", "to", "escape", "cast", "as", "collate"]
 )
 _SQL_STRING_RE = re.compile(r"'(?:[^']|'')*'")
 _SQL_NAME_RE = re.compile(r'"([^"]+)"|`([^`]+)`|\b([A-Za-z_][A-Za-z0-9_$]*)\b(\s*\()?')

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
 
 from migration_archaeologist._parse_worker import job as _job, read_frame, write_frame
 from migration_archaeologist.revision import RevisionFile, Unparseable
@@ -95,7 +96,7 @@ def _helper_count() -> int:
 class _Helper:
     """One helper process and the thread that waits for its answers."""
 
-    def __init__(self, answers: "queue.SimpleQueue[tuple[_Helper, list, list | None]]", job: str = "revision") -> None:
+    def __init__(self, answers: queue.SimpleQueue[tuple[_Helper, list[Any], list[Any] | None]], job: str = "revision") -> None:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -107,13 +108,13 @@ class _Helper:
         self.alive = True
         self._failed = False
         self._answers = answers
-        self._outbox: "queue.SimpleQueue[list | None]" = queue.SimpleQueue()
-        self._sent: "queue.SimpleQueue[list | None]" = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[list[Any] | None] = queue.SimpleQueue()
+        self._sent: queue.SimpleQueue[list[Any] | None] = queue.SimpleQueue()
         # a thread writes, so that handing over a batch never waits for the helper to read one
         threading.Thread(target=self._write, daemon=True).start()
         threading.Thread(target=self._receive, daemon=True).start()
 
-    def send(self, batch: list) -> None:
+    def send(self, batch: list[Any]) -> None:
         self.queued += 1
         self._outbox.put(batch)
 
@@ -163,9 +164,9 @@ class _Helper:
 
 class _Pool(Generic[K]):
     def __init__(self, count: int, job: str = "revision") -> None:
-        self._answers: "queue.SimpleQueue[tuple[_Helper, list, list | None]]" = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[tuple[_Helper, list[Any], list[Any] | None]] = queue.SimpleQueue()
         self._helpers: list[_Helper] = []
-        self._work = _job(job)  # what the helpers do, for batches parsed here
+        self._work: Callable[[bytes], Any] = _job(job)  # what the helpers do, for batches parsed here
         for _ in range(count):
             try:
                 self._helpers.append(_Helper(self._answers, job))
@@ -201,7 +202,7 @@ class _Pool(Generic[K]):
             if results is None:
                 helper.alive = False
                 results = [self._work(data) for _, data in batch]
-            for (key, data), result in zip(batch, results):
+            for (key, data), result in zip(batch, results, strict=True):  # one result per item
                 yield key, data, result
 
     def close(self) -> None:

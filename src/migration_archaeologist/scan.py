@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.catalog import Catalog, build_catalog
 from migration_archaeologist.config import find_configs
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from migration_archaeologist.environments import AlembicConfig
     from migration_archaeologist.graph import ChainGraph, Problem
     from migration_archaeologist.retired import Retirement
+    from migration_archaeologist.sources.archive import ArchiveSource
 
 _T = TypeVar("_T")
 #: Problems added to a scan's chain from outside the catalog: the database's stamp, the work tree's
@@ -46,8 +48,8 @@ class ScanResult:
     commits_walked: int
     blobs_read: int
     skipped_versions: int
-    evidence: tuple = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
-    archive_issues: tuple = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
+    evidence: tuple[Any, ...] = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
+    archive_issues: tuple[Any, ...] = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
     cache: str = "off"  # what the stored history scan did: off, new, unchanged, updated: N new commit(s) read, rebuilt
 
     @cached_property
@@ -172,7 +174,7 @@ def scan_repository(
     warnings = list(found.warnings)
     dirs, origin = early or _versions_dirs(repo, versions, found, versions_origin, choice, configs)  # type: ignore[misc]
     elsewhere = _other_environments(repo, dirs, configs)
-    sources: list = [_OutsideOf(history, elsewhere) if elsewhere else history]
+    sources: list[Any] = [_OutsideOf(history, elsewhere) if elsewhere else history]
     if repo.work_tree is not None:
         if worktree is None:
             worktree = WorkTree(repo.work_tree, list(dirs))
@@ -200,7 +202,7 @@ def scan_repository(
 
     chain = analyse_catalog(catalog)
     missing = _needed_missing(catalog, chain, found.commits)
-    rows: tuple = ()
+    rows: tuple[Any, ...] = ()
     if documents is not None and repo.work_tree is not None:
         from migration_archaeologist.sources.docs import collect_evidence
 
@@ -316,7 +318,7 @@ def _untracked_files(root: Path) -> list[Path]:
 
 
 def _archive_source(repo: Repository, archives: Sequence[Path | str] | None,
-                    untracked: list[Path] | None = None):  # type: ignore[no-untyped-def]
+                    untracked: list[Path] | None = None) -> ArchiveSource | None:
     """--archive paths as given, else the work tree's untracked and ignored files (``untracked``
     when they were listed already)."""
     from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource
@@ -451,7 +453,7 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
     # Only folders inside the work tree: a tree entry named '..' (git takes one from mktree) or a
     # symlinked folder must not make restore write outside the repository.
     folders: Counter[str] = Counter()
-    for blob, changes in found.changes.items():
+    for changes in found.changes.values():
         for change in changes:
             folder = change.path.rsplit("/", 1)[0] if "/" in change.path else ""
             if _plain_relative(folder):

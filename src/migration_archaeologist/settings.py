@@ -11,7 +11,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.regular_files import FileTooLarge, NotRegularFile, read_regular_text

@@ -12,7 +12,8 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
 
 import networkx as nx
 
@@ -146,7 +147,7 @@ class Timeline:
     entries: tuple[TimelineEntry, ...]  # chain order: bases first, a revision after everything it needs
     edges: tuple[Edge, ...]
     problems: tuple[Problem, ...]
-    evidence: tuple = ()  # sources.docs.Evidence rows
+    evidence: tuple[Any, ...] = ()  # sources.docs.Evidence rows
     database: str | None = None  # masked URL
     stamped: tuple[str, ...] = ()
 
@@ -237,6 +238,7 @@ def build_timeline(
 
     children: dict[str, list[str]] = {n: [] for n in graph.nodes}
     edges: list[Edge] = []
+    kind: str | None  # the edge attribute set in graph.py: "down" or "depends"
     for rev, target, kind in graph.edges(data="kind"):
         edges.append(Edge(rev, target, "down_revision" if kind == "down" else "depends_on"))
         if kind == "down":
@@ -290,7 +292,7 @@ def build_timeline(
     )
 
 
-def _order(chain: ChainGraph, graph: nx.DiGraph, entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
+def _order(chain: ChainGraph, graph: nx.DiGraph[str], entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
     """The chain's own order (``ChainGraph.order``: parents before children, ties broken by Create
     Date, then ID), with each ID known only by reference just before the first revision that names it.
 
@@ -311,7 +313,7 @@ def _order(chain: ChainGraph, graph: nx.DiGraph, entries: Mapping[str, RevisionE
     return order + [rev for rev in extra if rev not in graph]
 
 
-def _order_around_cycles(graph: nx.DiGraph, entries: Mapping[str, RevisionEntry]) -> list[str]:
+def _order_around_cycles(graph: nx.DiGraph[str], entries: Mapping[str, RevisionEntry]) -> list[str]:
     """Parents before children, ties broken by Create Date, each cycle's members together by date.
 
     An ID known only by reference takes its earliest child's date, so it sits just before what

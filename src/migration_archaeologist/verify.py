@@ -11,10 +11,17 @@ import shlex
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from migration_archaeologist.database.drift import Difference, schema_drift
-from migration_archaeologist.database.replay import ReplayFailed, StepResult, render_offline_sql, run_alembic, scratch_database
+from migration_archaeologist.database.replay import (
+    ReplayFailed,
+    Scratch,
+    StepResult,
+    render_offline_sql,
+    run_alembic,
+    scratch_database,
+)
 from migration_archaeologist.database.stamp import Stamp, read_stamp, stamp_timeout
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
@@ -267,7 +274,7 @@ def verify(
 
 def _round_trip(
     dirs: list[Path],
-    scratch,  # type: ignore[no-untyped-def]
+    scratch: Scratch,
     stamp: Stamp,
     db_url: str,
     first: tuple[Difference, ...],

@@ -17,7 +17,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 from migration_archaeologist.files import cannot_write

@@ -53,7 +53,8 @@ import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import traceback  # noqa: E402
-from typing import Any, Callable, Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 URL_VARIABLE = "MA_REPLAY_URL"
 _MAX_ERROR = 500
@@ -162,9 +163,10 @@ def imported_module(exc: BaseException, path: str) -> str | None:
     except Exception:
         return None
     for node in ast.walk(tree):
-        if getattr(node, "lineno", None) is None:
+        first = getattr(node, "lineno", None)
+        if first is None:
             continue
-        if not node.lineno <= lineno <= (getattr(node, "end_lineno", None) or node.lineno):
+        if not first <= lineno <= (getattr(node, "end_lineno", None) or first):
             continue
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             return node.module
@@ -252,7 +254,7 @@ class Hooks:
         self.command = command
         self.buffer = io.StringIO()
         self.running: str | None = None
-        self.applied: list[str] = []
+        self.applied: list[str | None] = []
         self.reported = False
 
     @contextlib.contextmanager

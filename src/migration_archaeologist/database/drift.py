@@ -222,7 +222,7 @@ def _translate(diffs: Iterable[Any], dialect: sa.Dialect) -> Iterator[Difference
             constraint = diff[1]
             if isinstance(constraint, sa.UniqueConstraint):
                 text = f"UNIQUE ({', '.join(c.name for c in constraint.columns)})"
-                yield _present_or_absent("unique", constraint.table.name, constraint.name, text, op == "add_constraint")
+                yield _present_or_absent("unique", constraint.table.name, constraint.name, text, op == "add_constraint")  # type: ignore[arg-type]  # reflected: a name or None, never _NONE_NAME
             else:  # pragma: no cover - autogenerate only compares unique constraints this way
                 raise AssertionError(f"unexpected autogenerate constraint difference: {diff!r}")
         elif op in ("add_fk", "remove_fk"):
@@ -259,10 +259,10 @@ def _column_change(item: tuple[Any, ...], dialect: sa.Dialect) -> Difference | N
         return Difference("column-nullable", table, column, None, exp, act,
                           f"{where}: column is {act} in the live database, the chain makes it {exp}")  # fmt: skip
     if op == "modify_default":
-        exp, act = _default_text(expected), _default_text(actual)
-        return Difference("column-default", table, column, None, exp, act,
-                          f"{where}: server default is {act or 'none'} in the live database, "
-                          f"the chain makes it {exp or 'none'}")  # fmt: skip
+        exp_default, act_default = _default_text(expected), _default_text(actual)
+        return Difference("column-default", table, column, None, exp_default, act_default,
+                          f"{where}: server default is {act_default or 'none'} in the live database, "
+                          f"the chain makes it {exp_default or 'none'}")  # fmt: skip
     if op == "modify_comment":
         return None
     raise AssertionError(f"unexpected autogenerate column difference: {item!r}")  # pragma: no cover

@@ -135,10 +135,10 @@ def _identity(url: str | sa.URL) -> tuple[object, ...]:
     if host in _LOCAL_HOSTS:
         host = "localhost"
     port = parsed.port or _DEFAULT_PORTS.get(family)
-    database = parsed.database
-    if family == "postgresql" and not database:
-        database = parsed.username  # libpq's default database is the user's name
-    return (family, host, port, database)
+    name = parsed.database
+    if family == "postgresql" and not name:
+        name = parsed.username  # libpq's default database is the user's name
+    return (family, host, port, name)
 
 
 def same_database(a: str | sa.URL, b: str | sa.URL) -> bool:
@@ -445,7 +445,7 @@ def _outcome(run: _ChildRun, command: str, target: str, display: str, interprete
              timeout: float) -> dict[str, Any]:
     """The child's ``finished`` event, or the right exception for how it ended."""
     running: str | None = None
-    applied: list[str] = []
+    applied: list[str | None] = []
     loaded = False
     imports = []
     for event in run.events:

@@ -13,7 +13,7 @@ import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
@@ -261,7 +261,7 @@ def _sqlite_read_only(url: sa.URL) -> sa.URL:
 def reason(exc: BaseException, url: str, timeout: float) -> str:
     """A driver error as a short, one-line, password-free reason."""
     orig = getattr(exc, "orig", None) or exc
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         text = args[1].strip().splitlines()[0] if args[1].strip() else one_line(exc)  # MySQL: (errno, message)
     else:

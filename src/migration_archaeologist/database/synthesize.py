@@ -119,7 +119,7 @@ def _drop_enum_sql(name: str, dialect: sa.Dialect) -> str:
 _DIALECT_MODULES = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
 
 
-def _body(operations: ops.OpContainer, context: MigrationContext, batch: bool) -> str:
+def _body(operations: ops.UpgradeOps | ops.DowngradeOps, context: MigrationContext, batch: bool) -> str:
     code = render_python_code(operations, render_as_batch=batch, migration_context=context)
     lines = [line for line in code.splitlines() if "### commands auto generated" not in line
              and "### end Alembic commands" not in line]
@@ -179,7 +179,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
 {downgrade_body}
-'''.encode("utf-8")
+'''.encode()
 
 
 # --- baseline ------------------------------------------------------------------------------------
@@ -387,17 +387,16 @@ def _check_changes(before: dict[str, dict[str | None, str]],
     for table in sorted(before.keys() & after.keys()):
         old, new = before[table], after[table]
         changes: list[ops.MigrateOperation] = []
-        for name in sorted((old.keys() | new.keys()) - {None}, key=str):
+        for name in sorted({n for n in old.keys() | new.keys() if n is not None}, key=str):
             if name in old and name in new and _squash(old[name]) == _squash(new[name]):
                 continue
             if name in old:
                 changes.append(_DropCheck(name, table, old[name]))
             if name in new:
                 changes.append(ops.CreateCheckConstraintOp(name, table, sa.text(new[name])))
-        if None in old or None in new:
-            if _squash(old.get(None) or "") != _squash(new.get(None) or ""):
-                notes.append(f"{table}: unnamed CHECK constraints differ; they cannot be dropped or created by "
-                             "name, so the synthesized revision leaves them alone")
+        if (None in old or None in new) and _squash(old.get(None) or "") != _squash(new.get(None) or ""):
+            notes.append(f"{table}: unnamed CHECK constraints differ; they cannot be dropped or created by "
+                         "name, so the synthesized revision leaves them alone")
         if changes:
             out.append(ops.ModifyTableOps(table, changes))
     return out, notes
@@ -410,7 +409,7 @@ class _DropCheck(ops.DropConstraintOp):
         super().__init__(name, table, type_="check")
         self._condition = condition
 
-    def reverse(self) -> ops.CreateCheckConstraintOp:  # type: ignore[override]
+    def reverse(self) -> ops.CreateCheckConstraintOp:
         return ops.CreateCheckConstraintOp(self.constraint_name, self.table_name, sa.text(self._condition),
                                            schema=self.schema)
 
@@ -441,7 +440,7 @@ def _enum_changes(scratch: sa.Connection, meta: sa.MetaData, live: dict[str, tup
     for table in meta.tables.values():
         for column in table.columns:
             if isinstance(column.type, sa.Enum) and hasattr(column.type, "create_type"):
-                column.type.create_type = False  # type: ignore[attr-defined]
+                column.type.create_type = False
     inspector = sa.inspect(scratch)
     old = {e["name"]: tuple(e["labels"]) for e in _live_enums(scratch)}
     quote = dialect.identifier_preparer.quote

@@ -122,7 +122,7 @@ def engine(url: str | sa.URL, **kwargs: object) -> sa.Engine:
     """An engine for ``url``; a missing driver is a one-line environment error naming the extra to install."""
     parsed = parse(url) if isinstance(url, str) else url
     try:
-        return sa.create_engine(parsed, **kwargs)  # type: ignore[arg-type]
+        return sa.create_engine(parsed, **kwargs)
     except ModuleNotFoundError as exc:
         extra = "postgres" if parsed.get_backend_name() == "postgresql" else "mysql"
         raise DatabaseUnreachable(

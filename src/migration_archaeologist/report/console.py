@@ -71,7 +71,11 @@ def render_scan(console: Console, result: ScanResult) -> None:
     head = f"{repo.head[:10]}" if repo.head else "no HEAD"
     where = ", ".join(result.relative(d) for d in result.versions_dirs) or "none"
     console.print(f"[bold]{esc(repo.display_path)}[/bold]  HEAD {head}  versions: {esc(where)} [dim]({esc(result.versions_origin)})[/dim]")
-    skipped = f", left {result.skipped_versions} later versions of non-revision files unread (--thorough reads them)" if result.skipped_versions else ""
+    skipped = (
+        f", left {result.skipped_versions} later versions of non-revision files unread (--thorough reads them)"
+        if result.skipped_versions
+        else ""
+    )
     cache = _CACHE_NOTES.get(result.cache, f"; history cache {result.cache}")
     console.print(f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}{cache}[/dim]")
     table = Table(title="Revisions", title_justify="left", show_lines=False)
@@ -112,7 +116,7 @@ def render_scan(console: Console, result: ScanResult) -> None:
 CHAIN_TITLE = "chain (base → head; ↳ revises the line above it at the same indent)"
 
 
-def chain_tree(result: ScanResult) -> Text:
+def chain_tree(result: ScanResult) -> Text:  # noqa: C901  complexity 20: split with the module split (issue 20)
     """The chain, one revision a line, read like ``alembic history`` upside down: a line of descent
     keeps one indent, each revision marked ``↳`` under the one it revises; a branch point's other
     children are indented under it ("branch from X"), and a merge is listed on its first parent's

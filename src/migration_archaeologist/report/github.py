@@ -6,7 +6,8 @@ The runner turns each line into an annotation on the pull request's diff; escapi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence
 
 from migration_archaeologist.report._markup import visible
 

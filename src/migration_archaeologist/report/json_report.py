@@ -156,7 +156,7 @@ def restore_document(plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-u
     return doc
 
 
-def verify_document(result: "ScanResult", verification) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def verify_document(result: ScanResult, verification) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     v = verification
     trip = v.roundtrip
     return {
@@ -191,7 +191,7 @@ def verify_document(result: "ScanResult", verification) -> dict[str, Any]:  # ty
 OFFLINE_SQL_SCHEMA = "migration-archaeologist/offline-sql/1"
 
 
-def offline_sql_document(result: "ScanResult", database: str, dialect: str, target: str, sql: str) -> dict[str, Any]:
+def offline_sql_document(result: ScanResult, database: str, dialect: str, target: str, sql: str) -> dict[str, Any]:
     """``verify --offline --json``: the SQL Alembic's offline mode renders, and for what."""
     return {
         "schema": OFFLINE_SQL_SCHEMA,
@@ -355,7 +355,7 @@ def present_synthesis_document(revision: str, path: str, message: str) -> dict[s
 RECOVER_SCHEMA = "migration-archaeologist/recover/1"
 
 
-def recover_document(result: "ScanResult", plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def recover_document(result: ScanResult, plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """``recover --json``: the plan, and with --apply what was written, what Alembic said and the verdict."""
     from migration_archaeologist.recover import verdict
 

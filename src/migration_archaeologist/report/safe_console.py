@@ -7,7 +7,7 @@ or a commit subject, in a table cell or a plain ``Text``, would reach the termin
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
@@ -19,7 +19,7 @@ class SafeConsole(Console):
     """A Rich console whose text segments have control and bidi characters replaced by U+FFFD;
     Rich's own control segments (colours, cursor moves, hyperlinks it was asked for) pass."""
 
-    def render(self, renderable: RenderableType, options: Optional[ConsoleOptions] = None) -> Iterable[Segment]:
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
         for segment in super().render(renderable, options):
             if segment.control or visible(segment.text) == segment.text:
                 yield segment

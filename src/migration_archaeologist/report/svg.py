@@ -11,7 +11,7 @@ gutter lanes right of the others. :func:`layout` returns the geometry, :func:`ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 from migration_archaeologist.report._markup import anchor_href, esc, short_date, short_sha
 from migration_archaeologist.timeline import Edge, Timeline, TimelineEntry

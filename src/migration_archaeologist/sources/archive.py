@@ -24,7 +24,8 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterator, Sequence
+from typing import BinaryIO, Protocol
+from collections.abc import Iterator, Sequence
 
 from migration_archaeologist.gitrepo import first_line, git_env
 from migration_archaeologist.regular_files import BoundedWalk, NotRegularFile, kind_of, open_regular
@@ -147,7 +148,7 @@ class ArchiveSource:
                     self._fidelity[blob] = fidelity
                 yield Sighting(blob, "archive", "seen", None, None, found.path, found.date)
 
-    def _source_of(self, found: "_Found") -> tuple[bytes | None, str]:
+    def _source_of(self, found: _Found) -> tuple[bytes | None, str]:
         """A member's revision source: its bytes, or for a .pyc the source rebuilt from it."""
         from migration_archaeologist.sources.bytecode import read_header, rebuild, worth_reporting  # when read
 
@@ -323,7 +324,7 @@ def _read_tar(handle: BinaryIO, ctx: _Context, limits: Limits, given: str, found
 
     raw = _Counting(handle)
     stream = _Guarded(_decompressor(raw), raw, ctx.budget, limits)
-    with tarfile.open(fileobj=stream, mode="r|") as archive:  # stream mode: never seeks, never looks back
+    with tarfile.open(fileobj=stream, mode="r|") as archive:  # type: ignore[call-overload]  # stream mode: never seeks, never looks back
         for member in archive:
             ctx.budget.charge_entries(1)
             name = member.name
@@ -386,6 +387,12 @@ def _size_refusal(size: int, compressed: int, limits: Limits) -> str | None:
     return None
 
 
+class _Reader(Protocol):
+    """What the tar stream is read through: forward only, never seeked."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class _Counting:
     """Counts the compressed bytes the decompressor pulled, for the tar ratio guard."""
 
@@ -405,7 +412,7 @@ class _Counting:
 class _Guarded:
     """Decompressed tar stream that stops past the total-size or ratio limit instead of filling memory."""
 
-    def __init__(self, inner: BinaryIO | _Counting, raw: _Counting, budget: _Budget, limits: Limits) -> None:
+    def __init__(self, inner: _Reader, raw: _Counting, budget: _Budget, limits: Limits) -> None:
         self.inner = inner
         self.raw = raw
         self.budget = budget
@@ -425,7 +432,7 @@ class _Guarded:
         return data
 
 
-def _decompressor(raw: _Counting) -> BinaryIO | _Counting:
+def _decompressor(raw: _Counting) -> _Reader:
     """Pick the codec from the magic bytes, not the name: a ``.tgz`` is sometimes plain tar."""
     import bz2
     import gzip
@@ -434,11 +441,11 @@ def _decompressor(raw: _Counting) -> BinaryIO | _Counting:
     head = raw.inner.read(6)
     raw.inner.seek(-len(head), io.SEEK_CUR)
     if head.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[arg-type]
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload,no-any-return]  # reads only; the stub wants seek too
     if head.startswith(b"BZh"):
-        return bz2.BZ2File(raw)  # type: ignore[arg-type]
+        return bz2.BZ2File(raw)  # type: ignore[call-overload,no-any-return]  # reads only; the stub wants seek too
     if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(raw)  # type: ignore[arg-type]
+        return lzma.LZMAFile(raw)  # type: ignore[arg-type]  # reads only; the stub wants seek too
     return raw
 
 
@@ -467,7 +474,10 @@ def _read_bundle(path: Path, ctx: _Context, limits: Limits, given: str) -> list[
             elif ref:
                 refspecs.append(f"+{ref}:refs/bundle-heads/{index}")
         repo = os.path.join(tmp, "repo.git")
-        for args in (("init", "-q", "--bare", repo), ("--git-dir", repo, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", bundle, *refspecs)):
+        for args in (
+            ("init", "-q", "--bare", repo),
+            ("--git-dir", repo, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", bundle, *refspecs),
+        ):
             result = _git(tmp, *args)
             if isinstance(result, str):
                 ctx.issues.append(ArchiveIssue(given, None, f"not an archive git or Python can read: {result}"))
@@ -509,7 +519,9 @@ def _cat_blobs(
             continue
         size = int(parts[2])
         if size > limits.max_member_bytes:
-            ctx.issues.append(ArchiveIssue(given, paths.get(parts[0]), f"blob of {size} bytes over the {limits.max_member_bytes} byte limit: not read"))
+            ctx.issues.append(ArchiveIssue(
+                given, paths.get(parts[0]), f"blob of {size} bytes over the {limits.max_member_bytes} byte limit: not read"
+            ))
             continue
         ctx.budget.charge_bytes(size)
         wanted.append(parts[0])

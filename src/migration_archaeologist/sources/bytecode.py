@@ -16,13 +16,12 @@ import dis
 import hashlib
 import importlib.util
 import marshal
-import os
 import sys
 import types
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from migration_archaeologist.regular_files import BoundedWalk, read_regular
 from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
@@ -52,7 +51,7 @@ _MAGIC_RANGES: tuple[tuple[int, int, str], ...] = (
     (3650, 3699, "3.15"),
 )
 _CURRENT_MAGIC = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
-_CURRENT_PYTHON = "%d.%d" % sys.version_info[:2]
+_CURRENT_PYTHON = "{}.{}".format(*sys.version_info[:2])
 _HEADER_SIZE = 16  # 3.7+ (PEP 552); 3.3-3.6 used 12 bytes
 #: a .pyc larger than this is no compiled revision file
 PYC_LIMIT = 64 * 1024 * 1024
@@ -307,6 +306,12 @@ _CO_VARARGS, _CO_VARKEYWORDS, _CO_FUTURE_ANNOTATIONS = 0x04, 0x08, 0x1000000
 _WITH_EXIT = ("LOAD_CONST", "LOAD_CONST", "LOAD_CONST", "PRECALL", "CALL", "POP_TOP")
 
 
+def _qualname(code: types.CodeType) -> str:
+    """``co_qualname``, new in Python 3.11; on 3.10 the plain name (its comprehensions and nested
+    functions are matched by position anyway)."""
+    return getattr(code, "co_qualname", code.co_name)
+
+
 def _const(value: object) -> ast.expr:
     """A literal as an expression node; tuples and frozensets are spelled out for unparse."""
     if isinstance(value, tuple):
@@ -317,7 +322,7 @@ def _const(value: object) -> ast.expr:
         return ast.Set([_const(v) for v in sorted(value, key=repr)])
     if isinstance(value, types.CodeType):
         raise _GiveUp(f"code object {value.co_name} used as a value")
-    return ast.Constant(value)
+    return ast.Constant(value)  # type: ignore[arg-type]  # what is left of a code object's constants: literals
 
 
 def _expr(item: object, what: str) -> ast.expr:
@@ -424,7 +429,7 @@ class _Rebuilder:
         elif op == "PUSH_NULL":
             self._push(_NULL)
         elif op == "KW_NAMES":
-            self.kwnames = tuple(self.code.co_consts[i.arg])
+            self.kwnames = tuple(self.code.co_consts[i.arg])  # type: ignore[index]  # KW_NAMES has an argument
         elif op == "CALL":
             self._call(i.arg or 0)
         elif op in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
@@ -443,10 +448,10 @@ class _Rebuilder:
             else:
                 target.elts.append(ast.Starred(more, ast.Load()))
         elif op == "LIST_TO_TUPLE":
-            items = self._pop()
-            if not isinstance(items, ast.List):
+            listed = self._pop()
+            if not isinstance(listed, ast.List):
                 raise _GiveUp("unusual LIST_TO_TUPLE")
-            tup = ast.Tuple(items.elts, ast.Load())
+            tup = ast.Tuple(listed.elts, ast.Load())
             tup._from_list = True  # type: ignore[attr-defined]
             self._push(tup)
         elif op in ("DICT_MERGE", "DICT_UPDATE"):
@@ -454,7 +459,7 @@ class _Rebuilder:
             target = self.stack[-1] if self.stack else None
             if not isinstance(target, ast.Dict):
                 raise _GiveUp(f"unusual {op}")
-            target.keys.append(None)  # type: ignore[arg-type]
+            target.keys.append(None)
             target.values.append(more)
         elif op == "CALL_FUNCTION_EX":
             self._call_ex(i.arg or 0)
@@ -474,8 +479,8 @@ class _Rebuilder:
             right, left = _expr(self._pop(), "operand"), _expr(self._pop(), "operand")
             self._push(ast.BinOp(left, _BINOPS[symbol](), right))
         elif op == "BINARY_SUBSCR":
-            index, owner = self._pop(), self._pop()
-            self._push(ast.Subscript(_expr(owner, "subscript owner"), _expr(index, "index"), ast.Load()))
+            subscript, subscripted = self._pop(), self._pop()
+            self._push(ast.Subscript(_expr(subscripted, "subscript owner"), _expr(subscript, "index"), ast.Load()))
         elif op == "BUILD_SLICE":
             parts = [self._pop() for _ in range(i.arg or 2)][::-1]
             bounds = [None if isinstance(p, ast.Constant) and p.value is None else _expr(p, "slice") for p in parts]
@@ -495,7 +500,7 @@ class _Rebuilder:
             self._format_value(i.arg or 0)
         elif op == "BUILD_STRING":
             parts = [self._pop() for _ in range(i.arg or 0)][::-1]
-            values: list[ast.expr] = []
+            values = []
             for part in parts:
                 if isinstance(part, ast.JoinedStr):
                     values.extend(part.values)
@@ -529,7 +534,7 @@ class _Rebuilder:
             names = None if isinstance(fromlist, ast.Constant) else tuple(
                 e.value for e in fromlist.elts if isinstance(e, ast.Constant)
             )
-            self._push(_ImportedModule(i.argval, names, int(level.value)))
+            self._push(_ImportedModule(i.argval, names, int(level.value)))  # type: ignore[arg-type]  # IMPORT_NAME's level: an int
         elif op == "IMPORT_FROM":
             module = self.stack[-1] if self.stack else None
             if not isinstance(module, _ImportedModule) or module.fromlist is None:
@@ -566,7 +571,7 @@ class _Rebuilder:
         func = _expr(func, "callable")
         split = len(args) - len(kwnames)
         positional = [_expr(a, "argument") for a in args[:split]]
-        keywords = [ast.keyword(k, _expr(v, "argument")) for k, v in zip(kwnames, args[split:])]
+        keywords = [ast.keyword(k, _expr(v, "argument")) for k, v in zip(kwnames, args[split:], strict=False)]  # checked by the recompile
         self._push(ast.Call(func, positional, keywords))
 
     def _call_ex(self, flags: int) -> None:
@@ -584,7 +589,7 @@ class _Rebuilder:
             positional = [ast.Starred(_expr(args, "*args"), ast.Load())]
         keywords: list[ast.keyword] = []
         if isinstance(kwargs, ast.Dict):
-            for key, value in zip(kwargs.keys, kwargs.values):
+            for key, value in zip(kwargs.keys, kwargs.values, strict=False):  # checked by the recompile
                 if key is None:
                     keywords.append(ast.keyword(None, value))
                 elif isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -619,22 +624,22 @@ class _Rebuilder:
         kwdefaults: dict[str, ast.expr] = {}
         defaults: list[ast.expr] = []
         if flags & 4:
-            items = self._pop()
-            if not isinstance(items, ast.Tuple):
+            annotated = self._pop()
+            if not isinstance(annotated, ast.Tuple):
                 raise _GiveUp("unusual annotations")
-            elts = items.elts
-            for key, value in zip(elts[::2], elts[1::2]):
+            elts = annotated.elts
+            for key, value in zip(elts[::2], elts[1::2], strict=False):  # an odd tail is checked by the recompile
                 if not isinstance(key, ast.Constant):
                     raise _GiveUp("unusual annotations")
-                annotations[key.value] = self._annotation(value)
+                annotations[key.value] = self._annotation(value)  # type: ignore[index]  # names: str constants
         if flags & 2:
             mapping = self._pop()
             if not isinstance(mapping, ast.Dict):
                 raise _GiveUp("unusual keyword-only defaults")
-            for key, value in zip(mapping.keys, mapping.values):
-                if not isinstance(key, ast.Constant):
+            for kw_key, kw_value in zip(mapping.keys, mapping.values, strict=False):  # checked by the recompile
+                if not isinstance(kw_key, ast.Constant):
                     raise _GiveUp("unusual keyword-only defaults")
-                kwdefaults[key.value] = value
+                kwdefaults[kw_key.value] = kw_value  # type: ignore[index]  # names: str constants
         if flags & 1:
             tup = self._pop()
             if not isinstance(tup, ast.Tuple):
@@ -739,7 +744,7 @@ class _Rebuilder:
             body = body_rebuilder.function_body()
         except _GiveUp as exc:
             reason = str(exc)
-            self.given_up.add(code.co_qualname)
+            self.given_up.add(_qualname(code))
             self.differences.append(f"{label}: not rebuilt: {reason}")
             body = _give_up_body(code, reason)
         return ast.FunctionDef(name, _arguments(code, func), body, [], func.annotations.get("return"))
@@ -857,7 +862,7 @@ def _fallback_module(module: types.CodeType, given_up: set[str], differences: li
         try:
             fbody = rebuilder.function_body()
         except _GiveUp as exc:
-            given_up.add(code.co_qualname)
+            given_up.add(_qualname(code))
             differences.append(f"{name}(): not rebuilt: {exc}")
             fbody = _give_up_body(code, str(exc))
         body.append(ast.FunctionDef(name, _arguments(code, None), fbody, [], None))
@@ -940,7 +945,7 @@ def _normalised(code: types.CodeType) -> list[tuple[str, object]]:
         if i.opcode in dis.hasjrel or i.opcode in dis.hasjabs:
             arg = index_of.get(i.argval, min((n for o, n in index_of.items() if o >= i.argval), default=-1))
         elif i.opname == "KW_NAMES":
-            arg = code.co_consts[i.arg]
+            arg = code.co_consts[i.arg]  # type: ignore[index]  # KW_NAMES has an argument
         elif isinstance(arg, types.CodeType):
             arg = f"<code {arg.co_name}>"
         out.append((i.opname, _const_key(arg)))
@@ -950,7 +955,7 @@ def _normalised(code: types.CodeType) -> list[tuple[str, object]]:
 def _const_key(value: object) -> object:
     """Equality key for a constant: type-exact (so True != 1), code objects by name only."""
     if isinstance(value, types.CodeType):
-        return ("code", value.co_qualname)
+        return ("code", _qualname(value))
     if isinstance(value, tuple):
         return ("tuple", tuple(_const_key(v) for v in value))
     if isinstance(value, frozenset):
@@ -962,14 +967,14 @@ def _compare(
     old: types.CodeType, new: types.CodeType, label: str, given_up: set[str], out: list[str]
 ) -> None:
     """Instructions (not positions, line numbers or filenames), constants, signature; recursively."""
-    if old.co_qualname in given_up:
+    if _qualname(old) in given_up:
         return  # already reported as "not rebuilt"
     if (old.co_argcount, old.co_posonlyargcount, old.co_kwonlyargcount, old.co_flags & 0x0F) != (
         new.co_argcount, new.co_posonlyargcount, new.co_kwonlyargcount, new.co_flags & 0x0F
     ) or old.co_varnames[: old.co_argcount] != new.co_varnames[: new.co_argcount]:
         out.append(f"{label}: signature differs")
     a, b = _normalised(old), _normalised(new)
-    for n, (x, y) in enumerate(zip(a, b)):
+    for n, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths compared after the loop
         if x != y:
             out.append(f"{label}: instruction {n} differs: {_show(x)} vs {_show(y)}")
             break
@@ -984,9 +989,9 @@ def _compare(
     new_codes = [c for c in new.co_consts if isinstance(c, types.CodeType)]
     for n, code in enumerate(old_codes):  # matched by position: two <listcomp>s share a qualname
         twin = new_codes[n] if n < len(new_codes) else None
-        sub = f"{code.co_qualname}()" if label == "module" else f"{label} {code.co_name}"
-        if twin is None or twin.co_qualname != code.co_qualname:
-            if code.co_qualname not in given_up:
+        sub = f"{_qualname(code)}()" if label == "module" else f"{label} {code.co_name}"
+        if twin is None or _qualname(twin) != _qualname(code):
+            if _qualname(code) not in given_up:
                 out.append(f"{sub}: missing from the rebuilt source")
         else:
             _compare(code, twin, sub, given_up, out)

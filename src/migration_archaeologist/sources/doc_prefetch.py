@@ -21,7 +21,8 @@ import queue
 import stat
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 #: Below this much text to index a helper costs more to start (40 ms) than it saves.
 MIN_BYTES = 256 * 1024
@@ -66,7 +67,7 @@ class DocumentPrefetch:
         self._root = root
         self.salt = salt
         self._todo = list(reversed(todo))  # popped from the end: the order the scan reads them in
-        self._answers: "queue.SimpleQueue[tuple[Any, list, list | None]]" = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[tuple[Any, list[Any], list[Any] | None]] = queue.SimpleQueue()
         self._done: Indexed = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -75,7 +76,7 @@ class DocumentPrefetch:
         self._feeder = threading.Thread(target=self._feed, daemon=True)
         self._feeder.start()
 
-    def _next_batch(self) -> list | None:
+    def _next_batch(self) -> list[Any] | None:
         with self._lock:
             if self._stop.is_set() or not self._todo:
                 return None
@@ -99,7 +100,7 @@ class DocumentPrefetch:
                 if results is None:  # the helper failed: the scan reads what it did not index
                     self._stop.set()
                 else:
-                    for (rel, _item), result in zip(batch, results):
+                    for (rel, _item), result in zip(batch, results, strict=True):  # one result per item
                         if result is not None:
                             self._done[rel] = result
             if results is not None:
@@ -116,7 +117,7 @@ class DocumentPrefetch:
 
 
 def worktree_documents(
-    root: Path, tracked: Sequence[str], known: "Any | None", seen: dict[str, os.stat_result] | None = None
+    root: Path, tracked: Sequence[str], known: Any | None, seen: dict[str, os.stat_result] | None = None
 ) -> list[tuple[str, int, int]]:
     """The work tree's documents that ``known`` (an EvidenceCache, or None) does not hold, with size
     and mtime; ``seen`` is given every document's ``stat``, in ``tracked``'s order (the scan reads
@@ -142,7 +143,7 @@ def worktree_documents(
 
 
 def start(
-    root: Path, tracked: Sequence[str], known: "Any | None", salt: bytes, seen: dict[str, os.stat_result] | None = None
+    root: Path, tracked: Sequence[str], known: Any | None, salt: bytes, seen: dict[str, os.stat_result] | None = None
 ) -> DocumentPrefetch | None:
     """A prefetch of the documents ``known`` lacks, or None when there is too little to gain."""
     todo = worktree_documents(root, tracked, known, seen)

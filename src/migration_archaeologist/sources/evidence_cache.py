@@ -28,7 +28,7 @@ import os
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from migration_archaeologist import __version__
 from migration_archaeologist.files import replace_cache_file

@@ -16,7 +16,9 @@ import queue
 import subprocess
 import threading
 import time
-from typing import AbstractSet, BinaryIO, Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from typing import IO, BinaryIO
+from collections.abc import Callable, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository, first_line
 
@@ -240,7 +242,7 @@ class CatFile:
         return sha, None
 
 
-def _skip(stream: BinaryIO, count: int) -> bool:
+def _skip(stream: IO[bytes], count: int) -> bool:
     """Read past ``count`` bytes; False if the stream ended first."""
     while count > 0:
         chunk = stream.read(min(count, 1 << 20))

@@ -18,7 +18,9 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, NamedTuple
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from migration_archaeologist.errors import GitFailed
 from migration_archaeologist.gitrepo import Repository, first_line, git_env, hexsz, null_id
@@ -36,6 +38,10 @@ SKIPPED_MODES = {b"120000", b"160000"}  # symlinks and submodules hold no file c
 
 #: (phase, done so far, total when known)
 Progress = Callable[[str, int, "int | None"], None]
+
+
+#: what GitHistory._update returns: the merged scan, its tips, reflog prints and paths left unread
+_Update = tuple["HistoryScan", frozenset[str], dict[str, tuple[int, int]], frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class HistoryScan:
     doc_versions: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, blob) -> commit; newest first
     bytecode: dict[str, tuple[str, str]] = field(default_factory=dict)  # .pyc blob -> (rebuilt source id, fidelity)
     fidelity: dict[str, str] = field(default_factory=dict)  # rebuilt source id -> fidelity
-    all_commits: "CommitIds" = field(default_factory=lambda: CommitIds())
+    all_commits: CommitIds = field(default_factory=lambda: CommitIds())
     #: commits no ref but refs/stash reaches -> parents, and the unreachable commits: what an update
     #: needs to label reflog, stash and unreachable sightings again without asking git
     off_ref: dict[str, list[str]] = field(default_factory=dict)
@@ -187,7 +193,7 @@ class GitHistory:
         return scan
 
     def _full(
-        self, state: "RepositoryState | None"
+        self, state: RepositoryState | None
     ) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]]:
         scan = HistoryScan()
         repo = self.repo
@@ -278,9 +284,9 @@ class GitHistory:
         unread = frozenset(p for p in walk.deferred if p not in revision_paths)
         return scan, frozenset(tips), _reflog_prints(reflog_files), unread
 
-    def _update(
-        self, cached: "CachedHistory", state: "RepositoryState"
-    ) -> tuple[HistoryScan, frozenset[str], dict[str, tuple[int, int]], frozenset[str]] | None:
+    def _update(  # noqa: C901  complexity 21: split with the module split (issue 20)
+        self, cached: CachedHistory, state: RepositoryState
+    ) -> _Update | None:
         """Read only what the repository gained since ``cached``; None when it changed in a way this cannot follow.
 
         Followed: new commits, refs, reflog lines and stash entries; refs moved or deleted; new
@@ -335,8 +341,8 @@ class GitHistory:
             walks.append((["--no-walk=unsorted"], _topological(reachable, parents)))
         if lost:
             walks.append((["--no-walk=unsorted"], lost))
-        for tips, stdin in walks:
-            log_error = _walk_log(repo, tips, stdin, first[0], scan, walk, self._progress)
+        for walk_tips, stdin in walks:
+            log_error = _walk_log(repo, walk_tips, stdin, first[0], scan, walk, self._progress)
             if log_error:
                 self._finish(first)
                 return self._cannot(log_error)
@@ -388,8 +394,8 @@ class GitHistory:
 
     def _off_ref_after(
         self,
-        cached: "CachedHistory",
-        state: "RepositoryState",
+        cached: CachedHistory,
+        state: RepositoryState,
         reflog: list[ReflogEntry],
         parents: Mapping[str, tuple[str, ...]],
         new_commits: set[str],
@@ -409,7 +415,7 @@ class GitHistory:
         if state.head != cached.state.head and state.head:
             moved.add(state.head)
         known_off = base.off_ref.keys() | set(base.unreachable_commits)
-        on_refs = {sha for name, sha in state.refs.items() if name != "refs/stash"} | {state.head}
+        on_refs = {sha for name, sha in state.refs.items() if name != "refs/stash"} | ({state.head} if state.head else set())
         reached = _closure(on_refs & new_commits, parents, new_commits)
         below = {p for c in reached for p in parents.get(c, ())} | on_refs
         # where a ref (or HEAD) was before must still be reached through the new commits: after an
@@ -432,7 +438,7 @@ class GitHistory:
         off_ref = _off_ref_parents(repo=self.repo, tips={e.commit for e in reflog} | candidates | stash_tip, scan=scan)
         return off_ref, [c for c in list(base.unreachable_commits) + lost if c in off_ref]
 
-    def _cannot(self, why: str) -> None:
+    def _cannot(self, why: str) -> _Update | None:
         """Note why the stored scan cannot be extended; the caller then scans in full."""
         self._rebuild_reason = why
         return None
@@ -536,13 +542,13 @@ class GitHistory:
         if parsed is None or isinstance(parsed, Unparseable):
             return
         scan.parsed[sha] = parsed
-        scan.contents[sha] = result.source
+        scan.contents[sha] = result.source  # type: ignore[index]  # a walk's own scan: a dict (StoredContents only after merging)
         scan.bytecode[sha] = (git_blob_id(result.source), result.fidelity)
 
 
 #: The last history this process read or wrote, by the cache file it is stored in (path, size,
 #: time, inode): ``check`` scans once per environment, and each read the same file again.
-_LAST_READ: dict[tuple[object, ...], tuple["RepositoryState", HistoryScan]] = {}
+_LAST_READ: dict[tuple[object, ...], tuple[RepositoryState, HistoryScan]] = {}
 
 
 def _stamp(repo: Repository, thorough: bool) -> tuple[object, ...] | None:
@@ -554,7 +560,7 @@ def _stamp(repo: Repository, thorough: bool) -> tuple[object, ...] | None:
     return str(path), thorough, info.st_size, info.st_mtime_ns, info.st_ino
 
 
-def _remember(stamp: tuple[object, ...] | None, state: "RepositoryState", scan: HistoryScan) -> None:
+def _remember(stamp: tuple[object, ...] | None, state: RepositoryState, scan: HistoryScan) -> None:
     _LAST_READ.clear()
     if stamp is not None:
         _LAST_READ[stamp] = (state, scan)
@@ -566,7 +572,7 @@ def _bytecode_header(data: bytes) -> bool:
     return read_header(data) is not None
 
 
-def _expect(walk: _Walk, done: "Future[ObjectInventory]") -> None:
+def _expect(walk: _Walk, done: Future[ObjectInventory]) -> None:
     """The walk's total for progress bars, from the object inventory (every commit git holds)."""
     if not done.cancelled() and done.exception() is None:
         walk.expected = len(done.result().commits)
@@ -584,7 +590,7 @@ def _settle(repo: Repository, scan: HistoryScan, walk: _Walk, head_order: bytes 
             continue
         scan.changes.setdefault(source_id, []).extend(scan.changes.pop(pyc, []))
         scan.parsed[source_id] = scan.parsed.pop(pyc)
-        scan.contents[source_id] = scan.contents.pop(pyc)
+        scan.contents[source_id] = scan.contents.pop(pyc)  # type: ignore[index,attr-defined]  # a walk's own scan: a dict
         scan.fidelity[source_id] = fidelity
     used = {change.commit for changes in scan.changes.values() for change in changes}
     missing = used - walk.info.keys()  # commits whose only .py changes were left unread at first
@@ -853,7 +859,7 @@ class CommitIds(Collection[str]):
         self.width = hexsz()
 
     @classmethod
-    def of(cls, ids: Iterable[str]) -> "CommitIds":
+    def of(cls, ids: Iterable[str]) -> CommitIds:
         return cls("".join(ids))
 
     def joined(self) -> str:
@@ -862,7 +868,7 @@ class CommitIds(Collection[str]):
             self._joined = self._loader()[: self.stored * self.width] + self.fresh
         return self._joined
 
-    def union(self, other: "CommitIds") -> "CommitIds":
+    def union(self, other: CommitIds) -> CommitIds:
         """Ids of both; ``other`` holds commits new since this was made, so nothing is looked up."""
         if self._loader is None:
             return CommitIds(self.fresh + other.joined())
@@ -914,7 +920,7 @@ def _pack_objects(repo: Repository, packs: Iterable[str]) -> set[str] | None:
     return found
 
 
-def _object_types(repo: Repository, objects: set[str]) -> tuple[set[str], set[str]]:
+def _object_types(repo: Repository, objects: AbstractSet[str]) -> tuple[set[str], set[str]]:
     """Which of ``objects`` are commits and which are blobs (one ``cat-file --batch-check``)."""
     if not objects:
         return set(), set()
@@ -1086,7 +1092,7 @@ class _LogAhead:
         self._proc.wait()
         drain.join()
         self._proc.stdout.close()
-        self._proc.stderr.close()  # type: ignore[union-attr]
+        self._proc.stderr.close()
         self.stderr = io.BytesIO(b"".join(err))
         self.returncode = self._proc.returncode
         self._chunks.reverse()  # read() pops from the end
@@ -1113,7 +1119,7 @@ class _LogAhead:
 LOG_AHEAD_MIN = 500
 
 
-def _log_ahead(repo: Repository, inventory: "Future[ObjectInventory]") -> _LogAhead | None:
+def _log_ahead(repo: Repository, inventory: Future[ObjectInventory]) -> _LogAhead | None:
     """A git log of the commits no ref or reflog reaches, started as soon as the inventory is read."""
     try:
         listed = inventory.result()
@@ -1129,7 +1135,7 @@ def _log_ahead(repo: Repository, inventory: "Future[ObjectInventory]") -> _LogAh
     return _LogAhead(repo, lost) if len(lost) >= LOG_AHEAD_MIN else None
 
 
-def _walk_log(
+def _walk_log(  # noqa: C901  complexity 28: split with the module split (issue 20)
     repo: Repository,
     tips: list[str],
     stdin_tips: list[str] | None,
@@ -1321,7 +1327,7 @@ def _walk_each(
         error = _walk_log(repo, ["--no-walk=unsorted"], remaining, cat, scan, walk, progress)
         if error is None:
             break
-        last = walk.last
+        last: str | None = walk.last  # set by _walk_log
         named_tip = _OBJECT_ID.search(error)
         if last is None and named_tip and named_tip.group() in remaining:
             # git reads every tip before it shows one: a tip whose commit object is corrupt stops it

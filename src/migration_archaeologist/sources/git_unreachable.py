@@ -10,7 +10,7 @@ which reads pack indexes, not objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AbstractSet
+from collections.abc import Set as AbstractSet
 
 from migration_archaeologist.gitrepo import Repository
 

@@ -26,7 +26,8 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
 from collections.abc import Mapping as MappingABC
 
 from migration_archaeologist import __version__
@@ -83,7 +84,7 @@ class RepositoryState:
         }
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> "RepositoryState":
+    def from_json(cls, doc: Mapping[str, Any]) -> RepositoryState:
         return cls(
             head=doc["head"],
             refs={str(k): str(v) for k, v in doc["refs"].items()},
@@ -196,7 +197,7 @@ class CachedHistory:
     """A stored scan and what it takes to extend it."""
 
     state: RepositoryState
-    scan: "HistoryScan"
+    scan: HistoryScan
     tips: frozenset[str]  # every commit the scan started from: refs, HEAD, reflog entries, unreachable commits
     reflog_prints: Mapping[str, tuple[int, int]]  # reflog -> (size, crc32) of the content read
     deferred_paths: frozenset[str] | None = None  # written beside; read only by an update (load_deferred_paths)
@@ -255,7 +256,7 @@ def save(repo: Repository, thorough: bool, cached: CachedHistory) -> bool:
     return True
 
 
-def _stored_commits(repo: Repository, count: int) -> "CommitIds":
+def _stored_commits(repo: Repository, count: int) -> CommitIds:
     from migration_archaeologist.sources.git_history import CommitIds
 
     path = cache_path(repo).with_name(COMMITS_FILE)
@@ -294,7 +295,7 @@ def _split_ids(joined: str) -> Iterator[str]:
         yield joined[start : start + width]
 
 
-def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
+def _scan_to_json(scan: HistoryScan) -> dict[str, Any]:
     return {
         "parsed": {blob: _parsed_to_json(p) for blob, p in scan.parsed.items()},
         "sizes": {blob: content_size(scan.contents, blob) for blob in scan.parsed},
@@ -317,7 +318,7 @@ def _scan_to_json(scan: "HistoryScan") -> dict[str, Any]:
     }
 
 
-def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: "CommitIds") -> "HistoryScan":
+def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: CommitIds) -> HistoryScan:
     from migration_archaeologist.sources.git_history import CommitInfo, HistoryScan, _Change
 
     commits_walked, blobs_read, skipped = (int(n) for n in doc["counts"])
@@ -375,7 +376,7 @@ class StoredContents(MappingABC[str, bytes]):
     def size(self, blob: str) -> int:
         return self._sizes[blob]
 
-    def merged(self, newer: Mapping[str, bytes]) -> "StoredContents":
+    def merged(self, newer: Mapping[str, bytes]) -> StoredContents:
         """These contents and a later scan's (an update), without reading either."""
         return StoredContents(
             self._repo, {**self._sizes, **{b: content_size(newer, b) for b in newer}}, {**self._known, **newer}

@@ -10,7 +10,8 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
+from collections.abc import Iterator
 
 from migration_archaeologist.gitrepo import hexsz
 

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
-from typing import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from migration_archaeologist.regular_files import BoundedWalk, FileTooLarge, NotRegularFile, kind_of
 from migration_archaeologist.revision import RevisionFile, Unparseable
