@@ -32,9 +32,7 @@ if sys.path and sys.path[0]:
     try:
         import os as _os
 
-        if _os.path.realpath(sys.path[0]) == _os.path.dirname(
-            _os.path.realpath(__file__)
-        ):
+        if _os.path.realpath(sys.path[0]) == _os.path.dirname(_os.path.realpath(__file__)):
             del sys.path[0]
     except Exception:  # pragma: no cover - defensive
         pass
@@ -148,11 +146,7 @@ def _base_class_for(standin: StandIn, bases: tuple[Any, ...]) -> type:
         ((type,), (_StandInBaseMixin,)),
     ):
         try:
-            meta = (
-                meta_bases[0]
-                if len(meta_bases) == 1
-                else type(f"{short}Meta", meta_bases, {})
-            )
+            meta = meta_bases[0] if len(meta_bases) == 1 else type(f"{short}Meta", meta_bases, {})
             return meta(short, cls_bases, dict(ns))  # type: ignore[no-any-return]  # a class made by a metaclass
         except Exception:
             continue
@@ -308,9 +302,7 @@ def _library_roots() -> tuple[str, ...]:
             roots.add(user)
     except Exception:
         pass
-    return tuple(
-        os.path.join(os.path.realpath(r), "") for r in roots if r
-    )
+    return tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
 
 
 class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -505,8 +497,7 @@ class _Loader:
         for name, value in ids.items():
             setattr(module, name, value)
         self.warnings.append(
-            f"could not load {shown}: {detail}; "
-            f"used its literal revision identifiers ({ids['revision']}) instead"
+            f"could not load {shown}: {detail}; used its literal revision identifiers ({ids['revision']}) instead"
         )
         try:
             return script_cls(module, ids["revision"], path)
@@ -531,10 +522,7 @@ def probe(dirs: list[str]) -> dict[str, Any]:
         import alembic
         from alembic.script import ScriptDirectory
     except Exception as exc:
-        result["error"] = _one_line(
-            f"alembic is not importable by {sys.executable}: "
-            f"{type(exc).__name__}: {exc}"
-        )
+        result["error"] = _one_line(f"alembic is not importable by {sys.executable}: {type(exc).__name__}: {exc}")
         return result
     alembic_dir = os.path.join(os.path.dirname(os.path.realpath(alembic.__file__)), "")
 
@@ -592,9 +580,19 @@ def probe_config(request: dict[str, Any]) -> dict[str, Any]:
     caller (Alembic's ``get_all_current`` and ``cmd_format``, as ``command.current`` prints it) so
     that neither the database nor env.py (application code) is touched here. ``prepend_sys_path`` is
     emptied: the application is not put on the path, its modules are stand-ins."""
-    result: dict[str, Any] = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [], "failed_files": [],
-                    "error": None, "current": None, "history": [], "script_dir": None, "env_py": False,
-                    "template": False}
+    result: dict[str, Any] = {
+        "heads": [],
+        "revisions": [],
+        "stand_ins": [],
+        "warnings": [],
+        "failed_files": [],
+        "error": None,
+        "current": None,
+        "history": [],
+        "script_dir": None,
+        "env_py": False,
+        "template": False,
+    }
     try:
         import io
 
@@ -647,8 +645,11 @@ def probe_config(request: dict[str, Any]) -> dict[str, Any]:
             sys.meta_path.remove(finder)
         except ValueError:
             pass
-    result["warnings"] = loader.warnings + result["warnings"] + [
-        _one_line(w.message) for w in caught if _alembic_warning(w, alembic_dir)]
+    result["warnings"] = (
+        loader.warnings
+        + result["warnings"]
+        + [_one_line(w.message) for w in caught if _alembic_warning(w, alembic_dir)]
+    )
     result["failed_files"] = sorted(loader.failed)
     result["stand_ins"] = sorted(finder.created)
     return result
@@ -685,16 +686,27 @@ def main(argv: list[str]) -> int:
     sys.stdout = sys.stderr
     try:
         if not argv:
-            result = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [],
-                      "failed_files": [], "error": "usage: _alembic_probe.py DIR [DIR...]"}
+            result = {
+                "heads": [],
+                "revisions": [],
+                "stand_ins": [],
+                "warnings": [],
+                "failed_files": [],
+                "error": "usage: _alembic_probe.py DIR [DIR...]",
+            }
         elif argv[0] == "--config":
             result = probe_config(json.loads(argv[1]))
         else:
             result = probe(argv)
     except BaseException as exc:  # last resort: still answer in JSON
-        result = {"heads": [], "revisions": [], "stand_ins": [], "warnings": [],
-                  "failed_files": [],
-                  "error": _one_line(f"probe failed: {type(exc).__name__}: {exc}")}
+        result = {
+            "heads": [],
+            "revisions": [],
+            "stand_ins": [],
+            "warnings": [],
+            "failed_files": [],
+            "error": _one_line(f"probe failed: {type(exc).__name__}: {exc}"),
+        }
     out.write(json.dumps(result))
     out.write("\n")
     out.flush()

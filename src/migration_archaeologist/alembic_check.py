@@ -108,8 +108,7 @@ def _parse(stdout: bytes, stderr: bytes, returncode: int | None) -> AlembicView:
     if not isinstance(payload, dict) or not isinstance(payload.get("heads"), list):
         detail = _last_line(stderr.decode("utf-8", errors="replace"))
         return _failure(
-            f"alembic probe produced no result (exit code {returncode})"
-            + (f": {detail}" if detail else "")
+            f"alembic probe produced no result (exit code {returncode})" + (f": {detail}" if detail else "")
         )
     error = payload.get("error")
     return AlembicView(
@@ -179,8 +178,7 @@ def _run_probe(
     except subprocess.TimeoutExpired:
         _kill(proc)
         return _failure(
-            f"alembic probe timed out after {timeout:g}s "
-            "(a revision file's top-level code may block or loop)"
+            f"alembic probe timed out after {timeout:g}s (a revision file's top-level code may block or loop)"
         )
     except BaseException:
         _kill(proc)

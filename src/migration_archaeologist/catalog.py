@@ -267,9 +267,11 @@ def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, in
     if tier == TIER_REFS:
         refs = [s for s in chosen.sightings if s.source in ("history", "reflog") or (s.source == "stash" and s.ref)]
         last = max(refs, key=_sighting_order)
-        where = {"history": "on a branch or tag outside HEAD's history", "reflog": "in the reflog", "stash": "in a stash"}[
-            last.source
-        ]
+        where = {
+            "history": "on a branch or tag outside HEAD's history",
+            "reflog": "in the reflog",
+            "stash": "in a stash",
+        }[last.source]
         ref = f" ({last.ref})" if last.ref else ""
         return f"newest version {where}{ref}, commit {last.commit[:10]}"  # type: ignore[index]
     if tier == TIER_UNREACHABLE:

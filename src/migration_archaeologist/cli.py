@@ -68,21 +68,30 @@ app = typer.Typer(
 
 RepoArg = typer.Argument(Path("."), help="Repository (or any folder inside it). Default: the current directory.")
 VersionsOpt = typer.Option(
-    None, "--versions", help="Versions directory (repeatable). Default: from alembic.ini / [tool.alembic], else history."
+    None,
+    "--versions",
+    help="Versions directory (repeatable). Default: from alembic.ini / [tool.alembic], else history.",
 )
 JsonOpt = typer.Option(False, "--json", help="Print a JSON document instead of tables.")
 ThoroughOpt = typer.Option(
-    None, "--thorough/--no-thorough", show_default=False,
+    None,
+    "--thorough/--no-thorough",
+    show_default=False,
     help="Read every version of every .py file, not only added files and migration paths. Default: off, or thorough in pyproject.",
 )
 CacheOpt = typer.Option(
-    None, "--cache/--no-cache", show_default=False,
+    None,
+    "--cache/--no-cache",
+    show_default=False,
     help="Keep the history scan under .git/migration-archaeologist/ and read only what is new next time. "
     "Default: on, or cache in pyproject.",
 )
 PickOpt = typer.Option(None, "--pick", metavar="REV=BLOB", help="Choose a candidate by blob id (prefix), repeatable.")
 ConfigOpt = typer.Option(
-    None, "-c", "--config", metavar="FILE",
+    None,
+    "-c",
+    "--config",
+    metavar="FILE",
     help="The Alembic configuration (alembic.ini, pyproject.toml) of the environment to judge, as alembic -c.",
 )
 NameOpt = typer.Option(None, "-n", "--name", metavar="SECTION", help="Its ini section, as alembic --name.")
@@ -143,7 +152,15 @@ def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     with Progress(
         SpinnerColumn(),
@@ -241,8 +258,10 @@ DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, th
 VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
 VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")
 ArchiveOpt = typer.Option(
-    None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable), as scan. "
-    "Default: the work tree's untracked and ignored files."
+    None,
+    "--archive",
+    help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable), as scan. "
+    "Default: the work tree's untracked and ignored files.",
 )
 
 
@@ -250,18 +269,26 @@ ArchiveOpt = typer.Option(
 def recover(
     repo: Path = RepoArg,
     db: str | None = typer.Option(
-        None, "--db", help="The database stamped with the lost revisions: its stamp decides what is needed, "
-        "a stand-in is synthesized from its schema when nothing holds a stamped revision, and the result is verified against it."
+        None,
+        "--db",
+        help="The database stamped with the lost revisions: its stamp decides what is needed, "
+        "a stand-in is synthesized from its schema when nothing holds a stamped revision, and the result is verified against it.",
     ),
-    apply: bool = typer.Option(False, "--apply", help="Write the files, then run Alembic and verify. Without it, only show the plan."),
+    apply: bool = typer.Option(
+        False, "--apply", help="Write the files, then run Alembic and verify. Without it, only show the plan."
+    ),
     archive: list[Path] | None = ArchiveOpt,
     pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: bool | None = CacheOpt,
     version_table: str = VersionTableOpt,
     version_table_schema: str | None = VersionSchemaOpt,
-    python: str | None = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds),
+    python: str | None = typer.Option(
+        None, "--python", help="Interpreter that can import your application (your project's venv)."
+    ),
+    timeout: float = typer.Option(
+        600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds
+    ),
     as_json: bool = JsonOpt,
     config_file: Path | None = ConfigOpt,
     name: str | None = NameOpt,
@@ -283,12 +310,30 @@ def recover(
     chosen = config_file or name or _ENVIRONMENT.config_file or _ENVIRONMENT.name
     environments = [] if chosen else environments_of(opened[0])
     if len(environments) > 1 and db:
-        raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
+        raise UsageError(
+            "--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]"
+        )
     root = opened[0].work_tree
-    targets = [(env.path, env.section if env.kind == "ini" else None, env.label(root)) for env in environments] \
-        if len(environments) > 1 else [(config_file, name, None)]
-    options = _RecoverOptions(repo, opened, db, apply, archive, pick, thorough, cache, version_table,
-                              version_table_schema, python, timeout, as_json)
+    targets = (
+        [(env.path, env.section if env.kind == "ini" else None, env.label(root)) for env in environments]
+        if len(environments) > 1
+        else [(config_file, name, None)]
+    )
+    options = _RecoverOptions(
+        repo,
+        opened,
+        db,
+        apply,
+        archive,
+        pick,
+        thorough,
+        cache,
+        version_table,
+        version_table_schema,
+        python,
+        timeout,
+        as_json,
+    )
     done = [(label, *_recover_one(options, path, section, label)) for path, section, label in targets]
     if as_json:
         if len(done) == 1:
@@ -296,7 +341,9 @@ def recover(
         else:
             from migration_archaeologist.report.json_report import RECOVER_SCHEMA
 
-            _print_json({"schema": RECOVER_SCHEMA, "environments": [{"label": label, **doc} for label, _ok, doc in done]})
+            _print_json(
+                {"schema": RECOVER_SCHEMA, "environments": [{"label": label, **doc} for label, _ok, doc in done]}
+            )
     raise typer.Exit(EXIT_OK if all(ok for _label, ok, _doc in done) else EXIT_FINDINGS)
 
 
@@ -323,7 +370,9 @@ class _RecoverOptions:
     as_json: bool
 
 
-def _recover_one(o: _RecoverOptions, config_file: Path | None, name: str | None, label: str | None) -> tuple[bool, dict]:  # type: ignore[type-arg]
+def _recover_one(
+    o: _RecoverOptions, config_file: Path | None, name: str | None, label: str | None
+) -> tuple[bool, dict]:  # type: ignore[type-arg]
     """``recover`` of one environment: (whether it succeeded, its JSON document); printed unless --json."""
     from migration_archaeologist.recover import apply_recovery, plan_recovery
     from migration_archaeologist.report import console as console_report
@@ -342,8 +391,19 @@ def _recover_one(o: _RecoverOptions, config_file: Path | None, name: str | None,
         _ENVIRONMENT.config_file = _ENVIRONMENT.name = None
 
     def scan_now() -> ScanResult:
-        return _scan(o.repo, versions, o.pick, o.as_json, o.thorough, o.archive, opened=o.opened, cache=o.cache,
-                     evidence=False, config_file=config_file, name=name)
+        return _scan(
+            o.repo,
+            versions,
+            o.pick,
+            o.as_json,
+            o.thorough,
+            o.archive,
+            opened=o.opened,
+            cache=o.cache,
+            evidence=False,
+            config_file=config_file,
+            name=name,
+        )
 
     result = scan_now()
     stamp = None
@@ -351,8 +411,12 @@ def _recover_one(o: _RecoverOptions, config_file: Path | None, name: str | None,
         from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
         from migration_archaeologist.verify import refuse_broken_stamp
 
-        stamp = read_stamp(o.db, version_table=o.version_table, version_table_schema=o.version_table_schema,
-                           timeout=stamp_timeout(o.timeout))
+        stamp = read_stamp(
+            o.db,
+            version_table=o.version_table,
+            version_table_schema=o.version_table_schema,
+            timeout=stamp_timeout(o.timeout),
+        )
         refuse_broken_stamp(result, stamp)
     plan = plan_recovery(result, stamp=stamp, db_url=o.db)
     out = _out()
@@ -364,8 +428,11 @@ def _recover_one(o: _RecoverOptions, config_file: Path | None, name: str | None,
         if not o.as_json:
             console_report.render_recovery_plan(out, plan, result)
             count = len(plan.to_write)
-            out.print(f"\ndry run: nothing written. Run again with --apply to write {count} file(s)." if count else
-                      "\nNothing to write: every file Alembic needs is there.")
+            out.print(
+                f"\ndry run: nothing written. Run again with --apply to write {count} file(s)."
+                if count
+                else "\nNothing to write: every file Alembic needs is there."
+            )
         return not plan.blocked, recover_document(result, plan)
     if not o.as_json:
         console_report.render_recovery_plan(out, plan, result)
@@ -374,8 +441,16 @@ def _recover_one(o: _RecoverOptions, config_file: Path | None, name: str | None,
         from migration_archaeologist.errors import RestoreConflict
 
         raise RestoreConflict(f"nothing written: {conflicts[0].subject}: {conflicts[0].note}")
-    outcome = apply_recovery(plan, result, scan_now, db_url=o.db, python=o.python, timeout=o.timeout,
-                             version_table=o.version_table, version_table_schema=o.version_table_schema)
+    outcome = apply_recovery(
+        plan,
+        result,
+        scan_now,
+        db_url=o.db,
+        python=o.python,
+        timeout=o.timeout,
+        version_table=o.version_table,
+        version_table_schema=o.version_table_schema,
+    )
     if not o.as_json:
         console_report.render_recovery_outcome(out, outcome)
     return outcome.works, recover_document(result, plan, outcome)
@@ -386,8 +461,10 @@ def scan(
     repo: Path = RepoArg,
     versions: list[Path] | None = VersionsOpt,
     archive: list[Path] | None = typer.Option(
-        None, "--archive", help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable). "
-        "Default: the work tree's untracked and ignored files."
+        None,
+        "--archive",
+        help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable). "
+        "Default: the work tree's untracked and ignored files.",
     ),
     pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
@@ -405,22 +482,35 @@ def scan(
     """
     opened = _open(repo)
     environments = environments_of(opened[0])  # walked once: for the scan and for its environment's files
-    result = _scan(repo, versions, pick, as_json, thorough, archive, opened=opened, cache=cache, config_file=config_file,
-                   name=name, configs=environments)
+    result = _scan(
+        repo,
+        versions,
+        pick,
+        as_json,
+        thorough,
+        archive,
+        opened=opened,
+        cache=cache,
+        config_file=config_file,
+        name=name,
+        configs=environments,
+    )
     from migration_archaeologist.environment_files import with_environment_problems
 
     _report(with_environment_problems(result, environments), as_json, scan_document, "render_scan")
-
-
 
 
 @app.command()
 def check(
     repo: Path = RepoArg,
     versions: list[Path] | None = VersionsOpt,
-    db: str | None = typer.Option(None, "--db", help="Also check that every revision the database is stamped with is present."),
+    db: str | None = typer.Option(
+        None, "--db", help="Also check that every revision the database is stamped with is present."
+    ),
     version_table: str | None = typer.Option(
-        None, "--version-table", help="Alembic's version table name. Default: alembic_version, or version-table in pyproject."
+        None,
+        "--version-table",
+        help="Alembic's version table name. Default: alembic_version, or version-table in pyproject.",
     ),
     version_table_schema: str | None = VersionSchemaOpt,
     pick: list[str] | None = PickOpt,
@@ -428,19 +518,27 @@ def check(
     cache: bool | None = CacheOpt,
     archive: list[Path] | None = ArchiveOpt,
     output_format: str | None = typer.Option(
-        None, "--format", metavar="text|json|github",
+        None,
+        "--format",
+        metavar="text|json|github",
         help="github prints workflow commands that annotate the pull request. Default: text, or format in pyproject.",
     ),
     ignore: list[str] | None = typer.Option(
-        None, "--ignore", metavar="KIND",
+        None,
+        "--ignore",
+        metavar="KIND",
         help="Report this problem kind (or 'missing') as a warning, without failing (repeatable). Replaces ignore in pyproject.",
     ),
     strict: bool = typer.Option(
-        False, "--strict", help="Warnings fail too: docstring mismatches, old versions in history, retired revisions' traces."
+        False,
+        "--strict",
+        help="Warnings fail too: docstring mismatches, old versions in history, retired revisions' traces.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     timeout: float = typer.Option(
-        10.0, "--timeout", help="Seconds --db may wait for the database: connecting, each statement, each lock.",
+        10.0,
+        "--timeout",
+        help="Seconds --db may wait for the database: connecting, each statement, each lock.",
         callback=_seconds,
     ),
     config_file: Path | None = ConfigOpt,
@@ -476,11 +574,24 @@ def check(
     environments = [] if chosen else environments_of(opened[0])
     if len(environments) > 1:
         if db:
-            raise UsageError("--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]")
+            raise UsageError(
+                "--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]"
+            )
         _check_each(repo, environments, opened, pick, fmt, thorough, cache, ignored, strict, archive)
     # the gate never shows the evidence table: reading every document for it was most of check's time
-    result = _scan(repo, versions, pick, fmt != "text", thorough, archive, opened=opened, cache=cache, evidence=False,
-                   config_file=config_file, name=name)
+    result = _scan(
+        repo,
+        versions,
+        pick,
+        fmt != "text",
+        thorough,
+        archive,
+        opened=opened,
+        cache=cache,
+        evidence=False,
+        config_file=config_file,
+        name=name,
+    )
     # imported after the scan: nothing the scan prints needs it
     from migration_archaeologist.environment_files import with_environment_problems
     from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
@@ -517,8 +628,15 @@ def check(
 
 
 def _check_each(
-    repo: Path, environments: list[AlembicConfig], opened: tuple[Repository, Settings], pick: list[str] | None, fmt: str,
-    thorough: bool | None, cache: bool | None, ignored: tuple[str, ...], strict: bool,
+    repo: Path,
+    environments: list[AlembicConfig],
+    opened: tuple[Repository, Settings],
+    pick: list[str] | None,
+    fmt: str,
+    thorough: bool | None,
+    cache: bool | None,
+    ignored: tuple[str, ...],
+    strict: bool,
     archives: list[Path] | None = None,
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
@@ -528,8 +646,20 @@ def _check_each(
     root = opened[0].work_tree
     judged = []
     for env in environments:
-        result = _scan(repo, [], pick, fmt != "text", thorough, archives, opened=opened, cache=cache, evidence=False,
-                       config_file=env.path, name=env.section if env.kind == "ini" else None, configs=environments)
+        result = _scan(
+            repo,
+            [],
+            pick,
+            fmt != "text",
+            thorough,
+            archives,
+            opened=opened,
+            cache=cache,
+            evidence=False,
+            config_file=env.path,
+            name=env.section if env.kind == "ini" else None,
+            configs=environments,
+        )
         result = with_environment_problems(result, environments)
         judged.append((env.label(root), result, evaluate(result, ignored, strict=strict)))
     passed = all(verdict.passed for _label, _result, verdict in judged)
@@ -541,9 +671,15 @@ def _check_each(
         from migration_archaeologist.report import github
 
         for label, result, verdict in judged:
-            github.render_check(sys.stdout, result, verdict, annotations(  # type: ignore[operator]  # a function
-                                result, verdict, str(repo),
-                                tuple(str(a) for a in archives or ())), environment=label)
+            github.render_check(
+                sys.stdout,
+                result,
+                verdict,
+                annotations(  # type: ignore[operator]  # a function
+                    result, verdict, str(repo), tuple(str(a) for a in archives or ())
+                ),
+                environment=label,
+            )
     else:
         from migration_archaeologist.report import console as console_report
 
@@ -553,7 +689,9 @@ def _check_each(
 
 @app.command()
 def restore(
-    targets: list[str] = typer.Argument(..., metavar="REVISION... [REPO]", help="Revision IDs (or labels), then the repository."),
+    targets: list[str] = typer.Argument(
+        ..., metavar="REVISION... [REPO]", help="Revision IDs (or labels), then the repository."
+    ),
     versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the files. Without it, only show the plan."),
     pick: list[str] | None = PickOpt,
@@ -563,7 +701,8 @@ def restore(
     as_json: bool = JsonOpt,
     no_alembic_check: bool = typer.Option(False, "--no-alembic-check", help="Skip loading the result with Alembic."),
     allow_new_head: bool = typer.Option(
-        False, "--allow-new-head",
+        False,
+        "--allow-new-head",
         help="Restore even a retired revision (reverted, removed on purpose) or one that gives Alembic another head.",
     ),
     config_file: Path | None = ConfigOpt,
@@ -581,8 +720,17 @@ def restore(
     from migration_archaeologist.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
-    result = _scan(repo, [versions] if versions else None, pick, as_json, thorough, archive, cache=cache,
-                   config_file=config_file, name=name)
+    result = _scan(
+        repo,
+        [versions] if versions else None,
+        pick,
+        as_json,
+        thorough,
+        archive,
+        cache=cache,
+        config_file=config_file,
+        name=name,
+    )
     plan = plan_restore(result, revisions, result.versions_dirs[0] if versions else None, allow_new_head=allow_new_head)
     out = _out()
     if not apply:
@@ -612,12 +760,23 @@ def verify(
     versions: list[Path] | None = VersionsOpt,
     version_table: str = VersionTableOpt,
     version_table_schema: str | None = VersionSchemaOpt,
-    scratch_url: str | None = typer.Option(None, "--scratch-url", help="Replay into this (empty) database instead of creating one."),
-    python: str | None = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10).", callback=_seconds),
-    roundtrip: bool = typer.Option(False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."),
-    offline: bool = typer.Option(False, "--offline", help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); "
-                                 "connect to nothing."),
+    scratch_url: str | None = typer.Option(
+        None, "--scratch-url", help="Replay into this (empty) database instead of creating one."
+    ),
+    python: str | None = typer.Option(
+        None, "--python", help="Interpreter that can import your application (your project's venv)."
+    ),
+    timeout: float = typer.Option(
+        600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10).", callback=_seconds
+    ),
+    roundtrip: bool = typer.Option(
+        False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."
+    ),
+    offline: bool = typer.Option(
+        False,
+        "--offline",
+        help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing.",
+    ),
     pick: list[str] | None = PickOpt,
     thorough: bool = ThoroughOpt,
     cache: bool | None = CacheOpt,
@@ -672,14 +831,22 @@ def verify(
 
 @app.command()
 def synthesize(
-    revision: str = typer.Argument(..., help="The lost revision ID (stamped in the database, or named by a known revision)."),
+    revision: str = typer.Argument(
+        ..., help="The lost revision ID (stamped in the database, or named by a known revision)."
+    ),
     repo: Path = RepoArg,
     db: str | None = DbOpt,
-    down_revision: list[str] | None = typer.Option(None, "--down-revision", help="What it revises, when the chain cannot tell (repeat for a merge)."),
+    down_revision: list[str] | None = typer.Option(
+        None, "--down-revision", help="What it revises, when the chain cannot tell (repeat for a merge)."
+    ),
     versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
-    python: str | None = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds),
+    python: str | None = typer.Option(
+        None, "--python", help="Interpreter that can import your application (your project's venv)."
+    ),
+    timeout: float = typer.Option(
+        600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=_seconds
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a stand-in for a revision nothing holds any more, from the database, and prove it.
@@ -729,13 +896,20 @@ def _nothing_to_synthesize(result: ScanResult, revision: str, as_json: bool) -> 
 def baseline(
     repo: Path = RepoArg,
     db: str | None = DbOpt,
-    revision_id: str | None = typer.Option(None, "--revision-id", help="ID of the new revision. Default: a new random one, "
-                                                "as 'alembic revision' makes."),
-    message: str = typer.Option("baseline synthesized from the database", "--message", "-m", help="Its message (and file name)."),
+    revision_id: str | None = typer.Option(
+        None, "--revision-id", help="ID of the new revision. Default: a new random one, as 'alembic revision' makes."
+    ),
+    message: str = typer.Option(
+        "baseline synthesized from the database", "--message", "-m", help="Its message (and file name)."
+    ),
     versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
-    stamp: bool = typer.Option(False, "--stamp", help="Also stamp the live database with it (needs --apply and --yes)."),
-    yes: bool = typer.Option(False, "--yes", help="Confirm --stamp: the only write this tool makes to a live database."),
+    stamp: bool = typer.Option(
+        False, "--stamp", help="Also stamp the live database with it (needs --apply and --yes)."
+    ),
+    yes: bool = typer.Option(
+        False, "--yes", help="Confirm --stamp: the only write this tool makes to a live database."
+    ),
     version_table: str = VersionTableOpt,
     version_table_schema: str | None = VersionSchemaOpt,
     as_json: bool = JsonOpt,
@@ -762,7 +936,9 @@ def baseline(
         from migration_archaeologist.database.restamp import restamp
 
         before = restamp(url, rev, version_table=version_table, version_table_schema=version_table_schema)
-        _err().print(f"stamped {escape(synthesis.database)} with {escape(rev)} (replacing {escape(', '.join(before) or 'nothing')})")
+        _err().print(
+            f"stamped {escape(synthesis.database)} with {escape(rev)} (replacing {escape(', '.join(before) or 'nothing')})"
+        )
     elif not as_json:
         _err().print(f"to adopt it, once the old revision files are moved aside: {escape(stamp_command(rev))}")
     raise typer.Exit(EXIT_OK)
@@ -799,8 +975,12 @@ def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool,
             err.print("[red]nothing written[/red]: a synthesized revision is written only once it is proven")
         elif synthesis.proven:
             conflict = synthesis.conflict
-            err.print(f"[red]{escape(conflict)}[/red]" if conflict else
-                      f"dry run: nothing written. Run again with --apply to write {escape(str(synthesis.target))}", soft_wrap=True)
+            err.print(
+                f"[red]{escape(conflict)}[/red]"
+                if conflict
+                else f"dry run: nothing written. Run again with --apply to write {escape(str(synthesis.target))}",
+                soft_wrap=True,
+            )
     if not synthesis.proven:
         raise typer.Exit(EXIT_FINDINGS)
     if apply and written is None and synthesis.conflict:
@@ -821,7 +1001,9 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file (replaced atomically) instead of standard output.")
+OutputOpt = typer.Option(
+    None, "--output", "-o", help="Write to this file (replaced atomically) instead of standard output."
+)
 ViewDbOpt = typer.Option(None, "--db", help="Read this database's stamp (read-only) to mark what is applied.")
 
 
@@ -831,7 +1013,9 @@ def timeline(
     fmt: TimelineFormat = typer.Option(TimelineFormat.markdown, "--format", "-f", help="markdown, json or html."),
     db: str | None = ViewDbOpt,
     output: Path | None = OutputOpt,
-    title: str | None = typer.Option(None, "--title", help="Project name for headings. Default: the repository folder's name."),
+    title: str | None = typer.Option(
+        None, "--title", help="Project name for headings. Default: the repository folder's name."
+    ),
     versions: list[Path] | None = VersionsOpt,
     version_table: str = VersionTableOpt,
     version_table_schema: str | None = VersionSchemaOpt,
@@ -848,8 +1032,9 @@ def timeline(
     \b
     Example: migration-archaeologist timeline --db sqlite:///app.db -o docs/schema-evolution-timeline.md
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
-                      archives=archive)
+    story = _timeline(
+        repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache, archives=archive
+    )
     _emit(_render(fmt.value, story, "timeline_document"), output)
 
 
@@ -873,8 +1058,19 @@ def graph(
     \b
     Example: migration-archaeologist graph --format dot | dot -Tsvg > chain.svg
     """
-    story = _timeline(repo, versions, pick, thorough, db, version_table, version_table_schema, title, cache,
-                      operations=False, archives=archive)
+    story = _timeline(
+        repo,
+        versions,
+        pick,
+        thorough,
+        db,
+        version_table,
+        version_table_schema,
+        title,
+        cache,
+        operations=False,
+        archives=archive,
+    )
     _emit(_render(fmt.value, story, "graph_document"), output)
 
 
@@ -913,8 +1109,15 @@ def _timeline(
             refuse_broken_stamp(result, stamp)
         except BrokenStamp as exc:  # a view still draws what the rows say; verify and check fail on it
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}", soft_wrap=True)
-    return build_timeline(result, stamp, title=title, operations=operations, repo_arg=str(repo), database=shown_url,
-                          archives=tuple(str(a) for a in archives or ()))
+    return build_timeline(
+        result,
+        stamp,
+        title=title,
+        operations=operations,
+        repo_arg=str(repo),
+        database=shown_url,
+        archives=tuple(str(a) for a in archives or ()),
+    )
 
 
 #: format -> (report module, function); each module is imported only when its format is asked for
@@ -983,7 +1186,9 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=version_callback, is_eager=True, help="Show the version."
+    ),
     config_file: Path | None = ConfigOpt,
     name: str | None = NameOpt,
 ) -> None:
@@ -1008,7 +1213,10 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
         if os.environ.get("MA_DEBUG"):
             raise
-        _err().print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)", soft_wrap=True)
+        _err().print(
+            f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (run with MA_DEBUG=1 for a traceback)",
+            soft_wrap=True,
+        )
         sys.exit(EXIT_INTERNAL)
 
 
@@ -1022,8 +1230,10 @@ def _run() -> None:
     try:
         os.getcwd()
     except OSError:
-        raise EnvironmentProblem("the current directory no longer exists (deleted while in use): "
-                                 "change to a folder that exists and run again") from None
+        raise EnvironmentProblem(
+            "the current directory no longer exists (deleted while in use): "
+            "change to a folder that exists and run again"
+        ) from None
     _note_ignored_git_variables()
     try:
         try:
@@ -1046,8 +1256,10 @@ def _note_ignored_git_variables() -> None:
     names = ignored_location_variables()
     if names:
         listed = ", ".join(names)
-        sys.stderr.write(f"note: {listed} set in the environment and ignored: the repository is the "
-                         "REPO argument (default: the current folder)\n")
+        sys.stderr.write(
+            f"note: {listed} set in the environment and ignored: the repository is the "
+            "REPO argument (default: the current folder)\n"
+        )
 
 
 #: A standard output that is closed (a pipe's reader gone, ``>&-``) or full (``> /dev/full``).

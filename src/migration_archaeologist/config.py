@@ -18,7 +18,10 @@ def find_configs(work_tree: Path) -> list[AlembicConfig]:
 
 
 def select_config(
-    configs: list[AlembicConfig], config_file: Path | None = None, name: str | None = None, work_tree: Path | None = None
+    configs: list[AlembicConfig],
+    config_file: Path | None = None,
+    name: str | None = None,
+    work_tree: Path | None = None,
 ) -> AlembicConfig:
     """The one environment ``-c FILE`` / ``--name SECTION`` choose among ``configs`` (from ``find_environments``).
 
@@ -70,7 +73,9 @@ def _named_by(config: AlembicConfig, wanted: list[Path]) -> bool:
     """Its file; for Flask-Migrate also its folder (Flask-Migrate's ``--directory``)."""
     if _same(config.path, wanted):
         return True
-    return config.kind == "flask-migrate" and config.script_location is not None and _same(config.script_location, wanted)
+    return (
+        config.kind == "flask-migrate" and config.script_location is not None and _same(config.script_location, wanted)
+    )
 
 
 def _same(path: Path, wanted: list[Path]) -> bool:

@@ -37,7 +37,12 @@ if TYPE_CHECKING:
     from migration_archaeologist.gitrepo import Repository
 
 __all__ = [
-    "GitModules", "ModuleReader", "git_reader", "module_paths", "resolve_reference", "resolve_revision",
+    "GitModules",
+    "ModuleReader",
+    "git_reader",
+    "module_paths",
+    "resolve_reference",
+    "resolve_revision",
     "worktree_reader",
 ]
 
@@ -94,9 +99,7 @@ def resolve_reference(
     return _Modules(read_module).resolve(dotted, importer, _HOPS)
 
 
-def resolve_revision(
-    rev: RevisionFile, read_module: ModuleReader, *, path: str | None = None
-) -> RevisionFile:
+def resolve_revision(rev: RevisionFile, read_module: ModuleReader, *, path: str | None = None) -> RevisionFile:
     """``rev`` with each reference in ``unresolved`` that can be resolved appended to its variable
     (``branch_labels`` / ``depends_on``) and dropped from ``unresolved``; ``rev`` itself if none can.
 
@@ -346,12 +349,19 @@ class ResolvedInHistory:
         self._used[key] = entry
         if not left and not labels and not depends and not rev.unresolved:
             return rev
-        return replace(rev, branch_labels=tuple(labels), depends_on=tuple(depends),
-                       unresolved=tuple((var, ref) for var, ref in left))
+        return replace(
+            rev,
+            branch_labels=tuple(labels),
+            depends_on=tuple(depends),
+            unresolved=tuple((var, ref) for var, ref in left),
+        )
 
     def put(self, key: str, resolved: RevisionFile) -> None:
-        self._used[key] = [list(resolved.branch_labels), list(resolved.depends_on),
-                           [list(pair) for pair in resolved.unresolved]]
+        self._used[key] = [
+            list(resolved.branch_labels),
+            list(resolved.depends_on),
+            [list(pair) for pair in resolved.unresolved],
+        ]
 
     def save(self) -> None:
         """Keep what this scan used; never raises."""
@@ -361,6 +371,8 @@ class ResolvedInHistory:
             from migration_archaeologist.files import replace_cache_file
 
             self.path.parent.mkdir(exist_ok=True)
-            replace_cache_file(self.path, json.dumps({"tool": __version__, "kept": self._used}).encode(), prefix=".constants-")
+            replace_cache_file(
+                self.path, json.dumps({"tool": __version__, "kept": self._used}).encode(), prefix=".constants-"
+            )
         except (OSError, ValueError):
             pass

@@ -102,10 +102,27 @@ class _Wanted:
         return text in self.paths or text.rsplit("/", 1)[-1] in self.names
 
 
-def _stream(repo: Repository, tips: list[str], feed: list[str] | None, source: str, out: list[FileVersion],
-            wanted: _Wanted = _Wanted()) -> str | None:
-    args = ["log", *tips, "--raw", "--no-renames", "--no-abbrev", "-z", "--root", "--diff-merges=first-parent",
-            "--no-textconv", "--no-ext-diff", _FORMAT]
+def _stream(
+    repo: Repository,
+    tips: list[str],
+    feed: list[str] | None,
+    source: str,
+    out: list[FileVersion],
+    wanted: _Wanted = _Wanted(),
+) -> str | None:
+    args = [
+        "log",
+        *tips,
+        "--raw",
+        "--no-renames",
+        "--no-abbrev",
+        "-z",
+        "--root",
+        "--diff-merges=first-parent",
+        "--no-textconv",
+        "--no-ext-diff",
+        _FORMAT,
+    ]
     proc, stderr, drain = fed_log(repo, args, feed)
     assert proc.stdout is not None
     unreachable = set(feed or ())
@@ -173,6 +190,8 @@ def read_blobs(repo: Repository, blobs: Sequence[str]) -> dict[str, bytes]:
     if not wanted:
         return {}
     return read_batch(
-        lambda asked: repo.run("cat-file", "--batch", input="".join(b + "\n" for b in asked).encode("ascii"), check=False),
+        lambda asked: repo.run(
+            "cat-file", "--batch", input="".join(b + "\n" for b in asked).encode("ascii"), check=False
+        ),
         wanted,
     )

@@ -37,8 +37,19 @@ else:  # pragma: no cover
 from migration_archaeologist.regular_files import read_regular_text
 
 SKIP_DIRS = {
-    ".git", ".venv", "venv", "env", "node_modules", "bower_components", "__pycache__", ".tox", ".nox",
-    ".mypy_cache", "site-packages", "build", "dist",
+    ".git",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "bower_components",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    "site-packages",
+    "build",
+    "dist",
 }
 MAX_DEPTH = 6  # ckan: ckanext/activity/migration/activity/alembic.ini sits 4 folders down
 
@@ -99,7 +110,9 @@ def _walk(root: Path) -> dict[Path, tuple[set[str], set[str]]]:
         if "pyvenv.cfg" in filenames and depth:  # a virtualenv under any name
             dirnames[:] = []
             continue
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info")
+        )
         names = set(filenames)
         if names & {"pyproject.toml", "env.py"} or any(n.endswith(".ini") for n in names):
             out[here] = (names, set(dirnames))
@@ -118,7 +131,9 @@ def _readable(root: Path, path: Path) -> bool:
 
 def _folder_environments(root: Path, folder: Path, files: set[str]) -> list[AlembicConfig]:
     toml_path = folder / "pyproject.toml"
-    toml, toml_problem = _read_toml(toml_path) if "pyproject.toml" in files and _readable(root, toml_path) else (None, None)
+    toml, toml_problem = (
+        _read_toml(toml_path) if "pyproject.toml" in files and _readable(root, toml_path) else (None, None)
+    )
     out: list[AlembicConfig] = []
     for name in sorted(n for n in files if n.endswith(".ini")):
         path = folder / name
@@ -174,9 +189,7 @@ def _ini_environments(root: Path, path: Path, toml: dict[str, Any] | None) -> li
     return ini_text_environments(root, path, text, toml)
 
 
-def ini_text_environments(
-    root: Path, path: Path, text: str, toml: dict[str, Any] | None = None
-) -> list[AlembicConfig]:
+def ini_text_environments(root: Path, path: Path, text: str, toml: dict[str, Any] | None = None) -> list[AlembicConfig]:
     """The environments an ini holding ``text`` at ``path`` gives, whether or not the file is there
     now: what a version of ``alembic.ini`` that history holds would give Alembic back."""
     if not path.name.startswith("alembic") and "script_location" not in text:
@@ -187,7 +200,8 @@ def ini_text_environments(
         return [_unreadable(path, exc)]
     defaults = parser.defaults()
     sections = [
-        s for s in parser.sections()
+        s
+        for s in parser.sections()
         if parser.has_option(s, "script_location") and ("script_location" not in defaults or s == "alembic")
     ]
     toml_path = path.parent / "pyproject.toml"
@@ -236,7 +250,9 @@ class _Options:
         try:
             return self.parser.get(self.section, name)
         except configparser.InterpolationMissingOptionError as exc:
-            raise _Problem(f"{name} in [{self.section}] refers to %({exc.reference})s, which the file does not define") from exc
+            raise _Problem(
+                f"{name} in [{self.section}] refers to %({exc.reference})s, which the file does not define"
+            ) from exc
         except configparser.Error as exc:
             raise _Problem(f"{name} in [{self.section}] cannot be read: {_one_line(exc)}") from exc
 
@@ -273,7 +289,9 @@ class _Options:
             value = self.main(name)
             if value is not None:
                 if value not in _SEPARATORS:
-                    raise _Problem(f"{value!r} is not a valid value for {name}; expected 'space', 'newline', 'os', ':', ';'")
+                    raise _Problem(
+                        f"{value!r} is not a valid value for {name}; expected 'space', 'newline', 'os', ':', ';'"
+                    )
                 return _SEPARATORS[value]
         return None
 
@@ -285,8 +303,10 @@ class _Options:
             if sep is None:
                 parts = [p for p in _LEGACY_SPLIT.split(raw) if p]
                 if any("\n" in p for p in parts):
-                    raise _Problem("version_locations spans several lines but no path_separator = newline is set: "
-                                   "Alembic would read it as one path")
+                    raise _Problem(
+                        "version_locations spans several lines but no path_separator = newline is set: "
+                        "Alembic would read it as one path"
+                    )
                 return parts
             return [p.strip() for p in raw.split(sep) if p.strip()]
         value = self.alembic("version_locations")

@@ -192,7 +192,9 @@ def _problem_annotations(problem: Problem, level: str, result: ScanResult, lines
     elif kind == "unparseable" and problem.path and lines.present_file(problem.path):
         places = [at(problem.path, lines.syntax_error(problem.path) or lines.line(problem.path, "revision"))]
     elif kind in _POINT_AT:
-        places = [at(p, lines.line(p, _POINT_AT[kind])) for rev in _unique(problem.revisions) for p in lines.present(rev)]
+        places = [
+            at(p, lines.line(p, _POINT_AT[kind])) for rev in _unique(problem.revisions) for p in lines.present(rev)
+        ]
     elif problem.path and lines.present_file(problem.path):
         places = [at(problem.path, 1)]
     return places or [Annotation(level, None, None, kind, problem.message)]

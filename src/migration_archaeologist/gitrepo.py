@@ -56,8 +56,16 @@ GIT_HARDENING = (
 #: packedGit*: git maps pack files in windows, and on a 600 MB pack its RSS grew to the whole pack
 #: (780 MB for git log on 200,000 commits); smaller windows cost no time there and keep it at 320 MB.
 GIT_CONFIG_ARGS = (
-    "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=false",
-    "-c", "core.packedGitLimit=128m", "-c", "core.packedGitWindowSize=16m",
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "log.showSignature=false",
+    "-c",
+    "color.ui=false",
+    "-c",
+    "core.packedGitLimit=128m",
+    "-c",
+    "core.packedGitWindowSize=16m",
 )
 
 
@@ -101,9 +109,7 @@ class Repository:
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
         """Run a short git command and return its stdout."""
-        proc = subprocess.run(
-            self.command(*args), input=input, capture_output=True, env=git_env(), check=False
-        )
+        proc = subprocess.run(self.command(*args), input=input, capture_output=True, env=git_env(), check=False)
         if check and proc.returncode != 0:
             raise GitFailed(f"git {args[0]} failed: {first_line(proc.stderr)}")
         return proc.stdout
@@ -222,12 +228,18 @@ def open_repository(path: Path | str) -> Repository:
     # One call for HEAD, its symbolic name and shallowness; one for partial-clone settings.
     common = quick("rev-parse", "--git-common-dir").stdout.decode().strip()
     common_dir = Path(common) if common and Path(common).is_absolute() else git_dir / (common or ".")
-    facts = quick("rev-parse", "--is-shallow-repository", "--show-object-format", "HEAD", "--symbolic-full-name", "HEAD")
+    facts = quick(
+        "rev-parse", "--is-shallow-repository", "--show-object-format", "HEAD", "--symbolic-full-name", "HEAD"
+    )
     lines = [line.strip() for line in facts.stdout.decode().split("\n")]
     shallow = lines[0] == "true"
     _HEXSZ[0] = 64 if len(lines) > 1 and lines[1] == "sha256" else 40
     lines = lines[:1] + lines[2:]
-    head = lines[1] if facts.returncode == 0 and len(lines) > 2 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", lines[1]) else None
+    head = (
+        lines[1]
+        if facts.returncode == 0 and len(lines) > 2 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", lines[1])
+        else None
+    )
     symref = lines[2] if head and lines[2].startswith("refs/") else None
     if head is None:
         any_ref = quick("for-each-ref", "--count=1", "--format=%(objectname)")
@@ -244,5 +256,3 @@ def open_repository(path: Path | str) -> Repository:
         shallow=shallow,
         partial=partial,
     )
-
-

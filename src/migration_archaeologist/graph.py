@@ -54,7 +54,10 @@ class Problem:
 
     def to_json(self) -> dict[str, object]:
         doc: dict[str, object] = {
-            "kind": self.kind, "level": self.level, "revisions": list(self.revisions), "message": self.message
+            "kind": self.kind,
+            "level": self.level,
+            "revisions": list(self.revisions),
+            "message": self.message,
         }
         if self.path:
             doc["path"] = self.path
@@ -166,7 +169,9 @@ def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> Chai
         ids = (broken.revision_hint,) if broken.revision_hint else ()
         # a file in the versions directory stops Alembic; one only in history is worth knowing, no more
         extra.append(
-            Problem("unparseable", ids, f"{where}: {broken.reason}", present[0] if present else None, warning=not present)
+            Problem(
+                "unparseable", ids, f"{where}: {broken.reason}", present[0] if present else None, warning=not present
+            )
         )
     present_revisions = {rev for rev, entry in catalog.entries.items() if entry.present}
     return _analyse(revisions, extra=tuple(extra), present=present_revisions)

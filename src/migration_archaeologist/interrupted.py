@@ -28,8 +28,10 @@ TEMP_NAME = re.compile(r"\.ma-(?:restore|manifest)-[a-z0-9_]{8}\.tmp\Z")
 
 #: how a late record says what is known, and no more: the tool cannot tell its own interrupted write
 #: from a person's ``git show … > file``, only that the file is untracked and history's exact bytes
-LATE_REASON = ("recorded by a later run: untracked and byte-identical to this version in git history "
-               "(written by an interrupted restore, or brought back by hand)")
+LATE_REASON = (
+    "recorded by a later run: untracked and byte-identical to this version in git history "
+    "(written by an interrupted restore, or brought back by hand)"
+)
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,23 @@ def _record_late(result: ScanResult, dirs: Sequence[Path], where: Mapping[str, t
         home = _home(file, dirs)
         if file in tracked or home is None:
             continue
-        by_folder.setdefault(home, []).append({
-            "revision": revision, "file": file.name, "blob": blob, "commit": s.commit, "source": s.source,
-            "ref": s.ref, "original_path": s.path, "fidelity": "exact", "reason": LATE_REASON,
-            "restored_at": _mtime(file), "recorded_at": now, "repository": str(result.repository.display_path),
-            "tool": f"migration-archaeologist {__version__}",
-        })
+        by_folder.setdefault(home, []).append(
+            {
+                "revision": revision,
+                "file": file.name,
+                "blob": blob,
+                "commit": s.commit,
+                "source": s.source,
+                "ref": s.ref,
+                "original_path": s.path,
+                "fidelity": "exact",
+                "reason": LATE_REASON,
+                "restored_at": _mtime(file),
+                "recorded_at": now,
+                "repository": str(result.repository.display_path),
+                "tool": f"migration-archaeologist {__version__}",
+            }
+        )
         done.append(file)
     for home, records in by_folder.items():
         append_manifest(home, records)
@@ -135,7 +148,9 @@ def _tracked(result: ScanResult, files: Mapping[Path, object]) -> set[Path]:
     if not inside:
         return set()
     out = result.repository.run("--literal-pathspecs", "ls-files", "-z", "--cached", "--", *inside, check=False)
-    return {Path(os.path.normpath(work_tree / name)) for name in out.decode("utf-8", "surrogateescape").split("\0") if name}
+    return {
+        Path(os.path.normpath(work_tree / name)) for name in out.decode("utf-8", "surrogateescape").split("\0") if name
+    }
 
 
 def _home(file: Path, dirs: Sequence[Path]) -> Path | None:

@@ -52,6 +52,10 @@ def read_manifest(versions_dirs: Sequence[Path]) -> dict[tuple[str, str], dict]:
             continue
         records = doc.get("restored") if isinstance(doc, dict) else None
         for record in records if isinstance(records, list) else ():
-            if isinstance(record, dict) and isinstance(record.get("revision"), str) and isinstance(record.get("blob"), str):
+            if (
+                isinstance(record, dict)
+                and isinstance(record.get("revision"), str)
+                and isinstance(record.get("blob"), str)
+            ):
                 found[(record["revision"], record["blob"])] = record
     return found

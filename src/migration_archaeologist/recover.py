@@ -21,7 +21,12 @@ from migration_archaeologist.environment_files import EnvironmentPlan, apply_env
 from migration_archaeologist.errors import RestoreRefused
 from migration_archaeologist.interrupted import repair_interrupted
 from migration_archaeologist.restore import (
-    RestoreOutcome, RestorePlan, apply_restore, choose_versions_dir, plan_restore, present_now,
+    RestoreOutcome,
+    RestorePlan,
+    apply_restore,
+    choose_versions_dir,
+    plan_restore,
+    present_now,
 )
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.versions_lock import versions_dir_lock
@@ -76,8 +81,12 @@ class RecoveryOutcome:
     @property
     def works(self) -> bool:
         v = self.verification
-        return (not self.failures and self.alembic is not None and self.alembic.works
-                and (v is None or getattr(v, "verified", False)))
+        return (
+            not self.failures
+            and self.alembic is not None
+            and self.alembic.works
+            and (v is None or getattr(v, "verified", False))
+        )
 
 
 def plan_recovery(result: ScanResult, *, stamp: Stamp | None = None, db_url: str | None = None) -> RecoveryPlan:
@@ -106,25 +115,52 @@ def plan_recovery(result: ScanResult, *, stamp: Stamp | None = None, db_url: str
     if restore is not None:
         unrecoverable.extend(r for r in restore.unrecoverable if r not in unrecoverable and r not in synthesize)
     actions = _actions(environment, restore, synthesize, unrecoverable, refused, needed, result)
-    return RecoveryPlan(versions_dir, environment, restore, tuple(synthesize), tuple(unrecoverable), refused, stamp,
-                        actions)
+    return RecoveryPlan(
+        versions_dir, environment, restore, tuple(synthesize), tuple(unrecoverable), refused, stamp, actions
+    )
 
 
-def _actions(environment: EnvironmentPlan, restore: RestorePlan | None, synthesize: list[str], unrecoverable: list[str],
-             refused: str | None, needed: list[str], result: ScanResult) -> tuple[Action, ...]:
+def _actions(
+    environment: EnvironmentPlan,
+    restore: RestorePlan | None,
+    synthesize: list[str],
+    unrecoverable: list[str],
+    refused: str | None,
+    needed: list[str],
+    result: ScanResult,
+) -> tuple[Action, ...]:
     out = [Action("environment", f.role, f.target, f.source, f.fidelity, f.action, f.note) for f in environment.files]
     if refused is not None:
         out.extend(Action("revision", rev, None, "", None, "refused", refused) for rev in needed)
     for planned in restore.files if restore is not None else ():
         action = "present" if planned.action == "unchanged" else planned.action
-        out.append(Action("revision", planned.revision, planned.target, planned.origin, planned.fidelity, action,
-                          planned.note))
+        out.append(
+            Action("revision", planned.revision, planned.target, planned.origin, planned.fidelity, action, planned.note)
+        )
     for rev in synthesize:
-        out.append(Action("synthesize", rev, None, "the database's schema", "synthesized", "write",
-                          "stamped, and no source holds it: a stand-in written only once a replay proves it"))
+        out.append(
+            Action(
+                "synthesize",
+                rev,
+                None,
+                "the database's schema",
+                "synthesized",
+                "write",
+                "stamped, and no source holds it: a stand-in written only once a replay proves it",
+            )
+        )
     for rev in unrecoverable:
-        out.append(Action("revision", rev, None, "", None, "unrecoverable",
-                          "no source holds it: give --db to synthesize a stand-in from the database's schema"))
+        out.append(
+            Action(
+                "revision",
+                rev,
+                None,
+                "",
+                None,
+                "unrecoverable",
+                "no source holds it: give --db to synthesize a stand-in from the database's schema",
+            )
+        )
     return tuple(out)
 
 
@@ -171,8 +207,14 @@ def apply_recovery(
     if db_url is not None and not failures:
         from migration_archaeologist.verify import verify
 
-        verification = verify(after, db_url, version_table=version_table, version_table_schema=version_table_schema,
-                              python=python, timeout=timeout)
+        verification = verify(
+            after,
+            db_url,
+            version_table=version_table,
+            version_table_schema=version_table_schema,
+            python=python,
+            timeout=timeout,
+        )
     return RecoveryOutcome(plan, tuple(written), restored, tuple(synthesized), run, verification, tuple(failures))
 
 
@@ -189,15 +231,20 @@ def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = 
         if not env.config_file.is_file():
             return None
         script = env.script_location if env.kind == "flask-migrate" else None
-        return alembic_commands(env.config_file, section=env.section, script_location=script, current=current,
-                                python=python)
+        return alembic_commands(
+            env.config_file, section=env.section, script_location=script, current=current, python=python
+        )
     if env.script_location is None:
         return None
     from migration_archaeologist.restore import version_locations
 
     dirs = [d for d in result.versions_dirs if d.is_dir()]
-    lines = ["[alembic]", f"script_location = {env.script_location.as_posix().replace('%', '%%')}", "path_separator = os",
-             "version_locations = " + os.pathsep.join(d.as_posix().replace("%", "%%") for d in dirs)]
+    lines = [
+        "[alembic]",
+        f"script_location = {env.script_location.as_posix().replace('%', '%%')}",
+        "path_separator = os",
+        "version_locations = " + os.pathsep.join(d.as_posix().replace("%", "%%") for d in dirs),
+    ]
     if len(version_locations(dirs)) > len(dirs):
         lines.append("recursive_version_locations = true")
     with tempfile.TemporaryDirectory(prefix="ma-config-") as folder:
@@ -206,8 +253,9 @@ def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = 
         return alembic_commands(config, current=current, python=python)
 
 
-def _synthesize(result: ScanResult, rev: str, stamp: Stamp | None, db_url: str | None, python: str | None,
-                timeout: float) -> tuple[Path | None, str | None]:
+def _synthesize(
+    result: ScanResult, rev: str, stamp: Stamp | None, db_url: str | None, python: str | None, timeout: float
+) -> tuple[Path | None, str | None]:
     from migration_archaeologist.errors import ArchaeologistError
     from migration_archaeologist.synthesis import apply_synthesis, plan_synthesis, synthesize
 

@@ -95,7 +95,9 @@ def read_regular(path: Path | str, limit: int, *, follow: bool = True) -> bytes:
     return data
 
 
-def read_regular_text(path: Path | str, limit: int = CONFIG_LIMIT, *, follow: bool = True, errors: str = "strict") -> str:
+def read_regular_text(
+    path: Path | str, limit: int = CONFIG_LIMIT, *, follow: bool = True, errors: str = "strict"
+) -> str:
     """:func:`read_regular` decoded as UTF-8 (a UnicodeDecodeError as ``Path.read_text`` gives)."""
     return read_regular(path, limit, follow=follow).decode("utf-8", errors)
 

@@ -128,8 +128,9 @@ def plan_restore(
     homes = result.versions_dirs if versions_dir is None else ()  # a folder the user names is where files go
     for rev in order:
         data = result.catalog.content(entries[rev].chosen.blob)
-        planned = _plan_file(entries[rev], target_dir, data, homes, result.repository.work_tree,
-                             result.catalog.head_history)
+        planned = _plan_file(
+            entries[rev], target_dir, data, homes, result.repository.work_tree, result.catalog.head_history
+        )
         if planned.action != "conflict" and planned.target in names_taken:
             planned = PlannedFile(
                 rev,
@@ -233,7 +234,11 @@ def _home_folder(sighting: Sighting | None, root: Path | None, homes: Sequence[P
 
 
 def _plan_file(
-    entry: RevisionEntry, target_dir: Path, data: bytes, homes: Sequence[Path] = (), root: Path | None = None,
+    entry: RevisionEntry,
+    target_dir: Path,
+    data: bytes,
+    homes: Sequence[Path] = (),
+    root: Path | None = None,
     head_history: Mapping[str, int] | None = None,
 ) -> PlannedFile:
     chosen = entry.chosen
@@ -419,7 +424,9 @@ def write_new_file(target: Path, data: bytes) -> None:
     try:
         create_file(target, data, prefix=".ma-restore-")
     except FileExistsError:
-        raise RestoreConflict(f"nothing more written: {target} appeared while restoring; it was left as it is") from None
+        raise RestoreConflict(
+            f"nothing more written: {target} appeared while restoring; it was left as it is"
+        ) from None
 
 
 def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path]) -> Path:

@@ -21,8 +21,14 @@ if TYPE_CHECKING:
     from migration_archaeologist.graph import ChainGraph
 
 #: How the sources of a revision never in HEAD's history read in a report.
-_PLACES = {"history": "another branch or tag", "reflog": "the reflog", "stash": "a stash",
-           "unreachable": "unreachable objects", "archive": "an archive", "bytecode": "bytecode"}
+_PLACES = {
+    "history": "another branch or tag",
+    "reflog": "the reflog",
+    "stash": "a stash",
+    "unreachable": "unreachable objects",
+    "archive": "an archive",
+    "bytecode": "bytecode",
+}
 #: How a revision was retired.
 REVERTED, SQUASHED, DELETED, ELSEWHERE = "reverted", "squashed", "deleted", "elsewhere"
 
@@ -90,7 +96,9 @@ def last_deletion(entry: RevisionEntry, head_history: Mapping[str, int]) -> Sigh
     """The newest deletion of the revision's source file in HEAD's history (by HEAD's order, not by
     date); deleting committed bytecode is none: the source never was on HEAD's history."""
     deletions = [
-        s for c in entry.candidates for s in c.sightings
+        s
+        for c in entry.candidates
+        for s in c.sightings
         if s.event == "deleted" and s.source == "history" and s.commit in head_history and not _bytecode(s.path)
     ]
     return min(deletions, key=lambda s: head_history[s.commit]) if deletions else None  # type: ignore[index]
@@ -104,9 +112,9 @@ def _retirement(
 ) -> Retirement:
     last = last_deletion(entry, head_history)
     if last is None:
-        sources = tuple(dict.fromkeys(
-            "bytecode" if _bytecode(s.path) else s.source for c in entry.candidates for s in c.sightings
-        ))
+        sources = tuple(
+            dict.fromkeys("bytecode" if _bytecode(s.path) else s.source for c in entry.candidates for s in c.sightings)
+        )
         return Retirement(entry.revision, ELSEWHERE, None, None, sources=sources)
     commit = last.commit
     info = commits.get(commit or "")

@@ -21,8 +21,13 @@ from typing import Any, TypeVar
 from collections.abc import Callable, Sequence
 
 __all__ = [
-    "PYTHON2_NOTE", "RevisionFile", "Unparseable", "assignment_lines", "looks_like_revision",
-    "parse_revision", "syntax_error_line",
+    "PYTHON2_NOTE",
+    "RevisionFile",
+    "Unparseable",
+    "assignment_lines",
+    "looks_like_revision",
+    "parse_revision",
+    "syntax_error_line",
 ]
 
 
@@ -198,9 +203,7 @@ def decode(data: bytes) -> tuple[str, str] | Unparseable:
         msg = str(exc.msg or exc)
         unknown = re.match(r"unknown encoding(?: for .*?)?: (.*)", msg)
         if unknown:
-            return Unparseable(
-                _one_line(f"unknown encoding {unknown.group(1)!r} in coding cookie"), _hint(data)
-            )
+            return Unparseable(_one_line(f"unknown encoding {unknown.group(1)!r} in coding cookie"), _hint(data))
         if msg.startswith("encoding problem"):
             return Unparseable("coding cookie conflicts with the UTF-8 BOM", _hint(data))
         # "invalid or missing encoding declaration": a non-UTF-8 byte in the first two lines.
@@ -388,7 +391,12 @@ def _module_assignments(statements: list[ast.stmt]) -> tuple[dict[str, list[ast.
                 if isinstance(target, ast.Name) and target.id in found:
                     found[target.id].append(stmt.value)
                     last[target.id] = at
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name) and stmt.target.id in found:
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and stmt.value is not None
+            and isinstance(stmt.target, ast.Name)
+            and stmt.target.id in found
+        ):
             found[stmt.target.id].append(stmt.value)
             last[stmt.target.id] = at
     return found, last
@@ -472,9 +480,7 @@ def _read_revision(nodes: list[ast.expr]) -> str:
     if value is _NOT_LITERAL:
         raise _NotReadable(f"revision is not a literal (line {node.lineno}): {_snippet(node)}")
     if not isinstance(value, str):
-        raise _NotReadable(
-            f"revision is not a string literal ({type(value).__name__}, line {node.lineno})"
-        )
+        raise _NotReadable(f"revision is not a string literal ({type(value).__name__}, line {node.lineno})")
     if not value.strip():
         raise _NotReadable(f"revision is an empty string (line {node.lineno})")
     refused = sorted(set(value) & _ALEMBIC_REFUSES)
@@ -490,7 +496,10 @@ _ALEMBIC_REFUSES = frozenset("@-+")
 
 
 def _read_ids(
-    var: str, assigns: dict[str, list[ast.expr]], statements: list[ast.stmt], last: dict[str, int],
+    var: str,
+    assigns: dict[str, list[ast.expr]],
+    statements: list[ast.stmt],
+    last: dict[str, int],
     required: bool,
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """Normalise None / str / tuple / list / set to a tuple of IDs, and what names values elsewhere.
@@ -530,18 +539,14 @@ def _ids(var: str, value: object, node: ast.expr) -> tuple[tuple[str, ...], list
             if isinstance(item, _Unknown):
                 unread.append(item)
             elif not isinstance(item, str):
-                raise _NotReadable(
-                    f"{var} contains a non-string ({type(item).__name__}, line {node.lineno})"
-                )
+                raise _NotReadable(f"{var} contains a non-string ({type(item).__name__}, line {node.lineno})")
             elif item:
                 items.append(item)
         if isinstance(value, (set, frozenset)):
             items.sort()
             unread.sort(key=lambda item: item.text)
         return tuple(items), unread
-    raise _NotReadable(
-        f"{var} is not a string or sequence of strings ({type(value).__name__}, line {node.lineno})"
-    )
+    raise _NotReadable(f"{var} is not a string or sequence of strings ({type(value).__name__}, line {node.lineno})")
 
 
 # --------------------------------------------------------------------------- module constants
@@ -599,12 +604,14 @@ def _bind(stmt: ast.stmt, env: dict[str, object], declares_global: bool = True) 
         return
     if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
         return  # ``x: int`` binds nothing
-    targets = (
-        stmt.targets if isinstance(stmt, ast.Assign)
-        else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
-    )
-    if targets and all(isinstance(t, ast.Name) for t in targets) and not any(
-        isinstance(node, ast.NamedExpr) for node in ast.walk(stmt.value)  # type: ignore[attr-defined]
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+    if (
+        targets
+        and all(isinstance(t, ast.Name) for t in targets)
+        and not any(
+            isinstance(node, ast.NamedExpr)
+            for node in ast.walk(stmt.value)  # type: ignore[attr-defined]
+        )
     ):
         value = _evaluate(stmt.value, env)  # type: ignore[attr-defined]
         for target in targets:
@@ -822,8 +829,10 @@ def _python2_syntax(tokens: list[tuple[str, str, int]]) -> bool:
         if starts:
             keyword, comma = token, False
             following = tokens[at + 1] if at + 1 < len(tokens) else None
-            if token in ("print", "exec") and following is not None and (
-                following[0] in ("string", "name", "number") or following[1] == ">>"
+            if (
+                token in ("print", "exec")
+                and following is not None
+                and (following[0] in ("string", "name", "number") or following[1] == ">>")
             ):
                 return True
         elif depth == 0 and token == ",":
@@ -838,20 +847,14 @@ def _python2_syntax(tokens: list[tuple[str, str, int]]) -> bool:
 
 # --------------------------------------------------------------------------- docstring header
 
-_HEADER_RE = re.compile(
-    r"^[ \t]*(Revision ID|Revises|Create Date)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE
-)
+_HEADER_RE = re.compile(r"^[ \t]*(Revision ID|Revises|Create Date)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
 _HEADER_KEYS = {"revision id": "revision", "revises": "revises", "create date": "create_date"}
 
 
 def _module_docstring(statements: list[ast.stmt]) -> str | None:
     if statements:
         first = statements[0]
-        if (
-            isinstance(first, ast.Expr)
-            and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)
-        ):
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
             return first.value.value
     return None
 

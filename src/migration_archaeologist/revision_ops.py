@@ -129,9 +129,7 @@ def _op_aliases(tree: ast.Module) -> frozenset[str]:
 def _ops_in(func: ast.FunctionDef, op_names: frozenset[str]) -> Iterator[OpCall]:
     """Pre-order, source-ordered walk (iterative, so hostile nesting cannot blow the stack)."""
     # Each entry: a node and the batch aliases (``as batch_op`` name -> table) in scope there.
-    stack: list[tuple[ast.AST, dict[str, str | None]]] = [
-        (stmt, {}) for stmt in reversed(func.body)
-    ]
+    stack: list[tuple[ast.AST, dict[str, str | None]]] = [(stmt, {}) for stmt in reversed(func.body)]
     while stack:
         node, batches = stack.pop()
         children: list[tuple[ast.AST, dict[str, str | None]]]
@@ -172,9 +170,7 @@ def _op_method(call: ast.Call, op_names: frozenset[str]) -> str | None:
     return found[1] if found is not None and found[0] in op_names else None
 
 
-def _op_call(
-    call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]
-) -> OpCall | None:
+def _op_call(call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]) -> OpCall | None:
     found = _plain_op_call(call, op_names, batches)
     if found is not None and found.name == "alter_column":
         changes = _alter_changes(call)
@@ -191,9 +187,7 @@ def _op_call(
     return OpCall(found.name, found.table, found.detail, columns) if columns else found
 
 
-def _plain_op_call(
-    call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]
-) -> OpCall | None:
+def _plain_op_call(call: ast.Call, op_names: frozenset[str], batches: dict[str, str | None]) -> OpCall | None:
     name = _op_method(call, op_names)
     if name is not None:
         if name in _HELPERS:
@@ -208,9 +202,7 @@ def _plain_op_call(
             return OpCall(name, _arg_str(call, 0, "table_name"), _column_name(call, 1))
         table_pos, table_kw, detail_pos, detail_kw = _OP_ARGS.get(name, (None, None, None, None))
         table = (
-            _arg_str(call, table_pos, table_kw)
-            if table_pos is not None or table_kw is not None
-            else _first_str(call)
+            _arg_str(call, table_pos, table_kw) if table_pos is not None or table_kw is not None else _first_str(call)
         )
         detail = _arg_str(call, detail_pos, detail_kw) if detail_pos is not None else None
         return OpCall(name, table, detail)
@@ -241,8 +233,35 @@ _COLUMN_ARGS: dict[str, tuple[int, str]] = {
     "create_check_constraint": (2, "condition"),
 }
 _SQL_WORDS = frozenset(
-    ["and", "or", "not", "in", "is", "null", "like", "ilike", "between", "true", "false", "any", "all", "some",
-     "array", "exists", "case", "when", "then", "else", "end", "similar", "to", "escape", "cast", "as", "collate"]
+    [
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "null",
+        "like",
+        "ilike",
+        "between",
+        "true",
+        "false",
+        "any",
+        "all",
+        "some",
+        "array",
+        "exists",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "similar",
+        "to",
+        "escape",
+        "cast",
+        "as",
+        "collate",
+    ]
 )
 _SQL_STRING_RE = re.compile(r"'(?:[^']|'')*'")
 _SQL_NAME_RE = re.compile(r'"([^"]+)"|`([^`]+)`|\b([A-Za-z_][A-Za-z0-9_$]*)\b(\s*\()?')
@@ -394,8 +413,6 @@ def _bulk_table(call: ast.Call) -> str | None:
 
 def _bulk_rows(call: ast.Call) -> str | None:
     rows = _arg(call, 1, "rows")
-    if isinstance(rows, (ast.List, ast.Tuple)) and not any(
-        isinstance(e, ast.Starred) for e in rows.elts
-    ):
+    if isinstance(rows, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in rows.elts):
         return f"{len(rows.elts)} row" if len(rows.elts) == 1 else f"{len(rows.elts)} rows"
     return None

@@ -38,8 +38,12 @@ QUEUED = 3
 
 
 def parse_many(
-    items: Iterable[tuple[K, bytes]], *, helpers: int | None = None, inline_first: int = INLINE_FIRST,
-    job: str = "revision", expected: Callable[[], int] | int | None = None,
+    items: Iterable[tuple[K, bytes]],
+    *,
+    helpers: int | None = None,
+    inline_first: int = INLINE_FIRST,
+    job: str = "revision",
+    expected: Callable[[], int] | int | None = None,
 ) -> Iterator[tuple[K, bytes, Any]]:
     """``(key, data, parse_revision(data))`` for every item, in no particular order; with
     ``job="ops"``, ``read_ops(data)`` instead (the timeline's op summaries).
@@ -96,13 +100,18 @@ def _helper_count() -> int:
 class _Helper:
     """One helper process and the thread that waits for its answers."""
 
-    def __init__(self, answers: queue.SimpleQueue[tuple[_Helper, list[Any], list[Any] | None]], job: str = "revision") -> None:
+    def __init__(
+        self, answers: queue.SimpleQueue[tuple[_Helper, list[Any], list[Any] | None]], job: str = "revision"
+    ) -> None:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "migration_archaeologist._parse_worker", job],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         self.queued = 0  # batches handed over and not answered yet (the main thread's count)
         self.alive = True

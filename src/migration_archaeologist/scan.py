@@ -209,8 +209,15 @@ def scan_repository(
         store, tracked, prefetch, seen = documents()
         rows = tuple(
             collect_evidence(
-                repo.work_tree, catalog, git_dir=repo.git_dir, history=(found.doc_versions, found.all_commits),
-                cache=store, tracked=tracked, prefetch=prefetch, progress=progress, stats=seen,
+                repo.work_tree,
+                catalog,
+                git_dir=repo.git_dir,
+                history=(found.doc_versions, found.all_commits),
+                cache=store,
+                tracked=tracked,
+                prefetch=prefetch,
+                progress=progress,
+                stats=seen,
             )
         )
     return ScanResult(
@@ -283,9 +290,13 @@ def resolve_constants(catalog: Catalog, repo: Repository, *, keep: bool = False)
                             revision = known
                         if not revision.unresolved:
                             break
-                candidates.append(candidate if revision is candidate.revision else replace(candidate, revision=revision))
+                candidates.append(
+                    candidate if revision is candidate.revision else replace(candidate, revision=revision)
+                )
             chosen = candidates[entry.candidates.index(entry.chosen)]
-            entries[entry.revision] = RevisionEntry(entry.revision, tuple(candidates), chosen, entry.reason, entry.present)
+            entries[entry.revision] = RevisionEntry(
+                entry.revision, tuple(candidates), chosen, entry.reason, entry.present
+            )
     finally:
         modules.close()
     kept.save()
@@ -317,8 +328,9 @@ def _untracked_files(root: Path) -> list[Path]:
     return untracked_files(root)
 
 
-def _archive_source(repo: Repository, archives: Sequence[Path | str] | None,
-                    untracked: list[Path] | None = None) -> ArchiveSource | None:
+def _archive_source(
+    repo: Repository, archives: Sequence[Path | str] | None, untracked: list[Path] | None = None
+) -> ArchiveSource | None:
     """--archive paths as given, else the work tree's untracked and ignored files (``untracked``
     when they were listed already)."""
     from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource
@@ -346,8 +358,13 @@ def _archive_source(repo: Repository, archives: Sequence[Path | str] | None,
         return None
     source = ArchiveSource(loose, root=root)
     for path, size in skipped:
-        source.issues.append(ArchiveIssue(str(path.relative_to(root)), None,
-                                          f"untracked file of {size} MiB not read by default: pass --archive to read it"))
+        source.issues.append(
+            ArchiveIssue(
+                str(path.relative_to(root)),
+                None,
+                f"untracked file of {size} MiB not read by default: pass --archive to read it",
+            )
+        )
     return source
 
 
@@ -363,8 +380,12 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
         if not folder.is_dir():
             continue
         bounded = BoundedWalk()  # ``--versions /`` would otherwise walk the whole disk
-        found = [Path(dirpath) / name for dirpath, _dirs, names in bounded.walk(folder)
-                 for name in names if name.endswith(".pyc")]
+        found = [
+            Path(dirpath) / name
+            for dirpath, _dirs, names in bounded.walk(folder)
+            for name in names
+            if name.endswith(".pyc")
+        ]
         pycs.extend(sorted(found))
         if bounded.cut_short:
             notes.append(bounded.note(folder))
@@ -424,8 +445,12 @@ def environments_of(repo: Repository) -> list:  # type: ignore[type-arg]
 
 
 def _versions_dirs(  # type: ignore[no-untyped-def]
-    repo: Repository, versions: Sequence[Path | str], found, origin: str = "option",
-    choice: tuple[Path | None, str | None] = (None, None), configs: Sequence = (),  # type: ignore[type-arg]
+    repo: Repository,
+    versions: Sequence[Path | str],
+    found,
+    origin: str = "option",
+    choice: tuple[Path | None, str | None] = (None, None),
+    configs: Sequence = (),  # type: ignore[type-arg]
 ) -> tuple[tuple[Path, ...], str] | None:
     """The versions directories and where they came from; None when only history can tell and
     ``found`` (the history scan) is not given yet. ``configs``: the repository's environments."""

@@ -69,7 +69,11 @@ def load_settings(work_tree: Path | None) -> Settings:
     try:
         text = read_regular_text(path)
     except (NotRegularFile, FileTooLarge) as exc:  # a FIFO or /dev/zero would hang or fill memory
-        print(f"warning: {path} not read ({exc.strerror}): tool.{TABLE} settings are not applied", file=sys.stderr, flush=True)
+        print(
+            f"warning: {path} not read ({exc.strerror}): tool.{TABLE} settings are not applied",
+            file=sys.stderr,
+            flush=True,
+        )
         return Settings()
     except (OSError, UnicodeDecodeError):
         return Settings()
@@ -87,7 +91,17 @@ def load_settings(work_tree: Path | None) -> Settings:
     return _parse(table, path)
 
 
-_KEYS = ("versions", "archive", "thorough", "cache", "pick", "format", "ignore", "version-table", "version-table-schema")
+_KEYS = (
+    "versions",
+    "archive",
+    "thorough",
+    "cache",
+    "pick",
+    "format",
+    "ignore",
+    "version-table",
+    "version-table-schema",
+)
 
 
 def _parse(table: dict[str, Any], path: Path) -> Settings:
@@ -113,7 +127,9 @@ def _parse(table: dict[str, Any], path: Path) -> Settings:
         raise UsageError(f"{where('cache')} must be true or false, not {_type(cache)}")
     pick = table.get("pick", {})
     if not isinstance(pick, dict) or not all(isinstance(v, str) and v for v in pick.values()):
-        raise UsageError(f"{where('pick')} must be a table of revision = \"blob id\", e.g. pick = {{ 84456d47e6aa = \"3f2a9c1\" }}")
+        raise UsageError(
+            f'{where("pick")} must be a table of revision = "blob id", e.g. pick = {{ 84456d47e6aa = "3f2a9c1" }}'
+        )
     schema = table.get("version-table-schema")
     return Settings(
         source=path,

@@ -32,8 +32,16 @@ from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
 from migration_archaeologist.versions_lock import versions_dir_lock
 
-__all__ = ["SynthesisPlan", "Synthesis", "plan_synthesis", "synthesize", "baseline", "apply_synthesis",
-           "stamp_command", "NotProven"]
+__all__ = [
+    "SynthesisPlan",
+    "Synthesis",
+    "plan_synthesis",
+    "synthesize",
+    "baseline",
+    "apply_synthesis",
+    "stamp_command",
+    "NotProven",
+]
 
 
 class NotProven(ArchaeologistError):
@@ -101,8 +109,15 @@ def plan_synthesis(
         unknown = [d for d in down_revisions if d not in known]
         if unknown:
             raise UsageError(f"--down-revision {', '.join(unknown)}: not a known revision of this chain")
-        return SynthesisPlan(revision, tuple(down_revisions), children, position, message, file_name,
-                             "parents given with --down-revision")
+        return SynthesisPlan(
+            revision,
+            tuple(down_revisions),
+            children,
+            position,
+            message,
+            file_name,
+            "parents given with --down-revision",
+        )
     below = known - _descendants_of(chain, children)
     heads = sorted(rev for rev in below if not any(c in below for c in chain.children(rev)))
     if len(heads) != 1:
@@ -112,8 +127,15 @@ def plan_synthesis(
             f" pass {hint or '--down-revision REV'} (several for a merge)"
         )
     where = f"revised by {', '.join(children)}" if children else "stamped, and nothing known revises it"
-    return SynthesisPlan(revision, (heads[0],), children, position, message, file_name,
-                         f"{revision} is {where}; the known chain below it ends in {heads[0]}")
+    return SynthesisPlan(
+        revision,
+        (heads[0],),
+        children,
+        position,
+        message,
+        file_name,
+        f"{revision} is {where}; the known chain below it ends in {heads[0]}",
+    )
 
 
 def _descendants_of(chain, roots: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
@@ -130,7 +152,7 @@ def _documented_name(result: ScanResult, revision: str) -> tuple[str, str | None
     for evidence in result.evidence:
         if evidence.revision == revision and evidence.file_name and _SAFE.match(evidence.file_name):
             stem = evidence.file_name[:-3] if evidence.file_name.endswith(".py") else evidence.file_name
-            words = stem[len(revision):] if stem.startswith(revision) else stem
+            words = stem[len(revision) :] if stem.startswith(revision) else stem
             return (words.strip("_").replace("_", " ") or "synthesized from the database"), f"{stem}.py"
     return "synthesized from the database", None
 
@@ -170,8 +192,15 @@ def synthesize(
 
     with known_chain(result) as dirs:
         make = synthesize_middle if plan.position == "middle" else synthesize_head
-        synthesized = make(dirs, url, revision_id=plan.revision, down_revision=plan.down_revisions,
-                           message=plan.message, python=python, timeout=timeout)
+        synthesized = make(
+            dirs,
+            url,
+            revision_id=plan.revision,
+            down_revision=plan.down_revisions,
+            message=plan.message,
+            python=python,
+            timeout=timeout,
+        )
         # a middle stand-in is proven by the whole chain up to where the database is stamped
         target = None
         if plan.position == "middle":
@@ -195,7 +224,9 @@ def baseline(
     rev = revision_id or uuid.uuid4().hex[-12:]  # what `alembic revision` uses
     synthesized = baseline_revision(url, revision_id=rev, message=message)
     proof = prove(synthesized, url)
-    return Synthesis(None, synthesized, proof, choose_versions_dir(result, versions_dir) / synthesized.filename, mask(url))
+    return Synthesis(
+        None, synthesized, proof, choose_versions_dir(result, versions_dir) / synthesized.filename, mask(url)
+    )
 
 
 def apply_synthesis(synthesis: Synthesis, result: ScanResult) -> Path:
@@ -230,22 +261,27 @@ def apply_synthesis(synthesis: Synthesis, result: ScanResult) -> Path:
 
 
 def _record(synthesis: Synthesis, result: ScanResult, target: Path) -> None:
-    append_manifest(target.parent, [{
-        "revision": synthesis.synthesized.revision,
-        "file": target.name,
-        "blob": git_blob_id(synthesis.synthesized.source),
-        "commit": None,
-        "source": "synthesized",
-        "ref": None,
-        "original_path": None,
-        "fidelity": "synthesized",
-        "reason": synthesis.proof.summary,
-        "database": synthesis.database,
-        "notes": list(synthesis.synthesized.notes),
-        "restored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "repository": str(result.repository.display_path),
-        "tool": f"migration-archaeologist {__version__}",
-    }])
+    append_manifest(
+        target.parent,
+        [
+            {
+                "revision": synthesis.synthesized.revision,
+                "file": target.name,
+                "blob": git_blob_id(synthesis.synthesized.source),
+                "commit": None,
+                "source": "synthesized",
+                "ref": None,
+                "original_path": None,
+                "fidelity": "synthesized",
+                "reason": synthesis.proof.summary,
+                "database": synthesis.database,
+                "notes": list(synthesis.synthesized.notes),
+                "restored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "repository": str(result.repository.display_path),
+                "tool": f"migration-archaeologist {__version__}",
+            }
+        ],
+    )
 
 
 def stamp_command(revision: str) -> str:

@@ -160,7 +160,8 @@ class Timeline:
         """Missing revisions with a way back that the chain or the database needs: as much a
         problem as any in ``problems`` (Alembic cannot run without them), each with its command."""
         return tuple(
-            e for e in self.entries
+            e
+            for e in self.entries
             if e.next_step and (e.status == "recoverable" and e.needed or e.stamp in ("stamped", "applied"))
         )
 
@@ -292,7 +293,9 @@ def build_timeline(
     )
 
 
-def _order(chain: ChainGraph, graph: nx.DiGraph[str], entries: Mapping[str, RevisionEntry], extra: Sequence[str]) -> list[str]:
+def _order(
+    chain: ChainGraph, graph: nx.DiGraph[str], entries: Mapping[str, RevisionEntry], extra: Sequence[str]
+) -> list[str]:
     """The chain's own order (``ChainGraph.order``: parents before children, ties broken by Create
     Date, then ID), with each ID known only by reference just before the first revision that names it.
 
@@ -465,7 +468,9 @@ def _first_seen(sightings: Iterable[Sighting], result: ScanResult) -> CommitEven
     file itself, not an earlier sighting of it."""
     sightings = list(sightings)
     here = {s.path for s in sightings if s.source == "worktree"}
-    dated = [s for s in sightings if s.date and s.source != "worktree" and not (s.source == "archive" and s.path in here)]
+    dated = [
+        s for s in sightings if s.date and s.source != "worktree" and not (s.source == "archive" and s.path in here)
+    ]
     in_git = [s for s in dated if s.commit and s.source in GIT_SOURCES]
     pool = in_git or dated
     if not pool:

@@ -200,9 +200,12 @@ def stamp_problems(resolutions: Sequence[StampResolution], database: str) -> tup
         if r.status == "recoverable":
             fix = f": restore it with '{r.heal}'"
         else:  # lost: only the database still knows what it did
-            fix = (f": nothing anywhere holds it; write a stand-in from the database with: {r.heal}"
-                   f" (or everything at once, environment files included: {r.heal.replace(' synthesize ' + r.revision, ' recover', 1)} --apply)"
-                   if r.heal else ": nothing anywhere holds it")
+            fix = (
+                f": nothing anywhere holds it; write a stand-in from the database with: {r.heal}"
+                f" (or everything at once, environment files included: {r.heal.replace(' synthesize ' + r.revision, ' recover', 1)} --apply)"
+                if r.heal
+                else ": nothing anywhere holds it"
+            )
         alembic = f" (Alembic: Can't locate revision identified by '{r.revision}')"
         problems.append(
             Problem(
@@ -242,8 +245,9 @@ def verify(
 
     A stamp Alembic refuses or fails on (BrokenStamp, from resolve_stamp) is never replayed.
     """
-    stamp = read_stamp(db_url, version_table=version_table, version_table_schema=version_table_schema,
-                       timeout=stamp_timeout(timeout))
+    stamp = read_stamp(
+        db_url, version_table=version_table, version_table_schema=version_table_schema, timeout=stamp_timeout(timeout)
+    )
     resolutions = resolve_stamp(result, stamp, repo_arg, mask(db_url), archives)
     if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
         raise UsageError("--scratch-url must be on the same kind of database as --db, or every type would differ")
@@ -256,7 +260,9 @@ def verify(
         base = replace(base, scratch=scratch.display, scratch_kept=not scratch.created)
         try:
             for rev in stamp.revisions:
-                steps.append(run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout))
+                steps.append(
+                    run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout)
+                )
         except ReplayFailed as exc:
             return replace(base, steps=tuple(steps), error=exc.message)
         ignore = (version_table,)  # the version table is Alembic's bookkeeping, not the schema

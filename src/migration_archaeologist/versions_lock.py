@@ -88,7 +88,9 @@ def versions_dir_lock(folder: Path, timeout: float | None = None) -> Iterator[No
 def _acquire(path: Path, timeout: float) -> int | None:
     """The descriptor of ``path``, flock'ed by us and still the file at ``path``; None if unlockable."""
     if fcntl is None:
-        tell(f"warning: cannot lock {path.parent}: this platform has no flock; a restore running at the same time is not kept out")
+        tell(
+            f"warning: cannot lock {path.parent}: this platform has no flock; a restore running at the same time is not kept out"
+        )
         return None
     deadline = time.monotonic() + timeout
     delay = 0.02
@@ -118,13 +120,17 @@ def _acquire(path: Path, timeout: float) -> int | None:
                         f"another restore is writing into {path.parent}{pid}; try again when it has finished"
                     ) from None
                 if not told and sys.stderr.isatty():  # people get told why nothing happens; logs stay one line
-                    tell(f"waiting up to {timeout:g} s for another restore (pid {holder or '?'}) writing into {path.parent}")
+                    tell(
+                        f"waiting up to {timeout:g} s for another restore (pid {holder or '?'}) writing into {path.parent}"
+                    )
                     told = True
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 2, 0.2)
                 continue
             except OSError as exc:  # NFS without locking, some FUSE and SMB mounts
-                tell(f"warning: cannot lock {path} ({exc.strerror or exc}): a restore running at the same time is not kept out")
+                tell(
+                    f"warning: cannot lock {path} ({exc.strerror or exc}): a restore running at the same time is not kept out"
+                )
                 _release(path, fd, only_if_empty=True)
                 fd = None
                 return None

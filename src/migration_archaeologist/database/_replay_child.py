@@ -231,13 +231,15 @@ class Loader:
 
     def failed(self, path: str, exc: BaseException) -> None:
         missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
-        self.failures.append({
-            "revision": static_revision(path) or os.path.splitext(os.path.basename(path))[0],
-            "file": self.display(path),
-            "missing": missing,
-            "imported": imported_module(exc, path) if missing else None,
-            "error": one_line(exc),
-        })
+        self.failures.append(
+            {
+                "revision": static_revision(path) or os.path.splitext(os.path.basename(path))[0],
+                "file": self.display(path),
+                "missing": missing,
+                "imported": imported_module(exc, path) if missing else None,
+                "error": one_line(exc),
+            }
+        )
 
 
 # --------------------------------------------------------------------------
@@ -326,8 +328,9 @@ def replay(events: Events, workdir: str, mode: str, command: str, target: str, d
         from alembic.script import ScriptDirectory
         import sqlalchemy  # noqa: F401
     except Exception as exc:
-        events.emit("error", kind="environment",
-                    error=f"alembic is not importable by {sys.executable}: {one_line(exc)}")
+        events.emit(
+            "error", kind="environment", error=f"alembic is not importable by {sys.executable}: {one_line(exc)}"
+        )
         return 2
     url = os.environ.pop(URL_VARIABLE, None)  # revision code must not see it
     if not url:
@@ -375,8 +378,9 @@ def replay(events: Events, workdir: str, mode: str, command: str, target: str, d
     config = Config()
     config.attributes["migration_archaeologist"] = hooks
     try:
-        with EnvironmentContext(config, script, fn=steps, as_sql=(mode == "offline"),
-                                starting_rev=starting_rev, destination_rev=target):
+        with EnvironmentContext(
+            config, script, fn=steps, as_sql=(mode == "offline"), starting_rev=starting_rev, destination_rev=target
+        ):
             script.run_env()
     except Reported:
         return 1
@@ -396,8 +400,11 @@ def replay(events: Events, workdir: str, mode: str, command: str, target: str, d
 def main(argv: list[str]) -> int:
     events = Events()
     if len(argv) < 5 or argv[1] not in ("online", "offline") or argv[2] not in ("upgrade", "downgrade"):
-        events.emit("error", kind="environment",
-                    error="usage: _replay_child.py WORKDIR online|offline upgrade|downgrade TARGET DIR...")
+        events.emit(
+            "error",
+            kind="environment",
+            error="usage: _replay_child.py WORKDIR online|offline upgrade|downgrade TARGET DIR...",
+        )
         return 2
     workdir, mode, command, target, *dirs = argv
     try:

@@ -84,9 +84,10 @@ def schema_drift(
     """
     live, expected = parse(live_url), parse(expected_url)
     ignored = frozenset(ignore_tables)
-    with read_only_connection(expected_url, timeout=SCHEMA_TIMEOUT) as exp_conn, read_only_connection(
-        live_url, timeout=SCHEMA_TIMEOUT
-    ) as live_conn:
+    with (
+        read_only_connection(expected_url, timeout=SCHEMA_TIMEOUT) as exp_conn,
+        read_only_connection(live_url, timeout=SCHEMA_TIMEOUT) as live_conn,
+    ):
         try:
             differences = _compare(live_conn, exp_conn, schema, ignored)
         except sa.exc.DBAPIError as exc:
@@ -100,7 +101,9 @@ def schema_drift(
 # --- the comparison ------------------------------------------------------------------------------
 
 
-def _compare(live: sa.Connection, expected: sa.Connection, schema: str | None, ignored: frozenset[str]) -> list[Difference]:
+def _compare(
+    live: sa.Connection, expected: sa.Connection, schema: str | None, ignored: frozenset[str]
+) -> list[Difference]:
     live_schema = _schema_key(live, schema)
     exp_schema = _schema_key(expected, schema)
     exp_meta = _reflect(expected, exp_schema, ignored)
@@ -135,10 +138,13 @@ def _compare(live: sa.Connection, expected: sa.Connection, schema: str | None, i
     live_tables = set(live_insp.get_table_names(schema=live_schema)) - ignored
     exp_tables = set(exp_insp.get_table_names(schema=exp_schema)) - ignored
     # A missing/extra table is one difference; Alembic also lists its indexes and constraints.
-    whole = (live_tables ^ exp_tables)
+    whole = live_tables ^ exp_tables
 
-    differences = [d for d in _translate(compare_metadata(context, exp_meta), live.dialect) if not (
-        d.table in whole and not d.kind.startswith("table-"))]
+    differences = [
+        d
+        for d in _translate(compare_metadata(context, exp_meta), live.dialect)
+        if not (d.table in whole and not d.kind.startswith("table-"))
+    ]
     if live.dialect.name in ("mysql", "mariadb"):
         differences = _without_foreign_key_indexes(differences)
     common = sorted(live_tables & exp_tables)
@@ -402,9 +408,13 @@ def _checks(live: sa.Connection, exp: sa.Connection, tables: Sequence[str], live
         extra = [act_named[n] for n in sorted(act_named.keys() - exp_named.keys())]
         extra += [act_unnamed[k] for k in sorted(act_unnamed.keys() - exp_unnamed.keys())]
         for check in missing:
-            yield _present_or_absent("check", table, check.get("name"), f"CHECK ({_check_text(check['sqltext'])})", True)
+            yield _present_or_absent(
+                "check", table, check.get("name"), f"CHECK ({_check_text(check['sqltext'])})", True
+            )
         for check in extra:
-            yield _present_or_absent("check", table, check.get("name"), f"CHECK ({_check_text(check['sqltext'])})", False)
+            yield _present_or_absent(
+                "check", table, check.get("name"), f"CHECK ({_check_text(check['sqltext'])})", False
+            )
 
 
 def _table_checks(conn: sa.Connection, insp: sa.Inspector, table: str, schema: str | None) -> list[dict[str, Any]]:
@@ -436,7 +446,9 @@ def _check_text(sqltext: str) -> str:
     return re.sub(r"\s*=\s*ANY\s*\(\s*ARRAY\s*\[(.*)\]\s*\)$", r" IN (\1)", text, flags=re.IGNORECASE)
 
 
-def _enums(live: sa.Inspector, exp: sa.Inspector, live_schema: str | None, exp_schema: str | None) -> Iterator[Difference]:
+def _enums(
+    live: sa.Inspector, exp: sa.Inspector, live_schema: str | None, exp_schema: str | None
+) -> Iterator[Difference]:
     """PostgreSQL enum types by name and ordered labels (autogenerate compares neither)."""
     expected = {e["name"]: e["labels"] for e in exp.get_enums(schema=exp_schema)}  # type: ignore[attr-defined]
     actual = {e["name"]: e["labels"] for e in live.get_enums(schema=live_schema)}  # type: ignore[attr-defined]
@@ -514,4 +526,3 @@ def _fk_text(fk: sa.ForeignKeyConstraint) -> str:
     if fk.initially:
         text += f" INITIALLY {fk.initially}"
     return text
-

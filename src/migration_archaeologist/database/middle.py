@@ -35,8 +35,10 @@ from migration_archaeologist.database.urls import engine
 
 __all__ = ["synthesize_middle"]
 
-SOUNDNESS_NOTE = ("the schema at this revision was derived by undoing its known descendants ({}) from the "
-                  "live schema: it is only as sound as their downgrade() functions")
+SOUNDNESS_NOTE = (
+    "the schema at this revision was derived by undoing its known descendants ({}) from the "
+    "live schema: it is only as sound as their downgrade() functions"
+)
 _SNAPSHOT = "ma_live_snapshot"
 
 
@@ -66,25 +68,57 @@ def synthesize_middle(
         own.mkdir()
         placeholder_dir.mkdir()
         (own / snapshot.filename).write_bytes(snapshot.source)
-        (placeholder_dir / f"{revision_id}.py").write_bytes(render_revision(
-            revision=revision_id, down_revisions=downs, message="placeholder", upgrade_body="    pass",
-            downgrade_body="    pass", database=live_url, created=created, how="a placeholder, never kept."))
+        (placeholder_dir / f"{revision_id}.py").write_bytes(
+            render_revision(
+                revision=revision_id,
+                down_revisions=downs,
+                message="placeholder",
+                upgrade_body="    pass",
+                downgrade_body="    pass",
+                database=live_url,
+                created=created,
+                how="a placeholder, never kept.",
+            )
+        )
         with scratch_database(live_url) as at_revision:
             run_alembic([own], at_revision, "upgrade", _SNAPSHOT, live_url=live_url, python=python, timeout=timeout)
             _restamp(at_revision.url, heads)
-            step = run_alembic([*map(Path, versions_dirs), placeholder_dir], at_revision, "downgrade", revision_id,
-                               live_url=live_url, python=python, timeout=timeout)
+            step = run_alembic(
+                [*map(Path, versions_dirs), placeholder_dir],
+                at_revision,
+                "downgrade",
+                revision_id,
+                live_url=live_url,
+                python=python,
+                timeout=timeout,
+            )
             with read_only_connection(at_revision.url, timeout=SCHEMA_TIMEOUT) as conn:
                 target = target_schema(conn, ignore_tables)
             # the placeholder stays in the chain: the known descendants name it as their parent
-            up, down, notes = stand_in_ops([*map(Path, versions_dirs), placeholder_dir], live_url, target, downs, ignore_tables=ignore_tables,
-                                           scratch_url=None, python=python, timeout=timeout)
+            up, down, notes = stand_in_ops(
+                [*map(Path, versions_dirs), placeholder_dir],
+                live_url,
+                target,
+                downs,
+                ignore_tables=ignore_tables,
+                scratch_url=None,
+                python=python,
+                timeout=timeout,
+            )
     notes = [SOUNDNESS_NOTE.format(", ".join(step.applied) or "none"), *notes, *snapshot.notes[1:]]
     source = render_revision(
-        revision=revision_id, down_revisions=downs, message=message, upgrade_body=up, downgrade_body=down,
-        database=live_url, created=created,
-        how=(f"the difference between the known chain at {', '.join(downs)} and the live schema with the known "
-             f"descendants ({', '.join(step.applied) or 'none'}) downgraded."))
+        revision=revision_id,
+        down_revisions=downs,
+        message=message,
+        upgrade_body=up,
+        downgrade_body=down,
+        database=live_url,
+        created=created,
+        how=(
+            f"the difference between the known chain at {', '.join(downs)} and the live schema with the known "
+            f"descendants ({', '.join(step.applied) or 'none'}) downgraded."
+        ),
+    )
     return SynthesizedRevision(revision_id, downs, message, source, notes=tuple(notes))
 
 

@@ -57,13 +57,17 @@ class Proof:
         if self.error:
             return f"{self.revision}: not proven, the replay failed: {self.error}"
         if self.differences:
-            return (f"{self.revision}: not proven, {len(self.differences)} difference(s) from the live database: "
-                    + "; ".join(d.message for d in self.differences))
+            return (
+                f"{self.revision}: not proven, {len(self.differences)} difference(s) from the live database: "
+                + "; ".join(d.message for d in self.differences)
+            )
         if self.left_after_downgrade:
             return f"{self.revision}: upgrade proven, but downgrade left {', '.join(self.left_after_downgrade)}"
         if self.downgrade_differences:
-            return (f"{self.revision}: upgrade proven, but its downgrade does not return to its parent's schema: "
-                    + "; ".join(d.message for d in self.downgrade_differences))
+            return (
+                f"{self.revision}: upgrade proven, but its downgrade does not return to its parent's schema: "
+                + "; ".join(d.message for d in self.downgrade_differences)
+            )
         return f"{self.revision}: proven, the chain with it replays to the live schema"
 
 
@@ -93,8 +97,9 @@ def prove(
         dirs = [*map(Path, versions_dirs), Path(own)]
         with scratch_database(live_url, scratch_url=scratch_url) as scratch:
             try:
-                steps.append(run_alembic(dirs, scratch, "upgrade", target, live_url=live_url,
-                                         python=python, timeout=timeout))
+                steps.append(
+                    run_alembic(dirs, scratch, "upgrade", target, live_url=live_url, python=python, timeout=timeout)
+                )
             except ReplayFailed as exc:
                 return Proof(synthesized.revision, scratch.display, tuple(steps), (), exc.message, None)
             differences = schema_drift(live_url, scratch.url, ignore_tables=ignore_tables)
@@ -103,11 +108,28 @@ def prove(
             parents = synthesized.down_revisions
             if check_downgrade and target == synthesized.revision:
                 try:  # one step back: to the parent (a merge's downgrade un-merges into all its parents), or base
-                    steps.append(run_alembic(dirs, scratch, "downgrade", parents[0] if parents else "base",
-                                             live_url=live_url, python=python, timeout=timeout))
+                    steps.append(
+                        run_alembic(
+                            dirs,
+                            scratch,
+                            "downgrade",
+                            parents[0] if parents else "base",
+                            live_url=live_url,
+                            python=python,
+                            timeout=timeout,
+                        )
+                    )
                     if parents:
-                        back = _against_parents(versions_dirs, parents, scratch.url, live_url, ignore_tables,
-                                                steps, python=python, timeout=timeout)
+                        back = _against_parents(
+                            versions_dirs,
+                            parents,
+                            scratch.url,
+                            live_url,
+                            ignore_tables,
+                            steps,
+                            python=python,
+                            timeout=timeout,
+                        )
                 except ReplayFailed as exc:
                     return Proof(synthesized.revision, scratch.display, tuple(steps), differences, exc.message, None)
                 if not parents:
@@ -115,17 +137,33 @@ def prove(
     return Proof(synthesized.revision, scratch.display, tuple(steps), differences, None, left, back)
 
 
-def _against_parents(versions_dirs: Sequence[Path], parents: Sequence[str], downgraded_url: str, live_url: str,
-                     ignore_tables: Sequence[str], steps: list[StepResult], *, python: str | None,
-                     timeout: float) -> tuple[Difference, ...]:
+def _against_parents(
+    versions_dirs: Sequence[Path],
+    parents: Sequence[str],
+    downgraded_url: str,
+    live_url: str,
+    ignore_tables: Sequence[str],
+    steps: list[StepResult],
+    *,
+    python: str | None,
+    timeout: float,
+) -> tuple[Difference, ...]:
     """The downgraded scratch database vs the known chain replayed to ``parents`` in another one
     (both scratch databases; the live one is only the server they are made on)."""
     with scratch_database(live_url) as parent_db:
         for parent in parents:
-            steps.append(run_alembic(list(map(Path, versions_dirs)), parent_db, "upgrade", parent,
-                                     live_url=live_url, python=python, timeout=timeout))
+            steps.append(
+                run_alembic(
+                    list(map(Path, versions_dirs)),
+                    parent_db,
+                    "upgrade",
+                    parent,
+                    live_url=live_url,
+                    python=python,
+                    timeout=timeout,
+                )
+            )
         return schema_drift(parent_db.url, downgraded_url, ignore_tables=ignore_tables)
-
 
 
 def _leftovers(scratch_url: str, ignore_tables: Sequence[str]) -> tuple[str, ...]:

@@ -188,8 +188,12 @@ class _Server:
     def _connect(self) -> sa.Connection:
         error: Exception | None = None
         for url in self.candidates:
-            eng = engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool,
-                         connect_args={"connect_timeout": _CONNECT_TIMEOUT})
+            eng = engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                poolclass=sa.pool.NullPool,
+                connect_args={"connect_timeout": _CONNECT_TIMEOUT},
+            )
             try:
                 return eng.connect()
             except sa.exc.SQLAlchemyError as exc:
@@ -205,9 +209,13 @@ class _Server:
         try:
             conn.exec_driver_sql(f"CREATE DATABASE {self._quote(conn, name)}")
         except sa.exc.SQLAlchemyError as exc:
-            raise ScratchRefused(_scrub(
-                f"cannot create a scratch database on the server of {mask(self.live)}: {one_line(exc)}; "
-                + _SCRATCH_HINT, self.live)) from None
+            raise ScratchRefused(
+                _scrub(
+                    f"cannot create a scratch database on the server of {mask(self.live)}: {one_line(exc)}; "
+                    + _SCRATCH_HINT,
+                    self.live,
+                )
+            ) from None
         finally:
             conn.close()
 
@@ -215,24 +223,35 @@ class _Server:
         try:
             conn = self._connect()
         except DatabaseUnreachable as exc:
-            raise EnvironmentProblem(f"could not drop the scratch database {name}: {exc.message}; drop it by hand") from None
+            raise EnvironmentProblem(
+                f"could not drop the scratch database {name}: {exc.message}; drop it by hand"
+            ) from None
         try:
             quoted = self._quote(conn, name)
             if self.family == "postgresql":
                 if (conn.dialect.server_version_info or (0,)) >= (13,):
                     conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
                 else:  # pragma: no cover - PostgreSQL 12 and older
-                    conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                         "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+                    conn.execute(
+                        sa.text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = :name AND pid <> pg_backend_pid()"
+                        ),
+                        {"name": name},
+                    )
                     conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
             else:
                 self._kill_mysql_sessions(conn, name)
                 conn.exec_driver_sql("SET SESSION lock_wait_timeout = 60")
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
         except sa.exc.SQLAlchemyError as exc:
-            raise EnvironmentProblem(_scrub(
-                f"could not drop the scratch database {name} on the server of {mask(self.live)}: "
-                f"{one_line(exc)}; drop it by hand", self.live)) from None
+            raise EnvironmentProblem(
+                _scrub(
+                    f"could not drop the scratch database {name} on the server of {mask(self.live)}: "
+                    f"{one_line(exc)}; drop it by hand",
+                    self.live,
+                )
+            ) from None
         finally:
             conn.close()
 
@@ -240,8 +259,14 @@ class _Server:
     def _kill_mysql_sessions(conn: sa.Connection, name: str) -> None:
         """A killed replay child's session could hold metadata locks that block DROP DATABASE."""
         try:
-            ids = conn.execute(sa.text("SELECT id FROM information_schema.processlist "
-                                       "WHERE db = :name AND id <> CONNECTION_ID()"), {"name": name}).scalars().all()
+            ids = (
+                conn.execute(
+                    sa.text("SELECT id FROM information_schema.processlist WHERE db = :name AND id <> CONNECTION_ID()"),
+                    {"name": name},
+                )
+                .scalars()
+                .all()
+            )
         except sa.exc.SQLAlchemyError:
             return
         for session in ids:
@@ -260,8 +285,10 @@ def _given_scratch(live: sa.URL, scratch_url: str) -> Scratch:
     scratch = parse(scratch_url)
     _refuse_live(scratch, live)
     if _identity(scratch)[0] == "sqlite-memory":
-        raise UsageError("an in-memory SQLite database cannot be the scratch database "
-                         "(the replay runs in another process): give a file path")
+        raise UsageError(
+            "an in-memory SQLite database cannot be the scratch database "
+            "(the replay runs in another process): give a file path"
+        )
     eng = engine(scratch, poolclass=sa.pool.NullPool)
     try:
         with eng.connect() as conn:
@@ -275,8 +302,10 @@ def _given_scratch(live: sa.URL, scratch_url: str) -> Scratch:
         eng.dispose()
     if names:
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
-        raise UsageError(f"the scratch database {mask(scratch)} is not empty ({len(names)} tables or views: "
-                         f"{shown}): give an empty database")
+        raise UsageError(
+            f"the scratch database {mask(scratch)} is not empty ({len(names)} tables or views: "
+            f"{shown}): give an empty database"
+        )
     return Scratch(url=scratch.render_as_string(hide_password=False), display=mask(scratch), created=False)
 
 
@@ -391,8 +420,16 @@ def _clean(value: Any, urls: Sequence[str]) -> Any:
     return value
 
 
-def _run_child(mode: str, command: str, target: str, dirs: list[str], url: str,
-               python: str | None, timeout: float, also_scrub: Sequence[str] = ()) -> _ChildRun:
+def _run_child(
+    mode: str,
+    command: str,
+    target: str,
+    dirs: list[str],
+    url: str,
+    python: str | None,
+    timeout: float,
+    also_scrub: Sequence[str] = (),
+) -> _ChildRun:
     """Run the child and collect its JSON events, every string in them scrubbed of the passwords
     of ``url`` and ``also_scrub`` (a driver error may quote its DSN)."""
     interpreter = python or sys.executable
@@ -403,8 +440,12 @@ def _run_child(mode: str, command: str, target: str, dirs: list[str], url: str,
         try:
             proc = subprocess.Popen(
                 [interpreter, str(CHILD_PATH), workdir, mode, command, target, *dirs],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=workdir, env=env, start_new_session=(os.name == "posix"),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=workdir,
+                env=env,
+                start_new_session=(os.name == "posix"),
             )
         except OSError as exc:
             raise EnvironmentProblem(f"could not run {interpreter}: {exc.strerror or exc}") from None
@@ -437,12 +478,15 @@ def _import_failure(event: dict[str, Any], interpreter: str) -> str:
     module = imported if imported and (imported == missing or imported.startswith(missing + ".")) else None
     shown = module or imported or missing
     detail = "" if module else f" ({error})"
-    return (f"{where} imports '{shown}', which is not importable by {interpreter}{detail}: "
-            f"run with --python /path/to/your/project/venv/bin/python, or install it")
+    return (
+        f"{where} imports '{shown}', which is not importable by {interpreter}{detail}: "
+        f"run with --python /path/to/your/project/venv/bin/python, or install it"
+    )
 
 
-def _outcome(run: _ChildRun, command: str, target: str, display: str, interpreter: str,
-             timeout: float) -> dict[str, Any]:
+def _outcome(
+    run: _ChildRun, command: str, target: str, display: str, interpreter: str, timeout: float
+) -> dict[str, Any]:
     """The child's ``finished`` event, or the right exception for how it ended."""
     running: str | None = None
     applied: list[str | None] = []
@@ -479,16 +523,27 @@ def _outcome(run: _ChildRun, command: str, target: str, display: str, interprete
             where = f"after {len(applied)} revisions ran" if applied else "before any revision ran (connecting?)"
         else:
             where = "while loading the revision files"
-        raise ReplayFailed(f"{command} {target} timed out after {timeout:g} s {where}",
-                           running if running not in applied else None)
+        raise ReplayFailed(
+            f"{command} {target} timed out after {timeout:g} s {where}", running if running not in applied else None
+        )
     lines = [ln.strip() for ln in run.stderr.splitlines() if ln.strip()]
     last = f": {lines[-1]}" if lines else ""
-    raise ReplayFailed(f"the replay process ended without a result (exit code {run.returncode}){last}",
-                       running if running not in applied else None)
+    raise ReplayFailed(
+        f"the replay process ended without a result (exit code {run.returncode}){last}",
+        running if running not in applied else None,
+    )
 
 
-def run_alembic(versions_dirs: Sequence[Path] | Path, scratch: Scratch, command: str, target: str, *,
-                live_url: str, python: str | None = None, timeout: float = 600.0) -> StepResult:
+def run_alembic(
+    versions_dirs: Sequence[Path] | Path,
+    scratch: Scratch,
+    command: str,
+    target: str,
+    *,
+    live_url: str,
+    python: str | None = None,
+    timeout: float = 600.0,
+) -> StepResult:
     """``alembic upgrade|downgrade TARGET`` against ``scratch`` in a child process.
 
     The child (``_replay_child.py``, run under ``python`` or ``sys.executable``) uses our own
@@ -518,8 +573,14 @@ def dialect_name(dialect_url: str) -> str:
         raise UsageError(f"not a database URL or dialect name: {mask(dialect_url)}") from None
 
 
-def render_offline_sql(versions_dirs: Sequence[Path] | Path, dialect_url: str, target: str, *,
-                       python: str | None = None, timeout: float = 600.0) -> str:
+def render_offline_sql(
+    versions_dirs: Sequence[Path] | Path,
+    dialect_url: str,
+    target: str,
+    *,
+    python: str | None = None,
+    timeout: float = 600.0,
+) -> str:
     """The SQL of ``alembic upgrade base:TARGET --sql`` for ``dialect_url``'s dialect.
 
     Only the dialect name reaches the child (host, user and password are dropped), so no

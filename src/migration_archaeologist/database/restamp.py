@@ -13,8 +13,14 @@ from migration_archaeologist.database.stamp import STAMP_TIMEOUT, bound_waits, r
 from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, parse
 
 
-def restamp(url: str, revision: str, *, version_table: str = "alembic_version",
-            version_table_schema: str | None = None, timeout: float = STAMP_TIMEOUT) -> tuple[str, ...]:
+def restamp(
+    url: str,
+    revision: str,
+    *,
+    version_table: str = "alembic_version",
+    version_table_schema: str | None = None,
+    timeout: float = STAMP_TIMEOUT,
+) -> tuple[str, ...]:
     """Make ``revision`` the only row of the version table (created as Alembic creates it if absent);
     returns the rows it replaced. A version table locked by a migration in progress, or a server
     that stops answering, ends the attempt after ``timeout`` seconds with nothing changed."""

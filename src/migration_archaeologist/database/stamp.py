@@ -21,8 +21,18 @@ from sqlalchemy.pool import NullPool
 from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, one_line, parse, scrub
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError
 
-__all__ = ["STAMP_TIMEOUT", "NoVersionTable", "Stamp", "StampUnreadable", "bound_waits", "read_only_connection",
-           "read_stamp", "reason", "stamp_timeout", "timeout_connect_args"]
+__all__ = [
+    "STAMP_TIMEOUT",
+    "NoVersionTable",
+    "Stamp",
+    "StampUnreadable",
+    "bound_waits",
+    "read_only_connection",
+    "read_stamp",
+    "reason",
+    "stamp_timeout",
+    "timeout_connect_args",
+]
 
 #: seconds reading the stamp may wait for the server: connecting, each statement, each lock (a
 #: version table locked by a migration in progress, a slow ``alembic_version`` view); ``--timeout``
@@ -205,8 +215,10 @@ def timeout_connect_args(parsed: sa.URL, timeout: float) -> dict[str, object]:
     (SQLite: for another connection's lock)."""
     if parsed.get_backend_name() == "sqlite":
         return {"timeout": timeout}
-    return {name: max(1, math.ceil(timeout)) + (3 if name == "read_timeout" else 0)
-            for name in _TIMEOUT_ARGS.get(parsed.get_driver_name(), ())}
+    return {
+        name: max(1, math.ceil(timeout)) + (3 if name == "read_timeout" else 0)
+        for name in _TIMEOUT_ARGS.get(parsed.get_driver_name(), ())
+    }
 
 
 def bound_waits(conn: sa.Connection, backend: str, timeout: float) -> None:
@@ -229,8 +241,11 @@ def bound_waits(conn: sa.Connection, backend: str, timeout: float) -> None:
 
 
 #: what the server says when it cancels a statement, per kind of wait (PostgreSQL, MariaDB, MySQL)
-_STATEMENT_TIMEOUT = ("canceling statement due to statement timeout", "max_statement_time exceeded",
-                      "maximum statement execution time exceeded")
+_STATEMENT_TIMEOUT = (
+    "canceling statement due to statement timeout",
+    "max_statement_time exceeded",
+    "maximum statement execution time exceeded",
+)
 _LOCK_TIMEOUT = ("canceling statement due to lock timeout", "lock wait timeout exceeded")
 
 

@@ -40,8 +40,10 @@ __all__ = ["SynthesizedRevision", "baseline_revision", "reflect_live", "render_r
 
 FIDELITY = "synthesized"
 #: The note every synthesized revision carries: a schema diff cannot see data.
-DATA_NOTE = ("data changes (UPDATE/INSERT/DELETE of rows) are invisible to a schema comparison: "
-             "a lost revision that moved or rewrote data is not reproduced")
+DATA_NOTE = (
+    "data changes (UPDATE/INSERT/DELETE of rows) are invisible to a schema comparison: "
+    "a lost revision that moved or rewrote data is not reproduced"
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,7 @@ def _live_enums(conn: sa.Connection) -> list[dict[str, Any]]:
 
 
 def _enums_in_tables(meta: sa.MetaData) -> set[str]:
-    return {c.type.name for t in meta.tables.values() for c in t.columns
-            if isinstance(c.type, sa.Enum) and c.type.name}
+    return {c.type.name for t in meta.tables.values() for c in t.columns if isinstance(c.type, sa.Enum) and c.type.name}
 
 
 def _create_enum_sql(enum: dict[str, Any], dialect: sa.Dialect) -> str:
@@ -121,8 +122,11 @@ _DIALECT_MODULES = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
 
 def _body(operations: ops.UpgradeOps | ops.DowngradeOps, context: MigrationContext, batch: bool) -> str:
     code = render_python_code(operations, render_as_batch=batch, migration_context=context)
-    lines = [line for line in code.splitlines() if "### commands auto generated" not in line
-             and "### end Alembic commands" not in line]
+    lines = [
+        line
+        for line in code.splitlines()
+        if "### commands auto generated" not in line and "### end Alembic commands" not in line
+    ]
     text = "\n".join(lines).rstrip()
     return text if text.strip() else "    pass"
 
@@ -214,8 +218,7 @@ def baseline_revision(
         eng = engine(parse(scratch.url), poolclass=sa.pool.NullPool)
         try:
             with eng.connect() as conn:
-                context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                                 "compare_server_default": True})
+                context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
                 script = produce_migrations(context, meta)
                 batch = dialect.name == "sqlite"
                 upgrade_ops = script.upgrade_ops
@@ -230,9 +233,16 @@ def baseline_revision(
             eng.dispose()
     notes = [DATA_NOTE] if meta.tables else ["the live database has no tables: the baseline is empty"]
     notes += _unexpressed(dialect)
-    source = render_revision(revision=revision_id, down_revisions=downs, message=message, upgrade_body=up,
-                             downgrade_body=down, database=live_url, created=created,
-                             how="creates the live schema from nothing (a baseline).")
+    source = render_revision(
+        revision=revision_id,
+        down_revisions=downs,
+        message=message,
+        upgrade_body=up,
+        downgrade_body=down,
+        database=live_url,
+        created=created,
+        how="creates the live schema from nothing (a baseline).",
+    )
     return SynthesizedRevision(revision_id, downs, message, source, notes=tuple(notes))
 
 
@@ -244,8 +254,11 @@ def _tables_take_their_indexes(downgrade: ops.DowngradeOps) -> ops.DowngradeOps:
     def index_drops_of_dropped(op: ops.MigrateOperation) -> bool:
         if isinstance(op, ops.DropIndexOp):
             return op.table_name in dropped
-        return (isinstance(op, ops.ModifyTableOps) and op.table_name in dropped
-                and all(isinstance(inner, ops.DropIndexOp) for inner in op.ops))
+        return (
+            isinstance(op, ops.ModifyTableOps)
+            and op.table_name in dropped
+            and all(isinstance(inner, ops.DropIndexOp) for inner in op.ops)
+        )
 
     return ops.DowngradeOps([op for op in downgrade.ops if not index_drops_of_dropped(op)])
 
@@ -294,11 +307,26 @@ def synthesize_head(
     downs = _downs(down_revision)
     with read_only_connection(live_url, timeout=SCHEMA_TIMEOUT) as live:
         target = target_schema(live, ignore_tables)
-    up, down, notes = stand_in_ops(versions_dirs, live_url, target, downs, ignore_tables=ignore_tables,
-                                   scratch_url=scratch_url, python=python, timeout=timeout)
-    source = render_revision(revision=revision_id, down_revisions=downs, message=message, upgrade_body=up,
-                             downgrade_body=down, database=live_url, created=created,
-                             how=f"the difference between the known chain at {', '.join(downs)} and the live schema.")
+    up, down, notes = stand_in_ops(
+        versions_dirs,
+        live_url,
+        target,
+        downs,
+        ignore_tables=ignore_tables,
+        scratch_url=scratch_url,
+        python=python,
+        timeout=timeout,
+    )
+    source = render_revision(
+        revision=revision_id,
+        down_revisions=downs,
+        message=message,
+        upgrade_body=up,
+        downgrade_body=down,
+        database=live_url,
+        created=created,
+        how=f"the difference between the known chain at {', '.join(downs)} and the live schema.",
+    )
     return SynthesizedRevision(revision_id, downs, message, source, notes=tuple(notes))
 
 
@@ -314,8 +342,9 @@ class TargetSchema:
 
 def target_schema(conn: sa.Connection, ignore_tables: Sequence[str] = ("alembic_version",)) -> TargetSchema:
     meta = reflect_live(conn, ignore_tables=ignore_tables)
-    return TargetSchema(meta, _checks_by_table(conn, meta),
-                        {e["name"]: tuple(e["labels"]) for e in _live_enums(conn)}, conn.dialect)
+    return TargetSchema(
+        meta, _checks_by_table(conn, meta), {e["name"]: tuple(e["labels"]) for e in _live_enums(conn)}, conn.dialect
+    )
 
 
 def stand_in_ops(
@@ -340,11 +369,14 @@ def stand_in_ops(
         try:
             with eng.connect() as conn:
                 ignored = frozenset(ignore_tables)
-                context = MigrationContext.configure(conn, opts={
-                    "compare_type": True,
-                    "compare_server_default": True,
-                    "include_name": lambda name, type_, _p: not (type_ == "table" and name in ignored),
-                })
+                context = MigrationContext.configure(
+                    conn,
+                    opts={
+                        "compare_type": True,
+                        "compare_server_default": True,
+                        "include_name": lambda name, type_, _p: not (type_ == "table" and name in ignored),
+                    },
+                )
                 enums = _enum_changes(conn, meta, target.enums, ignored)
                 script = produce_migrations(context, meta)
                 upgrade_ops = script.upgrade_ops
@@ -362,8 +394,10 @@ def stand_in_ops(
         finally:
             eng.dispose()
     if up.strip() == "pass":
-        notes.append("the target schema equals the parent's: the lost revision changed no schema "
-                     "(it may have changed data only, which cannot be recovered from the schema)")
+        notes.append(
+            "the target schema equals the parent's: the lost revision changed no schema "
+            "(it may have changed data only, which cannot be recovered from the schema)"
+        )
     return up, down, notes
 
 
@@ -371,12 +405,16 @@ def _checks_by_table(conn: sa.Connection, meta: sa.MetaData) -> dict[str, dict[s
     """Table -> CHECK name -> SQL text, for the tables of ``meta`` that exist on ``conn``."""
     inspector = sa.inspect(conn)
     present = set(inspector.get_table_names())
-    return {name: {c.get("name"): c["sqltext"] for c in _table_checks(conn, inspector, name, None)}
-            for name in meta.tables if name in present}
+    return {
+        name: {c.get("name"): c["sqltext"] for c in _table_checks(conn, inspector, name, None)}
+        for name in meta.tables
+        if name in present
+    }
 
 
-def _check_changes(before: dict[str, dict[str | None, str]],
-                   after: dict[str, dict[str | None, str]]) -> tuple[list[ops.ModifyTableOps], list[str]]:
+def _check_changes(
+    before: dict[str, dict[str | None, str]], after: dict[str, dict[str | None, str]]
+) -> tuple[list[ops.ModifyTableOps], list[str]]:
     """Explicit drop/create operations for CHECK constraints that differ on tables both sides have.
 
     Each drop carries the old condition, so ``reverse()`` recreates it on downgrade.  Unnamed
@@ -395,8 +433,10 @@ def _check_changes(before: dict[str, dict[str | None, str]],
             if name in new:
                 changes.append(ops.CreateCheckConstraintOp(name, table, sa.text(new[name])))
         if (None in old or None in new) and _squash(old.get(None) or "") != _squash(new.get(None) or ""):
-            notes.append(f"{table}: unnamed CHECK constraints differ; they cannot be dropped or created by "
-                         "name, so the synthesized revision leaves them alone")
+            notes.append(
+                f"{table}: unnamed CHECK constraints differ; they cannot be dropped or created by "
+                "name, so the synthesized revision leaves them alone"
+            )
         if changes:
             out.append(ops.ModifyTableOps(table, changes))
     return out, notes
@@ -410,8 +450,9 @@ class _DropCheck(ops.DropConstraintOp):
         self._condition = condition
 
     def reverse(self) -> ops.CreateCheckConstraintOp:
-        return ops.CreateCheckConstraintOp(self.constraint_name, self.table_name, sa.text(self._condition),
-                                           schema=self.schema)
+        return ops.CreateCheckConstraintOp(
+            self.constraint_name, self.table_name, sa.text(self._condition), schema=self.schema
+        )
 
 
 @dataclass(frozen=True)
@@ -423,8 +464,9 @@ class _EnumOps:
     notes: list[str]
 
 
-def _enum_changes(scratch: sa.Connection, meta: sa.MetaData, live: dict[str, tuple[str, ...]],
-                  ignored: frozenset[str]) -> _EnumOps:
+def _enum_changes(
+    scratch: sa.Connection, meta: sa.MetaData, live: dict[str, tuple[str, ...]], ignored: frozenset[str]
+) -> _EnumOps:
     """PostgreSQL enum types, which autogenerate does not compare, as explicit SQL operations.
 
     New types are created before anything else and dropped after everything on downgrade, so the
@@ -448,27 +490,36 @@ def _enum_changes(scratch: sa.Connection, meta: sa.MetaData, live: dict[str, tup
         out.before_upgrade.append(ops.ExecuteSQLOp(_create_enum_sql({"name": name, "labels": live[name]}, dialect)))
         out.after_downgrade.append(ops.ExecuteSQLOp(_drop_enum_sql(name, dialect)))
     dropped_tables = set(inspector.get_table_names()) - set(meta.tables) - ignored
-    used_by_dropped = {c["type"].name for t in dropped_tables for c in inspector.get_columns(t)
-                       if isinstance(c["type"], sa.Enum)}
+    used_by_dropped = {
+        c["type"].name for t in dropped_tables for c in inspector.get_columns(t) if isinstance(c["type"], sa.Enum)
+    }
     for name in sorted(old.keys() - live.keys()):
         out.after_upgrade.append(ops.ExecuteSQLOp(_drop_enum_sql(name, dialect)))
         if name not in used_by_dropped:  # otherwise re-creating its table re-creates it
-            out.before_downgrade.append(ops.ExecuteSQLOp(_create_enum_sql({"name": name, "labels": old[name]}, dialect)))
+            out.before_downgrade.append(
+                ops.ExecuteSQLOp(_create_enum_sql({"name": name, "labels": old[name]}, dialect))
+            )
     for name in sorted(old.keys() & live.keys()):
         before, after = old[name], live[name]
         if before == after:
             continue
         if [label for label in after if label in before] != list(before):
-            out.notes.append(f"enum {name}: labels were removed or reordered ({', '.join(before)} -> "
-                             f"{', '.join(after)}); PostgreSQL cannot ALTER that, so it is not expressed")
+            out.notes.append(
+                f"enum {name}: labels were removed or reordered ({', '.join(before)} -> "
+                f"{', '.join(after)}); PostgreSQL cannot ALTER that, so it is not expressed"
+            )
             continue
         for i, label in enumerate(after):
             if label in before:
                 continue
-            where = f" AFTER {_literal(after[i - 1])}" if i else f" BEFORE {_literal(after[1])}" if len(after) > 1 else ""
+            where = (
+                f" AFTER {_literal(after[i - 1])}" if i else f" BEFORE {_literal(after[1])}" if len(after) > 1 else ""
+            )
             out.before_upgrade.append(ops.ExecuteSQLOp(f"ALTER TYPE {quote(name)} ADD VALUE {_literal(label)}{where}"))
-        out.notes.append(f"enum {name}: labels added by the upgrade ({', '.join(a for a in after if a not in before)}) "
-                         "stay after a downgrade, PostgreSQL cannot remove enum labels")
+        out.notes.append(
+            f"enum {name}: labels added by the upgrade ({', '.join(a for a in after if a not in before)}) "
+            "stay after a downgrade, PostgreSQL cannot remove enum labels"
+        )
     return out
 
 

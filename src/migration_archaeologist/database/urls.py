@@ -14,8 +14,12 @@ import sqlalchemy as sa
 from migration_archaeologist.errors import EnvironmentProblem
 
 #: drivers we ship as extras, chosen when a URL names only the dialect
-DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "mysql": "mysql+pymysql",
-                   "mariadb": "mariadb+pymysql"}
+DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
 
 
 _ESCAPE_HINT = "write @ : / in a password as %40 %3A %2F"
@@ -98,8 +102,11 @@ def secrets(url: str | sa.URL) -> tuple[str, ...]:
         elif key.lower() in _EMBEDDING_KEYS:
             for v in values:
                 found += [m.group(1) for m in re.finditer(rf"(?i){_SECRET_KEY}\s*[=:]\s*'?([^\s']+)", v)]
-    forms = {form for secret in found for form in (secret, urllib.parse.quote(secret, safe=""),
-                                                   urllib.parse.quote_plus(secret, safe=""))}
+    forms = {
+        form
+        for secret in found
+        for form in (secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret, safe=""))
+    }
     return tuple(sorted(forms, key=len, reverse=True))  # longest first: an encoded form before its parts
 
 

@@ -70,14 +70,18 @@ def render_scan(console: Console, result: ScanResult) -> None:
     repo = result.repository
     head = f"{repo.head[:10]}" if repo.head else "no HEAD"
     where = ", ".join(result.relative(d) for d in result.versions_dirs) or "none"
-    console.print(f"[bold]{esc(repo.display_path)}[/bold]  HEAD {head}  versions: {esc(where)} [dim]({esc(result.versions_origin)})[/dim]")
+    console.print(
+        f"[bold]{esc(repo.display_path)}[/bold]  HEAD {head}  versions: {esc(where)} [dim]({esc(result.versions_origin)})[/dim]"
+    )
     skipped = (
         f", left {result.skipped_versions} later versions of non-revision files unread (--thorough reads them)"
         if result.skipped_versions
         else ""
     )
     cache = _CACHE_NOTES.get(result.cache, f"; history cache {result.cache}")
-    console.print(f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}{cache}[/dim]")
+    console.print(
+        f"[dim]walked {result.commits_walked} commits, read {result.blobs_read} distinct blobs{skipped}{cache}[/dim]"
+    )
     table = Table(title="Revisions", title_justify="left", show_lines=False)
     table.add_column("revision", style="bold", no_wrap=True)
     table.add_column("message")
@@ -92,7 +96,9 @@ def render_scan(console: Console, result: ScanResult) -> None:
         retirement = result.retired.get(rev)
         if retirement is not None and retirement.how in ("reverted", "squashed"):
             deleted = f"{retirement.how} {deleted}".strip()
-        table.add_row(Text(rev), Text(entry.parsed.message or ""), _status_text(status_of(result, rev)), _found_in(entry), deleted)
+        table.add_row(
+            Text(rev), Text(entry.parsed.message or ""), _status_text(status_of(result, rev)), _found_in(entry), deleted
+        )
     if order:
         console.print(table)
         # one revision a line: a line wrapped onto the next would start at the left edge, like a base
@@ -109,8 +115,11 @@ def render_scan(console: Console, result: ScanResult) -> None:
             f"Preview the restore with:\n  migration-archaeologist restore {esc(' '.join(tips))}"
         )
     if result.missing or any(p.kind == "environment-missing" for p in result.gate_chain.problems):
-        console.print("Or the whole recovery, environment files included, then Alembic's own word on it:\n"
-                      "  migration-archaeologist recover [--db URL]", highlight=False)
+        console.print(
+            "Or the whole recovery, environment files included, then Alembic's own word on it:\n"
+            "  migration-archaeologist recover [--db URL]",
+            highlight=False,
+        )
 
 
 CHAIN_TITLE = "chain (base → head; ↳ revises the line above it at the same indent)"
@@ -212,8 +221,11 @@ def render_evidence(console: Console, result: ScanResult) -> None:
             for c in e.checks
             if c.verdict != "unchecked" and c.claim.kind != "file-name"
         )
-        table.add_row(*map(Text, (e.file_name or e.revision, e.purpose or "", where)), Text(e.status, style=status_style),
-                      Text(checks))
+        table.add_row(
+            *map(Text, (e.file_name or e.revision, e.purpose or "", where)),
+            Text(e.status, style=status_style),
+            Text(checks),
+        )
     console.print(table)
 
 
@@ -234,7 +246,11 @@ def render_problems(console: Console, result: ScanResult) -> None:
 def render_warnings(console: Console, result: ScanResult) -> None:
     for issue in result.archive_issues:
         member = f"!{issue.member}" if issue.member else ""
-        console.print(f"[yellow]archive:[/yellow] {esc(f'{issue.archive}{member}: {issue.reason}')}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]archive:[/yellow] {esc(f'{issue.archive}{member}: {issue.reason}')}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {esc(warning)}", highlight=False, soft_wrap=True)
     if result.unreadable:
@@ -297,7 +313,9 @@ def _render_not_failing(console: Console, verdict: Verdict) -> None:
             console.print(f"[yellow]{word}[/yellow] {esc(p.kind)}: {esc(p.message)}", highlight=False, soft_wrap=True)
     for kind, count in shown.items():
         if count > WARNINGS_SHOWN:
-            console.print(f"[yellow]... and {count - WARNINGS_SHOWN} more {esc(kind)}[/yellow] (scan --json lists them all)")
+            console.print(
+                f"[yellow]... and {count - WARNINGS_SHOWN} more {esc(kind)}[/yellow] (scan --json lists them all)"
+            )
 
 
 def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None:
@@ -325,8 +343,10 @@ def render_plan(console: Console, plan: RestorePlan, result: ScanResult) -> None
     if not plan.to_write and not plan.conflicts and not plan.unrecoverable:
         console.print("Nothing to restore: every revision asked for is present.")
     elif not plan.to_write and not plan.conflicts:
-        console.print("Nothing can be restored: what is missing exists nowhere the scan looked"
-                      " (synthesize writes a stand-in from the database).")
+        console.print(
+            "Nothing can be restored: what is missing exists nowhere the scan looked"
+            " (synthesize writes a stand-in from the database)."
+        )
 
 
 def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
@@ -341,7 +361,9 @@ def render_outcome(console: Console, outcome: RestoreOutcome) -> None:
     for warning in view.warnings:
         console.print(f"[yellow]warning:[/yellow] {esc(warning)}", highlight=False, soft_wrap=True)
     if view.stand_ins:
-        console.print(f"[dim]Alembic check used stand-ins for modules not importable here: {esc(', '.join(view.stand_ins))}[/dim]")
+        console.print(
+            f"[dim]Alembic check used stand-ins for modules not importable here: {esc(', '.join(view.stand_ins))}[/dim]"
+        )
     agree = outcome.heads_agree
     if agree is None:
         console.print(
@@ -382,11 +404,15 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
     if v.error:
         console.print(f"[bold red]replay failed:[/bold red] {esc(v.error)}", highlight=False, soft_wrap=True)
     if v.differences:
-        table = Table(title=f"{len(v.differences)} difference(s): live database vs replayed chain", title_justify="left")
+        table = Table(
+            title=f"{len(v.differences)} difference(s): live database vs replayed chain", title_justify="left"
+        )
         for column in ("kind", "table", "column / name", "expected (chain)", "actual (live)"):
             table.add_column(column)
         for d in v.differences:
-            table.add_row(*map(Text, (d.kind, d.table or "", d.column or d.name or "", d.expected or "", d.actual or "")))
+            table.add_row(
+                *map(Text, (d.kind, d.table or "", d.column or d.name or "", d.expected or "", d.actual or ""))
+            )
         console.print(table)
     if v.roundtrip is not None:
         trip = v.roundtrip
@@ -394,7 +420,9 @@ def render_verification(console: Console, verification) -> None:  # type: ignore
             console.print("round trip: upgrade, downgrade to base, upgrade again: same schema each time")
         else:
             if trip.left_after_downgrade:
-                console.print(f"[red]round trip:[/red] downgrade to base left {esc(', '.join(trip.left_after_downgrade))}")
+                console.print(
+                    f"[red]round trip:[/red] downgrade to base left {esc(', '.join(trip.left_after_downgrade))}"
+                )
             if not trip.consistent:
                 console.print("[red]round trip:[/red] the second upgrade gave a different schema than the first")
     verdict = v.verdict
@@ -413,10 +441,18 @@ def render_recovery_plan(console: Console, plan, result: ScanResult) -> None:  #
     table.add_column("from")
     table.add_column("fidelity", no_wrap=True)
     table.add_column("action", no_wrap=True)
-    styles = {"write": "green", "present": "dim", "conflict": "bold red", "refused": "bold red", "unrecoverable": "bold red"}
+    styles = {
+        "write": "green",
+        "present": "dim",
+        "conflict": "bold red",
+        "refused": "bold red",
+        "unrecoverable": "bold red",
+    }
     for a in plan.actions:
         shown = "" if a.target is None else (a.target.name if a.kind != "environment" else result.relative(a.target))
-        table.add_row(*map(Text, (a.subject, shown, a.source, a.fidelity or "")), Text(a.action, style=styles.get(a.action, "")))
+        table.add_row(
+            *map(Text, (a.subject, shown, a.source, a.fidelity or "")), Text(a.action, style=styles.get(a.action, ""))
+        )
     console.print(table)
     for note in env.notes:
         console.print(f"[yellow]note:[/yellow] {esc(note)}", highlight=False, soft_wrap=True)
@@ -432,23 +468,34 @@ def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[
     for path in outcome.written:
         console.print(f"[green]wrote[/green] {esc(str(path))}", highlight=False, soft_wrap=True)
     for path in outcome.synthesized:
-        console.print(f"[green]wrote[/green] {esc(str(path))} (synthesized, proven by replay)", highlight=False, soft_wrap=True)
+        console.print(
+            f"[green]wrote[/green] {esc(str(path))} (synthesized, proven by replay)", highlight=False, soft_wrap=True
+        )
     for failure in outcome.failures:
         console.print(f"[red]failed:[/red] {esc(failure)}", highlight=False, soft_wrap=True)
     run = outcome.alembic
     if run is not None:
         config = outcome.plan.environment.config_file
-        shown = esc(str(config)) if config is not None else "a temporary configuration (Alembic is configured in code here)"
-        console.print(f"\nAlembic's own answer with {shown} (its commands in a child process; env.py,"
-                      " application code, is not run):", highlight=False, soft_wrap=True)
+        shown = (
+            esc(str(config)) if config is not None else "a temporary configuration (Alembic is configured in code here)"
+        )
+        console.print(
+            f"\nAlembic's own answer with {shown} (its commands in a child process; env.py,"
+            " application code, is not run):",
+            highlight=False,
+            soft_wrap=True,
+        )
         console.print(f"  heads: {esc(', '.join(run.view.heads) or '(none)')}", highlight=False, soft_wrap=True)
         if run.current is not None:
             console.print(f"  current: {esc(', '.join(run.current) or '(base)')}", highlight=False, soft_wrap=True)
         for warning in run.view.warnings:
             console.print(f"[yellow]warning:[/yellow] {esc(warning)}", highlight=False, soft_wrap=True)
         if run.view.stand_ins:
-            console.print(f"[dim]stand-ins for modules not importable here: {esc(', '.join(run.view.stand_ins))}[/dim]",
-                          highlight=False, soft_wrap=True)
+            console.print(
+                f"[dim]stand-ins for modules not importable here: {esc(', '.join(run.view.stand_ins))}[/dim]",
+                highlight=False,
+                soft_wrap=True,
+            )
     if outcome.verification is not None:
         console.print()
         render_verification(console, outcome.verification)

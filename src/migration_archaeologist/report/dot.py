@@ -18,7 +18,11 @@ def render_dot(timeline: Timeline) -> str:
     ]
     for e in timeline.entries:
         fill, line = FILL[e.status]
-        label = e.revision + (f"\n{' '.join(e.message.split())}" if e.message else "") + ("\n(lost)" if e.status == "lost" else "")
+        label = (
+            e.revision
+            + (f"\n{' '.join(e.message.split())}" if e.message else "")
+            + ("\n(lost)" if e.status == "lost" else "")
+        )
         attrs = [f"label={_q(label)}", f'fillcolor="{fill}"', f'color="{line}"']
         if e.status == "lost":
             attrs.append('style="rounded,filled,dashed"')

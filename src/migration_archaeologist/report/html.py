@@ -99,9 +99,7 @@ def _search_box() -> str:
 
 
 def _legend(t: Timeline, *, back: bool) -> str:
-    items = [
-        _key(_dot(s), f"<b>{s}</b>: {STATUS_MEANING[s]}") for s in STATUSES
-    ]
+    items = [_key(_dot(s), f"<b>{s}</b>: {STATUS_MEANING[s]}") for s in STATUSES]
     items.append(_key(_diamond(), "<b>merge point</b>: revises several revisions"))
     if t.database is not None:
         items.append(
@@ -171,11 +169,21 @@ def _revision(e: TimelineEntry, known: set[str]) -> str:  # noqa: C901  complexi
     elif e.status == "lost":
         facts.append(("Recoverable from", "nowhere: no source holds this file"))
     if e.restored_from == "synthesized":
-        facts.append(("Written", f'synthesized from the database {esc(e.restored_at or "")} '
-                                 '<span class="fidelity">(synthesized: a stand-in, not a copy of the original)</span>'))
+        facts.append(
+            (
+                "Written",
+                f"synthesized from the database {esc(e.restored_at or '')} "
+                '<span class="fidelity">(synthesized: a stand-in, not a copy of the original)</span>',
+            )
+        )
     elif e.restored_from:
-        facts.append(("Written", f'restored from {esc(e.restored_from)} {esc(e.restored_at or "")} '
-                                 f'<span class="fidelity">({esc(e.fidelity or "")})</span>'))
+        facts.append(
+            (
+                "Written",
+                f"restored from {esc(e.restored_from)} {esc(e.restored_at or '')} "
+                f'<span class="fidelity">({esc(e.fidelity or "")})</span>',
+            )
+        )
     if e.stamp is not None:
         facts.append(("Database", f'<span class="stamp {esc(e.stamp)}">{esc(e.stamp.replace("-", " "))}</span>'))
     if e.next_step:
@@ -248,12 +256,13 @@ def _evidence(t: Timeline) -> str:
     rows = []
     for ev in t.evidence:
         mentions = [
-            f"<code>{esc(m.path)}:{m.line}</code>" + (f' <span class="muted">@{esc(short_sha(m.commit))}</span>' if m.commit else "")
+            f"<code>{esc(m.path)}:{m.line}</code>"
+            + (f' <span class="muted">@{esc(short_sha(m.commit))}</span>' if m.commit else "")
             for m in ev.mentions
         ]
         where = "<br>".join(mentions[:3])
         if len(mentions) > 3:
-            where += f'<details><summary>{len(mentions) - 3} more</summary>{"<br>".join(mentions[3:])}</details>'
+            where += f"<details><summary>{len(mentions) - 3} more</summary>{'<br>'.join(mentions[3:])}</details>"
         status = ev.status
         kind = "present" if status == "present" else "lost" if status.startswith("lost") else "recoverable"
         checks = "".join(_check(c, ev.file_name) for c in ev.checks)
@@ -281,9 +290,7 @@ def _check(check, file_name: str | None) -> str:  # type: ignore[no-untyped-def]
     value = "" if claim.value == file_name else f" <code>{esc(claim.value)}</code>"
     mark = {"match": "✓", "mismatch": "✗"}.get(check.verdict, "?")
     detail = "" if check.verdict == "match" else f'<span class="detail">{esc(check.detail)}</span>'
-    return (
-        f'<li class="{esc(check.verdict)}" title="{esc(check.detail)}">{mark} {esc(claim.kind)}{value}{detail}</li>'
-    )
+    return f'<li class="{esc(check.verdict)}" title="{esc(check.detail)}">{mark} {esc(claim.kind)}{value}{detail}</li>'
 
 
 # --------------------------------------------------------------------------- small pieces

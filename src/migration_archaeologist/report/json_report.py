@@ -75,8 +75,13 @@ def _evidence(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "purpose": e.purpose,
         "status": e.status,
         "mentions": [
-            {"path": m.path, "line": m.line, "commit": m.commit, "text": m.text,
-             "claims": [{"kind": c.kind, "value": c.value} for c in m.claims]}
+            {
+                "path": m.path,
+                "line": m.line,
+                "commit": m.commit,
+                "text": m.text,
+                "claims": [{"kind": c.kind, "value": c.value} for c in m.claims],
+            }
             for m in e.mentions
         ],
         "checks": [
@@ -99,7 +104,9 @@ def check_document(result: ScanResult, verdict: Verdict | None = None) -> dict[s
     }
 
 
-def check_environments_document(judged: list[tuple[str, ScanResult, Verdict]], ignore: tuple[str, ...]) -> dict[str, Any]:
+def check_environments_document(
+    judged: list[tuple[str, ScanResult, Verdict]], ignore: tuple[str, ...]
+) -> dict[str, Any]:
     """``check`` of several environments: each one's document under ``environments``, and the same
     fields over all of them (``ok`` only when every one passed; each problem names its environment)."""
     docs = [{"environment": label, **check_document(result, verdict)} for label, result, verdict in judged]
@@ -145,14 +152,18 @@ def restore_document(plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-u
         doc["written"] = [str(p) for p in outcome.written]
         doc["manifest"] = str(outcome.manifest) if outcome.manifest else None
         doc["heads"] = list(outcome.our_heads)
-        doc["alembic"] = None if view is None else {
-            "heads": list(view.heads),
-            "conclusive": view.conclusive,
-            "agrees": outcome.heads_agree,
-            "stand_ins": list(view.stand_ins),
-            "warnings": list(view.warnings),
-            "error": view.error,
-        }
+        doc["alembic"] = (
+            None
+            if view is None
+            else {
+                "heads": list(view.heads),
+                "conclusive": view.conclusive,
+                "agrees": outcome.heads_agree,
+                "stand_ins": list(view.stand_ins),
+                "warnings": list(view.warnings),
+                "error": view.error,
+            }
+        )
     return doc
 
 
@@ -263,7 +274,9 @@ def _chain_header(timeline) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "repository": timeline.repository,
         "head": timeline.head,
         "versions_dirs": list(timeline.versions_dirs),
-        "database": None if timeline.database is None else {"url": timeline.database, "stamped": list(timeline.stamped)},
+        "database": None
+        if timeline.database is None
+        else {"url": timeline.database, "stamped": list(timeline.stamped)},
         "counts": timeline.counts(),
         "heads": list(timeline.heads),
     }
@@ -273,8 +286,14 @@ def _timeline_entry(e) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     def event(ev) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
         if ev is None:
             return None
-        return {"commit": ev.commit, "date": ev.date, "author": ev.author, "source": ev.source, "ref": ev.ref,
-                "path": ev.path}
+        return {
+            "commit": ev.commit,
+            "date": ev.date,
+            "author": ev.author,
+            "source": ev.source,
+            "ref": ev.ref,
+            "path": ev.path,
+        }
 
     return {
         "revision": e.revision,
@@ -375,8 +394,15 @@ def recover_document(result: ScanResult, plan, outcome=None) -> dict[str, Any]: 
         },
         "stamped": list(plan.stamp.revisions) if plan.stamp is not None else None,
         "actions": [
-            {"kind": a.kind, "subject": a.subject, "file": str(a.target) if a.target else None, "source": a.source,
-             "fidelity": a.fidelity, "action": a.action, "note": a.note}
+            {
+                "kind": a.kind,
+                "subject": a.subject,
+                "file": str(a.target) if a.target else None,
+                "source": a.source,
+                "fidelity": a.fidelity,
+                "action": a.action,
+                "note": a.note,
+            }
             for a in plan.actions
         ],
         "complete": not plan.blocked,
@@ -385,16 +411,20 @@ def recover_document(result: ScanResult, plan, outcome=None) -> dict[str, Any]: 
         run = outcome.alembic
         doc["written"] = [str(p) for p in outcome.written]
         doc["synthesized"] = [str(p) for p in outcome.synthesized]
-        doc["alembic"] = None if run is None else {
-            "heads": list(run.view.heads),
-            "current": None if run.current is None else list(run.current),
-            "history": list(run.history),
-            "env_py": run.env_py,
-            "template": run.template,
-            "stand_ins": list(run.view.stand_ins),
-            "warnings": list(run.view.warnings),
-            "error": run.view.error,
-        }
+        doc["alembic"] = (
+            None
+            if run is None
+            else {
+                "heads": list(run.view.heads),
+                "current": None if run.current is None else list(run.current),
+                "history": list(run.history),
+                "env_py": run.env_py,
+                "template": run.template,
+                "stand_ins": list(run.view.stand_ins),
+                "warnings": list(run.view.warnings),
+                "error": run.view.error,
+            }
+        )
         v = outcome.verification
         doc["verification"] = None if v is None else verify_document(result, v)
         doc["failures"] = list(outcome.failures)

@@ -29,27 +29,40 @@ def render_markdown(timeline: Timeline) -> str:
     number = 0
     for phase in timeline.phases():  # in chain order: a lost ID's phase sits just before what names it
         number += phase.day is not None
-        lines += ["", f"## Phase {number}: {_md(phase.title)} ({_long_date(phase.day)})" if phase.day
-                  else "## Known only by reference"]
+        lines += [
+            "",
+            f"## Phase {number}: {_md(phase.title)} ({_long_date(phase.day)})"
+            if phase.day
+            else "## Known only by reference",
+        ]
         lines += _phase(phase)
     if timeline.problems or timeline.to_fix:
         lines += ["", "## Problems", ""]
         for e in timeline.to_fix:  # what Alembic cannot run without, first: each with its command
             kind = "missing" if e.status == "recoverable" else "stamped-but-missing"
-            lines.append(f"- **{kind}**: {_code(e.revision)} is not in the versions directory."
-                         f" {e.next_step_label}: {_code(e.next_step or '')}")
+            lines.append(
+                f"- **{kind}**: {_code(e.revision)} is not in the versions directory."
+                f" {e.next_step_label}: {_code(e.next_step or '')}"
+            )
         for p in timeline.problems:
             lines.append(f"- **{p.kind}**: {_md(p.message)}")
     if timeline.evidence:
-        lines += ["", "## Documented revisions (evidence)", "", "| file | purpose | documented at | status now |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            "## Documented revisions (evidence)",
+            "",
+            "| file | purpose | documented at | status now |",
+            "|---|---|---|---|",
+        ]
         for e in timeline.evidence:
             first = e.mentions[0]
             where = f"{first.path}:{first.line}" + (f" @ {first.commit[:7]}" if first.commit else "")
             if len(e.mentions) > 1:
                 where += f" (+{len(e.mentions) - 1})"
-            lines.append(f"| `{_cell(e.file_name or e.revision)}` | {_cell(e.purpose or '')} | {_cell(where)} |"
-                         f" {_cell(e.status)} |")
+            lines.append(
+                f"| `{_cell(e.file_name or e.revision)}` | {_cell(e.purpose or '')} | {_cell(where)} |"
+                f" {_cell(e.status)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -78,8 +91,16 @@ def _phase(phase: Phase) -> list[str]:
 
 def _entry(e: TimelineEntry) -> list[str]:
     name = f"{_code(e.file_name)} ({_code(e.revision)})" if e.file_name else _code(e.revision)
-    roles = [role for role, on in (("base", e.base), ("head", e.head), ("merge point", e.merge_point),
-                                   ("branch point", e.branch_point)) if on]
+    roles = [
+        role
+        for role, on in (
+            ("base", e.base),
+            ("head", e.head),
+            ("merge point", e.merge_point),
+            ("branch point", e.branch_point),
+        )
+        if on
+    ]
     out = [f"- Migration: {name}" + (f", {', '.join(roles)}" if roles else "")]
     if e.message:
         out.append(f"- Purpose: {_md(e.message)}")
@@ -149,8 +170,11 @@ def _first_seen(event: CommitEvent) -> str:
         where = f" as {event.source} {_code(event.path)}" if event.path else f" in {event.source}"
         return f"First seen: {_when(event.date)}{where} (never committed)"
     kept = f", kept in {_md(event.ref)}" if event.ref else ", a dropped stash no ref or reflog entry names"
-    how = {"reflog": f", reachable only through the reflog ({_md(event.ref or '')})", "stash": kept,
-           "unreachable": ", a commit no ref or reflog reaches"}.get(event.source, "")
+    how = {
+        "reflog": f", reachable only through the reflog ({_md(event.ref or '')})",
+        "stash": kept,
+        "unreachable": ", a commit no ref or reflog reaches",
+    }.get(event.source, "")
     return f"First committed: {_event(event)}" + how
 
 

@@ -24,7 +24,7 @@ def render_mermaid(timeline: Timeline) -> str:
         label = _text(e.revision) + (f"<br/>{_text(e.message)}" if e.message else "")
         if e.status == "lost":
             label += "<br/><i>lost</i>"
-        shape = ("{{\"", "\"}}") if e.merge_point else ("[\"", "\"]")
+        shape = ('{{"', '"}}') if e.merge_point else ('["', '"]')
         lines.append(f"  {ids[e.revision]}{shape[0]}{label}{shape[1]}")
     for edge in timeline.edges:
         if edge.revision not in ids or edge.target not in ids:

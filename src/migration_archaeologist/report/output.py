@@ -51,7 +51,9 @@ def _write_through(path: Path, data: bytes, *, linked: bool) -> None:
     if target is None or not (stat.S_ISCHR(target) or stat.S_ISFIFO(target)):
         kind = "nothing" if target is None else ("a regular file" if stat.S_ISREG(target) else kind_of(target))
         if linked:
-            raise UsageError(f"cannot write {path}: it is a symbolic link to {kind}, which is never written through: name the file itself")
+            raise UsageError(
+                f"cannot write {path}: it is a symbolic link to {kind}, which is never written through: name the file itself"
+            )
         raise UsageError(f"cannot write {path}: it is {kind}, not a regular file, a character device or a FIFO")
     try:
         # no O_TRUNC and no O_CREAT: what is opened must still be a device or FIFO, checked on the descriptor
@@ -71,7 +73,7 @@ def _write_all(fd: int, data: bytes, path: Path) -> None:
     view = memoryview(data)
     try:
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     except OSError as exc:
         raise _cannot(path, exc) from None
 

@@ -161,7 +161,9 @@ def layout(timeline: Timeline) -> ChainLayout:
     half = ROW / 2
 
     nodes = {
-        e.revision: NodeBox(e.revision, i, node_lane[e.revision], lane_x(node_lane[e.revision], pitch), row_y(i), radius)
+        e.revision: NodeBox(
+            e.revision, i, node_lane[e.revision], lane_x(node_lane[e.revision], pitch), row_y(i), radius
+        )
         for i, e in enumerate(entries)
     }
     routes: list[EdgeRoute] = []
@@ -452,7 +454,7 @@ def _advance(ch: str) -> float:
     """Rough advance in em of a glyph of a wide UI sans (DejaVu Sans, Segoe UI)."""
     if ch in "iljI.,:;|!'`":
         return 0.3
-    if ch in "frt()[]{} -/\"":
+    if ch in 'frt()[]{} -/"':
         return 0.4
     if ch in "mwMW@%":
         return 0.92
@@ -465,4 +467,3 @@ def _advance(ch: str) -> float:
     if ord(ch) > 0x2E80:  # CJK and friends are full width
         return 1.0
     return 0.62
-

@@ -196,7 +196,9 @@ class ArchiveSource:
     def _walk(self, folder: Path) -> Iterator[_Found]:
         """Walk a plain folder without following links; archives found in it are opened."""
         bounded = BoundedWalk()  # an archive folder of a whole disk would otherwise run for hours
-        for dirpath, dirnames, filenames in bounded.walk(folder, onerror=lambda e: self._issue(str(folder), None, _one_line(f"not read: {e}"))):
+        for dirpath, dirnames, filenames in bounded.walk(
+            folder, onerror=lambda e: self._issue(str(folder), None, _one_line(f"not read: {e}"))
+        ):
             dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP)
             for name in sorted(filenames):
                 if not (_is_candidate(name) or _archive_kind(name)):
@@ -210,7 +212,11 @@ class ArchiveSource:
                 except Exception as exc:
                     self._issue(str(file), None, _one_line(f"not read: {type(exc).__name__}: {exc}"))
         if bounded.cut_short:
-            self._issue(str(folder), None, f"more than {bounded.limit:,} entries, so the walk was cut short: the rest is not read")
+            self._issue(
+                str(folder),
+                None,
+                f"more than {bounded.limit:,} entries, so the walk was cut short: the rest is not read",
+            )
 
     def _file(self, path: Path, given: str, *, top: bool = False) -> Iterator[_Found]:
         kind = _archive_kind(path.name)
@@ -226,7 +232,11 @@ class ArchiveSource:
             info = os.fstat(fd)
             if kind is None:
                 if info.st_size > self.limits.max_member_bytes:
-                    self._issue(given, None, f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read")
+                    self._issue(
+                        given,
+                        None,
+                        f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read",
+                    )
                     return
                 data = handle.read(self.limits.max_member_bytes + 1)[: self.limits.max_member_bytes]
                 # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
@@ -272,8 +282,19 @@ def _read_archive(kind: str, handle: BinaryIO, ctx: _Context, limits: Limits, gi
             _read_tar(handle, ctx, limits, given, found)
     except _Refused as exc:
         ctx.issues.append(ArchiveIssue(given, None, str(exc)))
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, lzma.LZMAError, ValueError, zipfile.LargeZipFile, NotImplementedError) as exc:
-        ctx.issues.append(ArchiveIssue(given, None, _one_line(f"not an archive git or Python can read: {exc or type(exc).__name__}")))
+    except (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        OSError,
+        EOFError,
+        lzma.LZMAError,
+        ValueError,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+    ) as exc:
+        ctx.issues.append(
+            ArchiveIssue(given, None, _one_line(f"not an archive git or Python can read: {exc or type(exc).__name__}"))
+        )
     except Exception as exc:  # contract: bad input never raises
         ctx.issues.append(ArchiveIssue(given, None, _one_line(f"not read: {type(exc).__name__}: {exc}")))
     return found
@@ -519,9 +540,13 @@ def _cat_blobs(
             continue
         size = int(parts[2])
         if size > limits.max_member_bytes:
-            ctx.issues.append(ArchiveIssue(
-                given, paths.get(parts[0]), f"blob of {size} bytes over the {limits.max_member_bytes} byte limit: not read"
-            ))
+            ctx.issues.append(
+                ArchiveIssue(
+                    given,
+                    paths.get(parts[0]),
+                    f"blob of {size} bytes over the {limits.max_member_bytes} byte limit: not read",
+                )
+            )
             continue
         ctx.budget.charge_bytes(size)
         wanted.append(parts[0])

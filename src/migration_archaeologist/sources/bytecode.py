@@ -96,8 +96,12 @@ def read_header(data: bytes) -> PycHeader | None:
         if len(data) < 12:
             return None
         return PycHeader(
-            magic, python, 0, None,
-            int.from_bytes(data[4:8], "little"), int.from_bytes(data[8:12], "little"),
+            magic,
+            python,
+            0,
+            None,
+            int.from_bytes(data[4:8], "little"),
+            int.from_bytes(data[8:12], "little"),
         )
     if len(data) < _HEADER_SIZE:
         return None
@@ -105,8 +109,12 @@ def read_header(data: bytes) -> PycHeader | None:
     if flags & 1:
         return PycHeader(magic, python, flags, bytes(data[8:16]), None, None)
     return PycHeader(
-        magic, python, flags, None,
-        int.from_bytes(data[8:12], "little"), int.from_bytes(data[12:16], "little"),
+        magic,
+        python,
+        flags,
+        None,
+        int.from_bytes(data[8:12], "little"),
+        int.from_bytes(data[12:16], "little"),
     )
 
 
@@ -124,7 +132,7 @@ class Rebuilt:
 
     @property
     def fidelity(self) -> str:
-        """"bytecode" when the rebuilt file compiles to the same bytecode, else "bytecode-partial"."""
+        """ "bytecode" when the rebuilt file compiles to the same bytecode, else "bytecode-partial"."""
         return "bytecode" if self.complete else "bytecode-partial"
 
 
@@ -158,9 +166,7 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
         return Unparseable(f"truncated .pyc: {len(data)} bytes, shorter than its header", None)
     if magic != _CURRENT_MAGIC:
         if header.python is None:
-            return Unparseable(
-                f"bytecode of an unknown Python (magic {magic}): header read, body not rebuilt", None
-            )
+            return Unparseable(f"bytecode of an unknown Python (magic {magic}): header read, body not rebuilt", None)
         return Unparseable(
             f"bytecode of Python {header.python} (magic {magic}): rebuild the body with Python"
             f" {header.python}; only the header can be read here ({_header_summary(header)})",
@@ -290,15 +296,32 @@ class _PendingComp:
 
 
 _BINOPS: dict[str, type[ast.operator]] = {
-    "+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod,
-    "**": ast.Pow, "@": ast.MatMult, "<<": ast.LShift, ">>": ast.RShift, "&": ast.BitAnd,
-    "|": ast.BitOr, "^": ast.BitXor,
+    "+": ast.Add,
+    "-": ast.Sub,
+    "*": ast.Mult,
+    "/": ast.Div,
+    "//": ast.FloorDiv,
+    "%": ast.Mod,
+    "**": ast.Pow,
+    "@": ast.MatMult,
+    "<<": ast.LShift,
+    ">>": ast.RShift,
+    "&": ast.BitAnd,
+    "|": ast.BitOr,
+    "^": ast.BitXor,
 }
 _CMPOPS: dict[str, type[ast.cmpop]] = {
-    "<": ast.Lt, "<=": ast.LtE, "==": ast.Eq, "!=": ast.NotEq, ">": ast.Gt, ">=": ast.GtE,
+    "<": ast.Lt,
+    "<=": ast.LtE,
+    "==": ast.Eq,
+    "!=": ast.NotEq,
+    ">": ast.Gt,
+    ">=": ast.GtE,
 }
 _UNARY: dict[str, type[ast.unaryop]] = {
-    "UNARY_NEGATIVE": ast.USub, "UNARY_POSITIVE": ast.UAdd, "UNARY_NOT": ast.Not,
+    "UNARY_NEGATIVE": ast.USub,
+    "UNARY_POSITIVE": ast.UAdd,
+    "UNARY_NOT": ast.Not,
     "UNARY_INVERT": ast.Invert,
 }
 _SKIP = frozenset({"RESUME", "NOP", "PRECALL", "CACHE", "EXTENDED_ARG", "SETUP_ANNOTATIONS"})
@@ -335,16 +358,17 @@ class _Rebuilder:
     """Rebuilds the statements of one code object (module or function body)."""
 
     def __init__(
-        self, code: types.CodeType, *, given_up: set[str], differences: list[str],
+        self,
+        code: types.CodeType,
+        *,
+        given_up: set[str],
+        differences: list[str],
         future_annotations: bool | None = None,
     ) -> None:
         self.code = code
         self.given_up = given_up
         self.differences = differences
-        self.future = (
-            bool(code.co_flags & _CO_FUTURE_ANNOTATIONS) if future_annotations is None
-            else future_annotations
-        )
+        self.future = bool(code.co_flags & _CO_FUTURE_ANNOTATIONS) if future_annotations is None else future_annotations
         self.instructions = list(dis.get_instructions(code))
         self.stack: list[object] = []
         self.blocks: list[list[ast.stmt]] = [[]]
@@ -531,8 +555,10 @@ class _Rebuilder:
             fromlist, level = self._pop(), self._pop()
             if not isinstance(level, ast.Constant) or not isinstance(fromlist, (ast.Constant, ast.Tuple)):
                 raise _GiveUp("unusual import")
-            names = None if isinstance(fromlist, ast.Constant) else tuple(
-                e.value for e in fromlist.elts if isinstance(e, ast.Constant)
+            names = (
+                None
+                if isinstance(fromlist, ast.Constant)
+                else tuple(e.value for e in fromlist.elts if isinstance(e, ast.Constant))
             )
             self._push(_ImportedModule(i.argval, names, int(level.value)))  # type: ignore[arg-type]  # IMPORT_NAME's level: an int
         elif op == "IMPORT_FROM":
@@ -571,7 +597,9 @@ class _Rebuilder:
         func = _expr(func, "callable")
         split = len(args) - len(kwnames)
         positional = [_expr(a, "argument") for a in args[:split]]
-        keywords = [ast.keyword(k, _expr(v, "argument")) for k, v in zip(kwnames, args[split:], strict=False)]  # checked by the recompile
+        keywords = [
+            ast.keyword(k, _expr(v, "argument")) for k, v in zip(kwnames, args[split:], strict=False)
+        ]  # checked by the recompile
         self._push(ast.Call(func, positional, keywords))
 
     def _call_ex(self, flags: int) -> None:
@@ -679,8 +707,11 @@ class _Rebuilder:
                 raise _GiveUp(f"nested function {value.code.co_name}")
             self._emit(self._function_def(name, value))
         elif (
-            name == "__doc__" and self.is_module and not self.blocks[0]
-            and isinstance(value, ast.Constant) and isinstance(value.value, str)
+            name == "__doc__"
+            and self.is_module
+            and not self.blocks[0]
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
         ):
             self._emit(ast.Expr(value))
         else:
@@ -689,14 +720,19 @@ class _Rebuilder:
     def _store_subscr(self) -> None:
         key, owner, value = self._pop(), self._pop(), self._pop()
         if (
-            self.is_module and isinstance(owner, ast.Name) and owner.id == "__annotations__"
-            and isinstance(key, ast.Constant) and isinstance(key.value, str)
+            self.is_module
+            and isinstance(owner, ast.Name)
+            and owner.id == "__annotations__"
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
         ):
             annotation = self._annotation(_expr(value, "annotation"))
             last = self.blocks[-1][-1] if self.blocks[-1] else None
             if (
-                isinstance(last, ast.Assign) and len(last.targets) == 1
-                and isinstance(last.targets[0], ast.Name) and last.targets[0].id == key.value
+                isinstance(last, ast.Assign)
+                and len(last.targets) == 1
+                and isinstance(last.targets[0], ast.Name)
+                and last.targets[0].id == key.value
             ):
                 self.blocks[-1][-1] = ast.AnnAssign(last.targets[0], annotation, last.value, 1)
             else:
@@ -818,9 +854,11 @@ def _comprehension(code: types.CodeType, iterable: ast.expr) -> ast.expr:
         end = ops.index(end_op)
     except ValueError:
         raise _GiveUp(f"unusual {code.co_name}") from None
-    if ins[start + 1].opname != "STORE_FAST" or any(
-        i.opname.startswith(("POP_JUMP", "FOR_ITER", "JUMP_IF")) for i in ins[start + 1 : end]
-    ) or ops.count("FOR_ITER") != 1:
+    if (
+        ins[start + 1].opname != "STORE_FAST"
+        or any(i.opname.startswith(("POP_JUMP", "FOR_ITER", "JUMP_IF")) for i in ins[start + 1 : end])
+        or ops.count("FOR_ITER") != 1
+    ):
         raise _GiveUp(f"{code.co_name} with a condition, nested loop or unpacking target")
     machine = _Rebuilder(code, given_up=set(), differences=[])
     for i in ins[start + 2 : end]:
@@ -893,17 +931,17 @@ def _format(tree: ast.Module) -> str:
 
 
 def _is_doc(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(
-        stmt.value.value, str
-    )
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
 
 
 def _lines(stmt: ast.stmt, depth: int) -> list[str]:
     pad = "    " * depth
     if isinstance(stmt, (ast.FunctionDef, ast.With)):
-        shell = ast.FunctionDef(**{**vars(stmt), "body": [ast.Pass()]}) if isinstance(
-            stmt, ast.FunctionDef
-        ) else ast.With(stmt.items, [ast.Pass()], None)
+        shell = (
+            ast.FunctionDef(**{**vars(stmt), "body": [ast.Pass()]})
+            if isinstance(stmt, ast.FunctionDef)
+            else ast.With(stmt.items, [ast.Pass()], None)
+        )
         shell = ast.fix_missing_locations(ast.copy_location(shell, stmt))
         out = [pad + line for line in ast.unparse(shell).splitlines()[:-1]]
         for inner in stmt.body:
@@ -963,14 +1001,15 @@ def _const_key(value: object) -> object:
     return (type(value).__name__, repr(value))
 
 
-def _compare(
-    old: types.CodeType, new: types.CodeType, label: str, given_up: set[str], out: list[str]
-) -> None:
+def _compare(old: types.CodeType, new: types.CodeType, label: str, given_up: set[str], out: list[str]) -> None:
     """Instructions (not positions, line numbers or filenames), constants, signature; recursively."""
     if _qualname(old) in given_up:
         return  # already reported as "not rebuilt"
     if (old.co_argcount, old.co_posonlyargcount, old.co_kwonlyargcount, old.co_flags & 0x0F) != (
-        new.co_argcount, new.co_posonlyargcount, new.co_kwonlyargcount, new.co_flags & 0x0F
+        new.co_argcount,
+        new.co_posonlyargcount,
+        new.co_kwonlyargcount,
+        new.co_flags & 0x0F,
     ) or old.co_varnames[: old.co_argcount] != new.co_varnames[: new.co_argcount]:
         out.append(f"{label}: signature differs")
     a, b = _normalised(old), _normalised(new)
@@ -1080,7 +1119,7 @@ class BytecodeSource:
         return self._rebuilt[blob]
 
     def fidelity(self, blob: str) -> str:
-        """"bytecode" when the rebuilt file compiles to the same bytecode, else "bytecode-partial"."""
+        """ "bytecode" when the rebuilt file compiles to the same bytecode, else "bytecode-partial"."""
         return self._rebuilt[blob].fidelity
 
 

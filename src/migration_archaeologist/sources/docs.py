@@ -149,9 +149,11 @@ class _KnownIds:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         # most texts name no known ID: asking the set about every word at once (in C) settles that
-        found = [] if self.words.isdisjoint(_WORD.findall(text)) else [
-            m for m in _WORD.finditer(text) if m.group(1) in self.words
-        ]
+        found = (
+            []
+            if self.words.isdisjoint(_WORD.findall(text))
+            else [m for m in _WORD.finditer(text) if m.group(1) in self.words]
+        )
         if self.other is not None:
             found += list(self.other.finditer(text))
             found.sort(key=lambda m: m.start())
@@ -196,7 +198,9 @@ class _Scanner:
         m = re.match(r"([0-9a-f]{12})_\w", stem)
         return m.group(1) if m else None
 
-    def scan(self, lines: Sequence[str], path: str, commit: str | None, only: Iterable[int] | None = None) -> list[Mention]:
+    def scan(
+        self, lines: Sequence[str], path: str, commit: str | None, only: Iterable[int] | None = None
+    ) -> list[Mention]:
         mentions: list[Mention] = []
         header: list[str] | None = None
         wanted = set(only) if only is not None else None
@@ -251,8 +255,9 @@ class _Scanner:
         if context:
             candidates = [(m.start(), m.end(), m.group(1)) for m in _HEX12.finditer(line)]
             candidates = [
-                c for c in candidates if re.search(r"\d", c[2]) and re.search(r"[a-f]", c[2])
-                and c[2] not in self.commit_prefixes
+                c
+                for c in candidates
+                if re.search(r"\d", c[2]) and re.search(r"[a-f]", c[2]) and c[2] not in self.commit_prefixes
             ]
             candidates += [(m.start(), m.end(), m.group(1)) for m in _DATED.finditer(line)]
             for m in _EXPLICIT.finditer(line):
@@ -341,7 +346,7 @@ def _purpose(
     if not _LIST_ITEM.match(line):
         return None
     ends = [e for _s, e in spans] + [line.find(rev) + len(rev) for rev in order if rev in line]
-    rest = line[max(ends):] if ends else ""
+    rest = line[max(ends) :] if ends else ""
     for pattern in (_HASH, _SIZE_EXACT, _SIZE_APPROX, _DATE):
         rest = pattern.sub(" ", rest)
     rest = _clean(re.sub(r"^[\s`'\"*)\]]*[:—–-]?", "", rest))
@@ -419,8 +424,6 @@ def _line_starts(text: str) -> list[int]:
     return [0, *itertools.accumulate(map(len, text.splitlines(keepends=True)))]
 
 
-
-
 def _word_key(salt: bytes, word: str) -> str:
     return hashlib.blake2b(word.encode("utf-8", "surrogatepass"), key=salt, digest_size=8).hexdigest()
 
@@ -487,7 +490,9 @@ def _index_text(scanner: _Scanner, text: str, path: str, keys: _Keys) -> dict[st
         lines = [line[line.index("#") :] if i + 1 in comments and "#" in line else "" for i, line in enumerate(lines)]
         text = "\n".join(lines)
     starts = _line_starts(text)
-    count = len(lines)  # may differ from len(starts) - 1: "a\n" is one line of text, ["a", ""] two of a .py file's comments
+    count = len(
+        lines
+    )  # may differ from len(starts) - 1: "a\n" is one line of text, ["a", ""] two of a .py file's comments
 
     def number(pos: int) -> int:
         return bisect.bisect_right(starts, pos)
@@ -662,8 +667,18 @@ def _history(root: Path, git_dir: Path | None) -> tuple[dict[tuple[str, str], st
     """Every (path, blob) of a document ever committed on any ref or reflog entry, with its newest commit."""
     proc = subprocess.run(
         _git(
-            git_dir, root, "log", "--all", "--reflog", "--diff-merges=first-parent", "--no-renames", "--raw",
-            "--no-abbrev", "--no-textconv", "--no-ext-diff", "--format=%x01%H",
+            git_dir,
+            root,
+            "log",
+            "--all",
+            "--reflog",
+            "--diff-merges=first-parent",
+            "--no-renames",
+            "--raw",
+            "--no-abbrev",
+            "--no-textconv",
+            "--no-ext-diff",
+            "--format=%x01%H",
         ),
         capture_output=True,
         env=git_env(),
@@ -691,12 +706,14 @@ def _read_blobs(root: Path, git_dir: Path | None, blobs: Sequence[str]) -> dict[
     if not blobs:
         return {}
     return read_batch(
-        lambda asked: subprocess.run(
-            _git(git_dir, root, "cat-file", "--batch"),
-            input=("\n".join(asked) + "\n").encode(),
-            capture_output=True,
-            env=git_env(),
-        ).stdout,
+        lambda asked: (
+            subprocess.run(
+                _git(git_dir, root, "cat-file", "--batch"),
+                input=("\n".join(asked) + "\n").encode(),
+                capture_output=True,
+                env=git_env(),
+            ).stdout
+        ),
         blobs,
     )
 
@@ -743,9 +760,11 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
     scanner = _Scanner(known_ids, file_names or {}, commits)
     keys = _Keys(scanner, cache.salt)
     # the documents among the files, unless the caller stat-ed them already (it picked them then)
-    listed = list(stats) if stats is not None else [
-        rel for rel in (tracked if tracked is not None else _walk(root)) if _is_doc(rel)
-    ]
+    listed = (
+        list(stats)
+        if stats is not None
+        else [rel for rel in (tracked if tracked is not None else _walk(root)) if _is_doc(rel)]
+    )
     # what the cache (or the helper) holds for each document, before anything is read
     looked: list[tuple[str, os.stat_result, tuple[str, Any] | None]] = []
     for rel in listed:
@@ -840,7 +859,10 @@ def _mentions_key(
     token that names one is no revision), and every document version read, by blob."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (
-        sorted(scanner.known), sorted(scanner.file_names.items()), sorted(current.items()), list(pending),
+        sorted(scanner.known),
+        sorted(scanner.file_names.items()),
+        sorted(current.items()),
+        list(pending),
     ):
         digest.update(json.dumps(part, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     # the history scan's CommitIds hold them as one string already
@@ -859,11 +881,26 @@ def _mentions(rows: Any) -> list[Mention] | None:
     try:
         out = []
         for rev, file_name, purpose, path, line, commit, claims, text in rows:
-            if not (isinstance(rev, str) and isinstance(path, str) and type(line) is int and isinstance(text, str)
-                    and all(v is None or isinstance(v, str) for v in (file_name, purpose, commit))):
+            if not (
+                isinstance(rev, str)
+                and isinstance(path, str)
+                and type(line) is int
+                and isinstance(text, str)
+                and all(v is None or isinstance(v, str) for v in (file_name, purpose, commit))
+            ):
                 return None
-            out.append(Mention(rev, file_name, purpose, path, line, commit,
-                               tuple(Claim(str(kind), str(value)) for kind, value in claims), text))
+            out.append(
+                Mention(
+                    rev,
+                    file_name,
+                    purpose,
+                    path,
+                    line,
+                    commit,
+                    tuple(Claim(str(kind), str(value)) for kind, value in claims),
+                    text,
+                )
+            )
         return out
     except (TypeError, ValueError):
         return None
@@ -884,17 +921,30 @@ def catalog_file_names(catalog) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 
 def collect_evidence(
-    repo_root: Path, catalog: Catalog, *, git_dir: Path | None = None,
-    history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None, cache: EvidenceCache | None = None,
-    tracked: Sequence[str] | None = None, prefetch: DocumentPrefetch | None = None,
+    repo_root: Path,
+    catalog: Catalog,
+    *,
+    git_dir: Path | None = None,
+    history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None = None,
+    cache: EvidenceCache | None = None,
+    tracked: Sequence[str] | None = None,
+    prefetch: DocumentPrefetch | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
     stats: Mapping[str, os.stat_result] | None = None,
 ) -> list[Evidence]:
     """find_mentions + evidence_table with the catalog's IDs and file names; ``cache`` (an
     ``EvidenceCache``) is saved afterwards."""
     mentions = find_mentions(
-        repo_root, catalog.entries, git_dir=git_dir, file_names=catalog_file_names(catalog), history=history,
-        cache=cache, tracked=tracked, prefetch=prefetch, progress=progress, stats=stats,
+        repo_root,
+        catalog.entries,
+        git_dir=git_dir,
+        file_names=catalog_file_names(catalog),
+        history=history,
+        cache=cache,
+        tracked=tracked,
+        prefetch=prefetch,
+        progress=progress,
+        stats=stats,
     )
     if cache is not None:
         cache.save()
@@ -970,7 +1020,9 @@ def _check(claim: Claim, entry, catalog) -> ClaimCheck:  # type: ignore[no-untyp
     if claim.kind == "size":
         sizes = ", ".join(str(c.size) for c in candidates)
         if not claim.value.isdigit():
-            return ClaimCheck(claim, "unchecked", f"approximate size {claim.value}; recovered versions are {sizes} bytes")
+            return ClaimCheck(
+                claim, "unchecked", f"approximate size {claim.value}; recovered versions are {sizes} bytes"
+            )
         for c in candidates:
             if c.size == int(claim.value):
                 return ClaimCheck(claim, "match", f"{claim.value} bytes = recovered blob {c.blob[:8]} ({c.size} bytes)")

@@ -133,7 +133,8 @@ class EvidenceCache:
     @cached_property
     def _worktree_blobs(self) -> dict[str, Any]:
         return {
-            entry[2]: entry[3] for rel, entry in (*self._foreign.items(), *self.worktree.items())
+            entry[2]: entry[3]
+            for rel, entry in (*self._foreign.items(), *self.worktree.items())
             if not rel.endswith(".py") and isinstance(entry, list) and len(entry) == 4 and isinstance(entry[2], str)
         }
 
@@ -157,13 +158,21 @@ class EvidenceCache:
         """Keep only what this scan used; written (atomically) only if something differs. Never raises."""
         if self.path is None:
             return False
-        if not self._changed and not self._mentions_changed and not self._foreign and (
-            self._used_worktree.keys() == self.worktree.keys() and self._used_blobs.keys() == self.blobs.keys()
+        if (
+            not self._changed
+            and not self._mentions_changed
+            and not self._foreign
+            and (self._used_worktree.keys() == self.worktree.keys() and self._used_blobs.keys() == self.blobs.keys())
         ):
             return False
         doc = {
-            "format": FORMAT, "tool": __version__, "work_tree": self.work_tree, "salt": self.salt.hex(),
-            "worktree": self._used_worktree, "blobs": self._used_blobs, "mentions": self._mentions,
+            "format": FORMAT,
+            "tool": __version__,
+            "work_tree": self.work_tree,
+            "salt": self.salt.hex(),
+            "worktree": self._used_worktree,
+            "blobs": self._used_blobs,
+            "mentions": self._mentions,
         }
         try:
             self.path.parent.mkdir(exist_ok=True)
@@ -192,8 +201,11 @@ def valid_index(index: Any) -> bool:
         return False
     for entry in lines:
         if not (
-            isinstance(entry, list) and len(entry) == 4 and type(entry[0]) is int
-            and isinstance(entry[1], str) and type(entry[2]) is bool
+            isinstance(entry, list)
+            and len(entry) == 4
+            and type(entry[0]) is int
+            and isinstance(entry[1], str)
+            and type(entry[2]) is bool
             and (entry[3] is None or (isinstance(entry[3], list) and all(isinstance(c, str) for c in entry[3])))
         ):
             return False
@@ -202,4 +214,3 @@ def valid_index(index: Any) -> bool:
 
 def _write_bytes(path: Path, data: bytes) -> None:
     replace_cache_file(path, data, prefix=".evidence-")
-

@@ -31,6 +31,7 @@ def too_large(size: int) -> str:
     """Why a blob was not read: a user sees it next to the path, not a "missing" object."""
     return f"too large to be a revision file ({size:,} bytes; files over {MAX_BLOB_SIZE >> 20} MiB are not read)"
 
+
 #: cat-file deaths in a row, without one answer between, after which git is taken to read nothing
 _MAX_RESTARTS = 20
 
@@ -42,9 +43,7 @@ class CatFile:
     ``present`` (the object inventory) keeps a partial clone from fetching what it lacks.
     """
 
-    def __init__(
-        self, repo: Repository, requested: set[str], present: AbstractSet[bytes] | None = None
-    ) -> None:
+    def __init__(self, repo: Repository, requested: set[str], present: AbstractSet[bytes] | None = None) -> None:
         self._repo = repo
         self._lock = threading.Lock()
         self._requested = requested

@@ -27,7 +27,12 @@ from migration_archaeologist.gitrepo import Repository, first_line, git_env, hex
 from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources import history_cache
 from migration_archaeologist.sources.git_blobs import CatFile
-from migration_archaeologist.sources.git_unreachable import ObjectInventory, dangling_blobs, list_objects, unreachable_commits
+from migration_archaeologist.sources.git_unreachable import (
+    ObjectInventory,
+    dangling_blobs,
+    list_objects,
+    unreachable_commits,
+)
 from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
 
 if TYPE_CHECKING:
@@ -212,8 +217,9 @@ class GitHistory:
             # what only reflogs and stashes keep alive, worked out while history is walked
             stash_future = pool.submit(_stash_tip, repo)
             off_ref_future = pool.submit(
-                lambda: _off_ref_parents(repo, {e.commit for e in reflog_future.result()[0]}
-                                         | set(stash_future.result()), scan)
+                lambda: _off_ref_parents(
+                    repo, {e.commit for e in reflog_future.result()[0]} | set(stash_future.result()), scan
+                )
             )
             # the commits no ref reaches are shown beside the walk, once the inventory lists them
             ahead_future = pool.submit(_log_ahead, repo, inventory_future) if not repo.partial else None
@@ -228,10 +234,17 @@ class GitHistory:
                 if repo.head and repo.head.encode("ascii") not in inventory.commits:
                     # HEAD's own commit object is too damaged for even its type to be read
                     walk.failed.add(repo.head)
-                    scan.unreadable.append(Unreadable(repo.head, None, repo.head, _first_error_alone(repo, repo.head)
-                                                      or "HEAD's commit object could not be read"))
-                log_error = _walk_each(repo, sorted(c.decode() for c in inventory.commits), first[0], scan, walk,
-                                       self._progress, log_error)
+                    scan.unreadable.append(
+                        Unreadable(
+                            repo.head,
+                            None,
+                            repo.head,
+                            _first_error_alone(repo, repo.head) or "HEAD's commit object could not be read",
+                        )
+                    )
+                log_error = _walk_each(
+                    repo, sorted(c.decode() for c in inventory.commits), first[0], scan, walk, self._progress, log_error
+                )
             lost_commits = unreachable_commits(inventory, walk.commits.keys())
             lost_commits = [c for c in lost_commits if c not in walk.failed]
             ahead = ahead_future.result() if ahead_future is not None else None
@@ -259,8 +272,10 @@ class GitHistory:
         if log_error and not walk.commits:
             # not one commit could be shown: a scan of the work tree alone would pass for a verdict
             # on the history; the machine's trouble instead (exit 3), with git's words and the cure
-            raise GitFailed(f"git could not read any commit of this repository: {log_error.split('; scanned')[0]}"
-                            " ('git fsck' lists what is damaged)")
+            raise GitFailed(
+                f"git could not read any commit of this repository: {log_error.split('; scanned')[0]}"
+                " ('git fsck' lists what is damaged)"
+            )
         if log_error:
             scan.warnings.append(log_error)
         for cat in (first[0], second[0]):
@@ -270,8 +285,9 @@ class GitHistory:
         scan.unreachable_commits = tuple(lost_commits)
         # only a merge can be a stash: the walk knows every unreachable commit's parents
         merges = [c for c in lost_commits if b" " in walk.commits.get(c.encode("ascii"), b" ")]
-        scan.origin = _paint(reflog, scan.off_ref, lost_commits, stash_future.result(),
-                             _stash_shaped(repo, merges, scan))
+        scan.origin = _paint(
+            reflog, scan.off_ref, lost_commits, stash_future.result(), _stash_shaped(repo, merges, scan)
+        )
         _settle(repo, scan, walk, head_order)
         # every commit was shown, parents and all: the graph is at hand
         targets = _merge_deletions(scan.changes, lambda sha: b" " in walk.commits.get(sha.encode("ascii"), b""))
@@ -388,8 +404,12 @@ class GitHistory:
             merged.deleted_by.update(_DeletingCommits(graph, merged.changes, targets).credited())
         tips = cached.tips | now_tips | set(lost)
         unread |= {p for p in walk.deferred if p not in revision_paths}
-        prints = {name: cached.reflog_prints[name] if state.reflogs.get(name) == old.reflogs.get(name)
-                  and name in cached.reflog_prints else (len(data), zlib.crc32(data)) for name, data in files.items()}
+        prints = {
+            name: cached.reflog_prints[name]
+            if state.reflogs.get(name) == old.reflogs.get(name) and name in cached.reflog_prints
+            else (len(data), zlib.crc32(data))
+            for name, data in files.items()
+        }
         return merged, frozenset(tips), prints, unread
 
     def _off_ref_after(
@@ -415,7 +435,9 @@ class GitHistory:
         if state.head != cached.state.head and state.head:
             moved.add(state.head)
         known_off = base.off_ref.keys() | set(base.unreachable_commits)
-        on_refs = {sha for name, sha in state.refs.items() if name != "refs/stash"} | ({state.head} if state.head else set())
+        on_refs = {sha for name, sha in state.refs.items() if name != "refs/stash"} | (
+            {state.head} if state.head else set()
+        )
         reached = _closure(on_refs & new_commits, parents, new_commits)
         below = {p for c in reached for p in parents.get(c, ())} | on_refs
         # where a ref (or HEAD) was before must still be reached through the new commits: after an
@@ -890,7 +912,9 @@ class CommitIds(Collection[str]):
 
 def _commit_info(repo: Repository, commits: list[str]) -> dict[str, tuple[bytes, bytes, bytes]]:
     """(author time, author, subject) of ``commits``, in one ``git log --no-walk``."""
-    proc = repo.popen("log", "--no-walk=unsorted", "--stdin", "--format=%H%x00%at%x00%an%x00%s%x00", stdin=subprocess.PIPE)
+    proc = repo.popen(
+        "log", "--no-walk=unsorted", "--stdin", "--format=%H%x00%at%x00%an%x00%s%x00", stdin=subprocess.PIPE
+    )
     out, _err = proc.communicate("".join(c + "\n" for c in commits).encode("ascii"))
     tokens = out.split(b"\x00")
     found: dict[str, tuple[bytes, bytes, bytes]] = {}
@@ -924,8 +948,12 @@ def _object_types(repo: Repository, objects: AbstractSet[str]) -> tuple[set[str]
     """Which of ``objects`` are commits and which are blobs (one ``cat-file --batch-check``)."""
     if not objects:
         return set(), set()
-    out = repo.run("cat-file", "--batch-check=%(objecttype) %(objectname)",
-                   input="".join(o + "\n" for o in sorted(objects)).encode("ascii"), check=False)
+    out = repo.run(
+        "cat-file",
+        "--batch-check=%(objecttype) %(objectname)",
+        input="".join(o + "\n" for o in sorted(objects)).encode("ascii"),
+        check=False,
+    )
     commits: set[str] = set()
     blobs: set[str] = set()
     for line in out.decode("ascii", "replace").splitlines():
@@ -1031,8 +1059,22 @@ class _Walk:
 
 #: Never revision source: Alembic's own templates and bytecode (bytecode is a source of its own).
 _NOT_SOURCE = (b".mako", b".jinja", b".jinja2", b".pyo", b".pyi")  # .pyc is read: bytecode is rebuilt
-_DOC_SUFFIXES = (b".md", b".markdown", b".rst", b".txt", b".ini", b".cfg", b".toml", b".yaml", b".yml", b".json",
-                 b".sql", b".log", b".MD", b".TXT")
+_DOC_SUFFIXES = (
+    b".md",
+    b".markdown",
+    b".rst",
+    b".txt",
+    b".ini",
+    b".cfg",
+    b".toml",
+    b".yaml",
+    b".yml",
+    b".json",
+    b".sql",
+    b".log",
+    b".MD",
+    b".TXT",
+)
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
@@ -1153,7 +1195,11 @@ def _walk_log(  # noqa: C901  complexity 28: split with the module split (issue 
     """
     proc: Any
     if ahead is not None:
-        proc, stderr, drain = ahead, [], threading.Thread(target=lambda: stderr.append(ahead.stderr.read()), daemon=True)
+        proc, stderr, drain = (
+            ahead,
+            [],
+            threading.Thread(target=lambda: stderr.append(ahead.stderr.read()), daemon=True),
+        )
         drain.start()
     else:
         proc, stderr, drain = fed_log(repo, _log_args(tips, stdin_tips is not None), stdin_tips)
@@ -1175,7 +1221,14 @@ def _walk_log(  # noqa: C901  complexity 28: split with the module split (issue 
     last: bytes | None = None
     # meta's fields have fixed widths from its end, by the object format: h hex digits an id
     h = hexsz()
-    null, shortest, new_at, old_at, old_end, modes_end = null_id(), 2 * h + 17, -(h + 2), -(2 * h + 3), -(h + 3), -(2 * h + 4)
+    null, shortest, new_at, old_at, old_end, modes_end = (
+        null_id(),
+        2 * h + 17,
+        -(h + 2),
+        -(2 * h + 3),
+        -(h + 3),
+        -(2 * h + 4),
+    )
     while True:
         chunk = proc.stdout.read(1 << 20)
         if chunk:
@@ -1503,11 +1556,16 @@ def _stash_shaped(repo: Repository, commits: Iterable[str], scan: HistoryScan) -
 
     if not show(commits):
         return {}
-    shaped = {sha: parents for sha, (parents, subject) in shown.items()
-              if _STASH_SUBJECT.match(subject) and len(parents) in (2, 3)}
+    shaped = {
+        sha: parents
+        for sha, (parents, subject) in shown.items()
+        if _STASH_SUBJECT.match(subject) and len(parents) in (2, 3)
+    }
     if not show(parents[1] for parents in shaped.values()):
         return {}
-    return {sha: parents for sha, parents in shaped.items() if shown.get(parents[1], ([], ""))[1].startswith("index on ")}
+    return {
+        sha: parents for sha, parents in shaped.items() if shown.get(parents[1], ([], ""))[1].startswith("index on ")
+    }
 
 
 def _paint(

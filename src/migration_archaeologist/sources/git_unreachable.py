@@ -26,9 +26,7 @@ class ObjectInventory:
 def list_objects(repo: Repository) -> ObjectInventory:
     """Read as a stream, keeping only commits and blobs: a 200,000-commit history holds 1.6 million
     objects, mostly trees, and their whole listing split at once peaked at 280 MB."""
-    proc = repo.popen(
-        "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objecttype) %(objectname)"
-    )
+    proc = repo.popen("cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objecttype) %(objectname)")
     assert proc.stdout is not None
     commits: set[bytes] = set()
     blobs: set[bytes] = set()

@@ -129,8 +129,9 @@ def reflog_files(common: Path) -> list[tuple[str, str]]:
     head_logs = [("HEAD", os.path.join(base, "logs", "HEAD"))]
     worktrees = os.path.join(base, "worktrees")
     if os.path.isdir(worktrees):
-        head_logs += [(f"worktrees/{w}/HEAD", os.path.join(worktrees, w, "logs", "HEAD"))
-                      for w in sorted(os.listdir(worktrees))]
+        head_logs += [
+            (f"worktrees/{w}/HEAD", os.path.join(worktrees, w, "logs", "HEAD")) for w in sorted(os.listdir(worktrees))
+        ]
     files = [(name, path) for name, path in head_logs if os.path.isfile(path)]
     logs_refs = os.path.join(base, "logs", "refs")
     cut = len(logs_refs) + 1
@@ -325,7 +326,8 @@ def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: Commi
     return HistoryScan(
         parsed={blob: _parsed_from_json(p) for blob, p in doc["parsed"].items()},
         contents=StoredContents(
-            repo, {blob: int(n) for blob, n in doc["sizes"].items()},
+            repo,
+            {blob: int(n) for blob, n in doc["sizes"].items()},
             {blob: text.encode("latin-1") for blob, text in doc["contents"].items()},
         ),
         changes={blob: [_Change(*c) for c in cs] for blob, cs in doc["changes"].items()},
@@ -434,8 +436,20 @@ def _parsed_to_json(parsed: RevisionFile | Unparseable) -> list[Any]:
 def _parsed_from_json(doc: list[Any]) -> RevisionFile | Unparseable:
     if doc[0] == "U":
         return Unparseable(doc[1], doc[2])
-    (_, revision, down, labels, depends, message, create_date, header_revision, header_revises, encoding,
-     unresolved, python2) = doc
+    (
+        _,
+        revision,
+        down,
+        labels,
+        depends,
+        message,
+        create_date,
+        header_revision,
+        header_revises,
+        encoding,
+        unresolved,
+        python2,
+    ) = doc
     return RevisionFile(
         revision=revision,
         down_revisions=tuple(down),
