@@ -215,9 +215,13 @@ def _git_cmd() -> git.cmd.Git:
     """GitPython's command runner, imported on first use: ``--version``, ``--help`` and commands that
     never open a repository skip ``import git`` (about 30 ms, and the ``git version`` it runs then).
     No working dir: git runs in our current folder, as ``subprocess`` would; our commands name the
-    repository with ``--git-dir`` or ``-C``."""
-    import git
-
+    repository with ``--git-dir`` or ``-C``. Without a runnable git, GitPython's import fails with a
+    page of advice; a user gets one line (exit 3)."""
+    try:
+        import git
+    except ImportError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GitFailed(f"git cannot be run ({reason}): is git installed and on PATH?") from None
     return git.cmd.Git()
 
 
