@@ -26,7 +26,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     import git
@@ -267,10 +267,10 @@ def execute(command: list[str], input: bytes | None = None) -> tuple[int, bytes,
     return status, stdout, os.fsencode(stderr)
 
 
-def _feed(writer: object, data: bytes) -> None:
+def _feed(writer: BinaryIO, data: bytes) -> None:
     try:
-        with writer:  # type: ignore[attr-defined]
-            writer.write(data)  # type: ignore[attr-defined]
+        with writer:
+            writer.write(data)
     except (BrokenPipeError, ValueError, OSError):
         pass  # git exited without reading everything: its status says why
 
