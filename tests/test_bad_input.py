@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ma
+from conftest import ma, one_line_error
 from gitfixture import GitRepo, revision_source
 
 V = "alembic/versions"
@@ -129,3 +129,17 @@ def test_restore_dry_run_into_a_bare_repository_is_a_usage_error(tmp_path: Path)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "pass --versions DIR" in lines[0]
     assert fingerprint(target) == before
+
+
+def test_without_git_on_path_one_line_and_exit_3(tmp_path: Path) -> None:
+    """No git on PATH: GitPython's import fails with a page of advice; the user gets one line naming
+    git, exit 3, and the repository is left as it was."""
+    repo = lost_history(GitRepo.init(tmp_path / "r"))
+    before = fingerprint(repo.path, cache=True)
+    empty = tmp_path / "no-git-here"
+    empty.mkdir()
+    proc = ma("scan", str(repo.path), cwd=tmp_path, env={"PATH": str(empty)})
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    line = one_line_error(proc)
+    assert line.startswith("error: git cannot be run (") and line.endswith("is git installed and on PATH?"), line
+    assert fingerprint(repo.path, cache=True) == before

@@ -10,7 +10,9 @@ setting; the marker touches a file named after the setting, and after ``scan``, 
 Cases (ids): repo-config-programs (``test_repository_programs_never_run``),
 promisor-remote-ext-transport (``test_missing_blob_never_fetched_through_the_repositorys_transport``),
 replace-refs (``test_replace_refs_do_not_change_what_is_read``),
-git-dir-environment (``test_git_dir_in_the_environment_never_replaces_the_repo_argument``).
+git-dir-environment (``test_git_dir_in_the_environment_never_replaces_the_repo_argument``),
+repo-config-programs-inside (``test_repository_programs_never_run_from_inside_the_repository``),
+common-dir-environment (``test_common_dir_and_object_directory_in_the_environment_are_ignored``).
 """
 
 from __future__ import annotations
@@ -180,3 +182,37 @@ def test_git_dir_in_the_environment_never_replaces_the_repo_argument(tmp_path: P
     assert (repo.path / V / "b_next.py").read_text() == revision_source("b", "a", "next")
     assert not (other.path / V / "b_next.py").exists()
     assert other.git("status", "--porcelain") == ""  # the other repository and its index untouched
+
+
+def test_repository_programs_never_run_from_inside_the_repository(tmp_path: Path) -> None:
+    """case repo-config-programs-inside: the commands started in the armed repository's own folder
+    (REPO ``.``), where GitPython runs its ``git version`` at import and every git starts: no
+    marker runs, and the verdict is the repository's."""
+    bin_dir, marks = _markers(tmp_path)
+    repo = _history(tmp_path / "repo")
+    _arm(repo.path, bin_dir)
+    git("config", "pager.version", str(bin_dir / "pager"), cwd=repo.path)
+    (repo.path / "untracked.txt").write_text("an untracked file, so ls-files --others has work\n")
+    scan = cli("scan", ".", "--json", "--no-cache", cwd=repo.path)
+    check = cli("check", ".", cwd=repo.path)
+    assert sorted(p.name for p in marks.iterdir()) == []
+    doc = json.loads(scan.stdout)
+    assert {r["revision"]: r["status"] for r in doc["revisions"]} == {"a": "present", "b": "missing", "c": "present"}
+    assert check.returncode == 1, check.stdout + check.stderr
+
+
+def test_common_dir_and_object_directory_in_the_environment_are_ignored(tmp_path: Path) -> None:
+    """case common-dir-environment: ``GIT_COMMON_DIR``, ``GIT_OBJECT_DIRECTORY`` and ``GIT_WORK_TREE``
+    name another repository (GitPython's ``Repo`` would follow them, and its ``Git.execute`` pass
+    them on); REPO is what is scanned, and stderr says they were ignored."""
+    repo = _history(tmp_path / "repo")
+    other = GitRepo.init(tmp_path / "other")
+    other.commit("other", {"alembic.ini": INI, **environment_files(),
+                           f"{V}/x_other.py": revision_source("x", None, "other")})
+    env = {"GIT_COMMON_DIR": str(other.path / ".git"), "GIT_OBJECT_DIRECTORY": str(other.path / ".git" / "objects"),
+           "GIT_WORK_TREE": str(other.path)}
+    scan = ma("scan", str(repo.path), "--json", "--no-cache", cwd=tmp_path, env=env)
+    assert scan.returncode == 1, scan.stderr
+    doc = json.loads(scan.stdout)
+    assert {r["revision"]: r["status"] for r in doc["revisions"]} == {"a": "present", "b": "missing", "c": "present"}
+    assert "note: GIT_WORK_TREE, GIT_COMMON_DIR, GIT_OBJECT_DIRECTORY set in the environment and ignored" in scan.stderr
