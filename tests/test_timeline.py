@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run
-from gitfixture import GitRepo, revision_source
+from gitfixture import GitRepo, environment_files, revision_source
 from migration_archaeologist.database.stamp import read_stamp
 from migration_archaeologist.report.dot import render_dot
 from migration_archaeologist.report.json_report import graph_document
@@ -410,3 +410,34 @@ def test_alter_column_says_what_changed(repo: GitRepo) -> None:
     doc = json.loads(cli("timeline", str(repo.path), "--versions", VERSIONS, "--format", "json").stdout)
     (entry,) = [e for e in doc["revisions"] if e["revision"] == "x1"]
     assert entry["operations"] == expected
+
+
+def test_a_reverted_revision_is_not_a_head_of_the_timeline_or_the_scan(tmp_path: Path) -> None:
+    """case history-heads (issue 23, item 6): a → b → c present; x, revising b, was added on a
+    branch and reverted. Alembic at HEAD sees one head, c, and so does check; the timeline and the
+    scan said "Head: c, x" and "'alembic upgrade head' will refuse". Now their heads are check's,
+    and history's extra head is a warning that says what it is."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("chain", {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        **environment_files(),
+        f"{VERSIONS}/a_a.py": revision_source("a", None, "a"),
+        f"{VERSIONS}/b_b.py": revision_source("b", "a", "b"),
+        f"{VERSIONS}/c_c.py": revision_source("c", "b", "c"),
+    })
+    repo.commit("x", {f"{VERSIONS}/x_x.py": revision_source("x", "b", "x")})
+    repo.commit("Revert x", remove=[f"{VERSIONS}/x_x.py"])
+    result = scan_repository(repo.path)
+    story = build_timeline(result)
+    assert story.heads == ("c",)
+    text = render_markdown(story)
+    assert "Head: `c`." in text and "will refuse" not in text
+    (warning,) = [p for p in story.problems if p.kind == "multiple-heads"]
+    assert warning.warning and warning.message.startswith("History holds 1 more head(s) than the versions directory's chain: x")
+    scan = cli("scan", str(repo.path), "--json")
+    doc = json.loads(scan.stdout)
+    assert scan.returncode == 0, scan.stderr
+    assert doc["heads"] == ["c"]
+    assert [p["level"] for p in doc["problems"] if p["kind"] == "multiple-heads"] == ["warning"]
+    check = cli("check", str(repo.path))
+    assert check.returncode == 0 and check.stdout.startswith("ok: 3 revisions, head c"), check.stdout

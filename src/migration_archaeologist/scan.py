@@ -84,11 +84,25 @@ class ScanResult:
             return gate
         seen = {(p.kind, p.revisions) for p in gate}
         extra = tuple(
-            p if p.warning else replace(p, warning=True)
+            self._history_only(p)
             for p in self.chain.problems
             if (p.kind, p.revisions) not in seen and p.kind not in _ADDED_KINDS
         )
         return gate + extra
+
+    def _history_only(self, problem: Problem) -> Problem:
+        """A problem only history's chain has, as a warning; history's extra heads are named for what
+        they are: Alembic at HEAD never meets them, so 'alembic upgrade head' does not refuse."""
+        if problem.kind != "multiple-heads":
+            return problem if problem.warning else replace(problem, warning=True)
+        mine = set(self.gate_chain.heads)
+        others = [h for h in problem.revisions if h not in mine]
+        message = (
+            f"History holds {len(others)} more head(s) than the versions directory's chain: {', '.join(others)}"
+            f" (not on disk: retired, or on other branches); Alembic at HEAD sees"
+            f" {', '.join(self.gate_chain.heads) or 'no head'}"
+        )
+        return replace(problem, warning=True, message=message)
 
     @property
     def has_findings(self) -> bool:

@@ -244,7 +244,10 @@ def build_timeline(
         edges.append(Edge(rev, target, "down_revision" if kind == "down" else "depends_on"))
         if kind == "down":
             children[target].append(rev)
-    heads, bases = set(chain.heads), set(chain.bases)
+    # heads and bases as check judges them: the versions directory's chain (present and needed); a
+    # retired revision or a fork's pull request is history, not a head 'alembic upgrade head' meets
+    gate = result.gate_chain
+    heads, bases = set(gate.heads), set(gate.bases)
     merges, branch_points = set(chain.merge_points), set(chain.branch_points)
 
     from migration_archaeologist.manifest import read_manifest
@@ -286,7 +289,7 @@ def build_timeline(
         versions_dirs=tuple(result.relative(d) for d in result.versions_dirs),
         entries=tuple(built),
         edges=tuple(sorted(edges, key=lambda e: (position[e.revision], e.kind, position[e.target]))),
-        problems=tuple(chain.problems),
+        problems=tuple(result.findings),  # check's problems; history-only ones as warnings, as in scan
         evidence=tuple(result.evidence),
         database=stamp.url if stamp is not None else None,
         stamped=stamped,

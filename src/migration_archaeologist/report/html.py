@@ -127,7 +127,8 @@ def _problems(t: Timeline) -> str:
     for p in t.problems:
         where = f'<div class="path"><code>{esc(p.path)}</code></div>' if p.path else ""
         rows.append(
-            f'<tr><td class="kind">{esc(p.kind)}</td><td>{_links(p.revisions, known=_known(t))}</td>'
+            f'<tr><td class="kind">{esc(p.kind)}{" (warning)" if p.warning else ""}</td>'
+            f"<td>{_links(p.revisions, known=_known(t))}</td>"
             f"<td>{esc(p.message)}{where}</td></tr>"
         )
     return (

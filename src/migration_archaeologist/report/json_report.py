@@ -54,7 +54,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "versions_dirs": [result.relative(d) for d in result.versions_dirs],
         "revisions": revisions,
         "problems": [p.to_json() for p in result.findings],
-        "heads": list(result.chain.heads),
+        "heads": list(result.gate_chain.heads),  # check's heads: history's others are in "problems"
         "missing": list(result.missing),
         "unreadable": [
             {"blob": u.blob, "path": u.path, "commit": u.commit, "reason": u.reason} for u in result.unreadable

@@ -45,7 +45,8 @@ def render_markdown(timeline: Timeline) -> str:
                 f" {e.next_step_label}: {_code(e.next_step or '')}"
             )
         for p in timeline.problems:
-            lines.append(f"- **{p.kind}**: {_md(p.message)}")
+            level = " (warning)" if p.warning else ""
+            lines.append(f"- **{p.kind}**{level}: {_md(p.message)}")
     if timeline.evidence:
         lines += [
             "",
