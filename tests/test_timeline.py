@@ -441,3 +441,26 @@ def test_a_reverted_revision_is_not_a_head_of_the_timeline_or_the_scan(tmp_path:
     assert [p["level"] for p in doc["problems"] if p["kind"] == "multiple-heads"] == ["warning"]
     check = cli("check", str(repo.path))
     assert check.returncode == 0 and check.stdout.startswith("ok: 3 revisions, head c"), check.stdout
+
+
+def test_deleted_names_the_commit_on_heads_history(tmp_path: Path) -> None:
+    """case deleted-column (issue 23, item 6): b was deleted on HEAD's history by "cleanup"; an
+    abandoned branch deleted it too, a day later. The scan's "deleted" column and the timeline named
+    the later one (newest by date); the commit that took b from the versions directory is the one."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("chain", {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        **environment_files(),
+        f"{VERSIONS}/a_a.py": revision_source("a", None, "a"),
+        f"{VERSIONS}/b_b.py": revision_source("b", "a", "b"),
+    })
+    cleanup = repo.commit("cleanup", remove=[f"{VERSIONS}/b_b.py"])
+    repo.git("checkout", "-q", "-b", "abandoned", "HEAD~1")  # each commit is dated after the last one
+    other = repo.commit("drop b on a branch", remove=[f"{VERSIONS}/b_b.py"])
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-D", "abandoned")
+    scan = cli("scan", str(repo.path))
+    row = next(line for line in scan.stdout.splitlines() if line.startswith("│ b "))
+    assert cleanup[:7] in row and other[:7] not in row, row
+    result = scan_repository(repo.path)
+    assert build_timeline(result).entry("b").deleted.commit == cleanup  # type: ignore[union-attr]

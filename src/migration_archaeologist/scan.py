@@ -19,7 +19,7 @@ from migration_archaeologist.config import find_configs
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.gitrepo import Repository, open_repository
 from migration_archaeologist.sources.git_history import CommitInfo, GitHistory
-from migration_archaeologist.sources.interface import GIT_SOURCES, Unreadable
+from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
@@ -89,6 +89,18 @@ class ScanResult:
             if (p.kind, p.revisions) not in seen and p.kind not in _ADDED_KINDS
         )
         return gate + extra
+
+    def deletion(self, revision: str) -> Sighting | None:
+        """The deletion a person is shown for a revision gone from the versions directory: the last
+        one on HEAD's history (the commit that took it away), else the newest anywhere (another
+        branch, a stash, an unreachable commit). The newest by date alone named a later deletion on
+        an abandoned branch while HEAD's own history said otherwise."""
+        from migration_archaeologist.retired import last_deletion
+
+        entry = self.catalog.entries[revision]
+        if entry.present:
+            return None
+        return last_deletion(entry, self.catalog.head_history) or entry.deletion()
 
     def _history_only(self, problem: Problem) -> Problem:
         """A problem only history's chain has, as a warning; history's extra heads are named for what

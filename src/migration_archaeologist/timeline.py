@@ -393,7 +393,7 @@ def _entry(
     chosen = entry.chosen
     every = [s for c in entry.candidates for s in c.sightings]
     names = [source_file_name(s.path) for s in chosen.sightings if s.path]
-    deletion = entry.deletion() if not entry.present else None
+    deletion = result.deletion(entry.revision)
     head, base, merge, branch = flags
     return TimelineEntry(
         revision=entry.revision,

@@ -91,7 +91,7 @@ def render_scan(console: Console, result: ScanResult) -> None:
     order = list(result.chain.order) + sorted(set(result.catalog.entries) - set(result.chain.order))
     for rev in order:
         entry = result.catalog.entries[rev]
-        deletion = entry.deletion() if not entry.present else None
+        deletion = result.deletion(rev)
         deleted = f"{deletion.commit[:7]} {(deletion.date or '')[:10]}" if deletion and deletion.commit else ""
         retirement = result.retired.get(rev)
         if retirement is not None and retirement.how in ("reverted", "squashed"):
