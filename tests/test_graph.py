@@ -46,8 +46,11 @@ def test_all_problems_in_one_run(repo: GitRepo) -> None:
             f"{V}/b.py": revision_source("b", "a", "second"),
         },
     )
-    # b changes its parent later: two versions with different parents
+    # b with another parent on a branch: two versions with different parents (an edit of b on
+    # HEAD's own history would be one superseding the other, not a conflict: test_real_world)
+    repo.git("checkout", "-q", "-b", "other")
     repo.commit("rebase b", {f"{V}/b.py": revision_source("b", "x0", "second, re-parented")})
+    repo.git("checkout", "-q", "main")
     repo.commit(
         "trouble",
         {

@@ -284,3 +284,26 @@ def test_labels_named_by_constants_pass_check_as_alembic_would(repo: GitRepo) ->
     assert scan["c1"]["notes"] == ["branch_labels names neutron.db.migration.cli.CONTRACT_BRANCH, not read from this file"]
     restore = ma("restore", "expand", str(repo.path), "--json")  # a label resolved from the repository names its revision
     assert restore.returncode == 0 and json.loads(restore.stdout)["requested"] == ["e1"]
+
+
+def test_a_re_pointed_down_revision_is_a_superseded_edit(repo: GitRepo) -> None:
+    """Issue 23, class 1 (seen on redash, ckan, indico, quay, warehouse): a → b, then c added on a,
+    then c's own file edited to revise b, the usual fix after two branches each added a revision.
+    Alembic sees one head, c. c's first version, on HEAD's own history at the same path, is an edit
+    the second superseded: no conflicting-versions, not even with --strict. A version of c only in a
+    pull-request ref still is one (a warning)."""
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "a")})
+    repo.commit("b", {f"{V}/b_b.py": revision_source("b", "a", "b")})
+    repo.commit("c on a", {f"{V}/c_c.py": revision_source("c", "a", "c")})
+    repo.commit("c re-pointed", {f"{V}/c_c.py": revision_source("c", "b", "c")})
+    code, doc = check_json(repo, "--strict")
+    assert (code, doc["problems"], doc["heads"]) == (0, [], ["c"])
+    repo.git("checkout", "-q", "-b", "pr", "HEAD~1")
+    repo.commit("c on nothing", {f"{V}/c_c.py": revision_source("c", None, "c")})
+    repo.git("update-ref", "refs/pull/9/head", "HEAD")
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-D", "pr")
+    code, doc = check_json(repo)
+    assert code == 0
+    (rival,) = [p for p in doc["problems"] if p["kind"] == "conflicting-versions"]
+    assert rival["level"] == "warning" and "revises nothing" in rival["message"] and "revises a;" not in rival["message"]

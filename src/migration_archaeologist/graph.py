@@ -15,12 +15,12 @@ import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 if TYPE_CHECKING:
     import networkx as nx
 
-from migration_archaeologist.catalog import Catalog, RevisionEntry
+from migration_archaeologist.catalog import Candidate, Catalog, RevisionEntry
 from migration_archaeologist.revision import RevisionFile
 from migration_archaeologist.sources.interface import source_file_name
 
@@ -155,7 +155,7 @@ def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> Chai
     extra: list[Problem] = []
     for entry in catalog.entries.values():
         if entry.revision in chosen:
-            extra.extend(_entry_problems(entry))
+            extra.extend(_entry_problems(entry, catalog.head_history))
     known = set(catalog.entries)
     for broken in catalog.unparseable:
         present = [s.path for s in broken.sightings if s.source == "worktree"]
@@ -362,7 +362,7 @@ def _cycles(edges: _Edges, revisions: Mapping[str, RevisionFile]) -> list[Proble
     return found
 
 
-def _entry_problems(entry: RevisionEntry) -> list[Problem]:
+def _entry_problems(entry: RevisionEntry, head_history: Mapping[str, int]) -> list[Problem]:
     problems: list[Problem] = []
     rev = entry.revision
     present_paths = [p for c in entry.candidates for p in c.present_paths]
@@ -389,10 +389,13 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
                     warning=bool(present_paths),
                 )
             )
-    if _shapes_differ(entry):
+    # an earlier version of the present file on HEAD's own history is an edit it superseded (c
+    # re-pointed from a to b after two branches each added a revision), not a version in conflict
+    rivals = [c for c in entry.candidates if not _superseded(c, entry, present_paths, head_history)]
+    if _shapes_differ(rivals):
         chosen = entry.chosen.revision
         variants = "; ".join(
-            f"{c.blob[:10]} revises {', '.join(c.revision.down_revisions) or 'nothing'}" for c in entry.candidates
+            f"{c.blob[:10]} revises {', '.join(c.revision.down_revisions) or 'nothing'}" for c in rivals
         )
         problems.append(
             Problem(
@@ -430,12 +433,23 @@ def _entry_problems(entry: RevisionEntry) -> list[Problem]:
     return problems
 
 
-def _shapes_differ(entry: RevisionEntry) -> bool:
+def _shapes_differ(candidates: Sequence[Candidate]) -> bool:
     """Whether the candidates disagree on parents, labels or dependencies (a lone one cannot)."""
-    if len(entry.candidates) < 2:
+    if len(candidates) < 2:
         return False
-    shapes = {(c.revision.down_revisions, c.revision.branch_labels, c.revision.depends_on) for c in entry.candidates}
+    shapes = {(c.revision.down_revisions, c.revision.branch_labels, c.revision.depends_on) for c in candidates}
     return len(shapes) > 1
+
+
+def _superseded(
+    candidate: Candidate, entry: RevisionEntry, present_paths: Sequence[str], head_history: Mapping[str, int]
+) -> bool:
+    """An older version of the present file: committed at its path on HEAD's own history."""
+    if not entry.present or candidate.blob == entry.chosen.blob or not present_paths:
+        return False
+    return any(
+        s.source == "history" and s.commit in head_history and s.path in present_paths for s in candidate.sightings
+    )
 
 
 def _basename_groups(entry: RevisionEntry) -> list[set[str]]:
