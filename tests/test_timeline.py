@@ -66,7 +66,7 @@ def test_sample_timeline_tells_the_seed_story_by_date(sample) -> None:  # type: 
     assert "recoverable from `stash@{1}` (exact)" in sections["October 31, 2025"]
     assert "CHECK constraint on action_lists.status changed" in sections["October 31, 2025"]
     assert deleted  # the builder's named story commits exist
-    assert "**6 revisions**: 0 present, 6 recoverable, 0 lost. Head: `b22b3b5a376f`." in text
+    assert "**6 revisions**: 0 present, 6 recoverable, 0 retired, 0 lost. Head: `b22b3b5a376f`." in text
 
 
 def test_sample_timeline_with_the_database_marks_what_is_applied(sample) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +98,7 @@ def test_sample_timeline_json_is_the_same_data(sample) -> None:  # type: ignore[
     assert by_rev["20251015_baseline"]["first_seen"]["commit"] is None
     assert by_rev["84456d47e6aa"]["deleted"]["author"] == "James Whitaker"
     assert by_rev["84456d47e6aa"]["first_seen"]["date"].startswith("2025-10-29")
-    assert doc["counts"] == {"present": 0, "recoverable": 6, "lost": 0}
+    assert doc["counts"] == {"present": 0, "recoverable": 6, "retired": 0, "lost": 0}
     assert doc["database"]["stamped"] == ["b22b3b5a376f"]
     assert all(r["status"] == "recoverable" and r["needed"] for r in doc["revisions"])
     # the markdown and the JSON are one model: same phases, same order
@@ -116,7 +116,7 @@ def test_timeline_after_restore_shows_everything_present(builder, tmp_path: Path
     assert proc.stdout == ""
     text = out.read_text(encoding="utf-8")
     assert text.count("- Status: ✅ present in the versions directory") == 6
-    assert "6 present, 0 recoverable, 0 lost" in text
+    assert "6 present, 0 recoverable, 0 retired, 0 lost" in text
     assert "migration-archaeologist-manifest.json" not in text  # our own record is not evidence
     assert text.count("restored from ") == 6 and "restored from bytecode (bytecode)" in text
     assert "♻️" not in text.split("## Documented revisions")[0]
@@ -464,3 +464,32 @@ def test_deleted_names_the_commit_on_heads_history(tmp_path: Path) -> None:
     assert cleanup[:7] in row and other[:7] not in row, row
     result = scan_repository(repo.path)
     assert build_timeline(result).entry("b").deleted.commit == cleanup  # type: ignore[union-attr]
+
+
+def test_a_reverted_revision_is_retired_in_every_timeline_view(tmp_path: Path) -> None:
+    """case timeline-retired (issue 23, item 6): the reverted x is "retired", as scan calls it, in the
+    counts, the Markdown, the JSON and the Mermaid classes, with its restore command asking for
+    --allow-new-head; before, the timeline counted it "recoverable" (redash: "50 recoverable")."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("chain", {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        **environment_files(),
+        f"{VERSIONS}/a_a.py": revision_source("a", None, "a"),
+        f"{VERSIONS}/b_b.py": revision_source("b", "a", "b"),
+    })
+    repo.commit("x", {f"{VERSIONS}/x_x.py": revision_source("x", "b", "x")})
+    repo.commit("Revert x", remove=[f"{VERSIONS}/x_x.py"])
+    story = build_timeline(scan_repository(repo.path), repo_arg=str(repo.path))
+    x = story.entry("x")
+    assert (x.status, x.needed) == ("retired", False)
+    assert x.next_step == f"migration-archaeologist restore x {repo.path} --apply --allow-new-head"
+    assert story.to_fix == ()
+    text = render_markdown(story)
+    assert "**3 revisions**: 2 present, 0 recoverable, 1 retired, 0 lost." in text
+    assert "retired: gone from the versions directory and nothing there needs it" in text
+    classes = [line.split() for line in render_mermaid(story).splitlines() if line.strip().startswith("class ")]
+    assert [c[2] for c in classes if len(c) == 3 and c[1] == f"n{[e.revision for e in story.entries].index('x')}"] == [
+        "retired"
+    ]
+    doc = json.loads(cli("timeline", str(repo.path), "-f", "json").stdout)
+    assert doc["counts"] == {"present": 2, "recoverable": 0, "retired": 1, "lost": 0}

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from migration_archaeologist.graph import ChainGraph, Problem
     from migration_archaeologist.scan import ScanResult
 
-#: present: a file in a versions directory now; recoverable: some source holds it; lost: only its ID
+#: present: a file in a versions directory now; recoverable: some source holds it and the chain needs it
+#: back; retired: some source holds it and nothing present needs it (reverted, squashed, another
+#: branch: what scan calls retired); lost: only its ID
 #: is known (a down_revision, depends_on or database stamp names it).
-STATUSES = ("present", "recoverable", "lost")
+STATUSES = ("present", "recoverable", "retired", "lost")
 #: stamped: the database's alembic_version holds it; applied: a stamped revision descends from it;
 #: not-applied: neither. None when no database was given.
 STAMP_STATES = ("stamped", "applied", "not-applied")
@@ -403,7 +405,9 @@ def _entry(
         down_revisions=parsed.down_revisions,
         depends_on=parsed.depends_on,
         branch_labels=parsed.branch_labels,
-        status="present" if entry.present else "recoverable",
+        # as scan says: what the chain needs back is recoverable; what history holds and nothing needs
+        # (reverted, squashed, on another branch) is retired, not one more thing to restore
+        status="present" if entry.present else "recoverable" if needed else "retired",
         needed=needed,
         fidelity=_recorded(record, "fidelity") if entry.present else chosen.fidelity,
         versions=len(entry.candidates),
@@ -431,7 +435,7 @@ def _next_step(
     from migration_archaeologist.gate import held_only_by_archives, restore_command
     from migration_archaeologist.verify import synthesize_command
 
-    if entry.status == "recoverable":
+    if entry.status in ("recoverable", "retired"):
         allow = " --allow-new-head" if entry.revision in result.retired else ""
         sources = archives if held_only_by_archives(result.catalog.entries[entry.revision]) else ()
         return restore_command(entry.revision, repo_arg, sources) + allow

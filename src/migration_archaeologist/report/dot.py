@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from migration_archaeologist.timeline import Timeline
 
-FILL = {"present": ("#dcfae6", "#067647"), "recoverable": ("#fef0c7", "#b54708"), "lost": ("#fee4e2", "#b42318")}
+FILL = {
+    "present": ("#dcfae6", "#067647"),
+    "recoverable": ("#fef0c7", "#b54708"),
+    "retired": ("#f2f4f7", "#667085"),
+    "lost": ("#fee4e2", "#b42318"),
+}
 
 
 def render_dot(timeline: Timeline) -> str:

@@ -24,6 +24,7 @@ from migration_archaeologist.timeline import STATUSES, CommitEvent, Timeline, Ti
 STATUS_MEANING = {
     "present": "file in a versions directory now",
     "recoverable": "gone from the versions directory, a copy survives",
+    "retired": "gone, and nothing in the versions directory needs it (reverted, squashed, another branch)",
     "lost": "only its ID is known",
 }
 
@@ -365,7 +366,8 @@ a:hover { text-decoration: underline; }
 .summary { display: grid; grid-template-columns: max-content 1fr; gap: 3px 18px; margin: 10px 0; }
 .summary dt { color: #6c757d; }
 .summary dd { margin: 0; overflow-wrap: anywhere; }
-.status-text.present { color: #2b8a3e; } .status-text.recoverable { color: #d9480f; } .status-text.lost { color: #c92a2a; }
+.status-text.present { color: #2b8a3e; } .status-text.recoverable { color: #d9480f; }
+.status-text.retired { color: #667085; } .status-text.lost { color: #c92a2a; }
 .status-text { font-weight: 600; } .status-text.none { color: #868e96; font-weight: normal; }
 .search { margin: 14px 0 0; }
 .search input { font: inherit; padding: 3px 8px; width: 22em; border: 1px solid #ced4da; border-radius: 4px; }
@@ -389,6 +391,7 @@ table.evidence td { overflow-wrap: anywhere; }
 article.revision { border-left: 4px solid #ced4da; padding: 6px 12px 8px; margin: 0 0 10px; border-radius: 0 4px 4px 0; }
 article.revision.present { border-left-color: #40c057; }
 article.revision.recoverable { border-left-color: #fab005; }
+article.revision.retired { border-left-color: #ced4da; }
 article.revision.lost { border-left-color: #e03131; background: #fff8f8; }
 article.revision:target, article.revision.hit { background: #e7f1ff; }
 .rev-id { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-weight: 700; font-size: 14px; }
@@ -397,6 +400,7 @@ h4 .message { margin-left: 4px; font-weight: 600; }
   vertical-align: 1px; border: 1px solid transparent; }
 .badge.present { background: #ebfbee; color: #2b8a3e; border-color: #b2f2bb; }
 .badge.recoverable { background: #fff9db; color: #d9480f; border-color: #ffe066; }
+.badge.retired { background: #f2f4f7; color: #475467; border-color: #d0d5dd; }
 .badge.lost { background: #fff5f5; color: #c92a2a; border-color: #ffc9c9; }
 .badge.stamped { background: #1c1c1c; color: #fff; }
 .badge.plain { background: #f1f3f5; color: #495057; border-color: #dee2e6; }

@@ -14,6 +14,7 @@ from migration_archaeologist.timeline import CommitEvent, Phase, Place, Timeline
 STATUS_TEXT = {
     "present": "✅ present in the versions directory",
     "recoverable": "♻️ missing from the versions directory, recoverable",
+    "retired": "🗄️ retired: gone from the versions directory and nothing there needs it, a copy survives",
     "lost": "❌ lost: no source holds it, only its ID is known",
 }
 STAMP_TEXT = {
@@ -75,7 +76,7 @@ def _preamble(timeline: Timeline) -> list[str]:
         f"Rebuilt by migration-archaeologist from {_code(str(timeline.repository))}{head}; versions directory: {dirs}.",
         "",
         f"**{len(timeline.entries)} revisions**: {counts['present']} present, {counts['recoverable']} recoverable,"
-        f" {counts['lost']} lost. Head: {_ids(timeline.heads) or 'none'}.",
+        f" {counts['retired']} retired, {counts['lost']} lost. Head: {_ids(timeline.heads) or 'none'}.",
     ]
     if timeline.database is not None:
         stamped = _ids(timeline.stamped) or "nothing (no row in the version table)"
@@ -146,7 +147,7 @@ def _status(e: TimelineEntry) -> str:
         text += f", synthesized from the database on {_when(e.restored_at)} (a stand-in: not a copy of the original)"
     elif e.status == "present" and e.restored_from:
         text += f", restored from {e.restored_from} ({e.fidelity}) on {_when(e.restored_at)}"
-    if e.status == "recoverable":
+    if e.status in ("recoverable", "retired"):
         places = ", ".join(_place(p) for p in e.recoverable_from)
         text += f" from {places} ({e.fidelity})" if places else f" ({e.fidelity})"
         if e.versions > 1:

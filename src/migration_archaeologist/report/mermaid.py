@@ -12,6 +12,7 @@ from migration_archaeologist.timeline import Timeline
 CLASSES = {
     "present": "fill:#dcfae6,stroke:#067647,color:#053321",
     "recoverable": "fill:#fef0c7,stroke:#b54708,color:#4e1d09",
+    "retired": "fill:#f2f4f7,stroke:#667085,color:#344054",
     "lost": "fill:#fee4e2,stroke:#b42318,color:#55160c,stroke-dasharray:5 3",
     "stamped": "stroke-width:4px",
 }
@@ -31,7 +32,7 @@ def render_mermaid(timeline: Timeline) -> str:
             continue
         arrow = "-->" if edge.kind == "down_revision" else "-. depends_on .->"
         lines.append(f"  {ids[edge.target]} {arrow} {ids[edge.revision]}")
-    for status in ("present", "recoverable", "lost"):
+    for status in ("present", "recoverable", "retired", "lost"):
         members = [ids[e.revision] for e in timeline.entries if e.status == status]
         if members:
             lines.append(f"  class {','.join(members)} {status}")

@@ -35,9 +35,10 @@ MONO = "ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, 'Li
 STATUS_COLOURS = {
     "present": ("#40c057", "#2b8a3e"),
     "recoverable": ("#fab005", "#e67700"),
+    "retired": ("#ced4da", "#868e96"),
     "lost": ("#ffffff", "#e03131"),
 }
-STATUS_TEXT = {"present": "#2b8a3e", "recoverable": "#d9480f", "lost": "#c92a2a"}
+STATUS_TEXT = {"present": "#2b8a3e", "recoverable": "#d9480f", "retired": "#667085", "lost": "#c92a2a"}
 EDGE_COLOUR = {"down_revision": "#868e96", "depends_on": "#7950f2"}
 BACK_COLOUR = "#e03131"
 DASH = {"down_revision": None, "depends_on": "5 3"}
@@ -246,7 +247,7 @@ def _cubic(p0: Point, p1: Point, p2: Point, p3: Point, t: float) -> Point:
 def status_words(entry: TimelineEntry) -> list[str]:
     """The short notes after the status: fidelity when not exact, chain role, database state."""
     words = []
-    if entry.status == "recoverable" and entry.fidelity and entry.fidelity != "exact":
+    if entry.status in ("recoverable", "retired") and entry.fidelity and entry.fidelity != "exact":
         words.append(entry.fidelity)
     if entry.status == "present" and entry.fidelity == "synthesized":
         words.append("synthesized")
