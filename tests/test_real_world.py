@@ -307,3 +307,28 @@ def test_a_re_pointed_down_revision_is_a_superseded_edit(repo: GitRepo) -> None:
     assert code == 0
     (rival,) = [p for p in doc["problems"] if p["kind"] == "conflicting-versions"]
     assert rival["level"] == "warning" and "revises nothing" in rival["message"] and "revises a;" not in rival["message"]
+
+
+def test_a_squash_then_an_emptied_folder_brings_back_only_the_squashed_chain(repo: GitRepo) -> None:
+    """Issue 23, class 4: a → b → c squashed into the new base s in one commit, d added on s, then the
+    versions folder emptied. What is needed is the chain HEAD had just before the emptying: s and d.
+    a, b and c were squashed into s: restoring one of them is refused (nothing written) unless told;
+    before, the squash was not recognised once its baseline was gone too ("deleted in ...")."""
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "a")})
+    repo.commit("b", {f"{V}/b_b.py": revision_source("b", "a", "b")})
+    repo.commit("c", {f"{V}/c_c.py": revision_source("c", "b", "c")})
+    squash = repo.commit("squash", {f"{V}/s_squash.py": revision_source("s", None, "squashed baseline")},
+                         remove=[f"{V}/a_base.py", f"{V}/b_b.py", f"{V}/c_c.py"])
+    repo.commit("d", {f"{V}/d_d.py": revision_source("d", "s", "d")})
+    repo.commit("emptied", remove=[f"{V}/s_squash.py", f"{V}/d_d.py"])
+    (repo.path / V).mkdir(parents=True, exist_ok=True)
+    code, doc = check_json(repo)
+    assert code == 1 and sorted(doc["missing"]) == ["d", "s"]
+    refused = ma("restore", "a", str(repo.path), "--apply")
+    assert refused.returncode == 1 and sorted(p.name for p in (repo.path / V).iterdir()) == []
+    assert f'a was squashed into s in {squash[:10]} "squash"' in refused.stderr, refused.stderr
+    restored = ma("restore", "d", str(repo.path), "--apply")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert sorted(p.name for p in (repo.path / V).glob("*.py")) == ["d_d.py", "s_squash.py"]
+    code, doc = check_json(repo)
+    assert (code, doc["heads"], doc["missing"]) == (0, ["d"], [])

@@ -83,7 +83,7 @@ def retirements(
 ) -> dict[str, Retirement]:
     """Every absent revision that is not lost, with how it was retired."""
     lost = set(lost)
-    baselines = _baselines_added(catalog)
+    baselines = _baselines_added(catalog, lost)
     found: dict[str, Retirement] = {}
     for rev, entry in catalog.entries.items():
         if entry.present or rev in lost:
@@ -130,12 +130,13 @@ def _bytecode(path: str | None) -> bool:
     return bool(path) and path.endswith(".pyc")  # type: ignore[union-attr]
 
 
-def _baselines_added(catalog: Catalog) -> dict[str, str]:
-    """commit -> a present base revision (no down_revision) that the commit added: a squash commit
-    deletes the old chain and adds its new baseline at once."""
+def _baselines_added(catalog: Catalog, needed: set[str]) -> dict[str, str]:
+    """commit -> a base revision (no down_revision) of today's chain, present or needed back, that the
+    commit added: a squash commit deletes the old chain and adds its new baseline at once. Needed
+    counts too: a versions folder emptied after a squash still owes its baseline to the squash."""
     found: dict[str, str] = {}
     for rev, entry in catalog.entries.items():
-        if not entry.present or entry.parsed.down_revisions:
+        if not (entry.present or rev in needed) or entry.parsed.down_revisions:
             continue
         for candidate in entry.candidates:
             for s in candidate.sightings:
