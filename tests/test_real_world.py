@@ -332,3 +332,20 @@ def test_a_squash_then_an_emptied_folder_brings_back_only_the_squashed_chain(rep
     assert sorted(p.name for p in (repo.path / V).glob("*.py")) == ["d_d.py", "s_squash.py"]
     code, doc = check_json(repo)
     assert (code, doc["heads"], doc["missing"]) == (0, ["d"], [])
+
+
+def test_a_file_renamed_and_edited_in_one_commit_is_one_revisions_story(repo: GitRepo) -> None:
+    """Issue 23, class 2: b's file renamed and edited in one commit (git calls it a rename, 87%
+    similar): one file declares b at HEAD, and its old name is its own earlier version, not another
+    file with the same ID. No duplicate-id, not even with --strict; a copy under another name still is one."""
+    repo.commit("base", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "a")})
+    body = "    op.add_column('t', sa.Column('c', sa.Integer()))\n    op.add_column('t', sa.Column('d', sa.Integer()))"
+    repo.commit("b", {f"{V}/b_old_name.py": revision_source("b", "a", "b", body=body)})
+    repo.git("mv", f"{V}/b_old_name.py", f"{V}/b_new_name.py")
+    repo.commit("rename and edit b", {f"{V}/b_new_name.py": revision_source("b", "a", "b", body=body + "\n    pass")})
+    assert repo.git("show", "-M", "--name-status", "--format=", "HEAD").startswith("R")  # git: a rename
+    code, doc = check_json(repo, "--strict")
+    assert (code, doc["problems"], doc["heads"]) == (0, [], ["b"])
+    repo.commit("a copy", {f"{V}/b_copy.py": revision_source("b", "a", "b, copied")})
+    code, doc = check_json(repo)
+    assert code == 1 and [p["kind"] for p in doc["problems"]] == ["duplicate-id"]

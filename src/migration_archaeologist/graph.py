@@ -453,17 +453,24 @@ def _superseded(
 
 
 def _basename_groups(entry: RevisionEntry) -> list[set[str]]:
-    """Contents of one ID that never shared a file name: copies, not versions of one file."""
+    """Contents of one ID that never shared a file name: copies, not versions of one file. A file
+    renamed in a commit (deleted under one name, added under another, edited or not: what ``git log
+    -M`` calls a rename) is one file's story, so the two names are one group."""
     groups: list[set[str]] = []
+    renamed: dict[str, tuple[set[str], set[str]]] = {}  # commit -> (names deleted, names added)
     for candidate in entry.candidates:
-        names = {source_file_name(s.path) for s in candidate.sightings if s.path}
+        for s in candidate.sightings:
+            if s.path and s.commit and s.event in ("deleted", "added"):
+                renamed.setdefault(s.commit, (set(), set()))[s.event == "added"].add(source_file_name(s.path))
+    links = [gone | came for gone, came in renamed.values() if gone and came]
+    for names in [{source_file_name(s.path) for s in c.sightings if s.path} for c in entry.candidates] + links:
         if not names:
             continue
         merged = [g for g in groups if g & names]
         for g in merged:
             groups.remove(g)
-            names |= g
-        groups.append(names)
+            names = names | g
+        groups.append(set(names))
     return groups
 
 
