@@ -349,3 +349,19 @@ def test_a_file_renamed_and_edited_in_one_commit_is_one_revisions_story(repo: Gi
     repo.commit("a copy", {f"{V}/b_copy.py": revision_source("b", "a", "b, copied")})
     code, doc = check_json(repo)
     assert code == 1 and [p["kind"] for p in doc["problems"]] == ["duplicate-id"]
+
+
+def test_a_folder_of_present_revisions_beats_an_old_versions_folder_in_history(repo: GitRepo) -> None:
+    """Issue 23, class 3 (flaskbb): no alembic.ini; the application's code sets script_location to
+    app/migrations, whose revision files sit in the folder itself; history also had an older
+    migrations/versions. Alembic loads what is in app/migrations: check judged the old folder and
+    called both present revisions missing (flaskbb: "13 revision(s) missing")."""
+    repo.commit("old layout", {"migrations/versions/a_a.py": revision_source("a", None, "a")})
+    repo.commit("move", {"app/migrations/a_a.py": revision_source("a", None, "a"),
+                         "app/migrations/b_b.py": revision_source("b", "a", "b"),
+                         "app/migrations/script.py.mako": "# template\n"},
+                remove=["migrations/versions/a_a.py"])
+    code, doc = check_json(repo)
+    assert (code, doc["heads"], doc["missing"]) == (0, ["b"], []), doc
+    scan = ma("scan", str(repo.path), "--json")
+    assert json.loads(scan.stdout)["versions_dirs"] == ["app/migrations"]

@@ -18,6 +18,7 @@ from migration_archaeologist.catalog import Catalog, build_catalog
 from migration_archaeologist.config import find_configs
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.gitrepo import Repository, open_repository
+from migration_archaeologist.revision import RevisionFile
 from migration_archaeologist.sources.git_history import CommitInfo, GitHistory
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
@@ -504,11 +505,20 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
     # Only folders inside the work tree: a tree entry named '..' (git takes one from mktree) or a
     # symlinked folder must not make restore write outside the repository.
     folders: Counter[str] = Counter()
-    for changes in found.changes.values():
+    holding: Counter[str] = Counter()  # folders whose revision files are in the work tree now
+    for sha, changes in found.changes.items():
+        revision = isinstance(found.parsed.get(sha), RevisionFile)
         for change in changes:
             folder = change.path.rsplit("/", 1)[0] if "/" in change.path else ""
             if _plain_relative(folder):
                 folders[folder] += 1
+                if revision and change.event != "deleted" and (root / change.path).is_file():
+                    holding[folder] += 1
+    # A folder holding revision files now is what Alembic loads, whatever code configures it (flaskbb
+    # sets script_location = flaskbb/migrations in a config dict; its history also had a
+    # migrations/versions): history's folders only when none holds one any more (the seed's cleanup)
+    if holding:
+        folders = holding
     versions_named = [f for f in folders if f.rsplit("/", 1)[-1] == "versions"]
     pool = [f for f in versions_named or list(folders) if _inside(root, root / f)]
     if not pool:
