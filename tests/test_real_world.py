@@ -365,3 +365,46 @@ def test_a_folder_of_present_revisions_beats_an_old_versions_folder_in_history(r
     assert (code, doc["heads"], doc["missing"]) == (0, ["b"], []), doc
     scan = ma("scan", str(repo.path), "--json")
     assert json.loads(scan.stdout)["versions_dirs"] == ["app/migrations"]
+
+
+def test_a_plugins_revision_on_another_package_is_external(repo: GitRepo) -> None:
+    """Issue 23, class 5 (inveniosoftware/invenio-accounts): a plugin module whose setup.cfg hands its
+    revisions to a host (``invenio_db.alembic``) names in depends_on a revision of another package,
+    never in this repository. check said missing-parent ... not present anywhere, exit 1; it is
+    external: one warning, exit 0, nothing to restore. Without the entry point, it is still missing."""
+    setup_cfg = "[metadata]\nname = plugin\n\n[options.entry_points]\ninvenio_db.alembic =\n    plugin = plugin:alembic\n"
+    repo.commit("plugin", {
+        "plugin/alembic/p1_create_branch.py": revision_source("p1", None, "branch", branch_labels="plugin",
+                                                             depends_on="dbdbc1b19cf2"),
+        "plugin/alembic/p2_tables.py": revision_source("p2", "p1", "tables"),
+    })
+    code, doc = check_json(repo, "--versions", "plugin/alembic")
+    assert code == 1 and [p["kind"] for p in doc["problems"]] == ["missing-parent"]
+    repo.commit("entry point", {"setup.cfg": setup_cfg})
+    code, doc = check_json(repo, "--versions", "plugin/alembic")
+    assert code == 0 and doc["heads"] == ["p2"], doc
+    (external,) = doc["problems"]
+    assert (external["kind"], external["level"], external["revisions"]) == ("external-revision", "warning", ["p1", "dbdbc1b19cf2"])
+    assert "invenio_db.alembic" in external["message"]
+    restore = ma("restore", "dbdbc1b19cf2", str(repo.path), "--versions", "plugin/alembic")
+    assert restore.returncode == 1 and "Can't locate revision identified by 'dbdbc1b19cf2'" in restore.stderr
+
+
+def test_alembic_entry_point_groups_are_read_as_text_from_each_kind_of_file(tmp_path: Path) -> None:
+    """setup.cfg, pyproject.toml ([project.entry-points] and Poetry's plugins) and setup.py (a literal
+    entry_points=... read with ast, never run: the marker file must not appear)."""
+    from migration_archaeologist.entry_points import alembic_entry_point_groups
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\n[project.entry-points."invenio_db.alembic"]\np = "p:alembic"\n'
+        '[project.entry-points."console_scripts"]\np = "p:main"\n'
+        '[tool.poetry.plugins."other.alembic_branches"]\nq = "q:alembic"\n'
+    )
+    marker = tmp_path / "ran"
+    (tmp_path / "setup.py").write_text(
+        f"open({str(marker)!r}, 'w')\nfrom setuptools import setup\n"
+        "setup(name='p', entry_points={'old_host.alembic': ['p = p:alembic'], 'console_scripts': []})\n"
+    )
+    assert alembic_entry_point_groups(tmp_path) == ("invenio_db.alembic", "old_host.alembic", "other.alembic_branches")
+    assert not marker.exists()
+    assert alembic_entry_point_groups(tmp_path / "nowhere") == ()

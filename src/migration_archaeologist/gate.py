@@ -181,7 +181,7 @@ def _problem_annotations(problem: Problem, level: str, result: ScanResult, lines
 
     places: list[Annotation] = []
     kind = problem.kind
-    if kind == "missing-parent" and problem.revisions:
+    if kind in ("missing-parent", "external-revision") and problem.revisions:
         child, target = problem.revisions[0], problem.revisions[-1]
         entry = result.catalog.entries.get(child)
         name = "depends_on" if entry is not None and target not in entry.parsed.down_revisions else "down_revision"

@@ -12,7 +12,7 @@ networkx costs 0.16 s, a third of an unchanged rescan, and scan and check need o
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +35,7 @@ PROBLEM_KINDS = (
     "unparseable",
     "stamped-but-missing",
     "environment-missing",
+    "external-revision",
 )
 
 
@@ -144,8 +145,14 @@ def build_graph(revisions: Mapping[str, RevisionFile]) -> ChainGraph:
     return _analyse(revisions, extra=(), present=set(revisions))
 
 
-def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> ChainGraph:
+def analyse_catalog(
+    catalog: Catalog, only: Iterable[str] | None = None, plugin_groups: tuple[str, ...] = ()
+) -> ChainGraph:
     """Chain of every chosen candidate, with the catalog-level problems added.
+
+    ``plugin_groups``: the repository hands its revisions to a host through these entry-point groups
+    (``entry_points.alembic_entry_point_groups``): a revision it names that no source holds is
+    another package's (external), not a lost one.
 
     ``only`` restricts it to some revisions (what the versions directory holds and needs: the chain
     ``check`` gates on); broken files then count only when they lie in the work tree.
@@ -174,7 +181,27 @@ def analyse_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> Chai
             )
         )
     present_revisions = {rev for rev, entry in catalog.entries.items() if entry.present}
-    return _analyse(revisions, extra=tuple(extra), present=present_revisions)
+    chain = _analyse(revisions, extra=tuple(extra), present=present_revisions)
+    if plugin_groups:
+        problems = tuple(_as_external(p, set(catalog.entries), plugin_groups) for p in chain.problems)
+        chain = replace(chain, problems=problems)
+    return chain
+
+
+def _as_external(problem: Problem, known: set[str], groups: tuple[str, ...]) -> Problem:
+    """A missing parent no source of this repository ever held, named by a plugin's revision: the
+    host loads it from another package. Said once, as what it is; nothing to restore or fail on."""
+    if problem.kind != "missing-parent" or len(problem.revisions) != 2 or problem.revisions[1] in known:
+        return problem
+    rev, target = problem.revisions
+    return Problem(
+        "external-revision",
+        problem.revisions,
+        f"Revision {target} referenced from {rev} is another package's: this repository never held it, and"
+        f" hands its revisions to a host through the entry point group {', '.join(groups)}",
+        problem.path,
+        warning=True,
+    )
 
 
 def _analyse(

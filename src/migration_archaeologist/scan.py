@@ -52,6 +52,9 @@ class ScanResult:
     evidence: tuple[Any, ...] = ()  # sources.docs.Evidence rows: revisions named in documents, with claims checked
     archive_issues: tuple[Any, ...] = ()  # sources.archive.ArchiveIssue: members refused (bombs, escapes, links)
     cache: str = "off"  # what the stored history scan did: off, new, unchanged, updated: N new commit(s) read, rebuilt
+    #: entry-point groups through which the repository hands its revisions to a host (Invenio's
+    #: ``invenio_db.alembic``): a revision named but never held is then another package's
+    plugin_groups: tuple[str, ...] = ()
 
     @cached_property
     def gate_chain(self) -> ChainGraph:
@@ -64,7 +67,7 @@ class ScanResult:
             return self.chain
         from migration_archaeologist.graph import analyse_catalog
 
-        chain = analyse_catalog(self.catalog, only=working)
+        chain = analyse_catalog(self.catalog, only=working, plugin_groups=self.plugin_groups)
         # stamp problems come from the database (verify.with_stamp_problems), not from the catalog
         stamped = tuple(p for p in self.chain.problems if p.kind in _ADDED_KINDS)
         return replace(chain, problems=chain.problems + stamped) if stamped else chain
@@ -227,7 +230,10 @@ def scan_repository(
         warnings.extend(f"bytecode {issue}" for issue in bytecode_source.issues)
     from migration_archaeologist.graph import analyse_catalog
 
-    chain = analyse_catalog(catalog)
+    from migration_archaeologist.entry_points import alembic_entry_point_groups
+
+    plugin_groups = alembic_entry_point_groups(repo.work_tree)
+    chain = analyse_catalog(catalog, plugin_groups=plugin_groups)
     missing = _needed_missing(catalog, chain, found.commits)
     rows: tuple[Any, ...] = ()
     if documents is not None and repo.work_tree is not None:
@@ -263,6 +269,7 @@ def scan_repository(
         evidence=rows,
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
         cache=history.cache_status,
+        plugin_groups=plugin_groups,
     )
 
 
