@@ -933,7 +933,14 @@ Rerun the script after a fix (`python benchmarks/real_repos.py /work/.mirror --c
 The repositories: CTFd, redash, indico, ckan, quay, neutron-vpnaas and keystone, plus two chosen
 for what they exercise: openstack/neutron (expand/contract branches over 27 release folders, a
 squash of the Liberty branch and its revert, 42k commits) and pypa/warehouse (`script_location =
-warehouse:migrations` set in code, no `alembic.ini`; a partial mirror, one blob missing). Mirrors
+warehouse:migrations` set in code, no `alembic.ini`; a partial mirror, one blob missing). Three more
+for issue 23's classes: gnocchixyz/gnocchi (`script_location = gnocchi.indexer:alembic`, a
+`package:path`), flaskbb/flaskbb (Flask-Alembic: `script_location = flaskbb/migrations` set in a
+config dict, revision files in that folder itself, an older `migrations/versions` in history) and
+inveniosoftware/invenio-accounts (a plugin: `setup.cfg` hands `invenio_accounts/alembic` to the host
+through the `invenio_db.alembic` entry point, and its branch's base `depends_on` invenio-db's
+`dbdbc1b19cf2`, which this repository never held; Alembic alone cannot load such a folder, `KeyError:
+'dbdbc1b19cf2'`, so there the heads are compared with the `ast` reading). Mirrors
 whose checkout fails on a missing blob are checked out path by path, without the unreadable ones.
 
 ## How the ground truth was computed

@@ -408,3 +408,18 @@ def test_alembic_entry_point_groups_are_read_as_text_from_each_kind_of_file(tmp_
     assert alembic_entry_point_groups(tmp_path) == ("invenio_db.alembic", "old_host.alembic", "other.alembic_branches")
     assert not marker.exists()
     assert alembic_entry_point_groups(tmp_path / "nowhere") == ()
+
+
+def test_a_flask_migrate_folder_is_its_own_script_location(repo: GitRepo) -> None:
+    """Issue 23, class 3 (CTFd, redash): migrations/alembic.ini without script_location is Flask-Migrate's,
+    and its own folder is the script location; an older alembic/versions in history is history. The
+    two present revisions are present, one head, nothing missing (fixed with the real-repository
+    issue; kept here so it stays fixed)."""
+    repo.commit("old", {"alembic.ini": INI, **environment_files(), f"{V}/a_base.py": revision_source("a", None, "a")})
+    flask = {k.replace("alembic/", "migrations/"): v for k, v in environment_files().items()}
+    repo.commit("to Flask-Migrate", {"migrations/alembic.ini": "[alembic]\n\n[loggers]\nkeys = root\n", **flask,
+                                     "migrations/versions/x_x.py": revision_source("x", None, "x"),
+                                     "migrations/versions/y_y.py": revision_source("y", "x", "y")},
+                remove=["alembic.ini", f"{V}/a_base.py", *environment_files()])
+    code, doc = check_json(repo)
+    assert (code, doc["heads"], doc["missing"], doc["problems"]) == (0, ["y"], [], []), doc
