@@ -423,3 +423,17 @@ def test_a_flask_migrate_folder_is_its_own_script_location(repo: GitRepo) -> Non
                 remove=["alembic.ini", f"{V}/a_base.py", *environment_files()])
     code, doc = check_json(repo)
     assert (code, doc["heads"], doc["missing"], doc["problems"]) == (0, ["y"], [], []), doc
+
+
+def test_a_plugin_checked_with_its_hosts_folder_has_labelled_heads_by_design(repo: GitRepo) -> None:
+    """Issue 23, class 5: with --versions naming the host package's folder as well, the plugin's
+    depends_on resolves, and the two labelled branches' heads are a design, not multiple-heads."""
+    repo.commit("both", {
+        "host/alembic/dbdbc1b19cf2_create_db_branch.py": revision_source("dbdbc1b19cf2", None, "db", branch_labels="invenio_db"),
+        "host/alembic/h2_tables.py": revision_source("h2", "dbdbc1b19cf2", "h2"),
+        "plugin/alembic/p1_branch.py": revision_source("p1", None, "branch", branch_labels="plugin", depends_on="dbdbc1b19cf2"),
+        "plugin/alembic/p2_tables.py": revision_source("p2", "p1", "tables"),
+        "setup.cfg": "[options.entry_points]\ninvenio_db.alembic =\n    plugin = plugin:alembic\n",
+    })
+    code, doc = check_json(repo, "--versions", "host/alembic", "--versions", "plugin/alembic", "--strict")
+    assert (code, doc["heads"], doc["problems"]) == (0, ["h2", "p2"], []), doc
