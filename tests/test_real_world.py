@@ -437,3 +437,38 @@ def test_a_plugin_checked_with_its_hosts_folder_has_labelled_heads_by_design(rep
     })
     code, doc = check_json(repo, "--versions", "host/alembic", "--versions", "plugin/alembic", "--strict")
     assert (code, doc["heads"], doc["problems"]) == (0, ["h2", "p2"], []), doc
+
+
+def test_an_emptied_folder_is_where_the_files_were_just_before(repo: GitRepo) -> None:
+    """The seed's cleanup replayed on flaskbb (benchmarks/recover_real.py): no configuration, the
+    revision files moved from migrations/versions to app/migrations years ago, then app/migrations
+    emptied. What is needed goes back where it was just before the emptying, not to the older
+    folder a "versions" name would prefer (recover wrote flaskbb's 14 files there)."""
+    repo.commit("old layout", {"migrations/versions/a_a.py": revision_source("a", None, "a")})
+    repo.commit("move", {"app/migrations/a_a.py": revision_source("a", None, "a"),
+                         "app/migrations/b_b.py": revision_source("b", "a", "b")},
+                remove=["migrations/versions/a_a.py"])
+    repo.commit("cleanup", remove=["app/migrations/a_a.py", "app/migrations/b_b.py"])
+    scan = json.loads(ma("scan", str(repo.path), "--json").stdout)
+    assert scan["versions_dirs"] == ["app/migrations"] and sorted(scan["missing"]) == ["a", "b"]
+    restored = ma("restore", "b", str(repo.path), "--apply", "--no-alembic-check")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert sorted(p.name for p in (repo.path / "app" / "migrations").glob("*.py")) == ["a_a.py", "b_b.py"]
+    assert not (repo.path / "migrations" / "versions").exists()
+
+
+def test_recover_leaves_a_program_provided_env_py_to_the_program(repo: GitRepo) -> None:
+    """flaskbb (Flask-Alembic), its folder emptied: the revision files sit in the script folder itself
+    and history never had an env.py there: recover brings back the revisions and script.py.mako,
+    writes no env.py (Alembic would load it as a revision: "could not load migrations/env.py") and no
+    alembic.ini, and Alembic works again."""
+    repo.commit("flat", {"app/migrations/a_a.py": revision_source("a", None, "a"),
+                         "app/migrations/b_b.py": revision_source("b", "a", "b"),
+                         "app/migrations/script.py.mako": environment_files()["alembic/script.py.mako"]})
+    repo.commit("cleanup", remove=["app/migrations/a_a.py", "app/migrations/b_b.py", "app/migrations/script.py.mako"])
+    proc = ma("recover", str(repo.path), "--apply")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().endswith("Alembic works again: heads b"), proc.stdout
+    assert sorted(p.name for p in (repo.path / "app" / "migrations").iterdir() if not p.name.startswith(".")) == [
+        "a_a.py", "b_b.py", "migration-archaeologist-manifest.json", "script.py.mako"]
+    assert not list(repo.path.rglob("alembic.ini")) and not list(repo.path.rglob("env.py"))

@@ -91,6 +91,8 @@ class EnvironmentPlan:
     kind: str  # ini, flask-migrate or code
     notes: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()  # history that could not be read whole
+    #: the program brings its own env.py (Flask-Alembic): none belongs in the script folder
+    env_by_program: bool = False
 
     @property
     def to_write(self) -> tuple[EnvironmentFile, ...]:
@@ -241,6 +243,39 @@ def _overlaps(ours: Sequence[Path], theirs: Sequence[Path]) -> bool:
 # -- what comes back, and from where ------------------------------------------------------------------
 
 
+_LIBRARY_ENV = (
+    "{folder} holds the revision files itself and history never had an env.py there: the program"
+    " provides the environment (Flask-Alembic's own env.py), so none is written (Alembic would load it as a revision)"
+)
+
+
+def _script_files(
+    held: _Held,
+    script: Path,
+    dirs: tuple[Path, ...],
+    db_url: str | None,
+    files: list[EnvironmentFile],
+    notes: list[str],
+) -> None:
+    """The script folder's env.py, script.py.mako and README: present, or how each comes back."""
+    for role in (ENV_PY, TEMPLATE, README):
+        target = script / role
+        if target.is_file():
+            files.append(EnvironmentFile(role, target, "present", None, None, None, "in the work tree"))
+        elif role == ENV_PY and _library_env(held, script, dirs):
+            notes.append(_LIBRARY_ENV.format(folder=script))
+        elif role != README or _lost_with_the_rest(held.version_at(target), files):
+            files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))
+
+
+def _library_env(held: _Held, script: Path, dirs: tuple[Path, ...]) -> bool:
+    """Revision files directly in the script folder, which never held an env.py (flaskbb: Flask-Alembic
+    sets script_location and version_locations to that folder and runs its own env.py). A generated
+    env.py there would be loaded by Alembic as one more revision file."""
+    flat = any(os.path.normpath(script) == os.path.normpath(d) for d in dirs)
+    return flat and held.version_at(script / ENV_PY) is None
+
+
 def plan_environment(
     result: ScanResult, *, db_url: str | None = None, history: EnvironmentHistory | None = None
 ) -> EnvironmentPlan:
@@ -307,7 +342,7 @@ def plan_environment(
             # neutron-vpnaas: revisions added after its ini was deleted; warehouse: its env.py takes its
             # options from the program (get_section). Alembic is configured in code: no file to write.
             in_code = held.retired or (not result.missing and any(e.present for e in result.catalog.entries.values()))
-            if in_code or not _reads_a_config_file(held, script):
+            if in_code or _library_env(held, script, dirs) or not _reads_a_config_file(held, script):
                 config_file, kind = None, "code"
                 for version, rev in held.retired[:1]:
                     notes.append(
@@ -319,14 +354,16 @@ def plan_environment(
                 kind = "flask-migrate" if _flask(held, script) else "ini"
                 config_file = (script if kind == "flask-migrate" else script.parent) / CONFIG
                 files.append(_from_history_or_template(held, config_file, CONFIG, dirs, script, db_url, notes))
-    for role in (ENV_PY, TEMPLATE, README):
-        target = script / role
-        if target.is_file():
-            files.append(EnvironmentFile(role, target, "present", None, None, None, "in the work tree"))
-        elif role != README or _lost_with_the_rest(held.version_at(target), files):
-            files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))
+    _script_files(held, script, dirs, db_url, files, notes)
     return EnvironmentPlan(
-        tuple(files), config_file, section, script, kind, tuple(dict.fromkeys(notes)), held.history.errors
+        tuple(files),
+        config_file,
+        section,
+        script,
+        kind,
+        tuple(dict.fromkeys(notes)),
+        held.history.errors,
+        env_by_program=not (script / ENV_PY).is_file() and _library_env(held, script, dirs),
     )
 
 

@@ -250,7 +250,12 @@ def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = 
     with tempfile.TemporaryDirectory(prefix="ma-config-") as folder:
         config = Path(folder) / "alembic.ini"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return alembic_commands(config, current=current, python=python)
+        run = alembic_commands(config, current=current, python=python)
+    if run is not None and env.env_by_program:
+        from dataclasses import replace
+
+        run = replace(run, env_py=True)  # Flask-Alembic's own env.py: none is missing from the folder
+    return run
 
 
 def _synthesize(

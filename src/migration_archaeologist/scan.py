@@ -478,6 +478,28 @@ def environments_of(repo: Repository) -> list:  # type: ignore[type-arg]
     return find_configs(repo.work_tree) if repo.work_tree is not None else []
 
 
+def _emptied_last(found: Any, root: Path) -> Counter[str]:
+    """The folders (and how many revision files each lost) of the newest commit on HEAD's history
+    that deleted revision files; empty when HEAD's history deleted none."""
+    head = found.head_history
+    deletions = [
+        (head[change.commit], change.path)
+        for sha, changes in found.changes.items()
+        if isinstance(found.parsed.get(sha), RevisionFile)
+        for change in changes
+        if change.event == "deleted" and change.commit in head
+    ]
+    if not deletions:
+        return Counter()
+    newest = min(rank for rank, _ in deletions)
+    folders: Counter[str] = Counter()
+    for rank, path in deletions:
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        if rank == newest and _plain_relative(folder) and _inside(root, root / folder):
+            folders[folder] += 1
+    return folders
+
+
 def _versions_dirs(  # type: ignore[no-untyped-def]
     repo: Repository,
     versions: Sequence[Path | str],
@@ -526,6 +548,13 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
     # migrations/versions): history's folders only when none holds one any more (the seed's cleanup)
     if holding:
         folders = holding
+    else:
+        # emptied (the seed's cleanup): where the revision files were just before, i.e. the folders
+        # the newest deleting commit on HEAD's history took them from (flaskbb's history also has an
+        # older migrations/versions, which a "versions" name or a count would prefer)
+        emptied = _emptied_last(found, root)
+        if emptied:
+            folders = emptied
     versions_named = [f for f in folders if f.rsplit("/", 1)[-1] == "versions"]
     pool = [f for f in versions_named or list(folders) if _inside(root, root / f)]
     if not pool:
