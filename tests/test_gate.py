@@ -214,7 +214,7 @@ def test_json_and_format_agree_and_conflict(two_heads: GitRepo) -> None:
     assert [line for line in unknown.stderr.splitlines() if line.strip()] == [
         "error: --ignore: 'multiple-head' is not a problem kind (one of: missing-parent, cycle, duplicate-id,"
         " conflicting-versions, multiple-heads, header-mismatch, duplicate-branch-label, unparseable,"
-        " stamped-but-missing, environment-missing, missing)"
+        " stamped-but-missing, environment-missing, external-revision, missing)"
     ]
 
 

@@ -472,3 +472,23 @@ def test_recover_leaves_a_program_provided_env_py_to_the_program(repo: GitRepo) 
     assert sorted(p.name for p in (repo.path / "app" / "migrations").iterdir() if not p.name.startswith(".")) == [
         "a_a.py", "b_b.py", "migration-archaeologist-manifest.json", "script.py.mako"]
     assert not list(repo.path.rglob("alembic.ini")) and not list(repo.path.rglob("env.py"))
+
+
+def test_recover_of_an_emptied_plugin_folder_names_the_host_revision(repo: GitRepo) -> None:
+    """invenio-accounts, its folder emptied (the seed's cleanup replayed): the plan is complete (the
+    host's dbdbc1b19cf2 is not 'no source holds it'), the revisions come back without an env.py or a
+    template of Alembic's own, and the verdict says why Alembic alone cannot load the folder."""
+    setup_cfg = "[options.entry_points]\ninvenio_db.alembic =\n    plugin = plugin:alembic\n"
+    files = {"plugin/alembic/p1_create_branch.py": revision_source("p1", None, "branch", branch_labels="plugin",
+                                                                  depends_on="dbdbc1b19cf2"),
+             "plugin/alembic/p2_tables.py": revision_source("p2", "p1", "tables")}
+    repo.commit("plugin", {"setup.cfg": setup_cfg, **files})
+    repo.commit("cleanup", remove=list(files))
+    plan = ma("recover", str(repo.path), "--json")
+    assert json.loads(plan.stdout)["complete"] is True, plan.stdout
+    proc = ma("recover", str(repo.path), "--apply")
+    assert proc.returncode == 1
+    assert "Alembic cannot load this folder alone: it names another package's dbdbc1b19cf2" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in (repo.path / "plugin" / "alembic").glob("*.py")) == ["p1_create_branch.py", "p2_tables.py"]
+    assert not (repo.path / "plugin" / "alembic" / "env.py").exists()
+    assert not (repo.path / "plugin" / "alembic" / "script.py.mako").exists()

@@ -244,8 +244,9 @@ def _overlaps(ours: Sequence[Path], theirs: Sequence[Path]) -> bool:
 
 
 _LIBRARY_ENV = (
-    "{folder} holds the revision files itself and history never had an env.py there: the program"
-    " provides the environment (Flask-Alembic's own env.py), so none is written (Alembic would load it as a revision)"
+    "{folder} holds the revision files itself and history never had an env.py there: the program provides"
+    " the environment (as Flask-Alembic and Invenio's host do), so no env.py (Alembic would load it as a"
+    " revision) and no template from Alembic's own is written"
 )
 
 
@@ -262,7 +263,7 @@ def _script_files(
         target = script / role
         if target.is_file():
             files.append(EnvironmentFile(role, target, "present", None, None, None, "in the work tree"))
-        elif role == ENV_PY and _library_env(held, script, dirs):
+        elif role in (ENV_PY, TEMPLATE) and _library_env(held, script, dirs) and held.version_at(target) is None:
             notes.append(_LIBRARY_ENV.format(folder=script))
         elif role != README or _lost_with_the_rest(held.version_at(target), files):
             files.append(_from_history_or_template(held, target, role, dirs, script, db_url, notes))

@@ -57,6 +57,7 @@ class RecoveryPlan:
     refused: str | None  # why the revisions' restore would make the chain worse
     stamp: Stamp | None
     actions: tuple[Action, ...]
+    external: frozenset[str] = frozenset()  # another package's revisions a plugin names (the host brings them)
 
     @property
     def blocked(self) -> tuple[Action, ...]:
@@ -116,7 +117,15 @@ def plan_recovery(result: ScanResult, *, stamp: Stamp | None = None, db_url: str
         unrecoverable.extend(r for r in restore.unrecoverable if r not in unrecoverable and r not in synthesize)
     actions = _actions(environment, restore, synthesize, unrecoverable, refused, needed, result)
     return RecoveryPlan(
-        versions_dir, environment, restore, tuple(synthesize), tuple(unrecoverable), refused, stamp, actions
+        versions_dir,
+        environment,
+        restore,
+        tuple(synthesize),
+        tuple(unrecoverable),
+        refused,
+        stamp,
+        actions,
+        external=result.external,
     )
 
 
@@ -287,7 +296,13 @@ def verdict(outcome: RecoveryOutcome) -> str:
     if run is None:
         reasons.append("no Alembic configuration to run")
     else:
-        if run.view.error:
+        external = sorted(r for r in outcome.plan.external if r in (run.view.error or ""))
+        if external:
+            reasons.append(
+                f"Alembic cannot load this folder alone: it names another package's {', '.join(external)}, which"
+                " the host package brings (check it beside the host's folder: --versions)"
+            )
+        elif run.view.error:
             reasons.append(f"Alembic: {run.view.error}")
         elif run.view.failed_files:
             reasons.append(f"Alembic could not load {', '.join(run.view.failed_files)}")

@@ -117,7 +117,7 @@ def plan_restore(
         for node in {rev} | result.chain.ancestors(rev):
             if node in entries:
                 needed.add(node)
-            else:
+            elif node not in result.external:  # another package's: the host brings it
                 unrecoverable.add(node)
     present = sorted(r for r in needed if entries[r].present)
     order = [r for r in result.chain.order if r in needed and not entries[r].present]

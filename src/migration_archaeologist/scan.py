@@ -94,6 +94,12 @@ class ScanResult:
         )
         return gate + extra
 
+    @cached_property
+    def external(self) -> frozenset[str]:
+        """Revisions this plugin repository names that belong to another package (``external-revision``):
+        never held here, so neither lost nor restorable."""
+        return frozenset(p.revisions[-1] for p in self.chain.problems if p.kind == "external-revision")
+
     def deletion(self, revision: str) -> Sighting | None:
         """The deletion a person is shown for a revision gone from the versions directory: the last
         one on HEAD's history (the commit that took it away), else the newest anywhere (another
