@@ -492,3 +492,21 @@ def test_recover_of_an_emptied_plugin_folder_names_the_host_revision(repo: GitRe
     assert sorted(p.name for p in (repo.path / "plugin" / "alembic").glob("*.py")) == ["p1_create_branch.py", "p2_tables.py"]
     assert not (repo.path / "plugin" / "alembic" / "env.py").exists()
     assert not (repo.path / "plugin" / "alembic" / "script.py.mako").exists()
+
+
+def test_recover_with_a_package_path_script_location_never_imports_the_package(repo: GitRepo, tmp_path: Path) -> None:
+    """gnocchi: alembic.ini says script_location = app.indexer:alembic. Alembic asked with it imports
+    the application's package ("No module named 'app'": recover said Alembic does not work); the
+    folder found in the repository is given instead, and the package's code never runs (a marker)."""
+    marker = tmp_path / "imported"
+    files = {f"app/indexer/alembic/versions/{r}_{r}.py": revision_source(r, d, r) for r, d in (("a", None), ("b", "a"))}
+    env = {k.replace("alembic/", "app/indexer/alembic/"): v for k, v in environment_files().items()}
+    repo.commit("gnocchi-like", {
+        "app/__init__.py": f"open({str(marker)!r}, 'w')\n", "app/indexer/__init__.py": "",
+        "app/indexer/alembic/alembic.ini": "[alembic]\nscript_location = app.indexer:alembic\n", **env, **files,
+    })
+    repo.commit("cleanup", remove=[*files, *env])
+    proc = ma("recover", str(repo.path), "--apply")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().endswith("Alembic works again: heads b"), proc.stdout
+    assert not marker.exists()

@@ -239,7 +239,10 @@ def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = 
     if env.config_file is not None:
         if not env.config_file.is_file():
             return None
-        script = env.script_location if env.kind == "flask-migrate" else None
+        # Flask-Migrate sets it; a 'package:path' (gnocchi.indexer:alembic) would make Alembic import the
+        # application's package to find the folder, which is never done here: the folder found is given
+        by_package = _names_a_package(env.config_file, env.section)
+        script = env.script_location if env.kind == "flask-migrate" or by_package else None
         return alembic_commands(
             env.config_file, section=env.section, script_location=script, current=current, python=python
         )
@@ -265,6 +268,22 @@ def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = 
 
         run = replace(run, env_py=True)  # Flask-Alembic's own env.py: none is missing from the folder
     return run
+
+
+def _names_a_package(config_file: Path, section: str) -> bool:
+    """Whether the configuration's script_location is Alembic's ``package:path`` form."""
+    import configparser
+
+    from migration_archaeologist.regular_files import CONFIG_LIMIT, read_regular_text
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(read_regular_text(config_file, CONFIG_LIMIT, errors="replace"))
+        value = parser.get(section, "script_location", fallback="") or ""
+    except (OSError, ValueError, configparser.Error):
+        return False
+    head, sep, _ = value.strip().partition(":")
+    return bool(sep) and len(head) > 1 and head.replace(".", "").replace("_", "").isalnum()
 
 
 def _synthesize(
