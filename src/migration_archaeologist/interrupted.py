@@ -17,8 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Mapping, Sequence
 
-from migration_archaeologist import __version__
-from migration_archaeologist.manifest import append_manifest, read_manifest
+from migration_archaeologist.manifest import append_manifest, read_manifest, revision_record
 from migration_archaeologist.scan import ScanResult
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting
 from migration_archaeologist.versions_lock import tell
@@ -103,23 +102,10 @@ def _record_late(result: ScanResult, dirs: Sequence[Path], where: Mapping[str, t
         home = _home(file, dirs)
         if file in tracked or home is None:
             continue
-        by_folder.setdefault(home, []).append(
-            {
-                "revision": revision,
-                "file": file.name,
-                "blob": blob,
-                "commit": s.commit,
-                "source": s.source,
-                "ref": s.ref,
-                "original_path": s.path,
-                "fidelity": "exact",
-                "reason": LATE_REASON,
-                "restored_at": _mtime(file),
-                "recorded_at": now,
-                "repository": str(result.repository.display_path),
-                "tool": f"migration-archaeologist {__version__}",
-            }
+        record = revision_record(
+            revision, file.name, blob, s, "exact", LATE_REASON, _mtime(file), result.repository.display_path
         )
+        by_folder.setdefault(home, []).append({**record, "recorded_at": now})
         done.append(file)
     for home, records in by_folder.items():
         append_manifest(home, records)

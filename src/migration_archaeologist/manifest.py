@@ -9,13 +9,45 @@ import json
 import os
 from pathlib import Path
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from migration_archaeologist import __version__
 from migration_archaeologist.files import replace_file
 from migration_archaeologist.regular_files import MANIFEST_LIMIT, FileTooLarge, NotRegularFile, read_regular
 from migration_archaeologist.versions_lock import refused, tell, versions_dir_lock
 
+if TYPE_CHECKING:
+    from migration_archaeologist.sources.interface import Sighting
+
 MANIFEST_NAME = "migration-archaeologist-manifest.json"
+
+
+def revision_record(
+    revision: str,
+    file: str,
+    blob: str,
+    sighting: Sighting | None,
+    fidelity: str | None,
+    reason: str | None,
+    restored_at: str | None,
+    repository: Path,
+) -> dict[str, Any]:
+    """The provenance record of a revision file written from ``sighting`` (where its bytes came from)."""
+    s = sighting
+    return {
+        "revision": revision,
+        "file": file,
+        "blob": blob,
+        "commit": s.commit if s else None,
+        "source": s.source if s else None,
+        "ref": s.ref if s else None,
+        "original_path": s.path if s else None,
+        "fidelity": fidelity,
+        "reason": reason,
+        "restored_at": restored_at,
+        "repository": str(repository),
+        "tool": f"migration-archaeologist {__version__}",
+    }
 
 
 def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # type: ignore[type-arg]

@@ -18,13 +18,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Mapping, Sequence
 
-from migration_archaeologist import __version__
 from migration_archaeologist.alembic_check import AlembicView, alembic_view
 from migration_archaeologist.catalog import RevisionEntry
 from migration_archaeologist.constants import MAX_MODULE_BYTES
 from migration_archaeologist.errors import RestoreConflict, RestoreRefused, RevisionNotFound, UsageError
 from migration_archaeologist.files import cannot_write, create_file, make_folder
-from migration_archaeologist.manifest import append_manifest
+from migration_archaeologist.manifest import append_manifest, revision_record
 from migration_archaeologist.graph import build_graph
 from migration_archaeologist.interrupted import repair_interrupted
 from migration_archaeologist.regular_files import read_regular
@@ -436,21 +435,16 @@ def _update_manifest(plan: RestorePlan, result: ScanResult, written: list[Path])
     for planned in plan.to_write:
         if planned.target not in done:
             continue
-        s = planned.sighting
         records.append(
-            {
-                "revision": planned.revision,
-                "file": planned.target.name,
-                "blob": planned.blob,
-                "commit": s.commit if s else None,
-                "source": s.source if s else None,
-                "ref": s.ref if s else None,
-                "original_path": s.path if s else None,
-                "fidelity": planned.fidelity,
-                "reason": planned.note,
-                "restored_at": now,
-                "repository": str(result.repository.display_path),
-                "tool": f"migration-archaeologist {__version__}",
-            }
+            revision_record(
+                planned.revision,
+                planned.target.name,
+                planned.blob,
+                planned.sighting,
+                planned.fidelity,
+                planned.note,
+                now,
+                result.repository.display_path,
+            )
         )
     return append_manifest(plan.versions_dir, records)
