@@ -362,6 +362,12 @@ def _url(options: _Options) -> str | None:
 # -- where a value points -------------------------------------------------------------------------
 
 
+def is_package_location(value: str) -> bool:
+    """Whether Alembic reads a location as ``package:path`` (importing the package to find it): a
+    relative value holding a colon that is not a Windows drive."""
+    return not _WINDOWS_DRIVE.match(value) and not os.path.isabs(value) and ":" in value
+
+
 class _Locator:
     """``coerce_resource_to_filename`` without importing: a path, or a package folder in the repository."""
 
@@ -373,7 +379,7 @@ class _Locator:
     def __call__(self, value: str, key: str, first: bool = False) -> Path:
         if _WINDOWS_DRIVE.match(value):
             raise _Problem(f"{key} {value!r} is a Windows path; Alembic reads it as a package resource here")
-        if not os.path.isabs(value) and ":" in value:
+        if is_package_location(value):
             return self._package(value, key)
         path = Path(value)
         if not path.is_absolute():

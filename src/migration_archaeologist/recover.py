@@ -274,6 +274,7 @@ def _names_a_package(config_file: Path, section: str) -> bool:
     """Whether the configuration's script_location is Alembic's ``package:path`` form."""
     import configparser
 
+    from migration_archaeologist.environments import is_package_location
     from migration_archaeologist.regular_files import CONFIG_LIMIT, read_regular_text
 
     parser = configparser.ConfigParser(interpolation=None, strict=False)
@@ -282,8 +283,7 @@ def _names_a_package(config_file: Path, section: str) -> bool:
         value = parser.get(section, "script_location", fallback="") or ""
     except (OSError, ValueError, configparser.Error):
         return False
-    head, sep, _ = value.strip().partition(":")
-    return bool(sep) and len(head) > 1 and head.replace(".", "").replace("_", "").isalnum()
+    return is_package_location(value.strip())
 
 
 def _synthesize(
