@@ -484,28 +484,6 @@ def environments_of(repo: Repository) -> list:  # type: ignore[type-arg]
     return find_configs(repo.work_tree) if repo.work_tree is not None else []
 
 
-def _emptied_last(found: Any, root: Path) -> Counter[str]:
-    """The folders (and how many revision files each lost) of the newest commit on HEAD's history
-    that deleted revision files; empty when HEAD's history deleted none."""
-    head = found.head_history
-    deletions = [
-        (head[change.commit], change.path)
-        for sha, changes in found.changes.items()
-        if isinstance(found.parsed.get(sha), RevisionFile)
-        for change in changes
-        if change.event == "deleted" and change.commit in head
-    ]
-    if not deletions:
-        return Counter()
-    newest = min(rank for rank, _ in deletions)
-    folders: Counter[str] = Counter()
-    for rank, path in deletions:
-        folder = path.rsplit("/", 1)[0] if "/" in path else ""
-        if rank == newest and _plain_relative(folder) and _inside(root, root / folder):
-            folders[folder] += 1
-    return folders
-
-
 def _versions_dirs(  # type: ignore[no-untyped-def]
     repo: Repository,
     versions: Sequence[Path | str],
@@ -536,15 +514,23 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
         return configs[0].versions_dirs, f"config {configs[0].label(root)}"
     if found is None:
         return None
-    # No configuration left (the seed lost alembic.ini too): where did revision files live in history?
-    # Only folders inside the work tree: a tree entry named '..' (git takes one from mktree) or a
-    # symlinked folder must not make restore write outside the repository.
+    return _history_folder(found, root)
+
+
+def _history_folder(found: Any, root: Path) -> tuple[tuple[Path, ...], str]:
+    """No configuration left (the seed lost alembic.ini too): where do revision files live, or where
+    did they live in history? Only folders inside the work tree: a tree entry named '..' (git takes one
+    from mktree) or a symlinked folder must not make restore write outside the repository."""
     folders: Counter[str] = Counter()
     holding: Counter[str] = Counter()  # folders whose revision files are in the work tree now
+    head = found.head_history
+    deleted_on_head: list[tuple[int, str]] = []  # (rank in HEAD's history, folder) of each revision file deleted
     for sha, changes in found.changes.items():
         revision = isinstance(found.parsed.get(sha), RevisionFile)
         for change in changes:
             folder = change.path.rsplit("/", 1)[0] if "/" in change.path else ""
+            if revision and change.event == "deleted" and change.commit in head:
+                deleted_on_head.append((head[change.commit], folder))
             if _plain_relative(folder):
                 folders[folder] += 1
                 if revision and change.event != "deleted" and (root / change.path).is_file():
@@ -554,11 +540,14 @@ def _versions_dirs(  # type: ignore[no-untyped-def]
     # migrations/versions): history's folders only when none holds one any more (the seed's cleanup)
     if holding:
         folders = holding
-    else:
+    elif deleted_on_head:
         # emptied (the seed's cleanup): where the revision files were just before, i.e. the folders
         # the newest deleting commit on HEAD's history took them from (flaskbb's history also has an
         # older migrations/versions, which a "versions" name or a count would prefer)
-        emptied = _emptied_last(found, root)
+        newest = min(rank for rank, _ in deleted_on_head)
+        emptied = Counter(
+            f for rank, f in deleted_on_head if rank == newest and _plain_relative(f) and _inside(root, root / f)
+        )
         if emptied:
             folders = emptied
     versions_named = [f for f in folders if f.rsplit("/", 1)[-1] == "versions"]
