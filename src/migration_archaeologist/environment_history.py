@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from migration_archaeologist.gitrepo import Repository, first_line, hexsz, null_id
 from migration_archaeologist.sources.git_blobs import read_batch
-from migration_archaeologist.sources.git_history import SKIPPED_MODES, _utc, fed_log
+from migration_archaeologist.sources.git_history import SKIPPED_MODES, _utc, fed_log, log_args
 
 #: The files an Alembic environment is made of, by file name.
 ENVIRONMENT_NAMES = ("alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml")
-_FORMAT = "--format=%x01%H%x00%at%x00%S%x00%s"
+_FORMAT = "%x01%H%x00%at%x00%S%x00%s"
 
 
 @dataclass(frozen=True)
@@ -110,20 +110,7 @@ def _stream(
     out: list[FileVersion],
     wanted: _Wanted = _Wanted(),
 ) -> str | None:
-    args = [
-        "log",
-        *tips,
-        "--raw",
-        "--no-renames",
-        "--no-abbrev",
-        "-z",
-        "--root",
-        "--diff-merges=first-parent",
-        "--no-textconv",
-        "--no-ext-diff",
-        _FORMAT,
-    ]
-    proc, stderr, drain = fed_log(repo, args, feed)
+    proc, stderr, drain = fed_log(repo, log_args(tips, False, _FORMAT), feed)
     assert proc.stdout is not None
     unreachable = set(feed or ())
     tail = b""

@@ -1078,7 +1078,13 @@ _DOC_SUFFIXES = (
 _MIGRATIONS_LIKE = re.compile(r"alembic|migrat|version|revision|archive|backup|old|legacy", re.IGNORECASE)
 
 
-def _log_args(tips: list[str], stdin: bool) -> list[str]:
+#: each commit's header in the walk: id, parents, author date, author, subject
+_WALK_FORMAT = "%x01%H%x00%P%x00%at%x00%an%x00%s"
+
+
+def log_args(tips: list[str], stdin: bool, fmt: str = _WALK_FORMAT) -> list[str]:
+    """``git log`` of every change as raw diff lines: no rename pairing, full ids, NUL-separated,
+    merges against their first parent, nothing run for content (textconv, external diff)."""
     return [
         "log",
         *tips,
@@ -1090,7 +1096,7 @@ def _log_args(tips: list[str], stdin: bool) -> list[str]:
         "--diff-merges=first-parent",
         "--no-textconv",
         "--no-ext-diff",
-        "--format=%x01%H%x00%P%x00%at%x00%an%x00%s",
+        f"--format={fmt}",
         *(["--stdin"] if stdin else []),
     ]
 
@@ -1107,7 +1113,7 @@ class _LogAhead:
 
     def __init__(self, repo: Repository, commits: list[str]) -> None:
         self.commits = commits
-        self._proc = repo.popen(*_log_args(["--no-walk=unsorted"], True), stdin=subprocess.PIPE)
+        self._proc = repo.popen(*log_args(["--no-walk=unsorted"], True), stdin=subprocess.PIPE)
         self._chunks: list[bytes] = []
         self._error = b""
         self.returncode: int | None = None
@@ -1202,7 +1208,7 @@ def _walk_log(  # noqa: C901  complexity 28: split with the module split (issue 
         )
         drain.start()
     else:
-        proc, stderr, drain = fed_log(repo, _log_args(tips, stdin_tips is not None), stdin_tips)
+        proc, stderr, drain = fed_log(repo, log_args(tips, stdin_tips is not None), stdin_tips)
     assert proc.stdout is not None
     buffer = b""
     intern = sys.intern
