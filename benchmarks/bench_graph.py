@@ -472,8 +472,8 @@ print(json.dumps({"seconds": seconds, "heads": sorted(heads), "revisions": len(w
 _OURS_CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from migration_archaeologist.catalog import build_catalog
-from migration_archaeologist.graph import analyse_catalog
+from migration_archaeologist.chain.catalog import build_catalog
+from migration_archaeologist.chain.graph import analyse_catalog
 from migration_archaeologist.sources.worktree import WorkTree
 import networkx
 root = Path(sys.argv[1])
@@ -505,8 +505,8 @@ print(json.dumps({"seconds": time.perf_counter() - started, "files": count}))
 _PROFILE_CHILD = r"""
 import cProfile, io, pstats, sys, time
 from pathlib import Path
-from migration_archaeologist.catalog import build_catalog
-from migration_archaeologist.graph import analyse_catalog
+from migration_archaeologist.chain.catalog import build_catalog
+from migration_archaeologist.chain.graph import analyse_catalog
 from migration_archaeologist.sources.worktree import WorkTree
 import networkx
 root = Path(sys.argv[1])

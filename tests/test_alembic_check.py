@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migration_archaeologist.alembic_check import PROBE_PATH, AlembicView, alembic_view
+from migration_archaeologist.project.alembic_check import PROBE_PATH, AlembicView, alembic_view
 
 
 def write_rev(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.revision import RevisionFile
+from migration_archaeologist.parse.revision import RevisionFile
 from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource, Limits, untracked_files
 from migration_archaeologist.sources.interface import git_blob_id
 

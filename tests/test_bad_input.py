@@ -110,7 +110,7 @@ def test_scan_goes_on_and_writes_nothing(tmp_path: Path, make: Callable[[Path], 
 
 
 def cache_folder(target: Path) -> Path:
-    from migration_archaeologist.gitrepo import open_repository
+    from migration_archaeologist.sources.git.repository import open_repository
 
     return open_repository(target).common_dir / "migration-archaeologist"
 

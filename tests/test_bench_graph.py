@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from migration_archaeologist.catalog import build_catalog
-from migration_archaeologist.graph import analyse_catalog
+from migration_archaeologist.chain.catalog import build_catalog
+from migration_archaeologist.chain.graph import analyse_catalog
 from migration_archaeologist.sources.worktree import WorkTree
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_graph.py"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
-from migration_archaeologist.revision_ops import read_ops
+from migration_archaeologist.parse.revision import RevisionFile, Unparseable, parse_revision
+from migration_archaeologist.parse.ops import read_ops
 from migration_archaeologist.sources.bytecode import (
     BytecodeSource,
     PycHeader,

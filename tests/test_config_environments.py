@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from migration_archaeologist.config import find_configs, select_config
-from migration_archaeologist.environments import MAX_DEPTH, AlembicConfig, find_environments
+from migration_archaeologist.project.selection import find_configs, select_config
+from migration_archaeologist.project.environments import MAX_DEPTH, AlembicConfig, find_environments
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from gitfixture import GitRepo
-from migration_archaeologist.constants import (
+from migration_archaeologist.parse.constants import (
     git_reader,
     module_paths,
     resolve_reference,
     resolve_revision,
     worktree_reader,
 )
-from migration_archaeologist.gitrepo import open_repository
-from migration_archaeologist.revision import RevisionFile, parse_revision
+from migration_archaeologist.sources.git.repository import open_repository
+from migration_archaeologist.parse.revision import RevisionFile, parse_revision
 
 NEUTRON = Path(__file__).resolve().parent / "fixtures" / "neutron"
 #: neutron's own modules, where the neutron-vpnaas files' constants are defined
@@ -256,8 +256,8 @@ def test_what_a_commits_modules_resolved_to_is_kept_and_used_again(repo: GitRepo
     """A committed revision's constants are read from the commit's own modules once; a rescan takes
     what was kept (a hand-edited entry shows it), --no-cache reads the modules again, and a torn file
     is ignored."""
-    from migration_archaeologist.scan import scan_repository
-    from migration_archaeologist.sources.history_cache import cache_path
+    from migration_archaeologist.chain.scan import scan_repository
+    from migration_archaeologist.sources.git.cache import cache_path
 
     repo.commit("one", {
         "myapp/__init__.py": "", "myapp/db/__init__.py": "",

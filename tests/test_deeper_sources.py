@@ -10,9 +10,9 @@ from pathlib import Path
 
 from conftest import ma
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.restore import apply_restore, plan_restore
-from migration_archaeologist.scan import scan_repository
-from migration_archaeologist.revision_ops import read_ops
+from migration_archaeologist.actions.restore import apply_restore, plan_restore
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.parse.ops import read_ops
 
 V = "alembic/versions"
 BODY = (
@@ -96,7 +96,7 @@ def test_evidence_table_reports_a_documented_revision_that_exists_nowhere(repo: 
 
 
 def test_big_ignored_archives_are_left_for_an_explicit_archive_option(repo: GitRepo) -> None:
-    import migration_archaeologist.scan as scan_module
+    import migration_archaeologist.chain.scan as scan_module
 
     repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base"), ".gitignore": "dumps/\n"})
     (repo.path / "dumps").mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.report.json_report import scan_document
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.sources import doc_prefetch
 from migration_archaeologist.sources.docs import _worktree_files, find_mentions
 from migration_archaeologist.sources.evidence_cache import EvidenceCache

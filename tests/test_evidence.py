@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.sources.docs import (
     Claim,
     Evidence,

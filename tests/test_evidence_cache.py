@@ -12,12 +12,12 @@ from pathlib import Path
 
 from conftest import ma
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.gitrepo import open_repository
+from migration_archaeologist.sources.git.repository import open_repository
 from migration_archaeologist.report.json_report import scan_document
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.sources.docs import find_mentions
 from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
-from migration_archaeologist.sources.history_cache import cache_path
+from migration_archaeologist.sources.git.cache import cache_path
 
 V = "alembic/versions"
 FIRST = "1a2b3c4d5e6f"

@@ -26,10 +26,10 @@ import networkx as nx
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from migration_archaeologist.catalog import Catalog, build_catalog
-from migration_archaeologist.graph import PROBLEM_KINDS, ChainGraph, analyse_catalog, build_graph
-from migration_archaeologist.revision import RevisionFile, Unparseable, decode, looks_like_revision, parse_revision
-from migration_archaeologist.revision_ops import OpCall, RevisionOps, read_ops
+from migration_archaeologist.chain.catalog import Catalog, build_catalog
+from migration_archaeologist.chain.graph import PROBLEM_KINDS, ChainGraph, analyse_catalog, build_graph
+from migration_archaeologist.parse.revision import RevisionFile, Unparseable, decode, looks_like_revision, parse_revision
+from migration_archaeologist.parse.ops import OpCall, RevisionOps, read_ops
 from migration_archaeologist.sources.interface import SOURCES, Sighting, git_blob_id
 
 # --------------------------------------------------------------------------- budget

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import ma
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.gate import Annotation, annotations, evaluate
+from migration_archaeologist.chain.check import Annotation, annotations, evaluate
 from migration_archaeologist.report.github import command, escape_data, escape_property
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.chain.scan import scan_repository
 
 V = "alembic/versions"
 #: Where ``revision = ...`` is in the files revision_source writes.

@@ -12,9 +12,9 @@ import pytest
 from conftest import ma, run
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import EmptyRepository, NotARepository
-from migration_archaeologist.gitrepo import open_repository
-from migration_archaeologist.scan import scan_repository
-from migration_archaeologist.sources.git_history import GitHistory
+from migration_archaeologist.sources.git.repository import open_repository
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.sources.git.history import GitHistory
 
 V = "app/alembic/versions"
 
@@ -197,7 +197,7 @@ def test_commits_off_every_ref_shown_beside_the_walk_give_the_same_scan(
     """Many unreachable commits (a mirror's pull requests) are shown by a git log that runs beside
     the walk's: the scan is the one a log after the walk gives, down to each sighting's order."""
     from migration_archaeologist.report.json_report import scan_document
-    from migration_archaeologist.sources import git_history
+    from migration_archaeologist.sources.git import history as git_history
 
     base_history(repo)
     lost = []
@@ -393,7 +393,7 @@ def test_last_version_before_deletion_wins_over_a_skewed_clock(repo: GitRepo) ->
 
 
 def test_reflog_files_read_directly_match_git_log_walk_reflogs(repo: GitRepo) -> None:
-    from migration_archaeologist.sources.git_history import _reflog_entries, _reflog_entries_from_git
+    from migration_archaeologist.sources.git.history import _reflog_entries, _reflog_entries_from_git
 
     base_history(repo)
     repo.git("checkout", "-q", "-b", "feature/x")

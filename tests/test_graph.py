@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gitfixture import GitRepo, revision_source
-from migration_archaeologist.graph import build_graph
-from migration_archaeologist.revision import parse_revision
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.chain.graph import build_graph
+from migration_archaeologist.parse.revision import parse_revision
+from migration_archaeologist.chain.scan import scan_repository
 
 V = "alembic/versions"
 

@@ -13,10 +13,10 @@ import pytest
 from conftest import ma
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.report.json_report import scan_document
-from migration_archaeologist.scan import scan_repository
-from migration_archaeologist.sources.history_cache import cache_path
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.sources.git.cache import cache_path
 from migration_archaeologist.sources.interface import git_blob_id
-from migration_archaeologist.gitrepo import open_repository
+from migration_archaeologist.sources.git.repository import open_repository
 
 V = "alembic/versions"
 

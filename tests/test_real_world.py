@@ -11,8 +11,8 @@ from pathlib import Path
 
 from conftest import ma
 from gitfixture import GitRepo, revision_source, environment_files
-from migration_archaeologist.gate import evaluate
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.chain.check import evaluate
+from migration_archaeologist.chain.scan import scan_repository
 
 V = "alembic/versions"
 INI = "[alembic]\nscript_location = alembic\n"
@@ -393,7 +393,7 @@ def test_a_plugins_revision_on_another_package_is_external(repo: GitRepo) -> Non
 def test_alembic_entry_point_groups_are_read_as_text_from_each_kind_of_file(tmp_path: Path) -> None:
     """setup.cfg, pyproject.toml ([project.entry-points] and Poetry's plugins) and setup.py (a literal
     entry_points=... read with ast, never run: the marker file must not appear)."""
-    from migration_archaeologist.entry_points import alembic_entry_point_groups
+    from migration_archaeologist.project.entry_points import alembic_entry_point_groups
 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "p"\n[project.entry-points."invenio_db.alembic"]\np = "p:alembic"\n'

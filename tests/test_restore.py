@@ -11,9 +11,9 @@ import pytest
 
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import RestoreConflict, RevisionNotFound
-from migration_archaeologist.manifest import MANIFEST_NAME
-from migration_archaeologist.restore import apply_restore, plan_restore
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.actions.manifest import MANIFEST_NAME
+from migration_archaeologist.actions.restore import apply_restore, plan_restore
+from migration_archaeologist.chain.scan import scan_repository
 
 V = "alembic/versions"
 APP_IMPORT = "from myapp.models import GUID  # the application is not importable where the tool runs\n"

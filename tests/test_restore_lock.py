@@ -25,10 +25,10 @@ import pytest
 from conftest import one_line_error
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import RestoreRefused, UsageError
-from migration_archaeologist.manifest import MANIFEST_NAME
-from migration_archaeologist.restore import apply_restore, plan_restore
-from migration_archaeologist.scan import scan_repository
-from migration_archaeologist.versions_lock import LOCK_NAME, LOCK_TIMEOUT_ENV, lock_timeout_setting
+from migration_archaeologist.actions.manifest import MANIFEST_NAME
+from migration_archaeologist.actions.restore import apply_restore, plan_restore
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.actions.versions_lock import LOCK_NAME, LOCK_TIMEOUT_ENV, lock_timeout_setting
 
 V = "alembic/versions"
 FILES = {

@@ -22,15 +22,15 @@ from gitfixture import revision_source
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migration_archaeologist.revision import (
+from migration_archaeologist.parse.revision import (
     RevisionFile,
     Unparseable,
     assignment_lines,
     looks_like_revision,
     parse_revision,
 )
-from migration_archaeologist import revision as revision_module
-from migration_archaeologist.revision_ops import OpCall, RevisionOps, read_ops
+from migration_archaeologist.parse import revision as revision_module
+from migration_archaeologist.parse.ops import OpCall, RevisionOps, read_ops
 
 # --------------------------------------------------------------------------- realistic files
 

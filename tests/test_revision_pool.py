@@ -8,8 +8,8 @@ import sys
 import pytest
 from gitfixture import revision_source
 
-from migration_archaeologist.revision import parse_revision
-from migration_archaeologist.revision_pool import parse_many
+from migration_archaeologist.parse.revision import parse_revision
+from migration_archaeologist.parse.pool import parse_many
 
 
 def corpus(n: int) -> list[tuple[int, bytes]]:
@@ -63,7 +63,7 @@ def test_ma_parse_helpers_zero_keeps_everything_in_process(monkeypatch: pytest.M
 
 def test_helpers_read_op_summaries_as_this_process_would() -> None:
     """The timeline's job: every upgrade()/downgrade() summarised, on every core, exactly as in process."""
-    from migration_archaeologist.revision_ops import read_ops
+    from migration_archaeologist.parse.ops import read_ops
 
     items = corpus(400)
     before = os.times()

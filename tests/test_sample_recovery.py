@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 
-from migration_archaeologist.restore import apply_restore, plan_restore
-from migration_archaeologist.scan import scan_repository
+from migration_archaeologist.actions.restore import apply_restore, plan_restore
+from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.sources.bytecode import rebuild
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"

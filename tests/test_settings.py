@@ -10,7 +10,7 @@ import pytest
 from conftest import ma, one_line_error
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import UsageError
-from migration_archaeologist.settings import Settings, load_settings
+from migration_archaeologist.project.defaults import Settings, load_settings
 
 D = "db/migrations"  # no alembic.ini names it: only the settings (or history) can
 

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 
 from databases import create_database, driver_url, drop_database
-from migration_archaeologist.database.middle import synthesize_middle
-from migration_archaeologist.database.proof import prove
-from migration_archaeologist.database.synthesize import SynthesizedRevision, baseline_revision, synthesize_head
-from migration_archaeologist.revision import RevisionFile, parse_revision
-from migration_archaeologist.revision_ops import read_ops
+from migration_archaeologist.database.stand_in_middle import synthesize_middle
+from migration_archaeologist.database.stand_in_proof import prove
+from migration_archaeologist.database.stand_in import SynthesizedRevision, baseline_revision, synthesize_head
+from migration_archaeologist.parse.revision import RevisionFile, parse_revision
+from migration_archaeologist.parse.ops import read_ops
 
 HEAD = "b22b3b5a376f"
 PARENT = "84456d47e6aa"

@@ -18,9 +18,9 @@ from migration_archaeologist.report.dot import render_dot
 from migration_archaeologist.report.json_report import graph_document
 from migration_archaeologist.report.markdown import render_markdown
 from migration_archaeologist.report.mermaid import render_mermaid
-from migration_archaeologist.scan import scan_repository
-from migration_archaeologist.timeline import build_timeline, summarize_operations
-from migration_archaeologist.revision_ops import read_ops
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.chain.timeline import build_timeline, summarize_operations
+from migration_archaeologist.parse.ops import read_ops
 
 VERSIONS = "alembic/versions"
 SAMPLE_ORDER = ["20251015_baseline", "48b01bf7ee65", "4de471a82333", "add_users_table", "84456d47e6aa", "b22b3b5a376f"]

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from databases import create_database, driver_url, drop_database
-from migration_archaeologist.restore import apply_restore, plan_restore
-from migration_archaeologist.scan import scan_repository
-from migration_archaeologist.verify import verify
+from migration_archaeologist.actions.restore import apply_restore, plan_restore
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.actions.verify import verify
 
 HEAD = "b22b3b5a376f"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from test_revision_pool import corpus
 
-from migration_archaeologist.revision import Unparseable, parse_revision
+from migration_archaeologist.parse.revision import Unparseable, parse_revision
 from migration_archaeologist.sources.interface import git_blob_id
 from migration_archaeologist.sources.worktree import WorkTree
 

@@ -25,16 +25,16 @@ from migration_archaeologist.errors import (
     UsageError,
 )
 from migration_archaeologist.report.json_report import check_document, restore_document, scan_document
-from migration_archaeologist.scan import ScanResult, environments_of, scan_repository
+from migration_archaeologist.chain.scan import ScanResult, environments_of, scan_repository
 
 if TYPE_CHECKING:
     from rich.console import Console
     from typer import _click as click  # typer's own click (0.28); earlier typers use click itself
 
-    from migration_archaeologist.environments import AlembicConfig
-    from migration_archaeologist.gitrepo import Repository
-    from migration_archaeologist.settings import Settings
-    from migration_archaeologist.timeline import Timeline
+    from migration_archaeologist.project.environments import AlembicConfig
+    from migration_archaeologist.sources.git.repository import Repository
+    from migration_archaeologist.project.defaults import Settings
+    from migration_archaeologist.chain.timeline import Timeline
 
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
@@ -188,8 +188,8 @@ def _progress(enabled: bool) -> Iterator:  # type: ignore[type-arg]
 
 def _open(repo: Path) -> tuple[Repository, Settings]:
     """The repository (REPO may be a folder inside it) and the [tool.migration-archaeologist] defaults at its root."""
-    from migration_archaeologist.gitrepo import open_repository
-    from migration_archaeologist.settings import load_settings
+    from migration_archaeologist.sources.git.repository import open_repository
+    from migration_archaeologist.project.defaults import load_settings
 
     repository = open_repository(repo)
     return repository, load_settings(repository.work_tree)
@@ -374,7 +374,7 @@ def _recover_one(
     o: _RecoverOptions, config_file: Path | None, name: str | None, label: str | None
 ) -> tuple[bool, dict]:  # type: ignore[type-arg]
     """``recover`` of one environment: (whether it succeeded, its JSON document); printed unless --json."""
-    from migration_archaeologist.recover import apply_recovery, plan_recovery
+    from migration_archaeologist.actions.recover import apply_recovery, plan_recovery
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.report.json_report import recover_document
 
@@ -382,7 +382,7 @@ def _recover_one(
     wanted = config_file or _ENVIRONMENT.config_file
     if wanted is not None and not _exists_in(o.opened[0].work_tree, wanted):
         # -c names the configuration the cleanup took: its last version in history says where the revisions go
-        from migration_archaeologist.environment_files import lost_config_dirs
+        from migration_archaeologist.actions.environment_files import lost_config_dirs
 
         dirs = lost_config_dirs(o.opened[0], Path(wanted), name or _ENVIRONMENT.name)
         if dirs is None:
@@ -409,7 +409,7 @@ def _recover_one(
     stamp = None
     if o.db:
         from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
-        from migration_archaeologist.verify import refuse_broken_stamp
+        from migration_archaeologist.actions.verify import refuse_broken_stamp
 
         stamp = read_stamp(
             o.db,
@@ -495,7 +495,7 @@ def scan(
         name=name,
         configs=environments,
     )
-    from migration_archaeologist.environment_files import with_environment_problems
+    from migration_archaeologist.actions.environment_files import with_environment_problems
 
     _report(with_environment_problems(result, environments), as_json, scan_document, "render_scan")
 
@@ -560,7 +560,7 @@ def check(
     \b
     Example: migration-archaeologist check --format github --db sqlite:///app.db
     """
-    from migration_archaeologist.settings import CHECK_FORMATS, check_ignore
+    from migration_archaeologist.project.defaults import CHECK_FORMATS, check_ignore
 
     opened = _open(repo)
     settings = opened[1]
@@ -593,15 +593,15 @@ def check(
         name=name,
     )
     # imported after the scan: nothing the scan prints needs it
-    from migration_archaeologist.environment_files import with_environment_problems
-    from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
+    from migration_archaeologist.actions.environment_files import with_environment_problems
+    from migration_archaeologist.chain.check import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
 
     result = with_environment_problems(result, environments if environments else None)
 
     if db:
         from migration_archaeologist.database.stamp import read_stamp
         from migration_archaeologist.database.urls import mask
-        from migration_archaeologist.verify import resolve_stamp, stamp_problems, with_stamp_problems
+        from migration_archaeologist.actions.verify import resolve_stamp, stamp_problems, with_stamp_problems
 
         stamp = read_stamp(
             db,
@@ -640,8 +640,8 @@ def _check_each(
     archives: list[Path] | None = None,
 ) -> NoReturn:
     """``check`` on every environment, each judged on its own; exit 1 if any fails."""
-    from migration_archaeologist.environment_files import with_environment_problems
-    from migration_archaeologist.gate import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
+    from migration_archaeologist.actions.environment_files import with_environment_problems
+    from migration_archaeologist.chain.check import annotations, evaluate  # type: ignore[attr-defined]  # gate.annotations: see there
 
     root = opened[0].work_tree
     judged = []
@@ -717,7 +717,7 @@ def restore(
     Example: migration-archaeologist restore b22b3b5a376f . --apply
     """
     from migration_archaeologist.report import console as console_report
-    from migration_archaeologist.restore import apply_restore, plan_restore
+    from migration_archaeologist.actions.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)
     result = _scan(
@@ -794,7 +794,7 @@ def verify(
     """
     from migration_archaeologist.report import console as console_report
     from migration_archaeologist.report.json_report import verify_document
-    from migration_archaeologist.verify import offline_sql, verify as run_verify
+    from migration_archaeologist.actions.verify import offline_sql, verify as run_verify
 
     result = _scan(repo, versions, pick, as_json, thorough, archive, cache=cache)
     url = _database_url(db, result)
@@ -804,7 +804,7 @@ def verify(
             from migration_archaeologist.database.replay import dialect_name
             from migration_archaeologist.database.urls import mask
             from migration_archaeologist.report.json_report import offline_sql_document
-            from migration_archaeologist.verify import offline_target
+            from migration_archaeologist.actions.verify import offline_target
 
             _print_json(offline_sql_document(result, mask(url), dialect_name(url), offline_target(result), sql))
         else:
@@ -860,13 +860,13 @@ def synthesize(
     Example: migration-archaeologist synthesize 84456d47e6aa --db postgresql://app@db/prod --apply
     """
     from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
-    from migration_archaeologist.synthesis import plan_synthesis, synthesize as run
+    from migration_archaeologist.actions.synthesize import plan_synthesis, synthesize as run
 
     result = _scan(repo, [versions] if versions else None, None, as_json, None)
     _nothing_to_synthesize(result, revision, as_json)
     url = _database_url(db, result)
     stamp = read_stamp(url, timeout=stamp_timeout(timeout))
-    from migration_archaeologist.verify import refuse_broken_stamp
+    from migration_archaeologist.actions.verify import refuse_broken_stamp
 
     refuse_broken_stamp(result, stamp)  # a stand-in for a database Alembic cannot upgrade helps no one
     plan = plan_synthesis(result, revision, stamp, tuple(down_revision or ()))
@@ -922,7 +922,7 @@ def baseline(
     \b
     Example: migration-archaeologist baseline --db postgresql://app@db/prod --apply
     """
-    from migration_archaeologist.synthesis import baseline as run, stamp_command
+    from migration_archaeologist.actions.synthesize import baseline as run, stamp_command
 
     if stamp and not (apply and yes):
         raise UsageError("--stamp writes to the live database: it needs --apply (the file first) and --yes to confirm")
@@ -945,7 +945,7 @@ def baseline(
 
 
 def _database_url(db: str | None, result: ScanResult) -> str:
-    from migration_archaeologist.config import resolve_database_url
+    from migration_archaeologist.project.selection import resolve_database_url
 
     url, _origin = resolve_database_url(db, result.repository.work_tree)
     if url is None:
@@ -956,7 +956,7 @@ def _database_url(db: str | None, result: ScanResult) -> str:
 def _synthesis_report(synthesis, result: ScanResult, apply: bool, as_json: bool, exit_after: bool = True) -> None:  # type: ignore[no-untyped-def]
     """The file on stdout (dry run) and the proof on stderr; with --apply, the file written if proven."""
     from migration_archaeologist.report.json_report import synthesis_document
-    from migration_archaeologist.synthesis import apply_synthesis
+    from migration_archaeologist.actions.synthesize import apply_synthesis
 
     written = apply_synthesis(synthesis, result) if apply and synthesis.proven else None
     if as_json:
@@ -1087,7 +1087,7 @@ def _timeline(
     operations: bool = True,
     archives: list[Path] | None = None,
 ) -> Timeline:
-    from migration_archaeologist.timeline import build_timeline
+    from migration_archaeologist.chain.timeline import build_timeline
 
     result = _scan(repo, versions, pick, False, thorough, archives, cache=cache)
     stamp = None
@@ -1103,7 +1103,7 @@ def _timeline(
         except NoVersionTable as exc:
             _err().print(f"[yellow]warning:[/yellow] {escape(exc.message)}; nothing is marked applied", soft_wrap=True)
             stamp = Stamp(mask(parse(db)), version_table, version_table_schema, ())
-        from migration_archaeologist.verify import BrokenStamp, refuse_broken_stamp
+        from migration_archaeologist.actions.verify import BrokenStamp, refuse_broken_stamp
 
         try:
             refuse_broken_stamp(result, stamp)
@@ -1251,7 +1251,7 @@ def _note_ignored_git_variables() -> None:
     """A ``GIT_DIR`` (or ``GIT_WORK_TREE``, ``GIT_INDEX_FILE``, ...) in the environment never reaches
     git: the repository is the REPO argument. Say so once, on standard error, so that nobody believes
     the other repository was read."""
-    from migration_archaeologist.gitrepo import ignored_location_variables
+    from migration_archaeologist.sources.git.repository import ignored_location_variables
 
     names = ignored_location_variables()
     if names:

@@ -9,12 +9,12 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
-from migration_archaeologist.catalog import RevisionEntry
-from migration_archaeologist.scan import ScanResult
+from migration_archaeologist.chain.catalog import RevisionEntry
+from migration_archaeologist.chain.scan import ScanResult
 
 if TYPE_CHECKING:
-    from migration_archaeologist.gate import Verdict
-    from migration_archaeologist.restore import RestoreOutcome, RestorePlan
+    from migration_archaeologist.chain.check import Verdict
+    from migration_archaeologist.actions.restore import RestoreOutcome, RestorePlan
 
 
 def esc(value: object) -> str:
@@ -463,7 +463,7 @@ def render_recovery_plan(console: Console, plan, result: ScanResult) -> None:  #
 
 
 def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[no-untyped-def]
-    from migration_archaeologist.recover import verdict
+    from migration_archaeologist.actions.recover import verdict
 
     for path in outcome.written:
         console.print(f"[green]wrote[/green] {esc(str(path))}", highlight=False, soft_wrap=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migration_archaeologist.timeline import Timeline
+from migration_archaeologist.chain.timeline import Timeline
 
 FILL = {
     "present": ("#dcfae6", "#067647"),

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from migration_archaeologist.report._markup import visible
 
 if TYPE_CHECKING:
-    from migration_archaeologist.gate import Annotation, Verdict
-    from migration_archaeologist.scan import ScanResult
+    from migration_archaeologist.chain.check import Annotation, Verdict
+    from migration_archaeologist.chain.scan import ScanResult
 
 
 def escape_data(text: str) -> str:

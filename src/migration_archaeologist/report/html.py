@@ -19,7 +19,7 @@ from migration_archaeologist.report.svg import (
     chain_svg,
     layout,
 )
-from migration_archaeologist.timeline import STATUSES, CommitEvent, Timeline, TimelineEntry
+from migration_archaeologist.chain.timeline import STATUSES, CommitEvent, Timeline, TimelineEntry
 
 STATUS_MEANING = {
     "present": "file in a versions directory now",

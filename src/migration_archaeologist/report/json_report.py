@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from migration_archaeologist.gate import Verdict
-    from migration_archaeologist.scan import ScanResult
+    from migration_archaeologist.chain.check import Verdict
+    from migration_archaeologist.chain.scan import ScanResult
 
 SCAN_SCHEMA = "migration-archaeologist/scan/1"
 CHECK_SCHEMA = "migration-archaeologist/check/1"
@@ -376,7 +376,7 @@ RECOVER_SCHEMA = "migration-archaeologist/recover/1"
 
 def recover_document(result: ScanResult, plan, outcome=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """``recover --json``: the plan, and with --apply what was written, what Alembic said and the verdict."""
-    from migration_archaeologist.recover import verdict
+    from migration_archaeologist.actions.recover import verdict
 
     env = plan.environment
     doc: dict[str, Any] = {

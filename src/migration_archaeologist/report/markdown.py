@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from migration_archaeologist.timeline import CommitEvent, Phase, Place, Timeline, TimelineEntry
+from migration_archaeologist.chain.timeline import CommitEvent, Phase, Place, Timeline, TimelineEntry
 
 STATUS_TEXT = {
     "present": "✅ present in the versions directory",

@@ -7,7 +7,7 @@ gives meaning to; the IDs themselves are the labels.
 
 from __future__ import annotations
 
-from migration_archaeologist.timeline import Timeline
+from migration_archaeologist.chain.timeline import Timeline
 
 CLASSES = {
     "present": "fill:#dcfae6,stroke:#067647,color:#053321",

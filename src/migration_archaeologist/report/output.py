@@ -9,8 +9,8 @@ import stat
 from pathlib import Path
 
 from migration_archaeologist.errors import ArchaeologistError, EnvironmentProblem, UsageError
-from migration_archaeologist.files import replace_file
-from migration_archaeologist.regular_files import kind_of
+from migration_archaeologist.files.atomic import replace_file
+from migration_archaeologist.files.untrusted import kind_of
 
 
 def write_report(path: Path, data: bytes) -> None:

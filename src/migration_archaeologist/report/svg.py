@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 
 from migration_archaeologist.report._markup import anchor_href, esc, short_date, short_sha
-from migration_archaeologist.timeline import Edge, Timeline, TimelineEntry
+from migration_archaeologist.chain.timeline import Edge, Timeline, TimelineEntry
 
 ROW = 28.0  # row height: readable at 50 rows, still scrollable at 500
 HEADER = 28.0  # column titles above the first row

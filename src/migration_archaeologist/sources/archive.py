@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from collections.abc import Iterator, Sequence
 
-from migration_archaeologist.gitrepo import first_line, git_env
-from migration_archaeologist.regular_files import BoundedWalk, NotRegularFile, kind_of, open_regular
-from migration_archaeologist.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
+from migration_archaeologist.sources.git.repository import first_line, git_env
+from migration_archaeologist.files.untrusted import BoundedWalk, NotRegularFile, kind_of, open_regular
+from migration_archaeologist.parse.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 __all__ = ["ArchiveIssue", "ArchiveSource", "Limits", "SEPARATOR", "untracked_files"]

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Iterator, Sequence
 
-from migration_archaeologist.regular_files import BoundedWalk, read_regular
-from migration_archaeologist.revision import RevisionFile, Unparseable, parse_revision
+from migration_archaeologist.files.untrusted import BoundedWalk, read_regular
+from migration_archaeologist.parse.revision import RevisionFile, Unparseable, parse_revision
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 __all__ = ["NOT_A_REVISION", "BytecodeSource", "PycHeader", "Rebuilt", "read_header", "rebuild", "worth_reporting"]

@@ -37,7 +37,7 @@ Indexed = dict[str, tuple[int, int, str, Any]]
 def index_file(item: tuple[str, str, bytes]) -> tuple[int, int, str, Any] | None:
     """The helper's job: ``(path, rel, salt)`` -> (size, mtime_ns, blob id, index under no known ID),
     the size and time as read (the scan compares them with its own ``stat``); None if unreadable."""
-    from migration_archaeologist.regular_files import open_regular
+    from migration_archaeologist.files.untrusted import open_regular
     from migration_archaeologist.sources.docs import MAX_BYTES, _blob_sha, _decode, _index_text, _Keys, _Scanner
 
     path, rel, salt = item
@@ -62,7 +62,7 @@ class DocumentPrefetch:
     :meth:`take` is called."""
 
     def __init__(self, root: Path, todo: Sequence[tuple[str, int, int]], salt: bytes) -> None:
-        from migration_archaeologist.revision_pool import _Helper
+        from migration_archaeologist.parse.pool import _Helper
 
         self._root = root
         self.salt = salt

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from migration_archaeologist.gitrepo import GIT_CONFIG_ARGS, git_env
-from migration_archaeologist.regular_files import read_regular
-from migration_archaeologist.sources.git_blobs import read_batch
+from migration_archaeologist.sources.git.repository import GIT_CONFIG_ARGS, git_env
+from migration_archaeologist.files.untrusted import read_regular
+from migration_archaeologist.sources.git.cat_file import read_batch
 
 if TYPE_CHECKING:
-    from migration_archaeologist.catalog import Catalog
+    from migration_archaeologist.chain.catalog import Catalog
     from migration_archaeologist.sources.doc_prefetch import DocumentPrefetch
     from migration_archaeologist.sources.evidence_cache import EvidenceCache
 

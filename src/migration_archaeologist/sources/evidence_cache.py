@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from migration_archaeologist import __version__
-from migration_archaeologist.files import replace_cache_file
+from migration_archaeologist.files.atomic import replace_cache_file
 
 CACHE_FILE = "evidence.json"
 #: 2: lines quoting a URL with ?password= are masked before they are stored (a cache of format 1 may hold them)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from collections.abc import Iterator
 
-from migration_archaeologist.gitrepo import hexsz
+from migration_archaeologist.sources.git.repository import hexsz
 
 #: Where a content was seen. ``worktree`` is a file present on disk now.
 SOURCES = ("history", "reflog", "stash", "unreachable", "archive", "bytecode", "worktree")

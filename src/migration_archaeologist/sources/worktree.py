@@ -9,8 +9,8 @@ from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from migration_archaeologist.regular_files import BoundedWalk, FileTooLarge, NotRegularFile, kind_of
-from migration_archaeologist.revision import RevisionFile, Unparseable
+from migration_archaeologist.files.untrusted import BoundedWalk, FileTooLarge, NotRegularFile, kind_of
+from migration_archaeologist.parse.revision import RevisionFile, Unparseable
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 
@@ -126,7 +126,7 @@ class WorkTree:
             expected = len(unknown)
         elif not self.known:
             expected = lambda: self._count  # noqa: E731
-        from migration_archaeologist.revision_pool import parse_many  # a rescan the cache answers parses nothing
+        from migration_archaeologist.parse.pool import parse_many  # a rescan the cache answers parses nothing
 
         for blob, _data, parsed in parse_many(unknown, expected=expected):
             if parsed is not None:

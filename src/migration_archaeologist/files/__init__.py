@@ -1,0 +1,1 @@
+"""Low-level file safety: reading files we did not write, writing files whole or not at all."""

@@ -1,0 +1,1 @@
+"""The scanned project's Alembic setup: its environments, which one to judge, its defaults, and Alembic's own view."""
