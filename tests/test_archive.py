@@ -14,7 +14,10 @@ import pytest
 
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.parse.revision import RevisionFile
-from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource, Limits, untracked_files
+from migration_archaeologist.sources.archive.findings import ArchiveIssue
+from migration_archaeologist.sources.archive.limits import Limits
+from migration_archaeologist.sources.archive.source import ArchiveSource
+from migration_archaeologist.sources.archive.untracked import untracked_files
 from migration_archaeologist.sources.interface import git_blob_id
 
 REV_A = revision_source("aaa111", None, "base").encode()

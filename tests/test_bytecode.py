@@ -12,13 +12,9 @@ import pytest
 
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable, parse_revision
 from migration_archaeologist.parse.ops import read_ops
-from migration_archaeologist.sources.bytecode import (
-    BytecodeSource,
-    PycHeader,
-    Rebuilt,
-    read_header,
-    rebuild,
-)
+from migration_archaeologist.sources.bytecode.header import PycHeader, read_header
+from migration_archaeologist.sources.bytecode.rebuild import Rebuilt, rebuild
+from migration_archaeologist.sources.bytecode.source import BytecodeSource
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_repos" / "taskman-v2" / "revisions"
 
@@ -440,7 +436,7 @@ def test_code_names_without_co_qualname() -> None:
     rebuild there ended in rebuild()'s "internal error ... AttributeError". mypy, run as 3.10, found it."""
     import types
 
-    from migration_archaeologist.sources.bytecode import _qualname
+    from migration_archaeologist.sources.bytecode.code_objects import qualname as _qualname
 
     class Py310Code:  # what a 3.10 code object offers for naming
         co_name = "<listcomp>"

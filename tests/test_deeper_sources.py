@@ -45,7 +45,7 @@ def test_revision_surviving_only_as_bytecode_is_rebuilt_and_restored(repo: GitRe
     assert "reconstructed from bytecode" in rebuilt.lower() and pyc.name in rebuilt
     assert outcome.heads_agree is True and outcome.alembic is not None and outcome.alembic.heads == ("u1",)
     # compiled, the rebuilt file is the original bytecode (instructions and constants)
-    from migration_archaeologist.sources.bytecode import rebuild
+    from migration_archaeologist.sources.bytecode.rebuild import rebuild
 
     assert rebuild(pyc.read_bytes(), pyc_name=pyc.name).complete  # type: ignore[union-attr]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.sources.bytecode import rebuild
+from migration_archaeologist.sources.bytecode.rebuild import rebuild
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from migration_archaeologist.project.environments import AlembicConfig
     from migration_archaeologist.chain.graph import ChainGraph, Problem
     from migration_archaeologist.chain.retired import Retirement
-    from migration_archaeologist.sources.archive import ArchiveSource
+    from migration_archaeologist.sources.archive.source import ArchiveSource
 
 _T = TypeVar("_T")
 #: Problems added to a scan's chain from outside the catalog: the database's stamp, the work tree's
@@ -363,7 +363,7 @@ def _soon(work: Callable[[], _T]) -> Callable[[], _T]:
 
 
 def _untracked_files(root: Path) -> list[Path]:
-    from migration_archaeologist.sources.archive import untracked_files
+    from migration_archaeologist.sources.archive.untracked import untracked_files
 
     return untracked_files(root)
 
@@ -373,7 +373,8 @@ def _archive_source(
 ) -> ArchiveSource | None:
     """--archive paths as given, else the work tree's untracked and ignored files (``untracked``
     when they were listed already)."""
-    from migration_archaeologist.sources.archive import ArchiveIssue, ArchiveSource
+    from migration_archaeologist.sources.archive.findings import ArchiveIssue
+    from migration_archaeologist.sources.archive.source import ArchiveSource
 
     root = repo.work_tree
     if archives:
@@ -431,7 +432,7 @@ def _bytecode_source(repo: Repository, dirs: Sequence[Path]):  # type: ignore[no
             notes.append(bounded.note(folder))
     if not pycs and not notes:
         return None
-    from migration_archaeologist.sources.bytecode import BytecodeSource
+    from migration_archaeologist.sources.bytecode.source import BytecodeSource
 
     source = BytecodeSource(pycs, root=repo.work_tree)
     source.issues.extend(notes)

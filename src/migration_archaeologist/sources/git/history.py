@@ -553,7 +553,7 @@ class GitHistory:
         """A committed .pyc (someone committed __pycache__): rebuild it, never run it."""
         changes = scan.changes.get(sha) or []
         name = changes[0][2] if changes else sha
-        from migration_archaeologist.sources.bytecode import rebuild, worth_reporting
+        from migration_archaeologist.sources.bytecode.rebuild import rebuild, worth_reporting
 
         result = rebuild(data, pyc_name=name)
         if isinstance(result, Unparseable):
@@ -589,7 +589,7 @@ def _remember(stamp: tuple[object, ...] | None, state: RepositoryState, scan: Hi
 
 
 def _bytecode_header(data: bytes) -> bool:
-    from migration_archaeologist.sources.bytecode import read_header  # only where a blob may be bytecode
+    from migration_archaeologist.sources.bytecode.header import read_header  # only where a blob may be bytecode
 
     return read_header(data) is not None
 

@@ -1,0 +1,76 @@
+"""The decompressed tar stream, read forward only and stopped past the size or ratio limit.
+
+The codec is picked from the magic bytes, and the compressed bytes pulled are counted so the
+compression ratio can be checked while decompressing instead of after filling memory.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO, Protocol
+
+from migration_archaeologist.sources.archive.limits import RATIO_FLOOR, Budget, Limits, Refused
+
+_CHUNK = 1 << 20
+
+
+class _Reader(Protocol):
+    """What the tar stream is read through: forward only, never seeked."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Counting:
+    """Counts the compressed bytes the decompressor pulled, for the tar ratio guard."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.inner.read(size if size is not None and size >= 0 else _CHUNK)
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class Guarded:
+    """Decompressed tar stream that stops past the total-size or ratio limit instead of filling memory."""
+
+    def __init__(self, inner: _Reader, raw: Counting, budget: Budget, limits: Limits) -> None:
+        self.inner = inner
+        self.raw = raw
+        self.budget = budget
+        self.limits = limits
+        self.out = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.inner.read(size if size is not None and size >= 0 else _CHUNK)
+        self.out += len(data)
+        self.budget.charge_bytes(len(data))
+        if self.out > RATIO_FLOOR:
+            ratio = self.out // max(self.raw.count, 1)
+            if ratio > self.limits.max_ratio:
+                raise Refused(
+                    f"zip bomb guard: compression ratio 1:{ratio} over the 1:{self.limits.max_ratio} limit: rest of the archive not read"
+                )
+        return data
+
+
+def decompressor(raw: Counting) -> _Reader:
+    """Pick the codec from the magic bytes, not the name: a ``.tgz`` is sometimes plain tar."""
+    import bz2
+    import gzip
+    import lzma
+
+    head = raw.inner.read(6)
+    raw.inner.seek(-len(head), io.SEEK_CUR)
+    if head.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload,no-any-return]  # reads only; the stub wants seek too
+    if head.startswith(b"BZh"):
+        return bz2.BZ2File(raw)  # type: ignore[call-overload,no-any-return]  # reads only; the stub wants seek too
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw)  # type: ignore[arg-type]  # reads only; the stub wants seek too
+    return raw

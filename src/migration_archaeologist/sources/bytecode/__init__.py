@@ -1,0 +1,1 @@
+"""Revision files rebuilt from ``.pyc`` bytecode, without executing it."""

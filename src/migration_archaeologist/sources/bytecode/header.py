@@ -1,0 +1,104 @@
+"""The fixed-size header of a ``.pyc``: magic numbers and which Python wrote it.
+
+Read by hand, never by importing: a header is all that can be read of bytecode from another
+Python, and it is what tells a blob or archive member it is bytecode at all.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+#: (first, last) magic numbers of each CPython release's bytecode (Lib/importlib/_bootstrap_external.py).
+_MAGIC_RANGES: tuple[tuple[int, int, str], ...] = (
+    (3000, 3131, "3.0"),
+    (3141, 3151, "3.1"),
+    (3160, 3180, "3.2"),
+    (3190, 3230, "3.3"),
+    (3250, 3310, "3.4"),
+    (3320, 3351, "3.5"),
+    (3360, 3379, "3.6"),
+    (3390, 3394, "3.7"),
+    (3400, 3413, "3.8"),
+    (3420, 3425, "3.9"),
+    (3430, 3439, "3.10"),
+    (3450, 3495, "3.11"),
+    (3500, 3531, "3.12"),
+    (3550, 3571, "3.13"),
+    (3600, 3649, "3.14"),
+    (3650, 3699, "3.15"),
+)
+CURRENT_MAGIC = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
+CURRENT_PYTHON = "{}.{}".format(*sys.version_info[:2])
+HEADER_SIZE = 16  # 3.7+ (PEP 552); 3.3-3.6 used 12 bytes
+
+
+@dataclass(frozen=True)
+class PycHeader:
+    """The fixed-size header of a ``.pyc``: which Python wrote it and how it names its source."""
+
+    magic: int
+    python: str | None  # "3.11"; None for a plausible but unknown magic number
+    flags: int  # PEP 552: bit 0 hash-based, bit 1 check_source
+    source_hash: bytes | None  # SipHash of the .py, for hash-based pycs
+    source_mtime: int | None  # the .py's mtime when it was compiled (timestamp pycs)
+    source_size: int | None  # the .py's size in bytes (timestamp pycs), modulo 2**32
+
+
+def _python_of(magic: int) -> str | None:
+    if magic == CURRENT_MAGIC:
+        return CURRENT_PYTHON
+    for first, last, version in _MAGIC_RANGES:
+        if first <= magic <= last:
+            return version
+    return None
+
+
+def magic_of(data: bytes) -> int | None:
+    """The magic number if ``data`` starts like a CPython 3 pyc, else None."""
+    if len(data) < 4 or data[2:4] != b"\r\n":
+        return None
+    magic = int.from_bytes(data[:2], "little")
+    return magic if 3000 <= magic < 4000 else None
+
+
+def read_header(data: bytes) -> PycHeader | None:
+    """Parse the header; None when ``data`` is not a CPython 3 pyc (too short, bad magic)."""
+    magic = magic_of(data)
+    if magic is None:
+        return None
+    python = _python_of(magic)
+    if magic < 3390:  # before PEP 552: magic, mtime, size (size only from 3.3)
+        if len(data) < 12:
+            return None
+        return PycHeader(
+            magic,
+            python,
+            0,
+            None,
+            int.from_bytes(data[4:8], "little"),
+            int.from_bytes(data[8:12], "little"),
+        )
+    if len(data) < HEADER_SIZE:
+        return None
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & 1:
+        return PycHeader(magic, python, flags, bytes(data[8:16]), None, None)
+    return PycHeader(
+        magic,
+        python,
+        flags,
+        None,
+        int.from_bytes(data[8:12], "little"),
+        int.from_bytes(data[12:16], "little"),
+    )
+
+
+def header_summary(header: PycHeader) -> str:
+    if header.source_hash is not None:
+        checked = "checked" if header.flags & 2 else "unchecked"
+        return f"{checked} hash-based, source hash {header.source_hash.hex()}"
+    when = datetime.fromtimestamp(header.source_mtime or 0, tz=timezone.utc).isoformat(timespec="seconds")
+    return f"source mtime {when}, source size {header.source_size} bytes"
