@@ -22,11 +22,11 @@ from migration_archaeologist.parse.python2 import python2_statements
 from migration_archaeologist.parse.source import (
     Unparseable,
     attempt,
+    decode,
     one_line,
     quiet,
     revision_hint,
     syntax_error,
-    decode,
 )
 
 __all__ = [
