@@ -10,9 +10,10 @@ from pathlib import Path
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.report.json_report import scan_document
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.sources import doc_prefetch
-from migration_archaeologist.sources.docs import _worktree_files, find_mentions
-from migration_archaeologist.sources.evidence_cache import EvidenceCache
+from migration_archaeologist.sources.docs import prefetch as doc_prefetch
+from migration_archaeologist.sources.docs.cache import EvidenceCache
+from migration_archaeologist.sources.docs.documents import worktree_files as _worktree_files
+from migration_archaeologist.sources.docs.mentions import find_mentions
 
 V = "alembic/versions"
 FIRST = "1a2b3c4d5e6f"

@@ -11,13 +11,9 @@ import pytest
 
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.sources.docs import (
-    Claim,
-    Evidence,
-    collect_evidence,
-    evidence_table,
-    find_mentions,
-)
+from migration_archaeologist.sources.docs.evidence import Evidence, collect_evidence, evidence_table
+from migration_archaeologist.sources.docs.mentions import find_mentions
+from migration_archaeologist.sources.docs.scanner import Claim
 
 SAMPLE_BUILD = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2" / "build.py"
 VERSIONS = "app/alembic/versions"
@@ -204,7 +200,7 @@ def test_python_comments_are_the_lines_tokenize_calls_comments(source) -> None: 
     import io
     import tokenize
 
-    from migration_archaeologist.sources.docs import _comment_lines
+    from migration_archaeologist.sources.docs.index import _comment_lines
 
     text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
     expected = {t.start[0] for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT}

@@ -15,8 +15,8 @@ from gitfixture import GitRepo, revision_source
 from migration_archaeologist.sources.git.repository import open_repository
 from migration_archaeologist.report.json_report import scan_document
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.sources.docs import find_mentions
-from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
+from migration_archaeologist.sources.docs.mentions import find_mentions
+from migration_archaeologist.sources.docs.cache import CACHE_FILE, EvidenceCache
 from migration_archaeologist.sources.git.cache import cache_path
 
 V = "alembic/versions"

@@ -22,10 +22,10 @@ from gitfixture import revision_source
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from migration_archaeologist.parse.lines import assignment_lines
 from migration_archaeologist.parse.revision import (
     RevisionFile,
     Unparseable,
-    assignment_lines,
     looks_like_revision,
     parse_revision,
 )

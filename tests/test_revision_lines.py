@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gitfixture import revision_source
-from migration_archaeologist.parse.revision import assignment_lines, syntax_error_line
+from migration_archaeologist.parse.lines import assignment_lines, syntax_error_line
 
 
 def lines_of(text: str, keys: dict[str, int]) -> dict[str, str]:

@@ -243,7 +243,7 @@ def scan_repository(
     missing = _needed_missing(catalog, chain, found.commits)
     rows: tuple[Any, ...] = ()
     if documents is not None and repo.work_tree is not None:
-        from migration_archaeologist.sources.docs import collect_evidence
+        from migration_archaeologist.sources.docs.evidence import collect_evidence
 
         store, tracked, prefetch, seen = documents()
         rows = tuple(
@@ -282,9 +282,9 @@ def scan_repository(
 def _prefetch_documents(repo: Repository, cache: bool):  # type: ignore[no-untyped-def]
     """The evidence cache (in memory only without ``cache``), the work tree's files, a helper
     indexing the documents the cache does not know (None when they are few), and the documents' ``stat``."""
-    from migration_archaeologist.sources import doc_prefetch
-    from migration_archaeologist.sources.docs import _worktree_files
-    from migration_archaeologist.sources.evidence_cache import CACHE_FILE, EvidenceCache
+    from migration_archaeologist.sources.docs import prefetch as doc_prefetch
+    from migration_archaeologist.sources.docs.cache import CACHE_FILE, EvidenceCache
+    from migration_archaeologist.sources.docs.documents import worktree_files as _worktree_files
     from migration_archaeologist.sources.git.cache import cache_path
 
     assert repo.work_tree is not None

@@ -18,23 +18,16 @@ import posixpath
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from collections.abc import Callable
 
 from migration_archaeologist import __version__
-from migration_archaeologist.parse.revision import (
-    RevisionFile,
-    Unparseable,
-    _bindings,
-    _Reference,
-    _dotted,
-    ast_parse,
-    decode,
-)
+from migration_archaeologist.parse.bindings import Reference, bound_names, dotted_name
+from migration_archaeologist.parse.revision import RevisionFile
+from migration_archaeologist.parse.source import Unparseable, ast_parse, decode
 
 if TYPE_CHECKING:
     import subprocess
-    from migration_archaeologist.sources.git.repository import Repository
 
 __all__ = [
     "GitModules",
@@ -161,7 +154,7 @@ class _Modules:
             left = self._string(node.left, importer, hops)
             right = self._string(node.right, importer, hops) if left is not None else None
             return None if right is None else left + right  # type: ignore[operator]
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         value = self.resolve(dotted, importer, hops) if dotted is not None else None
         return value if isinstance(value, str) else None
 
@@ -176,7 +169,7 @@ class _Modules:
 
     def _ids(self, value: object, path: str, hops: int) -> str | tuple[str, ...] | None:
         """A module-level value as IDs, following ``hops`` more imports; None when not a literal."""
-        if isinstance(value, _Reference):
+        if isinstance(value, Reference):
             return self.resolve(value.text, path, hops - 1) if hops > 0 else None
         if value is None or value == "":
             return ()
@@ -188,12 +181,12 @@ class _Modules:
         for item in value:
             if isinstance(item, str):
                 items.append(item)
-            elif isinstance(item, _Reference) and hops > 0:
+            elif isinstance(item, Reference) and hops > 0:
                 found = self.resolve(item.text, path, hops - 1)
                 if found is None:
                     return None
                 items += [found] if isinstance(found, str) else list(found)
-            else:  # _Unknown, a non-string literal, a nested tuple
+            else:  # Unknown, a non-string literal, a nested tuple
                 return None
         if isinstance(value, (set, frozenset)):
             items.sort()
@@ -214,7 +207,7 @@ def _module_bindings(data: bytes) -> dict[str, object]:
     if isinstance(tree, Unparseable):
         return {}
     try:
-        return _bindings(tree.body, declares_global="global" in decoded[0])
+        return bound_names(tree.body, declares_global="global" in decoded[0])
     except RecursionError:  # a value nested too deeply to follow
         return {}
 
@@ -239,7 +232,16 @@ def worktree_reader(root: Path | str) -> ModuleReader:
     return read
 
 
-def git_reader(repo: Repository, commit: str) -> ModuleReader:
+class GitRepository(Protocol):
+    """What reading modules from git asks of a repository (``sources.git.repository.Repository``),
+    named by its shape: parse is below sources and imports nothing from it."""
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes: ...
+
+    def popen(self, *args: str, stdin: int | None = None) -> subprocess.Popen[bytes]: ...
+
+
+def git_reader(repo: GitRepository, commit: str) -> ModuleReader:
     """Reads modules as they stood at ``commit`` (``git cat-file blob <commit>:<path>``), a process
     a module: for one revision. A scan resolving many uses :class:`GitModules`."""
     from migration_archaeologist.errors import GitFailed
@@ -260,7 +262,7 @@ class GitModules:
     """Modules as they stood at any commit, all through one ``git cat-file --batch``: a scan resolves
     the references of every version of every revision, never with a git process per module."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: GitRepository) -> None:
         self._repo = repo
         self._proc: subprocess.Popen[bytes] | None = None
         self._cache: dict[str, bytes | None] = {}

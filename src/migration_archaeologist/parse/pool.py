@@ -2,7 +2,7 @@
 
 A helper process costs about 40 ms to start, so the first few hundred files of a stream are parsed
 here, unless the caller says more are coming. After that, batches go to ``cores - 1`` helper
-processes (``_parse_worker``) while one has room (a batch in hand and two waiting), and are parsed
+processes (:mod:`.worker`) while one has room (a batch in hand and two waiting), and are parsed
 here when none has: this process never waits while there is work, and the helpers never sit idle.
 Helpers only parse (``ast`` and ``compile``; nothing is imported or run). One that cannot start or
 dies costs only speed: its batch is parsed here.
@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterable, Iterator
 from migration_archaeologist.parse.worker import job as _job, read_frame, write_frame
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable
 
-__all__ = ["Parsed", "parse_many"]
+__all__ = ["WORKER", "Helper", "Parsed", "parse_many"]
 
 K = TypeVar("K")
 Parsed = RevisionFile | Unparseable | None
 
+#: The module a revision-parsing helper runs (``python -m``), with its job's name as argument.
+WORKER = "migration_archaeologist.parse.worker"
 #: Files parsed here before any helper starts: below this, starting one costs more than it saves.
 INLINE_FIRST = 300
 BATCH = 64
@@ -97,17 +99,18 @@ def _helper_count() -> int:
     return max(0, min(cores - 1, 8))
 
 
-class _Helper:
-    """One helper process and the thread that waits for its answers."""
+class Helper:
+    """One helper process (``python -m module *args``, answering frames as :mod:`.worker` does) and
+    the thread that waits for its answers."""
 
     def __init__(
-        self, answers: queue.SimpleQueue[tuple[_Helper, list[Any], list[Any] | None]], job: str = "revision"
+        self, answers: queue.SimpleQueue[tuple[Helper, list[Any], list[Any] | None]], module: str, *args: str
     ) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "migration_archaeologist.parse.worker", job],
+            [sys.executable, "-m", module, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -173,12 +176,12 @@ class _Helper:
 
 class _Pool(Generic[K]):
     def __init__(self, count: int, job: str = "revision") -> None:
-        self._answers: queue.SimpleQueue[tuple[_Helper, list[Any], list[Any] | None]] = queue.SimpleQueue()
-        self._helpers: list[_Helper] = []
+        self._answers: queue.SimpleQueue[tuple[Helper, list[Any], list[Any] | None]] = queue.SimpleQueue()
+        self._helpers: list[Helper] = []
         self._work: Callable[[bytes], Any] = _job(job)  # what the helpers do, for batches parsed here
         for _ in range(count):
             try:
-                self._helpers.append(_Helper(self._answers, job))
+                self._helpers.append(Helper(self._answers, WORKER, job))
             except OSError:
                 break
         self._outstanding = 0

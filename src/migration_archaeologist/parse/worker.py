@@ -4,7 +4,9 @@ Reads frames from stdin (8-byte big-endian length, then a pickled list of bytes)
 with a frame holding the pickled list of :func:`parse_revision` results (or, given ``ops``, of
 :func:`~migration_archaeologist.parse.ops.read_ops` results), in order. It only parses:
 nothing it reads is imported or run. Ends at end of input. The frames come from and go to the
-process that started it, never from a repository, so pickle is safe here.
+process that started it, never from a repository, so pickle is safe here. Another helper (the
+documents' index, :mod:`migration_archaeologist.sources.docs.index_worker`) answers frames with
+:func:`serve` and its own job.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
-from typing import IO
+from typing import IO, Any
 from collections.abc import Callable
 
 from migration_archaeologist.parse.revision import parse_revision
@@ -37,32 +39,32 @@ def write_frame(stream: IO[bytes], payload: bytes) -> None:
 
 
 def job(name: str) -> Callable[[bytes], object]:
-    """What a helper does to each item: ``revision`` (parse_revision), ``ops`` (read_ops, for the
-    timeline) or ``document`` (a work-tree document's evidence index, ``doc_prefetch.index_file``)."""
+    """What a helper does to each item: ``revision`` (parse_revision) or ``ops`` (read_ops, for the
+    timeline)."""
     if name == "ops":
         from migration_archaeologist.parse.ops import read_ops
 
         return read_ops
-    if name == "document":
-        from migration_archaeologist.sources.doc_prefetch import index_file
-
-        return index_file  # type: ignore[return-value]
     return parse_revision
 
 
-def main() -> None:
+def main(work: Callable[[Any], object]) -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    work = job(sys.argv[1] if len(sys.argv) > 1 else "revision")
     while (payload := read_frame(stdin)) is not None:
-        batch: list[bytes] = pickle.loads(payload)
+        batch: list[Any] = pickle.loads(payload)
         write_frame(stdout, pickle.dumps([work(data) for data in batch], pickle.HIGHEST_PROTOCOL))
 
 
-if __name__ == "__main__":
+def serve(work: Callable[[Any], object]) -> None:
+    """A helper process's life: ``work`` on every item of every frame until end of input."""
     import gc
 
     gc.disable()  # every result is dropped after it is sent: nothing for the cycle collector to do
     try:
-        main()
+        main(work)
     except (KeyboardInterrupt, BrokenPipeError):
         pass
+
+
+if __name__ == "__main__":
+    serve(job(sys.argv[1] if len(sys.argv) > 1 else "revision"))

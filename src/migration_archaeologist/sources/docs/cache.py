@@ -1,7 +1,7 @@
 """What documents said, kept under the git dir, so that a rescan reads only the documents that changed.
 
 ``<common git dir>/migration-archaeologist/evidence.json`` (beside the history cache) holds, for
-every document the evidence table looked at, what ``docs._index_text`` drew from it: the lines
+every document the evidence table looked at, what ``index.index_text`` drew from it: the lines
 that can name a revision and where each word that could be a revision ID stands. The mentions, and
 the evidence rows built from them (status now, claims checked against recovered versions), are
 worked out again from that on every scan, with the catalog of the day; so a rescan shows what a
@@ -146,7 +146,7 @@ class EvidenceCache:
     # ------------------------------------------------------------------ the mentions themselves
 
     def remembered(self, key: str) -> Any:
-        """The mentions (as ``docs`` wrote them) of the last scan whose documents and catalog gave ``key``."""
+        """The mentions (as ``mentions`` wrote them) of the last scan whose documents and catalog gave ``key``."""
         return self._mentions[1] if self._mentions[0] == key else None
 
     def remember(self, key: str, rows: list[Any]) -> None:
@@ -187,7 +187,7 @@ def _ints(value: Any) -> bool:
 
 
 def valid_index(index: Any) -> bool:
-    """The shape ``docs._index_text`` writes (the word hashes ``t`` only need to be hashable: a
+    """The shape ``index.index_text`` writes (the word hashes ``t`` only need to be hashable: a
     number or a string that is not one never equals a known ID's)."""
     if not isinstance(index, dict) or not _ints(index.get("b")) or not isinstance(index.get("t"), list):
         return False

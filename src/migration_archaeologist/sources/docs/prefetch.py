@@ -1,12 +1,12 @@
 """The work tree's documents indexed in a helper process while history is walked.
 
-The evidence table needs every document's index (``docs._index_text``), and a first scan of a
+The evidence table needs every document's index (``index.index_text``), and a first scan of a
 real repository has thousands of them: 1-4 s of one core (neutron's 3,135 documents, most of them
 ``.py`` comments; quay's 1,249). The history walk leaves the second core half idle while git works
 alone, so the documents the evidence cache does not know are handed, in small batches, to a helper
-(``_parse_worker document``) from the moment a scan starts. The helper indexes them under no known
+(:mod:`.index_worker`) from the moment a scan starts. The helper indexes them under no known
 ID: that index is the same whatever the catalog turns out to be, except for a document that names a
-known ID, which ``docs._replay`` then refuses and the scan reads again (a handful).
+known ID, which ``index.replay`` then refuses and the scan reads again (a handful).
 
 When the scan needs the evidence, the batches not yet handed over are indexed in this process as
 before, and the helper's last answers are awaited: nothing is ever indexed twice, and a helper that
@@ -24,37 +24,20 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
+from migration_archaeologist.parse.pool import Helper
+from migration_archaeologist.sources.docs.documents import MAX_BYTES, is_doc
+
 #: Below this much text to index a helper costs more to start (40 ms) than it saves.
 MIN_BYTES = 256 * 1024
 #: Documents per batch, and batches a helper holds at once (one in hand, one waiting).
 BATCH = 16
 QUEUED = 2
 
+#: The module the helper runs (``python -m``): it indexes each document it is given.
+INDEX_WORKER = "migration_archaeologist.sources.docs.index_worker"
+
 #: rel -> (size, mtime_ns, blob id, index or None)
 Indexed = dict[str, tuple[int, int, str, Any]]
-
-
-def index_file(item: tuple[str, str, bytes]) -> tuple[int, int, str, Any] | None:
-    """The helper's job: ``(path, rel, salt)`` -> (size, mtime_ns, blob id, index under no known ID),
-    the size and time as read (the scan compares them with its own ``stat``); None if unreadable."""
-    from migration_archaeologist.files.untrusted import open_regular
-    from migration_archaeologist.sources.docs import MAX_BYTES, _blob_sha, _decode, _index_text, _Keys, _Scanner
-
-    path, rel, salt = item
-    try:
-        with os.fdopen(open_regular(path), "rb") as handle:  # O_NONBLOCK: a FIFO is refused, not waited on
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-                return None
-            data = handle.read(MAX_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) != info.st_size:
-        return None  # changed while read: the scan reads it again
-    scanner = _Scanner((), {}, ())
-    text = _decode(data)
-    index = None if text is None else _index_text(scanner, text, rel, _Keys(scanner, salt))
-    return info.st_size, info.st_mtime_ns, _blob_sha(data), index
 
 
 class DocumentPrefetch:
@@ -62,8 +45,6 @@ class DocumentPrefetch:
     :meth:`take` is called."""
 
     def __init__(self, root: Path, todo: Sequence[tuple[str, int, int]], salt: bytes) -> None:
-        from migration_archaeologist.parse.pool import _Helper
-
         self._root = root
         self.salt = salt
         self._todo = list(reversed(todo))  # popped from the end: the order the scan reads them in
@@ -72,7 +53,7 @@ class DocumentPrefetch:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._helper = _Helper(self._answers, "document")
+        self._helper = Helper(self._answers, INDEX_WORKER)
         self._feeder = threading.Thread(target=self._feed, daemon=True)
         self._feeder.start()
 
@@ -122,11 +103,9 @@ def worktree_documents(
     """The work tree's documents that ``known`` (an EvidenceCache, or None) does not hold, with size
     and mtime; ``seen`` is given every document's ``stat``, in ``tracked``'s order (the scan reads
     the documents from it then, and stats them not again)."""
-    from migration_archaeologist.sources.docs import MAX_BYTES, _is_doc
-
     todo = []
     for rel in tracked:
-        if not _is_doc(rel):
+        if not is_doc(rel):
             continue
         try:
             info = os.stat(root / rel)

@@ -1,0 +1,1 @@
+"""Documents as evidence: revision IDs named in prose, and what they claim, checked against the catalog."""
