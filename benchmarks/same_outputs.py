@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -46,7 +47,8 @@ def _run(args: list[str], cwd: Path, mask: str | None) -> dict[str, object]:
     out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
     if mask:
         out, err = out.replace(mask, "<SAMPLE>"), err.replace(mask, "<SAMPLE>")
-    return {"args": args, "exit": proc.returncode, "stdout": out, "stderr": err}
+    shown = [a.replace(mask, "<SAMPLE>") for a in args] if mask else args
+    return {"args": shown, "exit": proc.returncode, "stdout": out, "stderr": err}
 
 
 def _lost(repo: Path) -> list[str]:
@@ -105,6 +107,11 @@ def capture(out: Path, clones: Path | None, sample: bool) -> None:
             print(f"{repo.name}: {len(runs)} commands", flush=True)
 
 
+def _key(args: list[str]) -> str:
+    """A command's arguments with a sample's temp folder (as captured before it was masked) masked."""
+    return json.dumps([re.sub(r"^/tmp/ma-same-[^/]+", "<SAMPLE>", a) for a in args])
+
+
 def compare(before: Path, after: Path) -> int:
     differ = same = 0
     for old_file in sorted(before.glob("*.json")):
@@ -114,10 +121,10 @@ def compare(before: Path, after: Path) -> int:
             differ += 1
             continue
         old, new = json.loads(old_file.read_text()), json.loads(new_file.read_text())
-        new_by_args = {json.dumps(r["args"]): r for r in new}
+        new_by_args = {_key(r["args"]): r for r in new}
         for run in old:
-            other = new_by_args.get(json.dumps(run["args"]))
-            if other == run:
+            other = new_by_args.get(_key(run["args"]))
+            if other is not None and all(other[k] == run[k] for k in ("exit", "stdout", "stderr")):
                 same += 1
                 continue
             differ += 1
