@@ -197,7 +197,7 @@ def test_commits_off_every_ref_shown_beside_the_walk_give_the_same_scan(
     """Many unreachable commits (a mirror's pull requests) are shown by a git log that runs beside
     the walk's: the scan is the one a log after the walk gives, down to each sighting's order."""
     from migration_archaeologist.report.json_report import scan_document
-    from migration_archaeologist.sources.git import history as git_history
+    from migration_archaeologist.sources.git import log_ahead
 
     base_history(repo)
     lost = []
@@ -217,7 +217,7 @@ def test_commits_off_every_ref_shown_beside_the_walk_give_the_same_scan(
         return doc
 
     after = scanned()
-    monkeypatch.setattr(git_history, "LOG_AHEAD_MIN", 1)
+    monkeypatch.setattr(log_ahead, "LOG_AHEAD_MIN", 1)
     beside = scanned()
     assert beside == after
     unreachable = {s["commit"] for r in beside["revisions"] for v in r["candidates"] for s in v["sightings"]
@@ -393,7 +393,8 @@ def test_last_version_before_deletion_wins_over_a_skewed_clock(repo: GitRepo) ->
 
 
 def test_reflog_files_read_directly_match_git_log_walk_reflogs(repo: GitRepo) -> None:
-    from migration_archaeologist.sources.git.history import _reflog_entries, _reflog_entries_from_git
+    from migration_archaeologist.sources.git.reflog import reflog_entries as _reflog_entries
+    from migration_archaeologist.sources.git.reflog import reflog_entries_from_git as _reflog_entries_from_git
 
     base_history(repo)
     repo.git("checkout", "-q", "-b", "feature/x")

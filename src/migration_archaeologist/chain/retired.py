@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from collections.abc import Mapping
 
 from migration_archaeologist.chain.catalog import Catalog, RevisionEntry
-from migration_archaeologist.sources.git.history import CommitInfo
+from migration_archaeologist.sources.git.records import CommitInfo
 from migration_archaeologist.sources.interface import Sighting
 
 if TYPE_CHECKING:

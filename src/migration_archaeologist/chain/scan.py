@@ -19,7 +19,8 @@ from migration_archaeologist.project.selection import find_configs
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.sources.git.repository import Repository, open_repository
 from migration_archaeologist.parse.revision import RevisionFile
-from migration_archaeologist.sources.git.history import CommitInfo, GitHistory
+from migration_archaeologist.sources.git.history import GitHistory
+from migration_archaeologist.sources.git.records import CommitInfo
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, Unreadable
 from migration_archaeologist.sources.worktree import WorkTree
 

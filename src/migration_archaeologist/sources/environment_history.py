@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from migration_archaeologist.sources.git.repository import Repository, first_line, hexsz, null_id
 from migration_archaeologist.sources.git.cat_file import read_batch
-from migration_archaeologist.sources.git.history import SKIPPED_MODES, _utc, fed_log, log_args
+from migration_archaeologist.sources.git.raw_log import SKIPPED_MODES, fed_log, log_args, utc
 
 #: The files an Alembic environment is made of, by file name.
 ENVIRONMENT_NAMES = ("alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml")
@@ -143,7 +143,7 @@ def _parse(data: bytes, source: str, unreachable: set[str], wanted: _Wanted) -> 
         if len(tokens) < 4:
             continue
         commit = tokens[0].decode("ascii", "replace")
-        date = _utc(tokens[1])
+        date = utc(tokens[1])
         ref = tokens[2].decode("utf-8", "replace") or None
         label, shown_ref = _label(source, ref, commit in unreachable)
         for i in range(4, len(tokens) - 1, 2):

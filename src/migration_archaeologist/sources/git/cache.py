@@ -22,11 +22,9 @@ timeline); only sources rebuilt from committed bytecode, which git does not hold
 from __future__ import annotations
 
 import json
-import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from collections.abc import Iterator, Mapping
 from collections.abc import Mapping as MappingABC
 
@@ -36,14 +34,13 @@ from migration_archaeologist.files.atomic import replace_cache_file
 from migration_archaeologist.sources.git.repository import Repository, hexsz
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable
 from migration_archaeologist.sources.git.cat_file import CatFile
+from migration_archaeologist.sources.git.records import Change, CommitIds, CommitInfo, HistoryScan
+from migration_archaeologist.sources.git.state import RepositoryState
 from migration_archaeologist.sources.interface import Unreadable
-
-if TYPE_CHECKING:
-    from migration_archaeologist.sources.git.history import CommitIds, HistoryScan
 
 CACHE_DIR = "migration-archaeologist"
 CACHE_FILE = "history.json"
-#: Paths whose later versions a scan left unread (see ``_Walk``); only an update needs them, so apart.
+#: Paths whose later versions a scan left unread (see ``Walk``); only an update needs them, so apart.
 DEFERRED_FILE = "deferred-paths.json"
 #: Every commit id walked, 40 hex each (64 in a SHA-256 repository), no separator: appended to by updates, read only on demand.
 COMMITS_FILE = "commits"
@@ -57,137 +54,6 @@ FORMAT = 7
 
 def cache_path(repo: Repository) -> Path:
     return repo.common_dir / CACHE_DIR / CACHE_FILE
-
-
-# --------------------------------------------------------------------------- repository state
-
-
-@dataclass(frozen=True)
-class RepositoryState:
-    """What a scan saw of the repository: enough to tell "unchanged" from "grown" from "rewritten"."""
-
-    head: str | None
-    refs: Mapping[str, str]  # refname -> object id, as for-each-ref lists them
-    reflogs: Mapping[str, tuple[int, int]]  # reflog (git's name for it) -> (size, mtime_ns)
-    packs: frozenset[str]  # pack file names: content-addressed, a name never changes meaning
-    loose: frozenset[str]  # loose object ids
-    boundary: str  # shallow, grafts, alternates and worktree HEADs, as one checksum
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "head": self.head,
-            "refs": self.refs,
-            "reflogs": self.reflogs,  # tuples are written as lists
-            "packs": sorted(self.packs),
-            "loose": sorted(self.loose),
-            "boundary": self.boundary,
-        }
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> RepositoryState:
-        return cls(
-            head=doc["head"],
-            refs={str(k): str(v) for k, v in doc["refs"].items()},
-            reflogs={str(k): (int(v[0]), int(v[1])) for k, v in doc["reflogs"].items()},
-            packs=frozenset(map(str, doc["packs"])),
-            loose=frozenset(map(str, doc["loose"])),
-            boundary=str(doc["boundary"]),
-        )
-
-
-def read_state(repo: Repository) -> RepositoryState | None:
-    """The repository's state, read cheaply (one for-each-ref, directory listings); None if it cannot be followed.
-
-    The reftable ref backend keeps reflogs in binary tables this module does not read: no cache there.
-    """
-    common = repo.common_dir
-    if (common / "reftable").exists():
-        return None
-    out = repo.run("for-each-ref", "--format=%(objectname) %(refname)", check=False)
-    refs: dict[str, str] = {}
-    for line in out.decode("utf-8", "surrogateescape").splitlines():
-        sha, _, name = line.partition(" ")
-        if name:
-            refs[name] = sha
-    return RepositoryState(
-        head=repo.head,
-        refs=refs,
-        reflogs=_reflog_stats(common),
-        packs=_packs(common / "objects"),
-        loose=_loose(common / "objects"),
-        boundary=_boundary(repo),
-    )
-
-
-def reflog_files(common: Path) -> list[tuple[str, str]]:
-    """Every reflog file of git's files backend, named as git names its ref (HEAD, worktrees/<n>/HEAD, refs/...).
-
-    Plain strings and os.walk: a clone with 10,000 remote branches has 10,000 reflogs, and pathlib
-    objects for each cost more than reading them.
-    """
-    base = str(common)
-    head_logs = [("HEAD", os.path.join(base, "logs", "HEAD"))]
-    worktrees = os.path.join(base, "worktrees")
-    if os.path.isdir(worktrees):
-        head_logs += [
-            (f"worktrees/{w}/HEAD", os.path.join(worktrees, w, "logs", "HEAD")) for w in sorted(os.listdir(worktrees))
-        ]
-    files = [(name, path) for name, path in head_logs if os.path.isfile(path)]
-    logs_refs = os.path.join(base, "logs", "refs")
-    cut = len(logs_refs) + 1
-    for dirpath, _dirs, names in os.walk(logs_refs):
-        prefix = "refs/" + dirpath[cut:].replace(os.sep, "/") + "/" if len(dirpath) > len(logs_refs) else "refs/"
-        for name in names:
-            files.append((prefix + name, os.path.join(dirpath, name)))
-    return files
-
-
-def _reflog_stats(common: Path) -> dict[str, tuple[int, int]]:
-    stats: dict[str, tuple[int, int]] = {}
-    for ref, path in reflog_files(common):
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        stats[ref] = (st.st_size, st.st_mtime_ns)
-    return stats
-
-
-def _packs(objects: Path) -> frozenset[str]:
-    try:
-        return frozenset(n for n in os.listdir(objects / "pack") if n.endswith(".pack"))
-    except OSError:
-        return frozenset()
-
-
-def _loose(objects: Path) -> frozenset[str]:
-    found: set[str] = set()
-    try:
-        folders = [n for n in os.listdir(objects) if len(n) == 2]
-    except OSError:
-        return frozenset()
-    for folder in folders:
-        try:
-            found.update(folder + name for name in os.listdir(objects / folder) if len(name) >= 38)
-        except OSError:
-            continue
-    return frozenset(found)
-
-
-def _boundary(repo: Repository) -> str:
-    """Files that change what history means without touching refs: shallow, grafts, alternates, worktree HEADs."""
-    common = repo.common_dir
-    parts = [common / "shallow", common / "info" / "grafts", common / "objects" / "info" / "alternates"]
-    worktrees = common / "worktrees"
-    if worktrees.is_dir():
-        parts += sorted(w / "HEAD" for w in worktrees.iterdir())
-    crc = 0
-    for path in parts:
-        try:
-            crc = zlib.crc32(str(path).encode() + b"\0" + path.read_bytes(), crc)
-        except OSError:
-            crc = zlib.crc32(str(path).encode() + b"\0-", crc)
-    return f"{crc:08x}"
 
 
 # --------------------------------------------------------------------------- the stored scan
@@ -258,8 +124,6 @@ def save(repo: Repository, thorough: bool, cached: CachedHistory) -> bool:
 
 
 def _stored_commits(repo: Repository, count: int) -> CommitIds:
-    from migration_archaeologist.sources.git.history import CommitIds
-
     path = cache_path(repo).with_name(COMMITS_FILE)
     width = hexsz()
     if path.stat().st_size < count * width:
@@ -320,8 +184,6 @@ def _scan_to_json(scan: HistoryScan) -> dict[str, Any]:
 
 
 def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: CommitIds) -> HistoryScan:
-    from migration_archaeologist.sources.git.history import CommitInfo, HistoryScan, _Change
-
     commits_walked, blobs_read, skipped = (int(n) for n in doc["counts"])
     return HistoryScan(
         parsed={blob: _parsed_from_json(p) for blob, p in doc["parsed"].items()},
@@ -330,7 +192,7 @@ def _scan_from_json(repo: Repository, doc: Mapping[str, Any], all_commits: Commi
             {blob: int(n) for blob, n in doc["sizes"].items()},
             {blob: text.encode("latin-1") for blob, text in doc["contents"].items()},
         ),
-        changes={blob: [_Change(*c) for c in cs] for blob, cs in doc["changes"].items()},
+        changes={blob: [Change(*c) for c in cs] for blob, cs in doc["changes"].items()},
         commits={sha: CommitInfo(*info) for sha, info in doc["commits"].items()},
         origin={sha: (o[0], o[1]) for sha, o in doc["origin"].items()},
         head_history={sha: int(rank) for sha, rank in doc["head_history"].items()},
