@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from migration_archaeologist.project.selection import find_configs, select_config
-from migration_archaeologist.project.environments import MAX_DEPTH, AlembicConfig, find_environments
+from migration_archaeologist.project.alembic_options import AlembicConfig
+from migration_archaeologist.project.environments import MAX_DEPTH, find_environments
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gitfixture import GitRepo, environment_files, revision_source
-from migration_archaeologist.actions.environment_files import generated_config
+from migration_archaeologist.actions.environment_templates import generated_config
 
 V = "alembic/versions"
 INI = "[alembic]\nscript_location = alembic\n"

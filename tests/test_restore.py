@@ -11,7 +11,7 @@ import pytest
 
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import RestoreConflict, RevisionNotFound
-from migration_archaeologist.actions.manifest import MANIFEST_NAME
+from migration_archaeologist.actions.tool_files import MANIFEST_NAME
 from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.chain.scan import scan_repository
 

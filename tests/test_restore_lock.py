@@ -25,10 +25,11 @@ import pytest
 from conftest import one_line_error
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.errors import RestoreRefused, UsageError
-from migration_archaeologist.actions.manifest import MANIFEST_NAME
+from migration_archaeologist.actions.tool_files import MANIFEST_NAME
 from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.actions.versions_lock import LOCK_NAME, LOCK_TIMEOUT_ENV, lock_timeout_setting
+from migration_archaeologist.actions.tool_files import LOCK_NAME
+from migration_archaeologist.actions.versions_lock import LOCK_TIMEOUT_ENV, lock_timeout_setting
 
 V = "alembic/versions"
 FILES = {

@@ -156,7 +156,7 @@ def test_a_revision_restored_while_synthesize_waits_for_the_lock_is_not_doubled(
     import time
 
     from test_restore_lock import hold_lock, waiting
-    from migration_archaeologist.actions.versions_lock import LOCK_NAME
+    from migration_archaeologist.actions.tool_files import LOCK_NAME
 
     url = create_database("sqlite", tmp_path)
     try:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from typer import _click as click  # typer's own click (0.28); earlier typers use click itself
 
-    from migration_archaeologist.project.environments import AlembicConfig
+    from migration_archaeologist.project.alembic_options import AlembicConfig
     from migration_archaeologist.sources.git.repository import Repository
     from migration_archaeologist.project.defaults import Settings
     from migration_archaeologist.chain.timeline import Timeline

@@ -41,7 +41,7 @@ class Repair:
 
 def repair_interrupted(result: ScanResult, dirs: Sequence[Path], where: Mapping[str, tuple[str, str]]) -> Repair:
     """Remove our stale temp files under ``dirs`` and record the unrecorded files an interrupted run
-    wrote. ``where``: revision -> (path, blob) of what is in ``dirs`` now (``restore.revisions_in``).
+    wrote. ``where``: revision -> (path, blob) of what is in ``dirs`` now (``versions_now.revisions_in``).
     Call under the versions directory's lock, so no temp file found is a live run's."""
     removed = tuple(_remove_stale_temp_files(dirs))
     recorded = tuple(_record_late(result, dirs, where))

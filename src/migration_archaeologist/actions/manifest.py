@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 from migration_archaeologist import __version__
 from migration_archaeologist.files.atomic import replace_file
 from migration_archaeologist.files.untrusted import MANIFEST_LIMIT, FileTooLarge, NotRegularFile, read_regular
+from migration_archaeologist.actions.tool_files import MANIFEST_NAME
 from migration_archaeologist.actions.versions_lock import refused, tell, versions_dir_lock
 
 if TYPE_CHECKING:
     from migration_archaeologist.sources.interface import Sighting
-
-MANIFEST_NAME = "migration-archaeologist-manifest.json"
 
 
 def revision_record(

@@ -17,7 +17,9 @@ from collections.abc import Callable
 
 from migration_archaeologist.project.alembic_check import AlembicRun, alembic_commands
 from migration_archaeologist.database.stamp import Stamp
-from migration_archaeologist.actions.environment_files import EnvironmentPlan, apply_environment, plan_environment
+from migration_archaeologist.actions.environment_files import EnvironmentPlan
+from migration_archaeologist.actions.environment_plan import plan_environment
+from migration_archaeologist.actions.environment_writes import apply_environment
 from migration_archaeologist.errors import RestoreRefused
 from migration_archaeologist.actions.interrupted import repair_interrupted
 from migration_archaeologist.actions.restore import (
@@ -26,10 +28,10 @@ from migration_archaeologist.actions.restore import (
     apply_restore,
     choose_versions_dir,
     plan_restore,
-    present_now,
 )
 from migration_archaeologist.chain.scan import ScanResult
 from migration_archaeologist.actions.versions_lock import versions_dir_lock
+from migration_archaeologist.actions.versions_now import present_now
 
 SCHEMA = "migration-archaeologist/recover/1"
 
@@ -248,7 +250,7 @@ def ask_alembic(plan: RecoveryPlan, result: ScanResult, *, python: str | None = 
         )
     if env.script_location is None:
         return None
-    from migration_archaeologist.actions.restore import version_locations
+    from migration_archaeologist.actions.versions_now import version_locations
 
     dirs = [d for d in result.versions_dirs if d.is_dir()]
     lines = [
@@ -274,7 +276,7 @@ def _names_a_package(config_file: Path, section: str) -> bool:
     """Whether the configuration's script_location is Alembic's ``package:path`` form."""
     import configparser
 
-    from migration_archaeologist.project.environments import is_package_location
+    from migration_archaeologist.project.alembic_options import is_package_location
     from migration_archaeologist.files.untrusted import CONFIG_LIMIT, read_regular_text
 
     parser = configparser.ConfigParser(interpolation=None, strict=False)

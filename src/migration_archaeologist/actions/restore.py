@@ -27,11 +27,11 @@ from migration_archaeologist.actions.manifest import append_manifest, revision_r
 from migration_archaeologist.chain.graph import build_graph
 from migration_archaeologist.actions.interrupted import repair_interrupted
 from migration_archaeologist.files.untrusted import read_regular
-from migration_archaeologist.parse.revision import RevisionFile, Unparseable
+from migration_archaeologist.parse.revision import RevisionFile
 from migration_archaeologist.chain.scan import ScanResult
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, git_blob_id, source_file_name
-from migration_archaeologist.sources.worktree import WorkTree, outermost
 from migration_archaeologist.actions.versions_lock import tell, versions_dir_lock
+from migration_archaeologist.actions.versions_now import present_now, version_locations
 
 #: A file name restore may write: no folder separator, and no control character but tab. A newline
 #: ends the name for Alembic's file pattern (the file would never load); the other control
@@ -317,30 +317,6 @@ def apply_restore(
     return RestoreOutcome(plan, tuple(written), manifest, our_heads, view)
 
 
-def present_now(
-    result: ScanResult, versions_dir: Path
-) -> tuple[list[Path], dict[str, RevisionFile], dict[str, tuple[str, str]]]:
-    """The versions directories as they are now (``versions_dir`` and the scan's), the revisions in
-    them and where each is: read again under the lock, since another run may have written meanwhile."""
-    dirs = sorted({versions_dir, *(d for d in result.versions_dirs if d.is_dir())})
-    known = {c.blob: c.revision for e in result.catalog.entries.values() for c in e.candidates}
-    revisions, where = revisions_in(result.repository.work_tree or versions_dir, dirs, known)
-    return dirs, revisions, where
-
-
-def version_locations(dirs: Sequence[Path]) -> list[Path]:
-    """Every folder under ``dirs`` holding ``.py`` files, as a project's own CLI hands them to Alembic
-    (keystone's and neutron's ``versions/<release>/{expand,contract}``): Alembic reads each folder
-    alone, so the nested ones are named."""
-    found: list[Path] = []
-    for directory in outermost(dirs):
-        for dirpath, dirnames, filenames in os.walk(directory):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
-            if dirpath == str(directory) or any(n.endswith(".py") for n in filenames):
-                found.append(Path(dirpath))
-    return found
-
-
 def _write_all(plan: RestorePlan, result: ScanResult) -> tuple[list[Path], Path | None]:
     """Every planned file and its manifest records, or nothing.
 
@@ -375,21 +351,6 @@ def _conflict(plan: RestorePlan) -> RestoreConflict:
     first = plan.conflicts[0]
     more = f" (and {len(plan.conflicts) - 1} more)" if len(plan.conflicts) > 1 else ""
     return RestoreConflict(f"nothing written: {first.revision}: {first.note}{more}")
-
-
-def revisions_in(
-    root: Path, dirs: list[Path], known: Mapping[str, RevisionFile | Unparseable]
-) -> tuple[dict[str, RevisionFile], dict[str, tuple[str, str]]]:
-    """The revisions in ``dirs`` now (what Alembic would load), and for each its (path, blob)."""
-    present = WorkTree(root, dirs, known=known)
-    revisions: dict[str, RevisionFile] = {}
-    where: dict[str, tuple[str, str]] = {}
-    for sighting in present.iter_sightings():
-        parsed = present.parsed(sighting.blob)
-        if isinstance(parsed, RevisionFile):
-            revisions[parsed.revision] = parsed
-            where[parsed.revision] = (sighting.path or "", sighting.blob)
-    return revisions, where
 
 
 def _recheck(plan: RestorePlan, result: ScanResult, where: dict[str, tuple[str, str]]) -> RestorePlan:

@@ -27,10 +27,11 @@ from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, RestoreConflict, UsageError
 from migration_archaeologist.files.atomic import cannot_write, make_folder
 from migration_archaeologist.actions.manifest import append_manifest
-from migration_archaeologist.actions.restore import choose_versions_dir, plan_restore, revisions_in, write_new_file
+from migration_archaeologist.actions.restore import choose_versions_dir, plan_restore, write_new_file
 from migration_archaeologist.chain.scan import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
 from migration_archaeologist.actions.versions_lock import versions_dir_lock
+from migration_archaeologist.actions.versions_now import revisions_in
 
 __all__ = [
     "SynthesisPlan",

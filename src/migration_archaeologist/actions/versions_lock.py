@@ -22,14 +22,13 @@ from collections.abc import Iterator
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 from migration_archaeologist.files.atomic import cannot_write
 from migration_archaeologist.files.untrusted import NotRegularFile, irregular_kind, open_regular
+from migration_archaeologist.actions.tool_files import LOCK_NAME, MANIFEST_NAME
 
 try:
     import fcntl
 except ImportError:  # Windows: no flock; writes run unlocked, with a warning
     fcntl = None  # type: ignore[assignment]
 
-#: In the versions directory while a run writes into it; not ``*.py`` and hidden, so no scanner reads it.
-LOCK_NAME = ".migration-archaeologist.lock"
 LOCK_TIMEOUT_ENV = "MA_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 30.0
 
@@ -154,8 +153,6 @@ def refused(path: Path, kind: str) -> EnvironmentProblem:
 
 def _refuse_irregular_manifest(folder: Path) -> None:
     """Checked under the lock before anything is written, so no revision file is left without its record."""
-    from migration_archaeologist.actions.manifest import MANIFEST_NAME
-
     manifest = folder / MANIFEST_NAME
     kind = irregular_kind(manifest)
     if kind is not None:

@@ -25,7 +25,7 @@ from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, Unr
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
-    from migration_archaeologist.project.environments import AlembicConfig
+    from migration_archaeologist.project.alembic_options import AlembicConfig
     from migration_archaeologist.chain.graph import ChainGraph, Problem
     from migration_archaeologist.chain.retired import Retirement
     from migration_archaeologist.sources.archive.source import ArchiveSource

@@ -4,7 +4,7 @@ Our graph is built from revision files parsed with :mod:`ast`; after a restore
 we want Alembic itself to agree on the heads.  Alembic can only learn a
 revision by *executing* the file, and this tool never executes revision files
 in its own process, so the loading happens in a child process running
-``_alembic_probe.py`` (see that module for the stand-in import mechanism).
+``_alembic_probe.py`` (see ``_probe_stand_ins.py`` beside it for the stand-in import mechanism).
 
 Nothing here raises for problems in the revision files or Alembic's map: a
 crash, a timeout or garbled output of the child all become

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from migration_archaeologist.project.environments import MAX_DEPTH, SKIP_DIRS, AlembicConfig, find_environments
+from migration_archaeologist.project.alembic_options import AlembicConfig
+from migration_archaeologist.project.environments import MAX_DEPTH, SKIP_DIRS, find_environments
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 
 __all__ = ["MAX_DEPTH", "SKIP_DIRS", "AlembicConfig", "find_configs", "find_environments", "select_config"]
