@@ -83,7 +83,7 @@ def _constants(tree: ast.Module) -> dict[str, object]:
 
 def _exit_constants() -> dict[str, int]:
     found = {}
-    for rel in ("errors.py", "cli.py"):
+    for rel in ("errors.py", "cli/entry.py"):
         found.update({k: v for k, v in _constants(_modules()[rel]).items() if k.startswith("EXIT_") and isinstance(v, int)})
     return found
 
@@ -243,9 +243,9 @@ def _child_messages(classes: dict[str, int]) -> list[Template]:
 
 def _main_handlers() -> list[tuple[str, object]]:
     """(printed template, exit code expression) for each ``except`` of cli.main()."""
-    tree = _modules()["cli.py"]
+    tree = _modules()["cli/entry.py"]
     main = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main")
-    templates = _templates_of("cli.py")
+    templates = _templates_of("cli/entry.py")
     constants = _constants(tree) | _exit_constants()
     handlers = []
     for handler in (h for n in ast.walk(main) if isinstance(n, ast.Try) for h in n.handlers):
