@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from databases import create_database, driver_url, drop_database
-from migration_archaeologist.database.drift import KINDS, Difference, _default_key, _normalise_sql, schema_drift
+from migration_archaeologist.database.differences import KINDS, Difference
+from migration_archaeologist.database.drift import schema_drift
+from migration_archaeologist.database.sql_text import default_key as _default_key, normalise_sql as _normalise_sql
 from migration_archaeologist.database.stamp import read_only_connection
 from migration_archaeologist.database.urls import DatabaseUnreachable
 

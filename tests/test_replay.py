@@ -16,13 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from databases import MYSQL_SERVER, POSTGRES_SERVER, driver_url
-from migration_archaeologist.database.replay import (
-    ReplayFailed,
+from migration_archaeologist.database.replay import ReplayFailed, render_offline_sql, run_alembic
+from migration_archaeologist.database.scratch import (
     Scratch,
     ScratchIsLive,
     ScratchRefused,
-    render_offline_sql,
-    run_alembic,
     same_database,
     scratch_database,
 )

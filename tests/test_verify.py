@@ -245,7 +245,8 @@ def test_no_permission_for_a_scratch_database_suggests_scratch_url(restored: dic
 
 def test_several_stamped_heads_all_resolve(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from gitfixture import revision_source
-    from migration_archaeologist.database.replay import run_alembic, scratch_database
+    from migration_archaeologist.database.replay import run_alembic
+    from migration_archaeologist.database.scratch import scratch_database
 
     versions = "alembic/versions"
     table = "    op.create_table('{0}', sa.Column('id', sa.Integer(), primary_key=True))"

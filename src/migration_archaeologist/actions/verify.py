@@ -13,15 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from collections.abc import Sequence
 
-from migration_archaeologist.database.drift import Difference, schema_drift
+from migration_archaeologist.database.differences import Difference
+from migration_archaeologist.database.drift import schema_drift
 from migration_archaeologist.database.replay import (
     ReplayFailed,
-    Scratch,
     StepResult,
     render_offline_sql,
     run_alembic,
-    scratch_database,
 )
+from migration_archaeologist.database.scratch import Scratch, scratch_database
 from migration_archaeologist.database.stamp import Stamp, read_stamp, stamp_timeout
 from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask

@@ -22,15 +22,16 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from migration_archaeologist.database.drift import SCHEMA_TIMEOUT
-from migration_archaeologist.database.replay import run_alembic, scratch_database
+from migration_archaeologist.database.replay import run_alembic
+from migration_archaeologist.database.scratch import scratch_database
 from migration_archaeologist.database.stamp import read_only_connection, read_stamp
 from migration_archaeologist.database.stand_in import (
     SynthesizedRevision,
     baseline_revision,
-    render_revision,
     stand_in_ops,
     target_schema,
 )
+from migration_archaeologist.database.stand_in_render import render_revision
 from migration_archaeologist.database.urls import engine
 
 __all__ = ["synthesize_middle"]

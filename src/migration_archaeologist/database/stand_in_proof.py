@@ -16,8 +16,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from migration_archaeologist.database.drift import Difference, schema_drift
-from migration_archaeologist.database.replay import ReplayFailed, StepResult, run_alembic, scratch_database
+from migration_archaeologist.database.differences import Difference
+from migration_archaeologist.database.drift import schema_drift
+from migration_archaeologist.database.replay import ReplayFailed, StepResult, run_alembic
+from migration_archaeologist.database.scratch import scratch_database
 from migration_archaeologist.database.stand_in import SynthesizedRevision
 from migration_archaeologist.database.urls import engine
 

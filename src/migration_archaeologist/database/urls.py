@@ -118,6 +118,20 @@ def scrub(message: str, *urls: str | sa.URL) -> str:
     return _SECRET_QUERY.sub(r"\1***", message)
 
 
+def scrub_encoded(message: str, *urls: str | sa.URL) -> str:
+    """:func:`urls.scrub`, plus the percent-encoded forms a URL string carries."""
+    message = scrub(message, *urls)
+    for url in urls:
+        try:
+            password = (url if isinstance(url, sa.URL) else sa.make_url(url)).password
+        except Exception:  # noqa: BLE001 - scrubbing must never fail
+            continue
+        if password:
+            for form in {urllib.parse.quote(str(password), safe=""), urllib.parse.quote_plus(str(password))}:
+                message = message.replace(form, "***")
+    return message
+
+
 def one_line(exc: BaseException) -> str:
     """The first meaningful line of a driver error, without SQLAlchemy's background links."""
     text = str(getattr(exc, "orig", None) or exc).strip()
