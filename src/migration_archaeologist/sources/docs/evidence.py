@@ -22,7 +22,7 @@ from migration_archaeologist.sources.docs.mentions import find_mentions
 from migration_archaeologist.sources.docs.scanner import Claim, Mention
 
 if TYPE_CHECKING:
-    from migration_archaeologist.chain.catalog import Catalog
+    from migration_archaeologist.chain.catalog import Candidate, Catalog
     from migration_archaeologist.sources.docs.cache import EvidenceCache
     from migration_archaeologist.sources.docs.prefetch import DocumentPrefetch
 
@@ -148,47 +148,65 @@ def _status(rev: str, entry, catalog) -> str:  # type: ignore[no-untyped-def]
 _DIGESTS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 
 
-def _check(claim: Claim, entry, catalog) -> ClaimCheck:  # type: ignore[no-untyped-def]  # noqa: C901  complexity 18: split with the module split (issue 20)
+def _check(claim: Claim, entry, catalog) -> ClaimCheck:  # type: ignore[no-untyped-def]
     candidates = list(entry.candidates) if entry is not None else []
     if claim.kind in ("applied", "expected-stamp"):
         return ClaimCheck(claim, "unchecked", "a claim about a database; `check --db` or `verify` can test it")
     if not candidates:
         return ClaimCheck(claim, "unchecked", "no recovered version to compare with")
     if claim.kind == "size":
-        sizes = ", ".join(str(c.size) for c in candidates)
-        if not claim.value.isdigit():
-            return ClaimCheck(
-                claim, "unchecked", f"approximate size {claim.value}; recovered versions are {sizes} bytes"
-            )
-        for c in candidates:
-            if c.size == int(claim.value):
-                return ClaimCheck(claim, "match", f"{claim.value} bytes = recovered blob {c.blob[:8]} ({c.size} bytes)")
-        return ClaimCheck(claim, "mismatch", f"claims {claim.value} bytes; recovered versions are {sizes}")
+        return _check_size(claim, candidates)
     if claim.kind in ("sha256", "sha1", "md5", "hash"):
-        kinds = [claim.kind] if claim.kind in _DIGESTS else [*_DIGESTS, "git blob"]
-        for c in candidates:
-            data = catalog.content(c.blob)
-            for kind in kinds:
-                digest = c.blob if kind == "git blob" else _DIGESTS[kind](data).hexdigest()
-                if digest.startswith(claim.value.lower()):
-                    return ClaimCheck(claim, "match", f"{kind} {claim.value} = recovered blob {c.blob[:8]}")
-        return ClaimCheck(
-            claim, "mismatch", f"{claim.kind} {claim.value} matches none of {len(candidates)} recovered version(s)"
-        )
+        return _check_digest(claim, candidates, catalog)
     if claim.kind == "date":
-        days = sorted({s.date[:10] for c in candidates for s in c.sightings if s.date})
-        for c in candidates:
-            for s in c.sightings:
-                if s.date and s.date[:10] == claim.value:
-                    where = f"commit {s.commit[:10]}" if s.commit else s.source
-                    return ClaimCheck(claim, "match", f"{s.event} in {s.source} on {claim.value} ({where})")
-        span = f"{days[0]} to {days[-1]}" if days else "undated"
-        return ClaimCheck(claim, "unchecked", f"no sighting on {claim.value}; sightings {span}")
+        return _check_date(claim, candidates)
     if claim.kind == "file-name":
-        names = sorted({s.path.rsplit("/", 1)[-1] for c in candidates for s in c.sightings if s.path})
-        if claim.value in names:
-            return ClaimCheck(claim, "match", f"a recovered version was stored as {claim.value}")
-        if not names:
-            return ClaimCheck(claim, "unchecked", "recovered versions carry no file name")
-        return ClaimCheck(claim, "mismatch", f"recovered versions were named {', '.join(names)}")
+        return _check_file_name(claim, candidates)
     return ClaimCheck(claim, "unchecked", f"no check for {claim.kind} claims")
+
+
+def _check_size(claim: Claim, candidates: Sequence[Candidate]) -> ClaimCheck:
+    """A size claim against the recovered versions' sizes (an approximate size is not checked)."""
+    sizes = ", ".join(str(c.size) for c in candidates)
+    if not claim.value.isdigit():
+        return ClaimCheck(claim, "unchecked", f"approximate size {claim.value}; recovered versions are {sizes} bytes")
+    for c in candidates:
+        if c.size == int(claim.value):
+            return ClaimCheck(claim, "match", f"{claim.value} bytes = recovered blob {c.blob[:8]} ({c.size} bytes)")
+    return ClaimCheck(claim, "mismatch", f"claims {claim.value} bytes; recovered versions are {sizes}")
+
+
+def _check_digest(claim: Claim, candidates: Sequence[Candidate], catalog) -> ClaimCheck:  # type: ignore[no-untyped-def]
+    """A hash claim (a prefix) against the recovered versions' digests; a bare "hash" tries every kind."""
+    kinds = [claim.kind] if claim.kind in _DIGESTS else [*_DIGESTS, "git blob"]
+    for c in candidates:
+        data = catalog.content(c.blob)
+        for kind in kinds:
+            digest = c.blob if kind == "git blob" else _DIGESTS[kind](data).hexdigest()
+            if digest.startswith(claim.value.lower()):
+                return ClaimCheck(claim, "match", f"{kind} {claim.value} = recovered blob {c.blob[:8]}")
+    return ClaimCheck(
+        claim, "mismatch", f"{claim.kind} {claim.value} matches none of {len(candidates)} recovered version(s)"
+    )
+
+
+def _check_date(claim: Claim, candidates: Sequence[Candidate]) -> ClaimCheck:
+    """A date claim against the days the recovered versions were sighted on."""
+    days = sorted({s.date[:10] for c in candidates for s in c.sightings if s.date})
+    for c in candidates:
+        for s in c.sightings:
+            if s.date and s.date[:10] == claim.value:
+                where = f"commit {s.commit[:10]}" if s.commit else s.source
+                return ClaimCheck(claim, "match", f"{s.event} in {s.source} on {claim.value} ({where})")
+    span = f"{days[0]} to {days[-1]}" if days else "undated"
+    return ClaimCheck(claim, "unchecked", f"no sighting on {claim.value}; sightings {span}")
+
+
+def _check_file_name(claim: Claim, candidates: Sequence[Candidate]) -> ClaimCheck:
+    """A file-name claim against the names the recovered versions were stored under."""
+    names = sorted({s.path.rsplit("/", 1)[-1] for c in candidates for s in c.sightings if s.path})
+    if claim.value in names:
+        return ClaimCheck(claim, "match", f"a recovered version was stored as {claim.value}")
+    if not names:
+        return ClaimCheck(claim, "unchecked", "recovered versions carry no file name")
+    return ClaimCheck(claim, "mismatch", f"recovered versions were named {', '.join(names)}")

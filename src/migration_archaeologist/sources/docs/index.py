@@ -62,6 +62,11 @@ def _line_starts(text: str) -> list[int]:
     return [0, *itertools.accumulate(map(len, text.splitlines(keepends=True)))]
 
 
+def _number(starts: Sequence[int], pos: int) -> int:
+    """The number of the line holding offset ``pos``, given the ``_line_starts``."""
+    return bisect.bisect_right(starts, pos)
+
+
 def _word_key(salt: bytes, word: str) -> str:
     return hashlib.blake2b(word.encode("utf-8", "surrogatepass"), key=salt, digest_size=8).hexdigest()
 
@@ -96,7 +101,7 @@ def _runs(numbers: Iterable[int]) -> Iterator[tuple[int, int]]:
         yield first, last
 
 
-def index_text(scanner: Scanner, text: str, path: str, keys: Keys) -> dict[str, Any]:  # noqa: C901  complexity 18: split with the module split (issue 20)
+def index_text(scanner: Scanner, text: str, path: str, keys: Keys) -> dict[str, Any]:
     """What the scanner needs of a document under any catalog, as JSON-ready data (the evidence cache).
 
     Every kind of mention needs a known ID or a ".py" file name on its line, or a context word on
@@ -132,46 +137,21 @@ def index_text(scanner: Scanner, text: str, path: str, keys: Keys) -> dict[str, 
         lines
     )  # may differ from len(starts) - 1: "a\n" is one line of text, ["a", ""] two of a .py file's comments
 
-    def number(pos: int) -> int:
-        return bisect.bisect_right(starts, pos)
-
-    base = {number(m.start()) for m in PY_NAME.finditer(text)}
+    base = {_number(starts, m.start()) for m in PY_NAME.finditer(text)}
     lowered = text.lower()
     # lowering keeps the line breaks but may change a line's length (one "İ" becomes two characters)
     lowered_starts = starts if len(lowered) == len(text) else _line_starts(lowered)
     talk = {bisect.bisect_right(lowered_starts, m.start()) for m in _CONTEXT_LOWER.finditer(lowered)}
     near_context = talk | {n + 1 for n in talk}
     if near_context:
-        candidates: set[int] = set()
-        for first, last in _runs(n for n in near_context if n < len(starts)):
-            begin, stop = starts[first - 1], starts[last]
-            # an explicit "revision:" may name its ID after blank lines: search up to the end of
-            # the line where the white space after the run ends
-            after = _NOT_SPACE.search(text, stop)
-            end = len(text) if after is None else starts[number(after.start())]
-            for pattern in (HEX12, DATED, EXPLICIT):
-                candidates.update(number(m.start()) for m in pattern.finditer(text, begin, end))
-        base |= near_context & candidates
+        base |= near_context & _candidate_lines(text, starts, near_context)
     # a word that is not all letters holds a digit or an underscore (or, rarely, a mark or a "½":
     # a few more words kept, which only makes the index look for them too)
     words = {word for word in set(_TOKEN.findall(text)) if not word.isalpha()}
     for line in near_context:
         if line <= count:
             words.update(_TOKEN.findall(lines[line - 1]))
-    hits: dict[str, list[int]] = {}
-    known = scanner.known_re
-    if known is not None and not known.words.isdisjoint(words):
-        for m in WORD.finditer(text):
-            if m.group(1) in known.words:
-                at = hits.setdefault(m.group(1), [])
-                line = number(m.start())
-                if not at or at[-1] != line:
-                    at.append(line)
-    others: dict[str, list[int]] = {}
-    if known is not None and known.other is not None:
-        others = {rev: [] for rev in known.known_others}
-        for m in known.other.finditer(text):
-            others[m.group(1)].append(number(m.start()))
+    hits, others = _known_lines(scanner, text, starts, words)
     index = {
         "b": sorted(base),
         "t": sorted({_word_key(keys.salt, word) for word in words}),
@@ -188,6 +168,43 @@ def index_text(scanner: Scanner, text: str, path: str, keys: Keys) -> dict[str, 
                 stored.append([n, lines[n - 1], n - 1 in talk, _header(lines, n - 1, headers)])
     index["l"] = stored
     return index
+
+
+def _candidate_lines(text: str, starts: Sequence[int], near_context: set[int]) -> set[int]:
+    """The lines where a candidate token (12 hex digits, a dated ID, an explicit ``revision:``'s)
+    starts, searched only in the runs of lines ``near_context``."""
+    candidates: set[int] = set()
+    for first, last in _runs(n for n in near_context if n < len(starts)):
+        begin, stop = starts[first - 1], starts[last]
+        # an explicit "revision:" may name its ID after blank lines: search up to the end of
+        # the line where the white space after the run ends
+        after = _NOT_SPACE.search(text, stop)
+        end = len(text) if after is None else starts[_number(starts, after.start())]
+        for pattern in (HEX12, DATED, EXPLICIT):
+            candidates.update(_number(starts, m.start()) for m in pattern.finditer(text, begin, end))
+    return candidates
+
+
+def _known_lines(
+    scanner: Scanner, text: str, starts: Sequence[int], words: set[str]
+) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The lines of each known single-word ID among ``words`` (``h``) and of each known ID that is
+    not a single word (``o``)."""
+    hits: dict[str, list[int]] = {}
+    known = scanner.known_re
+    if known is not None and not known.words.isdisjoint(words):
+        for m in WORD.finditer(text):
+            if m.group(1) in known.words:
+                at = hits.setdefault(m.group(1), [])
+                line = _number(starts, m.start())
+                if not at or at[-1] != line:
+                    at.append(line)
+    others: dict[str, list[int]] = {}
+    if known is not None and known.other is not None:
+        others = {rev: [] for rev in known.known_others}
+        for m in known.other.finditer(text):
+            others[m.group(1)].append(_number(starts, m.start()))
+    return hits, others
 
 
 def _header(lines: Sequence[str], at: int, known: dict[int, list[str] | None]) -> list[str] | None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from migration_archaeologist.sources.docs.prefetch import DocumentPrefetch
 
 
-def find_mentions(  # noqa: C901  complexity 29: split with the module split (issue 20)
+def find_mentions(
     repo_root: Path,
     known_ids: Collection[str],
     *,
@@ -66,12 +66,7 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
     prefetched = prefetch.take() if prefetch is not None else {}
     if prefetch is not None and prefetch.salt != cache.salt:
         prefetched = {}  # its word hashes are keyed with another salt: they would find no known ID
-    if history is not None:
-        # the history scan already walked every commit: (path, blob) -> commit, newest first
-        known_versions, commits = history
-        versions = {key: commit for key, commit in known_versions.items() if is_doc(key[0], python=False)}
-    else:
-        versions, commits = document_history(root, git_dir) if tracked is not None else ({}, set())
+    versions, commits = _versions(root, git_dir, tracked, history)
     scanner = Scanner(known_ids, file_names or {}, commits)
     keys = Keys(scanner, cache.salt)
     # the documents among the files, unless the caller stat-ed them already (it picked them then)
@@ -80,7 +75,53 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
         if stats is not None
         else [rel for rel in (tracked if tracked is not None else walk_tree(root)) if is_doc(rel)]
     )
-    # what the cache (or the helper) holds for each document, before anything is read
+    looked = _looked(root, listed, stats, cache, prefetched)
+    remembered = _remembered(cache, scanner, commits, versions, looked)
+    if remembered is not None:
+        return remembered
+
+    mentions, current_blob, seen = _read_worktree(root, looked, scanner, keys, cache, progress, len(listed))
+    if progress is not None and listed:
+        progress("reading documents", len(listed), len(listed))
+    pending = _pending(versions, current_blob)
+    indexes = _history_indexes(root, git_dir, pending, scanner, keys, cache, progress)
+    for path, blob, commit in pending:  # newest first: git log's order
+        found = replay(indexes.get(blob), scanner, keys, path, commit) or []
+        for mention in found:
+            key = (mention.path, mention.revision, mention.text)
+            if key not in seen:
+                seen.add(key)
+                mentions.append(mention)
+    if cache.path is not None:  # a cache kept for this scan only has no next scan to tell
+        cache.remember(_mentions_key(scanner, commits, current_blob, pending), [_mention_row(m) for m in mentions])
+    return mentions
+
+
+def _versions(
+    root: Path,
+    git_dir: Path | None,
+    tracked: Sequence[str] | None,
+    history: tuple[Mapping[tuple[str, str], str], Collection[str]] | None,
+) -> tuple[Mapping[tuple[str, str], str], Collection[str]]:
+    """The committed document versions, (path, blob) -> commit newest first, and every commit."""
+    if history is not None:
+        # the history scan already walked every commit: (path, blob) -> commit, newest first
+        known_versions, commits = history
+        versions = {key: commit for key, commit in known_versions.items() if is_doc(key[0], python=False)}
+    else:
+        versions, commits = document_history(root, git_dir) if tracked is not None else ({}, set())
+    return versions, commits
+
+
+def _looked(
+    root: Path,
+    listed: Sequence[str],
+    stats: Mapping[str, os.stat_result] | None,
+    cache: EvidenceCache,
+    prefetched: Mapping[str, Any],
+) -> list[tuple[str, os.stat_result, tuple[str, Any] | None]]:
+    """What the cache (or the helper) holds for each document, before anything is read: (path,
+    stat, (blob, index) or None) of every regular document not too big to read."""
     looked: list[tuple[str, os.stat_result, tuple[str, Any] | None]] = []
     for rel in listed:
         try:
@@ -96,21 +137,43 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
             cache.store_file(rel, info.st_size, info.st_mtime_ns, ready[2], ready[3])
             stored = ready[2], ready[3]
         looked.append((rel, info, stored))
+    return looked
+
+
+def _remembered(
+    cache: EvidenceCache,
+    scanner: Scanner,
+    commits: Collection[str],
+    versions: Mapping[tuple[str, str], str],
+    looked: Sequence[tuple[str, os.stat_result, tuple[str, Any] | None]],
+) -> list[Mention] | None:
+    """The mentions the last scan remembered, if every document and the catalog are as it saw them."""
     if cache.path is not None and all(stored is not None for _rel, _info, stored in looked):
         # every document as the last scan saw it: with the same catalog, the same mentions
         current = {rel: stored[0] for rel, _info, stored in looked}  # type: ignore[index]
         pending = _pending(versions, current)
         if all(cache.version(blob)[0] for _path, blob, _commit in pending):
-            remembered = _mentions(cache.remembered(_mentions_key(scanner, commits, current, pending)))
-            if remembered is not None:
-                return remembered
+            return _mentions(cache.remembered(_mentions_key(scanner, commits, current, pending)))
+    return None
 
+
+def _read_worktree(
+    root: Path,
+    looked: Sequence[tuple[str, os.stat_result, tuple[str, Any] | None]],
+    scanner: Scanner,
+    keys: Keys,
+    cache: EvidenceCache,
+    progress: Callable[[str, int, int | None], None] | None,
+    total: int,
+) -> tuple[list[Mention], dict[str, str], set[tuple[str, str, str]]]:
+    """The work tree's documents' mentions, replayed from their stored index or read (and indexed):
+    the mentions, each document's blob, and the (path, revision, text) seen."""
     mentions: list[Mention] = []
     current_blob: dict[str, str] = {}
     seen: set[tuple[str, str, str]] = set()
     for done, (rel, info, stored) in enumerate(looked):
         if progress is not None and done % 200 == 0:
-            progress("reading documents", done, len(listed))
+            progress("reading documents", done, total)
         found: list[Mention] | None = None
         if stored is not None:
             found = replay(stored[1], scanner, keys, rel, None)
@@ -129,10 +192,20 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
         for mention in found:
             seen.add((mention.path, mention.revision, mention.text))
             mentions.append(mention)
+    return mentions, current_blob, seen
 
-    if progress is not None and listed:
-        progress("reading documents", len(listed), len(listed))
-    pending = _pending(versions, current_blob)
+
+def _history_indexes(
+    root: Path,
+    git_dir: Path | None,
+    pending: Sequence[tuple[str, str, str]],
+    scanner: Scanner,
+    keys: Keys,
+    cache: EvidenceCache,
+    progress: Callable[[str, int, int | None], None] | None,
+) -> dict[str, Any]:
+    """The index of every pending committed version, by blob: from the cache if it covers this
+    scanner, else read from git (and stored)."""
     blobs = list(dict.fromkeys(blob for _p, blob, _c in pending))
     indexes: dict[str, Any] = {}
     unread = []
@@ -150,16 +223,7 @@ def find_mentions(  # noqa: C901  complexity 29: split with the module split (is
             text = decode_text(contents[blob])
             indexes[blob] = None if text is None else index_text(scanner, text, "", keys)
             cache.store_version(blob, indexes[blob])
-    for path, blob, commit in pending:  # newest first: git log's order
-        found = replay(indexes.get(blob), scanner, keys, path, commit) or []
-        for mention in found:
-            key = (mention.path, mention.revision, mention.text)
-            if key not in seen:
-                seen.add(key)
-                mentions.append(mention)
-    if cache.path is not None:  # a cache kept for this scan only has no next scan to tell
-        cache.remember(_mentions_key(scanner, commits, current_blob, pending), [_mention_row(m) for m in mentions])
-    return mentions
+    return indexes
 
 
 def _pending(versions: Mapping[tuple[str, str], str], current: Mapping[str, str]) -> list[tuple[str, str, str]]:

@@ -169,96 +169,26 @@ class Scanner:
             mentions.extend(self.line(raw, previous, path, index + 1, commit, header))
         return mentions
 
-    def line(  # noqa: C901  complexity 32: split with the module split (issue 20)
+    def line(
         self, raw: str, previous: bool, path: str, number: int, commit: str | None, header: list[str] | None
     ) -> list[Mention]:
         line = raw.rstrip("\n")
         hashes = [(m.start(), m.end(), m) for m in _HASH.finditer(line)]
-
-        def in_hash(pos: int) -> bool:
-            return any(start <= pos < end for start, end, _ in hashes)
-
         context = previous or bool(_CONTEXT.search(line))  # previous: migration talk on the line before
         found: dict[str, int] = {}  # revision -> first position
         spans: list[tuple[int, int]] = []
-        files: list[tuple[int, str, str | None]] = []  # position, file name, resolved revision
-
-        for m in _FILE.finditer(line):
-            rev = self.resolve_file(m.group(1))
-            files.append((m.start(), m.group(1) + ".py", rev))
-            spans.append((m.start(), m.end()))
-            if rev is not None:
-                found.setdefault(rev, m.start())
-
-        def free(start: int, end: int) -> bool:
-            return not in_hash(start) and not any(s <= start < e for s, e in spans)
-
-        def uuid_part(start: int, end: int) -> bool:
-            before, after = line[max(0, start - 2) : start], line[end : end + 2]
-            return bool(re.fullmatch(r"[0-9a-fA-F]-", before) or re.fullmatch(r"-[0-9a-fA-F]", after))
-
-        if self.known_re is not None:
-            for m in self.known_re.finditer(line):
-                token = m.group(1)
-                if not free(m.start(), m.end()) or uuid_part(m.start(), m.end()):
-                    continue
-                if not re.search(r"[\d_]", token) and not context:
-                    continue  # a revision named like an English word counts only near migration talk
-                found.setdefault(token, m.start())
+        files = self._files(line, found, spans)
+        self._known_tokens(line, context, hashes, spans, found)
         if context:
-            candidates = [(m.start(), m.end(), m.group(1)) for m in HEX12.finditer(line)]
-            candidates = [
-                c
-                for c in candidates
-                if re.search(r"\d", c[2]) and re.search(r"[a-f]", c[2]) and c[2] not in self.commit_prefixes
-            ]
-            candidates += [(m.start(), m.end(), m.group(1)) for m in DATED.finditer(line)]
-            for m in EXPLICIT.finditer(line):
-                token = m.group(1)
-                if token.lower() in _NOT_IDS or not re.search(r"[\d_]", token) or token.isdigit():
-                    continue
-                if line[m.start(1) - 1 : m.start(1)] == "<":
-                    continue
-                candidates.append((m.start(1), m.end(1), token))
-            for start, end, token in candidates:
-                if free(start, end) and not uuid_part(start, end):
+            for start, end, token in self._candidates(line):
+                if _free(hashes, spans, start) and not _uuid_part(line, start, end):
                     found.setdefault(token, start)
         if not found:
             return []
 
         order = sorted(found, key=found.__getitem__)
-        claims: dict[str, list[Claim]] = {rev: [] for rev in order}
-
-        def owner(pos: int) -> str:
-            before = [rev for rev in order if found[rev] <= pos]
-            return before[-1] if before else order[0]
-
-        for start, _end, m in hashes:
-            kind = m.group(1).lower().replace("-", "")
-            kind = kind if kind in ("sha256", "sha1", "md5") else "hash"
-            claims[owner(start)].append(Claim(kind, m.group(2).lower()))
-        for m in _SIZE_EXACT.finditer(line):
-            if not in_hash(m.start()):
-                claims[owner(m.start())].append(Claim("size", m.group(1).replace(",", "")))
-        for m in _SIZE_APPROX.finditer(line):
-            claims[owner(m.start())].append(Claim("size", f"{m.group(1)} {m.group(2)}"))
-        for m in _DATE.finditer(line):
-            claims[owner(m.start())].append(Claim("date", m.group(1)))
-        for m in _APPLIED.finditer(line):
-            claims[owner(m.start())].append(Claim("applied", m.group(1).lower()))
-        for m in _EXPECTED.finditer(line):
-            if m.group(1) in claims:
-                claims[m.group(1)].append(Claim("expected-stamp", m.group(1)))
-
-        file_of: dict[str, str] = {}
-        loose = [name for _pos, name, rev in files if rev is None]
-        for _pos, name, rev in files:
-            if rev is not None:
-                file_of.setdefault(rev, name)
-        if len(loose) == 1:  # a row naming one file and, in another cell, its revision
-            for rev in order:
-                file_of.setdefault(rev, loose[0])
-
+        claims = _claims(line, hashes, found, order)
+        file_of = _file_of(files, order)
         purpose = _purpose(line, header, order, spans, hashes)
         purpose = purpose and masked(purpose)
         text = masked(line.strip())[:MAX_TEXT]
@@ -269,6 +199,118 @@ class Scanner:
                 rev_claims.append(Claim("file-name", file_of[rev]))
             result.append(Mention(rev, file_of.get(rev), purpose, path, number, commit, tuple(rev_claims), text))
         return result
+
+    def _files(
+        self, line: str, found: dict[str, int], spans: list[tuple[int, int]]
+    ) -> list[tuple[int, str, str | None]]:
+        """The ``.py`` file names on ``line`` as (position, file name, resolved revision); their spans
+        go to ``spans`` and their revisions' first positions to ``found``."""
+        files: list[tuple[int, str, str | None]] = []  # position, file name, resolved revision
+        for m in _FILE.finditer(line):
+            rev = self.resolve_file(m.group(1))
+            files.append((m.start(), m.group(1) + ".py", rev))
+            spans.append((m.start(), m.end()))
+            if rev is not None:
+                found.setdefault(rev, m.start())
+        return files
+
+    def _known_tokens(
+        self,
+        line: str,
+        context: bool,
+        hashes: list[tuple[int, int, re.Match[str]]],
+        spans: list[tuple[int, int]],
+        found: dict[str, int],
+    ) -> None:
+        """Add the known IDs on ``line`` (outside hashes, file names and UUIDs) to ``found``."""
+        if self.known_re is None:
+            return
+        for m in self.known_re.finditer(line):
+            token = m.group(1)
+            if not _free(hashes, spans, m.start()) or _uuid_part(line, m.start(), m.end()):
+                continue
+            if not re.search(r"[\d_]", token) and not context:
+                continue  # a revision named like an English word counts only near migration talk
+            found.setdefault(token, m.start())
+
+    def _candidates(self, line: str) -> list[tuple[int, int, str]]:
+        """Unknown ID-like tokens on a line near migration talk, as (start, end, token): 12-hex tokens
+        that name no commit, dated IDs, then the IDs after ``revision:``, ``alembic stamp``…"""
+        candidates = [(m.start(), m.end(), m.group(1)) for m in HEX12.finditer(line)]
+        candidates = [
+            c
+            for c in candidates
+            if re.search(r"\d", c[2]) and re.search(r"[a-f]", c[2]) and c[2] not in self.commit_prefixes
+        ]
+        candidates += [(m.start(), m.end(), m.group(1)) for m in DATED.finditer(line)]
+        for m in EXPLICIT.finditer(line):
+            token = m.group(1)
+            if token.lower() in _NOT_IDS or not re.search(r"[\d_]", token) or token.isdigit():
+                continue
+            if line[m.start(1) - 1 : m.start(1)] == "<":
+                continue
+            candidates.append((m.start(1), m.end(1), token))
+        return candidates
+
+
+def _in_hash(hashes: list[tuple[int, int, re.Match[str]]], pos: int) -> bool:
+    """Whether ``pos`` falls inside one of the line's hash claims."""
+    return any(start <= pos < end for start, end, _ in hashes)
+
+
+def _free(hashes: list[tuple[int, int, re.Match[str]]], spans: list[tuple[int, int]], start: int) -> bool:
+    """Whether a token starting at ``start`` is outside the line's hashes and file names."""
+    return not _in_hash(hashes, start) and not any(s <= start < e for s, e in spans)
+
+
+def _uuid_part(line: str, start: int, end: int) -> bool:
+    """Whether the token at ``line[start:end]`` is one group of a UUID."""
+    before, after = line[max(0, start - 2) : start], line[end : end + 2]
+    return bool(re.fullmatch(r"[0-9a-fA-F]-", before) or re.fullmatch(r"-[0-9a-fA-F]", after))
+
+
+def _claims(
+    line: str, hashes: list[tuple[int, int, re.Match[str]]], found: Mapping[str, int], order: list[str]
+) -> dict[str, list[Claim]]:
+    """The hashes, sizes, dates, "applied" and expected stamps on ``line``, each the claim of the
+    revision named last before it (the first one if none is)."""
+    claims: dict[str, list[Claim]] = {rev: [] for rev in order}
+
+    def owner(pos: int) -> str:
+        before = [rev for rev in order if found[rev] <= pos]
+        return before[-1] if before else order[0]
+
+    for start, _end, m in hashes:
+        kind = m.group(1).lower().replace("-", "")
+        kind = kind if kind in ("sha256", "sha1", "md5") else "hash"
+        claims[owner(start)].append(Claim(kind, m.group(2).lower()))
+    for m in _SIZE_EXACT.finditer(line):
+        if not _in_hash(hashes, m.start()):
+            claims[owner(m.start())].append(Claim("size", m.group(1).replace(",", "")))
+    for m in _SIZE_APPROX.finditer(line):
+        claims[owner(m.start())].append(Claim("size", f"{m.group(1)} {m.group(2)}"))
+    for m in _DATE.finditer(line):
+        claims[owner(m.start())].append(Claim("date", m.group(1)))
+    for m in _APPLIED.finditer(line):
+        claims[owner(m.start())].append(Claim("applied", m.group(1).lower()))
+    for m in _EXPECTED.finditer(line):
+        if m.group(1) in claims:
+            claims[m.group(1)].append(Claim("expected-stamp", m.group(1)))
+    return claims
+
+
+def _file_of(files: list[tuple[int, str, str | None]], order: list[str]) -> dict[str, str]:
+    """The file name each revision goes by: the first file name resolved to it, else the line's one
+    unresolved file name."""
+    file_of: dict[str, str] = {}
+    loose = [name for _pos, name, rev in files if rev is None]
+    for _pos, name, rev in files:
+        if rev is not None:
+            file_of.setdefault(rev, name)
+    if len(loose) == 1:  # a row naming one file and, in another cell, its revision
+        for rev in order:
+            file_of.setdefault(rev, loose[0])
+    return file_of
 
 
 def table_cells(line: str) -> list[str] | None:
