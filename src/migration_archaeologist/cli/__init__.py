@@ -3,7 +3,7 @@
 One module per command; ``app`` is what they register on, ``main`` the console script.
 """
 
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.entry import main
 
 __all__ = ["app", "main"]

@@ -12,7 +12,7 @@ import typer
 
 from migration_archaeologist import __version__
 from migration_archaeologist.errors import ArchaeologistError
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import ENVIRONMENT, ConfigOpt, NameOpt
 from migration_archaeologist.cli.printing import escape, stderr_console
 

@@ -9,7 +9,7 @@ import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migration_archaeologist.chain.scan import ScanResult, environments_of
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     ENVIRONMENT,
     ArchiveOpt,

@@ -9,7 +9,7 @@ import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK
 from migration_archaeologist.report.json_report import restore_document
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import ArchiveOpt, CacheOpt, ConfigOpt, JsonOpt, NameOpt, PickOpt, ThoroughOpt
 from migration_archaeologist.cli.printing import print_json, stdout_console
 from migration_archaeologist.cli.scanning import scan_with_options

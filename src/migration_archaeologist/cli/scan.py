@@ -11,7 +11,7 @@ import typer
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK
 from migration_archaeologist.report.json_report import scan_document
 from migration_archaeologist.chain.scan import ScanResult, environments_of
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     CacheOpt,
     ConfigOpt,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from migration_archaeologist.errors import EXIT_OK
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     ArchiveOpt,
     CacheOpt,

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK
-from migration_archaeologist.cli.app import app
+from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     ArchiveOpt,
     CacheOpt,
