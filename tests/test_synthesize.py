@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from databases import create_database, driver_url, drop_database
-from migration_archaeologist.database.stand_in_middle import synthesize_middle
-from migration_archaeologist.database.stand_in_proof import prove
-from migration_archaeologist.database.stand_in import SynthesizedRevision, baseline_revision, synthesize_head
+from migration_archaeologist.database.stand_in.middle import synthesize_middle
+from migration_archaeologist.database.stand_in.proof import prove
+from migration_archaeologist.database.stand_in.schema import SynthesizedRevision, baseline_revision, synthesize_head
 from migration_archaeologist.parse.revision import RevisionFile, parse_revision
 from migration_archaeologist.parse.ops import read_ops
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 
 from migration_archaeologist import __version__
-from migration_archaeologist.database.stand_in_proof import Proof, prove
+from migration_archaeologist.database.stand_in.proof import Proof, prove
 from migration_archaeologist.database.stamp import Stamp
-from migration_archaeologist.database.stand_in import SynthesizedRevision
+from migration_archaeologist.database.stand_in.schema import SynthesizedRevision
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, RestoreConflict, UsageError
 from migration_archaeologist.files.atomic import cannot_write, make_folder
@@ -188,8 +188,8 @@ def synthesize(
 ) -> Synthesis:
     """The stand-in for ``plan.revision``, proven against ``url`` (only ever read), whose version
     table holds ``stamped``."""
-    from migration_archaeologist.database.stand_in_middle import synthesize_middle
-    from migration_archaeologist.database.stand_in import synthesize_head
+    from migration_archaeologist.database.stand_in.middle import synthesize_middle
+    from migration_archaeologist.database.stand_in.schema import synthesize_head
 
     with known_chain(result) as dirs:
         make = synthesize_middle if plan.position == "middle" else synthesize_head
@@ -220,7 +220,7 @@ def baseline(
     versions_dir: Path | None = None,
 ) -> Synthesis:
     """One revision creating the live schema from nothing, proven by replay into an empty database."""
-    from migration_archaeologist.database.stand_in import baseline_revision
+    from migration_archaeologist.database.stand_in.schema import baseline_revision
 
     rev = revision_id or uuid.uuid4().hex[-12:]  # what `alembic revision` uses
     synthesized = baseline_revision(url, revision_id=rev, message=message)

@@ -5,15 +5,15 @@ The live schema is the only evidence left, so it is reflected (read-only, see
 turns the difference into operations: ``produce_migrations`` against an *empty* scratch database
 for a baseline, against the known chain replayed up to the lost revision's parent for a lost head.
 The operations are rendered to Python by ``render_python_code``; only the file around them (header,
-identifiers) is ours, laid out like Alembic's ``script.py.mako`` (:mod:`stand_in_render`).
+identifiers) is ours, laid out like Alembic's ``script.py.mako`` (:mod:`render`).
 
-What autogenerate does not compare is added by hand (see :mod:`stand_in_by_hand`): CHECK
+What autogenerate does not compare is added by hand (see :mod:`by_hand`): CHECK
 constraints of tables that exist on both sides, and PostgreSQL enum types (created with their
 tables, dropped explicitly on downgrade, since ``drop_table`` leaves them behind).  What no schema
 comparison can see -- data a migration moved or rewrote -- is said in the result's notes, never
 guessed.
 
-A synthesized file is a claim, not a fact: :func:`migration_archaeologist.database.stand_in_proof.prove`
+A synthesized file is a claim, not a fact: :func:`migration_archaeologist.database.stand_in.proof.prove`
 replays it and compares the result with the live database.
 """
 
@@ -35,7 +35,7 @@ from migration_archaeologist.database.drift import SCHEMA_TIMEOUT, table_checks
 from migration_archaeologist.database.replay import run_alembic
 from migration_archaeologist.database.scratch import scratch_database
 from migration_archaeologist.database.stamp import read_only_connection
-from migration_archaeologist.database.stand_in_by_hand import (
+from migration_archaeologist.database.stand_in.by_hand import (
     check_changes,
     checks_by_table,
     create_enum_sql,
@@ -45,7 +45,7 @@ from migration_archaeologist.database.stand_in_by_hand import (
     live_enums,
     squash,
 )
-from migration_archaeologist.database.stand_in_render import render_body, render_revision
+from migration_archaeologist.database.stand_in.render import render_body, render_revision
 from migration_archaeologist.database.urls import engine, parse
 
 __all__ = ["SynthesizedRevision", "baseline_revision", "reflect_live", "synthesize_head"]

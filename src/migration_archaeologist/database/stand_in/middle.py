@@ -25,13 +25,13 @@ from migration_archaeologist.database.drift import SCHEMA_TIMEOUT
 from migration_archaeologist.database.replay import run_alembic
 from migration_archaeologist.database.scratch import scratch_database
 from migration_archaeologist.database.stamp import read_only_connection, read_stamp
-from migration_archaeologist.database.stand_in import (
+from migration_archaeologist.database.stand_in.schema import (
     SynthesizedRevision,
     baseline_revision,
     stand_in_ops,
     target_schema,
 )
-from migration_archaeologist.database.stand_in_render import render_revision
+from migration_archaeologist.database.stand_in.render import render_revision
 from migration_archaeologist.database.urls import engine
 
 __all__ = ["synthesize_middle"]

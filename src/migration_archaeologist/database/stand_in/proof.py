@@ -20,7 +20,7 @@ from migration_archaeologist.database.differences import Difference
 from migration_archaeologist.database.drift import schema_drift
 from migration_archaeologist.database.replay import ReplayFailed, StepResult, run_alembic
 from migration_archaeologist.database.scratch import scratch_database
-from migration_archaeologist.database.stand_in import SynthesizedRevision
+from migration_archaeologist.database.stand_in.schema import SynthesizedRevision
 from migration_archaeologist.database.urls import engine
 
 __all__ = ["Proof", "prove"]
