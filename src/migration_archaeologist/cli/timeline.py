@@ -81,7 +81,7 @@ def read_timeline(
     operations: bool = True,
     archives: list[Path] | None = None,
 ) -> Timeline:
-    from migration_archaeologist.chain.timeline import build_timeline
+    from migration_archaeologist.chain.story import build_timeline
 
     result = scan_with_options(repo, versions, pick, False, thorough, archives, cache=cache)
     stamp = None
@@ -128,7 +128,7 @@ _RENDERERS = {
 def render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-untyped-def]
     import importlib
 
-    from migration_archaeologist.report._markup import json_visible, visible
+    from migration_archaeologist.report.markup import json_visible, visible
 
     if fmt == "json":
         from migration_archaeologist.report import json_report

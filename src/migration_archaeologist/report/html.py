@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from migration_archaeologist.report._markup import anchor_href, anchor_id, esc, short_date, short_sha
+from migration_archaeologist.report.markup import anchor_href, anchor_id, esc, short_date, short_sha
 from migration_archaeologist.report.svg import (
     BACK_COLOUR,
     DASH,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from migration_archaeologist.chain.check import Verdict
-    from migration_archaeologist.chain.scan import ScanResult
+    from migration_archaeologist.chain.scan_result import ScanResult
 
 SCAN_SCHEMA = "migration-archaeologist/scan/1"
 CHECK_SCHEMA = "migration-archaeologist/check/1"

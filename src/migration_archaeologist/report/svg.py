@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from collections.abc import Mapping
 
-from migration_archaeologist.report._markup import anchor_href, esc, short_date, short_sha
+from migration_archaeologist.report.markup import anchor_href, esc, short_date, short_sha
 from migration_archaeologist.chain.timeline import Edge, Timeline, TimelineEntry
 
 ROW = 28.0  # row height: readable at 50 rows, still scrollable at 500
