@@ -27,7 +27,8 @@ from gitfixture import GitRepo, revision_source
 from migration_archaeologist.database.stamp import read_stamp
 from migration_archaeologist.report.html import render_html
 from migration_archaeologist.report.markup import esc
-from migration_archaeologist.report.svg import MESSAGE_WIDTH, ROW, SIZE, chain_svg, fit, layout
+from migration_archaeologist.report.chain_layout import MESSAGE_WIDTH, ROW, layout
+from migration_archaeologist.report.svg import SIZE, chain_svg, fit
 from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.chain.story import build_timeline
 from migration_archaeologist.chain.timeline import Timeline

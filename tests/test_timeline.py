@@ -15,7 +15,7 @@ from conftest import run
 from gitfixture import GitRepo, environment_files, revision_source
 from migration_archaeologist.database.stamp import read_stamp
 from migration_archaeologist.report.dot import render_dot
-from migration_archaeologist.report.json_report import graph_document
+from migration_archaeologist.report.json_timeline import graph_document
 from migration_archaeologist.report.markdown import render_markdown
 from migration_archaeologist.report.mermaid import render_mermaid
 from migration_archaeologist.chain.scan import scan_repository

@@ -131,7 +131,7 @@ def render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-untyp
     from migration_archaeologist.report.markup import json_visible, visible
 
     if fmt == "json":
-        from migration_archaeologist.report import json_report
+        from migration_archaeologist.report import json_timeline as json_report
 
         return json_visible(json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False)) + "\n"
     module, function = _RENDERERS[fmt]
