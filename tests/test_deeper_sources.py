@@ -96,7 +96,7 @@ def test_evidence_table_reports_a_documented_revision_that_exists_nowhere(repo: 
 
 
 def test_big_ignored_archives_are_left_for_an_explicit_archive_option(repo: GitRepo) -> None:
-    import migration_archaeologist.chain.scan as scan_module
+    import migration_archaeologist.chain.scan_sources as scan_module
 
     repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base"), ".gitignore": "dumps/\n"})
     (repo.path / "dumps").mkdir()

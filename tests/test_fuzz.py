@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from migration_archaeologist.chain.catalog import Catalog, build_catalog
-from migration_archaeologist.chain.graph import PROBLEM_KINDS, ChainGraph, analyse_catalog, build_graph
+from migration_archaeologist.chain.graph import ChainGraph, analyse_catalog, build_graph
+from migration_archaeologist.chain.problems import PROBLEM_KINDS
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.parse.source import decode
 from migration_archaeologist.parse.ops import OpCall, RevisionOps, read_ops

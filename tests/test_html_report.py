@@ -26,10 +26,12 @@ import pytest
 from gitfixture import GitRepo, revision_source
 from migration_archaeologist.database.stamp import read_stamp
 from migration_archaeologist.report.html import render_html
-from migration_archaeologist.report._markup import esc
-from migration_archaeologist.report.svg import MESSAGE_WIDTH, ROW, SIZE, chain_svg, fit, layout
+from migration_archaeologist.report.markup import esc
+from migration_archaeologist.report.chain_layout import MESSAGE_WIDTH, ROW, layout
+from migration_archaeologist.report.svg import SIZE, chain_svg, fit
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.chain.timeline import Timeline, build_timeline
+from migration_archaeologist.chain.story import build_timeline
+from migration_archaeologist.chain.timeline import Timeline
 
 V = "alembic/versions"
 HOSTILE_MESSAGE = '</text><script>alert("x")</script> & \'q\' <img src="http://evil.example/x.png"> "quoted"'

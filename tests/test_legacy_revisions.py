@@ -10,7 +10,8 @@ from gitfixture import GitRepo, revision_source
 from migration_archaeologist.report.json_report import scan_document
 from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.parse.revision import PYTHON2_NOTE, RevisionFile
-from migration_archaeologist.chain.scan import ScanResult, scan_repository
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.chain.scan_result import ScanResult
 
 V = "alembic/versions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

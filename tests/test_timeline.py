@@ -15,11 +15,12 @@ from conftest import run
 from gitfixture import GitRepo, environment_files, revision_source
 from migration_archaeologist.database.stamp import read_stamp
 from migration_archaeologist.report.dot import render_dot
-from migration_archaeologist.report.json_report import graph_document
+from migration_archaeologist.report.json_timeline import graph_document
 from migration_archaeologist.report.markdown import render_markdown
 from migration_archaeologist.report.mermaid import render_mermaid
 from migration_archaeologist.chain.scan import scan_repository
-from migration_archaeologist.chain.timeline import build_timeline, summarize_operations
+from migration_archaeologist.chain.operations import summarize_operations
+from migration_archaeologist.chain.story import build_timeline
 from migration_archaeologist.parse.ops import read_ops
 
 VERSIONS = "alembic/versions"

@@ -32,8 +32,8 @@ from migration_archaeologist.project.environments import (
     toml_text_environment,
 )
 from migration_archaeologist.sources.git.repository import Repository
-from migration_archaeologist.chain.graph import Problem
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.problems import Problem
+from migration_archaeologist.chain.scan_result import ScanResult
 
 CONFIG, ENV_PY, TEMPLATE, README, PYPROJECT = "alembic.ini", "env.py", "script.py.mako", "README", "pyproject.toml"
 #: What each file is for, in messages.

@@ -39,7 +39,7 @@ from migration_archaeologist.project.alembic_options import AlembicConfig
 from migration_archaeologist.errors import UsageError
 from migration_archaeologist.sources.git.repository import Repository
 from migration_archaeologist.files.untrusted import read_regular_text
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 
 _IN_CODE = (
     "no configuration file names the versions directory and none was lost: the project configures Alembic "

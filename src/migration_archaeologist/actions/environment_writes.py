@@ -9,7 +9,7 @@ from pathlib import Path
 from migration_archaeologist import __version__
 from migration_archaeologist.actions.environment_files import EnvironmentFile, EnvironmentPlan
 from migration_archaeologist.errors import RestoreConflict
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 
 
 def apply_environment(plan: EnvironmentPlan, result: ScanResult, manifest_dir: Path) -> tuple[Path, ...]:
@@ -17,7 +17,7 @@ def apply_environment(plan: EnvironmentPlan, result: ScanResult, manifest_dir: P
     manifest of ``manifest_dir`` (a versions directory). Called under that directory's lock."""
     from migration_archaeologist.files.atomic import cannot_write, create_file, make_folder
     from migration_archaeologist.actions.manifest import append_manifest
-    from migration_archaeologist.chain.scan import _inside
+    from migration_archaeologist.chain.versions_directory import inside as _inside
 
     root = result.repository.work_tree
     assert root is not None

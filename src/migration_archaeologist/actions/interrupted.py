@@ -18,7 +18,7 @@ from pathlib import Path
 from collections.abc import Mapping, Sequence
 
 from migration_archaeologist.actions.manifest import append_manifest, read_manifest, revision_record
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting
 from migration_archaeologist.actions.versions_lock import tell
 

@@ -29,7 +29,7 @@ from migration_archaeologist.actions.restore import (
     choose_versions_dir,
     plan_restore,
 )
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.actions.versions_lock import versions_dir_lock
 from migration_archaeologist.actions.versions_now import present_now
 

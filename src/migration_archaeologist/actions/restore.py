@@ -28,7 +28,7 @@ from migration_archaeologist.chain.graph import build_graph
 from migration_archaeologist.actions.interrupted import repair_interrupted
 from migration_archaeologist.files.untrusted import read_regular
 from migration_archaeologist.parse.revision import RevisionFile
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, git_blob_id, source_file_name
 from migration_archaeologist.actions.versions_lock import tell, versions_dir_lock
 from migration_archaeologist.actions.versions_now import present_now, version_locations
@@ -219,7 +219,7 @@ def _home_folder(sighting: Sighting | None, root: Path | None, homes: Sequence[P
     else ``target_dir``. Only plain relative folders inside the repository: never '..' or a link out."""
     if sighting is None or not sighting.path or root is None or sighting.source not in GIT_SOURCES:
         return target_dir
-    from migration_archaeologist.chain.scan import _inside, _plain_relative
+    from migration_archaeologist.chain.versions_directory import inside as _inside, plain_relative as _plain_relative
 
     # git's paths are '/'-separated; a backslash is part of a name ('C:\\abs.py' is a file in versions/)
     folder = sighting.path.rsplit("/", 1)[0] if "/" in sighting.path else ""

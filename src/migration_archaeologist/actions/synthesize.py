@@ -28,7 +28,7 @@ from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, Re
 from migration_archaeologist.files.atomic import cannot_write, make_folder
 from migration_archaeologist.actions.manifest import append_manifest
 from migration_archaeologist.actions.restore import choose_versions_dir, plan_restore, write_new_file
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.sources.interface import git_blob_id
 from migration_archaeologist.actions.versions_lock import versions_dir_lock
 from migration_archaeologist.actions.versions_now import revisions_in

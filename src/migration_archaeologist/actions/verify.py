@@ -27,8 +27,8 @@ from migration_archaeologist.database import urls
 from migration_archaeologist.database.urls import mask
 from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, UsageError
 from migration_archaeologist.chain.check import held_only_by_archives, restore_command
-from migration_archaeologist.chain.graph import Problem
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.problems import Problem
+from migration_archaeologist.chain.scan_result import ScanResult
 
 VERDICTS = ("verified", "drift", "unresolved-stamp", "replay-failed", "roundtrip-failed")
 

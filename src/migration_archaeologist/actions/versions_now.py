@@ -9,7 +9,7 @@ from pathlib import Path
 from collections.abc import Mapping, Sequence
 
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.sources.worktree import WorkTree, outermost
 
 

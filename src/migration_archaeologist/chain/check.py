@@ -13,9 +13,9 @@ from pathlib import Path
 from collections.abc import Iterable, Sequence
 
 from migration_archaeologist.chain.catalog import RevisionEntry
-from migration_archaeologist.chain.graph import Problem
+from migration_archaeologist.chain.problems import Problem
 from migration_archaeologist.parse.lines import assignment_lines, syntax_error_line
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.project.defaults import MISSING
 
 ERROR = "error"

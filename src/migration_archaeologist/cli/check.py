@@ -10,7 +10,7 @@ import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migration_archaeologist.report.json_report import check_document
-from migration_archaeologist.chain.scan import environments_of
+from migration_archaeologist.chain.versions_directory import environments_of
 from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     ENVIRONMENT,
@@ -155,7 +155,7 @@ def check(
         sources = tuple(str(a) for a in archive or ())
         github.render_check(sys.stdout, result, verdict, annotations(result, verdict, str(repo), sources))  # type: ignore[operator]  # a function
     else:
-        from migration_archaeologist.report import console as console_report
+        from migration_archaeologist.report.console import check as console_report
 
         console_report.render_check(stdout_console(), result, verdict)
     raise typer.Exit(EXIT_OK if verdict.passed else EXIT_FINDINGS)
@@ -215,7 +215,7 @@ def _check_each(
                 environment=label,
             )
     else:
-        from migration_archaeologist.report import console as console_report
+        from migration_archaeologist.report.console import check as console_report
 
         console_report.render_checks(stdout_console(), judged)
     raise typer.Exit(EXIT_OK if passed else EXIT_FINDINGS)

@@ -33,7 +33,7 @@ def escape(markup: str) -> str:
 def print_json(doc: object) -> None:
     """Indented for a terminal; compact when piped (the C encoder, five times faster on big scans)."""
     indent = 2 if sys.stdout.isatty() else None
-    from migration_archaeologist.report._markup import json_visible
+    from migration_archaeologist.report.markup import json_visible
 
     sys.stdout.write(json_visible(json.dumps(doc, indent=indent, ensure_ascii=False)) + "\n")
 
@@ -42,6 +42,6 @@ def write_code(text: str) -> None:
     """SQL or Python for a file or a pipe (``> upgrade.sql``, ``| psql``): a control character inside
     a string literal there is data, so it goes through as it is; on a terminal it is shown, never
     obeyed (an ESC sequence from a revision's ``op.execute`` must not drive the terminal)."""
-    from migration_archaeologist.report._markup import visible
+    from migration_archaeologist.report.markup import visible
 
     sys.stdout.write(visible(text) if sys.stdout.isatty() else text)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from migration_archaeologist.chain.scan import ScanResult, environments_of
+from migration_archaeologist.chain.scan_result import ScanResult
+from migration_archaeologist.chain.versions_directory import environments_of
 from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     ENVIRONMENT,
@@ -138,7 +139,7 @@ def _recover_one(
 ) -> tuple[bool, dict]:  # type: ignore[type-arg]
     """``recover`` of one environment: (whether it succeeded, its JSON document); printed unless --json."""
     from migration_archaeologist.actions.recover import apply_recovery, plan_recovery
-    from migration_archaeologist.report import console as console_report
+    from migration_archaeologist.report.console import recover as console_report
     from migration_archaeologist.report.json_report import recover_document
 
     versions = None

@@ -44,7 +44,7 @@ def restore(
     \b
     Example: migration-archaeologist restore b22b3b5a376f . --apply
     """
-    from migration_archaeologist.report import console as console_report
+    from migration_archaeologist.report.console import restore as console_report
     from migration_archaeologist.actions.restore import apply_restore, plan_restore
 
     revisions, repo = _split_targets(targets)

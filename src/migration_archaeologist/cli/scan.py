@@ -10,7 +10,8 @@ import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK
 from migration_archaeologist.report.json_report import scan_document
-from migration_archaeologist.chain.scan import ScanResult, environments_of
+from migration_archaeologist.chain.scan_result import ScanResult
+from migration_archaeologist.chain.versions_directory import environments_of
 from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import (
     CacheOpt,
@@ -30,7 +31,7 @@ def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], 
     if as_json:
         print_json(document(result))
     else:
-        from migration_archaeologist.report import console as console_report
+        from migration_archaeologist.report.console import scan as console_report
 
         getattr(console_report, renderer)(stdout_console(), result)
     raise typer.Exit(EXIT_FINDINGS if result.has_findings else EXIT_OK)

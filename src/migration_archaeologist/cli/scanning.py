@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from collections.abc import Iterator
 
 from migration_archaeologist.errors import UsageError
-from migration_archaeologist.chain.scan import ScanResult, scan_repository
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.cli.options import ENVIRONMENT
 from migration_archaeologist.cli.printing import stderr_console
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from migration_archaeologist.chain.scan import ScanResult
+from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli.options import DbOpt, JsonOpt, RepoArg, VersionSchemaOpt, VersionTableOpt, seconds
 from migration_archaeologist.cli.printing import escape, print_json, stderr_console, write_code

@@ -81,7 +81,7 @@ def read_timeline(
     operations: bool = True,
     archives: list[Path] | None = None,
 ) -> Timeline:
-    from migration_archaeologist.chain.timeline import build_timeline
+    from migration_archaeologist.chain.story import build_timeline
 
     result = scan_with_options(repo, versions, pick, False, thorough, archives, cache=cache)
     stamp = None
@@ -128,10 +128,10 @@ _RENDERERS = {
 def render(fmt: str, story, json_document: str) -> str:  # type: ignore[no-untyped-def]
     import importlib
 
-    from migration_archaeologist.report._markup import json_visible, visible
+    from migration_archaeologist.report.markup import json_visible, visible
 
     if fmt == "json":
-        from migration_archaeologist.report import json_report
+        from migration_archaeologist.report import json_timeline as json_report
 
         return json_visible(json.dumps(getattr(json_report, json_document)(story), indent=2, ensure_ascii=False)) + "\n"
     module, function = _RENDERERS[fmt]

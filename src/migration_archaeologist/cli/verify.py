@@ -64,7 +64,7 @@ def verify(
     \b
     Example: migration-archaeologist verify --db postgresql://app@db/prod
     """
-    from migration_archaeologist.report import console as console_report
+    from migration_archaeologist.report.console import verify as console_report
     from migration_archaeologist.report.json_report import verify_document
     from migration_archaeologist.actions.verify import offline_sql, verify as run_verify
 

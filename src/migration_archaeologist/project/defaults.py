@@ -47,7 +47,7 @@ class Settings:
 
 def ignorable_kinds() -> tuple[str, ...]:
     """Problem kinds plus ``missing``; graph (and networkx) is imported only when someone asks."""
-    from migration_archaeologist.chain.graph import PROBLEM_KINDS
+    from migration_archaeologist.chain.problems import PROBLEM_KINDS
 
     return (*PROBLEM_KINDS, MISSING)
 

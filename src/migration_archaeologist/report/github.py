@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 from collections.abc import Sequence
 
-from migration_archaeologist.report._markup import visible
+from migration_archaeologist.report.markup import visible
 
 if TYPE_CHECKING:
     from migration_archaeologist.chain.check import Annotation, Verdict
-    from migration_archaeologist.chain.scan import ScanResult
+    from migration_archaeologist.chain.scan_result import ScanResult
 
 
 def escape_data(text: str) -> str:

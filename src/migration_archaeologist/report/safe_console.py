@@ -1,6 +1,6 @@
 """The console every command prints through: repository text is shown, never obeyed.
 
-Markup in messages and paths is escaped where it is formatted (``report.console.esc``); this
+Markup in messages and paths is escaped where it is formatted (``report.console.escape.esc``); this
 catches what escaping cannot: an ESC, BEL or bidi override inside a revision message, a file name
 or a commit subject, in a table cell or a plain ``Text``, would reach the terminal raw.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 
-from migration_archaeologist.report._markup import visible
+from migration_archaeologist.report.markup import visible
 
 
 class SafeConsole(Console):

@@ -1,0 +1,1 @@
+"""Rich renderings for people, one module per command: render only, never compute."""
