@@ -1,4 +1,4 @@
-"""Shared helpers for the bad-input corpus (tests/test_corpus_repos.py, tests/test_corpus_files.py).
+"""Shared helpers for the bad-input corpus (tests/robustness/test_corpus_repos.py, tests/robustness/test_corpus_files.py).
 
 Every case there is a real repository, file or archive; the command line runs in a subprocess
 (``conftest.ma``), always from a folder that is no repository, so nothing but the case is read.

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from migration_archaeologist.database.urls import DatabaseUnreachable, engine, mask, one_line, parse
 
-# _scrub, as the messages below always called it: tests/test_exit_code_doc.py reads a message through scrub()/_scrub()
+# _scrub, as the messages below always called it: tests/cli/test_exit_code_doc.py reads a message through scrub()/_scrub()
 from migration_archaeologist.database.urls import scrub_encoded as _scrub
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from alembic.script.revision import Revision, RevisionMap
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "make_history.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "make_history.py"
 COMMITS, REVISIONS, REFS = 300, 20, 30
 VERSIONS, ARCHIVE = "app/alembic/versions/", "archive/old_migrations/"
 LICENSE = "Licensed under the Apache License, Version 2.0"

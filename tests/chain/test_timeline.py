@@ -314,7 +314,7 @@ def test_the_documented_example_is_what_the_command_prints(builder, tmp_path: Pa
     repo = Path(info["repo"])
     proc = cli("timeline", "--title", "TaskMan-v2", "--db", "sqlite:///TaskMan-v2/backend-api/taskman_v2.db", cwd=repo)
     assert proc.returncode == 0, proc.stderr
-    documented = (Path(__file__).resolve().parents[1] / "docs" / "examples" / "taskman-v2-schema-evolution-timeline.md")
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "taskman-v2-schema-evolution-timeline.md")
     assert proc.stdout.replace(str(repo), "/tmp/taskman-v2") == documented.read_text(encoding="utf-8")
 
 

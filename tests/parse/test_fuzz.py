@@ -1,6 +1,6 @@
 """Property-based fuzzing of the revision parser, the op reader and the chain graph (issue 8).
 
-tests/test_revision.py holds the parser's basic properties (random bytes and text never raise, the
+tests/parse/test_revision.py holds the parser's basic properties (random bytes and text never raise, the
 template round trip); this file goes further: Python-shaped junk built from fragments (cookies, BOMs,
 NUL bytes, CR/CRLF endings, annotated and odd-shaped ID variables, deep nesting), every field of a
 result, determinism, a round trip through every down_revision shape, line ending and encoding, and

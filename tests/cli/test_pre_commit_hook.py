@@ -13,7 +13,7 @@ import yaml
 
 from gitfixture import GitRepo, revision_source
 
-HOOKS = Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml"
+HOOKS = Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml"
 V = "alembic/versions"
 
 

@@ -11,7 +11,7 @@ from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.sources.bytecode.rebuild import rebuild
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_repos" / "taskman-v2"
 
 
 

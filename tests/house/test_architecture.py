@@ -12,7 +12,7 @@ from pathlib import Path
 
 import networkx as nx
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "migration_archaeologist"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "migration_archaeologist"
 NAME = "migration_archaeologist"
 MAX_LINES = 500
 MAX_TOP_LEVEL = 12

@@ -16,7 +16,7 @@ from migration_archaeologist.sources.bytecode.header import PycHeader, read_head
 from migration_archaeologist.sources.bytecode.rebuild import Rebuilt, rebuild
 from migration_archaeologist.sources.bytecode.source import BytecodeSource
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_repos" / "taskman-v2" / "revisions"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_repos" / "taskman-v2" / "revisions"
 
 CREATE_TABLE = '''"""create orders table
 

@@ -15,7 +15,7 @@ from migration_archaeologist.chain.catalog import build_catalog
 from migration_archaeologist.chain.graph import analyse_catalog
 from migration_archaeologist.sources.worktree import WorkTree
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_graph.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_graph.py"
 N = 400
 
 

@@ -961,7 +961,7 @@ def test_an_error_import_would_raise_that_ast_alone_accepts_is_reported() -> Non
     assert "nonlocal declaration not allowed at module level" in result.reason
 
 
-# --------------------------------------------------------------------------- found by tests/test_fuzz.py
+# --------------------------------------------------------------------------- found by tests/parse/test_fuzz.py
 
 
 def test_a_deeply_nested_id_value_is_not_a_literal_not_an_internal_error() -> None:
@@ -1036,7 +1036,7 @@ def test_a_broken_file_is_still_named_after_a_bom_or_a_lone_cr(data: bytes) -> N
 
 # --------------------------------------------------------------------------- values named, not written
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NEUTRON = FIXTURES / "neutron"
 PYTHON2 = FIXTURES / "python2"
 

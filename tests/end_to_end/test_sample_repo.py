@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_repos" / "taskman-v2"
 BUILD_PY = SAMPLE / "build.py"
 VERSIONS = "TaskMan-v2/backend-api/alembic/versions"

@@ -14,7 +14,7 @@ from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.chain.scan_result import ScanResult
 
 V = "alembic/versions"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PY2_FLAGS = (FIXTURES / "python2" / "1c2d3e4f5a6b_add_legacy_flags.py2").read_bytes()
 PY2_MERGE = (FIXTURES / "python2" / "2a3b4c5d6e7f_merge_heads.py2").read_bytes()
 NEUTRON_EXPAND = (FIXTURES / "neutron" / "30018084ed99_initial.py").read_bytes()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "real_timing.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real_timing.py"
 TOOL = Path(sys.executable).with_name("migration-archaeologist")
 
 pytestmark = pytest.mark.skipif(not TOOL.exists(), reason="needs the migration-archaeologist console script")

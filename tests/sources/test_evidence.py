@@ -15,7 +15,7 @@ from migration_archaeologist.sources.docs.evidence import Evidence, collect_evid
 from migration_archaeologist.sources.docs.mentions import find_mentions
 from migration_archaeologist.sources.docs.scanner import Claim
 
-SAMPLE_BUILD = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2" / "build.py"
+SAMPLE_BUILD = Path(__file__).resolve().parents[2] / "sample_repos" / "taskman-v2" / "build.py"
 VERSIONS = "app/alembic/versions"
 GONE = "1a2b3c4d5e6f"  # deleted from the working tree, still in history
 HERE = "20240102_accounts"  # present
@@ -193,7 +193,7 @@ s = \'\'\'
 '''
 
 
-@pytest.mark.parametrize("source", [TRICKY_SOURCE, *sorted(Path(__file__).parents[1].glob("src/**/*.py"))],
+@pytest.mark.parametrize("source", [TRICKY_SOURCE, *sorted(Path(__file__).parents[2].glob("src/**/*.py"))],
                          ids=lambda s: s.name if isinstance(s, Path) else "tricky")
 def test_python_comments_are_the_lines_tokenize_calls_comments(source) -> None:  # type: ignore[no-untyped-def]
     """Mentions in .py files count only in comments; the fast comment finder must agree with Python's tokenizer."""

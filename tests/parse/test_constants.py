@@ -19,7 +19,7 @@ from migration_archaeologist.parse.constants import (
 from migration_archaeologist.sources.git.repository import open_repository
 from migration_archaeologist.parse.revision import RevisionFile, parse_revision
 
-NEUTRON = Path(__file__).resolve().parent / "fixtures" / "neutron"
+NEUTRON = Path(__file__).resolve().parents[1] / "fixtures" / "neutron"
 #: neutron's own modules, where the neutron-vpnaas files' constants are defined
 NEUTRON_MODULES = {
     "neutron/db/migration/cli.py": (NEUTRON / "neutron_db_migration_cli.py").read_bytes(),

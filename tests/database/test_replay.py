@@ -26,7 +26,7 @@ from migration_archaeologist.database.scratch import (
 )
 from migration_archaeologist.errors import EXIT_ENVIRONMENT, EXIT_FINDINGS, EnvironmentProblem, UsageError
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_repos" / "taskman-v2" / "revisions"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_repos" / "taskman-v2" / "revisions"
 CHAIN = ("20251015_baseline", "48b01bf7ee65", "4de471a82333", "add_users_table", "84456d47e6aa", "b22b3b5a376f")
 SAMPLE_TABLES = {"tasks", "projects", "sprints", "action_lists", "users", "alembic_version"}
 
