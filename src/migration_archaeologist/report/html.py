@@ -154,7 +154,22 @@ def _timeline(t: Timeline) -> str:
     return "\n".join(out)
 
 
-def _revision(e: TimelineEntry, known: set[str]) -> str:  # noqa: C901  complexity 21: split with the module split (issue 20)
+def _revision(e: TimelineEntry, known: set[str]) -> str:
+    facts = _history_facts(e) + _recovery_facts(e) + _chain_facts(e, known)
+    message = esc(e.message) if e.message else '<span class="muted">(no message: only its ID is known)</span>'
+    search = " ".join(x for x in (e.revision, e.message or "", e.file_name or "") if x).lower()
+    dl = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
+    return (
+        f'<article class="revision {esc(e.status)}" id="{esc(anchor_id(e.revision))}" '
+        f'data-rev="{esc(e.revision)}" data-search="{esc(search)}">'
+        f'<h4><a class="rev-id" href="{esc(anchor_href(e.revision))}">{esc(e.revision)}</a> '
+        f'{" ".join(_badges(e))} <span class="message">{message}</span></h4>'
+        f'<dl class="facts">{dl}</dl></article>'
+    )
+
+
+def _history_facts(e: TimelineEntry) -> list[tuple[str, str]]:
+    """The revision's file and its life in git: name, Create Date, first seen, deleted."""
     facts: list[tuple[str, str]] = []
     if e.file_name:
         facts.append(("File", f"<code>{esc(e.file_name)}</code>"))
@@ -164,6 +179,12 @@ def _revision(e: TimelineEntry, known: set[str]) -> str:  # noqa: C901  complexi
         facts.append(("First commit" if e.first_seen.commit else "First seen", _event(e.first_seen)))
     if e.deleted is not None:
         facts.append(("Deleted", _event(e.deleted)))
+    return facts
+
+
+def _recovery_facts(e: TimelineEntry) -> list[tuple[str, str]]:
+    """Where a copy survives, what was written back, the database's stamp, and the next step."""
+    facts: list[tuple[str, str]] = []
     if e.recoverable_from:
         places = ", ".join(f"<code>{esc(p.label)}</code>" for p in e.recoverable_from)
         fidelity = f' <span class="fidelity">({esc(e.fidelity)})</span>' if e.fidelity else ""
@@ -191,6 +212,12 @@ def _revision(e: TimelineEntry, known: set[str]) -> str:  # noqa: C901  complexi
         facts.append(("Database", f'<span class="stamp {esc(e.stamp)}">{esc(e.stamp.replace("-", " "))}</span>'))
     if e.next_step:
         facts.append(("Next step", f'{esc(e.next_step_label)}: <code class="command">{esc(e.next_step)}</code>'))
+    return facts
+
+
+def _chain_facts(e: TimelineEntry, known: set[str]) -> list[tuple[str, str]]:
+    """The revision's place in the chain, then what its upgrade() does."""
+    facts: list[tuple[str, str]] = []
     if e.down_revisions:
         facts.append(("Revises", _links(e.down_revisions, known=known)))
     elif e.status != "lost":
@@ -209,21 +236,17 @@ def _revision(e: TimelineEntry, known: set[str]) -> str:  # noqa: C901  complexi
         facts.append(("Operations", f'<ul class="ops">{ops}</ul>'))
     elif e.status != "lost":
         facts.append(("Operations", '<span class="muted">none read from upgrade()</span>'))
+    return facts
+
+
+def _badges(e: TimelineEntry) -> list[str]:
+    """The status badge, then stamped and head when they apply."""
     badges = [f'<span class="badge {esc(e.status)}">{esc(e.status)}</span>']
     if e.stamp == "stamped":
         badges.append('<span class="badge stamped">stamped</span>')
     if e.head:
         badges.append('<span class="badge plain">head</span>')
-    message = esc(e.message) if e.message else '<span class="muted">(no message: only its ID is known)</span>'
-    search = " ".join(x for x in (e.revision, e.message or "", e.file_name or "") if x).lower()
-    dl = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
-    return (
-        f'<article class="revision {esc(e.status)}" id="{esc(anchor_id(e.revision))}" '
-        f'data-rev="{esc(e.revision)}" data-search="{esc(search)}">'
-        f'<h4><a class="rev-id" href="{esc(anchor_href(e.revision))}">{esc(e.revision)}</a> '
-        f'{" ".join(badges)} <span class="message">{message}</span></h4>'
-        f'<dl class="facts">{dl}</dl></article>'
-    )
+    return badges
 
 
 def _chain_notes(e: TimelineEntry) -> str:

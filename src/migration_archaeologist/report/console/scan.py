@@ -114,7 +114,7 @@ def render_scan(console: Console, result: ScanResult) -> None:
 CHAIN_TITLE = "chain (base → head; ↳ revises the line above it at the same indent)"
 
 
-def chain_tree(result: ScanResult) -> Text:  # noqa: C901  complexity 20: split with the module split (issue 20)
+def chain_tree(result: ScanResult) -> Text:
     """The chain, one revision a line, read like ``alembic history`` upside down: a line of descent
     keeps one indent, each revision marked ``↳`` under the one it revises; a branch point's other
     children are indented under it ("branch from X"), and a merge is listed on its first parent's
@@ -124,72 +124,93 @@ def chain_tree(result: ScanResult) -> Text:  # noqa: C901  complexity 20: split 
     chain = result.chain
     lines: list[Text] = [Text.from_markup(f"[bold]chain[/bold]{esc(CHAIN_TITLE[5:])}")]
     shown: set[str] = set()
-
-    def first_parent(rev: str) -> str | None:
-        entry = result.catalog.entries.get(rev)
-        downs = entry.parsed.down_revisions if entry is not None else ()
-        return downs[0] if downs else None
-
-    def label(rev: str) -> Text:
-        entry = result.catalog.entries.get(rev)
-        text = Text(rev, style="bold")
-        if entry is None:
-            return text.append("  (not found anywhere)", style="red")
-        text.append(f"  {entry.parsed.message or ''}  ")
-        text.append_text(_status_text(status_of(result, rev)))
-        marks = []
-        if rev in chain.heads:
-            marks.append("head")
-        if rev in chain.merge_points:
-            marks.append("merge of " + ", ".join(entry.parsed.down_revisions))
-        if rev in chain.branch_points:
-            marks.append("branch point")
-        if entry.parsed.branch_labels:
-            marks.append("labels: " + ", ".join(entry.parsed.branch_labels))
-        if entry.parsed.depends_on:
-            marks.append("depends on " + ", ".join(entry.parsed.depends_on))
-        if marks:
-            text.append(f"  ({'; '.join(marks)})", style="dim")
-        return text
-
-    def grow(start: str) -> None:
-        # tasks, popped last first: (gutter, revision, the parent it is reached from, False),
-        # or (gutter, a "branch from" line, None, True)
-        stack: list[tuple[str, str, str | None, bool]] = [("", start, None, False)]
-        while stack:
-            gutter, rev, parent, heading = stack.pop()
-            if heading:
-                lines.append(Text(gutter + rev, style="dim"))
-                continue
-            arrow = "↳ " if parent is not None else ""
-            first = first_parent(rev)
-            if rev in shown or (parent is not None and parent != first and first in chain):
-                # a merge reached from a parent other than its first: listed on its first parent's line
-                where = "above" if rev in shown else "below"
-                what = "merge, " if rev in chain.merge_points else ""
-                lines.append(Text(gutter + arrow).append(f"→ {rev}  ({what}listed {where})", style="dim"))
-                continue
-            shown.add(rev)
-            lines.append(Text(gutter + arrow).append_text(label(rev)))
-            children = chain.children(rev)
-            own = [c for c in children if first_parent(c) == rev]
-            line = own[:1] or children[:1]  # the line goes on with a child that revises this one first
-            sides = [c for c in children if c not in line]
-            if line:
-                stack.append((gutter, line[0], rev, False))
-            for i in reversed(range(len(sides))):
-                last = i == len(sides) - 1 and not line
-                stack.append((gutter + ("   " if last else "│  "), sides[i], rev, False))
-                stack.append((gutter, f"{'└─' if last else '├─'} branch from {rev}:", None, True))
-
     roots = list(chain.bases) + list(chain.missing_targets)
     for rev in roots:
         if rev not in shown:
-            grow(rev)
+            _grow(result, rev, lines, shown)
     for rev in chain.order:  # members of cycles, and merges whose first parent is nowhere
         if rev not in shown:
-            grow(rev)
+            _grow(result, rev, lines, shown)
     return Text("\n").join(lines)
+
+
+# one task of the tree grown by _grow (see there)
+_Task = tuple[str, str, str | None, bool]
+
+
+def _grow(result: ScanResult, start: str, lines: list[Text], shown: set[str]) -> None:
+    """Append the tree grown from ``start`` to ``lines``, with a stack rather than recursion; every
+    revision drawn goes into ``shown``."""
+    chain = result.chain
+    # tasks, popped last first: (gutter, revision, the parent it is reached from, False),
+    # or (gutter, a "branch from" line, None, True)
+    stack: list[_Task] = [("", start, None, False)]
+    while stack:
+        gutter, rev, parent, heading = stack.pop()
+        if heading:
+            lines.append(Text(gutter + rev, style="dim"))
+            continue
+        arrow = "↳ " if parent is not None else ""
+        first = _first_parent(result, rev)
+        if rev in shown or (parent is not None and parent != first and first in chain):
+            # a merge reached from a parent other than its first: listed on its first parent's line
+            where = "above" if rev in shown else "below"
+            what = "merge, " if rev in chain.merge_points else ""
+            lines.append(Text(gutter + arrow).append(f"→ {rev}  ({what}listed {where})", style="dim"))
+            continue
+        shown.add(rev)
+        lines.append(Text(gutter + arrow).append_text(_chain_label(result, rev)))
+        stack.extend(_branch_tasks(result, gutter, rev))
+
+
+def _branch_tasks(result: ScanResult, gutter: str, rev: str) -> list[_Task]:
+    """The tasks for ``rev``'s children, in the order they go onto the stack: the line of descent
+    first (so it is drawn last, below the branches), then each other child under its own
+    "branch from" heading."""
+    tasks: list[_Task] = []
+    children = result.chain.children(rev)
+    own = [c for c in children if _first_parent(result, c) == rev]
+    line = own[:1] or children[:1]  # the line goes on with a child that revises this one first
+    sides = [c for c in children if c not in line]
+    if line:
+        tasks.append((gutter, line[0], rev, False))
+    for i in reversed(range(len(sides))):
+        last = i == len(sides) - 1 and not line
+        tasks.append((gutter + ("   " if last else "│  "), sides[i], rev, False))
+        tasks.append((gutter, f"{'└─' if last else '├─'} branch from {rev}:", None, True))
+    return tasks
+
+
+def _first_parent(result: ScanResult, rev: str) -> str | None:
+    """The first down_revision of ``rev``, or None for a base or a revision not found anywhere."""
+    entry = result.catalog.entries.get(rev)
+    downs = entry.parsed.down_revisions if entry is not None else ()
+    return downs[0] if downs else None
+
+
+def _chain_label(result: ScanResult, rev: str) -> Text:
+    """One revision's line in the tree: ID, message, status, and its marks (head, merge, labels...)."""
+    chain = result.chain
+    entry = result.catalog.entries.get(rev)
+    text = Text(rev, style="bold")
+    if entry is None:
+        return text.append("  (not found anywhere)", style="red")
+    text.append(f"  {entry.parsed.message or ''}  ")
+    text.append_text(_status_text(status_of(result, rev)))
+    marks = []
+    if rev in chain.heads:
+        marks.append("head")
+    if rev in chain.merge_points:
+        marks.append("merge of " + ", ".join(entry.parsed.down_revisions))
+    if rev in chain.branch_points:
+        marks.append("branch point")
+    if entry.parsed.branch_labels:
+        marks.append("labels: " + ", ".join(entry.parsed.branch_labels))
+    if entry.parsed.depends_on:
+        marks.append("depends on " + ", ".join(entry.parsed.depends_on))
+    if marks:
+        text.append(f"  ({'; '.join(marks)})", style="dim")
+    return text
 
 
 def render_evidence(console: Console, result: ScanResult) -> None:
