@@ -34,15 +34,8 @@ def recover(
     cache: bool | None = options.CacheOpt,
     version_table: str = options.VersionTableOpt,
     version_table_schema: str | None = options.VersionSchemaOpt,
-    python: str | None = typer.Option(
-        None, "--python", help="Interpreter that can import your application (your project's venv)."
-    ),
-    timeout: float = typer.Option(
-        600.0,
-        "--timeout",
-        help="Seconds each replay may take (reading the stamp: at most 10).",
-        callback=options.seconds,
-    ),
+    python: str | None = options.PythonOpt,
+    timeout: float = options.EachReplayTimeoutOpt,
     as_json: bool = options.JsonOpt,
     config_file: Path | None = options.ConfigOpt,
     name: str | None = options.NameOpt,

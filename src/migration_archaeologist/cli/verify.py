@@ -23,15 +23,8 @@ def verify(
     scratch_url: str | None = typer.Option(
         None, "--scratch-url", help="Replay into this (empty) database instead of creating one."
     ),
-    python: str | None = typer.Option(
-        None, "--python", help="Interpreter that can import your application (your project's venv)."
-    ),
-    timeout: float = typer.Option(
-        600.0,
-        "--timeout",
-        help="Seconds the replay may take (reading the stamp: at most 10).",
-        callback=options.seconds,
-    ),
+    python: str | None = options.PythonOpt,
+    timeout: float = options.ReplayTimeoutOpt,
     roundtrip: bool = typer.Option(
         False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."
     ),
