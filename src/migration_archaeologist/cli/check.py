@@ -12,19 +12,7 @@ from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migration_archaeologist.report.json_report import check_document
 from migration_archaeologist.chain.versions_directory import environments_of
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import (
-    ENVIRONMENT,
-    ArchiveOpt,
-    CacheOpt,
-    ConfigOpt,
-    NameOpt,
-    PickOpt,
-    RepoArg,
-    ThoroughOpt,
-    VersionSchemaOpt,
-    VersionsOpt,
-    seconds,
-)
+from migration_archaeologist.cli import options
 from migration_archaeologist.cli.printing import print_json, stdout_console
 from migration_archaeologist.cli.scanning import open_with_settings, scan_with_options
 
@@ -36,8 +24,8 @@ if TYPE_CHECKING:
 
 @app.command()
 def check(
-    repo: Path = RepoArg,
-    versions: list[Path] | None = VersionsOpt,
+    repo: Path = options.RepoArg,
+    versions: list[Path] | None = options.VersionsOpt,
     db: str | None = typer.Option(
         None, "--db", help="Also check that every revision the database is stamped with is present."
     ),
@@ -46,11 +34,11 @@ def check(
         "--version-table",
         help="Alembic's version table name. Default: alembic_version, or version-table in pyproject.",
     ),
-    version_table_schema: str | None = VersionSchemaOpt,
-    pick: list[str] | None = PickOpt,
-    thorough: bool = ThoroughOpt,
-    cache: bool | None = CacheOpt,
-    archive: list[Path] | None = ArchiveOpt,
+    version_table_schema: str | None = options.VersionSchemaOpt,
+    pick: list[str] | None = options.PickOpt,
+    thorough: bool = options.ThoroughOpt,
+    cache: bool | None = options.CacheOpt,
+    archive: list[Path] | None = options.ArchiveOpt,
     output_format: str | None = typer.Option(
         None,
         "--format",
@@ -73,10 +61,10 @@ def check(
         10.0,
         "--timeout",
         help="Seconds --db may wait for the database: connecting, each statement, each lock.",
-        callback=seconds,
+        callback=options.seconds,
     ),
-    config_file: Path | None = ConfigOpt,
-    name: str | None = NameOpt,
+    config_file: Path | None = options.ConfigOpt,
+    name: str | None = options.NameOpt,
 ) -> None:
     """Exit 1 if something breaks Alembic or the database, or a needed revision is lost; a CI gate.
 
@@ -104,7 +92,14 @@ def check(
     if fmt not in CHECK_FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(CHECK_FORMATS)}")
     ignored = check_ignore(ignore, "--ignore") if ignore else settings.ignore
-    chosen = versions or config_file or name or ENVIRONMENT.config_file or ENVIRONMENT.name or settings.versions
+    chosen = (
+        versions
+        or config_file
+        or name
+        or options.ENVIRONMENT.config_file
+        or options.ENVIRONMENT.name
+        or settings.versions
+    )
     environments = [] if chosen else environments_of(opened[0])
     if len(environments) > 1:
         if db:

@@ -8,18 +8,7 @@ from pathlib import Path
 import typer
 
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import (
-    ArchiveOpt,
-    CacheOpt,
-    OutputOpt,
-    PickOpt,
-    RepoArg,
-    ThoroughOpt,
-    VersionSchemaOpt,
-    VersionsOpt,
-    VersionTableOpt,
-    ViewDbOpt,
-)
+from migration_archaeologist.cli import options
 from migration_archaeologist.cli.timeline import emit, read_timeline, render
 
 
@@ -31,18 +20,18 @@ class GraphFormat(str, Enum):
 
 @app.command()
 def graph(
-    repo: Path = RepoArg,
+    repo: Path = options.RepoArg,
     fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f", help="mermaid, dot or json."),
-    db: str | None = ViewDbOpt,
-    output: Path | None = OutputOpt,
+    db: str | None = options.ViewDbOpt,
+    output: Path | None = options.OutputOpt,
     title: str | None = typer.Option(None, "--title", help="Project name for the picture's label."),
-    versions: list[Path] | None = VersionsOpt,
-    version_table: str = VersionTableOpt,
-    version_table_schema: str | None = VersionSchemaOpt,
-    pick: list[str] | None = PickOpt,
-    thorough: bool = ThoroughOpt,
-    cache: bool | None = CacheOpt,
-    archive: list[Path] | None = ArchiveOpt,
+    versions: list[Path] | None = options.VersionsOpt,
+    version_table: str = options.VersionTableOpt,
+    version_table_schema: str | None = options.VersionSchemaOpt,
+    pick: list[str] | None = options.PickOpt,
+    thorough: bool = options.ThoroughOpt,
+    cache: bool | None = options.CacheOpt,
+    archive: list[Path] | None = options.ArchiveOpt,
 ) -> None:
     """The revision chain for docs or Graphviz: Mermaid (paste into Markdown), DOT, or JSON nodes and edges.
 

@@ -70,3 +70,13 @@ def seconds(value: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise typer.BadParameter(f"{value!r}: expected a number of seconds above 0, e.g. --timeout 600")
     return value
+
+
+PythonOpt = typer.Option(None, "--python", help="Interpreter that can import your application (your project's venv).")
+#: --timeout of the commands that replay the chain: recover and synthesize replay more than once, verify once.
+EachReplayTimeoutOpt = typer.Option(
+    600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=seconds
+)
+ReplayTimeoutOpt = typer.Option(
+    600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10).", callback=seconds
+)

@@ -11,27 +11,14 @@ from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.chain.versions_directory import environments_of
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import (
-    ENVIRONMENT,
-    ArchiveOpt,
-    CacheOpt,
-    ConfigOpt,
-    JsonOpt,
-    NameOpt,
-    PickOpt,
-    RepoArg,
-    ThoroughOpt,
-    VersionSchemaOpt,
-    VersionTableOpt,
-    seconds,
-)
+from migration_archaeologist.cli import options
 from migration_archaeologist.cli.printing import print_json, stdout_console
 from migration_archaeologist.cli.scanning import open_with_settings, scan_with_options
 
 
 @app.command()
 def recover(
-    repo: Path = RepoArg,
+    repo: Path = options.RepoArg,
     db: str | None = typer.Option(
         None,
         "--db",
@@ -41,21 +28,17 @@ def recover(
     apply: bool = typer.Option(
         False, "--apply", help="Write the files, then run Alembic and verify. Without it, only show the plan."
     ),
-    archive: list[Path] | None = ArchiveOpt,
-    pick: list[str] | None = PickOpt,
-    thorough: bool = ThoroughOpt,
-    cache: bool | None = CacheOpt,
-    version_table: str = VersionTableOpt,
-    version_table_schema: str | None = VersionSchemaOpt,
-    python: str | None = typer.Option(
-        None, "--python", help="Interpreter that can import your application (your project's venv)."
-    ),
-    timeout: float = typer.Option(
-        600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=seconds
-    ),
-    as_json: bool = JsonOpt,
-    config_file: Path | None = ConfigOpt,
-    name: str | None = NameOpt,
+    archive: list[Path] | None = options.ArchiveOpt,
+    pick: list[str] | None = options.PickOpt,
+    thorough: bool = options.ThoroughOpt,
+    cache: bool | None = options.CacheOpt,
+    version_table: str = options.VersionTableOpt,
+    version_table_schema: str | None = options.VersionSchemaOpt,
+    python: str | None = options.PythonOpt,
+    timeout: float = options.EachReplayTimeoutOpt,
+    as_json: bool = options.JsonOpt,
+    config_file: Path | None = options.ConfigOpt,
+    name: str | None = options.NameOpt,
 ) -> None:
     """Make Alembic work again: environment files, every lost revision, then Alembic and the database agree.
 
@@ -71,7 +54,7 @@ def recover(
     Example: migration-archaeologist recover --db postgresql://app@db/prod --apply
     """
     opened = open_with_settings(repo)
-    chosen = config_file or name or ENVIRONMENT.config_file or ENVIRONMENT.name
+    chosen = config_file or name or options.ENVIRONMENT.config_file or options.ENVIRONMENT.name
     environments = [] if chosen else environments_of(opened[0])
     if len(environments) > 1 and db:
         raise UsageError(
@@ -83,7 +66,7 @@ def recover(
         if len(environments) > 1
         else [(config_file, name, None)]
     )
-    options = _RecoverOptions(
+    recovery = _RecoverOptions(
         repo,
         opened,
         db,
@@ -98,7 +81,7 @@ def recover(
         timeout,
         as_json,
     )
-    done = [(label, *_recover_one(options, path, section, label)) for path, section, label in targets]
+    done = [(label, *_recover_one(recovery, path, section, label)) for path, section, label in targets]
     if as_json:
         if len(done) == 1:
             print_json(done[0][2])
@@ -143,16 +126,16 @@ def _recover_one(
     from migration_archaeologist.report.json_report import recover_document
 
     versions = None
-    wanted = config_file or ENVIRONMENT.config_file
+    wanted = config_file or options.ENVIRONMENT.config_file
     if wanted is not None and not _exists_in(o.opened[0].work_tree, wanted):
         # -c names the configuration the cleanup took: its last version in history says where the revisions go
         from migration_archaeologist.actions.environment_files import lost_config_dirs
 
-        dirs = lost_config_dirs(o.opened[0], Path(wanted), name or ENVIRONMENT.name)
+        dirs = lost_config_dirs(o.opened[0], Path(wanted), name or options.ENVIRONMENT.name)
         if dirs is None:
             raise UsageError(f"{wanted} does not exist, and HEAD's history holds no deleted configuration there")
         versions, config_file, name = list(dirs), None, None
-        ENVIRONMENT.config_file = ENVIRONMENT.name = None
+        options.ENVIRONMENT.config_file = options.ENVIRONMENT.name = None
 
     def scan_now() -> ScanResult:
         return scan_with_options(

@@ -13,16 +13,7 @@ from migration_archaeologist.report.json_report import scan_document
 from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.chain.versions_directory import environments_of
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import (
-    CacheOpt,
-    ConfigOpt,
-    JsonOpt,
-    NameOpt,
-    PickOpt,
-    RepoArg,
-    ThoroughOpt,
-    VersionsOpt,
-)
+from migration_archaeologist.cli import options
 from migration_archaeologist.cli.printing import print_json, stdout_console
 from migration_archaeologist.cli.scanning import open_with_settings, scan_with_options
 
@@ -39,20 +30,20 @@ def _report(result: ScanResult, as_json: bool, document: Callable[[ScanResult], 
 
 @app.command()
 def scan(
-    repo: Path = RepoArg,
-    versions: list[Path] | None = VersionsOpt,
+    repo: Path = options.RepoArg,
+    versions: list[Path] | None = options.VersionsOpt,
     archive: list[Path] | None = typer.Option(
         None,
         "--archive",
         help="Folder, .zip, .tar(.gz/.bz2/.xz) or git bundle to read too (repeatable). "
         "Default: the work tree's untracked and ignored files.",
     ),
-    pick: list[str] | None = PickOpt,
-    thorough: bool = ThoroughOpt,
-    cache: bool | None = CacheOpt,
-    as_json: bool = JsonOpt,
-    config_file: Path | None = ConfigOpt,
-    name: str | None = NameOpt,
+    pick: list[str] | None = options.PickOpt,
+    thorough: bool = options.ThoroughOpt,
+    cache: bool | None = options.CacheOpt,
+    as_json: bool = options.JsonOpt,
+    config_file: Path | None = options.ConfigOpt,
+    name: str | None = options.NameOpt,
 ) -> None:
     """Find every version of every revision file: git history, reflogs, stashes, unreachable objects, archives.
 

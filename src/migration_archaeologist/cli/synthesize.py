@@ -9,7 +9,15 @@ import typer
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import DbOpt, JsonOpt, RepoArg, VersionSchemaOpt, VersionTableOpt, seconds
+from migration_archaeologist.cli.options import (
+    DbOpt,
+    EachReplayTimeoutOpt,
+    JsonOpt,
+    PythonOpt,
+    RepoArg,
+    VersionSchemaOpt,
+    VersionTableOpt,
+)
 from migration_archaeologist.cli.printing import escape, print_json, stderr_console, write_code
 from migration_archaeologist.cli.scanning import database_url, scan_with_options
 
@@ -26,12 +34,8 @@ def synthesize(
     ),
     versions: Path | None = typer.Option(None, "--versions", help="Versions directory to write into."),
     apply: bool = typer.Option(False, "--apply", help="Write the file (only if proven). Without it, only print it."),
-    python: str | None = typer.Option(
-        None, "--python", help="Interpreter that can import your application (your project's venv)."
-    ),
-    timeout: float = typer.Option(
-        600.0, "--timeout", help="Seconds each replay may take (reading the stamp: at most 10).", callback=seconds
-    ),
+    python: str | None = PythonOpt,
+    timeout: float = EachReplayTimeoutOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a stand-in for a revision nothing holds any more, from the database, and prove it.

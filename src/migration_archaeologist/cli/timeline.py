@@ -12,18 +12,7 @@ import typer
 
 from migration_archaeologist.errors import EXIT_OK
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import (
-    ArchiveOpt,
-    CacheOpt,
-    OutputOpt,
-    PickOpt,
-    RepoArg,
-    ThoroughOpt,
-    VersionSchemaOpt,
-    VersionsOpt,
-    VersionTableOpt,
-    ViewDbOpt,
-)
+from migration_archaeologist.cli import options
 from migration_archaeologist.cli.printing import escape, stderr_console
 from migration_archaeologist.cli.scanning import scan_with_options
 
@@ -39,20 +28,20 @@ class TimelineFormat(str, Enum):
 
 @app.command()
 def timeline(
-    repo: Path = RepoArg,
+    repo: Path = options.RepoArg,
     fmt: TimelineFormat = typer.Option(TimelineFormat.markdown, "--format", "-f", help="markdown, json or html."),
-    db: str | None = ViewDbOpt,
-    output: Path | None = OutputOpt,
+    db: str | None = options.ViewDbOpt,
+    output: Path | None = options.OutputOpt,
     title: str | None = typer.Option(
         None, "--title", help="Project name for headings. Default: the repository folder's name."
     ),
-    versions: list[Path] | None = VersionsOpt,
-    version_table: str = VersionTableOpt,
-    version_table_schema: str | None = VersionSchemaOpt,
-    pick: list[str] | None = PickOpt,
-    thorough: bool = ThoroughOpt,
-    cache: bool | None = CacheOpt,
-    archive: list[Path] | None = ArchiveOpt,
+    versions: list[Path] | None = options.VersionsOpt,
+    version_table: str = options.VersionTableOpt,
+    version_table_schema: str | None = options.VersionSchemaOpt,
+    pick: list[str] | None = options.PickOpt,
+    thorough: bool = options.ThoroughOpt,
+    cache: bool | None = options.CacheOpt,
+    archive: list[Path] | None = options.ArchiveOpt,
 ) -> None:
     """The schema evolution timeline: every revision by date, what it did, where it went, how to get it back.
 

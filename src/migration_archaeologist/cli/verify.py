@@ -8,39 +8,23 @@ import typer
 
 from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK
 from migration_archaeologist.cli.group import app
-from migration_archaeologist.cli.options import (
-    ArchiveOpt,
-    CacheOpt,
-    DbOpt,
-    JsonOpt,
-    PickOpt,
-    RepoArg,
-    ThoroughOpt,
-    VersionSchemaOpt,
-    VersionsOpt,
-    VersionTableOpt,
-    seconds,
-)
+from migration_archaeologist.cli import options
 from migration_archaeologist.cli.printing import print_json, stdout_console, write_code
 from migration_archaeologist.cli.scanning import database_url, scan_with_options
 
 
 @app.command()
 def verify(
-    repo: Path = RepoArg,
-    db: str | None = DbOpt,
-    versions: list[Path] | None = VersionsOpt,
-    version_table: str = VersionTableOpt,
-    version_table_schema: str | None = VersionSchemaOpt,
+    repo: Path = options.RepoArg,
+    db: str | None = options.DbOpt,
+    versions: list[Path] | None = options.VersionsOpt,
+    version_table: str = options.VersionTableOpt,
+    version_table_schema: str | None = options.VersionSchemaOpt,
     scratch_url: str | None = typer.Option(
         None, "--scratch-url", help="Replay into this (empty) database instead of creating one."
     ),
-    python: str | None = typer.Option(
-        None, "--python", help="Interpreter that can import your application (your project's venv)."
-    ),
-    timeout: float = typer.Option(
-        600.0, "--timeout", help="Seconds the replay may take (reading the stamp: at most 10).", callback=seconds
-    ),
+    python: str | None = options.PythonOpt,
+    timeout: float = options.ReplayTimeoutOpt,
     roundtrip: bool = typer.Option(
         False, "--roundtrip", help="Also downgrade to base and upgrade again, comparing each step."
     ),
@@ -49,11 +33,11 @@ def verify(
         "--offline",
         help="Print the chain's SQL (Alembic offline mode; --json: in a JSON document); connect to nothing.",
     ),
-    pick: list[str] | None = PickOpt,
-    thorough: bool = ThoroughOpt,
-    cache: bool | None = CacheOpt,
-    archive: list[Path] | None = ArchiveOpt,
-    as_json: bool = JsonOpt,
+    pick: list[str] | None = options.PickOpt,
+    thorough: bool = options.ThoroughOpt,
+    cache: bool | None = options.CacheOpt,
+    archive: list[Path] | None = options.ArchiveOpt,
+    as_json: bool = options.JsonOpt,
 ) -> None:
     """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema.
 
