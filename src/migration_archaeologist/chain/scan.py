@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from migration_archaeologist.chain.catalog import build_catalog
-from migration_archaeologist.chain.constants import resolve_constants
+from migration_archaeologist.chain.scan_constants import resolve_constants
 from migration_archaeologist.chain.missing import needed_missing
 from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.chain.scan_sources import (
