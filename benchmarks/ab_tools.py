@@ -4,7 +4,7 @@
 
 OLD_TOOL and NEW_TOOL are ``migration-archaeologist`` executables of two installs (e.g. a venv with
 ``pip install`` of ``git archive BASE`` and one of the change). For each clone under ``--clones``,
-``--repeat`` rounds; each round runs, one after the other, git's floor (``git rev-list --all
+``--repeat`` rounds; each round runs, one after the other, git's floor (``git rev-list --all --missing=allow-any
 --objects``), then old and new (in alternating order, so that drift in the machine's load falls on
 both) for:
 
@@ -65,7 +65,7 @@ def measure(repo: Path, old: str, new: str, repeat: int) -> dict[str, dict[str, 
     runs: dict[str, dict[str, list[float]]] = {c: {"old": [], "new": []} for c in commands}
     floor: list[float] = []
     for i in range(repeat):
-        floor.append(_time(["git", "rev-list", "--all", "--objects"], repo))
+        floor.append(_time(["git", "rev-list", "--all", "--objects", "--missing=allow-any"], repo))
         order = (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))
         for name, make in commands.items():
             for label, tool in order:
