@@ -4,18 +4,18 @@
 
 OLD_TOOL and NEW_TOOL are ``migration-archaeologist`` executables of two installs (e.g. a venv with
 ``pip install`` of ``git archive BASE`` and one of the change). For each clone under ``--clones``,
-``--repeat`` rounds; each round runs, one after the other, git's floor (``git rev-list --all --missing=allow-any
---objects``), then old and new (in alternating order, so that drift in the machine's load falls on
-both) for:
+``--repeat`` rounds; each round runs, one after the other, git's floor (``real_timing.py``'s: every
+object of every commit the repository holds, reflog-only and unreachable ones included), then old
+and new (in alternating order, so that drift in the machine's load falls on both) for:
 
 * ``scan REPO --json --no-cache`` (the cold read of the whole history),
 * ``check REPO`` with the history cache in place (what a pre-commit hook pays),
 * ``--version`` (start-up: the imports).
 
 It prints medians, each scan as a ratio to git's floor, and new ÷ old; the machine's load average
-before and after. The tool runs as a user runs it: a subprocess, ``COLUMNS=200``, output to
-/dev/null. The clones are not modified except for the tool's cache (``.git/migration-archaeologist*``),
-written by ``check``'s warm-up run.
+before and after. Commands are timed by ``real_timing.timed``: the tool runs as a user runs it, a
+subprocess with ``COLUMNS=200``, output to /dev/null. The clones are not modified except for the
+tool's cache (``.git/migration-archaeologist*``), written by ``check``'s warm-up run.
 """
 
 from __future__ import annotations
@@ -25,19 +25,14 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from real_timing import FLOOR, timed  # this folder is sys.path[0] when the script runs
 
 
 def _time(cmd: list[str], cwd: Path) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MA_"))}
-    env["COLUMNS"] = "200"
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False)
-    took = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}: {proc.stderr.decode(errors='replace')[-400:]}")
-    return took
+    """Wall seconds of one run, as ``real_timing.py`` times it (a user's environment, exit 0 or 1)."""
+    return float(timed(cmd, cwd=cwd)["s"])
 
 
 def _environment_option(tool: str, repo: Path) -> list[str]:
@@ -65,7 +60,7 @@ def measure(repo: Path, old: str, new: str, repeat: int) -> dict[str, dict[str, 
     runs: dict[str, dict[str, list[float]]] = {c: {"old": [], "new": []} for c in commands}
     floor: list[float] = []
     for i in range(repeat):
-        floor.append(_time(["git", "rev-list", "--all", "--objects", "--missing=allow-any"], repo))
+        floor.append(_time(["bash", "-o", "pipefail", "-c", FLOOR], repo))
         order = (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))
         for name, make in commands.items():
             for label, tool in order:
