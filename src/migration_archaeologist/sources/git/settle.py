@@ -20,7 +20,8 @@ def settle(repo: Repository, scan: HistoryScan, walk: Walk, head_order: bytes | 
     (The walk stores plain tuples: building named tuples for every .py change costs 70 ms.)
     """
     scan.changes = {b: [Change._make(c) for c in cs] for b, cs in scan.changes.items() if b in scan.parsed}
-    # A rebuilt .pyc is known by its rebuilt source, like bytecode found anywhere else.
+    # A rebuilt .pyc is known by its rebuilt source, like bytecode found anywhere else; an LFS
+    # pointer by the object it stands for.
     for pyc, (source_id, fidelity) in scan.bytecode.items():
         if pyc not in scan.parsed:
             continue

@@ -134,6 +134,9 @@ def _growth(
         return "a partial clone"
     if old.boundary != state.boundary:
         return "the shallow boundary, grafts, alternates or a worktree changed"
+    if old.lfs != state.lfs:
+        # a pointer read before as "not fetched" may have its object now: read every pointer again
+        return "Git LFS objects were fetched or removed"
     if old.packs - state.packs:
         return "pack files were removed (gc or repack)"
     packed = pack_objects(repo, state.packs - old.packs)
