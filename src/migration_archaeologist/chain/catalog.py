@@ -283,6 +283,8 @@ def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, in
     last = chosen.sightings[-1]
     if last.source == "bytecode":
         return f"rebuilt from bytecode {last.path}"
+    if last.source == "index":
+        return f"staged in the index as {last.path}, never committed"
     return f"found only in {last.source} {last.path}" if last.path else f"found only in {last.source}"
 
 

@@ -28,6 +28,7 @@ from migration_archaeologist.chain.scan_sources import (
 from migration_archaeologist.chain.versions_directory import choose_versions_dirs, environments_of, other_environments
 from migration_archaeologist.sources.git.repository import Repository, open_repository
 from migration_archaeologist.sources.git.history import GitHistory
+from migration_archaeologist.sources.git.index import StagedFiles
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ def scan_repository(
     # git lists untracked files while history is walked (what is left after the walk is one core's work)
     untracked = _soon(partial(list_untracked, repo.work_tree)) if not archives and repo.work_tree else None
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
+    # one short git process (none without an index file, none in a bare repository), while history is walked
+    staged = StagedFiles(repo)
+    threading.Thread(target=staged.read, daemon=True).start()
     # the work tree's documents are indexed by a helper while history is walked (sources.doc_prefetch)
     documents = _soon(partial(prefetch_documents, repo, cache)) if evidence and repo.work_tree else None
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
@@ -113,6 +117,9 @@ def scan_repository(
         sources.append(worktree)
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
+    history.staged = staged.blobs  # waits for the thread's read
+    sources.append(staged)
+    warnings.extend(staged.warnings)
     archive_source = find_archive_source(repo, archives, untracked() if untracked is not None else None)
     if archive_source is not None:
         sources.append(archive_source)
@@ -162,7 +169,7 @@ def scan_repository(
         chain=chain,
         missing=missing,
         commits=found.commits,
-        unreadable=tuple(found.unreadable),
+        unreadable=tuple(found.unreadable) + tuple(staged.unreadable),
         warnings=tuple(warnings),
         commits_walked=found.commits_walked,
         blobs_read=found.blobs_read,

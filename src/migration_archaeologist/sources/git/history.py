@@ -33,6 +33,9 @@ class GitHistory:
         self._rebuild_reason = "the repository changed in a way the stored scan cannot follow"
         self._progress: Progress = progress or (lambda phase, n, total: None)
         self._scan: HistoryScan | None = None
+        #: blobs staged in the index (``StagedFiles.blobs``): dangling to the object inventory, but
+        #: the index holds them, so they are ``index`` sightings, not unreachable ones
+        self.staged: frozenset[str] = frozenset()
 
     # -- Source protocol -------------------------------------------------------------------
     def iter_sightings(self) -> Iterator[Sighting]:
@@ -60,7 +63,7 @@ class GitHistory:
                     date=info.date if info else None,
                 )
         for blob in scan.dangling_blobs:
-            if blob in scan.parsed:
+            if blob in scan.parsed and blob not in self.staged:
                 yield Sighting(blob, "unreachable", "seen", None, None, None, None)
 
     def content(self, blob: str) -> bytes:

@@ -1,0 +1,143 @@
+"""Revision files staged in the index but never committed: ``git add`` of a new revision, then the
+file deleted from the work tree (or changed again) before any commit.
+
+One ``git diff-index --cached`` lists what the index holds that HEAD's tree does not (git reads its
+own index; the work tree, its filters and hooks are never touched), then one ``cat-file --batch``
+reads those blobs. A repository whose index matches HEAD costs that one short process; one without
+an index file (bare, or nothing ever staged) costs none. Not cached: the index changes without any
+object or ref changing (``git rm --cached``, ``git reset``), and reading it anew is cheaper than
+telling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from migration_archaeologist.parse.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
+from migration_archaeologist.sources.git.cat_file import CatFile
+from migration_archaeologist.sources.git.lfs import is_pointer, parse_pointer, resolve
+from migration_archaeologist.sources.git.repository import Repository, hexsz, null_id
+from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
+
+#: git's empty tree, which it knows without holding it: what an unborn HEAD's index is compared with
+_EMPTY_TREE = {
+    40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+}
+#: regular files; links (120000) and submodules (160000) hold no revision source
+_FILE_MODES = (b"100644", b"100755")
+#: paths staged in one index that are read at most (a generated tree staged whole is not read whole)
+MAX_STAGED = 10_000
+
+
+class StagedFiles:
+    """Source of ``index`` sightings: revision-file contents staged and not in HEAD's tree."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.unreadable: list[Unreadable] = []
+        self.warnings: list[str] = []
+        self._sightings: list[Sighting] | None = None
+        self._contents: dict[str, bytes] = {}
+        self._parsed: dict[str, RevisionFile | Unparseable] = {}
+        self._staged: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def blobs(self) -> frozenset[str]:
+        """The staged contents (git's blob ids, and an LFS pointer's too): the history scan's dangling
+        blobs among them are staged, not unreachable (git fsck does not call them dangling either)."""
+        self.read()
+        return frozenset(self._staged)
+
+    def read(self) -> None:
+        """List and read the staged files once; a scan calls it in a thread while history is walked."""
+        with self._lock:
+            if self._sightings is not None:
+                return
+            sightings: list[Sighting] = []
+            staged = self._list()
+            if staged:
+                for sha, data in self._cat(staged):
+                    sightings.extend(self._sightings_of(sha, data, staged[sha]))
+            self._sightings = sightings
+
+    def _list(self) -> dict[str, list[str]]:
+        """Staged blob -> its paths, for ``.py`` paths whose staged content HEAD's tree does not hold."""
+        repo = self.repo
+        if repo.work_tree is None or not index_path(repo).is_file():
+            return {}
+        base = repo.head or _EMPTY_TREE[hexsz()]
+        out = repo.run("diff-index", "--cached", "--no-renames", "--ignore-submodules", "-z", base, "--", check=False)
+        tokens = out.split(b"\0")
+        staged: dict[str, list[str]] = {}
+        null = null_id()
+        listed = 0
+        for i in range(0, len(tokens) - 1, 2):
+            meta, raw_path = tokens[i].split(), tokens[i + 1]
+            # b":100644 100644 <old> <new> M"
+            if len(meta) != 5 or meta[1] not in _FILE_MODES or meta[3] == null or meta[4][:1] not in b"AMT":
+                continue
+            if not raw_path.endswith(b".py"):
+                continue
+            listed += 1
+            if listed > MAX_STAGED:
+                self.warnings.append(f"more than {MAX_STAGED:,} .py files staged: the rest of the index was not read")
+                break
+            path = raw_path.decode("utf-8", "surrogateescape")
+            staged.setdefault(meta[3].decode("ascii"), []).append(path)
+        return staged
+
+    def _cat(self, staged: dict[str, list[str]]) -> Iterator[tuple[str, bytes]]:
+        cat = CatFile(self.repo, set())
+        for sha in staged:
+            cat.request(sha)
+        cat.close_requests()
+        for sha, data in cat.answers():
+            if data is None:
+                reason = cat.reasons.get(sha) or "object missing from the repository or unreadable"
+                self.unreadable.append(Unreadable(sha, staged[sha][0], None, f"staged in the index: {reason}"))
+                continue
+            yield sha, data
+
+    def _sightings_of(self, sha: str, data: bytes, paths: list[str]) -> Iterator[Sighting]:
+        blob = sha
+        if is_pointer(data):
+            pointer = parse_pointer(data)
+            if pointer is None:
+                return
+            resolved = resolve(self.repo.common_dir, pointer)
+            if isinstance(resolved, str):
+                self.unreadable.append(Unreadable(sha, paths[0], None, f"staged in the index: {resolved}"))
+                return
+            data, blob = resolved.data, git_blob_id(resolved.data)
+        if not looks_like_revision(data):
+            return
+        parsed = parse_revision(data)
+        if parsed is None:
+            return
+        self._staged.add(sha)
+        self._staged.add(blob)
+        self._parsed[blob] = parsed
+        self._contents[blob] = data
+        for path in paths:
+            yield Sighting(blob, "index", "seen", None, None, path, None)
+
+    # -- Source protocol -------------------------------------------------------------------
+    def iter_sightings(self) -> Iterator[Sighting]:
+        self.read()
+        assert self._sightings is not None
+        yield from self._sightings
+
+    def content(self, blob: str) -> bytes:
+        return self._contents[blob]
+
+    def parsed(self, blob: str) -> RevisionFile | Unparseable:
+        return self._parsed[blob]
+
+
+def index_path(repo: Repository) -> Path:
+    """The index file of the work tree this repository handle reads (a linked worktree has its own)."""
+    return repo.git_dir / "index"
