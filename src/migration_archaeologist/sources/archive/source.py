@@ -33,8 +33,17 @@ _WALK_SKIP = frozenset({".git", "__pycache__"})
 class ArchiveSource:
     """Source of ``archive`` sightings for revision files inside folders, archives and git bundles."""
 
-    def __init__(self, paths: Sequence[Path], *, root: Path | None = None, limits: Limits = Limits()) -> None:  # noqa: B008 - Limits is a frozen dataclass
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        root: Path | None = None,
+        limits: Limits = Limits(),  # noqa: B008 - Limits is a frozen dataclass
+        objects: Path | None = None,
+    ) -> None:
+        """``objects``: the scanned repository's object directory, which incremental bundles need."""
         self.paths = list(paths)
+        self.objects = objects
         self.root = root
         self.limits = limits
         self.issues: list[ArchiveIssue] = []
@@ -162,7 +171,7 @@ class ArchiveSource:
                 return
             ctx = Context(display, Budget(self.limits))
             if kind == "bundle":
-                found = read_bundle(path, ctx, self.limits, given)
+                found = read_bundle(path, ctx, self.limits, given, self.objects)
             else:
                 found = read_archive(kind, handle, ctx, self.limits, given)
         self.issues.extend(ctx.issues)
