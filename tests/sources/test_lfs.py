@@ -10,7 +10,10 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from gitfixture import GitRepo, revision_source
+from migration_archaeologist.errors import RestoreConflict
 from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.chain.scan import scan_repository
 
@@ -98,3 +101,27 @@ def test_a_repository_without_lfs_reads_no_lfs_store(repo: GitRepo) -> None:
     result = scan_repository(repo.path, versions=[V], cache=False)
     assert result.unreadable == ()
     assert not (repo.path / ".git" / "lfs").exists()
+
+
+def test_a_versions_file_that_is_a_pointer_is_not_present_and_restore_never_overwrites_it(repo: GitRepo) -> None:
+    """A clone without git-lfs: smudge never ran, the versions directory holds the pointer text."""
+    real = revision_source("b", "a", "next, through LFS").encode()
+    _oid, pointer = pointer_of(real)
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    repo.commit("next", {f"{V}/b_next.py": pointer})
+    repo.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
+    store(repo, real)
+    result = scan_repository(repo.path, versions=[V])
+    entry = result.catalog.entries["b"]
+    assert not entry.present and "b" in result.missing
+    assert result.catalog.content(entry.chosen.blob) == real
+    [bad] = result.catalog.unparseable
+    assert [s.path for s in bad.sightings] == [f"{V}/b_next.py"]
+    assert bad.reason.startswith("a Git LFS pointer (sha256:") and "smudge never ran" in bad.reason
+    plan = plan_restore(result, ["b"])
+    [planned] = plan.files
+    assert planned.action == "conflict"
+    assert "is the Git LFS pointer of this very file" in planned.note and "never overwritten" in planned.note
+    with pytest.raises(RestoreConflict):
+        apply_restore(plan, result)
+    assert (repo.path / V / "b_next.py").read_bytes() == pointer
