@@ -125,3 +125,38 @@ def test_a_versions_file_that_is_a_pointer_is_not_present_and_restore_never_over
     with pytest.raises(RestoreConflict):
         apply_restore(plan, result)
     assert (repo.path / V / "b_next.py").read_bytes() == pointer
+
+
+def test_pointers_in_a_stash_and_in_the_index_are_read_from_the_store_too(repo: GitRepo) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    stashed = revision_source("s", "a", "stashed through LFS").encode()
+    staged = revision_source("t", "a", "staged through LFS").encode()
+    for data in (stashed, staged):
+        store(repo, data)
+    repo.write(f"{V}/s_stashed.py", pointer_of(stashed)[1])
+    repo.git("add", f"{V}/s_stashed.py")
+    repo.git("stash", "-q")
+    repo.write(f"{V}/t_staged.py", pointer_of(staged)[1])
+    repo.git("add", f"{V}/t_staged.py")
+    (repo.path / V / "t_staged.py").unlink()
+    result = scan_repository(repo.path, versions=[V], cache=False)
+    s, t = result.catalog.entries["s"], result.catalog.entries["t"]
+    assert result.catalog.content(s.chosen.blob) == stashed and result.catalog.content(t.chosen.blob) == staged
+    assert {x.source for x in s.chosen.sightings} == {"stash"}
+    assert [(x.source, x.path) for x in t.chosen.sightings] == [("index", f"{V}/t_staged.py")]
+    assert s.chosen.fidelity == t.chosen.fidelity == "exact"
+    assert result.unreadable == ()
+
+
+def test_a_dangling_pointer_is_an_unreachable_sighting_of_the_object(repo: GitRepo) -> None:
+    repo.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    real = revision_source("t", "a", "staged through LFS, then unstaged").encode()
+    store(repo, real)
+    repo.write(f"{V}/t_staged.py", pointer_of(real)[1])
+    repo.git("add", f"{V}/t_staged.py")
+    repo.git("rm", "-q", "--cached", f"{V}/t_staged.py")
+    (repo.path / V / "t_staged.py").unlink()
+    result = scan_repository(repo.path, versions=[V], cache=False)
+    t = result.catalog.entries["t"]
+    assert [x.source for x in t.chosen.sightings] == ["unreachable"]
+    assert t.chosen.blob == repo.blob_of(real) and result.catalog.content(t.chosen.blob) == real
