@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from conftest import ma
 from gitfixture import GitRepo, revision_source
@@ -74,3 +75,35 @@ def test_scan_json_names_the_index_source(repo: GitRepo) -> None:
         "source": "index", "event": "seen", "commit": None, "ref": None, "path": f"{V}/b_next.py", "date": None
     }
     assert b["status"] == "missing" and b["reason"] == f"staged in the index as {V}/b_next.py, never committed"
+
+
+def age_index(repo: GitRepo) -> None:
+    """Make the index older than the racy window, as any index is a few seconds after it was written."""
+    index = repo.path / ".git" / "index"
+    stat = index.stat()
+    os.utime(index, ns=(stat.st_atime_ns, stat.st_mtime_ns - 3_600_000_000_000))
+
+
+def test_the_staged_listing_is_kept_under_the_index_identity_and_head(repo: GitRepo) -> None:
+    staged_then_deleted(repo)
+    age_index(repo)
+    first = scan_repository(repo.path, versions=[V])
+    assert [s.source for s in first.catalog.entries["b"].chosen.sightings] == ["index"]
+    kept = json.loads((repo.path / ".git" / "migration-archaeologist" / "staged.json").read_text())
+    [entry] = kept["entries"].values()
+    assert list(entry["staged"].values()) == [[f"{V}/b_next.py"]]
+    again = scan_repository(repo.path, versions=[V])  # from the stored listing: the same answer
+    assert [s.source for s in again.catalog.entries["b"].chosen.sightings] == ["index"]
+    # committed, then HEAD moved back without the index being written: staged again
+    repo.git("commit", "-q", "-m", "b")
+    age_index(repo)
+    committed = scan_repository(repo.path, versions=[V])
+    assert {s.source for s in committed.catalog.entries["b"].chosen.sightings} == {"history"}
+    repo.git("reset", "-q", "--soft", "HEAD~1")
+    back = scan_repository(repo.path, versions=[V])
+    assert "index" in {s.source for s in back.catalog.entries["b"].chosen.sightings}
+    # unstaged: the index is rewritten, its identity changes, the stored listing is not used
+    repo.git("rm", "-q", "--cached", f"{V}/b_next.py")
+    age_index(repo)
+    unstaged = scan_repository(repo.path, versions=[V])
+    assert "index" not in {s.source for c in unstaged.catalog.entries["b"].candidates for s in c.sightings}

@@ -92,7 +92,7 @@ def scan_repository(
     untracked = _soon(partial(list_untracked, repo.work_tree)) if not archives and repo.work_tree else None
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
     # one short git process (none without an index file, none in a bare repository), while history is walked
-    staged = StagedFiles(repo)
+    staged = StagedFiles(repo, use_cache=cache)
     threading.Thread(target=staged.read, daemon=True).start()
     # the work tree's documents are indexed by a helper while history is walked (sources.doc_prefetch)
     documents = _soon(partial(prefetch_documents, repo, cache)) if evidence and repo.work_tree else None
