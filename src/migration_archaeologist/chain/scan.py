@@ -118,6 +118,7 @@ def scan_repository(
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
     history.staged = staged.blobs  # waits for the thread's read
+    staged.keep()
     sources.append(staged)
     warnings.extend(staged.warnings)
     archive_source = find_archive_source(repo, archives, untracked() if untracked is not None else None)

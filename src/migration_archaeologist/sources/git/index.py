@@ -58,6 +58,7 @@ class StagedFiles:
         self._parsed: dict[str, RevisionFile | Unparseable] = {}
         self._staged: set[str] = set()
         self._lock = threading.Lock()
+        self._unsaved: tuple[list[object], dict[str, list[str]]] | None = None
 
     @property
     def blobs(self) -> frozenset[str]:
@@ -92,8 +93,16 @@ class StagedFiles:
             return kept
         staged = self._diff_index()
         if self.use_cache and not self.warnings:
-            _save(repo, key, staged)
+            self._unsaved = (key, staged)
         return staged
+
+    def keep(self) -> None:
+        """Store a listing read anew, once the scan it is part of succeeded (a scan that fails, as
+        on a repository git cannot read, leaves the git dir as it found it)."""
+        self.read()
+        if self._unsaved is not None:
+            _save(self.repo, *self._unsaved)
+            self._unsaved = None
 
     def _diff_index(self) -> dict[str, list[str]]:
         repo = self.repo
