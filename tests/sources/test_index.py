@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timezone
 
 from conftest import ma
 from gitfixture import GitRepo, revision_source
@@ -35,7 +36,7 @@ def test_a_revision_staged_and_never_committed_is_an_index_sighting_and_is_resto
     assert "b" in result.missing
     plan = plan_restore(result, ["b"])
     assert [(f.target.name, f.action, f.fidelity) for f in plan.files] == [("b_next.py", "write", "exact")]
-    assert plan.files[0].origin == "index"
+    assert plan.files[0].origin.startswith("index 20")  # the day the index was written
     outcome = apply_restore(plan, result)
     assert (repo.path / V / "b_next.py").read_bytes() == staged
     assert outcome.heads_agree is True
@@ -71,8 +72,10 @@ def test_scan_json_names_the_index_source(repo: GitRepo) -> None:
     doc = json.loads(proc.stdout)
     [b] = [r for r in doc["revisions"] if r["revision"] == "b"]
     [sighting] = b["candidates"][0]["sightings"]
+    mtime = datetime.fromtimestamp((repo.path / ".git" / "index").stat().st_mtime, tz=timezone.utc)
     assert sighting == {
-        "source": "index", "event": "seen", "commit": None, "ref": None, "path": f"{V}/b_next.py", "date": None
+        "source": "index", "event": "seen", "commit": None, "ref": None, "path": f"{V}/b_next.py",
+        "date": mtime.isoformat(timespec="seconds"),
     }
     assert b["status"] == "missing" and b["reason"] == f"staged in the index as {V}/b_next.py, never committed"
 
@@ -107,3 +110,16 @@ def test_the_staged_listing_is_kept_under_the_index_identity_and_head(repo: GitR
     age_index(repo)
     unstaged = scan_repository(repo.path, versions=[V])
     assert "index" not in {s.source for c in unstaged.catalog.entries["b"].candidates for s in c.sightings}
+
+
+def test_the_staged_version_beats_the_one_an_earlier_add_left_dangling(repo: GitRepo) -> None:
+    staged_then_deleted(repo)  # b, first draft, staged
+    second = revision_source("b", "a", "next, second draft").encode()
+    repo.write(f"{V}/b_next.py", second)
+    repo.git("add", f"{V}/b_next.py")  # the first draft's blob is dangling now
+    (repo.path / V / "b_next.py").unlink()
+    result = scan_repository(repo.path, versions=[V], cache=False)
+    entry = result.catalog.entries["b"]
+    assert sorted(s.source for c in entry.candidates for s in c.sightings) == ["index", "unreachable"]
+    assert result.catalog.content(entry.chosen.blob) == second
+    assert entry.reason == f"staged in the index as {V}/b_next.py, never committed (newest of 2 versions)"

@@ -21,6 +21,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from migration_archaeologist import __version__
@@ -75,8 +76,9 @@ class StagedFiles:
             sightings: list[Sighting] = []
             staged = self._list()
             if staged:
+                date = _index_date(self.repo)
                 for sha, data in self._cat(staged):
-                    sightings.extend(self._sightings_of(sha, data, staged[sha]))
+                    sightings.extend(self._sightings_of(sha, data, staged[sha], date))
             self._sightings = sightings
 
     def _list(self) -> dict[str, list[str]]:
@@ -139,7 +141,7 @@ class StagedFiles:
                 continue
             yield sha, data
 
-    def _sightings_of(self, sha: str, data: bytes, paths: list[str]) -> Iterator[Sighting]:
+    def _sightings_of(self, sha: str, data: bytes, paths: list[str], date: str | None) -> Iterator[Sighting]:
         blob = sha
         if is_pointer(data):
             pointer = parse_pointer(data)
@@ -160,7 +162,7 @@ class StagedFiles:
         self._parsed[blob] = parsed
         self._contents[blob] = data
         for path in paths:
-            yield Sighting(blob, "index", "seen", None, None, path, None)
+            yield Sighting(blob, "index", "seen", None, None, path, date)
 
     # -- Source protocol -------------------------------------------------------------------
     def iter_sightings(self) -> Iterator[Sighting]:
@@ -178,6 +180,16 @@ class StagedFiles:
 def index_path(repo: Repository) -> Path:
     """The index file of the work tree this repository handle reads (a linked worktree has its own)."""
     return repo.git_dir / "index"
+
+
+def _index_date(repo: Repository) -> str | None:
+    """When the index was last written: what is staged was staged then or before, and is newer than
+    any dangling blob an earlier ``git add`` of the same file left (as a work-tree file's mtime)."""
+    try:
+        stamp = os.stat(index_path(repo)).st_mtime
+    except OSError:
+        return None
+    return datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 STAGED_FILE = "staged.json"
