@@ -78,6 +78,7 @@ def test_a_pointer_whose_object_is_absent_is_reported_in_one_line_and_fetched_la
     # `git lfs fetch` brings the object: the stored scan must notice and read it
     store(repo, real)
     again = scan_repository(repo.path, versions=[V])
+    assert again.cache == "rebuilt: Git LFS objects were fetched"
     assert "b" in again.catalog.entries and again.catalog.content(again.catalog.entries["b"].chosen.blob) == real
     assert again.unreadable == ()
 

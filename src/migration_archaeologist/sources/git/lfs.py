@@ -9,13 +9,13 @@ object is not in the store is reported as such (``git lfs fetch`` would bring it
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from migration_archaeologist.files.untrusted import read_regular
+from migration_archaeologist.sources.interface import Unreadable
 
 #: Every pointer starts so (the spec: the ``version`` key first, on the first line).
 POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1\n"
@@ -95,15 +95,15 @@ def resolve(common_dir: Path, pointer: Pointer) -> Resolved | str:
     return Resolved(pointer, data)
 
 
-def store_print(common_dir: Path) -> str:
-    """A checksum of the names in the local LFS store, so a cached scan notices ``git lfs fetch``
-    (an object that was absent is there now). One failed ``listdir`` without LFS."""
-    root = os.path.join(common_dir, "lfs", "objects")
-    if not os.path.isdir(root):
-        return ""
-    crc = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            crc = zlib.crc32(os.path.join(dirpath, name).encode("utf-8", "surrogateescape") + b"\0", crc)
-    return f"{crc:08x}"
+_ABSENT = re.compile(r"^Git LFS object sha256:([0-9a-f]{64}) \(.*not fetched")
+
+
+def fetched_since(common_dir: Path, unreadable: Iterable[Unreadable]) -> bool:
+    """Whether an object a stored scan found absent is in the local store now (``git lfs fetch``
+    ran since): then the stored scan is not the answer. One ``stat`` per absent object; nothing
+    at all for a scan that met no LFS pointer (the store's size never matters)."""
+    for item in unreadable:
+        found = _ABSENT.match(item.reason)
+        if found is not None and object_path(common_dir, found.group(1)).is_file():
+            return True
+    return False

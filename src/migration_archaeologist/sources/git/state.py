@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migration_archaeologist.sources.git.lfs import store_print
 from migration_archaeologist.sources.git.repository import Repository
 
 
@@ -25,7 +24,6 @@ class RepositoryState:
     packs: frozenset[str]  # pack file names: content-addressed, a name never changes meaning
     loose: frozenset[str]  # loose object ids
     boundary: str  # shallow, grafts, alternates and worktree HEADs, as one checksum
-    lfs: str = ""  # the names in the local Git LFS store, as one checksum ("" without LFS)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,7 +33,6 @@ class RepositoryState:
             "packs": sorted(self.packs),
             "loose": sorted(self.loose),
             "boundary": self.boundary,
-            "lfs": self.lfs,
         }
 
     @classmethod
@@ -47,7 +44,6 @@ class RepositoryState:
             packs=frozenset(map(str, doc["packs"])),
             loose=frozenset(map(str, doc["loose"])),
             boundary=str(doc["boundary"]),
-            lfs=str(doc.get("lfs", "")),
         )
 
 
@@ -72,7 +68,6 @@ def read_state(repo: Repository) -> RepositoryState | None:
         packs=_packs(common / "objects"),
         loose=_loose(common / "objects"),
         boundary=_boundary(repo),
-        lfs=store_print(common),
     )
 
 
