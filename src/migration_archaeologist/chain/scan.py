@@ -119,7 +119,7 @@ def scan_repository(
         warnings.append("bare repository: there is no working tree, so no revision is present")
     history.staged = staged.blobs  # waits for the thread's read
     staged.keep()
-    sources.append(staged)
+    sources.append(OutsideOf(staged, elsewhere) if elsewhere else staged)
     warnings.extend(staged.warnings)
     archive_source = find_archive_source(repo, archives, untracked() if untracked is not None else None)
     if archive_source is not None:
