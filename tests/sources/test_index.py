@@ -123,3 +123,14 @@ def test_the_staged_version_beats_the_one_an_earlier_add_left_dangling(repo: Git
     assert sorted(s.source for c in entry.candidates for s in c.sightings) == ["index", "unreachable"]
     assert result.catalog.content(entry.chosen.blob) == second
     assert entry.reason == f"staged in the index as {V}/b_next.py, never committed (newest of 2 versions)"
+
+
+def test_a_corrupt_index_is_one_warning_and_the_scan_goes_on(repo: GitRepo) -> None:
+    staged_then_deleted(repo)
+    index = repo.path / ".git" / "index"
+    index.write_bytes(b"DIRC" + b"\x00" * 40)
+    result = scan_repository(repo.path, versions=[V], cache=False)
+    assert "a" in result.catalog.entries and "c" in result.catalog.entries
+    [warning] = [w for w in result.warnings if "index" in w]
+    assert warning.startswith("the index could not be read, staged files are not looked at: ")
+    assert "\n" not in warning

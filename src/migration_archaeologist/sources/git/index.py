@@ -32,7 +32,7 @@ from migration_archaeologist.parse.revision import RevisionFile, Unparseable, lo
 from migration_archaeologist.sources.git.cache import CACHE_DIR
 from migration_archaeologist.sources.git.cat_file import CatFile
 from migration_archaeologist.sources.git.lfs import is_pointer, parse_pointer, resolve
-from migration_archaeologist.sources.git.repository import Repository, hexsz, null_id
+from migration_archaeologist.sources.git.repository import Repository, execute, first_line, hexsz, null_id
 from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
 
 #: git's empty tree, which it knows without holding it: what an unborn HEAD's index is compared with
@@ -109,7 +109,12 @@ class StagedFiles:
     def _diff_index(self) -> dict[str, list[str]]:
         repo = self.repo
         base = repo.head or _EMPTY_TREE[hexsz()]
-        out = repo.run("diff-index", "--cached", "--no-renames", "--ignore-submodules", "-z", base, "--", check=False)
+        status, out, err = execute(
+            repo.command("diff-index", "--cached", "--no-renames", "--ignore-submodules", "-z", base, "--")
+        )
+        if status != 0:  # a corrupt index, or a HEAD git cannot read (the history scan says so)
+            self.warnings.append(f"the index could not be read, staged files are not looked at: {first_line(err)}")
+            return {}
         tokens = out.split(b"\0")
         staged: dict[str, list[str]] = {}
         null = null_id()
