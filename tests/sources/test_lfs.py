@@ -161,3 +161,24 @@ def test_a_dangling_pointer_is_an_unreachable_sighting_of_the_object(repo: GitRe
     t = result.catalog.entries["t"]
     assert [x.source for x in t.chosen.sightings] == ["unreachable"]
     assert t.chosen.blob == repo.blob_of(real) and result.catalog.content(t.chosen.blob) == real
+
+
+def test_hostile_lfs_objects_are_issues_never_read_through(repo: GitRepo, tmp_path: Path) -> None:
+    """An object that is a link (to a file outside), and a pointer claiming a huge size: one line each."""
+    real = lost_through_lfs(repo)
+    oid, _pointer = pointer_of(real)
+    outside = tmp_path / "outside.py"
+    outside.write_bytes(real)  # the right bytes, even: a link is still not followed
+    path = repo.path / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+    path.parent.mkdir(parents=True)
+    path.symlink_to(outside)
+    huge = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 99999999999\n"
+    repo.commit("huge", {f"{V}/d_huge.py": huge})
+    result = scan_repository(repo.path, versions=[V], cache=False)
+    reasons = sorted(u.reason for u in result.unreadable)
+    assert len(reasons) == 2 and "b" not in result.catalog.entries
+    assert reasons[0].startswith(f"Git LFS object sha256:{oid} not read: ") and "symbolic link" in reasons[0]
+    assert reasons[1] == (
+        f"Git LFS object sha256:{'ab' * 32} is 99,999,999,999 bytes: too large to be a revision file "
+        "(over 8 MiB), not read"
+    )
