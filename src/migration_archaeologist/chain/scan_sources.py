@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 #: Untracked or ignored files bigger than this are not opened unless named with --archive.
 UNTRACKED_ARCHIVE_LIMIT = 64 * 1024 * 1024
-_ARCHIVE_NAMES = (".zip", ".whl", ".egg", ".pyz", ".jar", ".bundle", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+_ARCHIVE_NAMES: tuple[str, ...] = (".zip", ".bundle", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+_ARCHIVE_NAMES += (".whl", ".egg", ".pyz", ".jar")  # deployed artefacts: zips by another name
 
 
 def list_untracked(root: Path) -> list[Path]:

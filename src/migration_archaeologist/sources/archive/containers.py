@@ -151,7 +151,7 @@ def _tar_member(
     if sniff:
         nested = sniff_kind(head)
     if nested is None and (sniff or meta):
-        if image is not None and head.lstrip().startswith(b"{") and member.size <= META_LIMIT:
+        if image is not None and (meta or head.lstrip().startswith(b"{")) and member.size <= META_LIMIT:
             image.keep(name, reader.read(member.size))
         return
     path = f"{ctx.display}{SEPARATOR}{name}"
