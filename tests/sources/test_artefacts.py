@@ -321,3 +321,49 @@ def test_restore_from_site_packages(repo: GitRepo, tmp_path: Path) -> None:
     assert b"reconstructed from bytecode" in written.lower() and isinstance(rebuilt, RevisionFile)
     assert (rebuilt.revision, rebuilt.down_revisions, rebuilt.message) == ("b", ("a",), "next")
     assert "taskman==2.1.0" in planned.origin  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------- images: folders, big layers, hostile metadata
+
+
+def test_oci_layout_folder_is_ordered_too(tmp_path: Path) -> None:
+    image = tmp_path / "image.tar"
+    names = oci_image(image, layers_b_then_b2(), docker_manifest=False)
+    folder = tmp_path / "oci"  # skopeo copy docker://taskman:2.1 oci:oci
+    with tarfile.open(image) as archive:
+        for member in archive.getmembers():
+            target = folder / member.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
+    source, sightings = scan(folder)
+    assert {(s.path, s.ref, s.date) for s in of(source, sightings, "b")} == {
+        (f"{folder}/{names[0]}!{APP_V}/b_next.py", "layer@{1}", CREATED_ISO),
+        (f"{folder}/{names[1]}!{APP_V}/b_next.py", "layer@{0}", CREATED_ISO),
+    }
+    assert not source.issues
+
+
+def test_a_layer_bigger_than_the_member_limit_is_streamed_not_refused(tmp_path: Path) -> None:
+    padding = {f"srv/app/static/blob{i}.bin": bytes(range(256)) * 64 for i in range(8)}  # 128 KiB of layer
+    layer = tar_bytes({**padding, f"{APP_V}/b_next.py": REV_B})
+    image = tmp_path / "image.tar"
+    oci_image(image, [layer])
+    source, sightings = scan(image, limits=Limits(max_member_bytes=32 * 1024))
+    assert [s.ref for s in of(source, sightings, "b")] == ["layer@{0}"]
+    assert not source.issues
+
+
+def test_hostile_image_metadata_never_raises(tmp_path: Path) -> None:
+    layer = tar_bytes({f"{APP_V}/b_next.py": REV_B})
+    image = tmp_path / "image.tar"
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for manifest in (
+        b"not json",
+        deep,
+        json.dumps([{"Layers": [None, 3, {"x": 1}, "../../etc/passwd"], "Config": ["x"]}]).encode(),
+        json.dumps({"manifests": [{"digest": "sha256:../../../etc/passwd"}, {"digest": 7}]}).encode(),
+    ):
+        write_tar(image, {f"blobs/sha256/{digest(layer)}": layer, "manifest.json": manifest, "index.json": manifest})
+        source, sightings = scan(image)
+        assert [(s.ref, s.date) for s in sightings] == [(None, "2025-10-09T08:53:20+00:00")]  # unordered: its own date
+        assert not source.issues

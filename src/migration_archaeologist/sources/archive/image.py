@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 from migration_archaeologist.sources.archive.findings import Found
 
@@ -27,6 +28,7 @@ META_LIMIT = 1024 * 1024
 #: All metadata kept for one image tar: the rest is passed over (the layer order is then unknown).
 _META_TOTAL = 16 * 1024 * 1024
 _MAX_IMAGES = 64
+_MAX_BLOBS = 4096
 _DIGEST_RE = re.compile(r"^([a-z0-9]+):([a-f0-9]{32,128})$")
 _CREATED_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -69,6 +71,36 @@ def order_layers(found: list[Found], parts: ImageParts) -> None:
             done.add(layer)
             for i in parts.layers[layer]:
                 found[i] = replace(found[i], date=date or None, ref=f"layer@{{{below}}}")
+
+
+def is_layout_folder(folder: Path) -> bool:
+    """An image unpacked as a folder (``skopeo copy … oci:dir``, ``docker buildx --output type=oci,tar=false``)."""
+    return (folder / "blobs").is_dir() and ((folder / "index.json").is_file() or (folder / "manifest.json").is_file())
+
+
+def order_layout_folder(folder: Path, found: list[Found]) -> None:
+    """:func:`order_layers` for an image folder: each layer blob there was read as an archive of its own."""
+    from migration_archaeologist.files.untrusted import read_regular
+
+    parts = ImageParts()
+    for index, item in enumerate(found):
+        try:
+            name = Path(item.archive).relative_to(folder).as_posix()
+        except ValueError:
+            continue
+        if item.member is not None:
+            start = parts.layers.get(name, range(index, index)).start
+            parts.layer(name, range(start, index + 1))
+    metadata = [folder / "index.json", folder / "manifest.json"]
+    metadata += sorted(p for p in (folder / "blobs").glob("*/*") if p.name.isalnum())[:_MAX_BLOBS]
+    for path in metadata:
+        try:
+            data = read_regular(path, META_LIMIT, follow=False)
+        except OSError:  # absent, a link, a layer bigger than any metadata: not metadata
+            continue
+        if data.lstrip()[:1] in (b"{", b"["):
+            parts.keep(path.relative_to(folder).as_posix(), data)
+    order_layers(found, parts)
 
 
 def _images(parts: ImageParts) -> list[tuple[list[str], str | None]]:

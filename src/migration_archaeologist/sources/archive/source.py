@@ -25,6 +25,7 @@ from migration_archaeologist.sources.archive.bundle import read_bundle
 from migration_archaeologist.sources.archive.containers import read_archive
 from migration_archaeologist.sources.archive.findings import ArchiveIssue, Context, Found, iso_date, one_line
 from migration_archaeologist.sources.archive.limits import Budget, Limits
+from migration_archaeologist.sources.archive.image import is_layout_folder, order_layout_folder
 from migration_archaeologist.sources.archive.installed import dist_info_owners, sourceless
 from migration_archaeologist.sources.archive.names import (
     SNIFF_BYTES,
@@ -107,6 +108,10 @@ class ArchiveSource:
         try:
             if path.is_symlink() and not path.exists():
                 self._issue(str(path), None, "dangling symlink: not read")
+            elif path.is_dir() and is_layout_folder(path):  # found all first: the layer order is applied at the end
+                found = list(self._walk(path))
+                order_layout_folder(path, found)
+                yield from found
             elif path.is_dir():
                 yield from self._walk(path)
             elif path.is_file():
