@@ -367,3 +367,14 @@ def test_hostile_image_metadata_never_raises(tmp_path: Path) -> None:
         source, sightings = scan(image)
         assert [(s.ref, s.date) for s in sightings] == [(None, "2025-10-09T08:53:20+00:00")]  # unordered: its own date
         assert not source.issues
+
+
+def test_an_images_bytes_are_charged_once_not_per_nesting_level(tmp_path: Path) -> None:
+    padding = {f"srv/app/static/blob{i}.bin": bytes(range(256)) * 64 for i in range(8)}  # 128 KiB
+    layer = tar_bytes({**padding, f"{APP_V}/b_next.py": REV_B})
+    image = tmp_path / "image.tar"
+    oci_image(image, [layer])
+    source, sightings = scan(image, limits=Limits(max_total_bytes=len(layer) + 16 * 1024))
+    assert len(sightings) == 1 and not source.issues
+    source, _ = scan(image, limits=Limits(max_total_bytes=len(layer) // 2))
+    assert [i.reason for i in source.issues][-1].startswith("total uncompressed size over the")

@@ -111,7 +111,7 @@ def _read_tar(handle: Reader, ctx: Context, limits: Limits, given: str, found: l
 
     head = handle.read(SNIFF_BYTES)
     raw = Counting(Prefixed(head, handle))
-    stream = Guarded(decompressor(raw, head), raw, ctx.budget, limits)
+    stream = Guarded(decompressor(raw, head), raw, ctx.budget, limits, nested=ctx.depth >= 1)
     image = ImageParts() if ctx.depth == 0 else None  # an image's layers are one level down
     try:
         with tarfile.open(fileobj=stream, mode="r|") as archive:  # type: ignore[call-overload]  # stream mode: never seeks, never looks back

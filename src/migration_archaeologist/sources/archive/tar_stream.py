@@ -59,17 +59,22 @@ class Counting:
 class Guarded:
     """Decompressed tar stream that stops past the total-size or ratio limit instead of filling memory."""
 
-    def __init__(self, inner: Reader, raw: Counting, budget: Budget, limits: Limits) -> None:
+    def __init__(self, inner: Reader, raw: Counting, budget: Budget, limits: Limits, *, nested: bool = False) -> None:
         self.inner = inner
         self.raw = raw
         self.budget = budget
         self.limits = limits
+        self.nested = nested  # its raw bytes were charged by the archive it lies in: charge what decompressing adds
         self.out = 0
+        self.charged = 0
 
     def read(self, size: int = -1) -> bytes:
         data = self.inner.read(size if size is not None and size >= 0 else _CHUNK)
         self.out += len(data)
-        self.budget.charge_bytes(len(data))
+        owed = self.out - self.raw.count if self.nested else self.out  # an image's plain layers cost once, not twice
+        if owed > self.charged:
+            self.budget.charge_bytes(owed - self.charged)
+            self.charged = owed
         if self.out > RATIO_FLOOR:
             ratio = self.out // max(self.raw.count, 1)
             if ratio > self.limits.max_ratio:
