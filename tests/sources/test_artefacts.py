@@ -378,3 +378,17 @@ def test_an_images_bytes_are_charged_once_not_per_nesting_level(tmp_path: Path) 
     assert len(sightings) == 1 and not source.issues
     source, _ = scan(image, limits=Limits(max_total_bytes=len(layer) // 2))
     assert [i.reason for i in source.issues][-1].startswith("total uncompressed size over the")
+
+
+def test_site_packages_legacy_pyc_where_the_source_was(tmp_path: Path) -> None:
+    """``python -m compileall -b`` then the sources deleted: ``x.pyc`` sits where ``x.py`` was."""
+    site = tmp_path / "site-packages"
+    versions = site / "taskman" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "b_next.py").write_bytes(REV_B)
+    py_compile.compile(str(tmp_path / "b_next.py"), cfile=str(versions / "b_next.pyc"))
+    (site / "taskman-2.1.0.dist-info").mkdir()
+    (site / "taskman-2.1.0.dist-info" / "RECORD").write_text("taskman/migrations/versions/b_next.pyc,,\n")
+    source, sightings = scan(site)
+    assert [(s.path, s.ref) for s in sightings] == [(f"{versions}/b_next.pyc", "taskman==2.1.0")]
+    assert source.fidelity(sightings[0].blob) == "bytecode"
