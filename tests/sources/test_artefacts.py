@@ -273,7 +273,7 @@ def test_given_file_without_suffix_is_sniffed(tmp_path: Path) -> None:
     source, sightings = scan(artefact, notes)
     assert [s.path for s in sightings] == [f"{artefact}!taskman/migrations/versions/b_next.py"]
     assert [(i.archive, i.reason) for i in source.issues] == [
-        (str(notes), "neither an archive (by name or content) nor a revision file: not read")
+        (str(notes), "neither an archive (by name or content) nor named *.py: not read")
     ]
 
 
@@ -392,3 +392,4 @@ def test_site_packages_legacy_pyc_where_the_source_was(tmp_path: Path) -> None:
     source, sightings = scan(site)
     assert [(s.path, s.ref) for s in sightings] == [(f"{versions}/b_next.pyc", "taskman==2.1.0")]
     assert source.fidelity(sightings[0].blob) == "bytecode"
+

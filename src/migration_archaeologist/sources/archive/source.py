@@ -18,6 +18,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 
 from migration_archaeologist.files.untrusted import BoundedWalk, NotRegularFile, kind_of, open_regular
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
@@ -178,23 +179,11 @@ class ArchiveSource:
                 kind = sniff_kind(handle.read(SNIFF_BYTES))
                 handle.seek(0)
                 if kind is None:
-                    if top:
-                        self._issue(
-                            given, None, "neither an archive (by name or content) nor a revision file: not read"
-                        )
+                    if top:  # restore could not name the file it wrote from one that is not named like one
+                        self._issue(given, None, "neither an archive (by name or content) nor named *.py: not read")
                     return
             if kind is None:
-                if info.st_size > self.limits.max_member_bytes:
-                    self._issue(
-                        given,
-                        None,
-                        f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read",
-                    )
-                    return
-                data = handle.read(self.limits.max_member_bytes + 1)[: self.limits.max_member_bytes]
-                # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
-                if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
-                    yield Found(data, display, iso_date(info.st_mtime), given, None, top)
+                yield from self._plain(handle, info, path, display, given, top=top)
                 return
             ctx = Context(display, Budget(self.limits))
             if kind == "bundle":
@@ -203,6 +192,22 @@ class ArchiveSource:
                 found = read_archive(kind, handle, ctx, self.limits, given)
         self.issues.extend(ctx.issues)
         yield from found
+
+    def _plain(
+        self, handle: BinaryIO, info: os.stat_result, path: Path, display: str, given: str, *, top: bool
+    ) -> Iterator[Found]:
+        """A file named like a revision file or its bytecode."""
+        if info.st_size > self.limits.max_member_bytes:
+            self._issue(
+                given,
+                None,
+                f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read",
+            )
+            return
+        data = handle.read(self.limits.max_member_bytes + 1)[: self.limits.max_member_bytes]
+        # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
+        if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
+            yield Found(data, display, iso_date(info.st_mtime), given, None, top)
 
     # ------------------------------------------------------------------ helpers
 
