@@ -393,3 +393,13 @@ def test_site_packages_legacy_pyc_where_the_source_was(tmp_path: Path) -> None:
     assert [(s.path, s.ref) for s in sightings] == [(f"{versions}/b_next.pyc", "taskman==2.1.0")]
     assert source.fidelity(sightings[0].blob) == "bytecode"
 
+
+
+def test_a_gzip_bomb_layer_is_stopped_while_streaming(tmp_path: Path) -> None:
+    bomb = gzip.compress(tar_bytes({"srv/zeros.bin": bytes(8 * 1024 * 1024)}))
+    image = tmp_path / "image.tar"
+    names = oci_image(image, [bomb, tar_bytes({f"{APP_V}/b_next.py": REV_B})])
+    source, sightings = scan(image)
+    assert [s.ref for s in sightings] == ["layer@{0}"]  # the next layer is still read
+    ((archive, reason),) = [(i.archive, i.reason) for i in source.issues]
+    assert archive == f"{image}!{names[0]}" and reason.startswith("zip bomb guard: compression ratio")
