@@ -403,3 +403,14 @@ def test_a_gzip_bomb_layer_is_stopped_while_streaming(tmp_path: Path) -> None:
     assert [s.ref for s in sightings] == ["layer@{0}"]  # the next layer is still read
     ((archive, reason),) = [(i.archive, i.reason) for i in source.issues]
     assert archive == f"{image}!{names[0]}" and reason.startswith("zip bomb guard: compression ratio")
+
+
+def test_untracked_files_are_not_sniffed_or_noted(repo: GitRepo) -> None:
+    """Without --archive every untracked file is looked at by name only: a log or a .env is no archive issue."""
+    base_repo(repo)
+    (repo.path / "server.log").write_text("started\n")
+    (repo.path / "Procfile").write_text("web: gunicorn app\n")
+    wheel(repo.path / "artefact", {"taskman/migrations/versions/b_next.py": REV_B})  # no suffix: not opened unasked
+    result = scan_repository(repo.path, versions=[V])
+    assert result.archive_issues == () or list(result.archive_issues) == []
+    assert "b" not in result.catalog.entries

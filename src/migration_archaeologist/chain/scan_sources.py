@@ -55,7 +55,7 @@ def find_archive_source(
             loose.append(path)
     if not loose and not skipped:
         return None
-    source = ArchiveSource(loose, root=root)
+    source = ArchiveSource(loose, root=root, named=False)  # by name only: an untracked log is no archive
     for path, size in skipped:
         source.issues.append(
             ArchiveIssue(

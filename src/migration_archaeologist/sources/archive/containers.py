@@ -155,9 +155,8 @@ def _tar_member(
             image.keep(name, reader.read(member.size))
         return
     path = f"{ctx.display}{SEPARATOR}{name}"
-    if (
-        nested == "tar"
-    ):  # streamed, not held in memory: a layer may be bigger than any member limit; the budget bounds it
+    # a tar is streamed, not held in memory: a layer may be bigger than any member limit; the budget bounds it
+    if nested == "tar":
         if ctx.depth >= 1:
             ctx.issues.append(ArchiveIssue(given, name, "archive nested more than one level deep: not opened"))
             return

@@ -43,9 +43,17 @@ _WALK_SKIP = frozenset({".git"})
 class ArchiveSource:
     """Source of ``archive`` sightings for revision files inside folders, archives and git bundles."""
 
-    def __init__(self, paths: Sequence[Path], *, root: Path | None = None, limits: Limits = Limits()) -> None:  # noqa: B008 - Limits is a frozen dataclass
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        root: Path | None = None,
+        limits: Limits = Limits(),  # noqa: B008 - Limits is a frozen dataclass
+        named: bool = True,
+    ) -> None:
         self.paths = list(paths)
         self.root = root
+        self.named = named  # the user named these paths: one of no known suffix is opened by content, else noted
         self.limits = limits
         self.issues: list[ArchiveIssue] = []
         self._contents: dict[str, bytes] = {}
@@ -166,7 +174,8 @@ class ArchiveSource:
         kind = archive_kind(path.name)
         display = self._display(path)
         sniff = kind is None and not is_candidate(path.name)
-        if sniff and not (top or is_sniffable(display)):
+        named = top and self.named
+        if sniff and not (named or is_sniffable(display)):
             return
         try:  # regular files only, opened without blocking: a FIFO named *.py or *.zip would hang the scan
             fd = open_regular(path)
@@ -179,7 +188,7 @@ class ArchiveSource:
                 kind = sniff_kind(handle.read(SNIFF_BYTES))
                 handle.seek(0)
                 if kind is None:
-                    if top:  # restore could not name the file it wrote from one that is not named like one
+                    if named:  # restore could not name the file it wrote from one that is not named like one
                         self._issue(given, None, "neither an archive (by name or content) nor named *.py: not read")
                     return
             if kind is None:
