@@ -414,3 +414,17 @@ def test_untracked_files_are_not_sniffed_or_noted(repo: GitRepo) -> None:
     result = scan_repository(repo.path, versions=[V])
     assert result.archive_issues == () or list(result.archive_issues) == []
     assert "b" not in result.catalog.entries
+
+
+def test_docker_save_piped_through_gzip(tmp_path: Path) -> None:
+    """``docker save taskman:2.1 | gzip > image.tar.gz``: the layers are read from inside the gzip stream."""
+    plain = tmp_path / "image.tar"
+    names = oci_image(plain, layers_b_then_b2())
+    image = tmp_path / "image.tar.gz"
+    image.write_bytes(gzip.compress(plain.read_bytes()))
+    source, sightings = scan(image)
+    assert {(s.path, s.ref) for s in of(source, sightings, "b")} == {
+        (f"{image}!{names[0]}!{APP_V}/b_next.py", "layer@{1}"),
+        (f"{image}!{names[1]}!{APP_V}/b_next.py", "layer@{0}"),
+    }
+    assert not source.issues
