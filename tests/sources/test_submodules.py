@@ -1,0 +1,216 @@
+"""Revision files lost in a git submodule's history, found by scanning the superproject, and restored
+into the submodule's work tree.
+
+Real submodules: ``git submodule add`` of a local repository (the file protocol allowed only in the
+fixture's own command), a deletion committed inside the submodule."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ma
+from gitfixture import GitRepo, environment_files, revision_source
+from migration_archaeologist.actions.restore import apply_restore, plan_restore
+from migration_archaeologist.actions.tool_files import MANIFEST_NAME
+from migration_archaeologist.chain.check import evaluate
+from migration_archaeologist.chain.scan import scan_repository
+from migration_archaeologist.chain.scan_result import ScanResult
+
+SUB = "libs/core"
+V = "migrations/versions"
+B_FILE = revision_source("b", "a", "next")
+
+
+def _core(tmp_path: Path, *, with_ini: bool = True) -> GitRepo:
+    """The submodule's upstream: a -> b -> c, alembic.ini / env.py / versions in it."""
+    core = GitRepo.init(tmp_path / "core")
+    files: dict[str, str | bytes] = {f"{V}/a_base.py": revision_source("a", None, "base"), **environment_files("migrations")}
+    if with_ini:
+        files["alembic.ini"] = "[alembic]\nscript_location = %(here)s/migrations\n"
+    core.commit("base", files)
+    core.commit("next", {f"{V}/b_next.py": B_FILE})
+    core.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
+    return core
+
+
+def _superproject(tmp_path: Path, core: GitRepo, files: dict[str, str | bytes] | None = None) -> tuple[GitRepo, GitRepo]:
+    """A superproject with ``core`` as the submodule libs/core, b then deleted inside the submodule."""
+    sup = GitRepo.init(tmp_path / "super")
+    sup.commit("init", {"README.md": "the app\n", **(files or {})})
+    sup.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(core.path), SUB)
+    sup.git("commit", "-q", "-m", "add core")
+    sub = GitRepo(sup.path / SUB, clock=max(sup.clock, core.clock))
+    sub.commit("cleanup", remove=[f"{V}/b_next.py"])
+    sup.git("commit", "-q", "-a", "-m", "bump core")
+    return sup, sub
+
+
+def _b_sightings(result: ScanResult) -> list[dict[str, str | None]]:
+    entry = result.catalog.entries["b"]
+    return [s.to_json() for c in entry.candidates for s in c.sightings]
+
+
+def test_a_revision_deleted_in_a_submodule_is_found_from_the_superproject_and_judged_lost(tmp_path: Path) -> None:
+    sup, sub = _superproject(tmp_path, _core(tmp_path))
+    deleting = sub.git("rev-parse", "HEAD")
+    result = scan_repository(sup.path)
+    assert result.versions_dirs == (sup.path / SUB / V,)
+    assert not result.catalog.entries["b"].present
+    deleted = [s for s in _b_sightings(result) if s["event"] == "deleted"]
+    assert [{**s, "date": None} for s in deleted] == [
+        {
+            "source": "history",
+            "event": "deleted",
+            "commit": deleting,
+            "ref": None,
+            "path": f"{SUB}/{V}/b_next.py",
+            "date": None,
+            "submodule": SUB,
+        }
+    ]
+    assert result.missing == ("b",)
+    assert result.deletion("b") is not None and result.deletion("b").commit == deleting  # type: ignore[union-attr]
+    verdict = evaluate(result)
+    assert not verdict.passed and verdict.missing == ("b",)
+    # the superproject's own sightings carry no submodule field: JSON documents stay as they were
+    a_paths = {s.path for c in result.catalog.entries["a"].candidates for s in c.sightings}
+    assert a_paths == {f"{SUB}/{V}/a_base.py"}
+
+
+def test_scan_and_check_on_the_command_line(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    scan = ma("scan", "--json", str(sup.path))
+    assert scan.returncode == 1, scan.stderr
+    document = json.loads(scan.stdout)
+    b = next(r for r in document["revisions"] if r["revision"] == "b")
+    assert b["status"] == "missing"
+    assert {s["submodule"] for c in b["candidates"] for s in c["sightings"]} == {SUB}
+    check = ma("check", str(sup.path))
+    assert check.returncode == 1
+    assert "missing from the versions directory: b" in check.stdout
+
+
+def test_script_location_in_the_superproject_pointing_into_the_submodule(tmp_path: Path) -> None:
+    core = _core(tmp_path, with_ini=False)
+    ini = {"alembic.ini": f"[alembic]\nscript_location = {SUB}/migrations\n"}
+    sup, sub = _superproject(tmp_path, core, ini)
+    result = scan_repository(sup.path)
+    assert result.versions_dirs == (sup.path / SUB / V,)
+    assert result.missing == ("b",)
+    assert any(s["event"] == "deleted" and s["commit"] == sub.git("rev-parse", "HEAD") for s in _b_sightings(result))
+
+
+def test_restore_writes_the_same_bytes_into_the_submodules_work_tree(tmp_path: Path) -> None:
+    core = _core(tmp_path)
+    sup, sub = _superproject(tmp_path, core)
+    expected = B_FILE.encode()
+    result = scan_repository(sup.path)
+    plan = plan_restore(result, ["b"])
+    assert [(f.revision, f.target, f.action) for f in plan.files] == [("b", sup.path / SUB / V / "b_next.py", "write")]
+    # the same plan as scanning the submodule as a repository of its own
+    alone = plan_restore(scan_repository(sup.path / SUB), ["b"])
+    assert [(f.revision, f.blob, f.target, f.fidelity) for f in alone.files] == [
+        (f.revision, f.blob, f.target, f.fidelity) for f in plan.files
+    ]
+    outcome = apply_restore(plan, result)
+    assert outcome.written == (sup.path / SUB / V / "b_next.py",)
+    assert (sup.path / SUB / V / "b_next.py").read_bytes() == expected
+    assert outcome.heads_agree is True
+    manifest = json.loads((sup.path / SUB / V / MANIFEST_NAME).read_text())
+    # only b: the submodule's own tracked files are not taken for an interrupted restore's
+    assert [row["revision"] for row in manifest["restored"]] == ["b"]
+    row = manifest["restored"][0]
+    assert row["original_path"] == f"{SUB}/{V}/b_next.py" and row["fidelity"] == "exact"
+    assert row["submodule"] == SUB
+    # the recorded commit holds these bytes in the submodule
+    assert sub.git("show", f"{row['commit']}:{V}/b_next.py").encode() + b"\n" == expected
+    # nothing was written into the superproject's own tree
+    assert sup.git("status", "--porcelain", "--ignore-submodules=all") == ""
+    assert scan_repository(sup.path).missing == ()
+
+
+def test_a_revision_only_in_the_submodules_reflog_or_unreachable(tmp_path: Path) -> None:
+    sup, sub = _superproject(tmp_path, _core(tmp_path))
+    dropped = sub.commit("d", {f"{V}/d_more.py": revision_source("d", "c", "more")})
+    sub.git("reset", "-q", "--hard", "HEAD~1")  # d is now only in the submodule's reflog
+    sub.write(f"{V}/e_loose.py", revision_source("e", "c", "loose"))
+    sub.git("add", f"{V}/e_loose.py")
+    tree = sub.git("write-tree")
+    loose = sub.git("commit-tree", tree, "-p", "HEAD", "-m", "e")  # a commit no ref or reflog ever named
+    sub.git("rm", "-q", "--cached", f"{V}/e_loose.py")
+    (sub.path / V / "e_loose.py").unlink()
+    result = scan_repository(sup.path)
+
+    def seen(rev: str) -> set[tuple[str | None, ...]]:
+        found = [s.to_json() for c in result.catalog.entries[rev].candidates for s in c.sightings]
+        return {(s["source"], s["commit"], s["path"], s["submodule"]) for s in found}
+
+    assert ("reflog", dropped, f"{SUB}/{V}/d_more.py", SUB) in seen("d")
+    assert ("unreachable", loose, f"{SUB}/{V}/e_loose.py", SUB) in seen("e")
+
+
+def test_an_uninitialised_submodule_is_a_one_line_note(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(sup.path), str(clone)], check=True)
+    assert not (clone / ".git" / "modules").exists()
+    result = scan_repository(clone, versions=[f"{SUB}/{V}"])
+    notes = [w for w in result.warnings if w.startswith(f"submodule {SUB}:")]
+    assert notes == [f"submodule {SUB}: not initialised (no .git in it, nothing under .git/modules): nothing to read"]
+    proc = ma("scan", str(clone), "--versions", f"{SUB}/{V}")
+    assert "Traceback" not in proc.stderr + proc.stdout and proc.returncode in (0, 1)
+
+
+def test_a_gitdir_leading_outside_the_superproject_is_refused(tmp_path: Path) -> None:
+    core = _core(tmp_path)
+    sup, _sub = _superproject(tmp_path, core)
+    elsewhere = GitRepo.init(tmp_path / "elsewhere")
+    elsewhere.commit("x", {f"{V}/z_other.py": revision_source("z", None, "other")})
+    (sup.path / SUB / ".git").write_text(f"gitdir: {elsewhere.path / '.git'}\n")
+    result = scan_repository(sup.path)
+    assert "z" not in result.catalog.entries
+    assert [w for w in result.warnings if w.startswith(f"submodule {SUB}:")] == [
+        f"submodule {SUB}: .git points outside .git/modules and its own folder ({elsewhere.path / '.git'}): not read"
+    ]
+
+
+def test_a_submodule_git_file_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    dotgit = sup.path / SUB / ".git"
+    dotgit.unlink()
+    os.symlink(sup.path / ".git" / "modules" / SUB, dotgit)
+    result = scan_repository(sup.path)
+    assert "b" not in result.catalog.entries
+    assert f"submodule {SUB}: .git is a symbolic link: not read" in result.warnings
+
+
+def test_a_submodule_folder_behind_a_link_is_refused(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    moved = tmp_path / "moved-core"
+    shutil.move(str(sup.path / SUB), moved)
+    os.symlink(moved, sup.path / SUB)
+    result = scan_repository(sup.path, versions=[str(moved / V)])
+    assert "b" not in result.catalog.entries
+    assert f"submodule {SUB}: its folder is a symbolic link (or lies behind one): not read" in result.warnings
+
+
+@pytest.mark.parametrize("path", ["../outside", "/abs", "a/../../b"])
+def test_a_gitmodules_path_leading_out_is_not_read(tmp_path: Path, path: str) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    sup.git("config", "--file", ".gitmodules", f"submodule.{SUB}.path", path)
+    result = scan_repository(sup.path, versions=[f"{SUB}/{V}"])
+    assert "b" not in result.catalog.entries
+    assert any("unsafe name or path" in w for w in result.warnings), result.warnings
+
+
+def test_no_gitmodules_no_submodule_scan(repo: GitRepo) -> None:
+    repo.commit("base", {"alembic/versions/a.py": revision_source("a", None)})
+    result = scan_repository(repo.path, versions=["alembic/versions"])
+    assert not any(w.startswith("submodule") for w in result.warnings)
+    assert all(s.submodule is None for e in result.catalog.entries.values() for c in e.candidates for s in c.sightings)
