@@ -91,6 +91,12 @@ def test_scan_and_check_on_the_command_line(tmp_path: Path) -> None:
     b = next(r for r in document["revisions"] if r["revision"] == "b")
     assert b["status"] == "missing"
     assert {s["submodule"] for c in b["candidates"] for s in c["sightings"]} == {SUB}
+    table = ma("scan", str(sup.path))
+    row = next(line for line in table.stdout.splitlines() if line.startswith("│ b "))
+    assert f"in {SUB}" in row and "missing" in row
+    plan = ma("restore", "b", str(sup.path))
+    assert plan.returncode == 0, plan.stderr
+    assert f"in {SUB}" in next(line for line in plan.stdout.splitlines() if "b_next.py" in line)
     check = ma("check", str(sup.path))
     assert check.returncode == 1
     assert "missing from the versions directory: b" in check.stdout
