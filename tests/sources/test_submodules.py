@@ -220,3 +220,41 @@ def test_no_gitmodules_no_submodule_scan(repo: GitRepo) -> None:
     result = scan_repository(repo.path, versions=["alembic/versions"])
     assert not any(w.startswith("submodule") for w in result.warnings)
     assert all(s.submodule is None for e in result.catalog.entries.values() for c in e.candidates for s in c.sightings)
+
+
+def test_a_linked_worktree_of_the_superproject_reads_its_own_submodules(tmp_path: Path) -> None:
+    core = _core(tmp_path)
+    core.commit("cleanup", remove=[f"{V}/b_next.py"])  # upstream: the linked worktree's submodule clones it
+    sup = GitRepo.init(tmp_path / "super")
+    sup.commit("init", {"README.md": "the app\n"})
+    sup.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(core.path), SUB)
+    sup.git("commit", "-q", "-m", "add core")
+    linked = tmp_path / "linked"
+    sup.git("worktree", "add", "-q", str(linked))
+    sup.git("-C", str(linked), "-c", "protocol.file.allow=always", "submodule", "update", "--init", "-q")
+    assert "worktrees" in (linked / SUB / ".git").read_text()  # .git/worktrees/linked/modules/libs/core
+    result = scan_repository(linked)
+    assert result.missing == ("b",)
+    assert not [w for w in result.warnings if w.startswith("submodule")]
+
+
+def test_a_submodule_inside_a_submodule(tmp_path: Path) -> None:
+    inner = GitRepo.init(tmp_path / "inner")
+    inner.commit("base", {f"{V}/x_base.py": revision_source("x", None, "base")})
+    inner.commit("next", {f"{V}/y_next.py": revision_source("y", "x", "next")})
+    inner.commit("last", {f"{V}/z_last.py": revision_source("z", "y", "last")})
+    core = _core(tmp_path)
+    core.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner.path), "vendor/inner")
+    core.git("commit", "-q", "-m", "vendor inner")
+    sup = GitRepo.init(tmp_path / "super")
+    sup.commit("init", {"README.md": "the app\n"})
+    sup.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(core.path), SUB)
+    sup.git("-c", "protocol.file.allow=always", "submodule", "update", "--init", "--recursive", "-q")
+    sup.git("commit", "-q", "-m", "add core")
+    nested = GitRepo(sup.path / SUB / "vendor/inner", clock=max(sup.clock, inner.clock))
+    deleting = nested.commit("cleanup", remove=[f"{V}/y_next.py"])
+    where = f"{SUB}/vendor/inner/{V}"
+    result = scan_repository(sup.path, versions=[where])
+    assert result.missing == ("y",)
+    deleted = [s for c in result.catalog.entries["y"].candidates for s in c.sightings if s.event == "deleted"]
+    assert [(s.commit, s.path, s.submodule) for s in deleted] == [(deleting, f"{where}/y_next.py", f"{SUB}/vendor/inner")]

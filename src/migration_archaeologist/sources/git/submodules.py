@@ -144,7 +144,8 @@ def _git_dir(repo: Repository, folder: Path, name: str) -> tuple[Path | None, st
     """The submodule's git directory, resolved and checked: its own ``.git`` folder, or the one its
     ``.git`` file names, which must lie in the superproject's ``modules`` folder or in its own folder."""
     dotgit = folder / ".git"
-    modules = repo.common_dir / "modules"
+    # git keeps them under the git dir: a linked worktree's own (.git/worktrees/W/modules), else the common one
+    modules = repo.git_dir / "modules"
     if dotgit.is_symlink():
         return None, ".git is a symbolic link: not read"
     if dotgit.is_dir():
