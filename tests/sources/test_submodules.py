@@ -258,3 +258,22 @@ def test_a_submodule_inside_a_submodule(tmp_path: Path) -> None:
     assert result.missing == ("y",)
     deleted = [s for c in result.catalog.entries["y"].candidates for s in c.sightings if s.event == "deleted"]
     assert [(s.commit, s.path, s.submodule) for s in deleted] == [(deleting, f"{where}/y_next.py", f"{SUB}/vendor/inner")]
+
+
+def test_a_constant_a_submodules_revision_names_is_read_from_the_submodules_commit(tmp_path: Path) -> None:
+    """``branch_labels = (cli.EXPAND_BRANCH,)`` in a revision deleted in a submodule: the module is read
+    as it stood at the submodule's commit, in the submodule (the superproject holds neither)."""
+    core = _core(tmp_path)
+    revision = (
+        '"""expand"""\nfrom myapp.db import cli\n\nrevision = "e1"\ndown_revision = "c"\n'
+        "branch_labels = (cli.EXPAND_BRANCH,)\ndepends_on = None\n"
+    )
+    core.commit("labels", {
+        "myapp/__init__.py": "", "myapp/db/__init__.py": "", "myapp/db/cli.py": "EXPAND_BRANCH = 'expand'\n",
+        f"{V}/e1_expand.py": revision,
+    })
+    sup, sub = _superproject(tmp_path, core)
+    sub.commit("gone", {"myapp/db/cli.py": "EXPAND_BRANCH = 'grow'\n"}, remove=[f"{V}/e1_expand.py"])
+    result = scan_repository(sup.path, evidence=False)
+    assert {c.revision.branch_labels for c in result.catalog.entries["e1"].candidates} == {("expand",)}
+    assert result.catalog.entries["e1"].chosen.revision.unresolved == ()

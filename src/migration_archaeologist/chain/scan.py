@@ -129,7 +129,9 @@ def scan_repository(
             warnings.append(f"versions directory {directory} does not exist")
     if repo.head is not None and repo.head_ref is None:
         warnings.append(f"HEAD is detached at {repo.head[:10]}; 'HEAD's history' means that commit's ancestry")
-    catalog = resolve_constants(build_catalog(sources, head_history=head_history, picks=picks), repo, keep=cache)
+    in_submodules = {s.submodule.path: s.submodule.repository for s in submodules.sources}
+    catalog = build_catalog(sources, head_history=head_history, picks=picks)
+    catalog = resolve_constants(catalog, repo, keep=cache, submodules=in_submodules)
     if worktree is not None:
         warnings.extend(f"could not read {item}" for item in worktree.unreadable)
     if bytecode_source is not None:
