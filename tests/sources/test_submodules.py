@@ -277,3 +277,18 @@ def test_a_constant_a_submodules_revision_names_is_read_from_the_submodules_comm
     result = scan_repository(sup.path, evidence=False)
     assert {c.revision.branch_labels for c in result.catalog.entries["e1"].candidates} == {("expand",)}
     assert result.catalog.entries["e1"].chosen.revision.unresolved == ()
+
+
+def test_a_damaged_submodule_is_a_one_line_note_and_the_scan_goes_on(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    objects = sup.path / ".git" / "modules" / SUB / "objects"
+    for item in [p for p in objects.rglob("*") if p.is_file() and p.parent.name not in ("info",)]:
+        item.unlink()  # hard links into the upstream's objects: replaced, never written through
+        item.write_bytes(b"garbage")
+    result = scan_repository(sup.path, cache=False)
+    notes = [w for w in result.warnings if w.startswith(f"submodule {SUB}:")]
+    assert len(notes) == 1 and "not read" in notes[0] and "\n" not in notes[0], result.warnings
+    assert "b" not in result.catalog.entries and result.catalog.entries["a"].present
+    proc = ma("scan", str(sup.path))
+    assert "Traceback" not in proc.stderr + proc.stdout and proc.returncode == 1
+    assert f"warning: submodule {SUB}: not read" in proc.stdout + proc.stderr

@@ -22,7 +22,7 @@ class SubmoduleScan:
     With no ``.gitmodules`` in the work tree (or no work tree), nothing is started at all."""
 
     def __init__(self, repo: Repository, *, thorough: bool, cache: bool) -> None:
-        self.sources: list[SubmoduleHistory] = []
+        self._sources: list[SubmoduleHistory] = []
         self.notes: list[str] = []
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -31,17 +31,29 @@ class SubmoduleScan:
         from migration_archaeologist.sources.git.submodules import SubmoduleHistory, find_submodules
 
         found, self.notes = find_submodules(repo)  # here, not in the thread: opening sets the object format
-        self.sources = [SubmoduleHistory(sub, None, thorough=thorough, use_cache=cache) for sub in found]
-        if self.sources:
+        self._sources = [SubmoduleHistory(sub, None, thorough=thorough, use_cache=cache) for sub in found]
+        if self._sources:
             self._thread = threading.Thread(target=self._read, daemon=True)
             self._thread.start()
 
     def _read(self) -> None:
+        from migration_archaeologist.errors import ArchaeologistError
+
         try:
-            for source in self.sources:
-                source.history.result()
+            for source in list(self._sources):
+                try:
+                    source.history.result()
+                except ArchaeologistError as exc:  # a damaged submodule is a note, the scan goes on
+                    self.notes.append(f"submodule {source.submodule.path}: not read: {exc}")
+                    self._sources.remove(source)
         except BaseException as exc:  # raised again where the scan waits for it
             self._error = exc
+
+    @property
+    def sources(self) -> list[SubmoduleHistory]:
+        """The submodules whose history could be read (waiting for them)."""
+        self.results()
+        return self._sources
 
     def results(self) -> list[HistoryScan]:
         """Each submodule's history scan (waiting for them)."""
@@ -50,7 +62,7 @@ class SubmoduleScan:
             self._thread = None
         if self._error is not None:
             raise self._error
-        return [source.history.result() for source in self.sources]
+        return [source.history.result() for source in self._sources]
 
     def head_history(self, own: Mapping[str, int]) -> Mapping[str, int]:
         """The superproject's HEAD history and each submodule's (the commits its checked-out HEAD reaches)."""
@@ -74,11 +86,9 @@ class SubmoduleScan:
         return merged
 
     def unreadable(self) -> list[Unreadable]:
-        self.results()
         return [item for source in self.sources for item in source.unreadable()]
 
     def warnings(self) -> list[str]:
-        self.results()
         return [*self.notes, *(w for source in self.sources for w in source.warnings())]
 
     def counts(self) -> tuple[int, int, int]:
