@@ -215,11 +215,40 @@ def test_a_gitmodules_path_leading_out_is_not_read(tmp_path: Path, path: str) ->
     assert any("unsafe name or path" in w for w in result.warnings), result.warnings
 
 
-def test_no_gitmodules_no_submodule_scan(repo: GitRepo) -> None:
+def _logging_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``git`` first on PATH that writes each command line to a log, then runs the real git."""
+    real = shutil.which("git")
+    assert real is not None
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    log = tmp_path / "git.log"
+    script = folder / "git"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_no_gitmodules_no_submodule_scan(repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo.commit("base", {"alembic/versions/a.py": revision_source("a", None)})
+    log = _logging_git(tmp_path, monkeypatch)
     result = scan_repository(repo.path, versions=["alembic/versions"])
     assert not any(w.startswith("submodule") for w in result.warnings)
     assert all(s.submodule is None for e in result.catalog.entries.values() for c in e.candidates for s in c.sightings)
+    commands = log.read_text().splitlines()
+    assert commands and not [c for c in commands if "config --file" in c or "/.gitmodules" in c]
+
+
+def test_git_is_never_asked_to_update_or_fetch_a_submodule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(sup.path), str(clone)], check=True)
+    log = _logging_git(tmp_path, monkeypatch)
+    scan_repository(sup.path)
+    scan_repository(clone, versions=[f"{SUB}/{V}"])
+    commands = log.read_text().splitlines()
+    assert any("config --file" in c and c.endswith(r"^submodule\..*\.path$") for c in commands)  # the log sees it
+    assert not [c for c in commands if any(word in c.split() for word in ("submodule", "fetch", "clone", "checkout"))]
 
 
 def test_a_linked_worktree_of_the_superproject_reads_its_own_submodules(tmp_path: Path) -> None:
