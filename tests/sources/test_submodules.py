@@ -321,3 +321,21 @@ def test_a_damaged_submodule_is_a_one_line_note_and_the_scan_goes_on(tmp_path: P
     proc = ma("scan", str(sup.path))
     assert "Traceback" not in proc.stderr + proc.stdout and proc.returncode == 1
     assert f"warning: submodule {SUB}: not read" in proc.stdout + proc.stderr
+
+
+def test_a_submodules_own_programs_never_run(tmp_path: Path) -> None:
+    """The submodule's git config (in .git/modules/libs/core) and the superproject's name a marker
+    program for every setting git could run one for: scan, check, timeline, restore --apply and
+    recover read and restore through the submodule, and no marker ever runs."""
+    from test_git_safety import _arm, _markers, _run_everything
+
+    bin_dir, marks = _markers(tmp_path)
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    _arm(sup.path / SUB, bin_dir)  # git config in the submodule: its own config file
+    (sup.path / SUB / "untracked.txt").write_text("so that git has untracked files to look for\n")
+    runs = _run_everything(sup.path, tmp_path)
+    assert sorted(p.name for p in marks.iterdir()) == []
+    assert runs["restore --apply"].returncode == 0, runs["restore --apply"].stderr  # type: ignore[attr-defined]
+    assert (sup.path / SUB / V / "b_next.py").read_text() == B_FILE
+    after = json.loads(runs["scan-after"].stdout)  # type: ignore[attr-defined]
+    assert {r["revision"]: r["status"] for r in after["revisions"]} == {"a": "present", "b": "present", "c": "present"}
