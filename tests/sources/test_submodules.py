@@ -339,3 +339,24 @@ def test_a_submodules_own_programs_never_run(tmp_path: Path) -> None:
     assert (sup.path / SUB / V / "b_next.py").read_text() == B_FILE
     after = json.loads(runs["scan-after"].stdout)  # type: ignore[attr-defined]
     assert {r["revision"]: r["status"] for r in after["revisions"]} == {"a": "present", "b": "present", "c": "present"}
+
+
+def test_a_submodule_whose_config_names_another_work_tree_is_refused(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(["git", "config", "--file", str(sup.path / ".git/modules" / SUB / "config"), "core.worktree",
+                    str(elsewhere)], check=True)
+    result = scan_repository(sup.path)
+    assert "b" not in result.catalog.entries
+    assert [w for w in result.warnings if w.startswith(f"submodule {SUB}:")] == [
+        f"submodule {SUB}: git names another git directory or work tree for it (core.worktree?): not read"
+    ]
+
+
+def test_a_submodule_named_twice_is_read_once(tmp_path: Path) -> None:
+    sup, _sub = _superproject(tmp_path, _core(tmp_path))
+    sup.git("config", "--file", ".gitmodules", "submodule.again.path", SUB)
+    result = scan_repository(sup.path)
+    deleted = [s for c in result.catalog.entries["b"].candidates for s in c.sightings if s.event == "deleted"]
+    assert len(deleted) == 1

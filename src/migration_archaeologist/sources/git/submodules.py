@@ -71,6 +71,8 @@ def _collect(repo: Repository, prefix: str, depth: int, found: list[Submodule], 
             notes.append(f"submodules: more than {MAX_SUBMODULES}, the rest are not read")
             return
         shown = prefix + path
+        if any(known.path == shown for known in found):
+            continue  # named twice in .gitmodules: read once
         sub, why = _open(repo, root, name, path)
         if sub is None:
             notes.append(f"submodule {shown}: {why}")
