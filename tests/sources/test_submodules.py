@@ -360,3 +360,14 @@ def test_a_submodule_named_twice_is_read_once(tmp_path: Path) -> None:
     result = scan_repository(sup.path)
     deleted = [s for c in result.catalog.entries["b"].candidates for s in c.sightings if s.event == "deleted"]
     assert len(deleted) == 1
+
+
+def test_without_any_configuration_the_submodules_history_says_where_revisions_live(tmp_path: Path) -> None:
+    core = GitRepo.init(tmp_path / "core")
+    core.commit("base", {f"{V}/a_base.py": revision_source("a", None, "base")})
+    core.commit("next", {f"{V}/b_next.py": B_FILE})
+    core.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
+    sup, _sub = _superproject(tmp_path, core)
+    result = scan_repository(sup.path)
+    assert (result.versions_dirs, result.versions_origin) == ((sup.path / SUB / V,), "history")
+    assert result.missing == ("b",)

@@ -105,7 +105,9 @@ def scan_repository(
         threading.Thread(target=worktree.read, daemon=True).start()  # iter_sightings waits for it
     found = history.result()
     warnings = list(found.warnings)
-    dirs, origin = early or choose_versions_dirs(repo, versions, found, versions_origin, choice, configs)  # type: ignore[misc]
+    dirs, origin = early or choose_versions_dirs(  # type: ignore[misc]
+        repo, versions, submodules.for_folders(found), versions_origin, choice, configs
+    )
     elsewhere = other_environments(repo, dirs, configs)
     sources: list[Any] = [OutsideOf(s, elsewhere) if elsewhere else s for s in (history, *submodules.sources)]
     head_history, commits = submodules.head_history(found.head_history), submodules.commits(found.commits)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from migration_archaeologist.sources.git.records import CommitInfo, HistoryScan
 from migration_archaeologist.sources.git.repository import Repository
@@ -74,6 +75,22 @@ class SubmoduleScan:
             for commit, rank in scan.head_history.items():
                 merged.setdefault(commit, rank)
         return merged
+
+    def for_folders(self, own: HistoryScan) -> Any:
+        """What guessing the versions directory from history reads (``changes``, ``parsed``,
+        ``head_history``), the submodules' changes at their paths from the superproject included:
+        with no configuration anywhere, a submodule's revision files still say where they live."""
+        if not self.sources:
+            return own
+        changes = dict(own.changes)
+        parsed = dict(own.parsed)
+        for source in self.sources:
+            scan, prefix = source.history.result(), source.submodule.path + "/"
+            for blob, seen in scan.changes.items():
+                changes[blob] = [*changes.get(blob, ()), *(c._replace(path=prefix + c.path) for c in seen)]
+            for blob, result in scan.parsed.items():
+                parsed.setdefault(blob, result)
+        return SimpleNamespace(changes=changes, parsed=parsed, head_history=self.head_history(own.head_history))
 
     def commits(self, own: Mapping[str, CommitInfo]) -> Mapping[str, CommitInfo]:
         scans = self.results()
