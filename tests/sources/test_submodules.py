@@ -371,3 +371,19 @@ def test_without_any_configuration_the_submodules_history_says_where_revisions_l
     result = scan_repository(sup.path)
     assert (result.versions_dirs, result.versions_origin) == ((sup.path / SUB / V,), "history")
     assert result.missing == ("b",)
+
+
+def test_check_judges_the_superprojects_environment_and_the_submodules_each_on_its_own(tmp_path: Path) -> None:
+    own = {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        **environment_files("alembic"),
+        "alembic/versions/x1_own.py": revision_source("x1", None, "own"),
+    }
+    sup, _sub = _superproject(tmp_path, _core(tmp_path), own)
+    proc = ma("check", str(sup.path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "ok: 1 revisions, head x1" in lines
+    assert "1 revision(s) missing from the versions directory: b" in lines
+    assert scan_repository(sup.path, config_file=sup.path / "alembic.ini").missing == ()
+    assert scan_repository(sup.path, config_file=sup.path / SUB / "alembic.ini").missing == ("b",)
