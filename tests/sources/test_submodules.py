@@ -387,3 +387,23 @@ def test_check_judges_the_superprojects_environment_and_the_submodules_each_on_i
     assert "1 revision(s) missing from the versions directory: b" in lines
     assert scan_repository(sup.path, config_file=sup.path / "alembic.ini").missing == ()
     assert scan_repository(sup.path, config_file=sup.path / SUB / "alembic.ini").missing == ("b",)
+
+
+def test_recover_brings_back_an_env_py_lost_in_the_submodule_byte_identical(tmp_path: Path) -> None:
+    """env.py deleted in the submodule's history: ``recover --apply`` writes the submodule's last
+    version of it (not Alembic's template) and b, both into the submodule's work tree."""
+    sup, sub = _superproject(tmp_path, _core(tmp_path))
+    custom = environment_files("migrations")["migrations/env.py"] + "# the project's own env.py\n"
+    sub.commit("custom env", {"migrations/env.py": custom})
+    sub.commit("lose env", remove=["migrations/env.py"])
+    dry = ma("recover", str(sup.path))
+    row = next(line for line in dry.stdout.splitlines() if "env.py" in line and "write" in line)
+    assert "exact" in row and f"in {SUB}" in row, dry.stdout
+    proc = ma("recover", str(sup.path), "--apply")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (sup.path / SUB / "migrations/env.py").read_text() == custom
+    assert (sup.path / SUB / V / "b_next.py").read_text() == B_FILE
+    manifest = json.loads((sup.path / SUB / V / MANIFEST_NAME).read_text())
+    env_row = next(row for row in manifest["restored"] if row.get("role") == "env.py")
+    assert env_row["fidelity"] == "exact" and env_row["submodule"] == SUB
+    assert env_row["original_path"] == f"{SUB}/migrations/env.py"

@@ -180,6 +180,7 @@ def scan_repository(
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
         cache=history.cache_status,
         plugin_groups=plugin_groups,
+        submodules=tuple(in_submodules.items()),
     )
 
 

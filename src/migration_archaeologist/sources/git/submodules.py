@@ -17,9 +17,10 @@ the superproject's ``modules`` folder and the submodule's own folder, is refused
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_archaeologist.errors import ArchaeologistError
 from migration_archaeologist.files.untrusted import read_regular
@@ -35,6 +36,9 @@ from migration_archaeologist.sources.git.repository import (
     open_repository,
 )
 from migration_archaeologist.sources.interface import Sighting, Unreadable
+
+if TYPE_CHECKING:
+    from migration_archaeologist.sources.environment_history import FileVersion
 
 #: ``.gitmodules`` and a ``.git`` file bigger than these are not read.
 MAX_GITMODULES_BYTES = 1 << 20
@@ -222,3 +226,21 @@ class SubmoduleHistory:
 
     def warnings(self) -> list[str]:
         return [f"submodule {self.submodule.path}: {warning}" for warning in self.history.result().warnings]
+
+
+def environment_histories(
+    submodules: Sequence[tuple[str, Repository]], unreachable: Iterable[str]
+) -> tuple[list[FileVersion], list[str], dict[str, Repository]]:
+    """The environment files' versions each submodule's history holds, at their paths from the
+    superproject; why a stream stopped; and which submodule holds each blob (to read it from)."""
+    from migration_archaeologist.sources.environment_history import environment_history
+
+    versions: list[FileVersion] = []
+    errors: list[str] = []
+    owners: dict[str, Repository] = {}
+    for path, sub in submodules:
+        found = environment_history(sub, unreachable)
+        versions.extend(replace(v, path=f"{path}/{v.path}", submodule=path) for v in found.versions)
+        errors.extend(f"submodule {path}: {error}" for error in found.errors)
+        owners.update((v.blob, sub) for v in found.versions)
+    return versions, errors, owners
