@@ -407,3 +407,31 @@ def test_recover_brings_back_an_env_py_lost_in_the_submodule_byte_identical(tmp_
     env_row = next(row for row in manifest["restored"] if row.get("role") == "env.py")
     assert env_row["fidelity"] == "exact" and env_row["submodule"] == SUB
     assert env_row["original_path"] == f"{SUB}/migrations/env.py"
+
+
+def test_a_revision_only_the_submodules_reflog_holds_is_lost_and_restored(tmp_path: Path) -> None:
+    """In the submodule, b and c were committed, then the branch rewritten with c alone: c (present)
+    needs b, which only the submodule's reflog still reaches."""
+    core = GitRepo.init(tmp_path / "core")
+    core.commit("base", {"alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+                         **environment_files("migrations"), f"{V}/a_base.py": revision_source("a", None, "base")})
+    sup = GitRepo.init(tmp_path / "super")
+    sup.commit("init", {"README.md": "the app\n"})
+    sup.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(core.path), SUB)
+    sup.git("commit", "-q", "-m", "add core")
+    sub = GitRepo(sup.path / SUB, clock=max(sup.clock, core.clock))
+    held = sub.commit("next", {f"{V}/b_next.py": B_FILE})
+    sub.commit("last", {f"{V}/c_last.py": revision_source("c", "b", "last")})
+    sub.git("reset", "-q", "--soft", "HEAD~2")
+    sub.git("rm", "-q", "--cached", f"{V}/b_next.py")
+    (sub.path / V / "b_next.py").unlink()
+    sub.git("commit", "-q", "-m", "last, rewritten")
+    result = scan_repository(sup.path)
+    assert result.missing == ("b",)
+    sightings = {(s.source, s.commit, s.path, s.submodule) for c in result.catalog.entries["b"].candidates
+                 for s in c.sightings}
+    assert ("reflog", held, f"{SUB}/{V}/b_next.py", SUB) in sightings
+    outcome = apply_restore(plan_restore(result, ["b"]), result)
+    assert outcome.written == (sup.path / SUB / V / "b_next.py",)
+    assert outcome.written[0].read_bytes() == B_FILE.encode()
+    assert outcome.heads_agree is True
