@@ -435,3 +435,20 @@ def test_a_revision_only_the_submodules_reflog_holds_is_lost_and_restored(tmp_pa
     assert outcome.written == (sup.path / SUB / V / "b_next.py",)
     assert outcome.written[0].read_bytes() == B_FILE.encode()
     assert outcome.heads_agree is True
+
+
+def test_a_ci_checkout_without_submodules_gets_no_annotation_for_them(tmp_path: Path) -> None:
+    """GitHub's checkout leaves submodules uninitialised unless asked: the gate must not nag every run."""
+    app = {
+        "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+        **environment_files("migrations"),
+        f"{V}/a_base.py": revision_source("a", None, "base"),
+    }
+    sup, _sub = _superproject(tmp_path, _core(tmp_path), app)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(sup.path), str(clone)], check=True)
+    github = ma("check", str(clone), "--format", "github")
+    assert github.returncode == 0, github.stdout + github.stderr
+    assert SUB not in github.stdout
+    text = ma("check", str(clone))
+    assert f"submodule {SUB}: not initialised" in text.stdout  # people still read it

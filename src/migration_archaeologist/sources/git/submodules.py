@@ -48,6 +48,10 @@ MAX_DEPTH = 4
 MAX_SUBMODULES = 256
 
 
+#: The note for a submodule never initialised: what a CI checkout without ``submodules: true`` leaves.
+NOT_INITIALISED = "not initialised (no .git in it, nothing under .git/modules): nothing to read"
+
+
 @dataclass(frozen=True)
 class Submodule:
     """One checked-out submodule: its path from the superproject's root ('/'-separated) and its repository."""
@@ -159,7 +163,7 @@ def _git_dir(repo: Repository, folder: Path, name: str) -> tuple[Path | None, st
     if not dotgit.exists():
         if (modules / name).is_dir():
             return None, f"not checked out (its history in {modules / name} is not read)"
-        return None, "not initialised (no .git in it, nothing under .git/modules): nothing to read"
+        return None, NOT_INITIALISED
     try:
         text = read_regular(dotgit, MAX_GITFILE_BYTES, follow=False).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
