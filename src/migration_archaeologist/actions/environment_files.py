@@ -67,7 +67,8 @@ class EnvironmentFile:
         if v is None:
             return f"Alembic's generic template (alembic {alembic_version()})"
         ref = f" {v.ref}" if v.ref else ""
-        return f"{v.source}{ref} {v.commit[:10]} {v.date[:10]}"
+        submodule = f" in {v.submodule}" if v.submodule else ""  # the commit is the submodule's
+        return f"{v.source}{ref} {v.commit[:10]} {v.date[:10]}{submodule}"
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ def plan_environment(
         raise UsageError("no versions directory known (no alembic.ini, none in history): pass --versions DIR")
     dirs = tuple(result.versions_dirs)
     env = configured_environment(root, dirs)
+    owners: dict[str, Repository] = {}
     if history is None and (env is None or _lacks_files(env)):
         unreachable = {
             s.commit
@@ -103,7 +104,12 @@ def plan_environment(
             if s.source == "unreachable" and s.commit
         }
         history = environment_history(result.repository, unreachable)
-    held = _Held(result.repository, root, history or EnvironmentHistory((), ()))
+        if result.submodules:  # what a submodule's history holds comes back too
+            from migration_archaeologist.sources.git.submodules import environment_histories
+
+            versions, errors, owners = environment_histories(result.submodules, unreachable)
+            history = EnvironmentHistory(history.versions + tuple(versions), history.errors + tuple(errors))
+    held = _Held(result.repository, root, history or EnvironmentHistory((), ()), owners)
     files: list[EnvironmentFile] = []
     notes: list[str] = []
     config_file: Path | None  # None: Alembic is configured in code, no file to write
@@ -283,8 +289,11 @@ def _lost(result: ScanResult, version: FileVersion | None) -> bool:
 class _Held:
     """What history holds of the environment files, with contents read once, in one batch per ask."""
 
-    def __init__(self, repo: Repository, root: Path, history: EnvironmentHistory) -> None:
+    def __init__(
+        self, repo: Repository, root: Path, history: EnvironmentHistory, owners: dict[str, Repository] | None = None
+    ) -> None:
         self.repo, self.root, self.history = repo, root, history
+        self.owners = owners or {}  # blob -> the submodule holding it
         self._contents: dict[str, bytes] = {}
         #: configurations deleted on purpose: (the deletion, a present revision added after it)
         self.retired: list[tuple[FileVersion, str]] = []
@@ -297,8 +306,8 @@ class _Held:
 
     def contents(self, versions: Sequence[FileVersion]) -> dict[str, bytes]:
         todo = [v.blob for v in versions if v.blob not in self._contents]
-        if todo:
-            self._contents.update(read_blobs(self.repo, todo))
+        for repo in dict.fromkeys(self.owners.get(blob, self.repo) for blob in todo):
+            self._contents.update(read_blobs(repo, [b for b in todo if self.owners.get(b, self.repo) == repo]))
         return {v.blob: self._contents[v.blob] for v in versions if v.blob in self._contents}
 
 

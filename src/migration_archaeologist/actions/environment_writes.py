@@ -49,7 +49,7 @@ def apply_environment(plan: EnvironmentPlan, result: ScanResult, manifest_dir: P
 
 def _record(file: EnvironmentFile, result: ScanResult) -> dict:  # type: ignore[type-arg]
     v = file.version
-    return {
+    record = {
         "kind": "environment",
         "role": file.role,
         "file": result.relative(file.target),
@@ -64,3 +64,6 @@ def _record(file: EnvironmentFile, result: ScanResult) -> dict:  # type: ignore[
         "repository": str(result.repository.display_path),
         "tool": f"migration-archaeologist {__version__}",
     }
+    if v is not None and v.submodule is not None:  # the commit is the submodule's
+        record["submodule"] = v.submodule
+    return record

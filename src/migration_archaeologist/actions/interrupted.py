@@ -133,7 +133,10 @@ def _tracked(result: ScanResult, files: Mapping[Path, object]) -> set[Path]:
     inside = [str(f.relative_to(work_tree)) for f in files if f.is_relative_to(work_tree)]
     if not inside:
         return set()
-    out = result.repository.run("--literal-pathspecs", "ls-files", "-z", "--cached", "--", *inside, check=False)
+    # --recurse-submodules: a versions directory in a submodule is tracked by the submodule's index
+    out = result.repository.run(
+        "--literal-pathspecs", "ls-files", "--recurse-submodules", "-z", "--cached", "--", *inside, check=False
+    )
     return {
         Path(os.path.normpath(work_tree / name)) for name in out.decode("utf-8", "surrogateescape").split("\0") if name
     }

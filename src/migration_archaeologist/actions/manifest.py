@@ -33,7 +33,7 @@ def revision_record(
 ) -> dict[str, Any]:
     """The provenance record of a revision file written from ``sighting`` (where its bytes came from)."""
     s = sighting
-    return {
+    record = {
         "revision": revision,
         "file": file,
         "blob": blob,
@@ -47,6 +47,9 @@ def revision_record(
         "repository": str(repository),
         "tool": f"migration-archaeologist {__version__}",
     }
+    if s is not None and s.submodule is not None:  # the commit is the submodule's: git -C SUBMODULE show
+        record["submodule"] = s.submodule
+    return record
 
 
 def append_manifest(versions_dir: Path, records: Sequence[dict]) -> Path:  # type: ignore[type-arg]

@@ -59,7 +59,8 @@ class PlannedFile:
             return ""
         ref = f" {s.ref}" if s.ref else ""
         commit = f" {s.commit[:10]}" if s.commit else ""
-        return f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip()
+        submodule = f" in {s.submodule}" if s.submodule else ""  # the commit is the submodule's
+        return f"{s.source}{ref}{commit} {(s.date or '')[:10]}".strip() + submodule
 
 
 @dataclass(frozen=True)

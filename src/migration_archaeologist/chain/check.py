@@ -17,6 +17,7 @@ from migration_archaeologist.chain.problems import Problem
 from migration_archaeologist.parse.lines import assignment_lines, syntax_error_line
 from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.project.defaults import MISSING
+from migration_archaeologist.sources.git.submodules import NOT_INITIALISED
 
 ERROR = "error"
 WARNING = "warning"
@@ -109,8 +110,10 @@ def annotations(  # type: ignore[no-redef]  # a public name (cli, tests) that sh
             )
         )
     for warning in result.warnings:
-        if warning.startswith(_DETACHED):
-            continue  # CI checks pull requests out detached: a note on every run would teach people to skip warnings
+        if warning.startswith(_DETACHED) or warning.endswith(NOT_INITIALISED):
+            # CI checks pull requests out detached, and without submodules unless asked: a note on every
+            # run would teach people to skip warnings (scan and the text format still say it)
+            continue
         out.append(Annotation(WARNING, None, None, "scan", warning))
     for issue in result.archive_issues:
         member = f"!{issue.member}" if issue.member else ""

@@ -18,6 +18,7 @@ from migration_archaeologist.chain.catalog import build_catalog
 from migration_archaeologist.chain.scan_constants import resolve_constants
 from migration_archaeologist.chain.missing import needed_missing
 from migration_archaeologist.chain.scan_result import ScanResult
+from migration_archaeologist.chain.scan_submodules import SubmoduleScan
 from migration_archaeologist.chain.scan_sources import (
     OutsideOf,
     find_archive_source,
@@ -94,6 +95,7 @@ def scan_repository(
     # one short git process (none without an index file, none in a bare repository), while history is walked
     staged = StagedFiles(repo, use_cache=cache)
     threading.Thread(target=staged.read, daemon=True).start()
+    submodules = SubmoduleScan(repo, thorough=thorough, cache=cache)  # their histories, read meanwhile
     # the work tree's documents are indexed by a helper while history is walked (sources.doc_prefetch)
     documents = _soon(partial(prefetch_documents, repo, cache)) if evidence and repo.work_tree else None
     # Folders named by the user or alembic.ini are read while git is walked; guessing them needs history.
@@ -107,9 +109,14 @@ def scan_repository(
         threading.Thread(target=worktree.read, daemon=True).start()  # iter_sightings waits for it
     found = history.result()
     warnings = list(found.warnings)
-    dirs, origin = early or choose_versions_dirs(repo, versions, found, versions_origin, choice, configs)  # type: ignore[misc]
+    dirs, origin = early or choose_versions_dirs(  # type: ignore[misc]
+        repo, versions, submodules.for_folders(found), versions_origin, choice, configs
+    )
     elsewhere = other_environments(repo, dirs, configs)
-    sources: list[Any] = [OutsideOf(history, elsewhere) if elsewhere else history]
+    sources: list[Any] = [OutsideOf(s, elsewhere) if elsewhere else s for s in (history, *submodules.sources)]
+    head_history, commits = submodules.head_history(found.head_history), submodules.commits(found.commits)
+    warnings.extend(submodules.warnings())
+    walked, read, skipped = submodules.counts()
     if repo.work_tree is not None:
         if worktree is None:
             worktree = WorkTree(repo.work_tree, list(dirs))
@@ -132,7 +139,9 @@ def scan_repository(
             warnings.append(f"versions directory {directory} does not exist")
     if repo.head is not None and repo.head_ref is None:
         warnings.append(f"HEAD is detached at {repo.head[:10]}; 'HEAD's history' means that commit's ancestry")
-    catalog = resolve_constants(build_catalog(sources, head_history=found.head_history, picks=picks), repo, keep=cache)
+    in_submodules = {s.submodule.path: s.submodule.repository for s in submodules.sources}
+    catalog = build_catalog(sources, head_history=head_history, picks=picks)
+    catalog = resolve_constants(catalog, repo, keep=cache, submodules=in_submodules)
     if worktree is not None:
         warnings.extend(f"could not read {item}" for item in worktree.unreadable)
     if bytecode_source is not None:
@@ -143,7 +152,7 @@ def scan_repository(
 
     plugin_groups = alembic_entry_point_groups(repo.work_tree)
     chain = analyse_catalog(catalog, plugin_groups=plugin_groups)
-    missing = needed_missing(catalog, chain, found.commits)
+    missing = needed_missing(catalog, chain, commits)
     rows: tuple[Any, ...] = ()
     if documents is not None and repo.work_tree is not None:
         from migration_archaeologist.sources.docs.evidence import collect_evidence
@@ -169,16 +178,17 @@ def scan_repository(
         catalog=catalog,
         chain=chain,
         missing=missing,
-        commits=found.commits,
-        unreadable=tuple(found.unreadable) + tuple(staged.unreadable),
+        commits=commits,
+        unreadable=(*found.unreadable, *staged.unreadable, *submodules.unreadable()),
         warnings=tuple(warnings),
-        commits_walked=found.commits_walked,
-        blobs_read=found.blobs_read,
-        skipped_versions=found.skipped_versions,
+        commits_walked=found.commits_walked + walked,
+        blobs_read=found.blobs_read + read,
+        skipped_versions=found.skipped_versions + skipped,
         evidence=rows,
         archive_issues=tuple(archive_source.issues) if archive_source is not None else (),
         cache=history.cache_status,
         plugin_groups=plugin_groups,
+        submodules=tuple(in_submodules.items()),
     )
 
 

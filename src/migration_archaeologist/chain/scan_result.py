@@ -44,6 +44,8 @@ class ScanResult:
     #: entry-point groups through which the repository hands its revisions to a host (Invenio's
     #: ``invenio_db.alembic``): a revision named but never held is then another package's
     plugin_groups: tuple[str, ...] = ()
+    #: (path from the root, repository) of each submodule whose history was read
+    submodules: tuple[tuple[str, Repository], ...] = ()
 
     @cached_property
     def gate_chain(self) -> ChainGraph:

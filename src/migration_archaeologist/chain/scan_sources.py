@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 #: Untracked or ignored files bigger than this are not opened unless named with --archive.
 UNTRACKED_ARCHIVE_LIMIT = 64 * 1024 * 1024
-_ARCHIVE_NAMES = (".zip", ".bundle", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+_ARCHIVE_NAMES: tuple[str, ...] = (".zip", ".bundle", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+_ARCHIVE_NAMES += (".whl", ".egg", ".pyz", ".jar")  # deployed artefacts: zips by another name
 
 
 def list_untracked(root: Path) -> list[Path]:
@@ -54,7 +55,8 @@ def find_archive_source(
             loose.append(path)
     if not loose and not skipped:
         return None
-    source = ArchiveSource(loose, root=root, objects=repo.common_dir / "objects")
+    # by name only: an untracked log is no archive
+    source = ArchiveSource(loose, root=root, named=False, objects=repo.common_dir / "objects")
     for path, size in skipped:
         source.issues.append(
             ArchiveIssue(

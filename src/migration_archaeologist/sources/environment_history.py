@@ -33,6 +33,7 @@ class FileVersion:
     blob: str  # the content this version holds: for a deletion, the last one before it
     source: str  # history (HEAD's), branch (another ref), reflog, stash, unreachable
     ref: str | None
+    submodule: str | None = None  # the submodule whose history holds it (``path`` is seen from the superproject)
 
     @property
     def name(self) -> str:

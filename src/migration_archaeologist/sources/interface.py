@@ -35,9 +35,12 @@ class Sighting:
     ref: str | None
     path: str | None
     date: str | None  # ISO 8601 with offset, the commit's author date
+    #: the submodule's path from the superproject's root when a submodule's git holds it (``commit``
+    #: is then the submodule's, ``path`` is seen from the superproject); None for the repository's own
+    submodule: str | None = None
 
     def to_json(self) -> dict[str, str | None]:
-        return {
+        out = {
             "source": self.source,
             "event": self.event,
             "commit": self.commit,
@@ -45,6 +48,9 @@ class Sighting:
             "path": self.path,
             "date": self.date,
         }
+        if self.submodule is not None:  # only then: documents without submodules stay as they were
+            out["submodule"] = self.submodule
+        return out
 
 
 @dataclass(frozen=True)

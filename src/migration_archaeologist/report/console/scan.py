@@ -89,6 +89,8 @@ def render_scan(console: Console, result: ScanResult) -> None:
         entry = result.catalog.entries[rev]
         deletion = result.deletion(rev)
         deleted = f"{deletion.commit[:7]} {(deletion.date or '')[:10]}" if deletion and deletion.commit else ""
+        if deleted and deletion is not None and deletion.submodule:  # the submodule's commit, not the superproject's
+            deleted = f"{deleted} in {deletion.submodule}"
         retirement = result.retired.get(rev)
         if retirement is not None and retirement.how in ("reverted", "squashed"):
             deleted = f"{retirement.how} {deleted}".strip()

@@ -9,17 +9,33 @@ from __future__ import annotations
 import io
 import stat
 from datetime import datetime, timezone
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from migration_archaeologist.parse.revision import looks_like_revision
 from migration_archaeologist.sources.archive.findings import ArchiveIssue, Context, Found, iso_date, one_line
 from migration_archaeologist.sources.archive.limits import Limits, Refused, size_refusal
-from migration_archaeologist.sources.archive.names import SEPARATOR, archive_kind, is_candidate, unsafe_name
-from migration_archaeologist.sources.archive.tar_stream import Counting, Guarded, decompressor
+from migration_archaeologist.sources.archive.image import META_LIMIT, ImageParts, order_layers
+from migration_archaeologist.sources.archive.names import (
+    SEPARATOR,
+    SNIFF_BYTES,
+    archive_kind,
+    is_candidate,
+    is_sniffable,
+    sniff_kind,
+    unsafe_name,
+)
+from migration_archaeologist.sources.archive.tar_stream import Counting, Guarded, Prefixed, Reader, decompressor
+
+if TYPE_CHECKING:
+    import tarfile
 
 
-def read_archive(kind: str, handle: BinaryIO, ctx: Context, limits: Limits, given: str) -> list[Found]:
-    """Everything readable in one archive; a corrupt or refused archive adds one issue."""
+def read_archive(kind: str, handle: BinaryIO | Reader, ctx: Context, limits: Limits, given: str) -> list[Found]:
+    """Everything readable in one archive; a corrupt or refused archive adds one issue.
+
+    A zip must be seekable (a file, or bytes in memory); a tar is read forward only, so a layer is
+    read straight from its image's stream.
+    """
     import lzma
     import tarfile
     import zipfile  # here, not at the top: zipfile and tarfile cost 30-50 ms of a scan that reads no archive
@@ -27,7 +43,7 @@ def read_archive(kind: str, handle: BinaryIO, ctx: Context, limits: Limits, give
     found: list[Found] = []
     try:
         if kind == "zip":
-            _read_zip(handle, ctx, limits, given, found)
+            _read_zip(handle, ctx, limits, given, found)  # type: ignore[arg-type]  # zips come seekable
         else:
             _read_tar(handle, ctx, limits, given, found)
     except Refused as exc:
@@ -90,36 +106,88 @@ def _read_zip(handle: BinaryIO, ctx: Context, limits: Limits, given: str, found:
             _member(data, name, _zip_date(info.date_time), nested, ctx, limits, given, found)
 
 
-def _read_tar(handle: BinaryIO, ctx: Context, limits: Limits, given: str, found: list[Found]) -> None:
+def _read_tar(handle: Reader, ctx: Context, limits: Limits, given: str, found: list[Found]) -> None:
     import tarfile
 
-    raw = Counting(handle)
-    stream = Guarded(decompressor(raw), raw, ctx.budget, limits)
-    with tarfile.open(fileobj=stream, mode="r|") as archive:  # type: ignore[call-overload]  # stream mode: never seeks, never looks back
-        for member in archive:
-            ctx.budget.charge_entries(1)
-            name = member.name
-            nested = archive_kind(name)
-            if member.isdir() or not (is_candidate(name) or nested):
-                continue
-            reason = unsafe_name(name)
-            if reason is None and member.issym():
-                reason = f"symlink member {name!r} -> {member.linkname!r}: not followed"
-            elif reason is None and member.islnk():
-                reason = f"hardlink member {name!r} -> {member.linkname!r}: not followed"
-            elif reason is None and not member.isreg():
-                reason = f"device or special member {name!r}: not read"
-            elif reason is None and member.size > limits.max_member_bytes:
-                reason = f"member of {member.size} bytes over the {limits.max_member_bytes} byte limit: not read"
-            if reason is not None:
-                ctx.issues.append(ArchiveIssue(given, name, reason))
-                continue
-            extracted = archive.extractfile(member)
-            if extracted is None:
-                continue
-            data = extracted.read(member.size)
-            mtime = iso_date(member.mtime) if member.mtime else None
-            _member(data, name, mtime, nested, ctx, limits, given, found)
+    head = handle.read(SNIFF_BYTES)
+    raw = Counting(Prefixed(head, handle))
+    stream = Guarded(decompressor(raw, head), raw, ctx.budget, limits, nested=ctx.depth >= 1)
+    image = ImageParts() if ctx.depth == 0 else None  # an image's layers are one level down
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as archive:  # type: ignore[call-overload]  # stream mode: never seeks, never looks back
+            for member in archive:
+                ctx.budget.charge_entries(1)
+                _tar_member(archive, member, ctx, limits, given, found, image)
+    finally:  # what was read before a refusal keeps its layer order
+        if image is not None:
+            order_layers(found, image)
+
+
+def _tar_member(
+    archive: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    ctx: Context,
+    limits: Limits,
+    given: str,
+    found: list[Found],
+    image: ImageParts | None,
+) -> None:
+    """One tar member: a candidate, an archive (by name, or by content for an image blob), or image metadata."""
+    name = member.name
+    nested = archive_kind(name)
+    sniff = nested is None and ctx.depth == 0 and is_sniffable(name)
+    meta = image is not None and image.wants(name, member.size)
+    if member.isdir() or not (is_candidate(name) or nested or sniff or meta):
+        return
+    reason = _tar_refusal(member)
+    if reason is not None:
+        ctx.issues.append(ArchiveIssue(given, name, reason))
+        return
+    extracted = archive.extractfile(member)
+    if extracted is None:
+        return
+    head = extracted.read(SNIFF_BYTES) if sniff or meta else b""
+    reader = Prefixed(head, extracted)
+    if sniff:
+        nested = sniff_kind(head)
+    if nested is None and (sniff or meta):
+        if image is not None and (meta or head.lstrip().startswith(b"{")) and member.size <= META_LIMIT:
+            image.keep(name, reader.read(member.size))
+        return
+    path = f"{ctx.display}{SEPARATOR}{name}"
+    # a tar is streamed, not held in memory: a layer may be bigger than any member limit; the budget bounds it
+    if nested == "tar":
+        if ctx.depth >= 1:
+            ctx.issues.append(ArchiveIssue(given, name, "archive nested more than one level deep: not opened"))
+            return
+        start = len(found)
+        inner = Context(path, ctx.budget, ctx.depth + 1, ctx.issues)
+        found.extend(read_archive("tar", reader, inner, limits, f"{given}{SEPARATOR}{name}"))
+        if image is not None:
+            image.layer(name, range(start, len(found)))
+        return
+    if member.size > limits.max_member_bytes:
+        ctx.issues.append(
+            ArchiveIssue(
+                given, name, f"member of {member.size} bytes over the {limits.max_member_bytes} byte limit: not read"
+            )
+        )
+        return
+    data = reader.read(member.size)
+    mtime = iso_date(member.mtime) if member.mtime else None
+    _member(data, name, mtime, nested, ctx, limits, given, found)
+
+
+def _tar_refusal(member: tarfile.TarInfo) -> str | None:
+    name = member.name
+    reason = unsafe_name(name)
+    if reason is None and member.issym():
+        reason = f"symlink member {name!r} -> {member.linkname!r}: not followed"
+    elif reason is None and member.islnk():
+        reason = f"hardlink member {name!r} -> {member.linkname!r}: not followed"
+    elif reason is None and not member.isreg():
+        reason = f"device or special member {name!r}: not read"
+    return reason
 
 
 def _member(

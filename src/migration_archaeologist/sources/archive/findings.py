@@ -25,6 +25,7 @@ class Found:
     archive: str = ""  # what a note about it names: the file or archive as given,
     member: str | None = None  # and the member inside it (None: the file itself)
     given: bool = False  # the file was given itself, not found in a folder or an archive
+    ref: str | None = None  # an image layer (``layer@{n}``, n below the top) or an installed distribution
 
 
 @dataclass

@@ -15,8 +15,10 @@ their path relative to ``root``.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 
 from migration_archaeologist.files.untrusted import BoundedWalk, NotRegularFile, kind_of, open_regular
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
@@ -24,10 +26,18 @@ from migration_archaeologist.sources.archive.bundle import read_bundle
 from migration_archaeologist.sources.archive.containers import read_archive
 from migration_archaeologist.sources.archive.findings import ArchiveIssue, Context, Found, iso_date, one_line
 from migration_archaeologist.sources.archive.limits import Budget, Limits
-from migration_archaeologist.sources.archive.names import archive_kind, is_candidate
+from migration_archaeologist.sources.archive.image import is_layout_folder, order_layout_folder
+from migration_archaeologist.sources.archive.installed import dist_info_owners, sourceless
+from migration_archaeologist.sources.archive.names import (
+    SNIFF_BYTES,
+    archive_kind,
+    is_candidate,
+    is_sniffable,
+    sniff_kind,
+)
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
-_WALK_SKIP = frozenset({".git", "__pycache__"})
+_WALK_SKIP = frozenset({".git"})
 
 
 class ArchiveSource:
@@ -39,12 +49,14 @@ class ArchiveSource:
         *,
         root: Path | None = None,
         limits: Limits = Limits(),  # noqa: B008 - Limits is a frozen dataclass
+        named: bool = True,
         objects: Path | None = None,
     ) -> None:
         """``objects``: the scanned repository's object directory, which incremental bundles need."""
         self.paths = list(paths)
         self.objects = objects
         self.root = root
+        self.named = named  # the user named these paths: one of no known suffix is opened by content, else noted
         self.limits = limits
         self.issues: list[ArchiveIssue] = []
         self._contents: dict[str, bytes] = {}
@@ -71,7 +83,7 @@ class ArchiveSource:
                     self._parsed[blob] = parsed
                     self._contents[blob] = data
                     self._fidelity[blob] = fidelity
-                yield Sighting(blob, "archive", "seen", None, None, found.path, found.date)
+                yield Sighting(blob, "archive", "seen", None, found.ref, found.path, found.date)
 
     def _source_of(self, found: Found) -> tuple[bytes | None, str]:
         """A member's revision source: its bytes, or for a .pyc the source rebuilt from it."""
@@ -108,6 +120,10 @@ class ArchiveSource:
         try:
             if path.is_symlink() and not path.exists():
                 self._issue(str(path), None, "dangling symlink: not read")
+            elif path.is_dir() and is_layout_folder(path):  # found all first: the layer order is applied at the end
+                found = list(self._walk(path))
+                order_layout_folder(path, found)
+                yield from found
             elif path.is_dir():
                 yield from self._walk(path)
             elif path.is_file():
@@ -120,21 +136,34 @@ class ArchiveSource:
             self._issue(str(path), None, one_line(f"not read: {type(exc).__name__}: {exc}"))
 
     def _walk(self, folder: Path) -> Iterator[Found]:
-        """Walk a plain folder without following links; archives found in it are opened."""
+        """Walk a plain folder without following links; archives found in it are opened.
+
+        In an installed app (a ``site-packages`` folder) files a ``*.dist-info/RECORD`` lists are
+        named after their distribution, and ``__pycache__`` bytecode is read when its source is gone.
+        """
         bounded = BoundedWalk()  # an archive folder of a whole disk would otherwise run for hours
+        owners: dict[str, str] = {}
         for dirpath, dirnames, filenames in bounded.walk(
             folder, onerror=lambda e: self._issue(str(folder), None, one_line(f"not read: {e}"))
         ):
             dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP)
+            dist_infos = [d for d in dirnames if d.endswith(".dist-info")]
+            if dist_infos:
+                owners.update(dist_info_owners(Path(dirpath), dist_infos))
+            in_cache = os.path.basename(dirpath) == "__pycache__"
             for name in sorted(filenames):
-                if not (is_candidate(name) or archive_kind(name)):
-                    continue
                 file = Path(dirpath) / name
+                if in_cache and not sourceless(dirpath, name):
+                    continue  # the source beside it is the better copy; bytecode is the bytecode source's job
+                if not (is_candidate(name) or archive_kind(name) or is_sniffable(_relative(file, folder))):
+                    continue
                 if file.is_symlink():
                     self._issue(str(folder), _relative(file, folder), f"symlink -> {os.readlink(file)!r}: not followed")
                     continue
+                owner = owners.get(os.path.normpath(file.as_posix()))
                 try:
-                    yield from self._file(file, str(file))
+                    for found in self._file(file, str(file)):
+                        yield replace(found, ref=owner) if owner else found
                 except Exception as exc:
                     self._issue(str(file), None, one_line(f"not read: {type(exc).__name__}: {exc}"))
         if bounded.cut_short:
@@ -147,7 +176,9 @@ class ArchiveSource:
     def _file(self, path: Path, given: str, *, top: bool = False) -> Iterator[Found]:
         kind = archive_kind(path.name)
         display = self._display(path)
-        if kind is None and not is_candidate(path.name):
+        sniff = kind is None and not is_candidate(path.name)
+        named = top and self.named
+        if sniff and not (named or is_sniffable(display)):
             return
         try:  # regular files only, opened without blocking: a FIFO named *.py or *.zip would hang the scan
             fd = open_regular(path)
@@ -156,18 +187,15 @@ class ArchiveSource:
             return
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(fd)
-            if kind is None:
-                if info.st_size > self.limits.max_member_bytes:
-                    self._issue(
-                        given,
-                        None,
-                        f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read",
-                    )
+            if sniff:  # given itself with no known suffix, or an image blob: the content says what it is
+                kind = sniff_kind(handle.read(SNIFF_BYTES))
+                handle.seek(0)
+                if kind is None:
+                    if named:  # restore could not name the file it wrote from one that is not named like one
+                        self._issue(given, None, "neither an archive (by name or content) nor named *.py: not read")
                     return
-                data = handle.read(self.limits.max_member_bytes + 1)[: self.limits.max_member_bytes]
-                # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
-                if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
-                    yield Found(data, display, iso_date(info.st_mtime), given, None, top)
+            if kind is None:
+                yield from self._plain(handle, info, path, display, given, top=top)
                 return
             ctx = Context(display, Budget(self.limits))
             if kind == "bundle":
@@ -176,6 +204,22 @@ class ArchiveSource:
                 found = read_archive(kind, handle, ctx, self.limits, given)
         self.issues.extend(ctx.issues)
         yield from found
+
+    def _plain(
+        self, handle: BinaryIO, info: os.stat_result, path: Path, display: str, given: str, *, top: bool
+    ) -> Iterator[Found]:
+        """A file named like a revision file or its bytecode."""
+        if info.st_size > self.limits.max_member_bytes:
+            self._issue(
+                given,
+                None,
+                f"file of {info.st_size} bytes over the {self.limits.max_member_bytes} byte limit: not read",
+            )
+            return
+        data = handle.read(self.limits.max_member_bytes + 1)[: self.limits.max_member_bytes]
+        # a .pyc given itself is always looked at: if it is no bytecode of a revision, the note says why
+        if looks_like_revision(data) or (top and path.name.lower().endswith(".pyc")):
+            yield Found(data, display, iso_date(info.st_mtime), given, None, top)
 
     # ------------------------------------------------------------------ helpers
 
