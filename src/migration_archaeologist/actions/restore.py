@@ -11,6 +11,7 @@ one after the other. Dry runs take no lock.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from migration_archaeologist.actions.interrupted import repair_interrupted
 from migration_archaeologist.files.untrusted import read_regular
 from migration_archaeologist.parse.revision import RevisionFile
 from migration_archaeologist.chain.scan_result import ScanResult
+from migration_archaeologist.sources.git.lfs import parse_pointer
 from migration_archaeologist.sources.interface import GIT_SOURCES, Sighting, git_blob_id, source_file_name
 from migration_archaeologist.actions.versions_lock import tell, versions_dir_lock
 from migration_archaeologist.actions.versions_now import present_now, version_locations
@@ -264,6 +266,12 @@ def _plan_file(
             )
         if existing == data:
             return PlannedFile(entry.revision, chosen.blob, target, sighting, chosen.fidelity, "unchanged", "identical")
+        if _lfs_pointer_of(existing, data):
+            note = (
+                f"{target} is the Git LFS pointer of this very file (git-lfs's smudge never ran there); it is never"
+                f" overwritten: 'git lfs checkout' writes the real file, or move the pointer aside and restore again"
+            )
+            return PlannedFile(entry.revision, chosen.blob, target, sighting, chosen.fidelity, "conflict", note)
         return PlannedFile(
             entry.revision,
             chosen.blob,
@@ -275,6 +283,12 @@ def _plan_file(
             f" recovered blob {chosen.blob[:10]}); it is never overwritten: move it aside or use --versions",
         )
     return PlannedFile(entry.revision, chosen.blob, target, sighting, chosen.fidelity, "write", entry.reason)
+
+
+def _lfs_pointer_of(existing: bytes, data: bytes) -> bool:
+    """Whether ``existing`` is an LFS pointer naming exactly ``data`` (by sha256 and size)."""
+    pointer = parse_pointer(existing)
+    return pointer is not None and pointer.size == len(data) and pointer.oid == hashlib.sha256(data).hexdigest()
 
 
 def _file_name(entry: RevisionEntry, sighting: Sighting | None) -> str:

@@ -198,7 +198,7 @@ def _tier(candidate: Candidate, head_history: Mapping[str, int]) -> int:
         return TIER_HEAD
     if sources & {"history", "reflog", "stash"}:
         return TIER_REFS
-    if "unreachable" in sources:
+    if "unreachable" in sources or "index" in sources:  # staged, never committed: as loose, and newer
         return TIER_UNREACHABLE
     return TIER_OTHER
 
@@ -275,6 +275,9 @@ def _reason(chosen: Candidate, tier: int, in_head, head_history: Mapping[str, in
         ref = f" ({last.ref})" if last.ref else ""
         return f"newest version {where}{ref}, commit {last.commit[:10]}"  # type: ignore[index]
     if tier == TIER_UNREACHABLE:
+        staged = [s for s in chosen.sightings if s.source == "index"]
+        if staged:
+            return f"staged in the index as {staged[-1].path}, never committed"
         commits = [s for s in chosen.sightings if s.commit]
         if commits:
             what = "a dropped stash" if commits[-1].source == "stash" else "an unreachable commit"

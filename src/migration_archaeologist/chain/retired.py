@@ -28,6 +28,7 @@ _PLACES = {
     "unreachable": "unreachable objects",
     "archive": "an archive",
     "bytecode": "bytecode",
+    "index": "the index (staged, never committed)",
 }
 #: How a revision was retired.
 REVERTED, SQUASHED, DELETED, ELSEWHERE = "reverted", "squashed", "deleted", "elsewhere"
@@ -192,7 +193,7 @@ def lost_when_none_present(
 #: unreachable objects either: those are mostly history rewritten (rebased or amended commits,
 #: pull requests a mirror fetched), whose revisions went on under other IDs (redash's e4d9a0b448cb).
 #: An unreachable revision is brought back when something needs it (the seed's add_users_table).
-_LOCAL = frozenset({"reflog", "stash", "bytecode", "archive", "worktree"})
+_LOCAL = frozenset({"reflog", "stash", "bytecode", "archive", "worktree", "index"})
 
 
 def _kept_aside(entry: RevisionEntry) -> bool:

@@ -29,6 +29,7 @@ from migration_archaeologist.chain.scan_sources import (
 from migration_archaeologist.chain.versions_directory import choose_versions_dirs, environments_of, other_environments
 from migration_archaeologist.sources.git.repository import Repository, open_repository
 from migration_archaeologist.sources.git.history import GitHistory
+from migration_archaeologist.sources.git.index import StagedFiles
 from migration_archaeologist.sources.worktree import WorkTree
 
 if TYPE_CHECKING:
@@ -91,6 +92,9 @@ def scan_repository(
     # git lists untracked files while history is walked (what is left after the walk is one core's work)
     untracked = _soon(partial(list_untracked, repo.work_tree)) if not archives and repo.work_tree else None
     history = GitHistory(repo, progress, thorough=thorough, use_cache=cache)
+    # one short git process (none without an index file, none in a bare repository), while history is walked
+    staged = StagedFiles(repo, use_cache=cache)
+    threading.Thread(target=staged.read, daemon=True).start()
     submodules = SubmoduleScan(repo, thorough=thorough, cache=cache)  # their histories, read meanwhile
     # the work tree's documents are indexed by a helper while history is walked (sources.doc_prefetch)
     documents = _soon(partial(prefetch_documents, repo, cache)) if evidence and repo.work_tree else None
@@ -120,6 +124,10 @@ def scan_repository(
         sources.append(worktree)
     elif versions:
         warnings.append("bare repository: there is no working tree, so no revision is present")
+    history.staged = staged.blobs  # waits for the thread's read
+    staged.keep()
+    sources.append(OutsideOf(staged, elsewhere) if elsewhere else staged)
+    warnings.extend(staged.warnings)
     archive_source = find_archive_source(repo, archives, untracked() if untracked is not None else None)
     if archive_source is not None:
         sources.append(archive_source)
@@ -171,7 +179,7 @@ def scan_repository(
         chain=chain,
         missing=missing,
         commits=commits,
-        unreadable=(*found.unreadable, *submodules.unreadable()),
+        unreadable=(*found.unreadable, *staged.unreadable, *submodules.unreadable()),
         warnings=tuple(warnings),
         commits_walked=found.commits_walked + walked,
         blobs_read=found.blobs_read + read,

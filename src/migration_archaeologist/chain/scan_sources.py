@@ -36,7 +36,7 @@ def find_archive_source(
 
     root = repo.work_tree
     if archives:
-        return ArchiveSource([Path(a).resolve() for a in archives], root=root)
+        return ArchiveSource([Path(a).resolve() for a in archives], root=root, objects=repo.common_dir / "objects")
     if root is None:
         return None
     # Ignored files include build output and data dumps: big archives there are read only on request.
@@ -55,7 +55,8 @@ def find_archive_source(
             loose.append(path)
     if not loose and not skipped:
         return None
-    source = ArchiveSource(loose, root=root, named=False)  # by name only: an untracked log is no archive
+    # by name only: an untracked log is no archive
+    source = ArchiveSource(loose, root=root, named=False, objects=repo.common_dir / "objects")
     for path, size in skipped:
         source.issues.append(
             ArchiveIssue(

@@ -323,7 +323,10 @@ def _event(sighting: Sighting, result: ScanResult) -> CommitEvent:
 
 def _places(sightings: Iterable[Sighting]) -> tuple[Place, ...]:
     """Distinct places, best first: the same order restore prefers (history before the fringes)."""
-    rank = {source: i for i, source in enumerate(("history", "reflog", "stash", "archive", "bytecode", "unreachable"))}
+    rank = {
+        source: i
+        for i, source in enumerate(("history", "reflog", "stash", "index", "archive", "bytecode", "unreachable"))
+    }
     seen: dict[str, Place] = {}
     for s in sorted(sightings, key=lambda s: (rank.get(s.source, 99), s.date or "")):
         if s.source == "worktree" or s.event == "deleted":
@@ -334,7 +337,7 @@ def _places(sightings: Iterable[Sighting]) -> tuple[Place, ...]:
             label = f"dropped stash {s.commit[:10]}" if s.commit else "dropped stash"
         elif s.source == "unreachable":
             label = f"unreachable commit {s.commit[:10]}" if s.commit else "unreachable blob"
-        elif s.source in ("archive", "bytecode"):
+        elif s.source in ("archive", "bytecode", "index"):
             label = f"{s.source} {s.path}" if s.path else s.source
         else:
             label = s.source

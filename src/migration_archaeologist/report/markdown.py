@@ -162,7 +162,7 @@ def _status(e: TimelineEntry) -> str:
 def _place(place: Place) -> str:
     if place.source == "reflog" or (place.source == "stash" and not place.label.startswith("dropped stash")):
         return _code(place.label)
-    if place.source in ("archive", "bytecode") and place.path:
+    if place.source in ("archive", "bytecode", "index") and place.path:
         return f"{place.source} {_code(place.path)}"
     return _md(place.label)
 

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 from migration_archaeologist.sources.git.repository import hexsz
 
-#: Where a content was seen. ``worktree`` is a file present on disk now.
-SOURCES = ("history", "reflog", "stash", "unreachable", "archive", "bytecode", "worktree")
+#: Where a content was seen. ``worktree`` is a file present on disk now; ``index`` a file staged
+#: (``git add``) and never committed.
+SOURCES = ("history", "reflog", "stash", "unreachable", "archive", "bytecode", "worktree", "index")
 #: The sources whose sightings name a commit and a path in its tree (``git show COMMIT:PATH``).
 GIT_SOURCES = ("history", "reflog", "stash", "unreachable")
 #: What happened to the path in that place.

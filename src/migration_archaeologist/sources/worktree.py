@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from migration_archaeologist.files.untrusted import BoundedWalk, FileTooLarge, NotRegularFile, kind_of
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable
+from migration_archaeologist.sources.git.lfs import parse_pointer
 from migration_archaeologist.sources.interface import Sighting, git_blob_id
 
 
@@ -139,11 +140,7 @@ class WorkTree:
                 if not _alembic_loads(name):
                     continue
                 # Alembic imports every such file and stops at one without a revision
-                parsed = Unparseable(
-                    "not a revision file (no module-level revision), so Alembic cannot load the versions "
-                    f"directory: Could not determine revision id from filename {name}",
-                    None,
-                )
+                parsed = _not_a_revision(name, self._contents[blob])
             self._parsed[blob] = parsed
             yield Sighting(blob, "worktree", "seen", None, None, where, date)
 
@@ -169,6 +166,24 @@ def outermost(dirs: Iterable[Path]) -> list[Path]:
         kept.append(directory)
         resolved.append(real)
     return kept
+
+
+def _not_a_revision(name: str, data: bytes) -> Unparseable:
+    """Why Alembic cannot load the versions directory because of this file; a Git LFS pointer says so
+    (a clone without git-lfs: the revision is not present, whatever git's tree holds)."""
+    pointer = parse_pointer(data)
+    if pointer is not None:
+        return Unparseable(
+            f"a Git LFS pointer (sha256:{pointer.oid}), not the revision file: git-lfs's smudge never ran here, "
+            f"so Alembic cannot load the versions directory; 'git lfs checkout' writes the real file "
+            f"(this tool never overwrites it)",
+            None,
+        )
+    return Unparseable(
+        "not a revision file (no module-level revision), so Alembic cannot load the versions "
+        f"directory: Could not determine revision id from filename {name}",
+        None,
+    )
 
 
 def _alembic_loads(name: str) -> bool:

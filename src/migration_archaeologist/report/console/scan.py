@@ -12,7 +12,14 @@ from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.report.console.escape import esc
 
 
-SOURCE_STYLE = {"history": "cyan", "reflog": "magenta", "stash": "yellow", "unreachable": "red", "worktree": "green"}
+SOURCE_STYLE = {
+    "history": "cyan",
+    "reflog": "magenta",
+    "stash": "yellow",
+    "unreachable": "red",
+    "worktree": "green",
+    "index": "blue",
+}
 
 
 def status_of(result: ScanResult, rev: str) -> str:

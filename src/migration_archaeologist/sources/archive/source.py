@@ -50,8 +50,11 @@ class ArchiveSource:
         root: Path | None = None,
         limits: Limits = Limits(),  # noqa: B008 - Limits is a frozen dataclass
         named: bool = True,
+        objects: Path | None = None,
     ) -> None:
+        """``objects``: the scanned repository's object directory, which incremental bundles need."""
         self.paths = list(paths)
+        self.objects = objects
         self.root = root
         self.named = named  # the user named these paths: one of no known suffix is opened by content, else noted
         self.limits = limits
@@ -196,7 +199,7 @@ class ArchiveSource:
                 return
             ctx = Context(display, Budget(self.limits))
             if kind == "bundle":
-                found = read_bundle(path, ctx, self.limits, given)
+                found = read_bundle(path, ctx, self.limits, given, self.objects)
             else:
                 found = read_archive(kind, handle, ctx, self.limits, given)
         self.issues.extend(ctx.issues)

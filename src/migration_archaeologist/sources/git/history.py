@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable
 from migration_archaeologist.sources.git import cache as history_cache
 from migration_archaeologist.sources.git.full_scan import full_scan
+from migration_archaeologist.sources.git.lfs import fetched_since
 from migration_archaeologist.sources.git.records import HistoryScan, Progress
 from migration_archaeologist.sources.git.repository import Repository
 from migration_archaeologist.sources.git.state import RepositoryState, read_state
@@ -33,6 +34,9 @@ class GitHistory:
         self._rebuild_reason = "the repository changed in a way the stored scan cannot follow"
         self._progress: Progress = progress or (lambda phase, n, total: None)
         self._scan: HistoryScan | None = None
+        #: blobs staged in the index (``StagedFiles.blobs``): dangling to the object inventory, but
+        #: the index holds them, so they are ``index`` sightings, not unreachable ones
+        self.staged: frozenset[str] = frozenset()
 
     # -- Source protocol -------------------------------------------------------------------
     def iter_sightings(self) -> Iterator[Sighting]:
@@ -60,7 +64,7 @@ class GitHistory:
                     date=info.date if info else None,
                 )
         for blob in scan.dangling_blobs:
-            if blob in scan.parsed:
+            if blob in scan.parsed and blob not in self.staged:
                 yield Sighting(blob, "unreachable", "seen", None, None, None, None)
 
     def content(self, blob: str) -> bytes:
@@ -92,11 +96,12 @@ class GitHistory:
         state = read_state(repo) if self.use_cache else None
         stamp = _stamp(repo, self.thorough) if state is not None else None
         kept = _LAST_READ.get(stamp) if stamp is not None else None
-        if kept is not None and kept[0] == state:  # read by this process already (check: once per environment)
+        if kept is not None and kept[0] == state and not fetched_since(repo.common_dir, kept[1].unreadable):
+            # read by this process already (check: once per environment)
             self.cache_status = "unchanged"
             return kept[1]
         cached = history_cache.load(repo, self.thorough) if state is not None else None
-        if cached is not None and cached.state == state:
+        if cached is not None and cached.state == state and not fetched_since(repo.common_dir, cached.scan.unreadable):
             self.cache_status = "unchanged"
             _remember(stamp, state, cached.scan)
             return cached.scan

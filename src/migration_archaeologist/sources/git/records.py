@@ -62,7 +62,7 @@ class HistoryScan:
     blobs_read: int = 0
     skipped_versions: int = 0  # later versions of non-revision files left unread (see Walk)
     doc_versions: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, blob) -> commit; newest first
-    bytecode: dict[str, tuple[str, str]] = field(default_factory=dict)  # .pyc blob -> (rebuilt source id, fidelity)
+    bytecode: dict[str, tuple[str, str]] = field(default_factory=dict)  # .pyc / LFS pointer -> (source id, fidelity)
     fidelity: dict[str, str] = field(default_factory=dict)  # rebuilt source id -> fidelity
     all_commits: CommitIds = field(default_factory=lambda: CommitIds())
     #: commits no ref but refs/stash reaches -> parents, and the unreachable commits: what an update

@@ -6,11 +6,13 @@ left unread at paths that proved to hold revision files.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
 from migration_archaeologist.parse.revision import Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.git.cat_file import CatFile
+from migration_archaeologist.sources.git.lfs import is_pointer, parse_pointer, resolve
 from migration_archaeologist.sources.git.records import HistoryScan, Progress, note_unreadable
 from migration_archaeologist.sources.git.repository import Repository
 from migration_archaeologist.sources.git.walk import Walk
@@ -31,7 +33,7 @@ def start_session(
     """A ``cat-file --batch`` for what the walk requests, and a thread parsing its answers into ``scan``."""
     cat = CatFile(repo, requested, present)
     cat.phase = phase
-    reader = threading.Thread(target=_read_blobs, args=(cat, scan, progress), daemon=True)
+    reader = threading.Thread(target=_read_blobs, args=(cat, scan, progress, repo.common_dir), daemon=True)
     reader.start()
     return cat, reader
 
@@ -42,18 +44,21 @@ def finish_session(session: Session) -> None:
     session[1].join()
 
 
-def _read_blobs(cat: CatFile, scan: HistoryScan, progress: Progress) -> None:
+def _read_blobs(cat: CatFile, scan: HistoryScan, progress: Progress, common_dir: Path) -> None:
     # what cat-file was asked for so far: most of it is revision source when it is a lot
     from migration_archaeologist.parse.pool import parse_many  # not needed by a scan the cache answers
 
-    for sha, data, parsed in parse_many(_revision_like(cat, scan, progress), expected=lambda: cat.asked):
+    for sha, data, parsed in parse_many(_revision_like(cat, scan, progress, common_dir), expected=lambda: cat.asked):
         if parsed is not None:
             scan.parsed[sha] = parsed
             scan.contents[sha] = data  # type: ignore[index]  # a fresh scan's contents are a dict
 
 
-def _revision_like(cat: CatFile, scan: HistoryScan, progress: Progress) -> Iterator[tuple[str, bytes]]:
-    """The blobs worth parsing as revision source; a committed .pyc is rebuilt on the way."""
+def _revision_like(
+    cat: CatFile, scan: HistoryScan, progress: Progress, common_dir: Path
+) -> Iterator[tuple[str, bytes]]:
+    """The blobs worth parsing as revision source; a committed .pyc is rebuilt on the way, and a
+    Git LFS pointer is read from the local LFS store."""
     read = 0
     for sha, data in cat.answers():
         scan.blobs_read += 1
@@ -63,6 +68,10 @@ def _revision_like(cat: CatFile, scan: HistoryScan, progress: Progress) -> Itera
         if data is None:
             note_unreadable(scan, sha, cat.reasons.get(sha) or "object missing from the repository or unreadable")
             continue
+        if is_pointer(data):
+            data = _lfs_object(sha, data, scan, common_dir)
+            if data is None:
+                continue
         if not looks_like_revision(data):
             continue
         if _bytecode_header(data):
@@ -88,6 +97,22 @@ def _read_bytecode(sha: str, data: bytes, scan: HistoryScan) -> None:
     scan.parsed[sha] = parsed
     scan.contents[sha] = result.source  # type: ignore[index]  # a walk's own scan: a dict (StoredContents only after merging)
     scan.bytecode[sha] = (git_blob_id(result.source), result.fidelity)
+
+
+def _lfs_object(sha: str, data: bytes, scan: HistoryScan, common_dir: Path) -> bytes | None:
+    """The bytes an LFS pointer stands for, from the local store, sha256 and size checked; else None
+    and, when its object is absent or does not match, an unreadable entry saying so. The pointer's
+    changes are moved to the object's own blob id when ``settle`` meets it in ``scan.bytecode``."""
+    pointer = parse_pointer(data)
+    if pointer is None:
+        return None
+    resolved = resolve(common_dir, pointer)
+    if isinstance(resolved, str):
+        note_unreadable(scan, sha, resolved)
+        return None
+    if looks_like_revision(resolved.data) and not _bytecode_header(resolved.data):
+        scan.bytecode[sha] = (git_blob_id(resolved.data), "exact")
+    return resolved.data
 
 
 def _bytecode_header(data: bytes) -> bool:

@@ -20,7 +20,8 @@ def settle(repo: Repository, scan: HistoryScan, walk: Walk, head_order: bytes | 
     (The walk stores plain tuples: building named tuples for every .py change costs 70 ms.)
     """
     scan.changes = {b: [Change._make(c) for c in cs] for b, cs in scan.changes.items() if b in scan.parsed}
-    # A rebuilt .pyc is known by its rebuilt source, like bytecode found anywhere else.
+    # A rebuilt .pyc is known by its rebuilt source, like bytecode found anywhere else; an LFS
+    # pointer by the object it stands for.
     for pyc, (source_id, fidelity) in scan.bytecode.items():
         if pyc not in scan.parsed:
             continue
@@ -28,6 +29,10 @@ def settle(repo: Repository, scan: HistoryScan, walk: Walk, head_order: bytes | 
         scan.parsed[source_id] = scan.parsed.pop(pyc)
         scan.contents[source_id] = scan.contents.pop(pyc)  # type: ignore[index,attr-defined]  # a walk's own scan: a dict
         scan.fidelity[source_id] = fidelity
+    if scan.bytecode:  # a dangling .pyc or LFS pointer is seen as the source it stands for
+        scan.dangling_blobs = tuple(
+            scan.bytecode[b][0] if b in scan.bytecode and b not in scan.parsed else b for b in scan.dangling_blobs
+        )
     used = {change.commit for changes in scan.changes.values() for change in changes}
     missing = used - walk.info.keys()  # commits whose only .py changes were left unread at first
     if missing:

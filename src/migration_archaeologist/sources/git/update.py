@@ -16,6 +16,7 @@ from migration_archaeologist.sources.git.inventory import (
     pack_objects,
     topological,
 )
+from migration_archaeologist.sources.git.lfs import fetched_since
 from migration_archaeologist.sources.git.origin import head_history_after, off_ref_after, paint_origins, stash_shaped
 from migration_archaeologist.sources.git.records import HistoryScan, Progress, ReflogEntry, ScanOutcome, note_unreadable
 from migration_archaeologist.sources.git.reflog import read_reflogs
@@ -134,6 +135,9 @@ def _growth(
         return "a partial clone"
     if old.boundary != state.boundary:
         return "the shallow boundary, grafts, alternates or a worktree changed"
+    if fetched_since(repo.common_dir, cached.scan.unreadable):
+        # a pointer read before as "not fetched" has its object now: read every pointer again
+        return "Git LFS objects were fetched"
     if old.packs - state.packs:
         return "pack files were removed (gc or repack)"
     packed = pack_objects(repo, state.packs - old.packs)
