@@ -128,10 +128,8 @@ class ExpressionStack:
         kwargs = self._pop() if (i.arg or 0) & 1 else None
         args = self._pop()
         func = as_expr(self._callable(), "callable")
-        if isinstance(args, ast.Tuple) and getattr(args, "_from_list", False):
+        if isinstance(args, ast.Tuple):  # built from the arguments, or folded to a constant
             positional = list(args.elts)
-        elif isinstance(args, ast.Tuple) and not args.elts:
-            positional = []
         else:
             positional = [ast.Starred(as_expr(args, "*args"), ast.Load())]
         keywords: list[ast.keyword] = []

@@ -81,8 +81,12 @@ class OperatorStack(ExpressionStack):
         target = self.stack[-1] if self.stack else None
         if not isinstance(target, ast.Dict):
             raise GiveUp(f"unusual {i.opname}")
-        target.keys.append(None)
-        target.values.append(more)
+        if isinstance(more, ast.Dict) and None not in more.keys:
+            target.keys += more.keys  # ``{**a, 'k': v}``: the same bytecode as ``{**a, **{'k': v}}``
+            target.values += more.values
+        else:
+            target.keys.append(None)
+            target.values.append(more)
 
     def op_BUILD_MAP(self, i: InstructionLike) -> None:
         pairs = [(self._pop(), self._pop()) for _ in range(i.arg or 0)][::-1]
