@@ -157,6 +157,28 @@ def downgrade() -> None:
     """Nothing to undo."""
 '''
 
+WITH_TRY = '''"""guarded data fix"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '5e6f708192a3'
+down_revision = '4d5e6f708192'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    try:
+        op.execute("SET lock_timeout = '5s'")
+    except Exception:
+        pass
+    op.drop_column('orders', 'legacy')
+
+
+def downgrade():
+    op.add_column('orders', sa.Column('legacy', sa.Text(), nullable=True))
+'''
+
 WITH_IF = '''"""conditional data fix"""
 from alembic import op
 import sqlalchemy as sa
@@ -178,7 +200,7 @@ def downgrade():
     op.add_column('orders', sa.Column('legacy', sa.Text(), nullable=True))
 '''
 
-SOURCES = {"create_table": CREATE_TABLE, "alter": ALTER, "merge": MERGE, "future": FUTURE}
+SOURCES = {"create_table": CREATE_TABLE, "alter": ALTER, "merge": MERGE, "future": FUTURE, "with_if": WITH_IF}
 
 
 def _compile(tmp_path: Path, name: str, text: str) -> Path:
@@ -237,14 +259,22 @@ def test_samples_are_all_there() -> None:
     assert len(list(SAMPLES.glob("*.py"))) == 6
 
 
-def test_function_with_if_is_incomplete_with_the_reason(tmp_path: Path) -> None:
+def test_function_with_if_rebuilds_complete(tmp_path: Path) -> None:
     result = rebuild(_compile(tmp_path, "with_if", WITH_IF).read_bytes(), pyc_name="with_if.pyc")
+    assert isinstance(result, Rebuilt)
+    assert result.complete, result.differences
+    assert "    if bind.dialect.name == 'postgresql':\n        op.execute(" in result.source.decode()
+    _same_revision(WITH_IF.encode(), result.source)
+
+
+def test_function_with_try_is_incomplete_with_the_reason(tmp_path: Path) -> None:
+    result = rebuild(_compile(tmp_path, "with_try", WITH_TRY).read_bytes(), pyc_name="with_try.pyc")
     assert isinstance(result, Rebuilt)
     assert not result.complete
     assert len(result.differences) == 1
-    assert result.differences[0].startswith("upgrade(): not rebuilt: conditional")
+    assert result.differences[0].startswith("upgrade(): not rebuilt: try/except")
     text = result.source.decode()
-    assert 'raise NotImplementedError("could not rebuild from bytecode: conditional' in text.replace("'", '"')
+    assert 'raise NotImplementedError("could not rebuild from bytecode: try/except' in text.replace("'", '"')
     assert "INCOMPLETE" in text
     parsed = parse_revision(result.source)
     assert isinstance(parsed, RevisionFile)
@@ -331,24 +361,24 @@ def test_a_module_that_is_not_a_revision(tmp_path: Path) -> None:
 def test_bytecode_source_over_a_pycache_folder(tmp_path: Path) -> None:
     for name, text in SOURCES.items():
         _compile(tmp_path, name, text)
-    _compile(tmp_path, "with_if", WITH_IF)
+    _compile(tmp_path, "with_try", WITH_TRY)
     _compile(tmp_path, "env", "x = 1\n")
     (tmp_path / "__pycache__" / "old.cpython-39.pyc").write_bytes(_foreign_pyc(3425))
     source = BytecodeSource([tmp_path / "__pycache__"], root=tmp_path)
     sightings = list(source.iter_sightings())
-    assert len(sightings) == 5
+    assert len(sightings) == 6
     assert {s.source for s in sightings} == {"bytecode"}
     assert {s.event for s in sightings} == {"seen"}
     assert all(s.path and s.path.startswith("__pycache__/") for s in sightings)
     fidelity = {s.path: source.fidelity(s.blob) for s in sightings}
     assert fidelity[f"__pycache__/merge.{TAG}.pyc"] == "bytecode"
-    assert fidelity[f"__pycache__/with_if.{TAG}.pyc"] == "bytecode-partial"
+    assert fidelity[f"__pycache__/with_try.{TAG}.pyc"] == "bytecode-partial"
     for s in sightings:
         parsed = source.parsed(s.blob)
         assert isinstance(parsed, RevisionFile)
         assert parse_revision(source.content(s.blob)) == parsed
     assert any("Python 3.9" in issue for issue in source.issues)
-    assert any("with_if" in issue and "incomplete" in issue for issue in source.issues)
+    assert any("with_try" in issue and "incomplete" in issue for issue in source.issues)
     assert not any("env" in issue for issue in source.issues)
 
 
@@ -394,9 +424,9 @@ from alembic import op
 
 revision = '708192a3b4c5'
 down_revision = None
-if os.environ.get('X'):
-    SCHEMA = 'x'
-else:
+try:
+    SCHEMA = os.environ['X']
+except KeyError:
     SCHEMA = None
 
 
@@ -420,7 +450,7 @@ def test_module_level_branch_keeps_identifiers_and_functions(tmp_path: Path) -> 
     result = rebuild(_compile(tmp_path, "modif", MODULE_IF).read_bytes(), pyc_name="modif.pyc")
     assert isinstance(result, Rebuilt)
     assert not result.complete
-    assert result.differences[0].startswith("module: not rebuilt (conditional")
+    assert result.differences[0].startswith("module: not rebuilt (try/except")
     parsed = parse_revision(result.source)
     assert isinstance(parsed, RevisionFile)
     assert (parsed.revision, parsed.down_revisions, parsed.message) == (

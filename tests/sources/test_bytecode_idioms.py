@@ -81,12 +81,57 @@ def downgrade() -> None:
     return None
 '''
 
+CONDITIONS = '''"""branch on the dialect, offline mode and None"""
+from alembic import op, context
+import sqlalchemy as sa
+
+revision = '1b2c3d4e5f60'
+down_revision = '0a1b2c3d4e5f'
+if context.is_offline_mode():
+    SCHEMA = 'x'
+else:
+    SCHEMA = None
+
+
+def upgrade():
+    bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
+        op.execute("SET lock_timeout = '5s'")
+    op.drop_column('orders', 'legacy')
+    if bind.dialect.name != 'sqlite':
+        with op.batch_alter_table('t') as batch_op:
+            if SCHEMA is None:
+                batch_op.drop_column('x')
+            batch_op.drop_column('y')
+    else:
+        op.drop_column('t', 'x')
+    op.f()
+
+
+def downgrade():
+    if context.get_context().dialect.name == 'sqlite':
+        op.a()
+    elif context.get_context().dialect.name in ('mysql', 'mariadb'):
+        op.b()
+    else:
+        op.c()
+
+
+def last(x):
+    if not x:
+        return 1
+    if x is not None:
+        op.a()
+    return x
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
     **SOURCES,
     "hand_written": HAND_WRITTEN,
     "idioms": IDIOMS,
+    "conditions": CONDITIONS,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -124,6 +169,14 @@ def test_idioms_rebuild_to_readable_source(tmp_path: Path) -> None:
         assert line in text, line
     ops = read_ops(text.encode())
     assert [o.name for o in ops.downgrade] == ["batch_alter_table", "drop_index", "drop_column"]
+
+
+def test_conditions_rebuild_as_if_elif_else(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "conditions", CONDITIONS).source.decode()
+    assert "if context.is_offline_mode():\n    SCHEMA = 'x'\nelse:\n    SCHEMA = None\n" in text
+    assert "    elif context.get_context().dialect.name in ('mysql', 'mariadb'):\n        op.b()\n    else:\n" in text
+    assert "            if SCHEMA is None:\n                batch_op.drop_column('x')\n" in text
+    assert "    if not x:\n        return 1\n" in text
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:

@@ -42,6 +42,19 @@ _WITH_EXITS: tuple[tuple[str, ...], ...] = (
     ("POP_BLOCK", "BEGIN_FINALLY", "WITH_CLEANUP_START", "WITH_CLEANUP_FINISH", "END_FINALLY"),  # 3.8
 )
 _RETURNS = ("RETURN_VALUE", "RETURN_CONST")
+
+
+def _none_test(node: ast.expr, op: ast.cmpop) -> ast.expr:
+    return ast.Compare(node, [op], [ast.Constant(None)])
+
+
+#: forward conditional jumps: the condition under which the jump is NOT taken (the if's test)
+_CONDITIONS: dict[str, Callable[[ast.expr], ast.expr]] = {
+    **dict.fromkeys(("POP_JUMP_IF_FALSE", "POP_JUMP_FORWARD_IF_FALSE"), lambda c: c),
+    **dict.fromkeys(("POP_JUMP_IF_TRUE", "POP_JUMP_FORWARD_IF_TRUE"), lambda c: ast.UnaryOp(ast.Not(), c)),
+    **dict.fromkeys(("POP_JUMP_IF_NOT_NONE", "POP_JUMP_FORWARD_IF_NOT_NONE"), lambda c: _none_test(c, ast.Is())),
+    **dict.fromkeys(("POP_JUMP_IF_NONE", "POP_JUMP_FORWARD_IF_NONE"), lambda c: _none_test(c, ast.IsNot())),
+}
 #: opnames handled by another opname's handler
 _ALIASES = {
     "LOAD_FAST": "LOAD_NAME",
@@ -101,9 +114,17 @@ class Rebuilder(OperatorStack):
     # ---- driver
 
     def _run(self) -> None:
+        ops = [i.opname for i in self.instructions]
+        if ops.count("PUSH_EXC_INFO") > ops.count("BEFORE_WITH"):  # 3.11+: a handler no ``with`` explains
+            raise GiveUp("try/except or try/finally (PUSH_EXC_INFO)")
+        if not self._range(0, len(self.instructions)):
+            raise GiveUp("code does not end in a return")
+
+    def _range(self, n: int, hi: int) -> bool:
+        """Rebuild ``instructions[n:hi]`` into the current block; True if it ends in a return (what
+        follows a return at this level is unreachable or an exception handler, and is not read)."""
         ins = self.instructions
-        n = 0
-        while n < len(ins):
+        while n < hi:
             i = ins[n]
             if i.opname == "JUMP_FORWARD":
                 n = self._jump_target(i)
@@ -111,7 +132,7 @@ class Rebuilder(OperatorStack):
                 if i.opname == "RETURN_CONST":
                     self._push(constant(i.argval))
                 self._return()
-                return
+                return True
             elif self.stack and isinstance(self.stack[-1], WithExit) and self._with_exit(ins, n):
                 self._close_with()
                 n += self._with_exit(ins, n)
@@ -119,10 +140,51 @@ class Rebuilder(OperatorStack):
                 iterable = as_expr(self._pop(), "iterable")
                 node, n = inline_comprehension(self.code, ins, n, iterable, self._machine_for)
                 self._push(node)
+            elif i.opname in _CONDITIONS:
+                n, ended = self._if(n, hi)
+                if ended:
+                    return True
             else:
                 self._step(i)
                 n += 1
-        raise GiveUp("code does not end in a return")
+        return False
+
+    def _if(self, n: int, hi: int) -> tuple[int, bool]:
+        """``if``/``else`` from a forward conditional jump at ``n``: the next index, and whether the
+        statement ended the range. A then-part that returns None makes the rest the else-part: the
+        compiler lays out ``if c: A`` + ``B`` at the end of a function exactly like ``if c: A else: B``."""
+        i = self.instructions[n]
+        cond = _CONDITIONS[i.opname](as_expr(self._pop(), "condition"))
+        t = self._jump_target(i)
+        if not n < t <= hi or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):  # a statement
+            raise GiveUp(describe(i.opname))
+        last = self.instructions[t - 1]
+        if last.opname in ("JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_NO_INTERRUPT") and self._jump_target(last) > t:
+            e = self._jump_target(last)
+            if e > hi:
+                raise GiveUp(describe(i.opname))
+            body, _ = self._block(n + 1, t - 1)
+            orelse, ended = self._block(t, e)
+            self._emit(ast.If(cond, body or [ast.Pass()], orelse))
+            return e, ended
+        body, returned = self._block(n + 1, t)
+        if returned and not (body and isinstance(body[-1], ast.Return)):
+            orelse, ended = self._block(t, hi)
+            self._emit(ast.If(cond, body or [ast.Pass()], orelse))
+            return hi, ended
+        self._emit(ast.If(cond, body or [ast.Pass()], []))
+        return t, False
+
+    def _block(self, lo: int, hi: int) -> tuple[list[ast.stmt], bool]:
+        """The statements of ``instructions[lo:hi]`` as a block of their own."""
+        body: list[ast.stmt] = []
+        self.blocks.append(body)
+        depth = len(self.withs)
+        ended = self._range(lo, hi)
+        if len(self.withs) != depth or self.blocks[-1] is not body:
+            raise GiveUp("with block across an if")
+        self.blocks.pop()
+        return body, ended
 
     def _jump_target(self, i: InstructionLike) -> int:
         """The index of the first instruction at or after the jump's target (skipped NOPs)."""
