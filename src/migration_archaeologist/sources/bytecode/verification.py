@@ -7,7 +7,14 @@ every place they differ becomes one line of the rebuilt file's header.
 from __future__ import annotations
 
 import dis
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 from migration_archaeologist.sources.bytecode.code_objects import qualname
 
@@ -85,3 +92,39 @@ def _show(item: tuple[str, object]) -> str:
         shown = repr(key)
     text = f"{opname} {shown}"
     return text if len(text) <= 70 else text[:67] + "..."
+
+
+@functools.cache
+def find_python(version: str) -> Path | None:
+    """An interpreter of CPython ``version`` ("3.8"): the running one, ``python3.X`` on PATH, or
+    pyenv's newest build of it; each candidate must say it is that version (a pyenv shim with no
+    such version selected does not). Never a scanned repository's own virtual environment."""
+    if version == "{}.{}".format(*sys.version_info[:2]) and sys.executable:
+        return Path(sys.executable)
+    candidates = []
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(Path(on_path))
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    try:
+        builds = [
+            p for p in root.glob(f"{version}.*/bin/python") if re.fullmatch(rf"{re.escape(version)}\.\d+", p.parts[-3])
+        ]
+    except OSError:
+        builds = []
+    candidates += sorted(builds, key=lambda p: [int(x) for x in p.parts[-3].split(".")], reverse=True)
+    for python in candidates:
+        if _says_version(python, version):
+            return python
+    return None
+
+
+def _says_version(python: Path, version: str) -> bool:
+    try:
+        done = subprocess.run(
+            [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == version

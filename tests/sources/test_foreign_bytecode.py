@@ -1,0 +1,174 @@
+"""Bytecode of CPython 3.8-3.13 read whatever Python runs the tests: the marshal reader and the
+disassembly, checked against each version's own ``dis`` (each pyenv interpreter found; skipped
+where absent)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from migration_archaeologist.sources.bytecode.disassembly import UNKNOWN, DisassemblyError, foreign_instructions
+from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode, MarshalError, loads
+from migration_archaeologist.sources.bytecode.verification import find_python
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_repos" / "taskman-v2" / "revisions"
+FIXTURES = ROOT / "tests" / "fixtures" / "bytecode"
+VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+
+#: run by the other interpreter: compile (never run) each source, print its own dis listing as JSON
+CHILD = r"""
+import dis, json, marshal, sys
+FNS = (str, repr, ascii)
+def key(v):
+    if hasattr(v, "co_code"):
+        return ["code", getattr(v, "co_qualname", v.co_name)]
+    if isinstance(v, tuple):
+        return ["tuple", [key(x) for x in v]]
+    if isinstance(v, frozenset):
+        return ["frozenset", sorted(json.dumps(key(x)) for x in v)]
+    if v is getattr(dis, "UNKNOWN", FNS):
+        return ["unknown"]
+    if any(v is f for f in FNS):
+        return ["fn", v.__name__]
+    return [type(v).__name__, repr(v)]
+out = []
+for name, source in json.load(sys.stdin):
+    try:
+        code = compile(source, name, "exec", dont_inherit=True)
+    except SyntaxError:
+        out.append([name, None, None])
+        continue
+    listing = []
+    def walk(c):
+        facts = [list(c.co_varnames), list(c.co_cellvars), list(c.co_freevars), list(c.co_names), c.co_argcount,
+                 c.co_posonlyargcount, c.co_kwonlyargcount, c.co_flags, c.co_firstlineno, c.co_filename,
+                 key(c.co_consts)]
+        ins = [[i.opname, i.arg, key(i.argval), i.offset] for i in dis.get_instructions(c)]
+        listing.append([getattr(c, "co_qualname", c.co_name), ins, facts])
+        for k in c.co_consts:
+            if hasattr(k, "co_code"):
+                walk(k)
+    walk(code)
+    out.append([name, marshal.dumps(code).hex(), listing])
+print(json.dumps(out))
+"""
+
+
+def _key(v: object) -> object:
+    if isinstance(v, ForeignCode):
+        return ["code", v.co_qualname]
+    if isinstance(v, tuple):
+        return ["tuple", [_key(x) for x in v]]
+    if isinstance(v, frozenset):
+        return ["frozenset", sorted(json.dumps(_key(x)) for x in v)]
+    if v is UNKNOWN:
+        return ["unknown"]
+    if any(v is f for f in (str, repr, ascii)):
+        return ["fn", v.__name__]  # type: ignore[union-attr]
+    return [type(v).__name__, repr(v)]
+
+
+def _ours(code: ForeignCode, out: list[object]) -> list[object]:
+    facts = [list(code.co_varnames), list(code.co_cellvars), list(code.co_freevars), list(code.co_names),
+             code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags, code.co_firstlineno,
+             code.co_filename, _key(code.co_consts)]
+    ins = [[i.opname, i.arg, _key(i.argval), i.offset] for i in foreign_instructions(code)]
+    out.append([code.co_qualname, ins, facts])
+    for k in code.co_consts:
+        if isinstance(k, ForeignCode):
+            _ours(k, out)
+    return out
+
+
+def _big() -> str:
+    """Over 256 locals and constants (EXTENDED_ARG), jumps longer than 255 bytes both ways."""
+    names = [f"v{n}" for n in range(300)]
+    lines = ["def big(flag):"] + [f"    {v} = {n}.5" for n, v in enumerate(names)]
+    lines += ["    if flag:"] + [f"        {v} += {v}" for v in names]
+    lines += ["    while flag:"] + [f"        flag = {v} - flag" for v in names]
+    lines += ["    return " + " + ".join(names)]
+    return "\n".join(lines) + "\n"
+
+
+NEWER = {
+    "match_310": "def m(x):\n    match x:\n        case [1, *r]: return r\n        case {'k': v}: return v\n"
+    "        case int(n) if n > 1: return n\n        case _: return None\n",
+    "except_star_311": "def e(f):\n    try:\n        f()\n    except* ValueError as g:\n        return g\n",
+    "generic_312": "def first[T](xs: list[T]) -> T:\n    return xs[0]\ntype Alias = int\n",
+}
+
+
+def _corpus() -> list[tuple[str, str]]:
+    corpus = [("constructs.py", (FIXTURES / "constructs.py").read_text(encoding="utf-8")), ("big.py", _big())]
+    corpus += [(p.name, p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.glob("*.py"))]
+    tree = ast.parse((ROOT / "tests" / "sources" / "test_bytecode.py").read_text(encoding="utf-8"))
+    for node in tree.body:  # the revision sources the rebuilder's own tests compile
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            corpus.append((node.targets[0].id + ".py", node.value.value))  # type: ignore[attr-defined]
+    return corpus + list(NEWER.items())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_disassembly_equals_that_pythons_own_dis(version: str) -> None:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} here")
+    corpus = _corpus()
+    done = subprocess.run([str(python), "-I", "-S", "-c", CHILD], input=json.dumps(corpus), capture_output=True,
+                          text=True, timeout=120, check=True)
+    compiled = 0
+    for name, hexed, theirs in json.loads(done.stdout):
+        if hexed is None:
+            assert name in NEWER, f"{name} does not compile with Python {version}"
+            continue
+        code = loads(bytes.fromhex(hexed), version)
+        assert isinstance(code, ForeignCode) and code.python == version
+        ours = _ours(code, [])
+        assert [q for q, _, _ in ours] == [q for q, _, _ in theirs], name
+        for (qualname, ins, facts), (_, their_ins, their_facts) in zip(ours, theirs):
+            assert facts == their_facts, f"{name} {qualname}"
+            assert ins == their_ins, f"{name} {qualname}"
+        compiled += 1
+    assert compiled >= len(corpus) - len(NEWER)
+
+
+def test_unknown_marshal_type_is_refused_in_one_line() -> None:
+    with pytest.raises(MarshalError, match=r"unknown marshal type '\?'"):
+        loads(b"?", "3.8")
+    with pytest.raises(MarshalError, match="not read here"):
+        loads(b"N", "3.14")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"(\x05\x00\x00\x00N", "truncated"),
+        (b"s\xff\xff\xff\x7f", "over the limit"),
+        (b"r\x00\x00\x00\x00", "bad reference"),
+        (b"\xa8\x01\x00\x00\x00r\x00\x00\x00\x00", "bad reference"),  # a tuple holding itself
+        (b"(\x01\x00\x00\x00" * 300 + b"N", "nested deeper"),
+        (b"l\x01\x00\x00\x00\xff\xff", "digit out of range"),
+        (b"0", "NULL object"),
+    ],
+)
+def test_bad_marshal_data_is_a_marshal_error(data: bytes, message: str) -> None:
+    with pytest.raises(MarshalError, match=message):
+        loads(data, "3.12")
+
+
+def test_marshal_values() -> None:
+    assert loads(b"l\xfe\xff\xff\xff\x01\x00\x01\x00", "3.10") == -(1 + (1 << 15))
+    assert loads(b")\x03N\xda\x01a\xe9\x07\x00\x00\x00", "3.11") == (None, "a", 7)
+    assert loads(b"(\x02\x00\x00\x00\xda\x01ar\x00\x00\x00\x00", "3.11") == ("a", "a")  # a back-reference
+
+
+def test_unknown_opcode_is_a_disassembly_error() -> None:
+    code = ForeignCode("3.12", 0, 0, 0, 0, 0, 0, b"\xff\x00", (), (), (), (), (), "f.py", "m", "m", 1, b"",
+                       version=(3, 12))
+    with pytest.raises(DisassemblyError, match="opcode 255 at offset 0 is unknown to Python 3.12"):
+        foreign_instructions(code)
