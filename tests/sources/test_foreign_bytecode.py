@@ -7,13 +7,15 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from migration_archaeologist.sources.bytecode.disassembly import UNKNOWN, DisassemblyError, foreign_instructions
 from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode, MarshalError, loads
-from migration_archaeologist.sources.bytecode.verification import find_python
+from migration_archaeologist.sources.bytecode.header import read_header
+from migration_archaeologist.sources.bytecode.verification import CompileFailed, compare_code, compile_with, find_python
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_repos" / "taskman-v2" / "revisions"
@@ -172,3 +174,49 @@ def test_unknown_opcode_is_a_disassembly_error() -> None:
                        version=(3, 12))
     with pytest.raises(DisassemblyError, match="opcode 255 at offset 0 is unknown to Python 3.12"):
         foreign_instructions(code)
+
+
+FIXTURE_SOURCE = FIXTURES / "a1b2c3d4e5f6_add_orders.py"
+FIXTURE_PYCS = {v: FIXTURES / f"a1b2c3d4e5f6_add_orders.cpython-{v.replace('.', '')}.pyc" for v in VERSIONS}
+
+
+def _fixture(version: str) -> ForeignCode:
+    data = FIXTURE_PYCS[version].read_bytes()
+    header = read_header(data)
+    assert header is not None and header.python == version
+    code = loads(data[16:], version)
+    assert isinstance(code, ForeignCode)
+    return code
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_committed_pyc_gives_its_revision_identifiers_without_its_python(version: str) -> None:
+    code = _fixture(version)
+    ins = foreign_instructions(code)
+    stores = {b.argval: a.argval for a, b in zip(ins, ins[1:]) if b.opname == "STORE_NAME" and a.opname == "LOAD_CONST"}
+    assert stores.pop("__doc__").startswith("add orders\n\nRevision ID: a1b2c3d4e5f6\n")
+    assert stores == {"revision": "a1b2c3d4e5f6", "down_revision": "0f9e8d7c6b5a", "branch_labels": None, "depends_on": None}
+    assert [c.co_name for c in code.co_consts if isinstance(c, ForeignCode)] == ["upgrade", "downgrade"]
+    assert code.co_filename == "a1b2c3d4e5f6_add_orders.py" and code.python == version
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_that_pythons_compiler_proves_the_source_and_catches_a_change(version: str) -> None:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} here")
+    source = FIXTURE_SOURCE.read_text(encoding="utf-8")
+    differences: list[str] = []
+    compare_code(_fixture(version), compile_with(python, source, "x.py"), "module", set(), differences)
+    assert differences == []
+    changed = compile_with(python, source.replace("'ix_orders_total'", "'ix_orders_sum'"), "x.py")
+    compare_code(_fixture(version), changed, "module", set(), differences)
+    assert [d.split(":")[0] for d in differences] == ["upgrade()", "downgrade()"]
+    assert all("LOAD_CONST 'ix_orders_total' vs LOAD_CONST 'ix_orders_sum'" in d for d in differences)
+    with pytest.raises(CompileFailed, match=f"Python {version} does not compile it: SyntaxError"):
+        compile_with(python, "def (:\n", "broken.py")
+
+
+def test_find_python_answers_none_for_a_python_that_is_not_here() -> None:
+    assert find_python("3.99") is None
+    assert find_python("{}.{}".format(*sys.version_info[:2])) == Path(sys.executable)
