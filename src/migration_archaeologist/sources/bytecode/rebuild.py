@@ -19,6 +19,7 @@ import hashlib
 import marshal
 import types
 from dataclasses import dataclass
+from typing import cast
 
 from migration_archaeologist.parse.revision import Unparseable
 from migration_archaeologist.sources.bytecode.disassembly import DisassemblyError
@@ -121,11 +122,11 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
     differences: list[str] = []
     given_up: set[str] = set()
     try:
-        tree = Rebuilder(module, given_up=given_up, differences=differences).module()  # type: ignore[arg-type]
+        tree = Rebuilder(cast(types.CodeType, module), given_up=given_up, differences=differences).module()
         module_level = True
     except GiveUp as exc:
         differences.append(f"module: not rebuilt ({exc}); kept docstring, identifiers and functions")
-        tree = fallback_module(module, given_up, differences)  # type: ignore[arg-type]
+        tree = fallback_module(cast(types.CodeType, module), given_up, differences)
         module_level = False
     except Exception as exc:
         if not foreign:
