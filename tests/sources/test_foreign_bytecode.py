@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from migration_archaeologist.sources.bytecode.disassembly import UNKNOWN, DisassemblyError, foreign_instructions
 from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode, MarshalError, loads
@@ -220,3 +222,34 @@ def test_that_pythons_compiler_proves_the_source_and_catches_a_change(version: s
 def test_find_python_answers_none_for_a_python_that_is_not_here() -> None:
     assert find_python("3.99") is None
     assert find_python("{}.{}".format(*sys.version_info[:2])) == Path(sys.executable)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(version=st.sampled_from(VERSIONS), cut=st.integers(0, 2000), flips=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=4))
+def test_damaged_pyc_gives_a_one_line_error_never_a_traceback(version: str, cut: int, flips: list[tuple[int, int]]) -> None:
+    body = bytearray(FIXTURE_PYCS[version].read_bytes()[16:])
+    for at, value in flips:
+        if at < len(body):
+            body[at] = value
+    body = body[: max(cut, 1)] if cut < len(body) else body
+    try:
+        code = loads(bytes(body), version)
+    except MarshalError as exc:
+        assert "\n" not in str(exc)
+        return
+    stack = [code]
+    while stack:
+        one = stack.pop()
+        if not isinstance(one, ForeignCode):
+            continue
+        try:
+            foreign_instructions(one)
+        except DisassemblyError as exc:
+            assert "\n" not in str(exc)
+        stack += [c for c in one.co_consts if isinstance(c, ForeignCode)]
+
+
+def test_opcode_tables_ship_in_the_wheel() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"sources/bytecode/opcode_tables.json"' in pyproject
+    assert (ROOT / "src" / "migration_archaeologist" / "sources" / "bytecode" / "opcode_tables.json").is_file()

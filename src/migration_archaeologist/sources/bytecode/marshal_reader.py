@@ -72,7 +72,12 @@ def loads(data: bytes, python: str) -> object:
     if python not in _READABLE:
         raise MarshalError(f"marshal data of Python {python} is not read here (only {', '.join(_READABLE)})")
     reader = _Reader(bytes(data), python)
-    return reader.read(0)
+    try:
+        return reader.read(0)
+    except MarshalError:
+        raise
+    except (ValueError, OverflowError) as exc:  # bad UTF-8 or ASCII, an unreadable float: one line, no traceback
+        raise MarshalError(f"bad marshal data: {type(exc).__name__}: {exc}"[:200]) from None
 
 
 class _Reader:
