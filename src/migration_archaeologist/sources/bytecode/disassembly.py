@@ -107,7 +107,7 @@ def _target(t: OpcodeTable, op: int, arg: int, offset: int) -> int | None:
     return None
 
 
-def _resolve(  # noqa: C901 - one branch per argument kind, in dis's own order
+def _resolve(
     t: OpcodeTable, code: ForeignCode, op: int, arg: int | None, jump: int | None, labels: dict[int, int]
 ) -> tuple[object, str]:
     if arg is None:
