@@ -1,10 +1,8 @@
 """Revision files rebuilt from the bytecode of another CPython (3.8-3.13), proven by that version's
 own compiler, scanned and restored like any other source.
 
-NEEDS BRANCH bc-idioms: every test here marked ``NEEDS_IDIOMS`` (all but the running Python's
-own version) needs the Rebuilder reading ``ForeignCode`` through ``instructions()`` (branch
-``bc-idioms``); until it is merged they are expected failures. Strict: once merged they pass,
-XPASS fails, and the mark must be removed.
+The Rebuilder reads ``ForeignCode`` through ``instructions()`` with each version's idioms
+(branch ``bc-idioms``, merged).
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from migration_archaeologist.actions.restore import apply_restore, plan_restore
 from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.parse.ops import read_ops
 from migration_archaeologist.parse.revision import RevisionFile, parse_revision
-from migration_archaeologist.sources.bytecode.header import CURRENT_PYTHON
 from migration_archaeologist.sources.bytecode.rebuild import Rebuilt, rebuild
 from migration_archaeologist.sources.bytecode.verification import find_python
 
@@ -28,9 +25,6 @@ SOURCE = FIXTURES / "a1b2c3d4e5f6_add_orders.py"
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 MAGIC = {"3.8": 3413, "3.9": 3425, "3.10": 3439, "3.11": 3495, "3.12": 3531, "3.13": 3571}
 V = "alembic/versions"
-NEEDS_IDIOMS = pytest.mark.xfail(
-    reason="needs branch bc-idioms (the Rebuilder over ForeignCode); remove this mark once merged", strict=True
-)
 
 
 def _pyc(version: str) -> Path:
@@ -46,9 +40,7 @@ def _assert_is_the_revision(source: bytes) -> None:
     assert [op.name for op in ops.downgrade] == ["drop_index", "drop_table"]
 
 
-@pytest.mark.parametrize(
-    "version", [pytest.param(v, marks=() if v == CURRENT_PYTHON else NEEDS_IDIOMS) for v in VERSIONS]
-)
+@pytest.mark.parametrize("version", VERSIONS)
 def test_pyc_of_each_python_is_rebuilt_and_proven_by_that_python(version: str) -> None:
     if find_python(version) is None:
         pytest.skip(f"no Python {version} here")
@@ -61,7 +53,6 @@ def test_pyc_of_each_python_is_rebuilt_and_proven_by_that_python(version: str) -
     _assert_is_the_revision(result.source)
 
 
-@NEEDS_IDIOMS
 def test_without_an_interpreter_of_that_version_the_rebuild_says_not_proven(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -81,7 +72,6 @@ def test_without_an_interpreter_of_that_version_the_rebuild_says_not_proven(
     _assert_is_the_revision(result.source)
 
 
-@NEEDS_IDIOMS
 def test_revision_surviving_as_python_38_bytecode_is_restored_as_from_git(repo: GitRepo, tmp_path: Path) -> None:
     if find_python("3.8") is None:
         pytest.skip("no Python 3.8 here")
