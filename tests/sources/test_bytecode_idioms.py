@@ -9,6 +9,7 @@ machine reads them all: a complete rebuild compiles back to the very same byteco
 from __future__ import annotations
 
 import py_compile
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from migration_archaeologist.chain.scan import scan_repository
 from migration_archaeologist.parse.ops import read_ops
 from migration_archaeologist.parse.revision import RevisionFile, parse_revision
 from migration_archaeologist.sources.bytecode.rebuild import Rebuilt, rebuild
+from migration_archaeologist.sources.bytecode.verification import find_python
 from test_bytecode import HAND_WRITTEN, SAMPLES, SOURCES
 
 IDIOMS = '''"""every idiom an Alembic revision leans on
@@ -153,6 +155,36 @@ def test_every_known_revision_rebuilds_with_bytecode_fidelity(tmp_path: Path, na
     a, b = parse_revision(ALL[name].encode()), parse_revision(result.source)
     assert isinstance(a, RevisionFile) and isinstance(b, RevisionFile)
     assert replace(b, encoding=a.encoding) == a
+
+
+_COMPILE_ALL = (
+    "import py_compile, sys\n"
+    "for src in sys.argv[1:]:\n"
+    "    py_compile.compile(src, cfile=src + 'c', doraise=True,\n"
+    "                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
+)
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_every_known_revision_compiled_by_each_python_rebuilds_with_bytecode_fidelity(
+    tmp_path: Path, version: str
+) -> None:
+    """The same property for the bytecode of every CPython 3.8-3.13 installed here: each version's
+    own idioms are read, and that version's compiler proves the rebuild (only our sources are compiled)."""
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} here")
+    sources = []
+    for name, text in ALL.items():
+        sources.append(tmp_path / f"{name}.py")
+        sources[-1].write_text(text, encoding="utf-8")
+    subprocess.run([str(python), "-I", "-S", "-c", _COMPILE_ALL, *map(str, sources)], check=True, timeout=120)
+    failures = {}
+    for src in sources:
+        result = rebuild(Path(f"{src}c").read_bytes(), pyc_name=f"{src.stem}.pyc")
+        if not isinstance(result, Rebuilt) or result.fidelity != "bytecode" or result.python != version:
+            failures[src.stem] = getattr(result, "differences", result)
+    assert failures == {}
 
 
 def test_idioms_rebuild_to_readable_source(tmp_path: Path) -> None:

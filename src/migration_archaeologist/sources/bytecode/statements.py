@@ -42,6 +42,7 @@ _WITH_EXITS: tuple[tuple[str, ...], ...] = (
     ("POP_BLOCK", "BEGIN_FINALLY", "WITH_CLEANUP_START", "WITH_CLEANUP_FINISH", "END_FINALLY"),  # 3.8
 )
 _RETURNS = ("RETURN_VALUE", "RETURN_CONST")
+_FORWARD_JUMPS = ("JUMP_FORWARD", "JUMP_ABSOLUTE")  # JUMP_ABSOLUTE: forward out of a with or an if before 3.10
 
 
 def _none_test(node: ast.expr, op: ast.cmpop) -> ast.expr:
@@ -117,22 +118,28 @@ class Rebuilder(OperatorStack):
         ops = [i.opname for i in self.instructions]
         if ops.count("PUSH_EXC_INFO") > ops.count("BEFORE_WITH"):  # 3.11+: a handler no ``with`` explains
             raise GiveUp("try/except or try/finally (PUSH_EXC_INFO)")
-        if not self._range(0, len(self.instructions)):
+        if not self._range(0, len(self.instructions))[0]:
             raise GiveUp("code does not end in a return")
 
-    def _range(self, n: int, hi: int) -> bool:
-        """Rebuild ``instructions[n:hi]`` into the current block; True if it ends in a return (what
-        follows a return at this level is unreachable or an exception handler, and is not read)."""
+    def _range(self, n: int, hi: int) -> tuple[bool, int]:
+        """Rebuild ``instructions[n:hi]`` into the current block. Returns whether it ended in a
+        return (what follows a return at this level is unreachable or an exception handler, and is
+        not read), else where it leaves to: ``hi``, or the target of a forward jump past it."""
         ins = self.instructions
         while n < hi:
             i = ins[n]
-            if i.opname == "JUMP_FORWARD":
-                n = self._jump_target(i)
+            if i.opname in _FORWARD_JUMPS:
+                target = self._jump_target(i)
+                if target <= n:
+                    raise GiveUp(describe(i.opname))  # a backward JUMP_ABSOLUTE: a loop
+                n = target
+                if n > hi:
+                    return False, n
             elif i.opname in _RETURNS:
                 if i.opname == "RETURN_CONST":
                     self._push(constant(i.argval))
                 self._return()
-                return True
+                return True, hi
             elif self.stack and isinstance(self.stack[-1], WithExit) and self._with_exit(ins, n):
                 self._close_with()
                 n += self._with_exit(ins, n)
@@ -141,50 +148,50 @@ class Rebuilder(OperatorStack):
                 node, n = inline_comprehension(self.code, ins, n, iterable, self._machine_for)
                 self._push(node)
             elif i.opname in _CONDITIONS:
-                n, ended = self._if(n, hi)
-                if ended:
-                    return True
+                ended, n = self._if(n, hi)
+                if ended or n > hi:
+                    return ended, n
             else:
                 self._step(i)
                 n += 1
-        return False
+        return False, hi
 
-    def _if(self, n: int, hi: int) -> tuple[int, bool]:
-        """``if``/``else`` from a forward conditional jump at ``n``: the next index, and whether the
-        statement ended the range. A then-part that returns None makes the rest the else-part: the
-        compiler lays out ``if c: A`` + ``B`` at the end of a function exactly like ``if c: A else: B``."""
+    def _if(self, n: int, hi: int) -> tuple[bool, int]:
+        """``if``/``else`` from a forward conditional jump at ``n``; returns like :meth:`_range`.
+
+        The then-part runs to the jump's target ``t``; if it jumps further, to ``e``, what lies
+        between is the else-part (a jump past ``hi`` is an enclosing if's, threaded by the compiler).
+        A then-part that returns None makes the rest the else-part: the compiler lays out ``if c: A``
+        + ``B`` at the end of a function exactly like ``if c: A else: B``."""
         i = self.instructions[n]
         cond = _CONDITIONS[i.opname](as_expr(self._pop(), "condition"))
         t = self._jump_target(i)
         if not n < t <= hi or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):  # a statement
             raise GiveUp(describe(i.opname))
-        last = self.instructions[t - 1]
-        if last.opname in ("JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_NO_INTERRUPT") and self._jump_target(last) > t:
-            e = self._jump_target(last)
-            if e > hi:
-                raise GiveUp(describe(i.opname))
-            body, _ = self._block(n + 1, t - 1)
-            orelse, ended = self._block(t, e)
-            self._emit(ast.If(cond, body or [ast.Pass()], orelse))
-            return e, ended
-        body, returned = self._block(n + 1, t)
+        body, returned, e = self._block(n + 1, t)
+        orelse: list[ast.stmt] = []
+        ended = False
         if returned and not (body and isinstance(body[-1], ast.Return)):
-            orelse, ended = self._block(t, hi)
-            self._emit(ast.If(cond, body or [ast.Pass()], orelse))
-            return hi, ended
-        self._emit(ast.If(cond, body or [ast.Pass()], []))
-        return t, False
+            orelse, ended, e = self._block(t, hi)
+        elif not returned and e > t:
+            orelse, ended, out = self._block(t, min(e, hi))
+            if not ended and not min(e, hi) <= out <= e:
+                raise GiveUp(f"unusual if/else ({i.opname})")
+        else:
+            e = t
+        self._emit(ast.If(cond, body or [ast.Pass()], orelse))
+        return ended and returned, e
 
-    def _block(self, lo: int, hi: int) -> tuple[list[ast.stmt], bool]:
-        """The statements of ``instructions[lo:hi]`` as a block of their own."""
+    def _block(self, lo: int, hi: int) -> tuple[list[ast.stmt], bool, int]:
+        """The statements of ``instructions[lo:hi]`` as a block of their own; returns like :meth:`_range`."""
         body: list[ast.stmt] = []
         self.blocks.append(body)
         depth = len(self.withs)
-        ended = self._range(lo, hi)
+        ended, out = self._range(lo, hi)
         if len(self.withs) != depth or self.blocks[-1] is not body:
             raise GiveUp("with block across an if")
         self.blocks.pop()
-        return body, ended
+        return body, ended, out
 
     def _jump_target(self, i: InstructionLike) -> int:
         """The index of the first instruction at or after the jump's target (skipped NOPs)."""
