@@ -323,6 +323,8 @@ def test_other_python_is_named_and_never_unmarshalled(magic: int, version: str) 
     ("magic", "version"), [(3413, "3.8"), (3425, "3.9"), (3439, "3.10"), (3531, "3.12"), (3571, "3.13")]
 )
 def test_body_of_python_38_to_313_is_read_by_our_reader_and_garbage_refused(magic: int, version: str) -> None:
+    if version == RUNNING:
+        pytest.skip("the running Python's own bytecode goes to marshal, not to our reader")
     data = _foreign_pyc(magic)
     header = read_header(data)
     assert header is not None and header.python == version
