@@ -127,6 +127,41 @@ def last(x):
     return x
 '''
 
+LOOPS = '''"""loops over tables, and/or in a dialect check"""
+from alembic import op, context
+import sqlalchemy as sa
+
+revision = '2c3d4e5f6071'
+down_revision = '1b2c3d4e5f60'
+TABLES = ('a', 'b')
+for t in TABLES:
+    print(t)
+
+
+def upgrade():
+    for table in TABLES:
+        op.drop_table(table)
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column('x')
+    if context.get_context().dialect.name == 'postgresql' and not context.is_offline_mode():
+        for name in ['x', 'y']:
+            op.execute(f"DROP TYPE {name}")
+    op.x()
+
+
+def downgrade():
+    for table in TABLES:
+        op.create_table(table, sa.Column('id', sa.Integer()))
+    for table in TABLES:
+        if table != 'b':
+            op.drop_index(f"ix_{table}")
+        else:
+            op.drop_index('ix_b', table_name=table)
+    for table in TABLES:
+        if table == 'a':
+            op.execute('x')
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -134,6 +169,7 @@ ALL = {
     "hand_written": HAND_WRITTEN,
     "idioms": IDIOMS,
     "conditions": CONDITIONS,
+    "loops": LOOPS,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -209,6 +245,14 @@ def test_conditions_rebuild_as_if_elif_else(tmp_path: Path) -> None:
     assert "    elif context.get_context().dialect.name in ('mysql', 'mariadb'):\n        op.b()\n    else:\n" in text
     assert "            if SCHEMA is None:\n                batch_op.drop_column('x')\n" in text
     assert "    if not x:\n        return 1\n" in text
+
+
+def test_loops_rebuild_as_for_statements(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "loops", LOOPS).source.decode()
+    assert "for t in TABLES:\n    print(t)\n" in text
+    assert "    for table in TABLES:\n        op.drop_table(table)\n        with op.batch_alter_table(table) as batch_op:\n" in text
+    assert "    if context.get_context().dialect.name == 'postgresql' and (not context.is_offline_mode()):\n" in text
+    assert [o.name for o in read_ops(text.encode()).downgrade] == ["create_table", "drop_index", "drop_index", "execute"]
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ _WITH_EXITS: tuple[tuple[str, ...], ...] = (
     ("POP_BLOCK", "BEGIN_FINALLY", "WITH_CLEANUP_START", "WITH_CLEANUP_FINISH", "END_FINALLY"),  # 3.8
 )
 _RETURNS = ("RETURN_VALUE", "RETURN_CONST")
-_FORWARD_JUMPS = ("JUMP_FORWARD", "JUMP_ABSOLUTE")  # JUMP_ABSOLUTE: forward out of a with or an if before 3.10
+#: unconditional jumps: forward out of an if or a with, or back to the head of the loop being read
+_JUMPS = ("JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
 
 
 def _none_test(node: ast.expr, op: ast.cmpop) -> ast.expr:
@@ -95,6 +96,7 @@ class Rebuilder(OperatorStack):
         self.stack: list[object] = []
         self.blocks: list[list[ast.stmt]] = [[]]
         self.withs: list[ast.With] = []
+        self.loops: list[tuple[int, int]] = []  # (head, end of body) of the for loops being read
         self.kwnames: tuple[str, ...] = ()
         self.is_module = code.co_name == "<module>"
 
@@ -128,10 +130,10 @@ class Rebuilder(OperatorStack):
         ins = self.instructions
         while n < hi:
             i = ins[n]
-            if i.opname in _FORWARD_JUMPS:
-                target = self._jump_target(i)
+            if i.opname in _JUMPS:
+                target = self._loop_exit(self._jump_target(i))
                 if target <= n:
-                    raise GiveUp(describe(i.opname))  # a backward JUMP_ABSOLUTE: a loop
+                    raise GiveUp(describe(i.opname))  # a loop the rebuilder does not read
                 n = target
                 if n > hi:
                     return False, n
@@ -143,10 +145,10 @@ class Rebuilder(OperatorStack):
             elif self.stack and isinstance(self.stack[-1], WithExit) and self._with_exit(ins, n):
                 self._close_with()
                 n += self._with_exit(ins, n)
-            elif i.opname == "GET_ITER" and n + 1 < len(ins) and ins[n + 1].opname == "LOAD_FAST_AND_CLEAR":
-                iterable = as_expr(self._pop(), "iterable")
-                node, n = inline_comprehension(self.code, ins, n, iterable, self._machine_for)
-                self._push(node)
+            elif (
+                i.opname == "GET_ITER" and n + 1 < len(ins) and ins[n + 1].opname in ("LOAD_FAST_AND_CLEAR", "FOR_ITER")
+            ):
+                n = self._iteration(n)
             elif i.opname in _CONDITIONS:
                 ended, n = self._if(n, hi)
                 if ended or n > hi:
@@ -155,6 +157,47 @@ class Rebuilder(OperatorStack):
                 self._step(i)
                 n += 1
         return False, hi
+
+    def _loop_exit(self, target: int) -> int:
+        """A jump back to the head of the loop being read ends its body (3.8-3.10 jump there straight
+        from the end of a with or an if); any other target is itself."""
+        if self.loops and target == self.loops[-1][0]:
+            return self.loops[-1][1]
+        return target
+
+    def _iteration(self, n: int) -> int:
+        """GET_ITER at ``n`` starting an inlined comprehension (3.12+) or a ``for`` loop with a plain
+        target and no ``break``/``continue``; the index after it."""
+        ins = self.instructions
+        iterable = as_expr(self._pop(), "iterable")
+        if ins[n + 1].opname == "LOAD_FAST_AND_CLEAR":
+            node, n = inline_comprehension(self.code, ins, n, iterable, self._machine_for)
+            self._push(node)
+            return n
+        end = self._jump_target(ins[n + 1])
+        back = ins[end - 1]
+        store = ins[n + 2] if n + 2 < end else None
+        if (
+            back.opname not in ("JUMP_BACKWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD_NO_INTERRUPT")
+            or self._jump_target(back) != n + 1
+            or store is None
+            or store.opname not in ("STORE_NAME", "STORE_FAST", "STORE_GLOBAL", "STORE_FAST_LOAD_FAST")
+            or any(x is not NULL and not isinstance(x, WithExit) for x in self.stack)
+        ):
+            raise GiveUp(describe("FOR_ITER"))
+        name, loaded = _pair(store) if store.opname == "STORE_FAST_LOAD_FAST" else (str(store.argval), None)
+        depth = len(self.stack)
+        if loaded is not None:
+            self._push(ast.Name(loaded, ast.Load()))
+        self.loops.append((n + 1, end - 1))
+        body, ended, out = self._block(n + 3, end - 1)
+        self.loops.pop()
+        if ended or out != end - 1 or len(self.stack) != depth:
+            raise GiveUp(describe("FOR_ITER"))
+        self._emit(ast.For(ast.Name(name, ast.Store()), iterable, body or [ast.Pass()], [], None))
+        if end < len(ins) and ins[end].opname == "END_FOR":  # 3.12+; 3.13 then pops the iterator
+            end += 2 if end + 1 < len(ins) and ins[end + 1].opname == "POP_TOP" else 1
+        return end
 
     def _if(self, n: int, hi: int) -> tuple[bool, int]:
         """``if``/``else`` from a forward conditional jump at ``n``; returns like :meth:`_range`.
@@ -165,7 +208,7 @@ class Rebuilder(OperatorStack):
         + ``B`` at the end of a function exactly like ``if c: A else: B``."""
         i = self.instructions[n]
         cond = _CONDITIONS[i.opname](as_expr(self._pop(), "condition"))
-        t = self._jump_target(i)
+        t = self._loop_exit(self._jump_target(i))
         if not n < t <= hi or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):  # a statement
             raise GiveUp(describe(i.opname))
         body, returned, e = self._block(n + 1, t)
@@ -179,6 +222,8 @@ class Rebuilder(OperatorStack):
                 raise GiveUp(f"unusual if/else ({i.opname})")
         else:
             e = t
+        if not orelse and len(body) == 1 and isinstance(body[0], ast.If) and not body[0].orelse:
+            cond, body = ast.BoolOp(ast.And(), [cond, body[0].test]), body[0].body  # the same bytecode
         self._emit(ast.If(cond, body or [ast.Pass()], orelse))
         return ended and returned, e
 
