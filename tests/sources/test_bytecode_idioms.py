@@ -162,6 +162,28 @@ def downgrade():
             op.execute('x')
 '''
 
+EARLY_RETURN = '''"""nothing to do offline"""
+from alembic import op, context
+
+revision = '3d4e5f607182'
+down_revision = '2c3d4e5f6071'
+
+
+def upgrade():
+    if context.is_offline_mode():
+        return
+    op.execute('x')
+    op.execute('y')
+
+
+def downgrade():
+    x = op.get_bind()
+    if x is None:
+        op.a()
+        return
+    op.b()
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -170,6 +192,7 @@ ALL = {
     "idioms": IDIOMS,
     "conditions": CONDITIONS,
     "loops": LOOPS,
+    "early_return": EARLY_RETURN,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -253,6 +276,11 @@ def test_loops_rebuild_as_for_statements(tmp_path: Path) -> None:
     assert "    for table in TABLES:\n        op.drop_table(table)\n        with op.batch_alter_table(table) as batch_op:\n" in text
     assert "    if context.get_context().dialect.name == 'postgresql' and (not context.is_offline_mode()):\n" in text
     assert [o.name for o in read_ops(text.encode()).downgrade] == ["create_table", "drop_index", "drop_index", "execute"]
+
+
+def test_early_return_is_kept_as_written(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "early_return", EARLY_RETURN).source.decode()
+    assert "    if context.is_offline_mode():\n        return\n    op.execute('x')\n" in text
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import TypeVar, cast
 
@@ -32,3 +33,12 @@ def qualname(code: CodeLike) -> str:
     """``co_qualname``, new in Python 3.11; on 3.10 the plain name (its comprehensions and nested
     functions are matched by position anyway)."""
     return str(getattr(code, "co_qualname", code.co_name))
+
+
+def python_of(code: CodeLike) -> tuple[int, int]:
+    """Whose bytecode ``code`` is: a foreign code object says (``python``: "3.8"), else the running Python."""
+    version = getattr(code, "python", None)
+    if isinstance(version, str) and version.count(".") == 1 and version.replace(".", "").isdigit():
+        major, minor = version.split(".")
+        return int(major), int(minor)
+    return sys.version_info[0], sys.version_info[1]

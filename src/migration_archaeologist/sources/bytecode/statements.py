@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 
-from migration_archaeologist.sources.bytecode.code_objects import qualname
+from migration_archaeologist.sources.bytecode.code_objects import python_of, qualname
 from migration_archaeologist.sources.bytecode.comprehensions import comprehension, inline_comprehension
 from migration_archaeologist.sources.bytecode.functions import function_arguments, give_up_body
 from migration_archaeologist.sources.bytecode.instructions import CodeLike, InstructionLike, instructions
@@ -96,6 +96,7 @@ class Rebuilder(OperatorStack):
         self.stack: list[object] = []
         self.blocks: list[list[ast.stmt]] = [[]]
         self.withs: list[ast.With] = []
+        self.returns_duplicated = python_of(code) >= (3, 10)  # a return ending an if is copied there
         self.loops: list[tuple[int, int]] = []  # (head, end of body) of the for loops being read
         self.kwnames: tuple[str, ...] = ()
         self.is_module = code.co_name == "<module>"
@@ -216,6 +217,11 @@ class Rebuilder(OperatorStack):
         ended = False
         if returned and not (body and isinstance(body[-1], ast.Return)):
             orelse, ended, e = self._block(t, hi)
+            if not ended or not body or not self.returns_duplicated:  # ``if c: return`` and the rest
+                body.append(ast.Return(None))
+                self._emit(ast.If(cond, body, []))
+                self.blocks[-1].extend(orelse)
+                return ended, e
         elif not returned and e > t:
             orelse, ended, out = self._block(t, min(e, hi))
             if not ended and not min(e, hi) <= out <= e:
