@@ -65,13 +65,19 @@ def compile_with(python: Path, source: str, name: str) -> ForeignCode:
     return code
 
 
-@functools.cache
+#: interpreters find_python() has already asked their version (saves a child per compile_with)
+_KNOWN_VERSIONS: dict[Path, str] = {}
+
+
 def _version_of(python: Path) -> str:
+    if python in _KNOWN_VERSIONS:
+        return _KNOWN_VERSIONS[python]
     done = subprocess.run(
         [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
-    return done.stdout.strip()
+    _KNOWN_VERSIONS[python] = done.stdout.strip()
+    return _KNOWN_VERSIONS[python]
 
 
 def qualname(code: CodeLike) -> str:
@@ -169,6 +175,7 @@ def find_python(version: str) -> Path | None:
     pyenv's newest build of it; each candidate must say it is that version (a pyenv shim with no
     such version selected does not). Never a scanned repository's own virtual environment."""
     if version == "{}.{}".format(*sys.version_info[:2]) and sys.executable:
+        _KNOWN_VERSIONS[Path(sys.executable)] = version
         return Path(sys.executable)
     candidates = []
     on_path = shutil.which(f"python{version}")
@@ -184,6 +191,7 @@ def find_python(version: str) -> Path | None:
     candidates += sorted(builds, key=lambda p: [int(x) for x in p.parts[-3].split(".")], reverse=True)
     for python in candidates:
         if _says_version(python, version):
+            _KNOWN_VERSIONS[python] = version
             return python
     return None
 
