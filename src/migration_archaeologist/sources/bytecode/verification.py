@@ -25,7 +25,8 @@ from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode,
 #: a child compiling one rebuilt revision file takes well under a second; this is a hung one
 COMPILE_TIMEOUT = 60
 _CODE_TYPES = (types.CodeType, ForeignCode)
-# Run by the other Python with -I -S: compile (never exec) stdin's source, marshal it to stdout.
+# Run by the other Python with -I -S (no site, no PYTHON* variables, no script or current directory
+# on sys.path) and from "/": compile (never exec) stdin's source, marshal it to stdout.
 _COMPILE_CHILD = (
     "import marshal, sys\n"
     "try:\n"
@@ -46,7 +47,7 @@ def compile_with(python: Path, source: str, name: str) -> ForeignCode:
     try:
         done = subprocess.run(
             [str(python), "-I", "-S", "-c", _COMPILE_CHILD, name],
-            input=source.encode("utf-8"), capture_output=True, timeout=COMPILE_TIMEOUT, check=False,
+            input=source.encode("utf-8"), capture_output=True, timeout=COMPILE_TIMEOUT, check=False, cwd=os.sep,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         raise CompileFailed(f"{python} took over {COMPILE_TIMEOUT} s to compile it") from None
@@ -74,7 +75,7 @@ def _version_of(python: Path) -> str:
         return _KNOWN_VERSIONS[python]
     done = subprocess.run(
         [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False,
+        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
     )  # fmt: skip
     _KNOWN_VERSIONS[python] = done.stdout.strip()
     return _KNOWN_VERSIONS[python]
@@ -200,7 +201,7 @@ def _says_version(python: Path, version: str) -> bool:
     try:
         done = subprocess.run(
             [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False,
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return False
