@@ -5,6 +5,7 @@ where absent)."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import subprocess
 import sys
@@ -253,3 +254,17 @@ def test_opcode_tables_ship_in_the_wheel() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"sources/bytecode/opcode_tables.json"' in pyproject
     assert (ROOT / "src" / "migration_archaeologist" / "sources" / "bytecode" / "opcode_tables.json").is_file()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_committed_opcode_tables_are_what_that_python_says_today(version: str) -> None:
+    """tools/generate_opcode_tables.py's probe, run again: the committed data is not stale."""
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} here")
+    spec = importlib.util.spec_from_file_location("generate_opcode_tables", ROOT / "tools" / "generate_opcode_tables.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    committed = json.loads((ROOT / "src/migration_archaeologist/sources/bytecode/opcode_tables.json").read_text())
+    assert generator.describe(python) == committed["releases"][version]

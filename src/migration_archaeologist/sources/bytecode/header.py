@@ -1,7 +1,8 @@
 """The fixed-size header of a ``.pyc``: magic numbers and which Python wrote it.
 
-Read by hand, never by importing: a header is all that can be read of bytecode from another
-Python, and it is what tells a blob or archive member it is bytecode at all.
+Read by hand, never by importing: it is what tells a blob or archive member it is bytecode at
+all, which Python wrote it, and so whether its body can be read (CPython 3.8-3.13, by
+``marshal_reader``) or only this header (any other version).
 """
 
 from __future__ import annotations

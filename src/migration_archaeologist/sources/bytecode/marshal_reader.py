@@ -59,7 +59,9 @@ class ForeignCode:
     version: tuple[int, int] = field(default=(0, 0), repr=False)
 
     def varname_from_oparg(self, oparg: int) -> str:
-        """The name a local/cell/free opcode's argument designates, as that version's ``dis`` reads it."""
+        """The name an argument designates, as that version's ``dis`` reads it: any local, cell or
+        free variable from 3.11 (``co_localsplusnames``); before, a cell or free one (LOAD_DEREF's
+        index into ``co_cellvars + co_freevars``; plain locals index ``co_varnames``)."""
         if self.version >= (3, 11):
             return self.co_localsplusnames[oparg]
         if oparg < 0:

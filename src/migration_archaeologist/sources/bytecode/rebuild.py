@@ -122,12 +122,7 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
     differences: list[str] = []
     given_up: set[str] = set()
     try:
-        tree = Rebuilder(cast(types.CodeType, module), given_up=given_up, differences=differences).module()
-        module_level = True
-    except GiveUp as exc:
-        differences.append(f"module: not rebuilt ({exc}); kept docstring, identifiers and functions")
-        tree = fallback_module(cast(types.CodeType, module), given_up, differences)
-        module_level = False
+        tree, module_level = _tree(module, given_up, differences)
     except Exception as exc:
         if not foreign:
             raise
@@ -135,8 +130,21 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
             f"Python {header.python} bytecode read, but not rebuilt: {type(exc).__name__}: {exc}"[:200], None
         )
     body = format_module(ast.fix_missing_locations(tree))
-    unproven = _prove(module, body, pyc_name, module_level, given_up, differences)
+    try:
+        unproven = _prove(module, body, pyc_name, module_level, given_up, differences)
+    except DisassemblyError as exc:  # a damaged code object the rebuild did not need to read
+        differences.append(f"not compared with the bytecode: {exc}")
+        unproven = None
     return _rebuilt(data, pyc_name, header, body, differences, unproven)
+
+
+def _tree(module: CodeLike, given_up: set[str], differences: list[str]) -> tuple[ast.Module, bool]:
+    """The rebuilt module, and whether its module level was rebuilt (else by pattern, ``fallback``)."""
+    try:
+        return Rebuilder(cast(types.CodeType, module), given_up=given_up, differences=differences).module(), True
+    except GiveUp as exc:
+        differences.append(f"module: not rebuilt ({exc}); kept docstring, identifiers and functions")
+        return fallback_module(cast(types.CodeType, module), given_up, differences), False
 
 
 def _prove(

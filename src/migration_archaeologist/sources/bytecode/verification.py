@@ -25,7 +25,8 @@ from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode,
 #: a child compiling one rebuilt revision file takes well under a second; this is a hung one
 COMPILE_TIMEOUT = 60
 _CODE_TYPES = (types.CodeType, ForeignCode)
-# Run by the other Python with -I -S: compile (never exec) stdin's source, marshal it to stdout.
+# Run by the other Python with -I -S (no site, no PYTHON* variables, no script or current directory
+# on sys.path) and from "/": compile (never exec) stdin's source, marshal it to stdout.
 _COMPILE_CHILD = (
     "import marshal, sys\n"
     "try:\n"
@@ -46,7 +47,7 @@ def compile_with(python: Path, source: str, name: str) -> ForeignCode:
     try:
         done = subprocess.run(
             [str(python), "-I", "-S", "-c", _COMPILE_CHILD, name],
-            input=source.encode("utf-8"), capture_output=True, timeout=COMPILE_TIMEOUT, check=False,
+            input=source.encode("utf-8"), capture_output=True, timeout=COMPILE_TIMEOUT, check=False, cwd=os.sep,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         raise CompileFailed(f"{python} took over {COMPILE_TIMEOUT} s to compile it") from None
@@ -65,13 +66,19 @@ def compile_with(python: Path, source: str, name: str) -> ForeignCode:
     return code
 
 
-@functools.cache
+#: interpreters find_python() has already asked their version (saves a child per compile_with)
+_KNOWN_VERSIONS: dict[Path, str] = {}
+
+
 def _version_of(python: Path) -> str:
+    if python in _KNOWN_VERSIONS:
+        return _KNOWN_VERSIONS[python]
     done = subprocess.run(
         [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False,
+        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
     )  # fmt: skip
-    return done.stdout.strip()
+    _KNOWN_VERSIONS[python] = done.stdout.strip()
+    return _KNOWN_VERSIONS[python]
 
 
 def qualname(code: CodeLike) -> str:
@@ -169,6 +176,7 @@ def find_python(version: str) -> Path | None:
     pyenv's newest build of it; each candidate must say it is that version (a pyenv shim with no
     such version selected does not). Never a scanned repository's own virtual environment."""
     if version == "{}.{}".format(*sys.version_info[:2]) and sys.executable:
+        _KNOWN_VERSIONS[Path(sys.executable)] = version
         return Path(sys.executable)
     candidates = []
     on_path = shutil.which(f"python{version}")
@@ -184,6 +192,7 @@ def find_python(version: str) -> Path | None:
     candidates += sorted(builds, key=lambda p: [int(x) for x in p.parts[-3].split(".")], reverse=True)
     for python in candidates:
         if _says_version(python, version):
+            _KNOWN_VERSIONS[python] = version
             return python
     return None
 
@@ -192,7 +201,7 @@ def _says_version(python: Path, version: str) -> bool:
     try:
         done = subprocess.run(
             [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False,
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return False
