@@ -184,6 +184,26 @@ def downgrade():
     op.b()
 '''
 
+NESTED_IFS = '''"""nested dialect checks"""
+revision = '4e5f60718293'
+down_revision = '3d4e5f607182'
+
+
+def upgrade():
+    if context.get_context().dialect.name == 'postgresql':
+        if not context.is_offline_mode():
+            if op.get_bind() is not None:
+                op.execute('VACUUM')
+
+
+def downgrade():
+    if context.get_context().dialect.name == 'postgresql':
+        if not context.is_offline_mode():
+            op.execute('VACUUM')
+        op.g()
+    op.h()
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -193,6 +213,7 @@ ALL = {
     "conditions": CONDITIONS,
     "loops": LOOPS,
     "early_return": EARLY_RETURN,
+    "nested_ifs": NESTED_IFS,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 

@@ -10,6 +10,7 @@ becomes an explicit ``raise NotImplementedError(...)`` body.
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Callable, Sequence
 
 from migration_archaeologist.sources.bytecode.code_objects import python_of, qualname
@@ -93,6 +94,7 @@ class Rebuilder(OperatorStack):
         self.differences = differences
         self.future = bool(code.co_flags & CO_FUTURE_ANNOTATIONS) if future_annotations is None else future_annotations
         self.instructions = [i for i in instructions(code) if i.opname not in SKIP]
+        self.offsets = [i.offset for i in self.instructions]  # increasing: jump targets found by bisection
         self.stack: list[object] = []
         self.blocks: list[list[ast.stmt]] = [[]]
         self.withs: list[ast.With] = []
@@ -210,6 +212,8 @@ class Rebuilder(OperatorStack):
         i = self.instructions[n]
         cond = _CONDITIONS[i.opname](as_expr(self._pop(), "condition"))
         t = self._loop_exit(self._jump_target(i))
+        if t > hi and self._returns_none(t) and self._returns_none(hi):
+            t = hi  # 3.10+ copies the final ``return None`` to each jump's target: the same end
         if not n < t <= hi or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):  # a statement
             raise GiveUp(describe(i.opname))
         body, returned, e = self._block(n + 1, t)
@@ -218,7 +222,8 @@ class Rebuilder(OperatorStack):
         if returned and not (body and isinstance(body[-1], ast.Return)):
             orelse, ended, e = self._block(t, hi)
             if not ended or not body or not self.returns_duplicated:  # ``if c: return`` and the rest
-                body.append(ast.Return(None))
+                if orelse or ended or not self._returns_none(e):
+                    body.append(ast.Return(None))
                 self._emit(ast.If(cond, body, []))
                 self.blocks[-1].extend(orelse)
                 return ended, e
@@ -229,9 +234,25 @@ class Rebuilder(OperatorStack):
         else:
             e = t
         if not orelse and len(body) == 1 and isinstance(body[0], ast.If) and not body[0].orelse:
-            cond, body = ast.BoolOp(ast.And(), [cond, body[0].test]), body[0].body  # the same bytecode
+            inner = body[0].test  # ``if a: if b:`` is ``if a and b:``, the same bytecode
+            tests = inner.values if isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.And) else [inner]
+            cond, body = ast.BoolOp(ast.And(), [cond, *tests]), body[0].body
         self._emit(ast.If(cond, body or [ast.Pass()], orelse))
         return ended and returned, e
+
+    def _returns_none(self, n: int) -> bool:
+        """``instructions[n]`` starts a bare ``return None``."""
+        ins = self.instructions
+        if n >= len(ins):
+            return False
+        if ins[n].opname == "RETURN_CONST":
+            return ins[n].argval is None
+        return (
+            ins[n].opname == "LOAD_CONST"
+            and ins[n].argval is None
+            and ins[n + 1 : n + 2] != []
+            and ins[n + 1].opname == "RETURN_VALUE"
+        )
 
     def _block(self, lo: int, hi: int) -> tuple[list[ast.stmt], bool, int]:
         """The statements of ``instructions[lo:hi]`` as a block of their own; returns like :meth:`_range`."""
@@ -247,12 +268,9 @@ class Rebuilder(OperatorStack):
     def _jump_target(self, i: InstructionLike) -> int:
         """The index of the first instruction at or after the jump's target (skipped NOPs)."""
         target = i.argval
-        if not isinstance(target, int):
+        if not isinstance(target, int) or target > self.instructions[-1].offset:
             raise GiveUp("jump to an unknown offset")
-        for n, other in enumerate(self.instructions):
-            if other.offset >= target:
-                return n
-        raise GiveUp("jump to an unknown offset")
+        return bisect.bisect_left(self.offsets, target)
 
     @staticmethod
     def _with_exit(ins: Sequence[InstructionLike], n: int) -> int:
