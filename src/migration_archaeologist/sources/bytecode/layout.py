@@ -36,6 +36,8 @@ def _is_doc(stmt: ast.stmt) -> bool:
 
 def _lines(stmt: ast.stmt, depth: int) -> list[str]:
     pad = "    " * depth
+    if isinstance(stmt, (ast.If, ast.For)):
+        return _compound(stmt, depth, "")
     if isinstance(stmt, (ast.FunctionDef, ast.With)):
         shell = (
             ast.FunctionDef(**{**vars(stmt), "body": [ast.Pass()]})
@@ -112,3 +114,22 @@ def _literal_char(ch: str, quote: str) -> str:
     if ch.isprintable():
         return ch
     return ch.encode("unicode_escape").decode("ascii")
+
+
+def _compound(stmt: ast.If | ast.For, depth: int, keyword: str) -> list[str]:
+    """An ``if``/``for`` header, its body laid out like any other, then ``elif``/``else``."""
+    pad = "    " * depth
+    if isinstance(stmt, ast.If):
+        out = [f"{pad}{keyword or 'if'} {ast.unparse(stmt.test)}:"]
+    else:
+        out = [f"{pad}for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"]
+    for inner in stmt.body:
+        out += _lines(inner, depth + 1)
+    orelse = stmt.orelse
+    if isinstance(stmt, ast.If) and len(orelse) == 1 and isinstance(orelse[0], ast.If):
+        return out + _compound(orelse[0], depth, "elif")
+    if orelse:
+        out.append(f"{pad}else:")
+        for inner in orelse:
+            out += _lines(inner, depth + 1)
+    return out
