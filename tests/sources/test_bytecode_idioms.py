@@ -204,6 +204,27 @@ def downgrade():
     op.h()
 '''
 
+EITHER = '''"""either condition"""
+revision = '5f6071829304'
+down_revision = '4e5f60718293'
+
+
+def upgrade():
+    if context.is_offline_mode() or op.get_bind().dialect.name == 'sqlite':
+        op.execute('a')
+    if not x or y is None:
+        op.b()
+    op.c()
+
+
+def downgrade():
+    if a is None or b:
+        op.f()
+    else:
+        op.g()
+    op.h()
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -214,6 +235,7 @@ ALL = {
     "loops": LOOPS,
     "early_return": EARLY_RETURN,
     "nested_ifs": NESTED_IFS,
+    "either": EITHER,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -302,6 +324,13 @@ def test_loops_rebuild_as_for_statements(tmp_path: Path) -> None:
 def test_early_return_is_kept_as_written(tmp_path: Path) -> None:
     text = _rebuilt(tmp_path, "early_return", EARLY_RETURN).source.decode()
     assert "    if context.is_offline_mode():\n        return\n    op.execute('x')\n" in text
+
+
+def test_or_conditions_rebuild_as_written(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "either", EITHER).source.decode()
+    assert "    if context.is_offline_mode() or op.get_bind().dialect.name == 'sqlite':\n" in text
+    assert "    if not x or y is None:\n" in text
+    assert "    if a is None or b:\n        op.f()\n    else:\n        op.g()\n    op.h()\n" in text
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:
