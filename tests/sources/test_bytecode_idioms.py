@@ -225,6 +225,44 @@ def downgrade():
     op.h()
 '''
 
+FOUND_ON_STDLIB = '''"""found by rebuilding the standard library
+
+Revision ID: 60718293a4b5
+"""
+from alembic import op, context
+
+revision = '60718293a4b5'
+down_revision = '5f6071829304'
+
+
+def upgrade():
+    """Upgrade.
+
+    The docstring's own lines keep their indentation.
+    """
+    if context.is_offline_mode() and op.get_context().as_sql:
+        kind = 'sql'
+    elif op.get_bind() is not None:
+        kind = 'online'
+    else:
+        return None
+    op.execute(f"-- {kind}")
+
+
+def downgrade():
+    pass
+'''
+
+SWAP = '''"""a, b = x, y: 3.11+ drops the swap and stores in reverse"""
+revision = '718293a4b5c6'
+down_revision = None
+
+
+def upgrade():
+    first, second = op.get_bind(), context.get_context()
+    op.execute(first, second)
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -236,6 +274,7 @@ ALL = {
     "early_return": EARLY_RETURN,
     "nested_ifs": NESTED_IFS,
     "either": EITHER,
+    "found_on_stdlib": FOUND_ON_STDLIB,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -331,6 +370,23 @@ def test_or_conditions_rebuild_as_written(tmp_path: Path) -> None:
     assert "    if context.is_offline_mode() or op.get_bind().dialect.name == 'sqlite':\n" in text
     assert "    if not x or y is None:\n" in text
     assert "    if a is None or b:\n        op.f()\n    else:\n        op.g()\n    op.h()\n" in text
+
+
+def test_multiline_docstring_and_early_else_return_are_exact(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "found_on_stdlib", FOUND_ON_STDLIB).source.decode()
+    assert '    """Upgrade.\n\n    The docstring\'s own lines keep their indentation.\n    """\n' in text
+    assert "    if context.is_offline_mode() and op.get_context().as_sql:\n" in text
+    assert "    else:\n        return\n    op.execute(f'-- {kind}')\n" in text
+
+
+def test_tuple_assignment_gives_up_instead_of_reordering(tmp_path: Path) -> None:
+    """Stored in reverse after the swap is optimised away: read naively it would evaluate
+    ``context.get_context()`` first; the rebuilder says what it does not read instead."""
+    result = _rebuilt(tmp_path, "swap", SWAP)
+    assert result.fidelity == "bytecode-partial"
+    assert len(result.differences) == 1  # 3.10 says ROT_TWO, 3.11+ UNPACK_SEQUENCE
+    assert result.differences[0].startswith("upgrade(): not rebuilt: chained or unpacking assignment (")
+    assert "raise NotImplementedError" in result.source.decode()
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:

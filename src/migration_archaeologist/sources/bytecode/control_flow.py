@@ -197,13 +197,19 @@ class ControlFlow(OperatorStack):
             orelse, ended, out = self._block(t, min(e, hi))
             if not ended and not min(e, hi) <= out <= e:
                 raise GiveUp(f"unusual if/else ({i.opname})")
+            if ended and not (orelse and isinstance(orelse[-1], ast.Return)):
+                orelse.append(ast.Return(None))  # ``else: return None`` with code after the if
+            ended = False  # the then-part goes on at ``e``
         else:
             e = t
-        if not orelse and len(body) == 1 and isinstance(body[0], ast.If) and not body[0].orelse:
-            inner = body[0].test  # ``if a: if b:`` is ``if a and b:``, the same bytecode
+        only = body[0] if len(body) == 1 else None
+        if isinstance(only, ast.If) and not only.orelse and getattr(only, "_else_at", None) == t:
+            inner = only.test  # the inner test fails to where the outer one does: ``if a and b:``
             tests = inner.values if isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.And) else [inner]
-            cond, body = ast.BoolOp(ast.And(), [cond, *tests]), body[0].body
-        self._emit(ast.If(cond, body or [ast.Pass()], orelse))
+            cond, body = ast.BoolOp(ast.And(), [cond, *tests]), only.body
+        node = ast.If(cond, body or [ast.Pass()], orelse)
+        node._else_at = t  # type: ignore[attr-defined]  # where the test fails to, for an enclosing if
+        self._emit(node)
         return ended and returned, e
 
     def _or_operand(self, n: int, t: int) -> ast.expr | None:

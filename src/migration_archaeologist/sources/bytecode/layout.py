@@ -51,7 +51,10 @@ def _lines(stmt: ast.stmt, depth: int) -> list[str]:
         return out
     if _is_doc(stmt):
         text = ast.unparse(ast.Module([stmt], []))  # rendered as a docstring, not a repr
-        return [pad + line if line else line for line in text.splitlines()]
+        first, *rest = text.splitlines() or [""]
+        if getattr(stmt, "_cleaned", False):  # 3.13+ compiles it dedented: indent it like the code
+            rest = [pad + line if line else line for line in rest]
+        return [pad + first, *rest]  # else the docstring's own lines keep their indentation: it is its value
     text = ast.unparse(stmt)
     call = getattr(stmt, "value", None)
     if len(pad) + len(text) <= _WIDTH or "\n" in text or not isinstance(call, ast.Call):

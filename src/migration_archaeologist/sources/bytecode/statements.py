@@ -90,7 +90,9 @@ class Rebuilder(ControlFlow):
         body = self.blocks[0]
         consts = self.code.co_consts
         if consts and isinstance(consts[0], str):
-            body.insert(0, ast.Expr(ast.Constant(consts[0])))
+            doc = ast.Expr(ast.Constant(consts[0]))
+            doc._cleaned = python_of(self.code) >= (3, 13)  # type: ignore[attr-defined]  # 3.13 dedents docstrings
+            body.insert(0, doc)
         return body or [ast.Pass()]
 
     # ---- driver
@@ -120,7 +122,10 @@ class Rebuilder(ControlFlow):
         self._push(PendingComp(comprehension(func.code, iterable, self._machine_for)))
 
     def op_STORE_NAME(self, i: InstructionLike) -> None:
-        self._store(str(i.argval), self._pop())
+        value = self._pop()
+        if any(isinstance(x, ast.expr) for x in self.stack):  # ``a, b = x, y`` with the swap optimised away
+            raise GiveUp(describe("UNPACK_SEQUENCE"))
+        self._store(str(i.argval), value)
 
     def op_STORE_FAST_LOAD_FAST(self, i: InstructionLike) -> None:
         stored, loaded = pair(i)
@@ -128,8 +133,8 @@ class Rebuilder(ControlFlow):
         self._push(ast.Name(loaded, ast.Load()))
 
     def op_STORE_FAST_STORE_FAST(self, i: InstructionLike) -> None:
-        for name in pair(i):
-            self._store(name, self._pop())
+        """3.13: two values stored at once only come from ``a, b = x, y`` (the swap optimised away)."""
+        raise GiveUp(describe("UNPACK_SEQUENCE"))
 
     def op_STORE_ATTR(self, i: InstructionLike) -> None:
         owner, value = as_expr(self._pop(), "attribute owner"), as_expr(self._pop(), "value")
