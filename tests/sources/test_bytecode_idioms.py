@@ -263,6 +263,26 @@ def upgrade():
     op.execute(first, second)
 '''
 
+FILTERED = '''"""filtered comprehensions"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '8293a4b5c6d7'
+down_revision = '718293a4b5c6'
+COLUMNS = [c for c in ('id', 'name', 'note') if c != 'id']
+
+
+def upgrade():
+    op.create_table('t', *[sa.Column(c, sa.Text()) for c in COLUMNS if not c.startswith('_')])
+    op.bulk_insert(sa.table('t'), [{'name': n} for n in COLUMNS if n is not None])
+    op.execute(' '.join((c for c in COLUMNS if c)))
+    keep = {c for c in COLUMNS if c is None}
+
+
+def downgrade():
+    op.drop_table('t')
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -275,6 +295,7 @@ ALL = {
     "nested_ifs": NESTED_IFS,
     "either": EITHER,
     "found_on_stdlib": FOUND_ON_STDLIB,
+    "filtered": FILTERED,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -387,6 +408,13 @@ def test_tuple_assignment_gives_up_instead_of_reordering(tmp_path: Path) -> None
     assert len(result.differences) == 1  # 3.10 says ROT_TWO, 3.11+ UNPACK_SEQUENCE
     assert result.differences[0].startswith("upgrade(): not rebuilt: chained or unpacking assignment (")
     assert "raise NotImplementedError" in result.source.decode()
+
+
+def test_filtered_comprehensions_rebuild_as_written(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "filtered", FILTERED).source.decode()
+    assert "COLUMNS = [c for c in ('id', 'name', 'note') if c != 'id']\n" in text
+    assert "    keep = {c for c in COLUMNS if c is None}\n" in text
+    assert "[{'name': n} for n in COLUMNS if n is not None]" in text
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:

@@ -75,6 +75,9 @@ class ControlFlow(OperatorStack):
     def _emit(self, stmt: ast.stmt) -> None:
         raise NotImplementedError
 
+    def _store_value(self, name: str, value: object) -> None:
+        raise NotImplementedError
+
     def _machine_for(self, code: CodeLike) -> Machine:
         raise NotImplementedError
 
@@ -135,8 +138,13 @@ class ControlFlow(OperatorStack):
         ins = self.instructions
         iterable = as_expr(self._pop(), "iterable")
         if ins[n + 1].opname == "LOAD_FAST_AND_CLEAR":
-            node, n = inline_comprehension(self.code, ins, n, iterable, self._machine_for)
-            self._push(node)
+            node, n, consumer = inline_comprehension(self.code, ins, n, iterable, self._machine_for)
+            if consumer == "":
+                self._emit(ast.Expr(node))
+            elif consumer is not None:
+                self._store_value(consumer, node)
+            else:
+                self._push(node)
             return n
         end = self._jump_target(ins[n + 1])
         back = ins[end - 1]

@@ -122,10 +122,12 @@ class Rebuilder(ControlFlow):
         self._push(PendingComp(comprehension(func.code, iterable, self._machine_for)))
 
     def op_STORE_NAME(self, i: InstructionLike) -> None:
-        value = self._pop()
+        self._store_value(str(i.argval), self._pop())
+
+    def _store_value(self, name: str, value: object) -> None:
         if any(isinstance(x, ast.expr) for x in self.stack):  # ``a, b = x, y`` with the swap optimised away
             raise GiveUp(describe("UNPACK_SEQUENCE"))
-        self._store(str(i.argval), value)
+        self._store(name, value)
 
     def op_STORE_FAST_LOAD_FAST(self, i: InstructionLike) -> None:
         stored, loaded = pair(i)
