@@ -160,6 +160,9 @@ def downgrade():
     for table in TABLES:
         if table == 'a':
             op.execute('x')
+    for table in TABLES:
+        if table != 'a' and table not in ('x', 'y'):
+            op.drop_table(table)
 '''
 
 EARLY_RETURN = '''"""nothing to do offline"""
@@ -378,7 +381,8 @@ def test_loops_rebuild_as_for_statements(tmp_path: Path) -> None:
     assert "for t in TABLES:\n    print(t)\n" in text
     assert "    for table in TABLES:\n        op.drop_table(table)\n        with op.batch_alter_table(table) as batch_op:\n" in text
     assert "    if context.get_context().dialect.name == 'postgresql' and (not context.is_offline_mode()):\n" in text
-    assert [o.name for o in read_ops(text.encode()).downgrade] == ["create_table", "drop_index", "drop_index", "execute"]
+    assert "        if table != 'a' and table not in ('x', 'y'):\n            op.drop_table(table)\n" in text
+    assert [o.name for o in read_ops(text.encode()).downgrade] == ["create_table", "drop_index", "drop_index", "execute", "drop_table"]
 
 
 def test_early_return_is_kept_as_written(tmp_path: Path) -> None:

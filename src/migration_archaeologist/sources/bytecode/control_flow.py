@@ -188,6 +188,8 @@ class ControlFlow(OperatorStack):
             t = self._loop_exit(self._jump_target(i))
         if t > hi and self._returns_none(t) and self._returns_none(hi):
             t = hi  # 3.10+ copies the final ``return None`` to each jump's target: the same end
+        if t == n + 2 and self._continues(n + 1):  # 3.12+: the test jumps over a jump back to the loop head
+            cond, n, t = _negated(cond), n + 1, self.loops[-1][1]
         if not n < t <= hi or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):  # a statement
             raise GiveUp(describe(i.opname))
         body, returned, e = self._block(n + 1, t)
@@ -219,6 +221,11 @@ class ControlFlow(OperatorStack):
         node._else_at = t  # type: ignore[attr-defined]  # where the test fails to, for an enclosing if
         self._emit(node)
         return ended and returned, e
+
+    def _continues(self, n: int) -> bool:
+        """``instructions[n]`` jumps back to the head of the loop being read."""
+        i = self.instructions[n]
+        return bool(self.loops) and i.opname in _JUMPS and self._jump_target(i) == self.loops[-1][0]
 
     def _or_operand(self, n: int, t: int) -> ast.expr | None:
         """The right operand of ``a or b`` when the jump at ``n`` (to ``t``) skips the expression
