@@ -286,6 +286,25 @@ def downgrade():
     op.drop_table('t')
 '''
 
+TERNARY = '''"""conditional expressions"""
+from alembic import op, context
+import sqlalchemy as sa
+
+revision = '93a4b5c6d7e8'
+down_revision = '8293a4b5c6d7'
+IS_PG = context.get_context().dialect.name == 'postgresql' if not context.is_offline_mode() else False
+
+
+def upgrade():
+    op.add_column('t', sa.Column('at', sa.DateTime(), server_default=sa.text('now()') if IS_PG else None, nullable=True))
+    kind = 'jsonb' if IS_PG else 'json'
+    op.execute(f"ALTER TABLE t ADD COLUMN meta {kind}")
+
+
+def downgrade():
+    op.drop_column('t', 'at')
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -299,6 +318,7 @@ ALL = {
     "either": EITHER,
     "found_on_stdlib": FOUND_ON_STDLIB,
     "filtered": FILTERED,
+    "ternary": TERNARY,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -419,6 +439,12 @@ def test_filtered_comprehensions_rebuild_as_written(tmp_path: Path) -> None:
     assert "COLUMNS = [c for c in ('id', 'name', 'note') if c != 'id']\n" in text
     assert "    keep = {c for c in COLUMNS if c is None}\n" in text
     assert "[{'name': n} for n in COLUMNS if n is not None]" in text
+
+
+def test_conditional_expressions_rebuild_as_written(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "ternary", TERNARY).source.decode()
+    assert "    kind = 'jsonb' if IS_PG else 'json'\n" in text
+    assert "server_default=sa.text('now()') if IS_PG else None" in text
 
 
 def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: Path) -> None:

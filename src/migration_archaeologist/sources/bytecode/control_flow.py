@@ -190,9 +190,14 @@ class ControlFlow(OperatorStack):
             t = hi  # 3.10+ copies the final ``return None`` to each jump's target: the same end
         if t == n + 2 and self._continues(n + 1):  # 3.12+: the test jumps over a jump back to the loop head
             cond, n, t = _negated(cond), n + 1, self.loops[-1][1]
-        if not n < t <= hi or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):  # a statement
+        if not n < t <= hi:
             raise GiveUp(describe(i.opname))
+        depth = len(self.stack)
         body, returned, e = self._block(n + 1, t)
+        if not body and not returned and e > t and len(self.stack) == depth + 1:
+            return self._ternary(cond, t, e)
+        if len(self.stack) != depth or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):
+            raise GiveUp(describe(i.opname))  # not a statement
         orelse: list[ast.stmt] = []
         ended = False
         if returned and not (body and isinstance(body[-1], ast.Return)):
@@ -221,6 +226,17 @@ class ControlFlow(OperatorStack):
         node._else_at = t  # type: ignore[attr-defined]  # where the test fails to, for an enclosing if
         self._emit(node)
         return ended and returned, e
+
+    def _ternary(self, test: ast.expr, t: int, e: int) -> tuple[bool, int]:
+        """``x if test else y``: the then-part left ``x`` and jumped to ``e``; the else-part from ``t``
+        must leave ``y`` and reach ``e`` without a statement."""
+        chosen = as_expr(self._pop(), "conditional expression")
+        depth = len(self.stack)
+        orelse, ended, out = self._block(t, e)
+        if orelse or ended or out != e or len(self.stack) != depth + 1:
+            raise GiveUp("unusual conditional expression")
+        self._push(ast.IfExp(test, chosen, as_expr(self._pop(), "conditional expression")))
+        return False, e
 
     def _continues(self, n: int) -> bool:
         """``instructions[n]`` jumps back to the head of the loop being read."""
