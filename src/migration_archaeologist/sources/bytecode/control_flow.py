@@ -195,6 +195,8 @@ class ControlFlow(OperatorStack):
         depth = len(self.stack)
         body, returned, e = self._block(n + 1, t)
         if not body and not returned and e > t and len(self.stack) == depth + 1:
+            if e > hi:  # ``x if a and b else y``: the tests are not read
+                raise GiveUp("conditional expression with and/or in its test")
             return self._ternary(cond, t, e)
         if len(self.stack) != depth or not all(x is NULL or isinstance(x, WithExit) for x in self.stack):
             raise GiveUp(describe(i.opname))  # not a statement
