@@ -7,12 +7,12 @@ signature, the docstring constant is kept above the explicit ``raise NotImplemen
 from __future__ import annotations
 
 import ast
-import types
 
+from migration_archaeologist.sources.bytecode.instructions import CodeLike
 from migration_archaeologist.sources.bytecode.stack_values import CO_VARARGS, CO_VARKEYWORDS, Func
 
 
-def give_up_body(code: types.CodeType, reason: str) -> list[ast.stmt]:
+def give_up_body(code: CodeLike, reason: str) -> list[ast.stmt]:
     body: list[ast.stmt] = []
     if code.co_consts and isinstance(code.co_consts[0], str):
         body.append(ast.Expr(ast.Constant(code.co_consts[0])))
@@ -21,7 +21,7 @@ def give_up_body(code: types.CodeType, reason: str) -> list[ast.stmt]:
     return body
 
 
-def function_arguments(code: types.CodeType, func: Func | None) -> ast.arguments:
+def function_arguments(code: CodeLike, func: Func | None) -> ast.arguments:
     names = code.co_varnames
     npos, nposonly, nkw = code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount
     notes = func.annotations if func else {}

@@ -1,7 +1,8 @@
 """The fixed-size header of a ``.pyc``: magic numbers and which Python wrote it.
 
-Read by hand, never by importing: a header is all that can be read of bytecode from another
-Python, and it is what tells a blob or archive member it is bytecode at all.
+Read by hand, never by importing: it is what tells a blob or archive member it is bytecode at
+all, which Python wrote it, and so whether its body can be read (CPython 3.8-3.13, by
+``marshal_reader``) or only this header (any other version).
 """
 
 from __future__ import annotations
@@ -11,25 +12,15 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-#: (first, last) magic numbers of each CPython release's bytecode (Lib/importlib/_bootstrap_external.py).
-_MAGIC_RANGES: tuple[tuple[int, int, str], ...] = (
-    (3000, 3131, "3.0"),
-    (3141, 3151, "3.1"),
-    (3160, 3180, "3.2"),
-    (3190, 3230, "3.3"),
-    (3250, 3310, "3.4"),
-    (3320, 3351, "3.5"),
-    (3360, 3379, "3.6"),
-    (3390, 3394, "3.7"),
-    (3400, 3413, "3.8"),
-    (3420, 3425, "3.9"),
-    (3430, 3439, "3.10"),
-    (3450, 3495, "3.11"),
-    (3500, 3531, "3.12"),
-    (3550, 3571, "3.13"),
-    (3600, 3649, "3.14"),
-    (3650, 3699, "3.15"),
-)
+from migration_archaeologist.sources.bytecode.opcode_tables import hand_kept_ranges, release_magics
+
+#: magic number -> "3.X": each release's final magic number, asked of its own interpreter
+#: (``importlib.util.MAGIC_NUMBER``) by ``tools/generate_opcode_tables.py``; a pre-release magic
+#: number of those releases is "unknown".
+_RELEASE_MAGICS: dict[int, str] = release_magics()
+#: (first, last, "3.X") ranges for releases no interpreter was asked for (3.0-3.5, 3.14, 3.15),
+#: kept by hand in that script (Lib/importlib/_bootstrap_external.py): the header only.
+_MAGIC_RANGES: tuple[tuple[int, int, str], ...] = hand_kept_ranges()
 CURRENT_MAGIC = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
 CURRENT_PYTHON = "{}.{}".format(*sys.version_info[:2])
 HEADER_SIZE = 16  # 3.7+ (PEP 552); 3.3-3.6 used 12 bytes
@@ -50,6 +41,8 @@ class PycHeader:
 def _python_of(magic: int) -> str | None:
     if magic == CURRENT_MAGIC:
         return CURRENT_PYTHON
+    if magic in _RELEASE_MAGICS:
+        return _RELEASE_MAGICS[magic]
     for first, last, version in _MAGIC_RANGES:
         if first <= magic <= last:
             return version

@@ -14,6 +14,7 @@ _WIDTH = 99
 def format_module(tree: ast.Module) -> str:
     """Lay the module out as Alembic writes it: blank lines between groups, long calls one
     argument per line. Purely cosmetic; the verification compiles exactly this text."""
+    tree = _FStrings().visit(tree)
     lines: list[str] = []
     prev: ast.stmt | None = None
     for stmt in tree.body:
@@ -35,6 +36,8 @@ def _is_doc(stmt: ast.stmt) -> bool:
 
 def _lines(stmt: ast.stmt, depth: int) -> list[str]:
     pad = "    " * depth
+    if isinstance(stmt, (ast.If, ast.For)):
+        return _compound(stmt, depth, "")
     if isinstance(stmt, (ast.FunctionDef, ast.With)):
         shell = (
             ast.FunctionDef(**{**vars(stmt), "body": [ast.Pass()]})
@@ -48,7 +51,10 @@ def _lines(stmt: ast.stmt, depth: int) -> list[str]:
         return out
     if _is_doc(stmt):
         text = ast.unparse(ast.Module([stmt], []))  # rendered as a docstring, not a repr
-        return [pad + line if line else line for line in text.splitlines()]
+        first, *rest = text.splitlines() or [""]
+        if getattr(stmt, "_cleaned", False):  # 3.13+ compiles it dedented: indent it like the code
+            rest = [pad + line if line else line for line in rest]
+        return [pad + first, *rest]  # else the docstring's own lines keep their indentation: it is its value
     text = ast.unparse(stmt)
     call = getattr(stmt, "value", None)
     if len(pad) + len(text) <= _WIDTH or "\n" in text or not isinstance(call, ast.Call):
@@ -67,3 +73,66 @@ def _lines(stmt: ast.stmt, depth: int) -> list[str]:
         return [pad + text]
     head = f"{pad}{prefix}{ast.unparse(call.func)}("
     return [head] + [f"{pad}    {arg}," for arg in args] + [pad + ")"]
+
+
+class _FStrings(ast.NodeTransformer):
+    """f-strings spelled as every Python since 3.6 reads them: Python 3.12's ``ast.unparse`` reuses
+    the outer quote inside the braces (PEP 701), which 3.8-3.11 cannot compile. Each f-string is
+    rendered here and left in the tree as a name whose text is the f-string (unparse prints it as is)."""
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
+        for value in node.values:  # nested f-strings first; a format spec stays a JoinedStr
+            if isinstance(value, ast.FormattedValue):
+                value.value = self.visit(value.value)
+                if isinstance(value.format_spec, ast.JoinedStr):
+                    for part in value.format_spec.values:
+                        if isinstance(part, ast.FormattedValue):
+                            part.value = self.visit(part.value)
+        inside = "".join(_fstring_part(v, "") for v in node.values if not isinstance(v, ast.Constant))
+        quote = next((q for q in ("'", '"', "'''", '"""') if q not in inside), "'")
+        body = "".join(_fstring_part(value, quote) for value in node.values)
+        return ast.copy_location(ast.Name(f"f{quote}{body}{quote}", ast.Load()), node)
+
+
+def _fstring_part(value: ast.expr, quote: str) -> str:
+    if isinstance(value, ast.Constant):
+        return "".join(_literal_char(ch, quote) for ch in str(value.value))
+    if not isinstance(value, ast.FormattedValue):
+        return "{" + ast.unparse(value) + "}"
+    text = ast.unparse(value.value)
+    if text.startswith("{"):
+        text = " " + text  # ``{ {...}}``: a dict or set display, not an escaped brace
+    if value.conversion != -1:
+        text += "!" + chr(value.conversion)
+    if isinstance(value.format_spec, ast.JoinedStr):
+        text += ":" + "".join(_fstring_part(v, quote) for v in value.format_spec.values)
+    return "{" + text + "}"
+
+
+def _literal_char(ch: str, quote: str) -> str:
+    if ch in "{}":
+        return ch * 2
+    if ch == "\\" or (ch == quote[:1] and quote):
+        return "\\" + ch
+    if ch.isprintable():
+        return ch
+    return ch.encode("unicode_escape").decode("ascii")
+
+
+def _compound(stmt: ast.If | ast.For, depth: int, keyword: str) -> list[str]:
+    """An ``if``/``for`` header, its body laid out like any other, then ``elif``/``else``."""
+    pad = "    " * depth
+    if isinstance(stmt, ast.If):
+        out = [f"{pad}{keyword or 'if'} {ast.unparse(stmt.test)}:"]
+    else:
+        out = [f"{pad}for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"]
+    for inner in stmt.body:
+        out += _lines(inner, depth + 1)
+    orelse = stmt.orelse
+    if isinstance(stmt, ast.If) and len(orelse) == 1 and isinstance(orelse[0], ast.If):
+        return out + _compound(orelse[0], depth, "elif")
+    if orelse:
+        out.append(f"{pad}else:")
+        for inner in orelse:
+            out += _lines(inner, depth + 1)
+    return out

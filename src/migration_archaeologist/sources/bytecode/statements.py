@@ -10,15 +10,15 @@ becomes an explicit ``raise NotImplementedError(...)`` body.
 from __future__ import annotations
 
 import ast
-import dis
-import types
+from collections.abc import Callable
 
-from migration_archaeologist.sources.bytecode.code_objects import qualname
-from migration_archaeologist.sources.bytecode.expressions import ExpressionStack
+from migration_archaeologist.sources.bytecode.code_objects import python_of, qualname
+from migration_archaeologist.sources.bytecode.comprehensions import comprehension
+from migration_archaeologist.sources.bytecode.control_flow import ControlFlow, pair
 from migration_archaeologist.sources.bytecode.functions import function_arguments, give_up_body
+from migration_archaeologist.sources.bytecode.instructions import CodeLike, InstructionLike, instructions
 from migration_archaeologist.sources.bytecode.stack_values import (
-    BINOPS,
-    CMPOPS,
+    BINARY_OPNAMES,
     CO_FUTURE_ANNOTATIONS,
     NULL,
     SKIP,
@@ -31,19 +31,35 @@ from migration_archaeologist.sources.bytecode.stack_values import (
     WithEnter,
     WithExit,
     as_expr,
-    constant,
     describe,
 )
 
-_WITH_EXIT = ("LOAD_CONST", "LOAD_CONST", "LOAD_CONST", "PRECALL", "CALL", "POP_TOP")
+#: opnames handled by another opname's handler
+_ALIASES = {
+    "LOAD_FAST": "LOAD_NAME",
+    "LOAD_GLOBAL": "LOAD_NAME",
+    "LOAD_FAST_CHECK": "LOAD_NAME",
+    "CALL_FUNCTION": "CALL",
+    "CALL_METHOD": "CALL",
+    "CALL_KW": "CALL_FUNCTION_KW",
+    "SETUP_WITH": "BEFORE_WITH",
+    "STORE_FAST": "STORE_NAME",
+    "SET_UPDATE": "LIST_EXTEND",
+    "LIST_APPEND": "LIST_EXTEND",
+    "DICT_UPDATE": "DICT_MERGE",
+    "IS_OP": "COMPARE_OP",
+    "CONTAINS_OP": "COMPARE_OP",
+    **dict.fromkeys(UNARY, "UNARY"),
+    **dict.fromkeys(BINARY_OPNAMES, "BINARY_LEGACY"),
+}
 
 
-class Rebuilder(ExpressionStack):
+class Rebuilder(ControlFlow):
     """Rebuilds the statements of one code object (module or function body)."""
 
     def __init__(
         self,
-        code: types.CodeType,
+        code: CodeLike,
         *,
         given_up: set[str],
         differences: list[str],
@@ -53,10 +69,13 @@ class Rebuilder(ExpressionStack):
         self.given_up = given_up
         self.differences = differences
         self.future = bool(code.co_flags & CO_FUTURE_ANNOTATIONS) if future_annotations is None else future_annotations
-        self.instructions = list(dis.get_instructions(code))
+        self.instructions = [i for i in instructions(code) if i.opname not in SKIP]
+        self.offsets = [i.offset for i in self.instructions]  # increasing: jump targets found by bisection
         self.stack: list[object] = []
         self.blocks: list[list[ast.stmt]] = [[]]
         self.withs: list[ast.With] = []
+        self.returns_duplicated = python_of(code) >= (3, 10)  # a return ending an if is copied there
+        self.loops: list[tuple[int, int]] = []  # (head, end of body) of the for loops being read
         self.kwnames: tuple[str, ...] = ()
         self.is_module = code.co_name == "<module>"
 
@@ -71,192 +90,98 @@ class Rebuilder(ExpressionStack):
         body = self.blocks[0]
         consts = self.code.co_consts
         if consts and isinstance(consts[0], str):
-            body.insert(0, ast.Expr(ast.Constant(consts[0])))
+            doc = ast.Expr(ast.Constant(consts[0]))
+            doc._cleaned = python_of(self.code) >= (3, 13)  # type: ignore[attr-defined]  # 3.13 dedents docstrings
+            body.insert(0, doc)
         return body or [ast.Pass()]
 
     # ---- driver
 
-    def _run(self) -> None:
-        ins = self.instructions
-        by_offset = {i.offset: n for n, i in enumerate(ins)}
-        n = 0
-        while n < len(ins):
-            i = ins[n]
-            if i.opname == "JUMP_FORWARD":
-                if i.argval not in by_offset:
-                    raise GiveUp("jump to an unknown offset")
-                n = by_offset[i.argval]
-                continue
-            if i.opname == "RETURN_VALUE":
-                self._return()
-                return
-            if i.opname == "LOAD_CONST" and self.stack and isinstance(self.stack[-1], WithExit):
-                names = tuple(x.opname for x in ins[n : n + 6])
-                args = [x.argval for x in ins[n : n + 3]]
-                if names == _WITH_EXIT and args == [None, None, None] and ins[n + 4].arg == 2:
-                    self._close_with()
-                    n += 6
-                    continue
-            self._step(i)
-            n += 1
-        raise GiveUp("code does not end in a return")
+    def _machine_for(self, code: CodeLike) -> Rebuilder:
+        return Rebuilder(code, given_up=set(), differences=[])
 
     def _emit(self, stmt: ast.stmt) -> None:
         self.blocks[-1].append(stmt)
 
-    def _name(self, name: str) -> ast.Name:
-        return ast.Name(name, ast.Load())
-
     # ---- one instruction
 
-    def _step(self, i: dis.Instruction) -> None:  # noqa: C901 - a dispatch table, flat on purpose
+    def _step(self, i: InstructionLike) -> None:
         op = i.opname
         if op in SKIP:
             return
-        if op == "LOAD_CONST":
-            value = i.argval
-            self._push(value if isinstance(value, types.CodeType) else constant(value))
-        elif op in ("LOAD_NAME", "LOAD_FAST", "LOAD_GLOBAL"):
-            if op == "LOAD_GLOBAL" and i.arg is not None and i.arg & 1:
-                self._push(NULL)
-            self._push(self._name(i.argval))
-        elif op == "LOAD_ATTR":
-            self._push(ast.Attribute(as_expr(self._pop(), "attribute owner"), i.argval, ast.Load()))
-        elif op == "LOAD_METHOD":
-            owner = as_expr(self._pop(), "method owner")
-            self._push(NULL)
-            self._push(ast.Attribute(owner, i.argval, ast.Load()))
-        elif op == "PUSH_NULL":
-            self._push(NULL)
-        elif op == "KW_NAMES":
-            self.kwnames = tuple(self.code.co_consts[i.arg])  # type: ignore[index]  # KW_NAMES has an argument
-        elif op == "CALL":
-            self._call(i.arg or 0)
-        elif op in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
-            items = [as_expr(self._pop(), "item") for _ in range(i.arg or 0)][::-1]
-            kind = {"BUILD_LIST": ast.List, "BUILD_TUPLE": ast.Tuple}.get(op)
-            self._push(kind(items, ast.Load()) if kind else ast.Set(items))
-        elif op in ("LIST_EXTEND", "SET_UPDATE", "LIST_APPEND"):
-            more = as_expr(self._pop(), "item")
-            target = self.stack[-1] if self.stack else None
-            if not isinstance(target, (ast.List, ast.Set)):
-                raise GiveUp(f"unusual {op}")
-            if op == "LIST_APPEND":
-                target.elts.append(more)
-            elif isinstance(more, (ast.Tuple, ast.Set)) and not getattr(more, "_from_list", False):
-                target.elts.extend(more.elts)  # a folded constant display
-            else:
-                target.elts.append(ast.Starred(more, ast.Load()))
-        elif op == "LIST_TO_TUPLE":
-            listed = self._pop()
-            if not isinstance(listed, ast.List):
-                raise GiveUp("unusual LIST_TO_TUPLE")
-            tup = ast.Tuple(listed.elts, ast.Load())
-            tup._from_list = True  # type: ignore[attr-defined]
-            self._push(tup)
-        elif op in ("DICT_MERGE", "DICT_UPDATE"):
-            more = as_expr(self._pop(), "mapping")
-            target = self.stack[-1] if self.stack else None
-            if not isinstance(target, ast.Dict):
-                raise GiveUp(f"unusual {op}")
-            target.keys.append(None)
-            target.values.append(more)
-        elif op == "CALL_FUNCTION_EX":
-            self._call_ex(i.arg or 0)
-        elif op == "BUILD_MAP":
-            pairs = [(self._pop(), self._pop()) for _ in range(i.arg or 0)][::-1]
-            self._push(ast.Dict([as_expr(k, "key") for _, k in pairs], [as_expr(v, "value") for v, _ in pairs]))
-        elif op == "BUILD_CONST_KEY_MAP":
-            keys = self._pop()
-            values = [as_expr(self._pop(), "value") for _ in range(i.arg or 0)][::-1]
-            if not isinstance(keys, ast.Tuple):
-                raise GiveUp("dict keys are not constant")
-            self._push(ast.Dict(list(keys.elts), values))
-        elif op == "BINARY_OP":
-            symbol = i.argrepr
-            if symbol not in BINOPS:
-                raise GiveUp(f"augmented assignment ({symbol})")
-            right, left = as_expr(self._pop(), "operand"), as_expr(self._pop(), "operand")
-            self._push(ast.BinOp(left, BINOPS[symbol](), right))
-        elif op == "BINARY_SUBSCR":
-            subscript, subscripted = self._pop(), self._pop()
-            self._push(ast.Subscript(as_expr(subscripted, "subscript owner"), as_expr(subscript, "index"), ast.Load()))
-        elif op == "BUILD_SLICE":
-            parts = [self._pop() for _ in range(i.arg or 2)][::-1]
-            bounds = [None if isinstance(p, ast.Constant) and p.value is None else as_expr(p, "slice") for p in parts]
-            self._push(ast.Slice(*bounds))
-        elif op in UNARY:
-            self._push(ast.UnaryOp(UNARY[op](), as_expr(self._pop(), "operand")))
-        elif op in ("COMPARE_OP", "IS_OP", "CONTAINS_OP"):
-            right, left = as_expr(self._pop(), "operand"), as_expr(self._pop(), "operand")
-            if op == "COMPARE_OP":
-                cmp: ast.cmpop = CMPOPS[i.argval]()
-            elif op == "IS_OP":
-                cmp = ast.IsNot() if i.arg else ast.Is()
-            else:
-                cmp = ast.NotIn() if i.arg else ast.In()
-            self._push(ast.Compare(left, [cmp], [right]))
-        elif op == "FORMAT_VALUE":
-            self._format_value(i.arg or 0)
-        elif op == "BUILD_STRING":
-            parts = [self._pop() for _ in range(i.arg or 0)][::-1]
-            values = []
-            for part in parts:
-                if isinstance(part, ast.JoinedStr):
-                    values.extend(part.values)
-                elif isinstance(part, ast.Constant) and isinstance(part.value, str):
-                    values.append(part)
-                else:
-                    raise GiveUp("unexpected f-string part")
-            self._push(ast.JoinedStr(values))
-        elif op == "MAKE_FUNCTION":
-            self._make_function(i.arg or 0)
-        elif op == "GET_ITER":
-            iterable = as_expr(self._pop(), "iterable")
-            func = self._pop()
-            if not isinstance(func, Func):
-                raise GiveUp("for loop")
-            self._push(NULL)
-            self._push(PendingComp(_comprehension(func.code, iterable)))
-        elif op in ("STORE_NAME", "STORE_FAST"):
-            self._store(i.argval, self._pop())
-        elif op == "STORE_ATTR":
-            owner, value = as_expr(self._pop(), "attribute owner"), as_expr(self._pop(), "value")
-            self._emit(ast.Assign([ast.Attribute(owner, i.argval, ast.Store())], value))
-        elif op == "STORE_SUBSCR":
-            self._store_subscr()
-        elif op == "POP_TOP":
-            self._pop_top()
-        elif op == "IMPORT_NAME":
-            fromlist, level = self._pop(), self._pop()
-            if not isinstance(level, ast.Constant) or not isinstance(fromlist, (ast.Constant, ast.Tuple)):
-                raise GiveUp("unusual import")
-            names = (
-                None
-                if isinstance(fromlist, ast.Constant)
-                else tuple(e.value for e in fromlist.elts if isinstance(e, ast.Constant))
-            )
-            self._push(ImportedModule(i.argval, names, int(level.value)))  # type: ignore[arg-type]  # IMPORT_NAME's level: an int
-        elif op == "IMPORT_FROM":
-            module = self.stack[-1] if self.stack else None
-            if not isinstance(module, ImportedModule) or module.fromlist is None:
-                raise GiveUp("import of a submodule with 'as'")
-            self._push(ImportedName(module, i.argval))
-        elif op == "IMPORT_STAR":
-            module = self._pop()
-            if not isinstance(module, ImportedModule):
-                raise GiveUp("unusual import *")
-            self._emit(ast.ImportFrom(module.name or None, [ast.alias("*")], module.level))
-        elif op == "BEFORE_WITH":
-            item = ast.withitem(as_expr(self._pop(), "context manager"), None)
-            node = ast.With([item], [])
-            self._emit(node)
-            self.withs.append(node)
-            self.blocks.append(node.body)
-            self._push(WithExit())
-            self._push(WithEnter(item))
-        else:
+        handler: Callable[[InstructionLike], None] | None = getattr(self, "op_" + _ALIASES.get(op, op), None)
+        if handler is None:
             raise GiveUp(describe(op))
+        handler(i)
+
+    def op_GET_ITER(self, i: InstructionLike) -> None:
+        iterable = as_expr(self._pop(), "iterable")
+        func = self._pop()
+        if not isinstance(func, Func):
+            raise GiveUp("for loop")
+        self._push(PendingComp(comprehension(func.code, iterable, self._machine_for)))
+
+    def op_STORE_NAME(self, i: InstructionLike) -> None:
+        self._store_value(str(i.argval), self._pop())
+
+    def _store_value(self, name: str, value: object) -> None:
+        if any(isinstance(x, ast.expr) for x in self.stack):  # ``a, b = x, y`` with the swap optimised away
+            raise GiveUp(describe("UNPACK_SEQUENCE"))
+        self._store(name, value)
+
+    def op_STORE_FAST_LOAD_FAST(self, i: InstructionLike) -> None:
+        stored, loaded = pair(i)
+        self._store(stored, self._pop())
+        self._push(ast.Name(loaded, ast.Load()))
+
+    def op_STORE_FAST_STORE_FAST(self, i: InstructionLike) -> None:
+        """3.13: two values stored at once only come from ``a, b = x, y`` (the swap optimised away)."""
+        raise GiveUp(describe("UNPACK_SEQUENCE"))
+
+    def op_STORE_ATTR(self, i: InstructionLike) -> None:
+        owner, value = as_expr(self._pop(), "attribute owner"), as_expr(self._pop(), "value")
+        self._emit(ast.Assign([ast.Attribute(owner, str(i.argval), ast.Store())], value))
+
+    def op_STORE_SUBSCR(self, i: InstructionLike) -> None:
+        self._store_subscr()
+
+    def op_POP_TOP(self, i: InstructionLike) -> None:
+        self._pop_top()
+
+    def op_IMPORT_NAME(self, i: InstructionLike) -> None:
+        fromlist, level = self._pop(), self._pop()
+        if not isinstance(level, ast.Constant) or not isinstance(fromlist, (ast.Constant, ast.Tuple)):
+            raise GiveUp("unusual import")
+        names = (
+            None
+            if isinstance(fromlist, ast.Constant)
+            else tuple(e.value for e in fromlist.elts if isinstance(e, ast.Constant))
+        )
+        self._push(ImportedModule(str(i.argval), names, int(level.value)))  # type: ignore[arg-type]  # IMPORT_NAME's level: an int
+
+    def op_IMPORT_FROM(self, i: InstructionLike) -> None:
+        module = self.stack[-1] if self.stack else None
+        if not isinstance(module, ImportedModule) or module.fromlist is None:
+            raise GiveUp("import of a submodule with 'as'")
+        self._push(ImportedName(module, str(i.argval)))
+
+    def op_IMPORT_STAR(self, i: InstructionLike) -> None:
+        module = self._pop()
+        if not isinstance(module, ImportedModule):
+            raise GiveUp("unusual import *")
+        module.node = ast.ImportFrom(module.name or None, [ast.alias("*")], module.level)
+        self._emit(module.node)
+        if i.opname == "CALL_INTRINSIC_1":
+            self._push(module)  # 3.12+: its result is popped next
+
+    def op_BEFORE_WITH(self, i: InstructionLike) -> None:
+        item = ast.withitem(as_expr(self._pop(), "context manager"), None)
+        node = ast.With([item], [])
+        self._emit(node)
+        self.withs.append(node)
+        self.blocks.append(node.body)
+        self._push(WithExit())
+        self._push(WithEnter(item))
 
     # ---- helpers for the dispatch
     def _store(self, name: str, value: object) -> None:
@@ -359,38 +284,3 @@ class Rebuilder(ExpressionStack):
             self.differences.append(f"{label}: not rebuilt: {reason}")
             body = give_up_body(code, reason)
         return ast.FunctionDef(name, function_arguments(code, func), body, [], func.annotations.get("return"))
-
-
-_COMP_KINDS = {"<genexpr>": "YIELD_VALUE", "<listcomp>": "LIST_APPEND", "<setcomp>": "SET_ADD"}
-
-
-def _comprehension(code: types.CodeType, iterable: ast.expr) -> ast.expr:
-    """``(elt for x in it)`` / ``[...]`` / ``{...}`` with one ``for``, a plain target and no ``if``."""
-    end_op = _COMP_KINDS.get(code.co_name)
-    if end_op is None:
-        raise GiveUp(f"{code.co_name} call")
-    ins = [i for i in dis.get_instructions(code) if i.opname not in SKIP]
-    ops = [i.opname for i in ins]
-    try:
-        start = ops.index("FOR_ITER")
-        end = ops.index(end_op)
-    except ValueError:
-        raise GiveUp(f"unusual {code.co_name}") from None
-    if (
-        ins[start + 1].opname != "STORE_FAST"
-        or any(i.opname.startswith(("POP_JUMP", "FOR_ITER", "JUMP_IF")) for i in ins[start + 1 : end])
-        or ops.count("FOR_ITER") != 1
-    ):
-        raise GiveUp(f"{code.co_name} with a condition, nested loop or unpacking target")
-    machine = Rebuilder(code, given_up=set(), differences=[])
-    for i in ins[start + 2 : end]:
-        machine._step(i)
-    if len(machine.stack) != 1:
-        raise GiveUp(f"unusual {code.co_name}")
-    element = as_expr(machine.stack[0], "comprehension element")
-    generator = ast.comprehension(ast.Name(ins[start + 1].argval, ast.Store()), iterable, [], 0)
-    if end_op == "YIELD_VALUE":
-        return ast.GeneratorExp(element, [generator])
-    if end_op == "LIST_APPEND":
-        return ast.ListComp(element, [generator])
-    return ast.SetComp(element, [generator])
