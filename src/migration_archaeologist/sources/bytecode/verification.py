@@ -8,6 +8,8 @@ it ``compile()`` (never run) the rebuilt source in a child process and reads the
 
 from __future__ import annotations
 
+import bisect
+
 import dis
 import functools
 import os
@@ -97,13 +99,14 @@ def _jump_target(i: object) -> int | None:
 def _normalised(code: CodeLike) -> list[tuple[str, object]]:
     """Instructions without CACHE/RESUME/NOP; jump targets as instruction indexes, not offsets."""
     ins = [i for i in instructions(code) if i.opname not in ("CACHE", "RESUME", "NOP")]
-    index_of = {i.offset: n for n, i in enumerate(ins)}
+    offsets = [i.offset for i in ins]  # increasing: a jump to a dropped NOP lands on the next kept one
     out: list[tuple[str, object]] = []
     for i in ins:
         arg: object = i.argval
         target = _jump_target(i)
-        if target is not None:
-            arg = index_of.get(target, min((n for o, n in index_of.items() if o >= target), default=-1))
+        if target is not None:  # by bisection: a scan of every offset per jump was quadratic (90 s on 3,000 ifs)
+            n = bisect.bisect_left(offsets, target)
+            arg = n if n < len(offsets) else -1
         elif i.opname == "KW_NAMES":
             arg = code.co_consts[i.arg]  # type: ignore[index]  # KW_NAMES has an argument
         elif isinstance(arg, _CODE_TYPES):
