@@ -49,7 +49,9 @@ COMMITS_FILE = "commits"
 #: named the merge)
 #: 7: a stash refs/stash still names after its reflog expired, and a dropped stash among the
 #: unreachable commits, are labelled stash (a scan stored before called them history / unreachable)
-FORMAT = 7
+#: 8: committed ``.pyc`` of Python 3.8-3.13 are rebuilt whatever Python runs (a scan stored before kept
+#: only their header), and Git LFS pointers stand for the revision file in the local LFS store
+FORMAT = 8
 
 
 def cache_path(repo: Repository) -> Path:
