@@ -305,6 +305,45 @@ def downgrade():
     op.drop_column('t', 'at')
 '''
 
+RAISES = '''"""irreversible downgrade, and a guard (the raise idioms of CTFd, indico, neutron)"""
+from alembic import op, context
+import sqlalchemy as sa
+
+revision = 'a4b5c6d7e8f9'
+down_revision = '93a4b5c6d7e8'
+
+
+class Irreversible(Exception):
+    pass
+
+
+def upgrade():
+    if context.get_context().dialect.name not in ('postgresql', 'sqlite'):
+        raise RuntimeError(f"unsupported dialect {context.get_context().dialect.name}")
+    op.add_column('t', sa.Column('flag', sa.Boolean(), nullable=True))
+
+
+def downgrade():
+    raise NotImplementedError('This migration cannot be reversed') from None
+'''
+
+RAISE_ONLY = '''"""one-way, and a guard"""
+from alembic import op, context
+
+revision = 'b5c6d7e8f9a0'
+down_revision = 'a4b5c6d7e8f9'
+
+
+def upgrade():
+    if context.is_offline_mode():
+        raise RuntimeError('run this migration online')
+    op.drop_table('legacy')
+
+
+def downgrade():
+    raise NotImplementedError()
+'''
+
 #: every source the tests know: the samples, the test sources, the idioms above
 ALL = {
     **{f"sample_{p.stem}": p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.py"))},
@@ -319,6 +358,7 @@ ALL = {
     "found_on_stdlib": FOUND_ON_STDLIB,
     "filtered": FILTERED,
     "ternary": TERNARY,
+    "raise_only": RAISE_ONLY,
 }
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -468,3 +508,15 @@ def test_idioms_survive_scan_and_restore_byte_for_byte(repo: GitRepo, tmp_path: 
     assert pyc.name in written.splitlines()[0].decode()  # the header names the .pyc, by its path in the repo
     assert written.splitlines()[1:] == result.source.splitlines()[1:]
     assert outcome.heads_agree is True
+
+
+def test_raise_statements_rebuild_as_written(tmp_path: Path) -> None:
+    text = _rebuilt(tmp_path, "raise_only", RAISE_ONLY).source.decode()
+    assert "def downgrade():\n    raise NotImplementedError()\n" in text
+    assert "        raise RuntimeError('run this migration online')\n" in text
+    result = _rebuilt(tmp_path, "raises", RAISES)
+    text = result.source.decode()
+    assert "    raise NotImplementedError('This migration cannot be reversed') from None\n" in text
+    assert "raise RuntimeError(f" in text
+    # the class body is still given up, and said so; the functions around it are rebuilt
+    assert result.fidelity == "bytecode-partial" and "LOAD_BUILD_CLASS" in " ".join(result.differences)

@@ -24,6 +24,8 @@ _WITH_EXITS: tuple[tuple[str, ...], ...] = (
     ("POP_BLOCK", "BEGIN_FINALLY", "WITH_CLEANUP_START", "WITH_CLEANUP_FINISH", "END_FINALLY"),  # 3.8
 )
 _RETURNS = ("RETURN_VALUE", "RETURN_CONST")
+#: statements after which a block goes nowhere: no ``return None`` is added after them
+_ENDS = (ast.Return, ast.Raise)
 #: unconditional jumps: forward out of an if or a with, or back to the head of the loop being read
 _JUMPS = ("JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
 
@@ -109,6 +111,9 @@ class ControlFlow(OperatorStack):
                     self._push(constant(i.argval))
                 self._return()
                 return True, hi
+            elif i.opname == "RAISE_VARARGS" and i.arg in (1, 2):  # a bare re-raise belongs to a handler
+                self._raise(i.arg)
+                return True, hi  # like a return: what follows at this level is unreachable
             elif self.stack and isinstance(self.stack[-1], WithExit) and self._with_exit(ins, n):
                 self._close_with()
                 n += self._with_exit(ins, n)
@@ -124,6 +129,11 @@ class ControlFlow(OperatorStack):
                 self._step(i)
                 n += 1
         return False, hi
+
+    def _raise(self, argc: int) -> None:
+        """``raise X`` or ``raise X from Y``: Alembic's irreversible ``downgrade()`` idiom."""
+        cause = as_expr(self._pop(), "exception cause") if argc == 2 else None
+        self._emit(ast.Raise(as_expr(self._pop(), "exception"), cause))
 
     def _loop_exit(self, target: int) -> int:
         """A jump back to the head of the loop being read ends its body (3.8-3.10 jump there straight
@@ -202,7 +212,7 @@ class ControlFlow(OperatorStack):
             raise GiveUp(describe(i.opname))  # not a statement
         orelse: list[ast.stmt] = []
         ended = False
-        if returned and not (body and isinstance(body[-1], ast.Return)):
+        if returned and not (body and isinstance(body[-1], _ENDS)):
             orelse, ended, e = self._block(t, hi)
             if not ended or not body or not self.returns_duplicated:  # ``if c: return`` and the rest
                 if orelse or ended or not self._returns_none(e):
@@ -214,7 +224,7 @@ class ControlFlow(OperatorStack):
             orelse, ended, out = self._block(t, min(e, hi))
             if not ended and not min(e, hi) <= out <= e:
                 raise GiveUp(f"unusual if/else ({i.opname})")
-            if ended and not (orelse and isinstance(orelse[-1], ast.Return)):
+            if ended and not (orelse and isinstance(orelse[-1], _ENDS)):
                 orelse.append(ast.Return(None))  # ``else: return None`` with code after the if
             ended = False  # the then-part goes on at ``e``
         else:
