@@ -67,14 +67,7 @@ class SubmoduleScan:
 
     def head_history(self, own: Mapping[str, int]) -> Mapping[str, int]:
         """The superproject's HEAD history and each submodule's (the commits its checked-out HEAD reaches)."""
-        scans = self.results()
-        if not scans:
-            return own
-        merged = dict(own)
-        for scan in scans:
-            for commit, rank in scan.head_history.items():
-                merged.setdefault(commit, rank)
-        return merged
+        return self._merged(own, "head_history")
 
     def for_folders(self, own: HistoryScan) -> Any:
         """What guessing the versions directory from history reads (``changes``, ``parsed``,
@@ -93,13 +86,17 @@ class SubmoduleScan:
         return SimpleNamespace(changes=changes, parsed=parsed, head_history=self.head_history(own.head_history))
 
     def commits(self, own: Mapping[str, CommitInfo]) -> Mapping[str, CommitInfo]:
+        return self._merged(own, "commits")
+
+    def _merged(self, own: Mapping[str, Any], field: str) -> Mapping[str, Any]:
+        """``own`` with each submodule scan's ``field`` (keyed by commit) added; the superproject's wins."""
         scans = self.results()
         if not scans:
             return own
         merged = dict(own)
         for scan in scans:
-            for commit, info in scan.commits.items():
-                merged.setdefault(commit, info)
+            for commit, value in getattr(scan, field).items():
+                merged.setdefault(commit, value)
         return merged
 
     def unreadable(self) -> list[Unreadable]:
