@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from migration_archaeologist.parse.revision import Unparseable
+from migration_archaeologist.sources.bytecode.code_objects import function_code, module_stores
 from migration_archaeologist.sources.bytecode.disassembly import DisassemblyError
 from migration_archaeologist.sources.bytecode.fallback import fallback_module
 from migration_archaeologist.sources.bytecode.header import (
@@ -33,7 +34,7 @@ from migration_archaeologist.sources.bytecode.header import (
     magic_of,
     read_header,
 )
-from migration_archaeologist.sources.bytecode.instructions import CodeLike, instructions
+from migration_archaeologist.sources.bytecode.instructions import CodeLike
 from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode, MarshalError, loads
 from migration_archaeologist.sources.bytecode.opcode_tables import table
 from migration_archaeologist.sources.bytecode.layout import format_module
@@ -113,7 +114,7 @@ def _rebuild(data: bytes, pyc_name: str) -> Rebuilt | Unparseable:
     header, module = loaded
     foreign = isinstance(module, ForeignCode)
     try:
-        stored = {i.argval for i in instructions(module) if i.opname in ("STORE_NAME", "STORE_GLOBAL")}
+        stored = module_stores(module)
     except DisassemblyError as exc:
         return Unparseable(f"Python {header.python} bytecode that its own dis could not list: {exc}", None)
     if "revision" not in stored or "down_revision" not in stored:
@@ -173,19 +174,10 @@ def _prove(
             compare_code(module, recompiled, "module", given_up, differences)
         else:
             for name in ("upgrade", "downgrade"):
-                old, new = _function_code(module, name), _function_code(recompiled, name)
+                old, new = function_code(module, name), function_code(recompiled, name)
                 if old is not None and new is not None:
                     compare_code(old, new, f"{name}()", given_up, differences)
     return None
-
-
-def _function_code(module: CodeLike, name: str) -> CodeLike | None:
-    """The last module-level function code object called ``name`` (a redefinition wins)."""
-    found = None
-    for const in module.co_consts:
-        if isinstance(const, (types.CodeType, ForeignCode)) and const.co_name == name:
-            found = const
-    return found
 
 
 def _rebuilt(

@@ -20,6 +20,7 @@ import sys
 import types
 from pathlib import Path
 
+from migration_archaeologist.sources.bytecode.code_objects import qualname
 from migration_archaeologist.sources.bytecode.disassembly import Instr
 from migration_archaeologist.sources.bytecode.instructions import CodeLike, instructions
 from migration_archaeologist.sources.bytecode.marshal_reader import ForeignCode, MarshalError, loads
@@ -73,19 +74,17 @@ _KNOWN_VERSIONS: dict[Path, str] = {}
 
 
 def _version_of(python: Path) -> str:
-    if python in _KNOWN_VERSIONS:
-        return _KNOWN_VERSIONS[python]
-    done = subprocess.run(
-        [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
-    )  # fmt: skip
-    _KNOWN_VERSIONS[python] = done.stdout.strip()
+    """The "3.X" ``python`` says it is ("" when it cannot say), asked once per interpreter."""
+    if python not in _KNOWN_VERSIONS:
+        try:
+            done = subprocess.run(
+                [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        _KNOWN_VERSIONS[python] = done.stdout.strip() if done.returncode == 0 else ""
     return _KNOWN_VERSIONS[python]
-
-
-def qualname(code: CodeLike) -> str:
-    """``co_qualname`` (3.11+), else the plain name (comprehensions are matched by position anyway)."""
-    return str(getattr(code, "co_qualname", code.co_name))
 
 
 def _jump_target(i: object) -> int | None:
@@ -194,18 +193,6 @@ def find_python(version: str) -> Path | None:
         builds = []
     candidates += sorted(builds, key=lambda p: [int(x) for x in p.parts[-3].split(".")], reverse=True)
     for python in candidates:
-        if _says_version(python, version):
-            _KNOWN_VERSIONS[python] = version
+        if _version_of(python) == version:
             return python
     return None
-
-
-def _says_version(python: Path, version: str) -> bool:
-    try:
-        done = subprocess.run(
-            [str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, check=False, cwd=os.sep,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and done.stdout.strip() == version
