@@ -11,7 +11,6 @@ one after the other. Dry runs take no lock.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, replace
@@ -288,7 +287,7 @@ def _plan_file(
 def _lfs_pointer_of(existing: bytes, data: bytes) -> bool:
     """Whether ``existing`` is an LFS pointer naming exactly ``data`` (by sha256 and size)."""
     pointer = parse_pointer(existing)
-    return pointer is not None and pointer.size == len(data) and pointer.oid == hashlib.sha256(data).hexdigest()
+    return pointer is not None and pointer.names(data)
 
 
 def _file_name(entry: RevisionEntry, sighting: Sighting | None) -> str:

@@ -31,7 +31,7 @@ from migration_archaeologist.files.untrusted import read_regular
 from migration_archaeologist.parse.revision import RevisionFile, Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.git.cache import CACHE_DIR
 from migration_archaeologist.sources.git.cat_file import CatFile
-from migration_archaeologist.sources.git.lfs import is_pointer, parse_pointer, resolve
+from migration_archaeologist.sources.git.lfs import is_pointer, object_of
 from migration_archaeologist.sources.git.repository import Repository, execute, first_line, hexsz, null_id
 from migration_archaeologist.sources.interface import Sighting, Unreadable, git_blob_id
 
@@ -149,14 +149,12 @@ class StagedFiles:
     def _sightings_of(self, sha: str, data: bytes, paths: list[str], date: str | None) -> Iterator[Sighting]:
         blob = sha
         if is_pointer(data):
-            pointer = parse_pointer(data)
-            if pointer is None:
+            found = object_of(self.repo.common_dir, data)
+            if isinstance(found, str):
+                self.unreadable.append(Unreadable(sha, paths[0], None, f"staged in the index: {found}"))
+            if not isinstance(found, bytes):
                 return
-            resolved = resolve(self.repo.common_dir, pointer)
-            if isinstance(resolved, str):
-                self.unreadable.append(Unreadable(sha, paths[0], None, f"staged in the index: {resolved}"))
-                return
-            data, blob = resolved.data, git_blob_id(resolved.data)
+            data, blob = found, git_blob_id(found)
         if not looks_like_revision(data):
             return
         parsed = parse_revision(data)

@@ -35,6 +35,10 @@ class Pointer:
     oid: str
     size: int
 
+    def names(self, data: bytes) -> bool:
+        """Whether ``data`` is the object this pointer names: its size and sha256."""
+        return len(data) == self.size and hashlib.sha256(data).hexdigest() == self.oid
+
     def absent(self) -> str:
         """The one line a user reads about a pointer whose object is not in the local store."""
         return (
@@ -86,13 +90,23 @@ def resolve(common_dir: Path, pointer: Pointer) -> Resolved | str:
         return pointer.absent()
     except OSError as exc:  # a link, a folder, a FIFO, a file too large, no permission
         return f"Git LFS object sha256:{pointer.oid} not read: {exc}"
-    digest = hashlib.sha256(data).hexdigest()
-    if len(data) != pointer.size or digest != pointer.oid:
+    if not pointer.names(data):
+        digest = hashlib.sha256(data).hexdigest()
         return (
             f"Git LFS object sha256:{pointer.oid} does not match its pointer (the file holds {len(data):,} "
             f"bytes hashing to sha256:{digest[:16]}…, the pointer says {pointer.size:,} bytes): not trusted"
         )
     return Resolved(pointer, data)
+
+
+def object_of(common_dir: Path, data: bytes) -> bytes | str | None:
+    """For a blob that is an LFS pointer, the object's checked bytes, or why they cannot be had (one
+    line); None when ``data`` is no pointer."""
+    pointer = parse_pointer(data)
+    if pointer is None:
+        return None
+    resolved = resolve(common_dir, pointer)
+    return resolved if isinstance(resolved, str) else resolved.data
 
 
 _ABSENT = re.compile(r"^Git LFS object sha256:([0-9a-f]{64}) \(.*not fetched")

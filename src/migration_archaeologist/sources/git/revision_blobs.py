@@ -12,7 +12,7 @@ from collections.abc import Set as AbstractSet
 
 from migration_archaeologist.parse.revision import Unparseable, looks_like_revision, parse_revision
 from migration_archaeologist.sources.git.cat_file import CatFile
-from migration_archaeologist.sources.git.lfs import is_pointer, parse_pointer, resolve
+from migration_archaeologist.sources.git.lfs import is_pointer, object_of
 from migration_archaeologist.sources.git.records import HistoryScan, Progress, note_unreadable
 from migration_archaeologist.sources.git.repository import Repository
 from migration_archaeologist.sources.git.walk import Walk
@@ -103,16 +103,13 @@ def _lfs_object(sha: str, data: bytes, scan: HistoryScan, common_dir: Path) -> b
     """The bytes an LFS pointer stands for, from the local store, sha256 and size checked; else None
     and, when its object is absent or does not match, an unreadable entry saying so. The pointer's
     changes are moved to the object's own blob id when ``settle`` meets it in ``scan.bytecode``."""
-    pointer = parse_pointer(data)
-    if pointer is None:
+    found = object_of(common_dir, data)
+    if isinstance(found, str):
+        note_unreadable(scan, sha, found)
         return None
-    resolved = resolve(common_dir, pointer)
-    if isinstance(resolved, str):
-        note_unreadable(scan, sha, resolved)
-        return None
-    if looks_like_revision(resolved.data) and not _bytecode_header(resolved.data):
-        scan.bytecode[sha] = (git_blob_id(resolved.data), "exact")
-    return resolved.data
+    if found is not None and looks_like_revision(found) and not _bytecode_header(found):
+        scan.bytecode[sha] = (git_blob_id(found), "exact")
+    return found
 
 
 def _bytecode_header(data: bytes) -> bool:
