@@ -86,7 +86,13 @@ def test_the_readme_main_command(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Alembic works again: current b22b3b5a376f (head)" in proc.stdout
-    assert "verified" in proc.stdout  # the chain replayed into a scratch database matches the live one
+    # the three-way verdict ends the job: the chain replayed into a scratch database matches the live one, the
+    # stamp is the head, and env.py's models (app.models:Base.metadata) lag behind the database they describe
+    tail = proc.stdout[proc.stdout.rindex("three-way verdict:"):].splitlines()
+    assert [line.split(":")[0].strip() for line in tail[1:] if not line.startswith("       ")][:3] == [
+        "ok chain = database", "FAILED models = database", "ok chain head = stamp"]
+    assert "10 difference(s) between the models (app.models:Base.metadata) and the live database" in tail[2]
+    assert tail[-1] == "models-drift"
     assert "5 revisions and TaskMan-v2/backend-api/alembic.ini restored byte-identical" in proc.stdout
     assert "20251015_baseline rebuilt from its __pycache__ bytecode (never committed)" in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from migration_archaeologist.project.alembic_check import AlembicRun, alembic_commands
 from migration_archaeologist.database.stamp import Stamp
@@ -88,7 +88,7 @@ class RecoveryOutcome:
             not self.failures
             and self.alembic is not None
             and self.alembic.works
-            and (v is None or getattr(v, "verified", False))
+            and (v is None or getattr(v, "chain_verdict", None) == "verified")
         )
 
 
@@ -185,11 +185,14 @@ def apply_recovery(
     timeout: float = 600.0,
     version_table: str = "alembic_version",
     version_table_schema: str | None = None,
+    models: Sequence[str] = (),
+    models_default: bool = True,
 ) -> RecoveryOutcome:
     """Write the plan under the versions directory's lock, then ask Alembic and (with ``db_url``) the database.
 
     ``rescan``: the scan again, after writing (cheap: the history scan is kept), for what follows to
-    judge the repository as it now is."""
+    judge the repository as it now is. ``models``: --models; else (``models_default``) what the
+    recovered env.py names, compared with the database for the three-way verdict."""
     from migration_archaeologist.files.atomic import make_folder
 
     failures: list[str] = []
@@ -216,6 +219,7 @@ def apply_recovery(
     run = ask_alembic(plan, after, python=python)
     verification = None
     if db_url is not None and not failures:
+        from migration_archaeologist.actions.models_drift import models_for
         from migration_archaeologist.actions.verify import verify
 
         verification = verify(
@@ -225,6 +229,7 @@ def apply_recovery(
             version_table_schema=version_table_schema,
             python=python,
             timeout=timeout,
+            models=models_for(after, models, default=models_default) if models or models_default else None,
         )
     return RecoveryOutcome(plan, tuple(written), restored, tuple(synthesized), run, verification, tuple(failures))
 
@@ -330,6 +335,6 @@ def verdict(outcome: RecoveryOutcome) -> str:
         if not run.env_py:
             reasons.append("env.py is missing from the script folder")
     v = outcome.verification
-    if v is not None and not getattr(v, "verified", False):
-        reasons.append(f"verification: {getattr(v, 'verdict', 'failed')}")
+    if v is not None and getattr(v, "chain_verdict", None) != "verified":
+        reasons.append(f"verification: {getattr(v, 'chain_verdict', 'failed')}")
     return "Alembic does not work yet: " + ("; ".join(reasons) or "see above")

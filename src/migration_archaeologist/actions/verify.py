@@ -29,8 +29,13 @@ from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, Us
 from migration_archaeologist.chain.check import held_only_by_archives, restore_command
 from migration_archaeologist.chain.problems import Problem
 from migration_archaeologist.chain.scan_result import ScanResult
+from migration_archaeologist.actions.models_drift import ModelsComparison, compare_models
+from migration_archaeologist.actions.three_way import VerdictLine, three_way
+from migration_archaeologist.project.target_metadata import ModelsSpec, NoModels
 
-VERDICTS = ("verified", "drift", "unresolved-stamp", "replay-failed", "roundtrip-failed")
+VERDICTS = (
+    "verified", "drift", "unresolved-stamp", "replay-failed", "roundtrip-failed", "models-drift", "behind-head",
+)  # fmt: skip
 
 
 class BrokenStamp(ArchaeologistError):
@@ -74,9 +79,12 @@ class Verification:
     roundtrip: RoundTrip | None
     error: str | None  # why the replay stopped
     scratch_kept: bool = False  # --scratch-url: the user's database, left as the replay made it
+    models: ModelsComparison | None = None  # the models against the live database, when known
+    heads: tuple[str, ...] = ()  # the chain's heads, for "chain head = stamp"
 
     @property
-    def verdict(self) -> str:
+    def chain_verdict(self) -> str:
+        """The stamp resolves and the chain replays to the live schema: what ``recover`` needs."""
         if any(r.status != "present" for r in self.resolutions):
             return "unresolved-stamp"
         if self.error:
@@ -88,8 +96,25 @@ class Verification:
         return "verified"
 
     @property
+    def verdict(self) -> str:
+        """The chain's verdict, then the models' and the stamp's place: all three must hold."""
+        chain = self.chain_verdict
+        if chain != "verified":
+            return chain
+        if self.models is not None and self.models.compared and not self.models.in_sync:
+            return "models-drift"
+        if self.heads and sorted(set(self.stamp.revisions)) != sorted(self.heads):
+            return "behind-head"
+        return "verified"
+
+    @property
     def verified(self) -> bool:
         return self.verdict == "verified"
+
+    @property
+    def three_way(self) -> tuple[VerdictLine, ...]:
+        """chain = database, models = database, chain head = stamp: each with what to do if it fails."""
+        return three_way(self, self.heads)
 
 
 def resolve_stamp(
@@ -240,8 +265,10 @@ def verify(
     timeout: float = 600.0,
     roundtrip: bool = False,
     archives: Sequence[str] = (),
+    models: ModelsSpec | NoModels | None = None,
 ) -> Verification:
-    """Stamp check, then (when every stamp resolves) replay into a scratch database and compare.
+    """Stamp check, then (when every stamp resolves) replay into a scratch database and compare;
+    with ``models``, the models built in another scratch database and compared too.
 
     A stamp Alembic refuses or fails on (BrokenStamp, from resolve_stamp) is never replayed.
     """
@@ -251,7 +278,15 @@ def verify(
     resolutions = resolve_stamp(result, stamp, repo_arg, mask(db_url), archives)
     if scratch_url is not None and urls.parse(scratch_url).get_backend_name() != urls.parse(db_url).get_backend_name():
         raise UsageError("--scratch-url must be on the same kind of database as --db, or every type would differ")
-    base = Verification(mask(db_url), stamp, resolutions, None, (), (), None, None)
+    base = Verification(mask(db_url), stamp, resolutions, None, (), (), None, None, heads=result.gate_chain.heads)
+    if isinstance(models, NoModels):  # why none are compared, for the verdict's line
+        base = replace(base, models=ModelsComparison("", "", (), 0, (), note=models.reason))
+    elif models is not None:  # independent of the chain: worth knowing even before anything is restored
+        ignore_models = (version_table,)
+        base = replace(
+            base,
+            models=compare_models(db_url, models, python=python, timeout=timeout, ignore_tables=ignore_models),
+        )
     if any(r.status != "present" for r in resolutions):
         return base  # replaying to a revision we do not have would prove nothing
     dirs = [d for d in result.versions_dirs if d.is_dir()]

@@ -39,6 +39,14 @@ ConfigOpt = typer.Option(
 )
 NameOpt = typer.Option(None, "-n", "--name", metavar="SECTION", help="Its ini section, as alembic --name.")
 
+ModelsOpt = typer.Option(
+    None,
+    "--models",
+    metavar="MODULE:ATTR",
+    help="The application's models to compare with the database (app.models:Base, app.db:metadata; repeatable),"
+    " imported only in a child process (--python). Default: what env.py's target_metadata names, when importable.",
+)
+NoModelsOpt = typer.Option(False, "--no-models", help="Do not compare the models with the database.")
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: DATABASE_URL, then sqlalchemy.url in alembic.ini.")
 VersionTableOpt = typer.Option("alembic_version", "--version-table", help="Alembic's version table name.")
 VersionSchemaOpt = typer.Option(None, "--version-table-schema", help="Schema of the version table.")

@@ -36,6 +36,8 @@ def recover(
     version_table_schema: str | None = options.VersionSchemaOpt,
     python: str | None = options.PythonOpt,
     timeout: float = options.EachReplayTimeoutOpt,
+    models: list[str] | None = options.ModelsOpt,
+    no_models: bool = options.NoModelsOpt,
     as_json: bool = options.JsonOpt,
     config_file: Path | None = options.ConfigOpt,
     name: str | None = options.NameOpt,
@@ -47,8 +49,10 @@ def recover(
     needs (exact, else rebuilt from bytecode, else with --db a stand-in synthesized from the
     schema and proven), never over an existing file. A dry run unless --apply; with --apply it then
     runs Alembic's heads, history and current on the recovered configuration and, with --db,
-    replays the chain into a scratch database and compares it with the live one (read-only).
-    Exit 0 when Alembic works again (dry run: when the plan brings it back), 1 otherwise.
+    replays the chain into a scratch database and compares it with the live one (read-only), then
+    ends with the three-way verdict: chain = database, models = database, chain head = stamp.
+    Exit 0 when Alembic works again (dry run: when the plan brings it back), 1 otherwise; the
+    models' line says what to do, and does not change the exit code (the models are not ours to write).
 
     \b
     Example: migration-archaeologist recover --db postgresql://app@db/prod --apply
@@ -56,6 +60,8 @@ def recover(
     opened = open_with_settings(repo)
     chosen = config_file or name or options.ENVIRONMENT.config_file or options.ENVIRONMENT.name
     environments = [] if chosen else environments_of(opened[0])
+    if models and no_models:
+        raise UsageError("--models and --no-models contradict each other: give one")
     if len(environments) > 1 and db:
         raise UsageError(
             "--db is one database: with several Alembic environments, choose one with -c FILE [--name SECTION]"
@@ -80,6 +86,8 @@ def recover(
         python,
         timeout,
         as_json,
+        tuple(models or ()),
+        not no_models,
     )
     done = [(label, *_recover_one(recovery, path, section, label)) for path, section, label in targets]
     if as_json:
@@ -115,6 +123,8 @@ class _RecoverOptions:
     python: str | None
     timeout: float
     as_json: bool
+    models: tuple[str, ...]
+    models_default: bool
 
 
 def _recover_one(
@@ -153,6 +163,10 @@ def _recover_one(
         )
 
     result = scan_now()
+    if o.models:  # a malformed --models is refused before anything is written
+        from migration_archaeologist.actions.models_drift import models_for
+
+        models_for(result, o.models)
     stamp = None
     if o.db:
         from migration_archaeologist.database.stamp import read_stamp, stamp_timeout
@@ -197,6 +211,8 @@ def _recover_one(
         timeout=o.timeout,
         version_table=o.version_table,
         version_table_schema=o.version_table_schema,
+        models=o.models,
+        models_default=o.models_default,
     )
     if not o.as_json:
         console_report.render_recovery_outcome(out, outcome)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK
+from migration_archaeologist.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migration_archaeologist.cli.group import app
 from migration_archaeologist.cli import options
 from migration_archaeologist.cli.printing import print_json, stdout_console, write_code
@@ -37,13 +37,19 @@ def verify(
     thorough: bool = options.ThoroughOpt,
     cache: bool | None = options.CacheOpt,
     archive: list[Path] | None = options.ArchiveOpt,
+    models: list[str] | None = options.ModelsOpt,
+    no_models: bool = options.NoModelsOpt,
     as_json: bool = options.JsonOpt,
 ) -> None:
-    """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema.
+    """Prove the versions directory against the database: stamps resolve, the replayed chain matches the live schema,
+    the models match it too, and the database is at the chain's head.
 
     The live database is only read. Revision code runs in a child process against a scratch
-    database that is created on the same server (or --scratch-url) and always dropped.
-    Exit 0 verified, 1 drift / unresolved stamp / replay failure, 3 database unreachable.
+    database that is created on the same server (or --scratch-url) and always dropped; the models
+    are imported in another child and created in a scratch database of their own. Ends with the
+    three-way verdict: chain = database, models = database, chain head = stamp.
+    Exit 0 verified, 1 drift (chain or models) / unresolved stamp / replay failure / behind the head,
+    3 database unreachable or --models not importable.
 
     \b
     Example: migration-archaeologist verify --db postgresql://app@db/prod
@@ -66,6 +72,11 @@ def verify(
         else:
             write_code(sql)
         raise typer.Exit(EXIT_OK)
+    from migration_archaeologist.actions.models_drift import models_for
+
+    if models and no_models:
+        raise UsageError("--models and --no-models contradict each other: give one")
+    spec = models_for(result, models or (), default=not no_models)
     verification = run_verify(
         result,
         url,
@@ -77,6 +88,7 @@ def verify(
         timeout=timeout,
         roundtrip=roundtrip,
         archives=tuple(str(a) for a in archive or ()),
+        models=None if no_models else spec,
     )
     if as_json:
         print_json(verify_document(result, verification))

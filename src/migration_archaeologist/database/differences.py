@@ -17,7 +17,18 @@ import sqlalchemy as sa
 
 from migration_archaeologist.database.sql_text import normalise_sql
 
-__all__ = ["Difference", "KINDS", "check_text", "cols_text", "labels_text", "present_or_absent", "translate"]
+__all__ = [
+    "CHAIN",
+    "MODELS",
+    "Difference",
+    "KINDS",
+    "Side",
+    "check_text",
+    "cols_text",
+    "labels_text",
+    "present_or_absent",
+    "translate",
+]
 
 #: Every value :attr:`Difference.kind` can take.
 KINDS = (
@@ -32,12 +43,29 @@ KINDS = (
 
 
 @dataclass(frozen=True)
-class Difference:
-    """One way the live database differs from the schema the recovered chain builds.
+class Side:
+    """What the expected schema came from, and how messages name it: the replayed chain, or the
+    application's models (``verify --models``), so that a finding says which one disagrees."""
 
-    "missing" means the chain creates something the live database lacks; "extra" means the live
-    database has something no revision creates.  ``expected`` describes the replayed (scratch)
-    side, ``actual`` the live side; either is ``None`` where that side has nothing.
+    name: str  # "chain" or "models": Difference.against
+    creates: str  # "a revision creates" this table / column
+    created_by: str  # an index ... "is created by a revision" but missing from the live database
+    nothing: str  # exists in the live database but "no revision creates it"
+    makes: str  # "the chain makes" it VARCHAR(20)
+
+
+CHAIN = Side("chain", "a revision creates", "is created by a revision", "no revision creates it", "the chain makes")
+MODELS = Side("models", "the models define", "is in the models", "the models lack it", "the models make")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way the live database differs from the expected schema: the one the recovered chain
+    builds (``against`` "chain") or the one the application's models define ("models").
+
+    "missing" means the expected side has something the live database lacks; "extra" means the
+    live database has something the expected side does not.  ``expected`` describes the expected
+    (scratch) side, ``actual`` the live side; either is ``None`` where that side has nothing.
     """
 
     kind: str
@@ -47,12 +75,13 @@ class Difference:
     expected: str | None
     actual: str | None
     message: str
+    against: str = "chain"
 
 
 # --- Alembic's diff tuples -----------------------------------------------------------------------
 
 
-def translate(diffs: Iterable[Any], dialect: sa.Dialect) -> Iterator[Difference]:
+def translate(diffs: Iterable[Any], dialect: sa.Dialect, side: Side = CHAIN) -> Iterator[Difference]:
     """Alembic's diff tuples as Differences.
 
     Alembic speaks in operations that would turn the live database into the metadata, so
@@ -62,7 +91,7 @@ def translate(diffs: Iterable[Any], dialect: sa.Dialect) -> Iterator[Difference]
     """
     for diff in diffs:
         if isinstance(diff, list):  # column modifications come grouped per column
-            yield from (d for item in diff if (d := _column_change(item, dialect)) is not None)
+            yield from (d for item in diff if (d := _column_change(item, dialect, side)) is not None)
             continue
         op = diff[0]
         if op in ("add_table", "remove_table"):
@@ -71,65 +100,72 @@ def translate(diffs: Iterable[Any], dialect: sa.Dialect) -> Iterator[Difference]
             yield Difference(
                 "table-missing" if missing else "table-extra", table.name, None, None,
                 _table_text(table, dialect) if missing else None, None if missing else _table_text(table, dialect),
-                f"{table.name}: a revision creates this table but the live database lacks it" if missing
-                else f"{table.name}: table exists in the live database but no revision creates it",
+                f"{table.name}: {side.creates} this table but the live database lacks it" if missing
+                else f"{table.name}: table exists in the live database but {side.nothing}", side.name,
             )  # fmt: skip
         elif op in ("add_column", "remove_column"):
             table_name, column = diff[2], diff[3]
             text = _column_text(column, dialect)
             if op == "add_column":
-                yield Difference("column-missing", table_name, column.name, None, text, None,
-                                 f"{table_name}.{column.name}: a revision creates this column ({text}) but the live database lacks it")  # fmt: skip
+                message = (
+                    f"{table_name}.{column.name}: {side.creates} this column ({text}) but the live database lacks it"
+                )
+                yield Difference("column-missing", table_name, column.name, None, text, None, message, side.name)
             else:
-                yield Difference("column-extra", table_name, column.name, None, None, text,
-                                 f"{table_name}.{column.name}: column exists in the live database ({text}) but no revision creates it")  # fmt: skip
+                message = f"{table_name}.{column.name}: column exists in the live database ({text}) but {side.nothing}"
+                yield Difference("column-extra", table_name, column.name, None, None, text, message, side.name)
         elif op in ("add_index", "remove_index"):
-            yield present_or_absent("index", diff[1].table.name, diff[1].name, _index_text(diff[1]), op == "add_index")
+            yield present_or_absent(
+                "index", diff[1].table.name, diff[1].name, _index_text(diff[1]), op == "add_index", side
+            )
         elif op in ("add_constraint", "remove_constraint"):
             constraint = diff[1]
             if isinstance(constraint, sa.UniqueConstraint):
                 text = f"UNIQUE ({', '.join(c.name for c in constraint.columns)})"
-                yield present_or_absent("unique", constraint.table.name, constraint.name, text, op == "add_constraint")  # type: ignore[arg-type]  # reflected: a name or None, never _NONE_NAME
+                name = constraint.name  # reflected: a name or None, never _NONE_NAME
+                yield present_or_absent("unique", constraint.table.name, name, text, op == "add_constraint", side)  # type: ignore[arg-type]
             else:  # pragma: no cover - autogenerate only compares unique constraints this way
                 raise AssertionError(f"unexpected autogenerate constraint difference: {diff!r}")
         elif op in ("add_fk", "remove_fk"):
             fk = diff[1]
-            yield present_or_absent("foreign-key", fk.table.name, fk.name, _fk_text(fk), op == "add_fk")
+            yield present_or_absent("foreign-key", fk.table.name, fk.name, _fk_text(fk), op == "add_fk", side)
         elif op in ("add_table_comment", "remove_table_comment"):
             continue
         else:  # pragma: no cover - a new kind of autogenerate difference must not go unnoticed
             raise AssertionError(f"unexpected autogenerate difference: {diff!r}")
 
 
-def present_or_absent(thing: str, table: str, name: str | None, text: str, missing: bool) -> Difference:
+def present_or_absent(
+    thing: str, table: str, name: str | None, text: str, missing: bool, side: Side = CHAIN
+) -> Difference:
     noun = {"unique": "unique constraint", "foreign-key": "foreign key"}.get(thing, thing)
     if thing == "index" and text.startswith("UNIQUE "):
         noun, text = "unique index", text[len("UNIQUE ") :]
     label = f"{noun} {name or '(unnamed)'} {text}"
     if missing:
         return Difference(f"{thing}-missing", table, None, name, text, None,
-                          f"{table}: {label} is created by a revision but missing from the live database")  # fmt: skip
+                          f"{table}: {label} {side.created_by} but missing from the live database", side.name)  # fmt: skip
     return Difference(f"{thing}-extra", table, None, name, None, text,
-                      f"{table}: {label} exists in the live database but no revision creates it")  # fmt: skip
+                      f"{table}: {label} exists in the live database but {side.nothing}", side.name)  # fmt: skip
 
 
-def _column_change(item: tuple[Any, ...], dialect: sa.Dialect) -> Difference | None:
+def _column_change(item: tuple[Any, ...], dialect: sa.Dialect, side: Side) -> Difference | None:
     op, _schema, table, column = item[:4]
     actual, expected = item[5], item[6]
     where = f"{table}.{column}"
     if op == "modify_type":
         exp, act = _type_text(expected, dialect), _type_text(actual, dialect)
         return Difference("column-type", table, column, None, exp, act,
-                          f"{where}: type is {act} in the live database, the chain makes it {exp}")  # fmt: skip
+                          f"{where}: type is {act} in the live database, {side.makes} it {exp}", side.name)  # fmt: skip
     if op == "modify_nullable":
         exp, act = _null_text(expected), _null_text(actual)
         return Difference("column-nullable", table, column, None, exp, act,
-                          f"{where}: column is {act} in the live database, the chain makes it {exp}")  # fmt: skip
+                          f"{where}: column is {act} in the live database, {side.makes} it {exp}", side.name)  # fmt: skip
     if op == "modify_default":
         exp_default, act_default = _default_text(expected), _default_text(actual)
         return Difference("column-default", table, column, None, exp_default, act_default,
                           f"{where}: server default is {act_default or 'none'} in the live database, "
-                          f"the chain makes it {exp_default or 'none'}")  # fmt: skip
+                          f"{side.makes} it {exp_default or 'none'}", side.name)  # fmt: skip
     if op == "modify_comment":
         return None
     raise AssertionError(f"unexpected autogenerate column difference: {item!r}")  # pragma: no cover

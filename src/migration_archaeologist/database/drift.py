@@ -29,7 +29,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from migration_archaeologist.database.differences import (
+    CHAIN,
     Difference,
+    Side,
     check_text,
     cols_text,
     labels_text,
@@ -54,8 +56,12 @@ def schema_drift(
     *,
     schema: str | None = None,
     ignore_tables: Sequence[str] = ("alembic_version",),
+    side: Side = CHAIN,
 ) -> tuple[Difference, ...]:
-    """Differences between the live schema and the replayed one, sorted by (table, kind, column/name).
+    """Differences between the live schema and the expected one, sorted by (table, kind, column/name).
+
+    ``side`` names what built the expected database (the replayed chain, or the models'
+    ``create_all``), in every message and in ``Difference.against``.
 
     Both databases are only reflected (the live one inside a read-only transaction).  An empty
     result means the recovered chain reproduces the live schema.  ``schema`` selects a
@@ -69,7 +75,7 @@ def schema_drift(
         read_only_connection(live_url, timeout=SCHEMA_TIMEOUT) as live_conn,
     ):
         try:
-            differences = _compare(live_conn, exp_conn, schema, ignored)
+            differences = _compare(live_conn, exp_conn, schema, ignored, side)
         except sa.exc.DBAPIError as exc:
             raise DatabaseUnreachable(
                 f"cannot read the schema of {mask(live)} or {mask(expected)}: "
@@ -82,7 +88,7 @@ def schema_drift(
 
 
 def _compare(
-    live: sa.Connection, expected: sa.Connection, schema: str | None, ignored: frozenset[str]
+    live: sa.Connection, expected: sa.Connection, schema: str | None, ignored: frozenset[str], side: Side
 ) -> list[Difference]:
     live_schema = _schema_key(live, schema)
     exp_schema = _schema_key(expected, schema)
@@ -122,16 +128,16 @@ def _compare(
 
     differences = [
         d
-        for d in translate(compare_metadata(context, exp_meta), live.dialect)
+        for d in translate(compare_metadata(context, exp_meta), live.dialect, side)
         if not (d.table in whole and not d.kind.startswith("table-"))
     ]
     if live.dialect.name in ("mysql", "mariadb"):
         differences = _without_foreign_key_indexes(differences)
     common = sorted(live_tables & exp_tables)
-    differences += _primary_keys(live_insp, exp_insp, common, live_schema, exp_schema)
-    differences += _checks(live, expected, common, live_schema, exp_schema)
+    differences += _primary_keys(live_insp, exp_insp, common, live_schema, exp_schema, side)
+    differences += _checks(live, expected, common, live_schema, exp_schema, side)
     if live.dialect.name == "postgresql" and expected.dialect.name == "postgresql":
-        differences += _enums(live_insp, exp_insp, live_schema, exp_schema)
+        differences += _enums(live_insp, exp_insp, live_schema, exp_schema, side)
     return differences
 
 
@@ -188,7 +194,7 @@ def _defaults_differ(
 
 
 def _primary_keys(live: sa.Inspector, exp: sa.Inspector, tables: Sequence[str], live_schema: str | None,
-                  exp_schema: str | None) -> Iterator[Difference]:  # fmt: skip
+                  exp_schema: str | None, side: Side) -> Iterator[Difference]:  # fmt: skip
     """Primary keys by their columns (names differ by backend and are rarely chosen by hand)."""
     for table in tables:
         expected = exp.get_pk_constraint(table, schema=exp_schema)
@@ -197,11 +203,11 @@ def _primary_keys(live: sa.Inspector, exp: sa.Inspector, tables: Sequence[str], 
         if exp_cols != act_cols:
             exp_text, act_text = cols_text(exp_cols), cols_text(act_cols)
             yield Difference("primary-key", table, None, expected.get("name") or actual.get("name"), exp_text, act_text,
-                             f"{table}: primary key is {act_text} in the live database, the chain makes it {exp_text}")  # fmt: skip
+                             f"{table}: primary key is {act_text} in the live database, {side.makes} it {exp_text}", side.name)  # fmt: skip
 
 
 def _checks(live: sa.Connection, exp: sa.Connection, tables: Sequence[str], live_schema: str | None,
-            exp_schema: str | None) -> Iterator[Difference]:  # fmt: skip
+            exp_schema: str | None, side: Side) -> Iterator[Difference]:  # fmt: skip
     """CHECK constraints: by name when named, else by their normalised text.
 
     PostgreSQL deparses CHECKs with casts and extra parentheses, SQLite returns them as
@@ -219,7 +225,7 @@ def _checks(live: sa.Connection, exp: sa.Connection, tables: Sequence[str], live
             if normalise_sql(exp_text) != normalise_sql(act_text):
                 exp_show, act_show = check_text(exp_text), check_text(act_text)
                 yield Difference("check-changed", table, None, name, exp_show, act_show,
-                                 f"{table}: CHECK {name} is {act_show} in the live database, the chain makes it {exp_show}")  # fmt: skip
+                                 f"{table}: CHECK {name} is {act_show} in the live database, {side.makes} it {exp_show}", side.name)  # fmt: skip
         exp_unnamed = {normalise_sql(c["sqltext"]): c for c in expected if not c.get("name")}
         act_unnamed = {normalise_sql(c["sqltext"]): c for c in actual if not c.get("name")}
         missing = [exp_named[n] for n in sorted(exp_named.keys() - act_named.keys())]
@@ -227,9 +233,13 @@ def _checks(live: sa.Connection, exp: sa.Connection, tables: Sequence[str], live
         extra = [act_named[n] for n in sorted(act_named.keys() - exp_named.keys())]
         extra += [act_unnamed[k] for k in sorted(act_unnamed.keys() - exp_unnamed.keys())]
         for check in missing:
-            yield present_or_absent("check", table, check.get("name"), f"CHECK ({check_text(check['sqltext'])})", True)
+            yield present_or_absent(
+                "check", table, check.get("name"), f"CHECK ({check_text(check['sqltext'])})", True, side
+            )
         for check in extra:
-            yield present_or_absent("check", table, check.get("name"), f"CHECK ({check_text(check['sqltext'])})", False)
+            yield present_or_absent(
+                "check", table, check.get("name"), f"CHECK ({check_text(check['sqltext'])})", False, side
+            )
 
 
 def table_checks(conn: sa.Connection, insp: sa.Inspector, table: str, schema: str | None) -> list[dict[str, Any]]:
@@ -255,7 +265,7 @@ def table_checks(conn: sa.Connection, insp: sa.Inspector, table: str, schema: st
 
 
 def _enums(
-    live: sa.Inspector, exp: sa.Inspector, live_schema: str | None, exp_schema: str | None
+    live: sa.Inspector, exp: sa.Inspector, live_schema: str | None, exp_schema: str | None, side: Side
 ) -> Iterator[Difference]:
     """PostgreSQL enum types by name and ordered labels (autogenerate compares neither)."""
     expected = {e["name"]: e["labels"] for e in exp.get_enums(schema=exp_schema)}  # type: ignore[attr-defined]
@@ -265,10 +275,10 @@ def _enums(
         act_text = labels_text(actual[name]) if name in actual else None
         if exp_text is None:
             yield Difference("enum-extra", None, None, name, None, act_text,
-                             f"enum {name} {act_text} exists in the live database but no revision creates it")  # fmt: skip
+                             f"enum {name} {act_text} exists in the live database but {side.nothing}", side.name)  # fmt: skip
         elif act_text is None:
             yield Difference("enum-missing", None, None, name, exp_text, None,
-                             f"enum {name} {exp_text} is created by a revision but missing from the live database")  # fmt: skip
+                             f"enum {name} {exp_text} {side.created_by} but missing from the live database", side.name)  # fmt: skip
         elif exp_text != act_text:
             yield Difference("enum-values", None, None, name, exp_text, act_text,
-                             f"enum {name}: labels are {act_text} in the live database, the chain makes them {exp_text}")  # fmt: skip
+                             f"enum {name}: labels are {act_text} in the live database, {side.makes} them {exp_text}", side.name)  # fmt: skip

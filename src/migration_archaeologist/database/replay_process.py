@@ -24,7 +24,7 @@ from typing import Any
 from migration_archaeologist.database.urls import scrub_encoded
 from migration_archaeologist.errors import EnvironmentProblem, UsageError
 
-__all__ = ["CHILD_PATH", "ChildRun", "run_child", "version_locations"]
+__all__ = ["CHILD_PATH", "ChildRun", "run_child", "run_script", "version_locations"]
 
 #: The child script; run by path so any interpreter with alembic + sqlalchemy can run it.
 CHILD_PATH: Path = Path(__file__).with_name("_replay_child.py")
@@ -93,16 +93,31 @@ def run_child(
     timeout: float,
     also_scrub: Sequence[str] = (),
 ) -> ChildRun:
-    """Run the child and collect its JSON events, every string in them scrubbed of the passwords
+    """Run the replay child and collect its JSON events, every string in them scrubbed of the passwords
     of ``url`` and ``also_scrub`` (a driver error may quote its DSN)."""
+    return run_script(CHILD_PATH, [mode, command, target, *dirs], url, python, timeout, also_scrub)
+
+
+def run_script(
+    script: Path,
+    args: Sequence[str],
+    url: str,
+    python: str | None,
+    timeout: float,
+    also_scrub: Sequence[str] = (),
+    url_variable: str = URL_VARIABLE,
+) -> ChildRun:
+    """Run one of our child scripts by path (``script WORKDIR ARGS...``, in a new temporary WORKDIR that
+    is also its current directory) under ``python``, with ``url`` in ``url_variable``; collect its
+    JSON events, scrubbed. The child leads its own process group, killed whole on timeout or Ctrl-C."""
     interpreter = python or sys.executable
     env = dict(os.environ)
-    env.update({URL_VARIABLE: url, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONSAFEPATH": "1"})
+    env.update({url_variable: url, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONSAFEPATH": "1"})
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ma-replay-") as workdir:
         try:
             proc = subprocess.Popen(
-                [interpreter, str(CHILD_PATH), workdir, mode, command, target, *dirs],
+                [interpreter, str(script), workdir, *args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -196,6 +196,24 @@ def verify_document(result: ScanResult, verification) -> dict[str, Any]:  # type
             "consistent": trip.consistent,
             "differences": [_difference(d) for d in trip.differences],
         },
+        "models": _models(v.models),
+        "three_way": [
+            {"check": line.check, "status": line.status, "found": line.found, "todo": line.todo} for line in v.three_way
+        ],
+    }
+
+
+def _models(m) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    if m is None:
+        return None
+    return {
+        "models": m.models or None,
+        "origin": m.origin or None,
+        "compared": m.compared,
+        "note": m.note,
+        "tables": m.tables,
+        "skipped": list(m.skipped),
+        "differences": [_difference(d) for d in m.differences],
     }
 
 
@@ -223,6 +241,7 @@ def _difference(d) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "expected": d.expected,
         "actual": d.actual,
         "message": d.message,
+        "against": d.against,
     }
 
 

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from migration_archaeologist.chain.scan_result import ScanResult
 from migration_archaeologist.report.console.escape import esc
-from migration_archaeologist.report.console.verify import render_verification
+from migration_archaeologist.report.console.verify import render_three_way, render_verification
 
 
 def render_recovery_plan(console: Console, plan, result: ScanResult) -> None:  # type: ignore[no-untyped-def]
@@ -80,6 +80,8 @@ def render_recovery_outcome(console: Console, outcome) -> None:  # type: ignore[
             )
     if outcome.verification is not None:
         console.print()
-        render_verification(console, outcome.verification)
+        render_verification(console, outcome.verification, verdicts=False)
     style = "bold green" if outcome.works else "bold red"
     console.print(f"\n[{style}]{esc(verdict(outcome))}[/{style}]", highlight=False, soft_wrap=True)
+    if outcome.verification is not None:
+        render_three_way(console, outcome.verification.three_way)
