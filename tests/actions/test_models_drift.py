@@ -299,7 +299,9 @@ def test_recover_apply_ends_with_the_three_way_verdict(repo: GitRepo, tmp_path: 
          "not a module-level object"),
         ("from sqlalchemy import MetaData\nMetaData = 1\ntarget_metadata = MetaData\n", "not a module-level object"),
         ("from .models import Base\ntarget_metadata = Base.metadata\n", "not a module-level object"),
-        ("def run():\n    target_metadata = 1\n", "sets no module-level target_metadata"),
+        ("def run():\n    x = 1\n", "names no target_metadata"),
+        ("from warehouse import db\ndef run():\n    context.configure(url=u, target_metadata=db.metadata)\n",
+         ("warehouse:db.metadata",)),
         ("target_metadata = (\n", "cannot be read"),
     ],
 )  # fmt: skip
@@ -313,3 +315,53 @@ def test_env_py_target_metadata_is_read_without_running_it(tmp_path: Path, env_p
         assert isinstance(found, ModelsSpec) and found.targets == expected and found.origin == "env.py"
     else:
         assert isinstance(found, NoModels) and str(expected) in found.reason
+
+
+LOAN_MODELS = '''import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id = sa.Column(sa.Integer, primary_key=True)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    __table_args__ = (sa.UniqueConstraint("reader", "day"), sa.UniqueConstraint("reader", "title"))
+    id = sa.Column(sa.Integer, primary_key=True)
+    author_id = sa.Column(sa.Integer, sa.ForeignKey("authors.id"))
+    reader = sa.Column(sa.String(50))
+    title = sa.Column(sa.String(50))
+    day = sa.Column(sa.String(10))
+'''
+
+LOANS = """    from shop.names import LOANS  # the application's own module, as CTFd's revisions import CTFd.models
+
+    op.create_table('authors', sa.Column('id', sa.Integer(), primary_key=True))
+    op.create_table(LOANS, sa.Column('id', sa.Integer(), primary_key=True), sa.Column('author_id', sa.Integer()),
+                    sa.Column('reader', sa.String(50)), sa.Column('title', sa.String(50)),
+                    sa.Column('day', sa.String(10)),
+                    sa.UniqueConstraint('reader', 'title'), sa.UniqueConstraint('reader', 'day'))
+    op.create_foreign_key(None, LOANS, 'authors', ['author_id'], ['id'])"""
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])  # SQLite cannot add a foreign key later
+def test_models_made_by_create_all_match_a_database_made_by_migrations(repo: GitRepo, tmp_path: Path, kind: str) -> None:
+    """CTFd on MariaDB, in small: its migrations add foreign keys after the table (MySQL names their
+    indexes after the constraint) and make unnamed unique constraints in another order than the
+    models (MySQL names them reader, reader_2 in creation order); and its revisions import the
+    application. Alembic's autogenerate sees no difference there: neither may we."""
+    url = create_database(kind, tmp_path)
+    try:
+        _shop(repo, driver_url(url).render_as_string(hide_password=False).replace("%", "%%"))
+        repo.commit("loans", {"shop/models.py": LOAN_MODELS, "shop/names.py": "LOANS = 'loans'\n",
+                              f"{VERSIONS}/{HEAD}_create.py": revision_source(HEAD, None, "create", body=LOANS)})  # fmt: skip
+        _alembic(repo, "upgrade", "head")
+        code, doc = verify_json(repo, url)
+        assert code == 0, doc
+        assert doc["differences"] == [] and doc["models"]["differences"] == [] and statuses(doc) == ["ok"] * 3
+    finally:
+        drop_database(kind, url)

@@ -26,7 +26,7 @@ from migration_archaeologist.project.target_metadata import (
     models_option,
 )
 
-__all__ = ["ModelsComparison", "compare_models", "models_for"]
+__all__ = ["ModelsComparison", "compare_models", "models_for", "project_paths"]
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,8 @@ class ModelsComparison:
 
 def models_for(result: ScanResult, values: Sequence[str] = (), *, default: bool = True) -> ModelsSpec | NoModels:
     """``--models`` values, else (``default``) what env.py's ``target_metadata`` names."""
-    root = result.repository.work_tree
-    config, script = _environment(result)
-    paths = import_roots(root, config, script) if root is not None else []
+    paths = project_paths(result)
+    _config, script = _environment(result)
     if values:
         return models_option(values, paths)
     if not default:
@@ -62,6 +61,13 @@ def models_for(result: ScanResult, values: Sequence[str] = (), *, default: bool 
     if env_py is None or not env_py.is_file():
         return NoModels("no env.py names the models: give --models MODULE:ATTR")
     return from_env_py(env_py, paths, result.relative(env_py))
+
+
+def project_paths(result: ScanResult) -> list[Path]:
+    """Where the application is imported from, for the models and for the replay's revision files."""
+    root = result.repository.work_tree
+    config, script = _environment(result)
+    return import_roots(root, config, script) if root is not None else []
 
 
 def _environment(result: ScanResult) -> tuple[Path | None, Path | None]:
@@ -84,18 +90,20 @@ def compare_models(
     python: str | None = None,
     timeout: float = 600.0,
     ignore_tables: Sequence[str] = ("alembic_version",),
+    strict: bool = True,
 ) -> ModelsComparison:
     """Build the models in a scratch database and compare the live database with it.
 
-    Models given with ``--models`` that cannot be built raise (exit 3); env.py's, which nobody asked
-    for by name, become a note: the rest of ``verify`` still stands.
+    Models given with ``--models`` that cannot be built raise (exit 3) when ``strict``; env.py's,
+    which nobody asked for by name, become a note: the rest of ``verify`` still stands. ``recover``
+    is never strict: its files are written by then, and its report must not be lost to the models.
     """
     try:
         with scratch_database(db_url) as scratch:
             built = create_models(spec.targets, spec.paths, scratch, python=python, timeout=timeout)
             differences = schema_drift(db_url, scratch.url, ignore_tables=ignore_tables, side=MODELS)
     except (ModelsUnavailable, ScratchRefused) as exc:
-        if spec.origin == "--models":
+        if strict and spec.origin == "--models":
             raise
         return ModelsComparison(spec.text, spec.origin, (), 0, (), f"{exc.message} (named by {spec.origin})")
     return ModelsComparison(spec.text, spec.origin, differences, len(built.tables), built.skipped)

@@ -230,6 +230,7 @@ def apply_recovery(
             python=python,
             timeout=timeout,
             models=models_for(after, models, default=models_default) if models or models_default else None,
+            models_strict=False,
         )
     return RecoveryOutcome(plan, tuple(written), restored, tuple(synthesized), run, verification, tuple(failures))
 

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from migration_archaeologist.actions.verify import Verification
+from typing import Any, Protocol
 
 __all__ = ["VerdictLine", "three_way"]
 
 CHAIN_LINE, MODELS_LINE, HEAD_LINE = "chain = database", "models = database", "chain head = stamp"
+
+
+class VerificationLike(Protocol):
+    """What the verdict reads of ``verify.Verification`` (a Protocol: verify imports this module)."""
+
+    @property
+    def resolutions(self) -> Sequence[Any]: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def differences(self) -> Sequence[Any]: ...
+    @property
+    def models(self) -> Any: ...
+    @property
+    def stamp(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -31,11 +43,11 @@ class VerdictLine:
         return self.status == "failed"
 
 
-def three_way(v: Verification, heads: Sequence[str]) -> tuple[VerdictLine, ...]:
+def three_way(v: VerificationLike, heads: Sequence[str]) -> tuple[VerdictLine, ...]:
     return (_chain(v), _models(v), _head(v, heads))
 
 
-def _chain(v: Verification) -> VerdictLine:
+def _chain(v: VerificationLike) -> VerdictLine:
     if any(r.status != "present" for r in v.resolutions):
         return VerdictLine(CHAIN_LINE, "not checked", "the stamp does not resolve, so there is nothing to replay to")
     if v.error:
@@ -63,10 +75,10 @@ def _chain(v: Verification) -> VerdictLine:
     return VerdictLine(CHAIN_LINE, "failed", found, todo)
 
 
-def _models(v: Verification) -> VerdictLine:
+def _models(v: VerificationLike) -> VerdictLine:
     m = v.models
     if m is None:
-        return VerdictLine(MODELS_LINE, "not checked", "no models given (--models MODULE:ATTR)")
+        return VerdictLine(MODELS_LINE, "not checked", "no models compared (--no-models; else --models MODULE:ATTR)")
     if not m.compared:
         return VerdictLine(MODELS_LINE, "not checked", m.note or "the models were not compared")
     if m.in_sync:
@@ -95,7 +107,7 @@ def _models(v: Verification) -> VerdictLine:
     return VerdictLine(MODELS_LINE, "failed", found, "; ".join(todo))
 
 
-def _head(v: Verification, heads: Sequence[str]) -> VerdictLine:
+def _head(v: VerificationLike, heads: Sequence[str]) -> VerdictLine:
     unresolved = [r for r in v.resolutions if r.status != "present"]
     if unresolved:
         fixes = "; ".join(f"{r.revision}: {r.heal}" for r in unresolved if r.heal) or "no source holds it"

@@ -29,7 +29,7 @@ from migration_archaeologist.errors import EXIT_FINDINGS, ArchaeologistError, Us
 from migration_archaeologist.chain.check import held_only_by_archives, restore_command
 from migration_archaeologist.chain.problems import Problem
 from migration_archaeologist.chain.scan_result import ScanResult
-from migration_archaeologist.actions.models_drift import ModelsComparison, compare_models
+from migration_archaeologist.actions.models_drift import ModelsComparison, compare_models, project_paths
 from migration_archaeologist.actions.three_way import VerdictLine, three_way
 from migration_archaeologist.project.target_metadata import ModelsSpec, NoModels
 
@@ -266,6 +266,7 @@ def verify(
     roundtrip: bool = False,
     archives: Sequence[str] = (),
     models: ModelsSpec | NoModels | None = None,
+    models_strict: bool = True,
 ) -> Verification:
     """Stamp check, then (when every stamp resolves) replay into a scratch database and compare;
     with ``models``, the models built in another scratch database and compared too.
@@ -285,18 +286,23 @@ def verify(
         ignore_models = (version_table,)
         base = replace(
             base,
-            models=compare_models(db_url, models, python=python, timeout=timeout, ignore_tables=ignore_models),
+            models=compare_models(
+                db_url, models, python=python, timeout=timeout, ignore_tables=ignore_models, strict=models_strict
+            ),
         )
     if any(r.status != "present" for r in resolutions):
         return base  # replaying to a revision we do not have would prove nothing
     dirs = [d for d in result.versions_dirs if d.is_dir()]
+    paths = project_paths(result)  # revision files import the application, as under Alembic's prepend_sys_path
     steps: list[StepResult] = []
     with scratch_database(db_url, scratch_url=scratch_url) as scratch:
         base = replace(base, scratch=scratch.display, scratch_kept=not scratch.created)
         try:
             for rev in stamp.revisions:
                 steps.append(
-                    run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout)
+                    run_alembic(
+                        dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout, paths=paths
+                    )
                 )
         except ReplayFailed as exc:
             return replace(base, steps=tuple(steps), error=exc.message)
@@ -306,8 +312,9 @@ def verify(
         if roundtrip:
             try:
                 trip = _round_trip(
-                    dirs, scratch, stamp, db_url, differences, ignore, python=python, timeout=timeout, steps=steps
-                )
+                    dirs, scratch, stamp, db_url, differences, ignore, python=python, timeout=timeout, steps=steps,
+                    paths=paths,
+                )  # fmt: skip
             except ReplayFailed as exc:
                 return replace(base, steps=tuple(steps), differences=differences, error=exc.message)
     return replace(base, steps=tuple(steps), differences=differences, roundtrip=trip)
@@ -324,11 +331,15 @@ def _round_trip(
     python: str | None,
     timeout: float,
     steps: list[StepResult],
+    paths: list[Path],
 ) -> RoundTrip:
-    steps.append(run_alembic(dirs, scratch, "downgrade", "base", live_url=db_url, python=python, timeout=timeout))
+    def run(command: str, target: str) -> StepResult:
+        return run_alembic(dirs, scratch, command, target, live_url=db_url, python=python, timeout=timeout, paths=paths)
+
+    steps.append(run("downgrade", "base"))
     left = tuple(t for t in table_names(scratch.url) if t not in ignore)
     for rev in stamp.revisions:
-        steps.append(run_alembic(dirs, scratch, "upgrade", rev, live_url=db_url, python=python, timeout=timeout))
+        steps.append(run("upgrade", rev))
     again = schema_drift(db_url, scratch.url, ignore_tables=ignore)
     return RoundTrip(left, again == first, () if again == first else again)
 

@@ -64,9 +64,14 @@ def _attribute(obj: Any, name: str) -> Any:
     try:
         return getattr(obj, name)
     except AttributeError:
-        if not isinstance(obj, type(sys)):
-            raise
-        return importlib.import_module(f"{obj.__name__}.{name}")
+        if not isinstance(obj, type(sys)) or not hasattr(obj, "__path__"):
+            raise  # a module that is no package has no submodules to import
+        try:
+            return importlib.import_module(f"{obj.__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{obj.__name__}.{name}":
+                raise
+            raise AttributeError(f"module '{obj.__name__}' has no attribute '{name}'") from None
 
 
 def _resolve(events: Any, target: str) -> list[Any] | None:

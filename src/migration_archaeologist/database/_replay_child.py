@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 URL_VARIABLE = "MA_REPLAY_URL"
+PATHS_VARIABLE = "MA_REPLAY_SYS_PATH"
 _MAX_ERROR = 500
 
 ENV_PY = '''"""Minimal Alembic environment of migration-archaeologist's replay.
@@ -321,6 +322,15 @@ def instrument(script: Any, hooks: Hooks) -> int:
     return count
 
 
+def project_paths() -> list[str]:
+    """The project's folders the parent sent, to go first on sys.path as Alembic's prepend_sys_path puts them."""
+    try:
+        paths = json.loads(os.environ.pop(PATHS_VARIABLE, "[]"))
+    except ValueError:
+        return []
+    return [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
+
+
 def replay(events: Events, workdir: str, mode: str, command: str, target: str, dirs: list[str]) -> int:
     try:
         from alembic.config import Config
@@ -340,6 +350,7 @@ def replay(events: Events, workdir: str, mode: str, command: str, target: str, d
     if missing:
         events.emit("error", kind="environment", error="versions directory does not exist: " + ", ".join(missing))
         return 2
+    sys.path[:0] = project_paths()
 
     location = os.path.join(workdir, "script")
     os.makedirs(location, exist_ok=True)

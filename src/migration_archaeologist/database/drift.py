@@ -21,6 +21,7 @@ default expressions) is replaced by a textual one.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -75,7 +76,9 @@ def schema_drift(
         read_only_connection(live_url, timeout=SCHEMA_TIMEOUT) as live_conn,
     ):
         try:
-            differences = _compare(live_conn, exp_conn, schema, ignored, side)
+            with warnings.catch_warnings():  # CTFd's users <-> teams: "Cannot correctly sort tables" is no finding
+                warnings.simplefilter("ignore", sa.exc.SAWarning)
+                differences = _compare(live_conn, exp_conn, schema, ignored, side)
         except sa.exc.DBAPIError as exc:
             raise DatabaseUnreachable(
                 f"cannot read the schema of {mask(live)} or {mask(expected)}: "
@@ -132,7 +135,7 @@ def _compare(
         if not (d.table in whole and not d.kind.startswith("table-"))
     ]
     if live.dialect.name in ("mysql", "mariadb"):
-        differences = _without_foreign_key_indexes(differences)
+        differences = _without_renamed_unique_indexes(_without_foreign_key_indexes(differences))
     common = sorted(live_tables & exp_tables)
     differences += _primary_keys(live_insp, exp_insp, common, live_schema, exp_schema, side)
     differences += _checks(live, expected, common, live_schema, exp_schema, side)
@@ -154,6 +157,26 @@ def _without_foreign_key_indexes(differences: list[Difference]) -> list[Differen
     return [d for d in differences if not implied(d)]
 
 
+def _without_renamed_unique_indexes(differences: list[Difference]) -> list[Difference]:
+    """MySQL names an unnamed unique constraint after its first column (``challenge_id``, then
+    ``challenge_id_2``), in the order the tables' DDL made them: the same constraints made in another
+    order (CTFd's models' ``create_all`` and its migrations) swap names. Unique indexes with such names,
+    missing and extra on one table over the same column lists, are the same constraints."""
+    auto = re.compile(r"\((\w+)[,)]")
+
+    def auto_named(d: Difference) -> bool:
+        first = auto.match(d.expected or d.actual or "")
+        return bool("unique index" in d.message and first and re.fullmatch(rf"{first[1]}(_\d+)?", d.name or ""))
+
+    def columns(kind: str, table: str | None) -> list[str]:
+        return sorted(d.expected or d.actual or "" for d in differences if d.kind == kind and d.table == table
+                      and auto_named(d))  # fmt: skip
+
+    swapped = {d.table for d in differences if d.kind == "index-missing" and auto_named(d)
+               and columns("index-missing", d.table) == columns("index-extra", d.table)}  # fmt: skip
+    return [d for d in differences if not (d.table in swapped and d.kind.startswith("index-") and auto_named(d))]
+
+
 def _schema_key(conn: sa.Connection, schema: str | None) -> str | None:
     """None for the connection's default schema, as Alembic keys it; else the schema's name."""
     return None if schema is None or schema == conn.dialect.default_schema_name else schema
@@ -171,7 +194,24 @@ def _reflect(conn: sa.Connection, schema: str | None, ignored: frozenset[str]) -
     impl = MigrationContext.configure(conn).impl
     sa.event.listen(meta, "column_reflect", impl._compat_autogen_column_reflect(sa.inspect(conn)))
     meta.reflect(conn, schema=schema, only=lambda name, _meta: name not in ignored)
+    if conn.dialect.name in ("mysql", "mariadb"):
+        _drop_implicit_foreign_key_indexes(meta)
     return meta
+
+
+def _drop_implicit_foreign_key_indexes(meta: sa.MetaData) -> None:
+    """The index MySQL makes by itself for a foreign key, named after its column or its constraint:
+    Alembic leaves it out of the live side (``MySQLImpl.correct_for_autogen_constraints``), so the
+    expected side, reflected too, must leave it out the same way, or a foreign key created inline
+    (``create_all``) and one added later (a migration's ``create_foreign_key``) would differ by it."""
+    for table in meta.tables.values():
+        for index in list(table.indexes):
+            cols = list(index.columns)
+            implied = any(
+                index.name == col.name or any(fk.name == index.name for fk in col.foreign_keys) for col in cols
+            )
+            if not index.unique and implied and any(col.foreign_keys for col in cols):
+                table.indexes.discard(index)
 
 
 def _defaults_differ(

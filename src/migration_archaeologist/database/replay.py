@@ -132,8 +132,10 @@ def run_alembic(
     live_url: str,
     python: str | None = None,
     timeout: float = 600.0,
+    paths: Sequence[Path] = (),
 ) -> StepResult:
-    """``alembic upgrade|downgrade TARGET`` against ``scratch`` in a child process.
+    """``alembic upgrade|downgrade TARGET`` against ``scratch`` in a child process; ``paths``: the
+    project's folders, first on the child's sys.path (revision files import the application).
 
     The child (``_replay_child.py``, run under ``python`` or ``sys.executable``) uses our own
     ``env.py``, never the project's, with ``version_locations = versions_dirs`` and one
@@ -148,7 +150,10 @@ def run_alembic(
     dirs = version_locations(versions_dirs)
     interpreter = python or sys.executable
     url = parse(scratch.url).render_as_string(hide_password=False)
-    run = run_child("online", command, target, dirs, url, python, timeout, also_scrub=(scratch.url, live_url))
+    run = run_child(
+        "online", command, target, dirs, url, python, timeout, also_scrub=(scratch.url, live_url),
+        paths=[str(p) for p in paths],
+    )  # fmt: skip
     finished = _outcome(run, command, target, scratch.display, interpreter, timeout)
     applied = tuple(str(r) for r in finished.get("applied") or ())
     return StepResult(command=command, target=target, applied=applied, seconds=run.seconds)

@@ -30,6 +30,8 @@ __all__ = ["CHILD_PATH", "ChildRun", "run_child", "run_script", "version_locatio
 CHILD_PATH: Path = Path(__file__).with_name("_replay_child.py")
 #: Environment variable carrying the URL to the child (argv is visible in ``ps``).
 URL_VARIABLE = "MA_REPLAY_URL"
+#: Environment variable carrying the project's import folders (a JSON list) to the replay child.
+PATHS_VARIABLE = "MA_REPLAY_SYS_PATH"
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,13 @@ def run_child(
     python: str | None,
     timeout: float,
     also_scrub: Sequence[str] = (),
+    paths: Sequence[str] = (),
 ) -> ChildRun:
     """Run the replay child and collect its JSON events, every string in them scrubbed of the passwords
-    of ``url`` and ``also_scrub`` (a driver error may quote its DSN)."""
-    return run_script(CHILD_PATH, [mode, command, target, *dirs], url, python, timeout, also_scrub)
+    of ``url`` and ``also_scrub`` (a driver error may quote its DSN). ``paths``: the project's folders,
+    put first on the child's sys.path as Alembic's prepend_sys_path would (revisions import the application)."""
+    extra = {PATHS_VARIABLE: json.dumps(list(paths))} if paths else {}
+    return run_script(CHILD_PATH, [mode, command, target, *dirs], url, python, timeout, also_scrub, extra_env=extra)
 
 
 def run_script(
@@ -106,6 +111,7 @@ def run_script(
     timeout: float,
     also_scrub: Sequence[str] = (),
     url_variable: str = URL_VARIABLE,
+    extra_env: dict[str, str] | None = None,
 ) -> ChildRun:
     """Run one of our child scripts by path (``script WORKDIR ARGS...``, in a new temporary WORKDIR that
     is also its current directory) under ``python``, with ``url`` in ``url_variable``; collect its
@@ -113,6 +119,7 @@ def run_script(
     interpreter = python or sys.executable
     env = dict(os.environ)
     env.update({url_variable: url, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONSAFEPATH": "1"})
+    env.update(extra_env or {})
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ma-replay-") as workdir:
         try:

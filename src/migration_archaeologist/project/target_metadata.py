@@ -1,5 +1,6 @@
 """Which models ``verify`` compares with the database: ``--models MODULE:ATTR``, else what ``env.py``'s
-``target_metadata`` names, read with ``ast`` (env.py is application code: it is never run to find out).
+``target_metadata`` names, read with ``ast`` (env.py is application code: it is never run to find out):
+its module-level variable, else the ``target_metadata=`` its ``context.configure(...)`` call passes.
 
 ``target_metadata = Base.metadata`` after ``from app.models import Base`` names ``app.models:Base.metadata``,
 an object the child process of :mod:`models_schema` can import. What env.py builds at run time
@@ -63,28 +64,13 @@ def from_env_py(env_py: Path, paths: Sequence[Path], shown: str = "env.py") -> M
         tree = ast.parse(read_regular_text(env_py, CONFIG_LIMIT, errors="replace"))
     except (OSError, ValueError, SyntaxError) as exc:
         return NoModels(f"{shown} cannot be read ({type(exc).__name__}), so it names no models")
-    imports: dict[str, str] = {}  # local name -> "module:attribute" or "module:" (a module)
-    value: ast.expr | None = None
-    for node in _module_level(tree.body):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            for alias in node.names:
-                imports[alias.asname or alias.name] = f"{node.module}:{alias.name}"
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    imports[alias.asname] = f"{alias.name}:"
-                else:
-                    top = alias.name.split(".")[0]
-                    imports[top] = f"{top}:"
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            names = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(n, ast.Name) and n.id == "target_metadata" for n in names):
-                value = node.value
-            for n in names:  # a name env.py binds itself is not the imported one any more
-                if isinstance(n, ast.Name) and n.id != "target_metadata":
-                    imports.pop(n.id, None)
+    imports, value = _bindings(tree)
+    if value is None:  # warehouse: context.configure(..., target_metadata=db.metadata) with no variable
+        value = next(
+            (k.value for k in ast.walk(tree) if isinstance(k, ast.keyword) and k.arg == "target_metadata"), None
+        )
     if value is None:
-        return NoModels(f"{shown} sets no module-level target_metadata: give --models MODULE:ATTR")
+        return NoModels(f"{shown} names no target_metadata: give --models MODULE:ATTR")
     if isinstance(value, ast.Constant) and value.value is None:
         return NoModels(f"{shown} sets target_metadata = None: give --models MODULE:ATTR to compare the models")
     items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
@@ -98,6 +84,29 @@ def from_env_py(env_py: Path, paths: Sequence[Path], shown: str = "env.py") -> M
         )
     found = [t for t in targets if t is not None]
     return ModelsSpec(tuple(dict.fromkeys(found)), _ordered(paths, found), shown)
+
+
+def _bindings(tree: ast.Module) -> tuple[dict[str, str], ast.expr | None]:
+    """The names env.py's imports bind at module level (name -> "module:attribute", or "module:" for a
+    module) as they stand at its last ``target_metadata = ...``, and that assignment's value."""
+    imports: dict[str, str] = {}
+    value: ast.expr | None = None
+    for node in _module_level(tree.body):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                imports[alias.asname or alias.name] = f"{node.module}:{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                imports[local] = f"{alias.name if alias.asname else local}:"
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            names = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(n, ast.Name) and n.id == "target_metadata" for n in names):
+                value = node.value
+            for n in names:  # a name env.py binds itself is not the imported one any more
+                if isinstance(n, ast.Name) and n.id != "target_metadata":
+                    imports.pop(n.id, None)
+    return imports, value
 
 
 def _module_level(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
