@@ -10,7 +10,7 @@ with the live database (read-only) by the same comparison as the replay, marked 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migration_archaeologist.chain.scan_result import ScanResult
@@ -50,21 +50,24 @@ class ModelsComparison:
 
 
 def models_for(result: ScanResult, values: Sequence[str] = (), *, default: bool = True) -> ModelsSpec | NoModels:
-    """``--models`` values, else (``default``) what env.py's ``target_metadata`` names."""
-    paths = project_paths(result)
-    _config, script = _environment(result)
+    """``--models`` values, else (``default``) what env.py's ``target_metadata`` names; either way with
+    the project's import folders, which the replay uses too (finding them walks the work tree: once)."""
+    root = result.repository.work_tree
+    config, script = _environment(result)
+    paths = import_roots(root, config, script) if root is not None else []
     if values:
         return models_option(values, paths)
     if not default:
-        return NoModels("--no-models")
+        return NoModels("--no-models", tuple(paths))
     env_py = script / "env.py" if script is not None else None
     if env_py is None or not env_py.is_file():
-        return NoModels("no env.py names the models: give --models MODULE:ATTR")
-    return from_env_py(env_py, paths, result.relative(env_py))
+        return NoModels("no env.py names the models: give --models MODULE:ATTR", tuple(paths))
+    found = from_env_py(env_py, paths, result.relative(env_py))
+    return replace(found, paths=tuple(paths)) if isinstance(found, NoModels) else found
 
 
 def project_paths(result: ScanResult) -> list[Path]:
-    """Where the application is imported from, for the models and for the replay's revision files."""
+    """Where the application is imported from, for the replay's revision files when no models were asked about."""
     root = result.repository.work_tree
     config, script = _environment(result)
     return import_roots(root, config, script) if root is not None else []

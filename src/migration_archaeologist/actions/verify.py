@@ -97,15 +97,12 @@ class Verification:
 
     @property
     def verdict(self) -> str:
-        """The chain's verdict, then the models' and the stamp's place: all three must hold."""
+        """The chain's verdict, then the three-way verdict's models and stamp lines: all must hold."""
         chain = self.chain_verdict
         if chain != "verified":
             return chain
-        if self.models is not None and self.models.compared and not self.models.in_sync:
-            return "models-drift"
-        if self.heads and sorted(set(self.stamp.revisions)) != sorted(self.heads):
-            return "behind-head"
-        return "verified"
+        _chain, models, head = self.three_way
+        return "models-drift" if models.failed else "behind-head" if head.failed else "verified"
 
     @property
     def verified(self) -> bool:
@@ -293,7 +290,8 @@ def verify(
     if any(r.status != "present" for r in resolutions):
         return base  # replaying to a revision we do not have would prove nothing
     dirs = [d for d in result.versions_dirs if d.is_dir()]
-    paths = project_paths(result)  # revision files import the application, as under Alembic's prepend_sys_path
+    # revision files import the application, as under Alembic's prepend_sys_path (models_for found the folders)
+    paths = list(models.paths) if models is not None else project_paths(result)
     steps: list[StepResult] = []
     with scratch_database(db_url, scratch_url=scratch_url) as scratch:
         base = replace(base, scratch=scratch.display, scratch_kept=not scratch.created)

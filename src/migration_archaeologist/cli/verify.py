@@ -76,7 +76,7 @@ def verify(
 
     if models and no_models:
         raise UsageError("--models and --no-models contradict each other: give one")
-    spec = models_for(result, models or (), default=not no_models)
+    spec = None if no_models else models_for(result, models or ())
     verification = run_verify(
         result,
         url,
@@ -88,7 +88,7 @@ def verify(
         timeout=timeout,
         roundtrip=roundtrip,
         archives=tuple(str(a) for a in archive or ()),
-        models=None if no_models else spec,
+        models=spec,
     )
     if as_json:
         print_json(verify_document(result, verification))

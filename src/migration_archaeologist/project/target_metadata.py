@@ -45,6 +45,7 @@ class NoModels:
     """Why no models are compared: none given and env.py names none importable."""
 
     reason: str
+    paths: tuple[Path, ...] = ()  # where the application would be imported from, for the replay all the same
 
 
 def models_option(values: Sequence[str], paths: Sequence[Path]) -> ModelsSpec:
