@@ -115,7 +115,7 @@ def _head(v: VerificationLike, heads: Sequence[str]) -> VerdictLine:
         return VerdictLine(
             HEAD_LINE, "failed", f"the database is stamped {ids}, which is not in the versions directory", fixes
         )
-    stamped = sorted(dict.fromkeys(v.stamp.revisions))
+    stamped = sorted(set(v.stamp.revisions))
     shown = ", ".join(stamped) or "nothing (base)"
     if stamped == sorted(heads):
         return VerdictLine(HEAD_LINE, "ok", f"the database is stamped {shown}, the chain's head")

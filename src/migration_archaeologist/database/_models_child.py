@@ -67,7 +67,7 @@ def _attribute(obj: Any, name: str) -> Any:
         if not isinstance(obj, type(sys)) or not hasattr(obj, "__path__"):
             raise  # a module that is no package has no submodules to import
         try:
-            return importlib.import_module(f"{obj.__name__}.{name}")
+            return importlib.import_module(f"{obj.__name__}.{name}")  # scratch-db: the models, built only there
         except ModuleNotFoundError as exc:
             if exc.name != f"{obj.__name__}.{name}":
                 raise
@@ -77,7 +77,7 @@ def _attribute(obj: Any, name: str) -> Any:
 def _resolve(events: Any, target: str) -> list[Any] | None:
     module_name, _, attribute = target.partition(":")
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = importlib.import_module(module_name)  # scratch-db: application models, in this child only
     except BaseException as exc:  # noqa: BLE001 - SystemExit and all: application code, reported as one line
         missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
         events.emit("import_failed", target=target, missing=missing, error=_replay_child.one_line(exc))
