@@ -365,3 +365,16 @@ def test_models_made_by_create_all_match_a_database_made_by_migrations(repo: Git
         assert doc["differences"] == [] and doc["models"]["differences"] == [] and statuses(doc) == ["ok"] * 3
     finally:
         drop_database(kind, url)
+
+
+def test_the_models_are_found_on_the_configurations_prepend_sys_path(repo: GitRepo, tmp_path: Path) -> None:
+    """The package lives in backend/, which only alembic.ini's prepend_sys_path puts on the path."""
+    url = create_database("sqlite", tmp_path)
+    _shop(repo, url)
+    _alembic(repo, "upgrade", "head")
+    ini = (repo.path / "alembic.ini").read_text().replace("prepend_sys_path = .", "prepend_sys_path = backend")
+    repo.commit("the package moves", {"alembic.ini": ini, "backend/shop/__init__.py": "", "backend/shop/models.py": MODELS},
+                remove=["shop/__init__.py", "shop/models.py"])  # fmt: skip
+    code, doc = verify_json(repo, url)
+    assert code == 0, doc
+    assert doc["models"]["models"] == "shop.models:Base.metadata" and statuses(doc) == ["ok", "ok", "ok"]

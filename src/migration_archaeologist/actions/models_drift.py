@@ -52,9 +52,7 @@ class ModelsComparison:
 def models_for(result: ScanResult, values: Sequence[str] = (), *, default: bool = True) -> ModelsSpec | NoModels:
     """``--models`` values, else (``default``) what env.py's ``target_metadata`` names; either way with
     the project's import folders, which the replay uses too (finding them walks the work tree: once)."""
-    root = result.repository.work_tree
-    config, script = _environment(result)
-    paths = import_roots(root, config, script) if root is not None else []
+    script, paths = _environment(result)
     if values:
         return models_option(values, paths)
     if not default:
@@ -68,22 +66,22 @@ def models_for(result: ScanResult, values: Sequence[str] = (), *, default: bool 
 
 def project_paths(result: ScanResult) -> list[Path]:
     """Where the application is imported from, for the replay's revision files when no models were asked about."""
-    root = result.repository.work_tree
-    config, script = _environment(result)
-    return import_roots(root, config, script) if root is not None else []
+    return _environment(result)[1]
 
 
-def _environment(result: ScanResult) -> tuple[Path | None, Path | None]:
-    """The configuration file and script folder whose versions directories the scan judged; without
-    one, the versions directory's parent (Alembic's ``script_location/versions`` layout)."""
+def _environment(result: ScanResult) -> tuple[Path | None, list[Path]]:
+    """The script folder of the environment whose versions directories the scan judged (without one,
+    the versions directory's parent: Alembic's ``script_location/versions`` layout), and the folders
+    its application is imported from."""
     from migration_archaeologist.chain.versions_directory import environments_of
 
+    root = result.repository.work_tree
     dirs = {d.resolve() for d in result.versions_dirs}
-    for env in environments_of(result.repository):
-        if env.script_location is not None and dirs & {d.resolve() for d in env.versions_dirs}:
-            return env.path, env.script_location
+    for env in environments_of(result.repository):  # none without a work tree
+        if root is not None and env.script_location is not None and dirs & {d.resolve() for d in env.versions_dirs}:
+            return env.script_location, import_roots(root, env.path, env.script_location, env.sys_paths)
     parent = next((d.parent for d in result.versions_dirs if (d.parent / "env.py").is_file()), None)
-    return None, parent
+    return parent, import_roots(root, None, parent) if root is not None else []
 
 
 def compare_models(

@@ -48,6 +48,7 @@ class AlembicConfig:
     recursive: bool = False  # recursive_version_locations
     kind: str = "ini"  # "ini", "pyproject" or "flask-migrate"
     problem: str | None = None  # why Alembic could not use it, or not the way it is written here
+    sys_paths: tuple[str, ...] = ()  # prepend_sys_path, as Alembic lists it (relative to the file's folder)
 
     def label(self, root: Path | None = None) -> str:
         """``alembic.ini``, ``dev.ini [alembic_base]``, ``migrations/alembic.ini``: for messages."""
@@ -175,9 +176,12 @@ def read_environment(root: Path, options: Options, kind: str, script_folder: Pat
         locate = _Locator(root, options)
         script_path = locate(script, "script_location", first=True)
         dirs = [locate(loc, "version_locations") for loc in locations] if locations else [script_path / "versions"]
+        sys_paths = tuple(options.sys_paths())
     except _Problem as problem:
         return AlembicConfig(options.path, None, (), url, options.section, recursive, kind, str(problem))
-    return AlembicConfig(options.path, script_path, tuple(dict.fromkeys(dirs)), url, options.section, recursive, kind)
+    return AlembicConfig(
+        options.path, script_path, tuple(dict.fromkeys(dirs)), url, options.section, recursive, kind, None, sys_paths
+    )
 
 
 def _url(options: Options) -> str | None:

@@ -12,7 +12,6 @@ to give ``--models``.
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -136,29 +135,21 @@ def _target(node: ast.expr, imports: dict[str, str]) -> str | None:
     return f"{module}:{'.'.join([name, *parts])}"
 
 
-def import_roots(root: Path, config_file: Path | None, script_location: Path | None) -> list[Path]:
+def import_roots(
+    root: Path, config_file: Path | None, script_location: Path | None, sys_paths: Sequence[str] = ()
+) -> list[Path]:
     """Where the application is imported from, as ``alembic`` run from the configuration's folder would
-    find it: prepend_sys_path, that folder, the script folder's parent, the root and ``src/``."""
+    find it: ``sys_paths`` (the configuration's prepend_sys_path), that folder, the script folder's
+    parent, the root and ``src/``."""
     places: list[Path] = []
     base = config_file.parent if config_file is not None and config_file.is_file() else None
-    if base is not None and config_file is not None and config_file.suffix == ".ini":
-        places += [base / p for p in _prepend_sys_path(config_file)]
     if base is not None:
+        places += [base / p for p in sys_paths]
         places.append(base)
     if script_location is not None:
         places.append(script_location.parent)
     places += [root, root / "src"]
     return [p for p in dict.fromkeys(_resolved(p) for p in places) if p.is_dir()]
-
-
-def _prepend_sys_path(config_file: Path) -> list[str]:
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(read_regular_text(config_file, CONFIG_LIMIT, errors="replace"))
-        raw = parser.get("alembic", "prepend_sys_path", fallback="") or ""
-    except (OSError, ValueError, configparser.Error):
-        return []
-    return [p for p in re.split(r"[,:\s]+", raw) if p]
 
 
 def _resolved(path: Path) -> Path:
